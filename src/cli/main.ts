@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { TransferbenchError } from '../common/errors.js';
+import { backendsCommand } from './commands/backends.js';
+import { dataCommand } from './commands/data.js';
+import { consoleReporter } from './reporter.js';
+
+const HELP = `transferbench: black-box adversarial transfer benchmarks against opaque ONNX classifiers
+
+Usage: transferbench <command> [options]
+
+Commands:
+  backends               list compute backends (loaded, or why not) and the one selected
+  data NAME              load a data set and show its split
+                         NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS
+
+Options:
+  --backend NAME         tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)
+  --seed N               seed for every random choice (default 0)
+  --quiet                print less
+  --verbose              print stack traces on errors
+  -h, --help             this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      backend: { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      quiet: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const reporter = consoleReporter({ quiet: values.quiet, verbose: values.verbose });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
+  const backend = values.backend ?? process.env['TRANSFERBENCH_BACKEND'];
+  switch (command) {
+    case 'backends':
+      return backendsCommand(reporter, backend);
+    case 'data': {
+      const name = rest[0];
+      if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
+      return dataCommand(reporter, name, seed);
+    }
+    default:
+      throw new TransferbenchError('UNKNOWN_NAME', `unknown command "${command}"; run \`transferbench --help\``);
+  }
+}
+
+const verbose = process.argv.includes('--verbose');
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`transferbench: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = error instanceof TransferbenchError ? 2 : 1;
+  },
+);

@@ -1,0 +1,42 @@
+/**
+ * Every error transferbench raises on purpose is a TransferbenchError with a stable code,
+ * so the CLI can print the message alone (the stack only with --verbose) and tests can
+ * match on the code rather than on wording.
+ */
+export type ErrorCode =
+  | 'BAD_DATA_FILE'
+  | 'BAD_DATASET'
+  | 'BAD_OPTION'
+  | 'BACKEND_UNAVAILABLE'
+  | 'UNKNOWN_NAME'
+  | 'DUPLICATE_NAME';
+
+export class TransferbenchError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransferbenchError';
+  }
+}
+
+export function badDataFile(file: string, problem: string, fix: string): TransferbenchError {
+  return new TransferbenchError('BAD_DATA_FILE', `${file}: ${problem}; ${fix}`);
+}
+
+export function badDataset(name: string, problem: string): TransferbenchError {
+  return new TransferbenchError('BAD_DATASET', `dataset ${name}: ${problem}`);
+}
+
+export function badOption(option: string, found: unknown, allowed: string): TransferbenchError {
+  return new TransferbenchError('BAD_OPTION', `${option}: got ${JSON.stringify(found)}, expected ${allowed}`);
+}
+
+export function unknownName(kind: string, name: string, known: readonly string[]): TransferbenchError {
+  return new TransferbenchError('UNKNOWN_NAME', `unknown ${kind} "${name}"; known ${kind}s: ${known.join(', ')}`);
+}
+
+export function duplicateName(kind: string, name: string): TransferbenchError {
+  return new TransferbenchError('DUPLICATE_NAME', `${kind} "${name}" is already registered`);
+}

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import { Random } from '../common/random.js';
+import { Registry } from '../common/registry.js';
+
+/**
+ * Network architectures shared by targets and substitutes. Every model outputs logits; a
+ * softmax is applied where probabilities are needed (the oracle, ONNX export on request).
+ * Weight initialisation is seeded so that a recipe and a seed give the same network.
+ */
+export interface ArchitectureInput {
+  readonly imageShape: readonly [number, number, number];
+  readonly classes: number;
+  readonly seed: number;
+}
+
+export interface Architecture {
+  readonly name: string;
+  /** Where it comes from, for `transferbench list` and the README. */
+  readonly description: string;
+  readonly build: (input: ArchitectureInput) => tf.Sequential;
+}
+
+type Init = () => { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform> };
+type LayerFactory = (init: Init) => tf.layers.Layer[];
+
+function sequential(input: ArchitectureInput, layers: LayerFactory): tf.Sequential {
+  const random = new Random(input.seed).fork('init');
+  const init = () => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: random.seedForLibrary() }) });
+  const model = tf.sequential();
+  model.add(tf.layers.inputLayer({ inputShape: [...input.imageShape] }));
+  for (const layer of layers(init)) model.add(layer);
+  return model;
+}
+
+const conv = (filters: number, kernelSize: number, init: Init, extra: Partial<{ strides: number; padding: 'valid' | 'same' }> = {}) =>
+  tf.layers.conv2d({ filters, kernelSize, activation: 'relu', ...extra, ...init() });
+
+const dense = (units: number, init: Init, activation: 'relu' | 'linear' = 'relu') =>
+  tf.layers.dense({ units, activation, ...init() });
+
+export const ARCHITECTURES = new Registry<Architecture>('architecture')
+  .add('softmax', {
+    name: 'softmax',
+    description: 'shallow softmax regression (Goodfellow et al. 1412.6572)',
+    build: (i) => sequential(i, (init) => [tf.layers.flatten(), dense(i.classes, init, 'linear')]),
+  })
+  .add('mlp', {
+    name: 'mlp',
+    description: 'MLP 784-256-256-10 with ReLU',
+    build: (i) => sequential(i, (init) => [tf.layers.flatten(), dense(256, init), dense(256, init), dense(i.classes, init, 'linear')]),
+  })
+  .add('cnn-small', {
+    name: 'cnn-small',
+    description: 'small CNN 32c3-pool-64c3-pool-128-10',
+    build: (i) =>
+      sequential(i, (init) => [
+        conv(32, 3, init),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        conv(64, 3, init),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        dense(128, init),
+        dense(i.classes, init, 'linear'),
+      ]),
+  })
+  .add('model-a', {
+    name: 'model-a',
+    description: 'MNIST model A of Tramer et al., used in AdvGAN (1801.02610): 64c5-64c5-dropout-128-10',
+    build: (i) =>
+      sequential(i, (init) => [
+        conv(64, 5, init),
+        conv(64, 5, init),
+        tf.layers.dropout({ rate: 0.25 }),
+        tf.layers.flatten(),
+        dense(128, init),
+        tf.layers.dropout({ rate: 0.5 }),
+        dense(i.classes, init, 'linear'),
+      ]),
+  })
+  .add('model-b', {
+    name: 'model-b',
+    description: 'MNIST model B of Tramer et al. (AdvGAN): dropout-64c8s2-128c6s2-128c5-dropout-10',
+    build: (i) =>
+      sequential(i, (init) => [
+        tf.layers.dropout({ rate: 0.2 }),
+        conv(64, 8, init, { strides: 2, padding: 'same' }),
+        conv(128, 6, init, { strides: 2, padding: 'valid' }),
+        conv(128, 5, init),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.flatten(),
+        dense(i.classes, init, 'linear'),
+      ]),
+  })
+  .add('model-c', {
+    name: 'model-c',
+    description: 'MNIST model C of Tramer et al. (AdvGAN): 32c3-32c3-pool-64c3-64c3-pool-200-200-10',
+    build: (i) =>
+      sequential(i, (init) => [
+        conv(32, 3, init),
+        conv(32, 3, init),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        conv(64, 3, init),
+        conv(64, 3, init),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        dense(200, init),
+        dense(200, init),
+        dense(i.classes, init, 'linear'),
+      ]),
+  });
+
+export function buildArchitecture(name: string, input: ArchitectureInput): tf.Sequential {
+  return ARCHITECTURES.get(name).build(input);
+}

@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs';
+import { badOption } from '../common/errors.js';
+import { Random } from '../common/random.js';
+
+/**
+ * What a classifier is fitted to: images with either hard labels (ground truth, or a
+ * label-only oracle) or soft targets (an oracle's probabilities), one row per image.
+ */
+export interface TrainingSet {
+  /** NHWC float32 in [0, 1]. */
+  readonly images: Float32Array;
+  readonly imageShape: readonly [number, number, number];
+  /** Int32Array of class indices, or Float32Array of count x classes probabilities. */
+  readonly targets: Int32Array | Float32Array;
+  readonly classes: number;
+}
+
+/** A hook that may replace the clean batch before the step (adversarial training). */
+export type BatchTransform = (images: tf.Tensor4D, labels: tf.Tensor2D, step: number) => { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[];
+
+export interface TrainOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  readonly transform?: BatchTransform;
+  readonly onEpoch?: (epoch: number, meanLoss: number) => void;
+}
+
+export interface TrainResult {
+  readonly steps: number;
+  readonly imagesSeen: number;
+  readonly seconds: number;
+  readonly finalLoss: number;
+}
+
+export function countOfSet(set: TrainingSet): number {
+  const [h, w, c] = set.imageShape;
+  return set.images.length / (h * w * c);
+}
+
+/** The rows of a training set at `indices`, as tensors (one-hot or soft targets). */
+export function batchTensors(set: TrainingSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+  const [h, w, c] = set.imageShape;
+  const size = h * w * c;
+  const pixels = new Float32Array(indices.length * size);
+  const targets = new Float32Array(indices.length * set.classes);
+  const soft = set.targets instanceof Float32Array;
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k] as number;
+    pixels.set(set.images.subarray(i * size, (i + 1) * size), k * size);
+    if (soft) targets.set(set.targets.subarray(i * set.classes, (i + 1) * set.classes), k * set.classes);
+    else targets[k * set.classes + (set.targets[i] as number)] = 1;
+  }
+  return {
+    images: tf.tensor4d(pixels, [indices.length, h, w, c]),
+    labels: tf.tensor2d(targets, [indices.length, set.classes]),
+  };
+}
+
+/** The trainable tf.Variables of one model, so an optimiser never touches another model's weights. */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * Minibatch Adam on softmax cross-entropy from logits, with a seeded shuffle per epoch.
+ * Dropout is active (training: true). Every tensor lives inside tidy or is disposed.
+ */
+export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options: TrainOptions): TrainResult {
+  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs)) throw badOption('epochs', options.epochs, 'a non-negative integer');
+  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize)) throw badOption('batchSize', options.batchSize, 'a positive integer');
+  const count = countOfSet(set);
+  const random = new Random(options.seed).fork('train');
+  const optimizer = tf.train.adam(options.learningRate);
+  const variables = trainableVariables(model);
+  const started = performance.now();
+  let steps = 0;
+  let finalLoss = Number.NaN;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const order = random.permutation(count);
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < count; start += options.batchSize) {
+        const indices = order.subarray(start, Math.min(count, start + options.batchSize));
+        const loss = tf.tidy(() => {
+          const clean = batchTensors(set, indices);
+          const parts = options.transform ? options.transform(clean.images, clean.labels, steps) : [{ images: clean.images, labels: clean.labels }];
+          const value = optimizer.minimize(() => weightedLoss(model, parts), true, variables);
+          return value === null ? 0 : (value.dataSync()[0] as number);
+        });
+        lossSum += loss;
+        batches++;
+        steps++;
+      }
+      finalLoss = lossSum / Math.max(1, batches);
+      options.onEpoch?.(epoch, finalLoss);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
+}
+
+function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[]): tf.Scalar {
+  const losses = parts.map((p) => {
+    const logits = model.apply(p.images, { training: true }) as tf.Tensor2D;
+    return tf.losses.softmaxCrossEntropy(p.labels, logits).mul(p.weight ?? 1) as tf.Scalar;
+  });
+  return (losses.length === 1 ? losses[0] : tf.addN(losses)) as tf.Scalar;
+}
+
+/** Logits for many images, computed in batches; returns count x classes. */
+export function predictLogits(model: tf.LayersModel, images: Float32Array, imageShape: readonly [number, number, number], batchSize = 256): Float32Array {
+  const [h, w, c] = imageShape;
+  const size = h * w * c;
+  const count = images.length / size;
+  const chunks: Float32Array[] = [];
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    // tidy returns the tensor, not its values: tidy walks a returned container looking for
+    // tensors, which for a typed array means visiting every element.
+    const logits = tf.tidy(() => model.predict(tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, h, w, c])) as tf.Tensor);
+    try {
+      chunks.push(logits.dataSync() as Float32Array);
+    } finally {
+      logits.dispose();
+    }
+  }
+  const classes = chunks[0] ? chunks[0].length / Math.min(batchSize, count) : 0;
+  const out = new Float32Array(count * classes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Index of the largest value in each row. */
+export function argmaxRows(values: Float32Array, columns: number): Int32Array {
+  const rows = values.length / columns;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let k = 1; k < columns; k++) if ((values[r * columns + k] as number) > (values[r * columns + best] as number)) best = k;
+    out[r] = best;
+  }
+  return out;
+}
+
+export function accuracy(predicted: Int32Array, labels: Int32Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
+  return labels.length === 0 ? 0 : correct / labels.length;
+}

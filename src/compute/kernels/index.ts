@@ -30,15 +30,25 @@ const installed = new Set<string>();
 export function registerComposedKernels(backendName = 'wasm', kernels = WASM_COMPOSED_KERNELS): void {
   if (installed.has(backendName)) return;
   const originals = new Map<string, tf.KernelFunc>();
+  const setups = new Map<string, tf.KernelSetupFunc>();
   for (const kernel of kernels) {
     const existing = tf.getKernel(kernel.kernelName, backendName);
     if (existing !== undefined) {
       originals.set(kernel.kernelName, existing.kernelFunc);
+      // The original's setup (wasm binds its C function there) must still run at backend
+      // initialisation, or calling the original from the composition fails.
+      if (existing.setupFunc) setups.set(kernel.kernelName, existing.setupFunc);
       tf.unregisterKernel(kernel.kernelName, backendName);
     }
   }
   for (const kernel of kernels) {
-    tf.registerKernel({ kernelName: kernel.kernelName, backendName, kernelFunc: kernel.build(backendName, originals) });
+    const setupFunc = setups.get(kernel.kernelName);
+    tf.registerKernel({
+      kernelName: kernel.kernelName,
+      backendName,
+      kernelFunc: kernel.build(backendName, originals),
+      ...(setupFunc ? { setupFunc } : {}),
+    });
   }
   installed.add(backendName);
 }

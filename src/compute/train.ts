@@ -87,8 +87,7 @@ export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options
         const loss = tf.tidy(() => {
           const clean = batchTensors(set, indices);
           const parts = options.transform ? options.transform(clean.images, clean.labels, steps) : [{ images: clean.images, labels: clean.labels }];
-          const value = optimizer.minimize(() => weightedLoss(model, parts), true, variables);
-          return value === null ? 0 : (value.dataSync()[0] as number);
+          return trainStep(model, optimizer, variables, parts);
         });
         lossSum += loss;
         batches++;
@@ -101,6 +100,19 @@ export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options
     optimizer.dispose();
   }
   return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
+}
+
+/** One optimiser step on one or more weighted parts of a batch; returns the loss. */
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[],
+): number {
+  return tf.tidy(() => {
+    const value = optimizer.minimize(() => weightedLoss(model, parts), true, variables);
+    return value === null ? 0 : (value.dataSync()[0] as number);
+  });
 }
 
 function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[]): tf.Scalar {

@@ -70,6 +70,27 @@ describe('composed wasm kernels', () => {
     });
   }
 
+  const POOLS: { name: string; input: [number, number, number, number]; size: number; stride: number; pad: 'valid' | 'same' }[] = [
+    { name: '2x2 stride 2 valid (zoo CNNs), ties from ReLU zeros', input: [3, 10, 10, 4], size: 2, stride: 2, pad: 'valid' },
+    { name: '2x2 stride 2 valid, odd input', input: [2, 9, 7, 3], size: 2, stride: 2, pad: 'valid' },
+    { name: '2x2 stride 2 same, odd input', input: [2, 9, 9, 3], size: 2, stride: 2, pad: 'same' },
+    { name: '3x3 stride 1 same, overlapping windows', input: [2, 6, 6, 2], size: 3, stride: 1, pad: 'same' },
+    { name: '3x3 stride 2 valid, overlapping windows', input: [2, 9, 9, 2], size: 3, stride: 2, pad: 'valid' },
+  ];
+  for (const p of POOLS) {
+    it(`MaxPool gradient matches cpu: ${p.name}`, async () => {
+      const run = () => {
+        const x = tf.relu(tf.tensor4d(fixedValues(p.input.reduce((a, b) => a * b), 11), p.input));
+        const y = tf.maxPool(x, p.size, p.stride, p.pad);
+        const dy = tf.tensor(fixedValues(y.size, 12), y.shape);
+        return tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, p.size, p.stride, p.pad).mul(dy).sum())(x);
+      };
+      const [wasm] = await valuesOn('wasm', run);
+      const [cpu] = await valuesOn('cpu', run);
+      assert.ok(maxRelativeError(wasm as Float32Array, cpu as Float32Array) <= TOLERANCE);
+    });
+  }
+
   it('releases every intermediate tensor', () => {
     const x = tf.tensor4d(fixedValues(2 * 9 * 9 * 2, 8), [2, 9, 9, 2]);
     const w = tf.tensor4d(fixedValues(4 * 4 * 2 * 3, 9), [4, 4, 2, 3]);

@@ -85,6 +85,6 @@ describe('backend selection', () => {
     if (tf.findBackend('tensorflow') !== null) this.skip();
     const info = await useBackend(undefined);
     assert.equal(info.name, 'wasm');
-    assert.deepEqual(info.composedKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']);
+    assert.deepEqual(info.composedKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']);
   });
 });

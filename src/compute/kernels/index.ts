@@ -3,6 +3,7 @@ import { batchMatMul } from './batch-matmul.js';
 import type { KernelArgs } from './compose.js';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInput } from './conv2d-backprop-input.js';
+import { maxPoolGrad } from './max-pool-grad.js';
 
 /** How each composed kernel relates to the backend's own. */
 export interface ComposedKernel {
@@ -19,6 +20,7 @@ export const WASM_COMPOSED_KERNELS: readonly ComposedKernel[] = [
   { kernelName: 'Conv2DBackpropFilter', reason: 'missing', build: (b) => asKernel((a) => conv2dBackpropFilter(a, b)) },
   { kernelName: 'Conv2DBackpropInput', reason: 'faster', build: (b, o) => asKernel((a) => conv2dBackpropInput(a, b, o)) },
   { kernelName: 'BatchMatMul', reason: 'faster', build: (b, o) => asKernel((a) => batchMatMul(a, b, o)) },
+  { kernelName: 'MaxPoolGrad', reason: 'faster', build: () => asKernel(maxPoolGrad) },
 ];
 
 const installed = new Set<string>();

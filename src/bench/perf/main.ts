@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { computeBenchmark } from './compute.js';
+
+/** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
+const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>> = {
+  compute: computeBenchmark,
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      part: { type: 'string', multiple: true },
+      out: { type: 'string', default: join('reports', 'perf') },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const parts = values.part ?? Object.keys(PARTS);
+  for (const part of parts) {
+    if (PARTS[part] === undefined) throw new Error(`--part: unknown part "${part}"; known parts: ${Object.keys(PARTS).join(', ')}`);
+  }
+  mkdirSync(values.out, { recursive: true });
+  for (const part of parts) {
+    const report = await (PARTS[part] as (typeof PARTS)[string])({ quick: values.quick, log: (line) => process.stdout.write(`${line}\n`) });
+    const file = join(values.out, `${part}.json`);
+    // Written beside and renamed, so an interrupted run never leaves half a file.
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    process.stdout.write(`wrote ${file}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:perf: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

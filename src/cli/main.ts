@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { TransferbenchError } from '../common/errors.js';
 import { backendsCommand } from './commands/backends.js';
 import { dataCommand } from './commands/data.js';
+import { listCommand } from './commands/list.js';
 import { consoleReporter } from './reporter.js';
 
 const HELP = `transferbench: black-box adversarial transfer benchmarks against opaque ONNX classifiers
@@ -13,6 +14,8 @@ Commands:
   backends               list compute backends (loaded, or why not) and the one selected
   data NAME              load a data set and show its split
                          NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS
+  list attacks           the registered attacks with their parameters and defaults
+  list architectures     the network architectures targets and substitutes are built from
 
 Options:
   --backend NAME         tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)
@@ -51,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
       return dataCommand(reporter, name, seed);
     }
+    case 'list':
+      return listCommand(reporter, rest[0]);
     default:
       throw new TransferbenchError('UNKNOWN_NAME', `unknown command "${command}"; run \`transferbench --help\``);
   }

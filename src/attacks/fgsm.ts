@@ -1,0 +1,13 @@
+import { gradientLoop } from './gradient-loop.js';
+import type { Attack } from './types.js';
+
+/** Fast gradient sign method (Goodfellow et al. 1412.6572): one step of eps along sign(grad). */
+export const fgsm: Attack = {
+  name: 'fgsm',
+  kind: 'single-step',
+  description: 'fast gradient sign method, one step of eps (Goodfellow et al. 1412.6572)',
+  usesLabels: true,
+  parameters: [],
+  defaults: (eps) => ({ steps: 1, stepSize: eps, randomStart: false, decay: 0 }),
+  craft: (model, batch, params) => gradientLoop(model, batch, { ...params, steps: 1, stepSize: params.eps, randomStart: false, decay: 0 }),
+};

@@ -1,0 +1,26 @@
+import { ATTACKS } from '../../attacks/index.js';
+import { ARCHITECTURES } from '../../compute/architectures.js';
+import { TransferbenchError } from '../../common/errors.js';
+import { formatTable, type Reporter } from '../reporter.js';
+
+const LISTS = ['attacks', 'architectures'] as const;
+
+/** `transferbench list attacks|architectures`: the registries, with parameters and defaults. */
+export function listCommand(reporter: Reporter, what: string | undefined): number {
+  switch (what) {
+    case 'attacks': {
+      for (const attack of ATTACKS.values()) {
+        reporter.info(`${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}]  ${attack.description}`);
+        const rows = attack.parameters.map((p) => [`    ${p.name}`, `default ${p.default}`, p.description]);
+        if (rows.length > 0) reporter.info(formatTable(rows));
+      }
+      reporter.info('\nevery attack also takes: eps (L-inf budget, in [0, 1]), labelSource (true | predicted), seed');
+      return 0;
+    }
+    case 'architectures':
+      reporter.info(formatTable(ARCHITECTURES.values().map((a) => [a.name, a.description])));
+      return 0;
+    default:
+      throw new TransferbenchError('UNKNOWN_NAME', `list: expected one of ${LISTS.join(', ')}, got ${JSON.stringify(what ?? '')}`);
+  }
+}

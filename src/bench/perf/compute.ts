@@ -18,7 +18,7 @@ export interface ComputeResult {
   readonly inputGradient: Throughput;
 }
 
-interface TorchReport {
+export interface TorchReport {
   torch: string;
   threads: number;
   models: Record<string, { trainImagesPerSecond: number; inputGradientImagesPerSecond: number; fgsmImagesPerSecond?: number; pgd10ImagesPerSecond?: number }>;
@@ -27,7 +27,21 @@ interface TorchReport {
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../../../bench/perf/torch_reference.py', import.meta.url));
 
 /** PyTorch on this machine at 1 and 2 threads, or why not. */
-export function torchReference(seconds: number): { available: boolean; reason?: string; byThreads: Record<string, TorchReport> } {
+export interface TorchReference {
+  available: boolean;
+  reason?: string;
+  byThreads: Record<string, TorchReport>;
+}
+
+let torchCache: TorchReference | undefined;
+
+/** PyTorch on this machine at 1 and 2 threads, or why not; run once per process and shared by the parts. */
+export function torchReference(seconds: number): TorchReference {
+  torchCache ??= runTorchReference(seconds);
+  return torchCache;
+}
+
+function runTorchReference(seconds: number): TorchReference {
   const { python, reason } = findTorchPython();
   if (python === undefined) return { available: false, reason: reason ?? 'unknown', byThreads: {} };
   const byThreads: Record<string, TorchReport> = {};

@@ -2,11 +2,13 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
 const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>> = {
   compute: computeBenchmark,
+  attacks: attacksBenchmark,
 };
 
 async function main(): Promise<void> {

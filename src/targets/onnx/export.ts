@@ -1,0 +1,119 @@
+import type * as tf from '@tensorflow/tfjs';
+import { TransferbenchError } from '../../common/errors.js';
+import { GraphBuilder } from './graph.js';
+
+export const OPSET = 13;
+export const INPUT_NAME = 'input';
+export const OUTPUT_NAME = 'logits';
+
+type Layout = 'NHWC' | 'NCHW';
+
+/** TensorFlow's 'same' padding along one axis: [before, after]. */
+function samePadding(size: number, kernel: number, stride: number): [number, number] {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + kernel - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
+  if (config['padding'] !== 'same') return [0, 0, 0, 0];
+  const [top, bottom] = samePadding(inputShape[1] as number, kernel[0], strides[0]);
+  const [left, right] = samePadding(inputShape[2] as number, kernel[1], strides[1]);
+  return [top, left, bottom, right];
+}
+
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+
+function unsupported(layer: tf.layers.Layer, why: string): TransferbenchError {
+  return new TransferbenchError('BAD_OPTION', `ONNX export: layer ${layer.name} (${layer.getClassName()}) ${why}`);
+}
+
+/**
+ * Writes a trained tfjs Sequential classifier as ONNX (opset 13, dynamic batch). The model
+ * keeps transferbench's NHWC input: it is transposed once to the NCHW that ONNX Conv expects,
+ * and back before Flatten so Dense weights keep tfjs's flatten order. Output: logits.
+ */
+export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
+  const graph = new GraphBuilder();
+  const inputShape = model.inputs[0]?.shape.slice(1) as number[];
+  let current = INPUT_NAME;
+  let layout: Layout = 'NHWC';
+  let outputWidth = 0;
+  const toLayout = (wanted: Layout) => {
+    if (layout === wanted) return;
+    current = graph.node('Transpose', [current], { perm: wanted === 'NCHW' ? [0, 3, 1, 2] : [0, 2, 3, 1] });
+    layout = wanted;
+  };
+  const activation = (layer: tf.layers.Layer, name: unknown) => {
+    if (name === undefined || name === null || name === 'linear') return;
+    if (name === 'relu') current = graph.node('Relu', [current]);
+    else if (name === 'softmax') current = graph.node('Softmax', [current], { axis: -1 });
+    else if (name === 'sigmoid') current = graph.node('Sigmoid', [current]);
+    else if (name === 'tanh') current = graph.node('Tanh', [current]);
+    else throw unsupported(layer, `has activation ${String(name)}; supported: relu, softmax, sigmoid, tanh, linear`);
+  };
+
+  model.layers.forEach((layer, index) => {
+    const config = layer.getConfig();
+    const layerInput = (layer.getClassName() === 'InputLayer' ? [] : (layer.input as tf.SymbolicTensor).shape) as number[];
+    const weights = layer.getWeights().map((w) => ({ shape: w.shape, values: w.dataSync() as Float32Array }));
+    const prefix = `l${index}_${layer.name}`;
+    switch (layer.getClassName()) {
+      case 'InputLayer':
+      case 'Dropout':
+        return;
+      case 'Conv2D': {
+        if (config['dataFormat'] === 'channelsFirst') throw unsupported(layer, 'uses channelsFirst; export expects channelsLast');
+        const dilation = pair(config['dilationRate']);
+        if (dilation[0] !== 1 || dilation[1] !== 1) throw unsupported(layer, 'is dilated; not supported');
+        toLayout('NCHW');
+        const [kernel, bias] = weights;
+        if (kernel === undefined) throw unsupported(layer, 'has no kernel');
+        const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
+        const oihw = new Float32Array(kernel.values.length);
+        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
+          oihw[((o * ci + c) * kh + i) * kw + j] = kernel.values[((i * kw + j) * ci + c) * co + o] as number;
+        }
+        const strides = pair(config['strides']);
+        const inputs = [current, graph.constant(`${prefix}_W`, [co, ci, kh, kw], oihw)];
+        if (bias) inputs.push(graph.constant(`${prefix}_B`, [co], bias.values));
+        current = graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, pads: pads(config, layerInput, [kh, kw], strides), dilations: [1, 1] });
+        activation(layer, config['activation']);
+        return;
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        toLayout('NCHW');
+        const kernel = pair(config['poolSize']);
+        const strides = pair(config['strides'] ?? config['poolSize']);
+        current = graph.node(layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [current], {
+          kernel_shape: kernel,
+          strides,
+          pads: pads(config, layerInput, kernel, strides),
+        });
+        return;
+      }
+      case 'Flatten':
+        toLayout('NHWC');
+        current = graph.node('Flatten', [current], { axis: 1 });
+        return;
+      case 'Dense': {
+        const [kernel, bias] = weights;
+        if (kernel === undefined || kernel.shape.length !== 2) throw unsupported(layer, 'must follow a Flatten (2-D input)');
+        const inputs = [current, graph.constant(`${prefix}_W`, kernel.shape, kernel.values)];
+        if (bias) inputs.push(graph.constant(`${prefix}_B`, bias.shape, bias.values));
+        current = graph.node('Gemm', inputs);
+        outputWidth = kernel.shape[1] as number;
+        activation(layer, config['activation']);
+        return;
+      }
+      case 'Activation':
+        activation(layer, config['activation']);
+        return;
+      default:
+        throw unsupported(layer, 'is not supported; supported: Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout, Activation');
+    }
+  });
+  current = graph.node('Identity', [current], {}, OUTPUT_NAME);
+  return graph.build({ inputName: INPUT_NAME, inputShape, outputName: OUTPUT_NAME, outputWidth, opset: OPSET, docString });
+}

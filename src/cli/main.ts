@@ -4,6 +4,7 @@ import { TransferbenchError } from '../common/errors.js';
 import { backendsCommand } from './commands/backends.js';
 import { dataCommand } from './commands/data.js';
 import { listCommand } from './commands/list.js';
+import { DEFAULT_ZOO, targetsCommand } from './commands/targets.js';
 import { consoleReporter } from './reporter.js';
 
 const HELP = `transferbench: black-box adversarial transfer benchmarks against opaque ONNX classifiers
@@ -16,6 +17,9 @@ Commands:
                          NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS
   list attacks           the registered attacks with their parameters and defaults
   list architectures     the network architectures targets and substitutes are built from
+  targets build          train the zoo (targets/zoo.json), export to ONNX, write descriptors
+                         [--only a,b] [--out targets] [--zoo FILE] [--dataset mnist-embedded|fashion-mnist]
+  targets inspect FILE   print an ONNX model's inputs and outputs and draft its target.json
 
 Options:
   --backend NAME         tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)
@@ -35,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       quiet: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      zoo: { type: 'string' },
+      dataset: { type: 'string' },
     },
   });
   const reporter = consoleReporter({ quiet: values.quiet, verbose: values.verbose });
@@ -54,6 +62,15 @@ async function main(argv: string[]): Promise<number> {
       if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
       return dataCommand(reporter, name, seed);
     }
+    case 'targets':
+      return targetsCommand(reporter, rest[0], rest.slice(1), {
+        zoo: values.zoo ?? DEFAULT_ZOO,
+        out: values.out ?? 'targets',
+        seed,
+        ...(values.only !== undefined ? { only: values.only } : {}),
+        ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
+        ...(backend !== undefined ? { backend } : {}),
+      });
     case 'list':
       return listCommand(reporter, rest[0]);
     default:

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'BAD_DATA_FILE'
   | 'BAD_DATASET'
   | 'BAD_OPTION'
+  | 'BAD_CONFIG'
+  | 'BAD_MODEL'
   | 'BACKEND_UNAVAILABLE'
   | 'UNKNOWN_NAME'
   | 'DUPLICATE_NAME';

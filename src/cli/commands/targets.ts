@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TransferbenchError } from '../../common/errors.js';
+import { useBackend } from '../../compute/backend.js';
+import { loadSplit } from '../../data/index.js';
+import { inspectOnnx } from '../../targets/inspect.js';
+import { buildTarget, loadZoo } from '../../targets/zoo.js';
+import { formatTable, type Reporter } from '../reporter.js';
+
+/** The zoo recipes shipped with the package. */
+export const DEFAULT_ZOO = fileURLToPath(new URL('../../../../targets/zoo.json', import.meta.url));
+
+export interface TargetsOptions {
+  readonly zoo: string;
+  readonly out: string;
+  readonly only?: string;
+  readonly dataset?: string;
+  readonly backend?: string;
+  readonly seed: number;
+}
+
+/** `transferbench targets build|inspect`. */
+export async function targetsCommand(reporter: Reporter, action: string | undefined, args: string[], options: TargetsOptions): Promise<number> {
+  if (action === 'inspect') {
+    const file = args[0];
+    if (file === undefined || !existsSync(file)) throw new TransferbenchError('BAD_OPTION', `targets inspect: give an existing .onnx file (got ${JSON.stringify(file ?? '')})`);
+    const report = inspectOnnx(file);
+    const row = (t: { name: string; elemType: string; shape: (number | string)[] }) => [t.name, t.elemType, `[${t.shape.join(', ')}]`];
+    reporter.info(`opset ${report.opset}, last op ${report.lastOp}`);
+    reporter.info(formatTable([['', 'name', 'type', 'shape'], ...report.inputs.map((t) => ['input', ...row(t)]), ...report.outputs.map((t) => ['output', ...row(t)])]));
+    reporter.info('\ndraft target.json (check layout, inputRange, normalization, classNames and dataset):');
+    reporter.info(JSON.stringify(report.draft, null, 2));
+    return 0;
+  }
+  if (action !== 'build') throw new TransferbenchError('UNKNOWN_NAME', `targets: expected build or inspect, got ${JSON.stringify(action ?? '')}`);
+  const zoo = loadZoo(options.zoo);
+  const wanted = options.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = wanted?.filter((name) => !zoo.targets.some((t) => t.name === name)) ?? [];
+  if (unknown.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `--only: unknown target(s) ${unknown.join(', ')}; zoo targets: ${zoo.targets.map((t) => t.name).join(', ')}`);
+  const recipes = zoo.targets.filter((t) => wanted === undefined || wanted.includes(t.name));
+  const backend = await useBackend(options.backend);
+  const datasetName = options.dataset ?? zoo.dataset;
+  const split = loadSplit(datasetName === 'fashion-mnist' ? { kind: 'fashion-mnist' } : { kind: 'mnist-embedded' }, options.seed);
+  reporter.info(`building ${recipes.length} target(s) on ${datasetName} (${split.train.labels.length} train / ${split.test.labels.length} test images), backend ${backend.name}`);
+  const rows = [['target', 'clean accuracy', 'parity max |diff|', 'train s']];
+  for (const recipe of recipes) {
+    const built = await buildTarget(recipe, split, datasetName, options.out);
+    reporter.info(`${built.name}: clean accuracy ${(built.cleanAccuracy * 100).toFixed(2)}%, parity ${built.parityMaxDifference.toExponential(2)}, ${built.trainSeconds.toFixed(0)} s -> ${built.descriptorPath}`);
+    rows.push([built.name, `${(built.cleanAccuracy * 100).toFixed(2)}%`, built.parityMaxDifference.toExponential(2), built.trainSeconds.toFixed(0)]);
+  }
+  reporter.info(`\n${formatTable(rows)}`);
+  return 0;
+}

@@ -1,0 +1,93 @@
+import type { ResolvedTarget } from '../targets/descriptor.js';
+import { answerFor, BudgetExceededError, imageKeys, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage } from './oracle.js';
+import type { OraclePool } from './pool.js';
+
+export interface TargetOracleOptions {
+  readonly mode: OracleMode;
+  /** k for "top-k" mode (default 5). */
+  readonly topK?: number;
+  /** Substitute-training queries allowed (default unlimited). */
+  readonly budget?: number;
+  /** Answer repeated images from a cache: they still count as queries, not as inferences. */
+  readonly deduplicate?: boolean;
+}
+
+/**
+ * An Oracle over one target in the pool. Budget checks and reservations happen synchronously
+ * before any await, so concurrent callers can never overspend; a request that fails returns
+ * its reservation (nothing was answered).
+ */
+export class TargetOracle implements Oracle {
+  readonly targetName: string;
+  readonly mode: OracleMode;
+  readonly classes: number;
+  readonly imageShape: readonly [number, number, number];
+  private readonly counts: Record<QueryPurpose, number> = { 'substitute-training': 0, evaluation: 0 };
+  private reserved = 0;
+  private physical = 0;
+  private readonly budget: number;
+  private readonly cache = new Map<string, Float32Array>();
+
+  constructor(
+    private readonly pool: OraclePool,
+    private readonly target: ResolvedTarget,
+    private readonly options: TargetOracleOptions,
+  ) {
+    const d = target.descriptor;
+    this.targetName = d.name;
+    this.mode = options.mode;
+    this.classes = d.classNames.length;
+    const [a, b, c] = d.inputShape as [number, number, number];
+    this.imageShape = d.layout === 'NHWC' ? [a, b, c] : [b, c, a];
+    this.budget = options.budget ?? Number.POSITIVE_INFINITY;
+  }
+
+  async query(images: Float32Array, purpose: QueryPurpose): Promise<OracleAnswer> {
+    const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    const count = images.length / size;
+    if (!Number.isInteger(count)) throw new BudgetExceededError(this.targetName, 0, 0);
+    if (purpose === 'substitute-training') {
+      const remaining = this.budget - this.counts['substitute-training'] - this.reserved;
+      if (count > remaining) throw new BudgetExceededError(this.targetName, count, remaining);
+      this.reserved += count;
+    }
+    try {
+      const probabilities = await this.probabilities(images, count, size);
+      this.counts[purpose] += count;
+      return answerFor(this.mode, probabilities, count, this.classes, this.options.topK ?? 5);
+    } finally {
+      if (purpose === 'substitute-training') this.reserved -= count;
+    }
+  }
+
+  private async probabilities(images: Float32Array, count: number, size: number): Promise<Float32Array> {
+    if (!this.options.deduplicate) {
+      const answer = await this.pool.infer(this.target, images, count);
+      this.physical += count;
+      return answer.probabilities;
+    }
+    const keys = imageKeys(images, count);
+    const missing = [...new Set(keys.filter((k) => !this.cache.has(k)))];
+    if (missing.length > 0) {
+      const firstIndex = new Map<string, number>();
+      keys.forEach((k, i) => firstIndex.has(k) || firstIndex.set(k, i));
+      const batch = new Float32Array(missing.length * size);
+      missing.forEach((k, j) => batch.set(images.subarray((firstIndex.get(k) as number) * size, ((firstIndex.get(k) as number) + 1) * size), j * size));
+      const answer = await this.pool.infer(this.target, batch, missing.length);
+      this.physical += missing.length;
+      missing.forEach((k, j) => this.cache.set(k, answer.probabilities.slice(j * this.classes, (j + 1) * this.classes)));
+    }
+    const out = new Float32Array(count * this.classes);
+    keys.forEach((k, i) => out.set(this.cache.get(k) as Float32Array, i * this.classes));
+    return out;
+  }
+
+  usage(): QueryUsage {
+    return {
+      byPurpose: { ...this.counts },
+      budget: this.budget,
+      remaining: this.budget - this.counts['substitute-training'],
+      physicalInferences: this.physical,
+    };
+  }
+}

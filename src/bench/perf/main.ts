@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { oracleBenchmark } from './oracle.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
 const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>> = {
   compute: computeBenchmark,
   attacks: attacksBenchmark,
+  oracle: oracleBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useBackend } from '../../src/compute/backend.js';
+import { predictLogits } from '../../src/compute/train.js';
+import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
+import { loadTarget } from '../../src/targets/descriptor.js';
+import { buildTarget, loadTfjsWeights, loadZoo, type TargetRecipe } from '../../src/targets/zoo.js';
+import { tempDir } from '../fixtures/files.js';
+
+describe('target zoo', () => {
+  const dir = tempDir('transferbench-zoo-');
+  const split = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
+  const small = { train: take(split.train, 512), test: take(split.test, 256) };
+
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  for (const recipe of [
+    { name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1 },
+    { name: 'tiny-goodfellow', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 2, adversarialTraining: { method: 'goodfellow', eps: 0.25, alpha: 0.5 } },
+    { name: 'tiny-kurakin', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 3, adversarialTraining: { method: 'kurakin', epsStd: 0.15, fraction: 0.5, lambda: 0.3 } },
+  ] as TargetRecipe[]) {
+    it(`builds ${recipe.name}: ONNX with parity, a valid descriptor, reloadable tfjs weights, no tensor left`, async () => {
+      const before = tf.memory().numTensors;
+      const built = await buildTarget(recipe, small, 'mnist-embedded', dir);
+      assert.equal(tf.memory().numTensors, before);
+      assert.ok(built.parityMaxDifference <= 1e-4);
+      assert.ok(built.cleanAccuracy > 0.5, `accuracy ${built.cleanAccuracy}`);
+      const target = loadTarget(built.descriptorPath);
+      assert.equal(target.descriptor.recipe?.['name'], recipe.name);
+      const reloaded = await loadTfjsWeights(join(dir, recipe.name, 'tfjs'));
+      const logits = predictLogits(reloaded, small.test.images.subarray(0, 784 * 4), [28, 28, 1]);
+      reloaded.dispose();
+      assert.equal(logits.length, 40);
+    });
+  }
+
+  it('reads the shipped zoo recipes', () => {
+    const zoo = loadZoo(new URL('../../../targets/zoo.json', import.meta.url).pathname);
+    assert.ok(zoo.targets.some((t) => t.name === 'model-c-adv-kurakin' && t.adversarialTraining?.method === 'kurakin'));
+  });
+
+  it('refuses recipes with an unknown architecture, naming the key and the allowed values', () => {
+    const file = join(dir, 'bad-zoo.json');
+    writeFileSync(file, JSON.stringify({ dataset: 'mnist-embedded', targets: [{ name: 'x', architecture: 'resnet', epochs: 1, batchSize: 8, learningRate: 0.1, seed: 0 }] }));
+    assert.throws(() => loadZoo(file), /bad-zoo.json: targets\[0\].architecture is "resnet"; allowed: "softmax", "mlp", "cnn-small", "model-a", "model-b", "model-c"/);
+  });
+
+  it('refuses duplicate target names', () => {
+    const file = join(dir, 'dup-zoo.json');
+    const recipe = { name: 'x', architecture: 'mlp', epochs: 1, batchSize: 8, learningRate: 0.1, seed: 0 };
+    writeFileSync(file, JSON.stringify({ dataset: 'mnist-embedded', targets: [recipe, recipe] }));
+    assert.throws(() => loadZoo(file), /targets\[1\].name "x" appears twice/);
+  });
+});

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
 import { ARCHITECTURES, buildArchitecture } from '../compute/architectures.js';
+import { atomicWrite, saveTfjs } from '../compute/persist.js';
 import { accuracy, argmaxRows, predictLogits, trainClassifier } from '../compute/train.js';
 import { TransferbenchError } from '../common/errors.js';
 import { validateWith } from '../common/validate.js';
@@ -159,33 +159,4 @@ export async function buildTarget(recipe: TargetRecipe, split: Split, datasetNam
   } finally {
     model.dispose();
   }
-}
-
-function atomicWrite(path: string, data: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
-}
-
-/** tfjs weights in the layers format (model.json + weights.bin), without tfjs-node's file handler. */
-async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void> {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      atomicWrite(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData as ArrayBuffer));
-      atomicWrite(join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
-
-/** Loads the tfjs weights a zoo build saved (the white-box reference). */
-export async function loadTfjsWeights(dir: string): Promise<tf.LayersModel> {
-  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
-  const weights = readFileSync(join(dir, 'weights.bin'));
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: manifest.modelTopology,
-      weightSpecs: manifest.weightsManifest[0]?.weights ?? [],
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
 }

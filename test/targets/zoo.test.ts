@@ -6,7 +6,8 @@ import { useBackend } from '../../src/compute/backend.js';
 import { predictLogits } from '../../src/compute/train.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
 import { loadTarget } from '../../src/targets/descriptor.js';
-import { buildTarget, loadTfjsWeights, loadZoo, type TargetRecipe } from '../../src/targets/zoo.js';
+import { loadTfjs } from '../../src/compute/persist.js';
+import { buildTarget, loadZoo, type TargetRecipe } from '../../src/targets/zoo.js';
 import { tempDir } from '../fixtures/files.js';
 
 describe('target zoo', () => {
@@ -31,7 +32,7 @@ describe('target zoo', () => {
       assert.ok(built.cleanAccuracy > 0.5, `accuracy ${built.cleanAccuracy}`);
       const target = loadTarget(built.descriptorPath);
       assert.equal(target.descriptor.recipe?.['name'], recipe.name);
-      const reloaded = await loadTfjsWeights(join(dir, recipe.name, 'tfjs'));
+      const reloaded = await loadTfjs(join(dir, recipe.name, 'tfjs'));
       const logits = predictLogits(reloaded, small.test.images.subarray(0, 784 * 4), [28, 28, 1]);
       reloaded.dispose();
       assert.equal(logits.length, 40);

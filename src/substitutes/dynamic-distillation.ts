@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import { ATTACKS, craftAdversarial } from '../attacks/index.js';
+import { badOption } from '../common/errors.js';
+import { argmaxRows, predictLogits } from '../compute/train.js';
+import { attackerCount, attackerSlice, concatTargets, fit, newSubstitute, targetsFromAnswer } from './fit.js';
+import { numberParam, positiveInteger, stringParam } from './params.js';
+import type { RoundRecord, SubstituteStrategy } from './types.js';
+
+/**
+ * Dynamic distillation (AdvGAN's alternation, for any attack): fit on a queried seed set, then
+ * each round craft adversarial examples against the current substitute from fresh attacker
+ * images, query the target on them, add them to the pool and refit, so the substitute learns
+ * the target's boundary where the attacks go. The budget is split evenly over the rounds.
+ */
+export const dynamicDistillation: SubstituteStrategy = {
+  name: 'dynamic-distillation',
+  description: 'rounds of: craft adversarial examples on the substitute, query the target on them, refit (AdvGAN)',
+  reference: false,
+  parameters: [
+    { name: 'rounds', default: '4', description: 'adversarial rounds after the seed round' },
+    { name: 'attack', default: 'fgsm', description: 'attack used to place the queries' },
+    { name: 'eps', default: '0.3', description: 'eps of that attack' },
+  ],
+  train: async (context, params) => {
+    const rounds = numberParam('dynamic-distillation', params, 'rounds', 4, positiveInteger, 'a positive integer');
+    const attack = stringParam('dynamic-distillation', params, 'attack', 'fgsm');
+    if (!ATTACKS.has(attack)) throw badOption('dynamic-distillation: attack', attack, `one of ${ATTACKS.names().join(', ')}`);
+    const eps = numberParam('dynamic-distillation', params, 'eps', 0.3, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    const perRound = Math.floor(Math.min(context.budget, attackerCount(context)) / (rounds + 1));
+    if (perRound < 1) throw badOption('dynamic-distillation: budget', context.budget, `at least ${rounds + 1} queries (one per round)`);
+    const [h, w, c] = context.imageShape;
+    const images: Float32Array[] = [];
+    const targets: (Int32Array | Float32Array)[] = [];
+    const records: RoundRecord[] = [];
+    let spent = 0;
+    const seed = attackerSlice(context, 0, perRound);
+    const seedAnswer = await context.oracle.query(seed, 'substitute-training');
+    spent += perRound;
+    images.push(seed);
+    targets.push(targetsFromAnswer(seedAnswer));
+    const model = newSubstitute(context);
+    fit(model, context, seed, targets[0] as Int32Array | Float32Array, context.seed);
+    records.push({ round: 0, queries: spent, fidelity: await context.measureFidelity(model) });
+    for (let round = 1; round <= rounds; round++) {
+      const clean = attackerSlice(context, round * perRound, perRound);
+      const adversarial = tf.tidy(() => {
+        const x = tf.tensor4d(clean, [perRound, h, w, c]);
+        const predicted = (model.predict(x) as tf.Tensor).argMax(1).cast('int32') as tf.Tensor1D;
+        const ids = Array.from({ length: perRound }, (_, i) => round * perRound + i);
+        return craftAdversarial(attack, (t) => model.apply(t) as tf.Tensor2D, { images: x, trueLabels: predicted, ids, eps, labelSource: 'predicted', params: { seed: context.seed + round } });
+      });
+      const points = adversarial.dataSync() as Float32Array;
+      adversarial.dispose();
+      const before = argmaxRows(predictLogits(model, points, context.imageShape), context.classes);
+      const answer = await context.oracle.query(points, 'substitute-training');
+      spent += perRound;
+      const agreement = before.reduce((s, y, i) => s + (y === answer.labels[i] ? 1 : 0), 0) / perRound;
+      images.push(points);
+      targets.push(targetsFromAnswer(answer));
+      const all = new Float32Array(images.reduce((n, p) => n + p.length, 0));
+      let offset = 0;
+      for (const part of images) {
+        all.set(part, offset);
+        offset += part.length;
+      }
+      fit(model, context, all, concatTargets(targets), context.seed + round);
+      records.push({ round, queries: spent, fidelity: await context.measureFidelity(model), attackPointAgreement: agreement });
+    }
+    return { model, rounds: records };
+  },
+};

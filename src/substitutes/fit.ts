@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildArchitecture } from '../compute/architectures.js';
+import { trainClassifier } from '../compute/train.js';
+import type { OracleAnswer } from '../oracle/oracle.js';
+import type { SubstituteContext } from './types.js';
+
+/** A fresh substitute of the context's architecture. */
+export function newSubstitute(context: SubstituteContext, salt = 0): tf.LayersModel {
+  return buildArchitecture(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed: context.seed + salt });
+}
+
+/**
+ * What an oracle answer teaches: its probabilities; for top-k, the k values with the rest of
+ * the mass spread evenly over the other classes; for label-only, the label (hard target).
+ */
+export function targetsFromAnswer(answer: OracleAnswer): Int32Array | Float32Array {
+  if (answer.probabilities) return answer.probabilities;
+  if (answer.topK) {
+    const { k, values, indices } = answer.topK;
+    const soft = new Float32Array(answer.count * answer.classes);
+    for (let r = 0; r < answer.count; r++) {
+      let mass = 0;
+      for (let j = 0; j < k; j++) mass += values[r * k + j] as number;
+      const rest = answer.classes > k ? Math.max(0, 1 - mass) / (answer.classes - k) : 0;
+      soft.fill(rest, r * answer.classes, (r + 1) * answer.classes);
+      for (let j = 0; j < k; j++) soft[r * answer.classes + (indices[r * k + j] as number)] = values[r * k + j] as number;
+    }
+    return soft;
+  }
+  return answer.labels;
+}
+
+/** Concatenates training targets of the same kind. */
+export function concatTargets(parts: (Int32Array | Float32Array)[]): Int32Array | Float32Array {
+  const soft = parts[0] instanceof Float32Array;
+  const out = soft ? new Float32Array(parts.reduce((n, p) => n + p.length, 0)) : new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export function fit(model: tf.LayersModel, context: SubstituteContext, images: Float32Array, targets: Int32Array | Float32Array, seed: number): void {
+  trainClassifier(model, { images, imageShape: context.imageShape, targets, classes: context.classes }, { ...context.training, seed });
+}
+
+/** The first n attacker images (they are shuffled by the split). */
+export function attackerSlice(context: SubstituteContext, start: number, count: number): Float32Array {
+  const size = context.imageShape[0] * context.imageShape[1] * context.imageShape[2];
+  return context.attackerImages.subarray(start * size, (start + count) * size);
+}
+
+export function attackerCount(context: SubstituteContext): number {
+  return context.attackerLabels.length;
+}

@@ -1,0 +1,5 @@
+export * from './types.js';
+export { STRATEGIES } from './registry.js';
+export { obtainSubstitute, substituteCacheKey, canonicalJson, type ObtainOptions } from './obtain.js';
+export { fidelityMeter } from './fidelity.js';
+export { jacobianQueriesPerRound, type JacobianPlan } from './jacobian.js';

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { badOption } from '../common/errors.js';
+import { Random } from '../common/random.js';
+import { attackerCount, attackerSlice, fit, newSubstitute } from './fit.js';
+import { numberParam, positiveInteger } from './params.js';
+import type { RoundRecord, SubstituteStrategy } from './types.js';
+
+export interface JacobianPlan {
+  readonly seedCount: number;
+  readonly rounds: number;
+  /** Rounds after which the set stops doubling and only `reservoir` new points are added per round. */
+  readonly reservoirAfter: number;
+  readonly reservoir: number;
+}
+
+/**
+ * Queries per round of Papernot et al.'s augmentation: the seed set, then as many new points as
+ * the set holds (it doubles) up to round sigma, then kappa per round (reservoir sampling).
+ */
+export function jacobianQueriesPerRound(plan: JacobianPlan): number[] {
+  const perRound = [plan.seedCount];
+  let size = plan.seedCount;
+  for (let r = 1; r < plan.rounds; r++) {
+    const added = r <= plan.reservoirAfter ? size : Math.min(plan.reservoir, size);
+    perRound.push(added);
+    size += added;
+  }
+  return perRound;
+}
+
+/**
+ * Jacobian-based dataset augmentation (Papernot et al. 1602.02697): from a small seed set,
+ * label with the oracle, fit, and add x + lambda * sign(dF_{O(x)}/dx) for points of the set;
+ * lambda flips sign every tau rounds; after sigma rounds, reservoir sampling bounds the growth.
+ * Plans its rounds within the budget before spending anything.
+ */
+export const jacobian: SubstituteStrategy = {
+  name: 'jacobian',
+  description: 'Jacobian-based dataset augmentation from 150 seeds, lambda 0.1 with sign flips, reservoir sampling (Papernot et al. 1602.02697)',
+  reference: false,
+  parameters: [
+    { name: 'seedCount', default: '150', description: 'initial images (class-balanced where possible)' },
+    { name: 'rounds', default: '6', description: 'substitute training epochs rho (rounds)' },
+    { name: 'lambda', default: '0.1', description: 'augmentation step' },
+    { name: 'tau', default: '3', description: 'lambda changes sign every tau rounds' },
+    { name: 'reservoirAfter', default: '3', description: 'sigma: rounds of doubling before reservoir sampling' },
+    { name: 'reservoir', default: '400', description: 'kappa: new points per round after sigma' },
+  ],
+  train: async (context, params) => {
+    const name = 'jacobian';
+    const plan: JacobianPlan = {
+      seedCount: numberParam(name, params, 'seedCount', 150, positiveInteger, 'a positive integer'),
+      rounds: numberParam(name, params, 'rounds', 6, positiveInteger, 'a positive integer'),
+      reservoirAfter: numberParam(name, params, 'reservoirAfter', 3, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
+      reservoir: numberParam(name, params, 'reservoir', 400, positiveInteger, 'a positive integer'),
+    };
+    const lambda = numberParam(name, params, 'lambda', 0.1, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    const tau = numberParam(name, params, 'tau', 3, positiveInteger, 'a positive integer');
+    const perRound = jacobianQueriesPerRound(plan);
+    // Plan within the budget: drop whole rounds that would not fit.
+    let affordable = 0;
+    let total = 0;
+    while (affordable < perRound.length && total + (perRound[affordable] as number) <= context.budget) total += perRound[affordable++] as number;
+    if (affordable === 0) throw badOption('jacobian: budget', context.budget, `at least seedCount (${plan.seedCount}) queries`);
+    if (plan.seedCount > attackerCount(context)) throw badOption('jacobian: seedCount', plan.seedCount, `at most the ${attackerCount(context)} attacker images`);
+    const [h, w, c] = context.imageShape;
+    const size = h * w * c;
+    const random = new Random(context.seed).fork('jacobian');
+    let set: Float32Array = Float32Array.from(attackerSlice(context, 0, plan.seedCount));
+    let labels = new Int32Array(0);
+    let pending: Float32Array = set;
+    const model = newSubstitute(context);
+    const records: RoundRecord[] = [];
+    let spent = 0;
+    for (let round = 0; round < affordable; round++) {
+      const answer = await context.oracle.query(pending, 'substitute-training');
+      spent += answer.count;
+      const merged = new Int32Array(labels.length + answer.count);
+      merged.set(labels);
+      merged.set(answer.labels, labels.length);
+      labels = merged;
+      fit(model, context, set, labels, context.seed + round);
+      records.push({ round, queries: spent, fidelity: await context.measureFidelity(model) });
+      if (round + 1 >= affordable) break;
+      const count = labels.length;
+      const toAugment = round + 1 <= plan.reservoirAfter ? Int32Array.from({ length: count }, (_, i) => i) : random.permutation(count).subarray(0, Math.min(plan.reservoir, count));
+      const step = lambda * (Math.floor(round / tau) % 2 === 0 ? 1 : -1);
+      const chosen = new Float32Array(toAugment.length * size);
+      toAugment.forEach((i, j) => chosen.set(set.subarray(i * size, (i + 1) * size), j * size));
+      const chosenLabels = Int32Array.from(toAugment, (i) => labels[i] as number);
+      const augmented = tf.tidy(() => {
+        const x = tf.tensor4d(chosen, [toAugment.length, h, w, c]);
+        const mask = tf.oneHot(tf.tensor1d(chosenLabels, 'int32'), context.classes);
+        // dF_{O(x)}/dx: the gradient of the substitute's probability for the oracle's label.
+        const g = tf.grad((input: tf.Tensor) => tf.softmax(model.apply(input) as tf.Tensor2D).mul(mask).sum())(x);
+        return x.add(g.sign().mul(step)).clipByValue(0, 1);
+      });
+      pending = augmented.dataSync() as Float32Array;
+      augmented.dispose();
+      const grown = new Float32Array(set.length + pending.length);
+      grown.set(set);
+      grown.set(pending, set.length);
+      set = grown;
+    }
+    return { model, rounds: records };
+  },
+};

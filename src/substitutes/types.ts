@@ -1,0 +1,81 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ParameterDoc } from '../attacks/types.js';
+import type { Oracle } from '../oracle/oracle.js';
+
+/** How substitutes are fitted, whatever the strategy. */
+export interface TrainingConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+}
+
+/**
+ * Everything a strategy may use. Of the target it sees only the oracle (and, for the white-box
+ * reference, weights the harness hands over for targets it built itself).
+ */
+export interface SubstituteContext {
+  readonly oracle: Oracle;
+  readonly architecture: string;
+  readonly seed: number;
+  /** Substitute-training queries the strategy may spend (the oracle enforces it too). */
+  readonly budget: number;
+  readonly training: TrainingConfig;
+  /** The attacker's own images, NHWC [0,1]; distinct from the evaluation images. */
+  readonly attackerImages: Float32Array;
+  /** True labels of attackerImages: only the ground-truth strategy reads them. */
+  readonly attackerLabels: Int32Array;
+  readonly imageShape: readonly [number, number, number];
+  readonly classes: number;
+  /** Agreement with the target on held-out images; evaluation queries, counted apart. */
+  readonly measureFidelity: (model: tf.LayersModel) => Promise<number>;
+  /** The target's own tfjs weights (a folder), for zoo targets only. */
+  readonly whiteBoxWeights?: string;
+}
+
+/** Fidelity after one round of a round-based strategy. */
+export interface RoundRecord {
+  readonly round: number;
+  /** Substitute-training queries spent so far. */
+  readonly queries: number;
+  /** Agreement with the target on the held-out fidelity images. */
+  readonly fidelity: number;
+  /** Agreement, before refitting, on the points queried this round (dynamic distillation). */
+  readonly attackPointAgreement?: number;
+}
+
+export interface StrategyResult {
+  readonly model: tf.LayersModel;
+  readonly rounds: readonly RoundRecord[];
+}
+
+export interface SubstituteStrategy {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: readonly ParameterDoc[] | readonly { name: string; default: string; description: string }[];
+  /** A reference (white-box) rather than an attack setting; marked so in leaderboards. */
+  readonly reference: boolean;
+  readonly train: (context: SubstituteContext, params: Readonly<Record<string, number | string>>) => Promise<StrategyResult>;
+}
+
+/** What each obtained substitute records (meta.json in its cache folder). */
+export interface SubstituteRecord {
+  readonly strategy: string;
+  readonly architecture: string;
+  readonly seed: number;
+  readonly budget: number;
+  readonly params: Readonly<Record<string, number | string>>;
+  readonly reference: boolean;
+  /** Substitute-training queries spent, from the oracle's counts. */
+  readonly queriesSpent: number;
+  /** Evaluation queries spent measuring fidelity. */
+  readonly evaluationQueries: number;
+  /** Agreement with the target on held-out images. */
+  readonly fidelity: number;
+  /** Accuracy on the held-out images' true labels. */
+  readonly cleanAccuracy: number;
+  readonly trainSeconds: number;
+  readonly backend: string;
+  readonly rounds: readonly RoundRecord[];
+  readonly cacheKey: string;
+  readonly fromCache: boolean;
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { useBackend } from '../../src/compute/backend.js';
+import { loadEmbeddedMnist, stratifiedSplit, subset, take } from '../../src/data/index.js';
+import { OraclePool, TargetOracle } from '../../src/oracle/index.js';
+import { fidelityMeter, jacobianQueriesPerRound, obtainSubstitute, STRATEGIES, type ObtainOptions, type SubstituteContext } from '../../src/substitutes/index.js';
+import { loadTarget, type ResolvedTarget } from '../../src/targets/descriptor.js';
+import { buildTarget } from '../../src/targets/zoo.js';
+import { tempDir } from '../fixtures/files.js';
+
+describe('substitute strategies against a tiny target through the pool', () => {
+  const dir = tempDir('transferbench-substitutes-');
+  const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
+  const targetData = take(train, 2000);
+  const attacker = subset(train, Int32Array.from({ length: 4000 }, (_, i) => 2000 + i));
+  const evaluation = take(test, 300);
+  let pool: OraclePool;
+  let target: ResolvedTarget;
+
+  before(async function () {
+    this.timeout(120000);
+    await useBackend('wasm');
+    const built = await buildTarget({ name: 'tiny-mlp', architecture: 'mlp', epochs: 2, batchSize: 64, learningRate: 0.002, seed: 1 }, { train: targetData, test: evaluation }, 'mnist-embedded', dir);
+    target = loadTarget(built.descriptorPath);
+    pool = new OraclePool({ workers: 1 });
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  const setup = (options: { budget: number; mode?: 'probabilities' | 'top-k' | 'label'; architecture?: string; seed?: number; whiteBox?: boolean; epochs?: number }) => {
+    const oracle = new TargetOracle(pool, target, { mode: options.mode ?? 'probabilities', budget: options.budget });
+    const context: SubstituteContext = {
+      oracle,
+      architecture: options.architecture ?? 'mlp',
+      seed: options.seed ?? 0,
+      budget: options.budget,
+      training: { epochs: options.epochs ?? 3, batchSize: 64, learningRate: 0.002 },
+      attackerImages: attacker.images,
+      attackerLabels: attacker.labels,
+      imageShape: [28, 28, 1],
+      classes: 10,
+      measureFidelity: fidelityMeter(oracle, evaluation.images, [28, 28, 1]),
+      ...(options.whiteBox ? { whiteBoxWeights: join(dir, 'tiny-mlp', 'tfjs') } : {}),
+    };
+    const obtain: ObtainOptions = {
+      cacheDir: join(dir, 'cache'),
+      useCache: true,
+      targetFingerprint: target.descriptor.sha256,
+      oracleMode: options.mode ?? 'probabilities',
+      dataFingerprint: 'mnist-embedded/seed0/4000',
+      evaluationImages: evaluation.images,
+      evaluationLabels: evaluation.labels,
+    };
+    return { oracle, context, obtain };
+  };
+
+  it('lists every strategy, the white-box one marked as a reference', () => {
+    assert.deepEqual(STRATEGIES.names(), ['ground-truth', 'static-distillation', 'dynamic-distillation', 'jacobian', 'white-box']);
+    assert.deepEqual(STRATEGIES.values().filter((s) => s.reference).map((s) => s.name), ['white-box']);
+  });
+
+  it('ground truth spends no queries and learns the digits', async () => {
+    const { context, obtain } = setup({ budget: 0 });
+    const { model, record } = await obtainSubstitute('ground-truth', { trainImages: 2000 }, context, obtain);
+    model.dispose();
+    assert.equal(record.queriesSpent, 0);
+    assert.ok(record.cleanAccuracy > 0.85, `accuracy ${record.cleanAccuracy}`);
+    assert.equal(record.evaluationQueries, 300, 'fidelity costs evaluation queries, counted apart');
+  });
+
+  it('static distillation spends its budget once and reaches high agreement', async () => {
+    const { context, obtain, oracle } = setup({ budget: 2000 });
+    const { model, record } = await obtainSubstitute('static-distillation', {}, context, obtain);
+    model.dispose();
+    assert.equal(record.queriesSpent, 2000);
+    assert.equal(oracle.usage().byPurpose['substitute-training'], 2000);
+    assert.ok(record.fidelity > 0.85, `fidelity ${record.fidelity}`);
+  });
+
+  it('static distillation from a label-only oracle fits hard labels', async () => {
+    const { context, obtain } = setup({ budget: 1000, mode: 'label' });
+    const { model, record } = await obtainSubstitute('static-distillation', {}, context, obtain);
+    model.dispose();
+    assert.equal(record.queriesSpent, 1000);
+    assert.ok(record.fidelity > 0.75, `fidelity ${record.fidelity}`);
+  });
+
+  it('dynamic distillation spends queries in every round and agrees more near the attack points as rounds go', async () => {
+    const { context, obtain } = setup({ budget: 1200, epochs: 2 });
+    const { model, record } = await obtainSubstitute('dynamic-distillation', { rounds: 3, attack: 'fgsm', eps: 0.2 }, context, obtain);
+    model.dispose();
+    assert.deepEqual(record.rounds.map((r) => r.queries), [300, 600, 900, 1200]);
+    assert.equal(record.queriesSpent, 1200);
+    const agreements = record.rounds.slice(1).map((r) => r.attackPointAgreement as number);
+    assert.ok((agreements[agreements.length - 1] as number) > (agreements[0] as number), `agreement on attack points by round: ${agreements.join(', ')}`);
+  });
+
+  it('the Jacobian strategy spends exactly what its formula says', async () => {
+    const plan = { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 };
+    assert.deepEqual(jacobianQueriesPerRound(plan), [20, 20, 40, 15]);
+    const { context, obtain } = setup({ budget: 1000, mode: 'label', epochs: 2 });
+    const { model, record } = await obtainSubstitute('jacobian', { ...plan, lambda: 0.1, tau: 2 }, context, obtain);
+    model.dispose();
+    assert.equal(record.queriesSpent, 95);
+    assert.deepEqual(record.rounds.map((r) => r.queries), [20, 40, 80, 95]);
+  });
+
+  it('the Jacobian strategy plans within a budget smaller than its rounds need', async () => {
+    const { context, obtain } = setup({ budget: 50, mode: 'label', epochs: 1 });
+    const { model, record } = await obtainSubstitute('jacobian', { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 }, context, obtain);
+    model.dispose();
+    assert.equal(record.queriesSpent, 40);
+    assert.ok(record.queriesSpent <= 50);
+  });
+
+  it('the white-box reference is the target itself: agreement 1, no queries', async () => {
+    const { context, obtain } = setup({ budget: 0, whiteBox: true });
+    const { model, record } = await obtainSubstitute('white-box', {}, context, obtain);
+    model.dispose();
+    assert.equal(record.reference, true);
+    assert.equal(record.queriesSpent, 0);
+    assert.equal(record.fidelity, 1);
+  });
+
+  it('the white-box reference is refused for a foreign target', async () => {
+    const { context, obtain } = setup({ budget: 0 });
+    await assert.rejects(obtainSubstitute('white-box', {}, context, obtain), /white-box: target tiny-mlp is not a zoo target built by transferbench/);
+  });
+
+  it('reuses a cached substitute for the same configuration and retrains when anything changes', async () => {
+    const first = setup({ budget: 500, seed: 7 });
+    const a = await obtainSubstitute('static-distillation', {}, first.context, first.obtain);
+    const again = setup({ budget: 500, seed: 7 });
+    const b = await obtainSubstitute('static-distillation', {}, again.context, again.obtain);
+    assert.equal(b.record.fromCache, true);
+    assert.equal(again.oracle.usage().byPurpose['substitute-training'], 0, 'a cache hit spends no queries');
+    assert.equal(b.record.queriesSpent, 500, 'but records what the substitute cost');
+    const probe = tf.tidy(() => tf.ones([1, 28, 28, 1]));
+    assert.deepEqual((a.model.predict(probe) as tf.Tensor).dataSync(), (b.model.predict(probe) as tf.Tensor).dataSync());
+    probe.dispose();
+    for (const change of [{ budget: 400, seed: 7 }, { budget: 500, seed: 8 }, { budget: 500, seed: 7, mode: 'label' as const }]) {
+      const other = setup(change);
+      const c = await obtainSubstitute('static-distillation', {}, other.context, other.obtain);
+      assert.equal(c.record.fromCache, false, JSON.stringify(change));
+      c.model.dispose();
+    }
+    a.model.dispose();
+    b.model.dispose();
+  });
+});

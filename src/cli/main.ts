@@ -5,6 +5,8 @@ import { backendsCommand } from './commands/backends.js';
 import { dataCommand } from './commands/data.js';
 import { listCommand } from './commands/list.js';
 import { DEFAULT_ZOO, targetsCommand } from './commands/targets.js';
+import { mergeCommand, runCommand, validateCommand } from './commands/bench.js';
+import { quickstartCommand } from './commands/quickstart.js';
 import { consoleReporter } from './reporter.js';
 
 const HELP = `transferbench: black-box adversarial transfer benchmarks against opaque ONNX classifiers
@@ -12,10 +14,15 @@ const HELP = `transferbench: black-box adversarial transfer benchmarks against o
 Usage: transferbench <command> [options]
 
 Commands:
+  quickstart             build the quickstart targets if missing, run bench/quickstart.json, merge, show leaderboards
+  run SUITE              run a suite's cells [--shard K/N] [--resume] [--out DIR] [--no-cache]
+  merge DIR              gather every shard's results in DIR into the CSV leaderboards and manifest.json
+  validate SUITE         check a suite file against bench/suite.schema.json
   backends               list compute backends (loaded, or why not) and the one selected
   data NAME              load a data set and show its split
                          NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS
   list attacks           the registered attacks with their parameters and defaults
+  list substitutes       the substitute strategies with their parameters
   list architectures     the network architectures targets and substitutes are built from
   targets build          train the zoo (targets/zoo.json), export to ONNX, write descriptors
                          [--only a,b] [--out targets] [--zoo FILE] [--dataset mnist-embedded|fashion-mnist]
@@ -43,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       zoo: { type: 'string' },
       dataset: { type: 'string' },
+      shard: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      'no-cache': { type: 'boolean', default: false },
+      'targets-dir': { type: 'string', default: 'targets' },
+      'cache-dir': { type: 'string', default: 'substitutes' },
     },
   });
   const reporter = consoleReporter({ quiet: values.quiet, verbose: values.verbose });
@@ -61,6 +73,32 @@ async function main(argv: string[]): Promise<number> {
       const name = rest[0];
       if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
       return dataCommand(reporter, name, seed);
+    }
+    case 'quickstart':
+      return quickstartCommand(reporter, { targetsDir: values['targets-dir'], cacheDir: values['cache-dir'], seed, quiet: values.quiet, ...(backend !== undefined ? { backend } : {}) });
+    case 'run': {
+      const suite = rest[0];
+      if (suite === undefined) throw new TransferbenchError('BAD_OPTION', 'run: missing SUITE; e.g. `transferbench run bench/quickstart.json`');
+      return runCommand(reporter, suite, {
+        resume: values.resume,
+        targetsDir: values['targets-dir'],
+        cacheDir: values['cache-dir'],
+        useCache: !values['no-cache'],
+        quiet: values.quiet,
+        ...(values.shard !== undefined ? { shard: values.shard } : {}),
+        ...(values.out !== undefined ? { out: values.out } : {}),
+        ...(backend !== undefined ? { backend } : {}),
+      });
+    }
+    case 'merge': {
+      const dir = rest[0];
+      if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
+      return mergeCommand(reporter, dir);
+    }
+    case 'validate': {
+      const file = rest[0];
+      if (file === undefined) throw new TransferbenchError('BAD_OPTION', 'validate: missing SUITE file');
+      return validateCommand(reporter, file);
     }
     case 'targets':
       return targetsCommand(reporter, rest[0], rest.slice(1), {

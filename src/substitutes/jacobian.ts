@@ -39,7 +39,7 @@ export const jacobian: SubstituteStrategy = {
   description: 'Jacobian-based dataset augmentation from 150 seeds, lambda 0.1 with sign flips, reservoir sampling (Papernot et al. 1602.02697)',
   reference: false,
   parameters: [
-    { name: 'seedCount', default: '150', description: 'initial images (class-balanced where possible)' },
+    { name: 'seedCount', default: '150', description: 'initial images: the first ones of the attacker split (shuffled, stratified)' },
     { name: 'rounds', default: '6', description: 'substitute training epochs rho (rounds)' },
     { name: 'lambda', default: '0.1', description: 'augmentation step' },
     { name: 'tau', default: '3', description: 'lambda changes sign every tau rounds' },

@@ -1,9 +1,10 @@
 import { ATTACKS } from '../../attacks/index.js';
 import { ARCHITECTURES } from '../../compute/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
+import { STRATEGIES } from '../../substitutes/index.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
-const LISTS = ['attacks', 'architectures'] as const;
+const LISTS = ['attacks', 'substitutes', 'architectures'] as const;
 
 /** `transferbench list attacks|architectures`: the registries, with parameters and defaults. */
 export function listCommand(reporter: Reporter, what: string | undefined): number {
@@ -15,6 +16,15 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
         if (rows.length > 0) reporter.info(formatTable(rows));
       }
       reporter.info('\nevery attack also takes: eps (L-inf budget, in [0, 1]), labelSource (true | predicted), seed');
+      return 0;
+    }
+    case 'substitutes': {
+      for (const strategy of STRATEGIES.values()) {
+        reporter.info(`${strategy.name}${strategy.reference ? '  [reference]' : ''}  ${strategy.description}`);
+        const rows = strategy.parameters.map((p) => [`    ${p.name}`, `default ${p.default}`, p.description]);
+        if (rows.length > 0) reporter.info(formatTable(rows));
+      }
+      reporter.info('\nevery strategy also takes: architecture, budget (substitute-training queries), seed, epochs, batch size, learning rate');
       return 0;
     }
     case 'architectures':

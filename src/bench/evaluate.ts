@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { craftAdversarial, perturbationNorms, type AttackParams, type LabelSource } from '../attacks/index.js';
+import { argmaxRows, predictLogits } from '../compute/train.js';
+import type { Oracle } from '../oracle/oracle.js';
+
+export interface AttackOutcome {
+  /** Adversarial images, NHWC. */
+  readonly adversarial: Float32Array;
+  readonly substitutePredictions: Int32Array;
+  readonly linf: Float32Array;
+  readonly l2: Float32Array;
+}
+
+/** Crafts adversarial versions of the evaluation images on the substitute, in chunks of 256. */
+export function craftOnSubstitute(
+  model: tf.LayersModel,
+  attack: string,
+  images: Float32Array,
+  labels: Int32Array,
+  imageShape: readonly [number, number, number],
+  options: { eps: number; labelSource: LabelSource; params: Partial<AttackParams>; seed: number; classes: number },
+): AttackOutcome {
+  const [h, w, c] = imageShape;
+  const size = h * w * c;
+  const count = labels.length;
+  const adversarial = new Float32Array(images.length);
+  const chunk = 256;
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    const result = tf.tidy(() =>
+      craftAdversarial(attack, (x) => model.apply(x) as tf.Tensor2D, {
+        images: tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, h, w, c]),
+        trueLabels: tf.tensor1d(labels.subarray(start, start + n), 'int32'),
+        ids: Array.from({ length: n }, (_, i) => start + i),
+        eps: options.eps,
+        labelSource: options.labelSource,
+        params: { ...options.params, seed: options.seed },
+      }),
+    );
+    try {
+      adversarial.set(result.dataSync() as Float32Array, start * size);
+    } finally {
+      result.dispose();
+    }
+  }
+  const norms = perturbationNorms(adversarial, images, count);
+  return { adversarial, substitutePredictions: argmaxRows(predictLogits(model, adversarial, imageShape), options.classes), ...norms };
+}
+
+/** The target's labels for images, through the oracle (evaluation queries). */
+export async function targetLabels(oracle: Oracle, images: Float32Array): Promise<Int32Array> {
+  return (await oracle.query(images, 'evaluation')).labels;
+}

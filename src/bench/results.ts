@@ -1,0 +1,90 @@
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TransferbenchError } from '../common/errors.js';
+import type { Rate } from './metrics.js';
+
+/** One finished cell: the record every CSV is generated from (hyperfine-style, a comment per field). */
+export interface CellResult {
+  readonly cellId: string;
+  /** Position in the suite's stable order. */
+  readonly index: number;
+  readonly suiteHash: string;
+  readonly target: string;
+  readonly strategy: string;
+  readonly architecture: string;
+  /** Substitute-training query budget. */
+  readonly budget: number;
+  /** White-box reference rows are upper bounds, not attack settings. */
+  readonly reference: boolean;
+  readonly attack: string;
+  readonly attackKind: string;
+  readonly eps: number;
+  readonly labelSource: string;
+  /** Evaluation images attacked. */
+  readonly evaluated: number;
+  /** Substitute accuracy on the clean evaluation images. */
+  readonly substituteCleanAccuracy: Rate;
+  /** Target accuracy on the clean evaluation images. */
+  readonly targetCleanAccuracy: Rate;
+  /** Share of adversarial images the substitute misclassifies (white-box success). */
+  readonly whiteBoxSuccess: Rate;
+  /** Share of adversarial images the target misclassifies. */
+  readonly targetError: Rate;
+  /** Kurakin et al.: of the adversarial images that fool the substitute, the share that fool the target. */
+  readonly transferRate: Rate;
+  /** Queries the substitute cost (from the oracle's counts, or its cache record). */
+  readonly substituteQueries: number;
+  /** Substitute's agreement with the target on held-out images. */
+  readonly substituteFidelity: number;
+  readonly meanLinf: number;
+  readonly maxLinf: number;
+  readonly meanL2: number;
+  readonly maxL2: number;
+  /** Wall time of the cell (attack and evaluation), not in the CSVs: it differs between runs. */
+  readonly seconds: number;
+}
+
+export function resultsFile(dir: string, shard: { k: number; n: number }): string {
+  return join(dir, `results-${shard.k}-of-${shard.n}.jsonl`);
+}
+
+/** Appends one record as a line and fsyncs, so a killed run loses at most the cell in flight. */
+export function appendResult(file: string, result: CellResult): void {
+  const fd = openSync(file, 'a');
+  try {
+    writeSync(fd, `${JSON.stringify(result)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a results file. A last line cut off by a kill is dropped (and cut from the file when
+ * `repair`, so the next append starts on a clean line).
+ */
+export function readResults(file: string, repair = false): CellResult[] {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  if (repair && complete.length !== text.length) truncateSync(file, Buffer.byteLength(complete));
+  return complete
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as CellResult;
+      } catch {
+        throw new TransferbenchError('BAD_CONFIG', `${file}: line ${i + 1} is not a JSON record; the file was edited or corrupted`);
+      }
+    });
+}
+
+/** Every shard's results files in a folder. */
+export function resultFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^results-\d+-of-\d+\.jsonl$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}

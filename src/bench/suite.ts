@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { ATTACKS, LABEL_SOURCES, NORMS, type AttackParams, type LabelSource } from '../attacks/index.js';
+import { ARCHITECTURES } from '../compute/architectures.js';
+import { TransferbenchError } from '../common/errors.js';
+import { validateWith } from '../common/validate.js';
+import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
+import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+
+export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
+
+/** A benchmark suite: bench/*.json, checked against bench/suite.schema.json (the schema below). */
+export interface Suite {
+  $schema?: string;
+  /** Names the output folder reports/<name>/. */
+  name: string;
+  dataset: (typeof SUITE_DATASETS)[number];
+  /** Seed of the data split, substitute training and random attack starts. */
+  seed: number;
+  /** Images of the test split every cell is evaluated on. */
+  evaluationSize: number;
+  /** Zoo target names (targets/<name>/target.json) or paths to target.json files. */
+  targets: string[];
+  oracle: { mode: OracleMode; topK?: number; workers?: number };
+  substitutes: {
+    strategy: string;
+    architectures: string[];
+    /** Substitute-training query budgets, one substitute per budget. */
+    budgets: number[];
+    params?: Record<string, number | string>;
+    training?: Partial<TrainingConfig>;
+  }[];
+  attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf'>> }[];
+  labelSources: LabelSource[];
+  /** Output folder (default reports/<name>). */
+  output?: string;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
+
+let schema: Record<string, unknown> | undefined;
+
+/** The suite schema (built once: ajv compiles it once per $id); bench/suite.schema.json is this, written by `npm run schema`. */
+export function suiteSchema(): Record<string, unknown> {
+  schema ??= buildSchema();
+  return schema;
+}
+
+function buildSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://transferbench.dev/suite.schema.json',
+    title: 'transferbench suite',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'dataset', 'seed', 'evaluationSize', 'targets', 'oracle', 'substitutes', 'attacks', 'labelSources'],
+    properties: {
+      $schema: { type: 'string' },
+      name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'names the output folder reports/<name>/' },
+      dataset: { type: 'string', enum: [...SUITE_DATASETS] },
+      seed: { type: 'integer' },
+      evaluationSize: { type: 'integer', minimum: 1, maximum: 10000 },
+      targets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'zoo names or paths to target.json' },
+      oracle: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['mode'],
+        properties: {
+          mode: { type: 'string', enum: [...ORACLE_MODES] },
+          topK: { type: 'integer', minimum: 1 },
+          workers: { type: 'integer', minimum: 1, maximum: 64 },
+        },
+      },
+      substitutes: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['strategy', 'architectures', 'budgets'],
+          properties: {
+            strategy: { type: 'string', enum: STRATEGIES.names() },
+            architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
+            budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
+            params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+            training: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                epochs: { type: 'integer', minimum: 0 },
+                batchSize: { type: 'integer', minimum: 1 },
+                learningRate: { type: 'number', exclusiveMinimum: 0 },
+              },
+            },
+          },
+        },
+      },
+      attacks: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'eps'],
+          properties: {
+            name: { type: 'string', enum: ATTACKS.names() },
+            eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1 } },
+            params: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                steps: { type: 'integer', minimum: 1 },
+                stepSize: { type: 'number', minimum: 0 },
+                randomStart: { type: 'boolean' },
+                decay: { type: 'number', minimum: 0 },
+                norm: { type: 'string', enum: [...NORMS] },
+                confidence: { type: 'number', minimum: 0 },
+                binarySearchSteps: { type: 'integer', minimum: 1 },
+                initialConst: { type: 'number', exclusiveMinimum: 0 },
+                learningRate: { type: 'number', exclusiveMinimum: 0 },
+                clipToLinf: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+      labelSources: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...LABEL_SOURCES] } },
+      output: { type: 'string', minLength: 1 },
+    },
+  };
+}
+
+/** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
+export function loadSuite(path: string): Suite {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TransferbenchError('BAD_CONFIG', `${path}: cannot read the suite (${(error as { code?: string }).code ?? (error as Error).message}); check the path`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new TransferbenchError('BAD_CONFIG', `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseSuite(raw, path);
+}
+
+export function parseSuite(raw: unknown, source: string): Suite {
+  const suite = validateWith<Suite>(suiteSchema(), raw, source);
+  suite.substitutes.forEach((s, i) => {
+    if (s.strategy === 'white-box' && s.budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for white-box (it spends no queries)`);
+    }
+    if (s.strategy !== 'ground-truth' && s.strategy !== 'white-box' && s.budgets.some((b) => b === 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
+    }
+  });
+  return suite;
+}

@@ -1,0 +1,91 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseShard } from '../../bench/grid.js';
+import { mergeResults } from '../../bench/merge.js';
+import { runRecord } from '../../bench/manifest.js';
+import { runSuite } from '../../bench/run.js';
+import { loadSuite, type Suite } from '../../bench/suite.js';
+import { expandGrid } from '../../bench/grid.js';
+import { useBackend } from '../../compute/backend.js';
+import type { Reporter } from '../reporter.js';
+
+export interface RunCommandOptions {
+  readonly shard?: string;
+  readonly resume: boolean;
+  readonly out?: string;
+  readonly backend?: string;
+  readonly targetsDir: string;
+  readonly cacheDir: string;
+  readonly useCache: boolean;
+  readonly quiet: boolean;
+}
+
+export function outputDir(suite: Suite, out: string | undefined): string {
+  return out ?? suite.output ?? join('reports', suite.name);
+}
+
+/** A one-line progress display on a terminal, plain lines (every 10%) otherwise. */
+function progressPrinter(reporter: Reporter, quiet: boolean) {
+  const started = performance.now();
+  const tty = process.stderr.isTTY === true && !quiet;
+  let lastDecile = -1;
+  return (event: { done: number; total: number; skipped: number; queries: number }) => {
+    if (quiet) return;
+    const ran = event.done - event.skipped;
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = ran > 0 ? ((event.total - event.done) * elapsed) / ran : 0;
+    const line = `cells ${event.done}/${event.total}  ETA ${Math.round(eta)} s  queries ${event.queries}`;
+    if (tty) {
+      process.stderr.write(`\r${line}   `);
+      if (event.done === event.total) process.stderr.write('\n');
+    } else {
+      const decile = Math.floor((event.done / Math.max(1, event.total)) * 10);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        reporter.info(line);
+      }
+    }
+  };
+}
+
+/** `transferbench run SUITE [--shard K/N] [--resume] [--out DIR]`. */
+export async function runCommand(reporter: Reporter, suitePath: string, options: RunCommandOptions): Promise<number> {
+  const suite = loadSuite(suitePath);
+  const shard = parseShard(options.shard);
+  const out = outputDir(suite, options.out);
+  const backend = await useBackend(options.backend);
+  reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, output ${out}`);
+  const started = new Date();
+  const result = await runSuite(suite, {
+    shard,
+    resume: options.resume,
+    outDir: out,
+    targetsDir: options.targetsDir,
+    cacheDir: options.cacheDir,
+    useCache: options.useCache,
+    progress: progressPrinter(reporter, options.quiet),
+  });
+  writeFileSync(join(out, `run-${shard.k}-of-${shard.n}.json`), `${JSON.stringify(runRecord(`${shard.k}/${shard.n}`, started, result.ran, result.skipped), null, 2)}\n`);
+  reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
+  if (shard.n === 1) {
+    const merged = mergeResults(out);
+    reporter.info(`leaderboards: ${merged.files.join(', ')}`);
+  } else {
+    reporter.info(`when every shard has run: transferbench merge ${out}`);
+  }
+  return 0;
+}
+
+/** `transferbench merge DIR`. */
+export function mergeCommand(reporter: Reporter, dir: string): number {
+  const merged = mergeResults(dir);
+  reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
+  return 0;
+}
+
+/** `transferbench validate FILE`. */
+export function validateCommand(reporter: Reporter, file: string): number {
+  const suite = loadSuite(file);
+  reporter.info(`${file}: valid suite "${suite.name}", ${expandGrid(suite).length} cells`);
+  return 0;
+}

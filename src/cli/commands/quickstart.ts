@@ -1,0 +1,30 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { targetDescriptorPath } from '../../bench/run.js';
+import { loadSuite } from '../../bench/suite.js';
+import { runCommand, outputDir } from './bench.js';
+import { DEFAULT_ZOO, targetsCommand } from './targets.js';
+import type { Reporter } from '../reporter.js';
+
+export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickstart.json', import.meta.url));
+
+/** `transferbench quickstart`: build missing targets, run the quickstart suite, merge, show the leaderboards' tops. */
+export async function quickstartCommand(reporter: Reporter, options: { backend?: string; targetsDir: string; cacheDir: string; seed: number; quiet: boolean }): Promise<number> {
+  const started = performance.now();
+  const suite = loadSuite(QUICKSTART_SUITE);
+  const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
+  if (missing.length > 0) {
+    reporter.info(`building missing target(s): ${missing.join(', ')}`);
+    await targetsCommand(reporter, 'build', [], { zoo: DEFAULT_ZOO, out: options.targetsDir, only: missing.join(','), seed: options.seed, ...(options.backend ? { backend: options.backend } : {}) });
+  }
+  await runCommand(reporter, QUICKSTART_SUITE, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...(options.backend ? { backend: options.backend } : {}) });
+  const out = outputDir(suite, undefined);
+  for (const board of ['leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv']) {
+    const lines = readFileSync(join(out, board), 'utf8').trimEnd().split('\n');
+    reporter.info(`\n${board} (top ${Math.min(5, lines.length - 1)} of ${lines.length - 1}):`);
+    for (const line of lines.slice(0, 6)) reporter.info(`  ${line.split(',').slice(0, 8).join(', ')}`);
+  }
+  reporter.info(`\nquickstart done in ${Math.round((performance.now() - started) / 1000)} s; every CSV is in ${out}/`);
+  return 0;
+}

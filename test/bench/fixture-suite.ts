@@ -1,0 +1,37 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useBackend } from '../../src/compute/backend.js';
+import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
+import { buildTarget } from '../../src/targets/zoo.js';
+import { tempDir } from '../fixtures/files.js';
+
+/** A tiny zoo target and a small suite over it, in a fresh folder. */
+export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath: string; targetsDir: string; suite: Record<string, unknown> }> {
+  await useBackend('wasm');
+  const dir = tempDir(`transferbench-${name}-`);
+  const targetsDir = join(dir, 'targets');
+  mkdirSync(targetsDir, { recursive: true });
+  const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
+  await buildTarget({ name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1, trainImages: 1000 }, { train, test: take(test, 200) }, 'mnist-embedded', targetsDir);
+  const suite = {
+    name,
+    dataset: 'mnist-embedded',
+    seed: 0,
+    evaluationSize: 40,
+    targets: ['tiny-softmax'],
+    oracle: { mode: 'probabilities', workers: 1 },
+    substitutes: [
+      { strategy: 'ground-truth', architectures: ['softmax'], budgets: [0], params: { trainImages: 600 }, training: { epochs: 1 } },
+      { strategy: 'static-distillation', architectures: ['softmax'], budgets: [300], training: { epochs: 2 } },
+      { strategy: 'white-box', architectures: ['softmax'], budgets: [0] },
+    ],
+    attacks: [
+      { name: 'fgsm', eps: [0.1, 0.25] },
+      { name: 'bim', eps: [0.1], params: { steps: 5 } },
+    ],
+    labelSources: ['true', 'predicted'],
+  };
+  const suitePath = join(dir, `${name}.json`);
+  writeFileSync(suitePath, JSON.stringify(suite, null, 2));
+  return { dir, suitePath, targetsDir, suite };
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expandGrid, shardCells } from '../../src/bench/grid.js';
+import { rate } from '../../src/bench/metrics.js';
+import { mergeResults } from '../../src/bench/merge.js';
+import { readResults } from '../../src/bench/results.js';
+import { parseSuite, type Suite } from '../../src/bench/suite.js';
+import { tinySuite } from './fixture-suite.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CSVS = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
+
+function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('benchmark runner', function () {
+  this.timeout(600000);
+  let fixture: Awaited<ReturnType<typeof tinySuite>>;
+  const common = (quiet = true) => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), ...(quiet ? ['--quiet'] : [])];
+
+  before(async () => {
+    fixture = await tinySuite();
+  });
+
+  it('computes Wilson 95% intervals', () => {
+    const r = rate(8, 10);
+    assert.equal(r.value, 0.8);
+    assert.ok(Math.abs(r.low - 0.4902) < 1e-3 && Math.abs(r.high - 0.9433) < 1e-3, `${r.low} ${r.high}`);
+    assert.deepEqual([rate(0, 0).low, rate(0, 0).high], [0, 1]);
+  });
+
+  it('expands a stable grid with hashed ids, and shards it into disjoint whole groups', () => {
+    const suite = parseSuite(fixture.suite, 'tiny');
+    const cells = expandGrid(suite);
+    assert.equal(cells.length, 3 * 3 * 2);
+    assert.deepEqual(expandGrid(suite).map((c) => c.id), cells.map((c) => c.id));
+    const shards = [1, 2, 3].map((k) => shardCells(cells, { k, n: 3 }));
+    assert.deepEqual(shards.flat().map((c) => c.id).sort(), cells.map((c) => c.id).sort());
+    for (const shard of shards) for (const c of shard) assert.ok(shard.filter((d) => d.group === c.group).length === cells.filter((d) => d.group === c.group).length);
+    const changed = expandGrid(parseSuite({ ...fixture.suite, seed: 1 }, 'tiny'));
+    assert.notEqual(changed[0]?.id, cells[0]?.id, 'the id covers suite settings too');
+  });
+
+  it('runs a suite, and 3 shards merged give byte-identical CSVs', () => {
+    const single = join(fixture.dir, 'single');
+    const run = cli(['run', fixture.suitePath, '--out', single, ...common()], fixture.dir);
+    assert.equal(run.status, 0, run.stderr);
+    const sharded = join(fixture.dir, 'sharded');
+    for (const k of [1, 2, 3]) {
+      const r = cli(['run', fixture.suitePath, '--shard', `${k}/3`, '--out', sharded, ...common()], fixture.dir);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const merge = cli(['merge', sharded], fixture.dir);
+    assert.equal(merge.status, 0, merge.stderr);
+    for (const csv of CSVS) assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
+    const rows = readFileSync(join(single, 'results.csv'), 'utf8').trim().split('\n');
+    assert.equal(rows.length, 1 + 18);
+    const manifest = JSON.parse(readFileSync(join(single, 'manifest.json'), 'utf8')) as { backend: { name: string }; suiteHash: string; cells: number };
+    assert.equal(manifest.backend.name, 'wasm');
+    assert.equal(manifest.cells, 18);
+  });
+
+  it('marks the white-box reference in every leaderboard and keeps it out of the attack ranking', () => {
+    const single = join(fixture.dir, 'single');
+    const results = readFileSync(join(single, 'results.csv'), 'utf8');
+    assert.match(results, /white-box,softmax,0,true,/);
+    const substitutes = readFileSync(join(single, 'leaderboard-substitutes.csv'), 'utf8');
+    assert.match(substitutes, /white-box,softmax,0,true/);
+    const attacks = readFileSync(join(single, 'leaderboard-attacks.csv'), 'utf8').trim().split('\n');
+    const header = attacks[0]?.split(',') ?? [];
+    const cellsColumn = header.indexOf('cells');
+    for (const line of attacks.slice(1)) {
+      const fields = line.split(',');
+      // two non-reference substitutes x the attack's eps list (fgsm 2, bim 1)
+      assert.equal(fields[cellsColumn], fields[1] === 'fgsm' ? '4' : '2', line);
+    }
+  });
+
+  it('a run killed with SIGKILL and resumed gives the same CSVs, no cell lost or duplicated', async () => {
+    const killed = join(fixture.dir, 'killed');
+    const file = join(killed, 'results-1-of-1.jsonl');
+    const child = spawn(process.execPath, [CLI, 'run', fixture.suitePath, '--out', killed, '--no-cache', ...common()], { cwd: fixture.dir, stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length : 0;
+        if (lines >= 4) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - started > 240000) {
+          clearInterval(poll);
+          reject(new Error('the run produced no results in time'));
+        }
+      }, 20);
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const partial = readResults(file).length;
+    assert.ok(partial >= 4 && partial < 18, `killed after ${partial} cells`);
+    const resumed = cli(['run', fixture.suitePath, '--out', killed, '--resume', ...common(false)], fixture.dir);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`ran ${18 - partial} cell\\(s\\), skipped ${partial} already done`));
+    const all = readResults(file);
+    assert.equal(all.length, 18);
+    assert.equal(new Set(all.map((r) => r.cellId)).size, 18);
+    for (const csv of CSVS) assert.equal(readFileSync(join(killed, csv), 'utf8'), readFileSync(join(fixture.dir, 'single', csv), 'utf8'), csv);
+  });
+
+  it('drops a half-written last line when resuming', () => {
+    const dir = join(fixture.dir, 'single');
+    const file = join(dir, 'results-1-of-1.jsonl');
+    const text = readFileSync(file, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n${(lines[lines.length - 1] as string).slice(0, 40)}`);
+    assert.equal(readResults(file, true).length, 17);
+    assert.ok(readFileSync(file, 'utf8').endsWith('\n'));
+    writeFileSync(file, text);
+  });
+
+  it('refuses to start over existing results without --resume', () => {
+    const r = cli(['run', fixture.suitePath, '--out', join(fixture.dir, 'single'), ...common()], fixture.dir);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/);
+  });
+
+  it('merge refuses missing cells, duplicated cells and mixed suites', () => {
+    const sharded = join(fixture.dir, 'sharded');
+    const shard2 = join(sharded, 'results-2-of-3.jsonl');
+    const saved = readFileSync(shard2, 'utf8');
+    writeFileSync(shard2, '');
+    assert.throws(() => mergeResults(sharded), /cells have no result .*run the missing shards \(with --resume\) before merging/);
+    writeFileSync(shard2, saved + saved);
+    assert.throws(() => mergeResults(sharded), /cell\(s\) appear more than once/);
+    const other = (JSON.parse(saved.split('\n')[0] as string) as { suiteHash: string }).suiteHash;
+    writeFileSync(shard2, saved.replaceAll(other, '0000000000000000'));
+    assert.throws(() => mergeResults(sharded), /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/);
+    writeFileSync(shard2, saved);
+    mergeResults(sharded);
+  });
+
+  it('writes numbers as numbers and escapes text that reads as a formula', () => {
+    const csv = readFileSync(join(fixture.dir, 'single', 'results.csv'), 'utf8').split('\n');
+    const header = (csv[0] as string).split(',');
+    const row = (csv[1] as string).split(',');
+    assert.ok(!Number.isNaN(Number(row[header.indexOf('target_error')])));
+    assert.ok(!(row[header.indexOf('eps')] as string).startsWith('"'));
+  });
+
+  it('keeps bench/suite.schema.json in step with the TypeScript schema', async () => {
+    const { schemaText, SCHEMA_FILE } = await import('../../src/bench/write-schema.js');
+    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), schemaText(), 'run `npm run schema`');
+  });
+
+  it('validates the shipped suites', () => {
+    for (const file of ['quickstart.json']) {
+      const r = cli(['validate', fileURLToPath(new URL(`../../../bench/${file}`, import.meta.url))], fixture.dir);
+      assert.equal(r.status, 0, r.stderr);
+    }
+  });
+
+  void ({} as Suite);
+});

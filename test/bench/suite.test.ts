@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSuite, parseSuite } from '../../src/bench/suite.js';
+import { tempDir } from '../fixtures/files.js';
+
+const VALID = {
+  name: 'ok',
+  dataset: 'mnist-embedded',
+  seed: 0,
+  evaluationSize: 100,
+  targets: ['mlp'],
+  oracle: { mode: 'probabilities' },
+  substitutes: [
+    { strategy: 'ground-truth', architectures: ['mlp'], budgets: [0] },
+    { strategy: 'static-distillation', architectures: ['mlp'], budgets: [1000], training: { epochs: 2 } },
+  ],
+  attacks: [
+    { name: 'fgsm', eps: [0.1] },
+    { name: 'bim', eps: [0.1, 0.2], params: { steps: 5 } },
+  ],
+  labelSources: ['true'],
+};
+
+type Mutation = [string, (s: Record<string, any>) => void, RegExp];
+
+/** Each malformed suite, what is wrong with it, and the one-line error it must get. */
+const MALFORMED: Mutation[] = [
+  ['missing name', (s) => delete s['name'], /^bad: name is missing$/],
+  ['name with a space', (s) => (s['name'] = 'my suite'), /^bad: name must match pattern .* \(found "my suite"\)$/],
+  ['unknown dataset', (s) => (s['dataset'] = 'cifar'), /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist"$/],
+  ['fractional seed', (s) => (s['seed'] = 1.5), /^bad: seed must be integer \(found 1.5\)$/],
+  ['evaluation size 0', (s) => (s['evaluationSize'] = 0), /^bad: evaluationSize must be >= 1 \(found 0\)$/],
+  ['no targets', (s) => (s['targets'] = []), /^bad: targets must NOT have fewer than 1 items \(found \[\]\)$/],
+  ['targets not a list', (s) => (s['targets'] = 'mlp'), /^bad: targets must be array \(found "mlp"\)$/],
+  ['repeated target', (s) => (s['targets'] = ['mlp', 'mlp']), /^bad: targets must NOT have duplicate items/],
+  ['unknown oracle mode', (s) => (s['oracle'].mode = 'logits'), /^bad: oracle.mode is "logits"; allowed: "probabilities", "top-k", "label"$/],
+  ['oracle without mode', (s) => (s['oracle'] = {}), /^bad: oracle.mode is missing$/],
+  ['top-k of 0', (s) => (s['oracle'].topK = 0), /^bad: oracle.topK must be >= 1 \(found 0\)$/],
+  ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), /^bad: substitutes\[0\].strategy is "magic"; allowed: "ground-truth", "static-distillation", "dynamic-distillation", "jacobian", "white-box"$/],
+  ['unknown architecture', (s) => (s['substitutes'][0].architectures = ['resnet']), /^bad: substitutes\[0\].architectures\[0\] is "resnet"; allowed: "softmax", "mlp", "cnn-small", "model-a", "model-b", "model-c"$/],
+  ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
+  ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; remove it or check its spelling$/],
+  ['negative epochs', (s) => (s['substitutes'][1].training.epochs = -1), /^bad: substitutes\[1\].training.epochs must be >= 0 \(found -1\)$/],
+  ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), /^bad: attacks\[0\].name is "deepfool"; allowed: "fgsm", "step-ll", "rand-fgsm", "bim", "iter-ll", "pgd", "mi-fgsm", "cw-l2"$/],
+  ['eps above 1', (s) => (s['attacks'][1].eps = [2]), /^bad: attacks\[1\].eps\[0\] must be <= 1 \(found 2\)$/],
+  ['eps not a list', (s) => (s['attacks'][0].eps = 0.1), /^bad: attacks\[0\].eps must be array \(found 0.1\)$/],
+  ['zero steps', (s) => (s['attacks'][1].params.steps = 0), /^bad: attacks\[1\].params.steps must be >= 1 \(found 0\)$/],
+  ['unknown norm', (s) => (s['attacks'][1].params.norm = 'l1'), /^bad: attacks\[1\].params.norm is "l1"; allowed: "linf", "l2"$/],
+  ['unknown attack parameter', (s) => (s['attacks'][1].params.foo = 1), /^bad: attacks\[1\].params: unknown key "foo"; remove it or check its spelling$/],
+  ['unknown label source', (s) => (s['labelSources'] = ['guess']), /^bad: labelSources\[0\] is "guess"; allowed: "true", "predicted"$/],
+  ['no label source', (s) => (s['labelSources'] = []), /^bad: labelSources must NOT have fewer than 1 items/],
+  ['misspelt top-level key', (s) => (s['atacks'] = []), /^bad: \(top level\): unknown key "atacks"; remove it or check its spelling$/],
+  ['white-box with a budget', (s) => s['substitutes'].push({ strategy: 'white-box', architectures: ['mlp'], budgets: [100] }), /^bad: substitutes\[2\].budgets must be \[0\] for white-box \(it spends no queries\)$/],
+  ['distillation with no budget', (s) => (s['substitutes'][1].budgets = [0]), /^bad: substitutes\[1\].budgets: static-distillation needs a budget of at least 1 query$/],
+  ['string seed', (s) => (s['seed'] = '7'), /^bad: seed must be integer \(found "7"\)$/],
+];
+
+describe('suite validation', () => {
+  it('accepts a valid suite', () => {
+    assert.equal(parseSuite(structuredClone(VALID), 'ok').name, 'ok');
+  });
+
+  for (const [what, mutate, expected] of MALFORMED) {
+    it(`refuses ${what} with a one-line error naming the key`, () => {
+      const suite = structuredClone(VALID) as Record<string, any>;
+      mutate(suite);
+      assert.throws(
+        () => parseSuite(suite, 'bad'),
+        (error: Error) => {
+          assert.ok(!error.message.includes('\n'), `more than one line: ${error.message}`);
+          assert.match(error.message, expected);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('names the file when it is not JSON or not there', () => {
+    const dir = tempDir();
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "name": ');
+    assert.throws(() => loadSuite(file), /broken.json: not valid JSON/);
+    assert.throws(() => loadSuite(join(dir, 'missing.json')), /missing.json: cannot read the suite \(ENOENT\); check the path/);
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../common/random.js';
 import { Registry } from '../common/registry.js';
+import { Maxout, Rbf, registerCustomLayers } from './layers/index.js';
 
 /**
  * Network architectures shared by targets and substitutes. Every model outputs logits; a
@@ -24,6 +25,7 @@ type Init = () => { kernelInitializer: ReturnType<typeof tf.initializers.glorotU
 type LayerFactory = (init: Init) => tf.layers.Layer[];
 
 function sequential(input: ArchitectureInput, layers: LayerFactory): tf.Sequential {
+  registerCustomLayers();
   const random = new Random(input.seed).fork('init');
   const init = () => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: random.seedForLibrary() }) });
   const model = tf.sequential();
@@ -43,6 +45,24 @@ export const ARCHITECTURES = new Registry<Architecture>('architecture')
     name: 'softmax',
     description: 'shallow softmax regression (Goodfellow et al. 1412.6572)',
     build: (i) => sequential(i, (init) => [tf.layers.flatten(), dense(i.classes, init, 'linear')]),
+  })
+  .add('maxout', {
+    name: 'maxout',
+    description: 'maxout network, 2 x 240 units x 5 pieces (Goodfellow et al. 1412.6572, after Goodfellow et al. 2013)',
+    build: (i) => {
+      const seeds = new Random(i.seed).fork('maxout');
+      return sequential(i, (init) => [
+        tf.layers.flatten(),
+        new Maxout({ units: 240, pieces: 5, seed: seeds.seedForLibrary() }),
+        new Maxout({ units: 240, pieces: 5, seed: seeds.seedForLibrary() }),
+        dense(i.classes, init, 'linear'),
+      ]);
+    },
+  })
+  .add('rbf', {
+    name: 'rbf',
+    description: 'shallow RBF network: one Gaussian bump per class (Goodfellow et al. 1412.6572)',
+    build: (i) => sequential(i, () => [tf.layers.flatten(), new Rbf({ units: i.classes, seed: new Random(i.seed).fork('rbf').seedForLibrary() })]),
   })
   .add('mlp', {
     name: 'mlp',

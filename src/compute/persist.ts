@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerCustomLayers } from './layers/index.js';
 
 /** Writes beside the target and renames, so a crash never leaves half a file. */
 export function atomicWrite(path: string, data: Uint8Array | string): void {
@@ -21,6 +22,7 @@ export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void
 
 /** Loads what saveTfjs wrote. */
 export async function loadTfjs(dir: string): Promise<tf.LayersModel> {
+  registerCustomLayers();
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
   const weights = readFileSync(join(dir, 'weights.bin'));
   return tf.loadLayersModel(

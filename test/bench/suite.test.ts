@@ -38,7 +38,7 @@ const MALFORMED: Mutation[] = [
   ['oracle without mode', (s) => (s['oracle'] = {}), /^bad: oracle.mode is missing$/],
   ['top-k of 0', (s) => (s['oracle'].topK = 0), /^bad: oracle.topK must be >= 1 \(found 0\)$/],
   ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), /^bad: substitutes\[0\].strategy is "magic"; allowed: "ground-truth", "static-distillation", "dynamic-distillation", "jacobian", "white-box"$/],
-  ['unknown architecture', (s) => (s['substitutes'][0].architectures = ['resnet']), /^bad: substitutes\[0\].architectures\[0\] is "resnet"; allowed: "softmax", "mlp", "cnn-small", "model-a", "model-b", "model-c"$/],
+  ['unknown architecture', (s) => (s['substitutes'][0].architectures = ['resnet']), /^bad: substitutes\[0\].architectures\[0\] is "resnet"; allowed: "softmax", "maxout", "rbf", "mlp", "cnn-small", "model-a", "model-b", "model-c"$/],
   ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
   ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; remove it or check its spelling$/],
   ['negative epochs', (s) => (s['substitutes'][1].training.epochs = -1), /^bad: substitutes\[1\].training.epochs must be >= 0 \(found -1\)$/],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../src/compute/architectures.js';
 import { useBackend } from '../../src/compute/backend.js';
+import { Maxout, Rbf } from '../../src/compute/layers/index.js';
 import { exportToOnnx } from '../../src/targets/onnx/export.js';
 import { checkParity } from '../../src/targets/onnx/parity.js';
 
@@ -16,6 +17,8 @@ const TINY: { name: string; shape: [number, number, number]; layers: () => tf.la
   { name: 'MaxPooling2D same (odd input)', shape: [7, 7, 1], layers: () => [tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
   { name: 'AveragePooling2D', shape: [6, 6, 2], layers: () => [tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
   { name: 'Dropout (identity at inference)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3 })] },
+  { name: 'Maxout', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 3 })] },
+  { name: 'RBF', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
   { name: 'Softmax activation', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })] },
 ];
 

@@ -47,7 +47,7 @@ describe('target zoo', () => {
   it('refuses recipes with an unknown architecture, naming the key and the allowed values', () => {
     const file = join(dir, 'bad-zoo.json');
     writeFileSync(file, JSON.stringify({ dataset: 'mnist-embedded', targets: [{ name: 'x', architecture: 'resnet', epochs: 1, batchSize: 8, learningRate: 0.1, seed: 0 }] }));
-    assert.throws(() => loadZoo(file), /bad-zoo.json: targets\[0\].architecture is "resnet"; allowed: "softmax", "mlp", "cnn-small", "model-a", "model-b", "model-c"/);
+    assert.throws(() => loadZoo(file), /bad-zoo.json: targets\[0\].architecture is "resnet"; allowed: "softmax", "maxout", "rbf", "mlp", "cnn-small", "model-a", "model-b", "model-c"/);
   });
 
   it('refuses duplicate target names', () => {

@@ -107,11 +107,45 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
         activation(layer, config['activation']);
         return;
       }
+      case 'Maxout': {
+        // Gemm to units * pieces, then the max over each unit's pieces.
+        const [kernel, bias] = weights;
+        if (kernel === undefined || bias === undefined) throw unsupported(layer, 'has no weights');
+        const units = config['units'] as number;
+        const pieces = config['pieces'] as number;
+        const affine = graph.node('Gemm', [current, graph.constant(`${prefix}_W`, kernel.shape, kernel.values), graph.constant(`${prefix}_B`, bias.shape, bias.values)]);
+        const grouped = graph.node('Reshape', [affine, graph.int64Constant(`${prefix}_shape`, [0, units, pieces])]);
+        current = graph.node('ReduceMax', [grouped], { axes: [2], keepdims: 0 });
+        outputWidth = units;
+        return;
+      }
+      case 'Rbf': {
+        // -(x^2 @ beta) + x @ (2 beta mu) + (b - colsum(beta mu^2)): two Gemms and an Add.
+        const [centres, logPrecision, bias] = weights;
+        if (centres === undefined || logPrecision === undefined || bias === undefined) throw unsupported(layer, 'has no weights');
+        const [d, units] = centres.shape as [number, number];
+        const negBeta = new Float32Array(d * units);
+        const twoBetaMu = new Float32Array(d * units);
+        const constant = Float32Array.from(bias.values);
+        for (let i = 0; i < d * units; i++) {
+          const beta = Math.exp(logPrecision.values[i] as number);
+          const mu = centres.values[i] as number;
+          negBeta[i] = -beta;
+          twoBetaMu[i] = 2 * beta * mu;
+          constant[i % units] = (constant[i % units] as number) - beta * mu * mu;
+        }
+        const squares = graph.node('Mul', [current, current]);
+        const quadratic = graph.node('Gemm', [squares, graph.constant(`${prefix}_negBeta`, [d, units], negBeta)]);
+        const linear = graph.node('Gemm', [current, graph.constant(`${prefix}_twoBetaMu`, [d, units], twoBetaMu), graph.constant(`${prefix}_C`, [units], constant)]);
+        current = graph.node('Add', [quadratic, linear]);
+        outputWidth = units;
+        return;
+      }
       case 'Activation':
         activation(layer, config['activation']);
         return;
       default:
-        throw unsupported(layer, 'is not supported; supported: Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Dropout, Activation');
+        throw unsupported(layer, 'is not supported; supported: Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Maxout, Rbf, Dropout, Activation');
     }
   });
   current = graph.node('Identity', [current], {}, OUTPUT_NAME);

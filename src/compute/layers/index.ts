@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs';
+import { Maxout } from './maxout.js';
+import { Rbf } from './rbf.js';
+
+export { Maxout } from './maxout.js';
+export { Rbf } from './rbf.js';
+
+let registered = false;
+
+/** Makes the custom layers known to tfjs's (de)serialiser; called where models are built or loaded. */
+export function registerCustomLayers(): void {
+  if (registered) return;
+  tf.serialization.registerClass(Maxout);
+  tf.serialization.registerClass(Rbf);
+  registered = true;
+}

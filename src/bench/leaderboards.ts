@@ -149,8 +149,13 @@ export function toCsv(table: Table): string {
   });
 }
 
-/** Every leaderboard of a set of results, by file name. */
-export function leaderboards(results: readonly CellResult[]): Record<string, string> {
+/**
+ * Every leaderboard of a set of results, by file name. Results are put in the suite's cell order
+ * first: shards and parallel workers finish cells in any order, and ties and floating-point sums
+ * must not depend on it.
+ */
+export function leaderboards(unordered: readonly CellResult[]): Record<string, string> {
+  const results = [...unordered].sort((a, b) => a.index - b.index);
   return {
     'results.csv': toCsv(resultsTable(results)),
     'leaderboard-targets.csv': toCsv(targetsTable(results)),

@@ -1,18 +1,15 @@
-import type * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { ATTACKS } from '../attacks/index.js';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
-import { argmaxRows, predictLogits } from '../compute/train.js';
-import { loadSplit, take, type Dataset } from '../data/index.js';
-import { OraclePool, TargetOracle } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
-import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
-import { craftOnSubstitute, targetLabels } from './evaluate.js';
+import { currentBackendInfo } from '../compute/backend.js';
+import { GroupRunner } from './group.js';
+import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
-import { rate, round6 } from './metrics.js';
 import { appendResult, readResults, resultsFile, type CellResult } from './results.js';
 import type { Suite } from './suite.js';
+
+export { targetDescriptorPath } from './group.js';
 
 export interface RunOptions {
   readonly shard: Shard;
@@ -22,22 +19,16 @@ export interface RunOptions {
   readonly targetsDir: string;
   readonly cacheDir: string;
   readonly useCache: boolean;
-  readonly progress: (event: { done: number; total: number; skipped: number; queries: number; cell?: Cell; result?: CellResult }) => void;
-}
-
-export function targetDescriptorPath(name: string, targetsDir: string): string {
-  return name.endsWith('.json') ? name : join(targetsDir, name, 'target.json');
-}
-
-/** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
-function whiteBoxWeights(target: ResolvedTarget): string | undefined {
-  const dir = join(dirname(target.descriptorPath), 'tfjs');
-  return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
+  /** Groups run at once, each in its own worker thread (1: in this thread). */
+  readonly parallel: number;
+  readonly progress: (event: { done: number; total: number; skipped: number; queries: number }) => void;
 }
 
 /**
  * Runs the suite's cells for one shard, appending each finished cell to
- * `<out>/results-K-of-N.jsonl`. Substitutes are obtained once per (target, substitute) group.
+ * `<out>/results-K-of-N.jsonl`. Substitutes are obtained once per (target, substitute) group;
+ * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
+ * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
 export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   const hash = suiteHash(suite);
@@ -54,139 +45,75 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran
   }
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
-  let finished = cells.length - pending.length;
+  const skipped = cells.length - pending.length;
+  let finished = skipped;
   let queries = 0;
-  options.progress({ done: finished, total: cells.length, skipped: finished, queries });
-  if (pending.length === 0) return { ran: 0, skipped: finished, file };
-
-  const split = loadSplit(suite.dataset === 'fashion-mnist' ? { kind: 'fashion-mnist' } : { kind: 'mnist-embedded' }, suite.seed);
-  const evaluation = take(split.test, suite.evaluationSize);
-  const attacker = split.train;
-  const pool = new OraclePool({ workers: suite.oracle.workers ?? 2 });
-  const targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
-  try {
-    for (const group of [...new Set(pending.map((c) => c.group))]) {
-      const groupCells = pending.filter((c) => c.group === group);
-      const first = groupCells[0] as Cell;
-      let entry = targets.get(first.target);
-      if (entry === undefined) {
-        const target = loadTarget(targetDescriptorPath(first.target, options.targetsDir));
-        const evaluator = new TargetOracle(pool, target, { mode: 'label' });
-        entry = { target, evaluator, clean: await targetLabels(evaluator, evaluation.images) };
-        targets.set(first.target, entry);
-      }
-      const spec = first.substitute;
-      const oracle = new TargetOracle(pool, entry.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
-      const weights = whiteBoxWeights(entry.target);
-      const { model, record } = await obtainSubstitute(
-        spec.strategy,
-        spec.params,
-        {
-          oracle,
-          architecture: spec.architecture,
-          seed: suite.seed,
-          budget: spec.budget,
-          training: spec.training,
-          attackerImages: attacker.images,
-          attackerLabels: attacker.labels,
-          imageShape: evaluation.imageShape,
-          classes: evaluation.classNames.length,
-          measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
-          ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
-        },
-        {
-          cacheDir: options.cacheDir,
-          useCache: options.useCache,
-          targetFingerprint: entry.target.descriptor.sha256,
-          oracleMode: suite.oracle.mode,
-          dataFingerprint: `${suite.dataset}/seed${suite.seed}/${attacker.labels.length}`,
-          evaluationImages: evaluation.images,
-          evaluationLabels: evaluation.labels,
-        },
-      );
-      queries += record.fromCache ? 0 : record.queriesSpent;
-      try {
-        const substituteClean = argmaxRows(predictLogits(model, evaluation.images, evaluation.imageShape), evaluation.classNames.length);
-        for (const cell of groupCells) {
-          const result = await runCell(cell, hash, model, record, substituteClean, entry.clean, entry.evaluator, evaluation, suite.seed);
-          appendResult(file, result);
-          queries += result.evaluated;
-          finished++;
-          options.progress({ done: finished, total: cells.length, skipped: cells.length - pending.length, queries, cell, result });
-        }
-      } finally {
-        model.dispose();
-      }
+  options.progress({ done: finished, total: cells.length, skipped, queries });
+  if (pending.length === 0) return { ran: 0, skipped, file };
+  const onResult = (result: CellResult, substituteQueries: number) => {
+    appendResult(file, result);
+    queries += substituteQueries + result.evaluated;
+    finished++;
+    options.progress({ done: finished, total: cells.length, skipped, queries });
+  };
+  const groups = [...new Set(pending.map((c) => c.group))].map((g) => pending.filter((c) => c.group === g));
+  const workers = Math.max(1, Math.min(options.parallel, groups.length));
+  if (workers === 1) {
+    const runner = new GroupRunner(suite, hash, options, suite.oracle.workers ?? 2);
+    try {
+      for (const group of groups) await runner.run(group, onResult);
+    } finally {
+      await runner.close();
     }
-  } finally {
-    await pool.close();
+  } else {
+    await runInWorkers(suite, hash, options, groups, workers, onResult);
   }
-  return { ran: pending.length, skipped: cells.length - pending.length, file };
+  return { ran: pending.length, skipped, file };
 }
 
-async function runCell(
-  cell: Cell,
+const GROUP_WORKER = new URL('./group-worker.js', import.meta.url);
+
+/** Deals groups to `count` worker threads as they become free; the first error stops the run. */
+async function runInWorkers(
+  suite: Suite,
   hash: string,
-  model: tf.LayersModel,
-  record: SubstituteRecord,
-  substituteClean: Int32Array,
-  targetClean: Int32Array,
-  evaluator: TargetOracle,
-  evaluation: Dataset,
-  seed: number,
-): Promise<CellResult> {
-  const started = performance.now();
-  const n = evaluation.labels.length;
-  const outcome = craftOnSubstitute(model, cell.attack, evaluation.images, evaluation.labels, evaluation.imageShape, {
-    eps: cell.eps,
-    labelSource: cell.labelSource,
-    params: cell.attackParams,
-    seed,
-    classes: evaluation.classNames.length,
-  });
-  const onTarget = await targetLabels(evaluator, outcome.adversarial);
-  let substituteCorrect = 0;
-  let targetCorrect = 0;
-  let fooledSubstitute = 0;
-  let fooledTarget = 0;
-  let fooledBoth = 0;
-  for (let i = 0; i < n; i++) {
-    const truth = evaluation.labels[i];
-    if (substituteClean[i] === truth) substituteCorrect++;
-    if (targetClean[i] === truth) targetCorrect++;
-    const s = outcome.substitutePredictions[i] !== truth;
-    const t = onTarget[i] !== truth;
-    if (s) fooledSubstitute++;
-    if (t) fooledTarget++;
-    if (s && t) fooledBoth++;
+  options: RunOptions,
+  groups: Cell[][],
+  count: number,
+  onResult: (result: CellResult, substituteQueries: number) => void,
+): Promise<void> {
+  const queue = [...groups];
+  const backend = currentBackendInfo().name;
+  // The machine's cores are shared: each group worker gets a one-thread oracle pool.
+  const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend, oracleWorkers: 1 };
+  const threads = Array.from({ length: count }, () => new Worker(GROUP_WORKER, { workerData: data }));
+  try {
+    await Promise.all(
+      threads.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const next = () => {
+              const group = queue.shift();
+              if (group === undefined) {
+                worker.postMessage({ type: 'stop' } satisfies ToGroupWorker);
+                resolve();
+              } else {
+                worker.postMessage({ type: 'group', cells: group } satisfies ToGroupWorker);
+              }
+            };
+            worker.on('message', (message: FromGroupWorker) => {
+              if (message.type === 'ready' || message.type === 'group-done') next();
+              else if (message.type === 'result') onResult(message.result, message.substituteQueries);
+              else reject(new TransferbenchError('BAD_CONFIG', message.message));
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (queue.length > 0 || code !== 0) reject(new TransferbenchError('BAD_CONFIG', `a group worker stopped (exit code ${code}) with groups left; rerun with --resume`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
   }
-  const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
-  const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
-  return {
-    cellId: cell.id,
-    index: cell.index,
-    suiteHash: hash,
-    target: cell.target,
-    strategy: cell.substitute.strategy,
-    architecture: cell.substitute.architecture,
-    budget: cell.substitute.budget,
-    reference: STRATEGIES.get(cell.substitute.strategy).reference,
-    attack: cell.attack,
-    attackKind: ATTACKS.get(cell.attack).kind,
-    eps: cell.eps,
-    labelSource: cell.labelSource,
-    evaluated: n,
-    substituteCleanAccuracy: rate(substituteCorrect, n),
-    targetCleanAccuracy: rate(targetCorrect, n),
-    whiteBoxSuccess: rate(fooledSubstitute, n),
-    targetError: rate(fooledTarget, n),
-    transferRate: rate(fooledBoth, fooledSubstitute),
-    substituteQueries: record.queriesSpent,
-    substituteFidelity: round6(record.fidelity),
-    meanLinf: round6(mean(outcome.linf)),
-    maxLinf: round6(max(outcome.linf)),
-    meanL2: round6(mean(outcome.l2)),
-    maxL2: round6(max(outcome.l2)),
-    seconds: round6((performance.now() - started) / 1000),
-  };
 }

@@ -16,6 +16,7 @@ Usage: transferbench <command> [options]
 Commands:
   quickstart             build the quickstart targets if missing, run bench/quickstart.json, merge, show leaderboards
   run SUITE              run a suite's cells [--shard K/N] [--resume] [--out DIR] [--no-cache]
+                         [--parallel N: groups at once in worker threads, default the number of cores]
   merge DIR              gather every shard's results in DIR into the CSV leaderboards and manifest.json
   validate SUITE         check a suite file against bench/suite.schema.json
   backends               list compute backends (loaded, or why not) and the one selected
@@ -36,6 +37,12 @@ Options:
   -h, --help             this text
 `;
 
+function parallelOption(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new TransferbenchError('BAD_OPTION', `--parallel: got ${JSON.stringify(text)}, expected a positive integer`);
+  return n;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -52,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       dataset: { type: 'string' },
       shard: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
       'targets-dir': { type: 'string', default: 'targets' },
       'cache-dir': { type: 'string', default: 'substitutes' },
@@ -86,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
         useCache: !values['no-cache'],
         quiet: values.quiet,
         ...(values.shard !== undefined ? { shard: values.shard } : {}),
+        ...(values.parallel !== undefined ? { parallel: parallelOption(values.parallel) } : {}),
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(backend !== undefined ? { backend } : {}),
       });

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseShard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
@@ -18,6 +19,8 @@ export interface RunCommandOptions {
   readonly cacheDir: string;
   readonly useCache: boolean;
   readonly quiet: boolean;
+  /** Groups run at once in worker threads (default: the machine's cores). */
+  readonly parallel?: number;
 }
 
 export function outputDir(suite: Suite, out: string | undefined): string {
@@ -63,6 +66,7 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
     targetsDir: options.targetsDir,
     cacheDir: options.cacheDir,
     useCache: options.useCache,
+    parallel: options.parallel ?? availableParallelism(),
     progress: progressPrinter(reporter, options.quiet),
   });
   writeFileSync(join(out, `run-${shard.k}-of-${shard.n}.json`), `${JSON.stringify(runRecord(`${shard.k}/${shard.n}`, started, result.ran, result.skipped), null, 2)}\n`);

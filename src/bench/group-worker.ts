@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { useBackend } from '../compute/backend.js';
+import { GroupRunner, type GroupPaths } from './group.js';
+import type { Cell } from './grid.js';
+import type { CellResult } from './results.js';
+import type { Suite } from './suite.js';
+
+/** Messages between the runner and a group worker. */
+export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' };
+export type FromGroupWorker =
+  | { type: 'ready' }
+  | { type: 'result'; result: CellResult; substituteQueries: number }
+  | { type: 'group-done' }
+  | { type: 'error'; message: string; stack?: string };
+
+export interface GroupWorkerData {
+  readonly suite: Suite;
+  readonly hash: string;
+  readonly paths: GroupPaths;
+  readonly backend?: string;
+  readonly oracleWorkers: number;
+}
+
+/** A worker thread with its own tfjs backend, data and oracle pool, running whole groups on request. */
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) return;
+  const data = workerData as GroupWorkerData;
+  const send = (message: FromGroupWorker) => port.postMessage(message);
+  try {
+    await useBackend(data.backend);
+    const runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
+    port.on('message', (message: ToGroupWorker) => {
+      if (message.type === 'stop') {
+        void runner.close().then(() => port.close());
+        return;
+      }
+      runner
+        .run(message.cells, (result, substituteQueries) => send({ type: 'result', result, substituteQueries }))
+        .then(() => send({ type: 'group-done' }))
+        .catch((error: Error) => send({ type: 'error', message: error.message, ...(error.stack ? { stack: error.stack } : {}) }));
+    });
+    send({ type: 'ready' });
+  } catch (error) {
+    send({ type: 'error', message: (error as Error).message });
+  }
+}
+
+void main();

@@ -1,0 +1,181 @@
+import type * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ATTACKS } from '../attacks/index.js';
+import { argmaxRows, predictLogits } from '../compute/train.js';
+import { loadSplit, take, type Dataset } from '../data/index.js';
+import { OraclePool, TargetOracle } from '../oracle/index.js';
+import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
+import { craftOnSubstitute, targetLabels } from './evaluate.js';
+import type { Cell } from './grid.js';
+import { rate, round6 } from './metrics.js';
+import type { CellResult } from './results.js';
+import type { Suite } from './suite.js';
+
+/** Where things live for a run; plain data, so it can be sent to a worker thread. */
+export interface GroupPaths {
+  readonly targetsDir: string;
+  readonly cacheDir: string;
+  readonly useCache: boolean;
+}
+
+export function targetDescriptorPath(name: string, targetsDir: string): string {
+  return name.endsWith('.json') ? name : join(targetsDir, name, 'target.json');
+}
+
+/** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
+function whiteBoxWeights(target: ResolvedTarget): string | undefined {
+  const dir = join(dirname(target.descriptorPath), 'tfjs');
+  return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
+}
+
+/**
+ * Runs the cells of (target, substitute) groups with one oracle pool and one copy of the data:
+ * obtains each group's substitute once, then attacks and evaluates its cells, reporting each
+ * finished cell through `onResult` (which appends it to the results file).
+ */
+export class GroupRunner {
+  private readonly evaluation: Dataset;
+  private readonly attacker: Dataset;
+  private readonly pool: OraclePool;
+  private readonly targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
+
+  constructor(
+    private readonly suite: Suite,
+    private readonly hash: string,
+    private readonly paths: GroupPaths,
+    oracleWorkers: number,
+  ) {
+    const split = loadSplit(suite.dataset === 'fashion-mnist' ? { kind: 'fashion-mnist' } : { kind: 'mnist-embedded' }, suite.seed);
+    this.evaluation = take(split.test, suite.evaluationSize);
+    this.attacker = split.train;
+    this.pool = new OraclePool({ workers: oracleWorkers });
+  }
+
+  async run(cells: readonly Cell[], onResult: (result: CellResult, substituteQueries: number) => void): Promise<void> {
+    const first = cells[0];
+    if (first === undefined) return;
+    const entry = await this.target(first.target);
+    const spec = first.substitute;
+    const suite = this.suite;
+    const evaluation = this.evaluation;
+    const oracle = new TargetOracle(this.pool, entry.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
+    const weights = whiteBoxWeights(entry.target);
+    const { model, record } = await obtainSubstitute(
+      spec.strategy,
+      spec.params,
+      {
+        oracle,
+        architecture: spec.architecture,
+        seed: suite.seed,
+        budget: spec.budget,
+        training: spec.training,
+        attackerImages: this.attacker.images,
+        attackerLabels: this.attacker.labels,
+        imageShape: evaluation.imageShape,
+        classes: evaluation.classNames.length,
+        measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
+        ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+      },
+      {
+        cacheDir: this.paths.cacheDir,
+        useCache: this.paths.useCache,
+        targetFingerprint: entry.target.descriptor.sha256,
+        oracleMode: suite.oracle.mode,
+        dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`,
+        evaluationImages: evaluation.images,
+        evaluationLabels: evaluation.labels,
+      },
+    );
+    try {
+      const substituteClean = argmaxRows(predictLogits(model, evaluation.images, evaluation.imageShape), evaluation.classNames.length);
+      let spent = record.fromCache ? 0 : record.queriesSpent;
+      for (const cell of cells) {
+        onResult(await this.cell(cell, model, record, substituteClean, entry), spent);
+        spent = 0;
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async target(name: string): Promise<{ target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }> {
+    let entry = this.targets.get(name);
+    if (entry === undefined) {
+      const target = loadTarget(targetDescriptorPath(name, this.paths.targetsDir));
+      const evaluator = new TargetOracle(this.pool, target, { mode: 'label' });
+      entry = { target, evaluator, clean: await targetLabels(evaluator, this.evaluation.images) };
+      this.targets.set(name, entry);
+    }
+    return entry;
+  }
+
+  private async cell(
+    cell: Cell,
+    model: tf.LayersModel,
+    record: SubstituteRecord,
+    substituteClean: Int32Array,
+    entry: { evaluator: TargetOracle; clean: Int32Array },
+  ): Promise<CellResult> {
+    const started = performance.now();
+    const evaluation = this.evaluation;
+    const n = evaluation.labels.length;
+    const outcome = craftOnSubstitute(model, cell.attack, evaluation.images, evaluation.labels, evaluation.imageShape, {
+      eps: cell.eps,
+      labelSource: cell.labelSource,
+      params: cell.attackParams,
+      seed: this.suite.seed,
+      classes: evaluation.classNames.length,
+    });
+    const onTarget = await targetLabels(entry.evaluator, outcome.adversarial);
+    let substituteCorrect = 0;
+    let targetCorrect = 0;
+    let fooledSubstitute = 0;
+    let fooledTarget = 0;
+    let fooledBoth = 0;
+    for (let i = 0; i < n; i++) {
+      const truth = evaluation.labels[i];
+      if (substituteClean[i] === truth) substituteCorrect++;
+      if (entry.clean[i] === truth) targetCorrect++;
+      const s = outcome.substitutePredictions[i] !== truth;
+      const t = onTarget[i] !== truth;
+      if (s) fooledSubstitute++;
+      if (t) fooledTarget++;
+      if (s && t) fooledBoth++;
+    }
+    const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
+    return {
+      cellId: cell.id,
+      index: cell.index,
+      suiteHash: this.hash,
+      target: cell.target,
+      strategy: cell.substitute.strategy,
+      architecture: cell.substitute.architecture,
+      budget: cell.substitute.budget,
+      reference: STRATEGIES.get(cell.substitute.strategy).reference,
+      attack: cell.attack,
+      attackKind: ATTACKS.get(cell.attack).kind,
+      eps: cell.eps,
+      labelSource: cell.labelSource,
+      evaluated: n,
+      substituteCleanAccuracy: rate(substituteCorrect, n),
+      targetCleanAccuracy: rate(targetCorrect, n),
+      whiteBoxSuccess: rate(fooledSubstitute, n),
+      targetError: rate(fooledTarget, n),
+      transferRate: rate(fooledBoth, fooledSubstitute),
+      substituteQueries: record.queriesSpent,
+      substituteFidelity: round6(record.fidelity),
+      meanLinf: round6(mean(outcome.linf)),
+      maxLinf: round6(max(outcome.linf)),
+      meanL2: round6(mean(outcome.l2)),
+      maxL2: round6(max(outcome.l2)),
+      seconds: round6((performance.now() - started) / 1000),
+    };
+  }
+}

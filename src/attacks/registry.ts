@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { badOption } from '../common/errors.js';
 import { Registry } from '../common/registry.js';
+import { advgan } from './advgan/index.js';
 import { bim } from './bim.js';
 import { cwL2 } from './cw-l2.js';
 import { fgsm } from './fgsm.js';
@@ -21,7 +22,8 @@ export const ATTACKS = new Registry<Attack>('attack')
   .add(iterLl.name, iterLl)
   .add(pgd.name, pgd)
   .add(miFgsm.name, miFgsm)
-  .add(cwL2.name, cwL2);
+  .add(cwL2.name, cwL2)
+  .add(advgan.name, advgan);
 
 /** What every attack starts from before its own defaults and the caller's overrides. */
 const BASE: Omit<AttackParams, 'eps' | 'stepSize'> = {
@@ -35,6 +37,10 @@ const BASE: Omit<AttackParams, 'eps' | 'stepSize'> = {
   initialConst: 1,
   learningRate: 0.05,
   clipToLinf: true,
+  epochs: 10,
+  alpha: 1,
+  beta: 1,
+  hingeBound: 3,
   seed: 0,
 };
 
@@ -64,6 +70,8 @@ export interface CraftRequest {
   /** Target classes for a targeted attack. */
   readonly targetLabels?: tf.Tensor1D;
   readonly params?: Partial<AttackParams>;
+  /** Attacker images with their true labels, for generative attacks to fit on. */
+  readonly training?: { readonly images: Float32Array; readonly labels: Int32Array };
 }
 
 /**
@@ -79,6 +87,23 @@ export function craftAdversarial(attackName: string, model: LogitsModel, request
   }
   return tf.tidy(() => {
     const labels = params.targeted && request.targetLabels ? request.targetLabels : request.labelSource === 'predicted' ? predictedLabels(model, request.images) : request.trueLabels;
-    return attack.craft(model, { images: request.images, labels, ids: request.ids }, params);
+    const training = request.training && attack.kind === 'generative' ? resolveTrainingLabels(model, request.training, request.labelSource) : undefined;
+    return attack.craft(model, { images: request.images, labels, ids: request.ids, ...(training ? { training } : {}) }, params);
   });
+}
+
+/** The training labels a generative attack fits: the truth, or the model's predictions. */
+function resolveTrainingLabels(model: LogitsModel, training: { images: Float32Array; labels: Int32Array }, source: LabelSource): { images: Float32Array; labels: Int32Array } {
+  if (source === 'true') return training;
+  const count = training.labels.length;
+  const size = training.images.length / Math.max(1, count);
+  const side = Math.round(Math.sqrt(size));
+  const predicted = new Int32Array(count);
+  for (let start = 0; start < count; start += 256) {
+    const n = Math.min(256, count - start);
+    const labels = tf.tidy(() => predictedLabels(model, tf.tensor4d(training.images.subarray(start * size, (start + n) * size), [n, side, side, size / (side * side)])));
+    predicted.set(labels.dataSync() as Int32Array, start);
+    labels.dispose();
+  }
+  return { images: training.images, labels: predicted };
 }

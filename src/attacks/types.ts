@@ -28,6 +28,11 @@ export interface AttackBatch {
    * so an image gets the same perturbation whether it is attacked alone or in a batch.
    */
   readonly ids: readonly number[];
+  /**
+   * Images (and their labels, already resolved by label source) a generative attack may fit its
+   * generator on. Without them AdvGAN fits the attacked batch itself (transductively).
+   */
+  readonly training?: { readonly images: Float32Array; readonly labels: Int32Array };
 }
 
 /** Resolved parameters: every attack reads what it needs; defaults are filled in by the registry. */
@@ -52,6 +57,12 @@ export interface AttackParams {
   readonly learningRate: number;
   /** C&W: clip the L2 result into the L-inf eps-ball so it enters the same leaderboards. */
   readonly clipToLinf: boolean;
+  /** AdvGAN: training epochs of the generator, and the weights of its GAN and hinge losses. */
+  readonly epochs: number;
+  readonly alpha: number;
+  readonly beta: number;
+  /** AdvGAN: the hinge's bound c on the perturbation's L2 norm. */
+  readonly hingeBound: number;
   readonly seed: number;
 }
 

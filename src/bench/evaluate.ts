@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { craftAdversarial, perturbationNorms, type AttackParams, type LabelSource } from '../attacks/index.js';
+import { ATTACKS, craftAdversarial, perturbationNorms, type AttackParams, type LabelSource } from '../attacks/index.js';
 import { argmaxRows, predictLogits } from '../compute/train.js';
 import type { Oracle } from '../oracle/oracle.js';
 
@@ -18,13 +18,22 @@ export function craftOnSubstitute(
   images: Float32Array,
   labels: Int32Array,
   imageShape: readonly [number, number, number],
-  options: { eps: number; labelSource: LabelSource; params: Partial<AttackParams>; seed: number; classes: number },
+  options: {
+    eps: number;
+    labelSource: LabelSource;
+    params: Partial<AttackParams>;
+    seed: number;
+    classes: number;
+    /** Attacker images with true labels, for generative attacks to fit their generator on. */
+    training?: { images: Float32Array; labels: Int32Array };
+  },
 ): AttackOutcome {
   const [h, w, c] = imageShape;
   const size = h * w * c;
   const count = labels.length;
   const adversarial = new Float32Array(images.length);
-  const chunk = 256;
+  // A generative attack fits its generator once per call: give it every image at once.
+  const chunk = ATTACKS.get(attack).kind === 'generative' ? count : 256;
   for (let start = 0; start < count; start += chunk) {
     const n = Math.min(chunk, count - start);
     const result = tf.tidy(() =>
@@ -35,6 +44,7 @@ export function craftOnSubstitute(
         eps: options.eps,
         labelSource: options.labelSource,
         params: { ...options.params, seed: options.seed },
+        ...(options.training ? { training: options.training } : {}),
       }),
     );
     try {

@@ -100,6 +100,13 @@ export class GroupRunner {
     }
   }
 
+  /** The attacker images a generative attack fits on: the first 2,000 of the attacker's split. */
+  private generatorTraining(): { images: Float32Array; labels: Int32Array } {
+    const n = Math.min(2000, this.attacker.labels.length);
+    const size = this.attacker.images.length / this.attacker.labels.length;
+    return { images: this.attacker.images.subarray(0, n * size), labels: this.attacker.labels.subarray(0, n) };
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -131,6 +138,7 @@ export class GroupRunner {
       params: cell.attackParams,
       seed: this.suite.seed,
       classes: evaluation.classNames.length,
+      training: this.generatorTraining(),
     });
     const onTarget = await targetLabels(entry.evaluator, outcome.adversarial);
     let substituteCorrect = 0;

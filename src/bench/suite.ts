@@ -29,7 +29,7 @@ export interface Suite {
     params?: Record<string, number | string>;
     training?: Partial<TrainingConfig>;
   }[];
-  attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf'>> }[];
+  attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf' | 'epochs' | 'alpha' | 'beta' | 'hingeBound'>> }[];
   labelSources: LabelSource[];
   /** Output folder (default reports/<name>). */
   output?: string;
@@ -118,6 +118,10 @@ function buildSchema(): Record<string, unknown> {
                 initialConst: { type: 'number', exclusiveMinimum: 0 },
                 learningRate: { type: 'number', exclusiveMinimum: 0 },
                 clipToLinf: { type: 'boolean' },
+                epochs: { type: 'integer', minimum: 1 },
+                alpha: { type: 'number', minimum: 0 },
+                beta: { type: 'number', minimum: 0 },
+                hingeBound: { type: 'number', minimum: 0 },
               },
             },
           },

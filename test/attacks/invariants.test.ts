@@ -8,7 +8,7 @@ import { images, tinyCnn } from './fixtures.js';
 const CASES: { attack: string; params: Partial<AttackParams>; bound: 'linf' | 'l2' }[] = [
   ...ATTACKS.names().map((attack) => ({
     attack,
-    params: attack === 'cw-l2' ? { steps: 10, binarySearchSteps: 2 } : {},
+    params: attack === 'cw-l2' ? { steps: 10, binarySearchSteps: 2 } : attack === 'advgan' ? { epochs: 1 } : {},
     bound: 'linf' as const,
   })),
   { attack: 'pgd', params: { norm: 'l2', stepSize: 0.5 }, bound: 'l2' },
@@ -32,8 +32,10 @@ describe('attack invariants (every registered attack)', () => {
     tf.dispose([x, labels]);
   });
 
+  // Fixed attacker images for the generative attack, so its generator does not depend on the batch.
+  const training = { images: images(16, [8, 8, 1], 77).dataSync() as Float32Array, labels: Int32Array.from({ length: 16 }, (_, i) => i % 3) };
   const craft = (c: (typeof CASES)[number], input: tf.Tensor4D, y: tf.Tensor1D, idList: number[], labelSource: LabelSource = 'true', seed = 5) =>
-    craftAdversarial(c.attack, fixture.model, { images: input, trueLabels: y, ids: idList, eps: c.bound === 'l2' ? 1.0 : eps, labelSource, params: { ...c.params, seed } });
+    craftAdversarial(c.attack, fixture.model, { images: input, trueLabels: y, ids: idList, eps: c.bound === 'l2' ? 1.0 : eps, labelSource, params: { ...c.params, seed }, training });
 
   for (const c of CASES) {
     const label = `${c.attack}${c.bound === 'l2' ? ' (L2)' : ''}`;
@@ -77,7 +79,7 @@ describe('attack invariants (every registered attack)', () => {
   it('answers an unknown attack with the registered names', () => {
     assert.throws(
       () => craftAdversarial('deepfool', fixture.model, { images: x, trueLabels: labels, ids, eps, labelSource: 'true' }),
-      /unknown attack "deepfool"; known attacks: fgsm, step-ll, rand-fgsm, bim, iter-ll, pgd, mi-fgsm, cw-l2/,
+      /unknown attack "deepfool"; known attacks: fgsm, step-ll, rand-fgsm, bim, iter-ll, pgd, mi-fgsm, cw-l2, advgan/,
     );
   });
 

@@ -42,7 +42,7 @@ const MALFORMED: Mutation[] = [
   ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
   ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; remove it or check its spelling$/],
   ['negative epochs', (s) => (s['substitutes'][1].training.epochs = -1), /^bad: substitutes\[1\].training.epochs must be >= 0 \(found -1\)$/],
-  ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), /^bad: attacks\[0\].name is "deepfool"; allowed: "fgsm", "step-ll", "rand-fgsm", "bim", "iter-ll", "pgd", "mi-fgsm", "cw-l2"$/],
+  ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), /^bad: attacks\[0\].name is "deepfool"; allowed: "fgsm", "step-ll", "rand-fgsm", "bim", "iter-ll", "pgd", "mi-fgsm", "cw-l2", "advgan"$/],
   ['eps above 1', (s) => (s['attacks'][1].eps = [2]), /^bad: attacks\[1\].eps\[0\] must be <= 1 \(found 2\)$/],
   ['eps not a list', (s) => (s['attacks'][0].eps = 0.1), /^bad: attacks\[0\].eps must be array \(found 0.1\)$/],
   ['zero steps', (s) => (s['attacks'][1].params.steps = 0), /^bad: attacks\[1\].params.steps must be >= 1 \(found 0\)$/],

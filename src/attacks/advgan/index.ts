@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Attack } from '../types.js';
+import { generate, trainGenerator } from './train.js';
+
+export { generate, trainGenerator, type AdvGanOptions } from './train.js';
+export { buildDiscriminator, buildGenerator } from './networks.js';
+
+/**
+ * AdvGAN (Xiao et al. 1801.02610) as an attack on a differentiable model: fits a generator
+ * against it (on the attacker's training images when given, otherwise on the attacked batch),
+ * then perturbs the batch in one forward pass. Semi-white-box when the model is the target's own
+ * weights; black-box by static or dynamic distillation when it is such a substitute.
+ */
+export const advgan: Attack = {
+  name: 'advgan',
+  kind: 'generative',
+  description: 'AdvGAN: a generator trained against the substitute (L_adv + alpha L_GAN + beta L_hinge), one forward pass per image (Xiao et al. 1801.02610)',
+  usesLabels: true,
+  parameters: [
+    { name: 'epochs', default: '10', description: 'generator training epochs' },
+    { name: 'learningRate', default: '0.001', description: 'Adam learning rate of G and D' },
+    { name: 'alpha', default: '1', description: 'weight of the least-squares GAN loss' },
+    { name: 'beta', default: '1', description: 'weight of the hinge loss' },
+    { name: 'hingeBound', default: '3', description: 'c: the hinge bound on ||G(x)||_2' },
+    { name: 'confidence', default: '0', description: 'C&W margin kappa of L_adv' },
+  ],
+  defaults: () => ({ learningRate: 0.001 }),
+  craft: (model, batch, params) => {
+    const [, h, w, c] = batch.images.shape;
+    const training = batch.training ?? { images: batch.images.dataSync() as Float32Array, labels: batch.labels.dataSync() as Int32Array };
+    const generator = trainGenerator(model, training.images, training.labels, [h, w, c], {
+      eps: params.eps,
+      epochs: params.epochs,
+      batchSize: 64,
+      learningRate: params.learningRate,
+      alpha: params.alpha,
+      beta: params.beta,
+      hingeBound: params.hingeBound,
+      confidence: params.confidence,
+      targeted: params.targeted,
+      seed: params.seed,
+    });
+    try {
+      return tf.tidy(() => generate(generator, batch.images, params.eps));
+    } finally {
+      generator.dispose();
+    }
+  },
+};

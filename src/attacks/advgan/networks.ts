@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { Random } from '../../common/random.js';
+
+/**
+ * AdvGAN's networks (Xiao et al. 1801.02610, appendix), sized for 28x28 inputs. The generator is
+ * c8-d16-d32, four residual blocks r32, u16-u8, and a 3x3 output convolution; its tanh output
+ * scaled by eps is the perturbation, so it is inside the L-inf ball by construction. Instance
+ * normalisation is left out (tfjs has no such layer). The discriminator is C8-C16-C32 with
+ * leaky ReLU and a linear score (least-squares GAN).
+ */
+export function buildGenerator(imageShape: readonly [number, number, number], seed: number): tf.LayersModel {
+  const random = new Random(seed).fork('advgan-generator');
+  const init = () => tf.initializers.glorotUniform({ seed: random.seedForLibrary() });
+  const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, activation: 'relu' | 'linear' = 'relu') =>
+    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation, kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [...imageShape] });
+  let x = conv(input, 8, 3, 1);
+  x = conv(x, 16, 3, 2);
+  x = conv(x, 32, 3, 2);
+  for (let block = 0; block < 4; block++) {
+    const inner = conv(conv(x, 32, 3, 1), 32, 3, 1, 'linear');
+    x = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.add().apply([x, inner]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  }
+  x = tf.layers.conv2dTranspose({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2dTranspose({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.conv2d({ filters: imageShape[2], kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'advgan_generator' });
+}
+
+export function buildDiscriminator(imageShape: readonly [number, number, number], seed: number): tf.LayersModel {
+  const random = new Random(seed).fork('advgan-discriminator');
+  const init = () => tf.initializers.glorotUniform({ seed: random.seedForLibrary() });
+  const model = tf.sequential({ name: 'advgan_discriminator' });
+  model.add(tf.layers.inputLayer({ inputShape: [...imageShape] }));
+  for (const filters of [8, 16, 32]) {
+    model.add(tf.layers.conv2d({ filters, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init() }));
+    model.add(tf.layers.leakyReLU({ alpha: 0.2 }));
+  }
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 1, kernelInitializer: init() }));
+  return model;
+}

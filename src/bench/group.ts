@@ -38,7 +38,8 @@ function whiteBoxWeights(target: ResolvedTarget): string | undefined {
 export class GroupRunner {
   private readonly evaluation: Dataset;
   private readonly attacker: Dataset;
-  private readonly pool: OraclePool;
+  /** The oracle pool of this runner (exposed so tests can kill its workers). */
+  readonly pool: OraclePool;
   private readonly targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
 
   constructor(

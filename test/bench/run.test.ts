@@ -3,10 +3,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expandGrid, shardCells } from '../../src/bench/grid.js';
+import { GroupRunner } from '../../src/bench/group.js';
+import { expandGrid, shardCells, suiteHash } from '../../src/bench/grid.js';
 import { rate } from '../../src/bench/metrics.js';
 import { mergeResults } from '../../src/bench/merge.js';
-import { readResults } from '../../src/bench/results.js';
+import { readResults, type CellResult } from '../../src/bench/results.js';
 import { parseSuite, type Suite } from '../../src/bench/suite.js';
 import { tinySuite } from './fixture-suite.js';
 
@@ -109,6 +110,32 @@ describe('benchmark runner', function () {
     assert.equal(all.length, 18);
     assert.equal(new Set(all.map((r) => r.cellId)).size, 18);
     for (const csv of CSVS) assert.equal(readFileSync(join(killed, csv), 'utf8'), readFileSync(join(fixture.dir, 'single', csv), 'utf8'), csv);
+  });
+
+  it('a pool worker killed mid-suite loses no cell', async () => {
+    const suite = parseSuite(fixture.suite, 'tiny');
+    const cells = expandGrid(suite).filter((c) => c.substitute.strategy === 'static-distillation');
+    const runner = new GroupRunner(suite, suiteHash(suite), { targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache-kill'), useCache: false }, 1);
+    const results: CellResult[] = [];
+    let killed = false;
+    try {
+      await runner.run(cells, (result) => {
+        results.push(result);
+        if (!killed) {
+          killed = true;
+          void runner.pool.threads[0]?.terminate();
+        }
+      });
+    } finally {
+      await runner.close();
+    }
+    assert.ok(killed);
+    assert.deepEqual(results.map((r) => r.cellId), cells.map((c) => c.id));
+    const reference = readResults(join(fixture.dir, 'single', 'results-1-of-1.jsonl'));
+    for (const r of results) {
+      const same = reference.find((x) => x.cellId === r.cellId);
+      assert.deepEqual({ ...r, seconds: 0 }, { ...same, seconds: 0 });
+    }
   });
 
   it('drops a half-written last line when resuming', () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { buildGenerator, generate } from '../../attacks/advgan/index.js';
 import { craftAdversarial, type LogitsModel } from '../../attacks/index.js';
 import { buildArchitecture } from '../../compute/architectures.js';
 import { probeBackends, useBackend } from '../../compute/backend.js';
@@ -9,6 +10,7 @@ const BATCH = 256;
 const ATTACKS = [
   { name: 'fgsm', label: 'FGSM', params: {}, torchKey: 'fgsmImagesPerSecond' },
   { name: 'pgd', label: 'PGD-10', params: { steps: 10, stepSize: 0.01 }, torchKey: 'pgd10ImagesPerSecond' },
+  { name: 'pgd', label: 'PGD-40', params: { steps: 40, stepSize: 0.01 }, torchKey: undefined },
 ] as const;
 
 /** The `attacks` part of `npm run bench:perf`: adversarial images/s on model C, batch 256. */
@@ -41,6 +43,21 @@ export async function attacksBenchmark(options: { quick: boolean; log: (line: st
         options.log(`attacks ${candidate.name} model-c ${attack.label}: ${throughput.median.toFixed(1)} img/s`);
         results.push({ backend: candidate.name, attack: attack.label, imagesPerSecond: throughput });
       }
+      // AdvGAN's argument is speed at attack time: one generator pass per image, once trained
+      // (generation speed does not depend on the generator's weights).
+      const generator = buildGenerator([28, 28, 1], 0);
+      const generation = measureThroughput(
+        () => {
+          const adversarial = generate(generator, images, 0.1);
+          adversarial.dataSync();
+          adversarial.dispose();
+        },
+        BATCH,
+        { repeats: options.quick ? 3 : 5, windowSeconds: options.quick ? 0.5 : 2, warmup: 1 },
+      );
+      generator.dispose();
+      options.log(`attacks ${candidate.name} AdvGAN generation: ${generation.median.toFixed(1)} img/s`);
+      results.push({ backend: candidate.name, attack: 'AdvGAN generation', imagesPerSecond: generation });
     } finally {
       tf.dispose([images, labels]);
       net.dispose();
@@ -51,7 +68,7 @@ export async function attacksBenchmark(options: { quick: boolean; log: (line: st
   const ratios = results.flatMap((r) => {
     const attack = ATTACKS.find((a) => a.label === r.attack);
     return Object.entries(torch.byThreads).map(([threads, report]) => {
-      const reference = attack ? report.models['model-c']?.[attack.torchKey] : undefined;
+      const reference = attack?.torchKey ? report.models['model-c']?.[attack.torchKey] : undefined;
       return { backend: r.backend, attack: r.attack, pytorchThreads: Number(threads), ratio: reference ? r.imagesPerSecond.median / reference : null };
     });
   });

@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ParameterDoc } from '../attacks/types.js';
 import type { Oracle } from '../oracle/oracle.js';
 
 /** How substitutes are fitted, whatever the strategy. */
@@ -51,7 +50,8 @@ export interface StrategyResult {
 export interface SubstituteStrategy {
   readonly name: string;
   readonly description: string;
-  readonly parameters: readonly ParameterDoc[] | readonly { name: string; default: string; description: string }[];
+  /** As `transferbench list substitutes` shows them. */
+  readonly parameters: readonly { readonly name: string; readonly default: string; readonly description: string }[];
   /** A reference (white-box) rather than an attack setting; marked so in leaderboards. */
   readonly reference: boolean;
   readonly train: (context: SubstituteContext, params: Readonly<Record<string, number | string>>) => Promise<StrategyResult>;

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { GroupRunner } from './group.js';
+import { lockShard } from './lock.js';
 import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from './results.js';
@@ -36,6 +37,15 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
+  const release = lockShard(`${file}.lock`);
+  try {
+    return await runLocked(suite, hash, cells, file, options);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   if (existsSync(file) && !options.resume) {
     throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
   }

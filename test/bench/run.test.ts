@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
@@ -136,6 +136,20 @@ describe('benchmark runner', function () {
       const same = reference.find((x) => x.cellId === r.cellId);
       assert.deepEqual({ ...r, seconds: 0 }, { ...same, seconds: 0 });
     }
+  });
+
+  it('refuses a second run of the same shard while the first is alive, and takes over a dead one\'s lock', () => {
+    const dir = join(fixture.dir, 'locked');
+    const lock = join(dir, 'results-1-of-1.jsonl.lock');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(lock, String(process.ppid));
+    const refused = cli(['run', fixture.suitePath, '--out', dir, ...common()], fixture.dir);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, new RegExp(`another run \\(pid ${process.ppid}\\) is writing this shard's results`));
+    writeFileSync(lock, '999999999');
+    const taken = cli(['run', fixture.suitePath, '--out', dir, ...common()], fixture.dir);
+    assert.equal(taken.status, 0, taken.stderr);
+    assert.ok(!existsSync(lock), 'the lock is released at the end');
   });
 
   it('drops a half-written last line when resuming', () => {

@@ -72,6 +72,8 @@ export interface CraftRequest {
   readonly params?: Partial<AttackParams>;
   /** Attacker images with their true labels, for generative attacks to fit on. */
   readonly training?: { readonly images: Float32Array; readonly labels: Int32Array };
+  /** A generator fitted earlier (cached) for a generative attack. */
+  readonly generator?: tf.LayersModel;
 }
 
 /**
@@ -87,13 +89,14 @@ export function craftAdversarial(attackName: string, model: LogitsModel, request
   }
   return tf.tidy(() => {
     const labels = params.targeted && request.targetLabels ? request.targetLabels : request.labelSource === 'predicted' ? predictedLabels(model, request.images) : request.trueLabels;
-    const training = request.training && attack.kind === 'generative' ? resolveTrainingLabels(model, request.training, request.labelSource) : undefined;
-    return attack.craft(model, { images: request.images, labels, ids: request.ids, ...(training ? { training } : {}) }, params);
+    const training = request.training && attack.kind === 'generative' && request.generator === undefined ? resolveTrainingLabels(model, request.training, request.labelSource) : undefined;
+    const generator = attack.kind === 'generative' ? request.generator : undefined;
+    return attack.craft(model, { images: request.images, labels, ids: request.ids, ...(training ? { training } : {}), ...(generator ? { generator } : {}) }, params);
   });
 }
 
 /** The training labels a generative attack fits: the truth, or the model's predictions. */
-function resolveTrainingLabels(model: LogitsModel, training: { images: Float32Array; labels: Int32Array }, source: LabelSource): { images: Float32Array; labels: Int32Array } {
+export function resolveTrainingLabels(model: LogitsModel, training: { images: Float32Array; labels: Int32Array }, source: LabelSource): { images: Float32Array; labels: Int32Array } {
   if (source === 'true') return training;
   const count = training.labels.length;
   const size = training.images.length / Math.max(1, count);

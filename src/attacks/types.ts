@@ -33,6 +33,8 @@ export interface AttackBatch {
    * generator on. Without them AdvGAN fits the attacked batch itself (transductively).
    */
   readonly training?: { readonly images: Float32Array; readonly labels: Int32Array };
+  /** A generator already fitted for this model and these parameters (from a cache): used as is. */
+  readonly generator?: tf.LayersModel;
 }
 
 /** Resolved parameters: every attack reads what it needs; defaults are filled in by the registry. */

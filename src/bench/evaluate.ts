@@ -26,6 +26,8 @@ export function craftOnSubstitute(
     classes: number;
     /** Attacker images with true labels, for generative attacks to fit their generator on. */
     training?: { images: Float32Array; labels: Int32Array };
+    /** A generator fitted earlier for a generative attack (the caller owns it). */
+    generator?: tf.LayersModel;
   },
 ): AttackOutcome {
   const [h, w, c] = imageShape;
@@ -45,6 +47,7 @@ export function craftOnSubstitute(
         labelSource: options.labelSource,
         params: { ...options.params, seed: options.seed },
         ...(options.training ? { training: options.training } : {}),
+        ...(options.generator ? { generator: options.generator } : {}),
       }),
     );
     try {

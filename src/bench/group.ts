@@ -1,11 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ATTACKS } from '../attacks/index.js';
+import { createHash } from 'node:crypto';
+import { obtainGenerator } from '../attacks/advgan/index.js';
+import { ATTACKS, resolveParams, resolveTrainingLabels } from '../attacks/index.js';
 import { argmaxRows, predictLogits } from '../compute/train.js';
 import { loadSplit, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSubstitute, targetLabels } from './evaluate.js';
 import type { Cell } from './grid.js';
@@ -101,6 +103,21 @@ export class GroupRunner {
     }
   }
 
+  /**
+   * For a generative attack, its generator: from the cache (named after the substitute, the
+   * resolved parameters and the label source) or fitted now and cached.
+   */
+  private async generator(cell: Cell, model: tf.LayersModel, record: SubstituteRecord): Promise<tf.LayersModel | undefined> {
+    const attack = ATTACKS.get(cell.attack);
+    if (attack.kind !== 'generative') return undefined;
+    const logits = (x: tf.Tensor4D) => model.apply(x) as tf.Tensor2D;
+    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
+    const training = resolveTrainingLabels(logits, this.generatorTraining(), cell.labelSource);
+    const key = createHash('sha256').update(canonicalJson({ substitute: record.cacheKey, strategy: record.strategy, params, labelSource: cell.labelSource, images: training.labels.length })).digest('hex').slice(0, 16);
+    const dir = join(this.paths.cacheDir, `${cell.attack}-${record.strategy}-${key}`);
+    return (await obtainGenerator(logits, training, this.evaluation.imageShape, params, dir, this.paths.useCache)).generator;
+  }
+
   /** The attacker images a generative attack fits on: the first 2,000 of the attacker's split. */
   private generatorTraining(): { images: Float32Array; labels: Int32Array } {
     const n = Math.min(2000, this.attacker.labels.length);
@@ -133,14 +150,21 @@ export class GroupRunner {
     const started = performance.now();
     const evaluation = this.evaluation;
     const n = evaluation.labels.length;
-    const outcome = craftOnSubstitute(model, cell.attack, evaluation.images, evaluation.labels, evaluation.imageShape, {
-      eps: cell.eps,
-      labelSource: cell.labelSource,
-      params: cell.attackParams,
-      seed: this.suite.seed,
-      classes: evaluation.classNames.length,
-      training: this.generatorTraining(),
-    });
+    const generator = await this.generator(cell, model, record);
+    let outcome;
+    try {
+      outcome = craftOnSubstitute(model, cell.attack, evaluation.images, evaluation.labels, evaluation.imageShape, {
+        eps: cell.eps,
+        labelSource: cell.labelSource,
+        params: cell.attackParams,
+        seed: this.suite.seed,
+        classes: evaluation.classNames.length,
+        training: this.generatorTraining(),
+        ...(generator ? { generator } : {}),
+      });
+    } finally {
+      generator?.dispose();
+    }
     const onTarget = await targetLabels(entry.evaluator, outcome.adversarial);
     let substituteCorrect = 0;
     let targetCorrect = 0;

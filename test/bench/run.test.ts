@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
@@ -150,6 +150,28 @@ describe('benchmark runner', function () {
     const taken = cli(['run', fixture.suitePath, '--out', dir, ...common()], fixture.dir);
     assert.equal(taken.status, 0, taken.stderr);
     assert.ok(!existsSync(lock), 'the lock is released at the end');
+  });
+
+  it('runs AdvGAN in a suite, caches its generator, and reproduces the cell from the cache', () => {
+    const suite = {
+      ...fixture.suite,
+      name: 'tiny-advgan',
+      substitutes: [{ strategy: 'static-distillation', architectures: ['softmax'], budgets: [300], training: { epochs: 1 } }],
+      attacks: [{ name: 'advgan', eps: [0.2], params: { epochs: 1 } }],
+      labelSources: ['true'],
+    };
+    const suitePath = join(fixture.dir, 'tiny-advgan.json');
+    writeFileSync(suitePath, JSON.stringify(suite));
+    const cache = join(fixture.dir, 'cache-advgan');
+    const args = (out: string) => ['run', suitePath, '--out', join(fixture.dir, out), '--targets-dir', fixture.targetsDir, '--cache-dir', cache, '--quiet'];
+    const first = cli(args('advgan-1'), fixture.dir);
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(readdirSync(cache).some((d) => d.startsWith('advgan-static-distillation-')), 'the generator was cached');
+    const second = cli(args('advgan-2'), fixture.dir);
+    assert.equal(second.status, 0, second.stderr);
+    const [a, b] = ['advgan-1', 'advgan-2'].map((d) => readResults(join(fixture.dir, d, 'results-1-of-1.jsonl'))[0] as CellResult);
+    assert.deepEqual({ ...a, seconds: 0 }, { ...b, seconds: 0 });
+    assert.ok((a as CellResult).maxLinf <= 0.2 + 1e-6);
   });
 
   it('drops a half-written last line when resuming', () => {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Attack } from '../types.js';
-import { generate, trainGenerator } from './train.js';
+import { generate, generatorOptions, trainGenerator } from './train.js';
 
-export { generate, trainGenerator, type AdvGanOptions } from './train.js';
+export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
+export { obtainGenerator } from './cache.js';
 export { buildDiscriminator, buildGenerator } from './networks.js';
 
 /**
@@ -26,20 +27,13 @@ export const advgan: Attack = {
   ],
   defaults: () => ({ learningRate: 0.001 }),
   craft: (model, batch, params) => {
+    if (batch.generator) {
+      const generator = batch.generator;
+      return tf.tidy(() => generate(generator, batch.images, params.eps));
+    }
     const [, h, w, c] = batch.images.shape;
     const training = batch.training ?? { images: batch.images.dataSync() as Float32Array, labels: batch.labels.dataSync() as Int32Array };
-    const generator = trainGenerator(model, training.images, training.labels, [h, w, c], {
-      eps: params.eps,
-      epochs: params.epochs,
-      batchSize: 64,
-      learningRate: params.learningRate,
-      alpha: params.alpha,
-      beta: params.beta,
-      hingeBound: params.hingeBound,
-      confidence: params.confidence,
-      targeted: params.targeted,
-      seed: params.seed,
-    });
+    const generator = trainGenerator(model, training.images, training.labels, [h, w, c], generatorOptions(params));
     try {
       return tf.tidy(() => generate(generator, batch.images, params.eps));
     } finally {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
 import { trainableVariables } from '../../compute/train.js';
-import type { LogitsModel } from '../types.js';
+import type { AttackParams, LogitsModel } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
 
 export interface AdvGanOptions {
@@ -83,4 +83,20 @@ export function trainGenerator(model: LogitsModel, images: Float32Array, labels:
     dOptimizer.dispose();
     discriminator.dispose();
   }
+}
+
+/** The generator's training options from resolved attack parameters. */
+export function generatorOptions(params: AttackParams): AdvGanOptions {
+  return {
+    eps: params.eps,
+    epochs: params.epochs,
+    batchSize: 64,
+    learningRate: params.learningRate,
+    alpha: params.alpha,
+    beta: params.beta,
+    hingeBound: params.hingeBound,
+    confidence: params.confidence,
+    targeted: params.targeted,
+    seed: params.seed,
+  };
 }

@@ -5,7 +5,7 @@ import { backendsCommand } from './commands/backends.js';
 import { dataCommand } from './commands/data.js';
 import { listCommand } from './commands/list.js';
 import { DEFAULT_ZOO, targetsCommand } from './commands/targets.js';
-import { mergeCommand, runCommand, validateCommand } from './commands/bench.js';
+import { mergeCommand, reportCommand, runCommand, validateCommand } from './commands/bench.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { consoleReporter } from './reporter.js';
 
@@ -17,7 +17,8 @@ Commands:
   quickstart             build the quickstart targets if missing, run bench/quickstart.json, merge, show leaderboards
   run SUITE              run a suite's cells [--shard K/N] [--resume] [--out DIR] [--no-cache]
                          [--parallel N: groups at once in worker threads, default the number of cores]
-  merge DIR              gather every shard's results in DIR into the CSV leaderboards and manifest.json
+  merge DIR              gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report
+  report DIR             SVG plots and a static index.html from merged results
   validate SUITE         check a suite file against bench/suite.schema.json
   backends               list compute backends (loaded, or why not) and the one selected
   data NAME              load a data set and show its split
@@ -103,6 +104,11 @@ async function main(argv: string[]): Promise<number> {
       const dir = rest[0];
       if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
       return mergeCommand(reporter, dir);
+    }
+    case 'report': {
+      const dir = rest[0];
+      if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'report: missing DIR; e.g. `transferbench report reports/quickstart`');
+      return reportCommand(reporter, dir);
     }
     case 'validate': {
       const file = rest[0];

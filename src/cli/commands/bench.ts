@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseShard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
+import { writeReport } from '../../report/report.js';
 import { runRecord } from '../../bench/manifest.js';
 import { runSuite } from '../../bench/run.js';
 import { loadSuite, type Suite } from '../../bench/suite.js';
@@ -73,17 +74,26 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
   if (shard.n === 1) {
     const merged = mergeResults(out);
+    const report = await writeReport(out);
     reporter.info(`leaderboards: ${merged.files.join(', ')}`);
+    reporter.info(`report: ${report[report.length - 1] ?? ''}`);
   } else {
     reporter.info(`when every shard has run: transferbench merge ${out}`);
   }
   return 0;
 }
 
-/** `transferbench merge DIR`. */
-export function mergeCommand(reporter: Reporter, dir: string): number {
+/** `transferbench merge DIR`: the CSVs and manifest, then the report. */
+export async function mergeCommand(reporter: Reporter, dir: string): Promise<number> {
   const merged = mergeResults(dir);
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
+  return reportCommand(reporter, dir);
+}
+
+/** `transferbench report DIR`: SVG plots and index.html from merged results. */
+export async function reportCommand(reporter: Reporter, dir: string): Promise<number> {
+  const written = await writeReport(dir);
+  reporter.info(`report: ${written.join(', ')}`);
   return 0;
 }
 

@@ -25,6 +25,7 @@ export async function quickstartCommand(reporter: Reporter, options: { backend?:
     reporter.info(`\n${board} (top ${Math.min(5, lines.length - 1)} of ${lines.length - 1}):`);
     for (const line of lines.slice(0, 6)) reporter.info(`  ${line.split(',').slice(0, 8).join(', ')}`);
   }
+  reporter.info(`\nopen ${join(out, 'index.html')} in a browser for the sortable leaderboards and plots`);
   reporter.info(`\nquickstart done in ${Math.round((performance.now() - started) / 1000)} s; every CSV is in ${out}/`);
   return 0;
 }

@@ -1,0 +1,77 @@
+/** A minimal RFC 4180 reader for the CSVs transferbench itself writes. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function table(name: string, csv: string): string {
+  const [header, ...rows] = parseCsv(csv);
+  if (header === undefined) return '';
+  const head = header.map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<section><h2>${escapeHtml(name)}</h2><div class="scroll"><table class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`;
+}
+
+/** Sorting by header click, numbers as numbers; no library, so the page opens from disk. */
+const SCRIPT = `
+for (const table of document.querySelectorAll('table.sortable')) {
+  for (const th of table.querySelectorAll('th')) {
+    th.addEventListener('click', () => {
+      const column = Number(th.dataset.column);
+      const ascending = th.dataset.order !== 'asc';
+      for (const other of table.querySelectorAll('th')) delete other.dataset.order;
+      th.dataset.order = ascending ? 'asc' : 'desc';
+      const body = table.tBodies[0];
+      const rows = [...body.rows];
+      const key = (row) => { const text = row.cells[column]?.textContent ?? ''; const n = Number(text); return text !== '' && !Number.isNaN(n) ? n : text; };
+      rows.sort((a, b) => { const x = key(a), y = key(b); const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)); return ascending ? order : -order; });
+      for (const row of rows) body.appendChild(row);
+    });
+  }
+}`;
+
+/** The static leaderboard page: sortable tables, the plots inline, the manifest. Opens from disk. */
+export function reportPage(input: { title: string; tables: Record<string, string>; plots: { title: string; svg: string }[]; manifest: string }): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; background: #fff; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; font-size: 1.1em; }
+table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+th { background: #eef; cursor: pointer; position: sticky; top: 0; } th[data-order=asc]::after { content: ' \\25B2'; } th[data-order=desc]::after { content: ' \\25BC'; }
+.scroll { max-height: 420px; overflow: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1.5em; } pre { background: #f6f6f6; padding: 1em; overflow: auto; }
+</style></head><body>
+<h1>${escapeHtml(input.title)}</h1>
+<p>transferbench report: every rate with its numerator, denominator and Wilson 95% interval; click a column to sort.</p>
+<div class="plots">${input.plots.map((p) => `<figure><figcaption>${escapeHtml(p.title)}</figcaption>${p.svg}</figure>`).join('\n')}</div>
+${Object.entries(input.tables).map(([name, csv]) => table(name, csv)).join('\n')}
+<section><h2>manifest.json</h2><pre>${escapeHtml(input.manifest)}</pre></section>
+<script>${SCRIPT}</script>
+</body></html>
+`;
+}

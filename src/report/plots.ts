@@ -1,0 +1,103 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { CellResult } from '../bench/results.js';
+
+/** Vega-Lite specs built from results: pure data in, spec out; rendering is separate. */
+export interface PlotSpec {
+  readonly file: string;
+  readonly title: string;
+  readonly spec: TopLevelSpec;
+}
+
+const substituteName = (r: CellResult) => `${r.strategy}/${r.architecture}/${r.budget}`;
+
+function pooled(cells: readonly CellResult[], pick: (r: CellResult) => { numerator: number; denominator: number }): number {
+  const num = cells.reduce((s, r) => s + pick(r).numerator, 0);
+  const den = cells.reduce((s, r) => s + pick(r).denominator, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+function groups<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  const map = new Map<string, T[]>();
+  for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+  return [...map.values()];
+}
+
+/** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
+export function plotSpecs(results: readonly CellResult[]): PlotSpec[] {
+  const attacks = results.filter((r) => !r.reference);
+  const byAttackEps = groups(attacks, (r) => `${r.attack}|${r.labelSource}|${r.eps}`).map((g) => {
+    const r = g[0] as CellResult;
+    return { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, transferRate: pooled(g, (x) => x.transferRate) };
+  });
+  const heat = groups(results, (r) => `${substituteName(r)}|${r.target}`).map((g) => {
+    const r = g[0] as CellResult;
+    return { substitute: substituteName(r), target: r.target, transferRate: pooled(g, (x) => x.transferRate) };
+  });
+  const fidelity = groups(results, (r) => `${substituteName(r)}|${r.target}`).map((g) => {
+    const r = g[0] as CellResult;
+    return { strategy: r.strategy, target: r.target, queries: r.substituteQueries, fidelity: r.substituteFidelity };
+  });
+  const width = 420;
+  return [
+    {
+      file: 'transfer-vs-eps.svg',
+      title: 'Transfer rate vs eps (pooled over targets and substitutes)',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        width,
+        height: 260,
+        data: { values: byAttackEps },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'eps', type: 'quantitative', title: 'eps (L-inf)' },
+          y: { field: 'transferRate', type: 'quantitative', title: 'transfer rate', scale: { domain: [0, 1] } },
+          color: { field: 'attack', type: 'nominal' },
+          strokeDash: { field: 'kind', type: 'nominal', title: 'kind' },
+        },
+      },
+    },
+    {
+      file: 'transfer-heatmap.svg',
+      title: 'Transfer rate, substitute x target',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        width,
+        height: { step: 22 },
+        data: { values: heat },
+        encoding: { x: { field: 'target', type: 'nominal', axis: { labelAngle: -30 } }, y: { field: 'substitute', type: 'nominal', axis: { labelLimit: 320 } } },
+        layer: [
+          { mark: 'rect', encoding: { color: { field: 'transferRate', type: 'quantitative', scale: { domain: [0, 1] }, title: 'transfer rate' } } },
+          { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'transferRate', type: 'quantitative', format: '.2f' } } },
+        ],
+      },
+    },
+    {
+      file: 'fidelity-vs-queries.svg',
+      title: 'Substitute fidelity vs queries spent',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        width,
+        height: 260,
+        data: { values: fidelity },
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: {
+          x: { field: 'queries', type: 'quantitative', title: 'queries spent' },
+          y: { field: 'fidelity', type: 'quantitative', title: 'agreement with the target', scale: { zero: false } },
+          color: { field: 'strategy', type: 'nominal' },
+          shape: { field: 'target', type: 'nominal' },
+        },
+      },
+    },
+  ];
+}
+
+/** Vega's server-side renderer: SVG text, no browser or canvas needed. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ATTACKS, LABEL_SOURCES, NORMS, type AttackParams, type LabelSource } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
-import { validateWith } from '../common/validate.js';
+import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 
@@ -135,19 +134,7 @@ function buildSchema(): Record<string, unknown> {
 
 /** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
 export function loadSuite(path: string): Suite {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new TransferbenchError('BAD_CONFIG', `${path}: cannot read the suite (${(error as { code?: string }).code ?? (error as Error).message}); check the path`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new TransferbenchError('BAD_CONFIG', `${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseSuite(raw, path);
+  return parseSuite(readJsonFile(path, 'the suite'), path);
 }
 
 export function parseSuite(raw: unknown, source: string): Suite {

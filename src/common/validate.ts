@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type Schema } from 'ajv';
 import { TransferbenchError } from './errors.js';
 
@@ -52,4 +53,19 @@ export function validateWith<T>(schema: Schema & object, data: unknown, source: 
     throw new TransferbenchError('BAD_CONFIG', [...new Set(lines)].join('\n'));
   }
   return data as T;
+}
+
+/** Reads a JSON configuration file; a missing file or bad JSON is an error naming the file. */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TransferbenchError('BAD_CONFIG', `${path}: cannot read ${what} (${(error as { code?: string }).code ?? (error as Error).message}); check the path`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TransferbenchError('BAD_CONFIG', `${path}: not valid JSON (${(error as Error).message})`);
+  }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
 import { TransferbenchError } from '../common/errors.js';
-import { validateWith } from '../common/validate.js';
+import { readJsonFile, validateWith } from '../common/validate.js';
 
 export const LAYOUTS = ['NHWC', 'NCHW'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -90,12 +90,7 @@ export function channelsOf(d: Pick<TargetDescriptor, 'layout' | 'inputShape'>): 
 
 /** Reads, validates and verifies a target descriptor (schema, model present, sha256 matches). */
 export function loadTarget(descriptorPath: string): ResolvedTarget {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(descriptorPath, 'utf8'));
-  } catch (error) {
-    throw new TransferbenchError('BAD_CONFIG', `${descriptorPath}: cannot read target descriptor (${(error as Error).message})`);
-  }
+  const raw = readJsonFile(descriptorPath, 'the target descriptor');
   const descriptor = validateWith<TargetDescriptor>(TARGET_SCHEMA, raw, descriptorPath);
   const channels = channelsOf(descriptor);
   for (const key of ['mean', 'std'] as const) {

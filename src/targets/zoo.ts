@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
 import { ARCHITECTURES, buildArchitecture } from '../compute/architectures.js';
 import { atomicWrite, saveTfjs } from '../compute/persist.js';
 import { accuracy, argmaxRows, predictLogits, trainClassifier } from '../compute/train.js';
 import { TransferbenchError } from '../common/errors.js';
-import { validateWith } from '../common/validate.js';
+import { readJsonFile, validateWith } from '../common/validate.js';
 import type { Split } from '../data/index.js';
 import { adversarialTransform, type AdversarialTraining } from './adversarial-training.js';
 import { sha256File, type TargetDescriptor } from './descriptor.js';
@@ -84,12 +84,7 @@ export const ZOO_SCHEMA: JSONSchemaType<Zoo> = {
 };
 
 export function loadZoo(path: string): Zoo {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new TransferbenchError('BAD_CONFIG', `${path}: cannot read zoo recipes (${(error as Error).message})`);
-  }
+  const raw = readJsonFile(path, 'zoo recipes');
   const zoo = validateWith<Zoo>(ZOO_SCHEMA, raw, path);
   const seen = new Set<string>();
   for (const [i, recipe] of zoo.targets.entries()) {

@@ -60,7 +60,14 @@ export function craftOnSubstitute(
   return { adversarial, substitutePredictions: argmaxRows(predictLogits(model, adversarial, imageShape), options.classes), ...norms };
 }
 
-/** The target's labels for images, through the oracle (evaluation queries). */
-export async function targetLabels(oracle: Oracle, images: Float32Array): Promise<Int32Array> {
-  return (await oracle.query(images, 'evaluation')).labels;
+/**
+ * The target's labels for images, through the oracle (evaluation queries), and the mean
+ * probability it gives its top class (its confidence), when the oracle reveals probabilities.
+ */
+export async function targetLabels(oracle: Oracle, images: Float32Array): Promise<{ labels: Int32Array; meanConfidence?: number }> {
+  const answer = await oracle.query(images, 'evaluation');
+  if (answer.probabilities === undefined) return { labels: answer.labels };
+  let sum = 0;
+  answer.labels.forEach((label, i) => (sum += answer.probabilities?.[i * answer.classes + label] ?? 0));
+  return { labels: answer.labels, meanConfidence: answer.count === 0 ? 0 : sum / answer.count };
 }

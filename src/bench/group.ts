@@ -133,8 +133,10 @@ export class GroupRunner {
     let entry = this.targets.get(name);
     if (entry === undefined) {
       const target = loadTarget(targetDescriptorPath(name, this.paths.targetsDir));
-      const evaluator = new TargetOracle(this.pool, target, { mode: 'label' });
-      entry = { target, evaluator, clean: await targetLabels(evaluator, this.evaluation.images) };
+      // The harness's own measurements read probabilities (for the target's confidence); they
+      // are evaluation queries, never part of the attacker's budget or view.
+      const evaluator = new TargetOracle(this.pool, target, { mode: 'probabilities' });
+      entry = { target, evaluator, clean: (await targetLabels(evaluator, this.evaluation.images)).labels };
       this.targets.set(name, entry);
     }
     return entry;
@@ -165,7 +167,7 @@ export class GroupRunner {
     } finally {
       generator?.dispose();
     }
-    const onTarget = await targetLabels(entry.evaluator, outcome.adversarial);
+    const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
     let substituteCorrect = 0;
     let targetCorrect = 0;
     let fooledSubstitute = 0;
@@ -202,6 +204,7 @@ export class GroupRunner {
       whiteBoxSuccess: rate(fooledSubstitute, n),
       targetError: rate(fooledTarget, n),
       transferRate: rate(fooledBoth, fooledSubstitute),
+      targetMeanConfidence: round6(meanConfidence ?? 0),
       substituteQueries: record.queriesSpent,
       substituteFidelity: round6(record.fidelity),
       meanLinf: round6(mean(outcome.linf)),

@@ -40,13 +40,13 @@ export function resultsTable(results: readonly CellResult[]): Table {
       'cell', 'cell_id', 'target', 'strategy', 'architecture', 'budget', 'reference', 'attack', 'attack_kind', 'eps', 'label_source', 'evaluated',
       ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
       ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
-      'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2',
+      'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
     ],
     rows: sorted.map((r) => [
       r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
       ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
       ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
-      r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2,
+      r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
     ]),
   };
 }

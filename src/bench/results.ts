@@ -32,6 +32,8 @@ export interface CellResult {
   readonly targetError: Rate;
   /** Kurakin et al.: of the adversarial images that fool the substitute, the share that fool the target. */
   readonly transferRate: Rate;
+  /** Mean probability the target gives its predicted class on the adversarial images (Goodfellow et al.'s confidence). */
+  readonly targetMeanConfidence?: number;
   /** Queries the substitute cost (from the oracle's counts, or its cache record). */
   readonly substituteQueries: number;
   /** Substitute's agreement with the target on held-out images. */

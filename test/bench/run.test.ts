@@ -220,7 +220,7 @@ describe('benchmark runner', function () {
   });
 
   it('validates the shipped suites', () => {
-    for (const file of ['quickstart.json', 'substitutes.json', 'repro-advgan.json', 'repro-kurakin.json', 'repro-label-leaking.json', 'repro-papernot.json']) {
+    for (const file of ['quickstart.json', 'substitutes.json', 'repro-advgan.json', 'repro-kurakin.json', 'repro-label-leaking.json', 'repro-papernot.json', 'repro-goodfellow.json']) {
       const r = cli(['validate', fileURLToPath(new URL(`../../../bench/${file}`, import.meta.url))], fixture.dir);
       assert.equal(r.status, 0, r.stderr);
     }

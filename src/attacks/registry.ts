@@ -89,22 +89,27 @@ export function craftAdversarial(attackName: string, model: LogitsModel, request
   }
   return tf.tidy(() => {
     const labels = params.targeted && request.targetLabels ? request.targetLabels : request.labelSource === 'predicted' ? predictedLabels(model, request.images) : request.trueLabels;
-    const training = request.training && attack.kind === 'generative' && request.generator === undefined ? resolveTrainingLabels(model, request.training, request.labelSource) : undefined;
+    const training = request.training && attack.kind === 'generative' && request.generator === undefined ? resolveTrainingLabels(model, request.training, request.labelSource, request.images.shape.slice(1) as [number, number, number]) : undefined;
     const generator = attack.kind === 'generative' ? request.generator : undefined;
     return attack.craft(model, { images: request.images, labels, ids: request.ids, ...(training ? { training } : {}), ...(generator ? { generator } : {}) }, params);
   });
 }
 
 /** The training labels a generative attack fits: the truth, or the model's predictions. */
-export function resolveTrainingLabels(model: LogitsModel, training: { images: Float32Array; labels: Int32Array }, source: LabelSource): { images: Float32Array; labels: Int32Array } {
+export function resolveTrainingLabels(
+  model: LogitsModel,
+  training: { images: Float32Array; labels: Int32Array },
+  source: LabelSource,
+  imageShape: readonly [number, number, number],
+): { images: Float32Array; labels: Int32Array } {
   if (source === 'true') return training;
   const count = training.labels.length;
-  const size = training.images.length / Math.max(1, count);
-  const side = Math.round(Math.sqrt(size));
+  const [h, w, c] = imageShape;
+  const size = h * w * c;
   const predicted = new Int32Array(count);
   for (let start = 0; start < count; start += 256) {
     const n = Math.min(256, count - start);
-    const labels = tf.tidy(() => predictedLabels(model, tf.tensor4d(training.images.subarray(start * size, (start + n) * size), [n, side, side, size / (side * side)])));
+    const labels = tf.tidy(() => predictedLabels(model, tf.tensor4d(training.images.subarray(start * size, (start + n) * size), [n, h, w, c])));
     predicted.set(labels.dataSync() as Int32Array, start);
     labels.dispose();
   }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { obtainGenerator } from '../attacks/advgan/index.js';
 import { ATTACKS, resolveParams, resolveTrainingLabels } from '../attacks/index.js';
 import { argmaxRows, predictLogits } from '../compute/train.js';
-import { loadSplit, take, type Dataset } from '../data/index.js';
+import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
@@ -50,7 +50,7 @@ export class GroupRunner {
     private readonly paths: GroupPaths,
     oracleWorkers: number,
   ) {
-    const split = loadSplit(suite.dataset === 'fashion-mnist' ? { kind: 'fashion-mnist' } : { kind: 'mnist-embedded' }, suite.seed);
+    const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
     this.evaluation = take(split.test, suite.evaluationSize);
     this.attacker = split.train;
     this.pool = new OraclePool({ workers: oracleWorkers });
@@ -112,7 +112,7 @@ export class GroupRunner {
     if (attack.kind !== 'generative') return undefined;
     const logits = (x: tf.Tensor4D) => model.apply(x) as tf.Tensor2D;
     const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
-    const training = resolveTrainingLabels(logits, this.generatorTraining(), cell.labelSource);
+    const training = resolveTrainingLabels(logits, this.generatorTraining(), cell.labelSource, this.evaluation.imageShape);
     const key = createHash('sha256').update(canonicalJson({ substitute: record.cacheKey, strategy: record.strategy, params, labelSource: cell.labelSource, images: training.labels.length })).digest('hex').slice(0, 16);
     const dir = join(this.paths.cacheDir, `${cell.attack}-${record.strategy}-${key}`);
     return (await obtainGenerator(logits, training, this.evaluation.imageShape, params, dir, this.paths.useCache)).generator;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ATTACKS, craftAdversarial, perturbationNorms, type AttackParams, type LabelSource } from '../../src/attacks/index.js';
+import { ATTACKS, craftAdversarial, perturbationNorms, resolveTrainingLabels, type AttackParams, type LabelSource } from '../../src/attacks/index.js';
 import { useBackend } from '../../src/compute/backend.js';
-import { images, tinyCnn } from './fixtures.js';
+import { images, linearModel, tinyCnn } from './fixtures.js';
 
 /** Every registered attack, plus the L2 variant of PGD; C&W kept short. */
 const CASES: { attack: string; params: Partial<AttackParams>; bound: 'linf' | 'l2' }[] = [
@@ -75,6 +75,19 @@ describe('attack invariants (every registered attack)', () => {
       batched.dispose();
     });
   }
+
+  it('labels a generative attack\'s training images with the model\'s predictions for any image shape', () => {
+    const shape: [number, number, number] = [4, 6, 3];
+    const linear = linearModel(shape, 5, 9);
+    const pixels = images(7, shape, 12);
+    const training = { images: pixels.dataSync() as Float32Array, labels: new Int32Array(7) };
+    const resolved = resolveTrainingLabels(linear.model, training, 'predicted', shape);
+    const expected = tf.tidy(() => linear.model(pixels).argMax(1).dataSync());
+    assert.deepEqual(Array.from(resolved.labels), Array.from(expected));
+    assert.equal(resolveTrainingLabels(linear.model, training, 'true', shape), training);
+    tf.dispose(pixels);
+    linear.dispose();
+  });
 
   it('answers an unknown attack with the registered names', () => {
     assert.throws(

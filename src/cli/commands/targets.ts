@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TransferbenchError } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
-import { loadSplit } from '../../data/index.js';
+import { loadSplit, parseDatasetSpec } from '../../data/index.js';
 import { inspectOnnx } from '../../targets/inspect.js';
 import { buildTarget, loadZoo } from '../../targets/zoo.js';
 import { formatTable, type Reporter } from '../reporter.js';
@@ -40,7 +40,7 @@ export async function targetsCommand(reporter: Reporter, action: string | undefi
   const recipes = zoo.targets.filter((t) => wanted === undefined || wanted.includes(t.name));
   const backend = await useBackend(options.backend);
   const datasetName = options.dataset ?? zoo.dataset;
-  const split = loadSplit(datasetName === 'fashion-mnist' ? { kind: 'fashion-mnist' } : { kind: 'mnist-embedded' }, options.seed);
+  const split = loadSplit(parseDatasetSpec(datasetName), options.seed);
   reporter.info(`building ${recipes.length} target(s) on ${datasetName} (${split.train.labels.length} train / ${split.test.labels.length} test images), backend ${backend.name}`);
   const rows = [['target', 'clean accuracy', 'parity max |diff|', 'train s']];
   for (const recipe of recipes) {

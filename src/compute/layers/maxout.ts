@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { featureCount, singleShape } from './shape.js';
 
 export interface MaxoutArgs {
   units: number;
@@ -28,8 +29,7 @@ export class Maxout extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inputs = shape[shape.length - 1] as number;
+    const inputs = featureCount(inputShape);
     const width = this.units * this.pieces;
     this.kernel = this.addWeight('kernel', [inputs, width], 'float32', tf.initializers.glorotUniform(this.seed === undefined ? {} : { seed: this.seed }));
     this.bias = this.addWeight('bias', [width], 'float32', tf.initializers.zeros());
@@ -37,8 +37,7 @@ export class Maxout extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [shape[0] ?? null, this.units];
+    return [singleShape(inputShape)[0] ?? null, this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { featureCount, singleShape } from './shape.js';
 
 export interface RbfArgs {
   units: number;
@@ -28,8 +29,7 @@ export class Rbf extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inputs = shape[shape.length - 1] as number;
+    const inputs = featureCount(inputShape);
     this.centres = this.addWeight('centres', [inputs, this.units], 'float32', tf.initializers.randomUniform({ minval: 0, maxval: 1, ...(this.seed === undefined ? {} : { seed: this.seed }) }));
     // beta = 1/inputs at the start keeps the initial scores of order 1 whatever the input size.
     this.logPrecision = this.addWeight('logPrecision', [inputs, this.units], 'float32', tf.initializers.constant({ value: -Math.log(inputs) }));
@@ -38,8 +38,7 @@ export class Rbf extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [shape[0] ?? null, this.units];
+    return [singleShape(inputShape)[0] ?? null, this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

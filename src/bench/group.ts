@@ -10,10 +10,11 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSubstitute, targetLabels } from './evaluate.js';
+import { captureExamples } from './examples.js';
 import type { Cell } from './grid.js';
 import { rate, round6 } from './metrics.js';
 import type { CellResult } from './results.js';
-import type { Suite } from './suite.js';
+import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 
 /** Where things live for a run; plain data, so it can be sent to a worker thread. */
 export interface GroupPaths {
@@ -185,6 +186,7 @@ export class GroupRunner {
     }
     const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
     const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
+    const examples = captureExamples(this.suite.examples ?? DEFAULT_EXAMPLES, evaluation.imageShape, evaluation.images, outcome.adversarial, evaluation.labels, entry.clean, onTarget);
     return {
       cellId: cell.id,
       index: cell.index,
@@ -212,6 +214,7 @@ export class GroupRunner {
       meanL2: round6(mean(outcome.l2)),
       maxL2: round6(max(outcome.l2)),
       seconds: round6((performance.now() - started) / 1000),
+      ...(examples ? { examples } : {}),
     };
   }
 }

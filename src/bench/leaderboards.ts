@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Rate } from './metrics.js';
 import { rate, round6 } from './metrics.js';
 import type { CellResult } from './results.js';
+import type { RubbishResult } from './rubbish.js';
 
 /** A CSV table as data: column names and rows of numbers and strings. */
 export interface Table {
@@ -136,6 +137,15 @@ export function transferMatrix(results: readonly CellResult[]): Table {
         return cells.length === 0 ? '' : round6(pooled(cells.map((r) => r.transferRate)).value);
       }),
     ]),
+  };
+}
+
+/** Rubbish-class inputs (Goodfellow et al.): per target, in the suite's target order, how confidently it classifies noise. */
+export function rubbishTable(results: readonly RubbishResult[], targetOrder: readonly string[]): Table {
+  const sorted = [...results].sort((a, b) => targetOrder.indexOf(a.target) - targetOrder.indexOf(b.target));
+  return {
+    columns: ['target', 'samples', 'noise_mean', 'noise_std', 'threshold', ...rateColumns('classified'), 'mean_confidence', 'top_class', 'top_class_share'],
+    rows: sorted.map((r) => [r.target, r.samples, r.mean, r.std, r.threshold, ...rateCells(r.classified), r.meanConfidence, r.topClass, r.topClassShare]),
   };
 }
 

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
 import { atomicWrite } from '../compute/persist.js';
 import { expandGrid, suiteHash } from './grid.js';
-import { leaderboards } from './leaderboards.js';
+import { leaderboards, rubbishTable, toCsv } from './leaderboards.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { readResults, resultFiles, type CellResult } from './results.js';
+import { readRubbish, rubbishFiles } from './rubbish.js';
 import { parseSuite, type Suite } from './suite.js';
 
 /**
@@ -42,6 +43,7 @@ export function mergeResults(dir: string): { cells: number; files: string[] } {
   const stray = results.filter((r) => !known.has(r.cellId));
   if (stray.length > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray.length} result(s) belong to no cell of the suite`);
   const outputs = leaderboards(results);
+  if (suite.rubbish !== undefined) outputs['rubbish.csv'] = toCsv(rubbishTable(mergeRubbish(dir, suite, hash), suite.targets));
   for (const [name, csv] of Object.entries(outputs)) atomicWrite(join(dir, name), csv);
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))
@@ -66,4 +68,17 @@ export function mergeResults(dir: string): { cells: number; files: string[] } {
   };
   atomicWrite(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { cells: results.length, files: [...Object.keys(outputs), 'manifest.json'].map((f) => join(dir, f)) };
+}
+
+/** The rubbish-class records of every shard: one per target of the suite, or a clear refusal. */
+function mergeRubbish(dir: string, suite: Suite, hash: string) {
+  const records = rubbishFiles(dir).flatMap((f) => readRubbish(f));
+  const wrong = records.find((r) => r.suiteHash !== hash);
+  if (wrong) throw new TransferbenchError('BAD_CONFIG', `${dir}: a rubbish-class record of ${wrong.target} belongs to suite version ${wrong.suiteHash}, not ${hash}`);
+  for (const target of suite.targets) {
+    const n = records.filter((r) => r.target === target).length;
+    if (n === 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: no rubbish-class record for target ${target}; run the shard that owns it (with --resume) before merging`);
+    if (n > 1) throw new TransferbenchError('BAD_CONFIG', `${dir}: target ${target} has ${n} rubbish-class records; remove the repeated shard file`);
+  }
+  return records;
 }

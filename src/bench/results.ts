@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
+import type { CellExamples } from './examples.js';
 import type { Rate } from './metrics.js';
 
 /** One finished cell: the record every CSV is generated from (hyperfine-style, a comment per field). */
@@ -44,28 +45,34 @@ export interface CellResult {
   readonly maxL2: number;
   /** Wall time of the cell (attack and evaluation), not in the CSVs: it differs between runs. */
   readonly seconds: number;
+  /** The first images of the cell, clean and adversarial, for the report's example grids. */
+  readonly examples?: CellExamples;
 }
 
 export function resultsFile(dir: string, shard: { k: number; n: number }): string {
   return join(dir, `results-${shard.k}-of-${shard.n}.jsonl`);
 }
 
-/** Appends one record as a line and fsyncs, so a killed run loses at most the cell in flight. */
-export function appendResult(file: string, result: CellResult): void {
+/** Appends one record as a line and fsyncs, so a killed run loses at most the record in flight. */
+export function appendJsonLine(file: string, record: unknown): void {
   const fd = openSync(file, 'a');
   try {
-    writeSync(fd, `${JSON.stringify(result)}\n`);
+    writeSync(fd, `${JSON.stringify(record)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
+export function appendResult(file: string, result: CellResult): void {
+  appendJsonLine(file, result);
+}
+
 /**
- * Reads a results file. A last line cut off by a kill is dropped (and cut from the file when
+ * Reads a JSON-lines file. A last line cut off by a kill is dropped (and cut from the file when
  * `repair`, so the next append starts on a clean line).
  */
-export function readResults(file: string, repair = false): CellResult[] {
+export function readJsonLines<T>(file: string, repair = false): T[] {
   if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');
   const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
@@ -75,18 +82,28 @@ export function readResults(file: string, repair = false): CellResult[] {
     .filter((line) => line.trim() !== '')
     .map((line, i) => {
       try {
-        return JSON.parse(line) as CellResult;
+        return JSON.parse(line) as T;
       } catch {
         throw new TransferbenchError('BAD_CONFIG', `${file}: line ${i + 1} is not a JSON record; the file was edited or corrupted`);
       }
     });
 }
 
-/** Every shard's results files in a folder. */
-export function resultFiles(dir: string): string[] {
+export function readResults(file: string, repair = false): CellResult[] {
+  return readJsonLines<CellResult>(file, repair);
+}
+
+/** The shard files `<prefix>-K-of-N.jsonl` in a folder, sorted. */
+export function shardFiles(dir: string, prefix: string): string[] {
   if (!existsSync(dir)) return [];
+  const pattern = new RegExp(`^${prefix}-\\d+-of-\\d+\\.jsonl$`);
   return readdirSync(dir)
-    .filter((f) => /^results-\d+-of-\d+\.jsonl$/.test(f))
+    .filter((f) => pattern.test(f))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** Every shard's results files in a folder. */
+export function resultFiles(dir: string): string[] {
+  return shardFiles(dir, 'results');
 }

@@ -8,6 +8,7 @@ import { lockShard } from './lock.js';
 import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from './results.js';
+import { measureRubbishOfShard } from './rubbish-run.js';
 import type { Suite } from './suite.js';
 
 export { targetDescriptorPath } from './group.js';
@@ -53,6 +54,7 @@ async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string
   if (previous.some((r) => r.suiteHash !== hash)) {
     throw new TransferbenchError('BAD_OPTION', `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`);
   }
+  await measureRubbishOfShard(suite, hash, options);
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
   const skipped = cells.length - pending.length;

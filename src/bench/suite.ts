@@ -30,9 +30,24 @@ export interface Suite {
   }[];
   attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf' | 'epochs' | 'alpha' | 'beta' | 'hingeBound'>> }[];
   labelSources: LabelSource[];
+  /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
+  examples?: number;
+  /** Goodfellow et al.'s rubbish-class inputs: Gaussian noise sent to every target, and the confidence it gets. */
+  rubbish?: RubbishSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
 }
+
+/** Noise images: pixels ~ N(mean, std) clipped to [0, 1]; `threshold` is the confidence counted as "classified". */
+export interface RubbishSpec {
+  samples: number;
+  mean?: number;
+  std?: number;
+  threshold?: number;
+}
+
+export const DEFAULT_EXAMPLES = 8;
+export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
 
 export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
 
@@ -127,6 +142,19 @@ function buildSchema(): Record<string, unknown> {
         },
       },
       labelSources: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...LABEL_SOURCES] } },
+      examples: { type: 'integer', minimum: 0, maximum: 64, description: 'clean/adversarial pairs kept per cell for the example grids (default 8)' },
+      rubbish: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['samples'],
+        description: 'Gaussian-noise (rubbish-class) inputs sent to every target',
+        properties: {
+          samples: { type: 'integer', minimum: 1, maximum: 100000 },
+          mean: { type: 'number', description: 'noise mean in pixel units (default 0.5)' },
+          std: { type: 'number', exclusiveMinimum: 0, description: 'noise standard deviation (default 0.5); pixels are clipped to [0, 1]' },
+          threshold: { type: 'number', minimum: 0, maximum: 1, description: 'confidence above which a noise image counts as classified (default 0.5)' },
+        },
+      },
       output: { type: 'string', minLength: 1 },
     },
   };

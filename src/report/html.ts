@@ -37,6 +37,10 @@ function table(name: string, csv: string): string {
   return `<section><h2>${escapeHtml(name)}</h2><div class="scroll"><table class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`;
 }
 
+function grid(g: { src: string; title: string; rows: readonly string[] }): string {
+  return `<figure><figcaption>${escapeHtml(g.title)}</figcaption><img src="${escapeHtml(g.src)}" alt="${escapeHtml(g.title)}"><ol>${g.rows.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ol></figure>`;
+}
+
 /** Sorting by header click, numbers as numbers; no library, so the page opens from disk. */
 const SCRIPT = `
 for (const table of document.querySelectorAll('table.sortable')) {
@@ -56,7 +60,14 @@ for (const table of document.querySelectorAll('table.sortable')) {
 }`;
 
 /** The static leaderboard page: sortable tables, the plots inline, the manifest. Opens from disk. */
-export function reportPage(input: { title: string; tables: Record<string, string>; plots: { title: string; svg: string }[]; manifest: string }): string {
+export function reportPage(input: {
+  title: string;
+  tables: Record<string, string>;
+  plots: { title: string; svg: string }[];
+  grids?: { src: string; title: string; rows: readonly string[] }[];
+  manifest: string;
+}): string {
+  const grids = input.grids ?? [];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>
@@ -64,11 +75,13 @@ body { font-family: system-ui, sans-serif; margin: 2em; color: #222; background:
 h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; font-size: 1.1em; }
 table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 th { background: #eef; cursor: pointer; position: sticky; top: 0; } th[data-order=asc]::after { content: ' \\25B2'; } th[data-order=desc]::after { content: ' \\25BC'; }
+.grids figure { margin: 0 0 1.5em 0; } .grids img { image-rendering: pixelated; display: block; } .grids ol { font-size: 12px; margin: 0.3em 0; }
 .scroll { max-height: 420px; overflow: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1.5em; } pre { background: #f6f6f6; padding: 1em; overflow: auto; }
 </style></head><body>
 <h1>${escapeHtml(input.title)}</h1>
 <p>transferbench report: every rate with its numerator, denominator and Wilson 95% interval; click a column to sort.</p>
 <div class="plots">${input.plots.map((p) => `<figure><figcaption>${escapeHtml(p.title)}</figcaption>${p.svg}</figure>`).join('\n')}</div>
+${grids.length > 0 ? `<section><h2>Example grids</h2><p>Each image is labelled with a class index: the first row with the true class, the other rows with the target's answer on the adversarial image, green when still right, red when fooled.</p><div class="grids">${grids.map(grid).join('\n')}</div></section>` : ''}
 ${Object.entries(input.tables).map(([name, csv]) => table(name, csv)).join('\n')}
 <section><h2>manifest.json</h2><pre>${escapeHtml(input.manifest)}</pre></section>
 <script>${SCRIPT}</script>

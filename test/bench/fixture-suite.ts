@@ -30,6 +30,8 @@ export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath
       { name: 'bim', eps: [0.1], params: { steps: 5 } },
     ],
     labelSources: ['true', 'predicted'],
+    examples: 4,
+    rubbish: { samples: 64 },
   };
   const suitePath = join(dir, `${name}.json`);
   writeFileSync(suitePath, JSON.stringify(suite, null, 2));

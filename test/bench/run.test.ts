@@ -12,7 +12,7 @@ import { parseSuite } from '../../src/bench/suite.js';
 import { tinySuite } from './fixture-suite.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const CSVS = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
+const CSVS = ['rubbish.csv', 'results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
 
 function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
@@ -64,6 +64,12 @@ describe('benchmark runner', function () {
     const manifest = JSON.parse(readFileSync(join(single, 'manifest.json'), 'utf8')) as { backend: { name: string }; suiteHash: string; cells: number };
     assert.equal(manifest.backend.name, 'wasm');
     assert.equal(manifest.cells, 18);
+    const rubbish = readFileSync(join(single, 'rubbish.csv'), 'utf8').trim().split('\n');
+    assert.equal(rubbish.length, 2, 'one rubbish-class row per target');
+    assert.match(rubbish[1] as string, /^tiny-softmax,64,0.5,0.5,0.5,/);
+    const examples = readResults(join(single, 'results-1-of-1.jsonl')).map((r) => r.examples);
+    assert.ok(examples.every((e) => e !== undefined && e.indices.length === 4 && Buffer.from(e.adversarial, 'base64').length === 4 * 784));
+    assert.ok(readdirSync(join(single, 'grids')).some((f) => f.endsWith('.png')), 'merge draws the example grids');
   });
 
   it('marks the white-box reference in every leaderboard and keeps it out of the attack ranking', () => {
@@ -203,6 +209,16 @@ describe('benchmark runner', function () {
     writeFileSync(shard2, saved.replaceAll(other, '0000000000000000'));
     assert.throws(() => mergeResults(sharded), /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/);
     writeFileSync(shard2, saved);
+    mergeResults(sharded);
+    const rubbishFiles = readdirSync(sharded).filter((f) => f.startsWith('rubbish-'));
+    assert.equal(rubbishFiles.length, 1, 'the target is measured by the one shard that owns its first group');
+    const rubbishFile = join(sharded, rubbishFiles[0] as string);
+    const rubbish = readFileSync(rubbishFile, 'utf8');
+    writeFileSync(rubbishFile, '');
+    assert.throws(() => mergeResults(sharded), /no rubbish-class record for target tiny-softmax; run the shard that owns it/);
+    writeFileSync(rubbishFile, rubbish + rubbish);
+    assert.throws(() => mergeResults(sharded), /target tiny-softmax has 2 rubbish-class records/);
+    writeFileSync(rubbishFile, rubbish);
     mergeResults(sharded);
   });
 

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { leaderboards } from '../../src/bench/leaderboards.js';
 import { rate } from '../../src/bench/metrics.js';
+import { PNG } from 'pngjs';
+import { toBytes, type CellExamples } from '../../src/bench/examples.js';
 import { appendResult, type CellResult } from '../../src/bench/results.js';
+import { drawDigits } from '../../src/report/digits.js';
 import { parseCsv } from '../../src/report/html.js';
 import { writeReport } from '../../src/report/report.js';
 import { tempDir } from '../fixtures/files.js';
@@ -26,12 +29,24 @@ function results(): CellResult[] {
             substituteCleanAccuracy: rate(95, 100), targetCleanAccuracy: rate(97, 100), whiteBoxSuccess: rate(Math.min(100, fooled + 10), 100),
             targetError: rate(fooled, 100), transferRate: rate(fooled, Math.min(100, fooled + 10)), substituteQueries: budget,
             substituteFidelity: strategy === 'ground-truth' ? 0.95 : 0.9, meanLinf: eps, maxLinf: eps, meanL2: eps * 10, maxL2: eps * 12, seconds: 1,
+            examples: examples(eps),
           });
         }
       }
     }
   }
   return out;
+}
+
+/** Three 4x4 grey images: black, mid grey, white; the target keeps the first and is fooled on the others. */
+function examples(eps: number): CellExamples {
+  const clean = new Float32Array(48);
+  clean.fill(0.5, 16, 32);
+  clean.fill(1, 32, 48);
+  return {
+    imageShape: [4, 4, 1], indices: [0, 1, 2], trueLabels: [3, 7, 12], targetClean: [3, 7, 12], targetAdversarial: [3, 1, 0],
+    clean: toBytes(clean), adversarial: toBytes(clean.map((v) => Math.min(1, v + eps))),
+  };
 }
 
 describe('report', function () {
@@ -55,6 +70,35 @@ describe('report', function () {
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script src=|<link /, 'no external resources: the page opens from disk');
     assert.match(html, /transfer-vs-eps|Transfer rate vs eps/);
+  });
+
+  it('draws one example grid per attack, eps and label source, labelled with the target\'s answers', () => {
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const attack of ['fgsm', 'bim']) {
+      for (const eps of [0.1, 0.2, 0.3]) {
+        const file = `${attack}-eps${eps}-true.png`;
+        assert.ok(html.includes(`src="grids/${file}"`), file);
+        const png = PNG.sync.read(readFileSync(join(dir, 'grids', file)));
+        // 3 columns of 4x4 images at scale 2 with 4-pixel gaps; a clean row and 4 cell rows
+        assert.equal(png.width, 3 * (8 + 4) + 4);
+        assert.equal(png.height, 5 * (8 + 14 + 4) + 4);
+        const colours = new Set<string>();
+        for (let i = 0; i < png.data.length; i += 4) colours.add(`${png.data[i]},${png.data[i + 1]},${png.data[i + 2]}`);
+        assert.ok(colours.has('0,130,0') && colours.has('210,0,0') && colours.has('40,40,40'), 'true labels, kept and fooled answers are all drawn');
+        // the clean row's middle image is mid grey (128), the adversarial row below is lighter by eps
+        const pixel = (x: number, y: number) => png.data[(y * png.width + x) * 4] as number;
+        assert.equal(pixel(4 + 12 + 2, 4 + 2), 128);
+        assert.equal(pixel(4 + 12 + 2, 4 + 26 + 2), Buffer.from(toBytes(Float32Array.of(0.5 + eps)), 'base64')[0]);
+      }
+    }
+  });
+
+  it('draws digits only, and multi-digit labels glyph by glyph', () => {
+    const lit = new Set<string>();
+    const width = drawDigits('12', 1, (x, y) => lit.add(`${x},${y}`));
+    assert.equal(width, 7);
+    assert.ok(lit.has('1,0') && !lit.has('0,0'), 'the 1 has its stem in the middle column');
+    assert.throws(() => drawDigits('a', 1, () => {}), /digits only/);
   });
 
   it('reads back the CSVs it shows', () => {
@@ -81,6 +125,8 @@ describe('report', function () {
       assert.deepEqual(ascending, [...before].sort((a, b) => a - b));
       await table.locator('th').nth(column).click();
       assert.deepEqual(await values(), [...before].sort((a, b) => b - a));
+      const loaded = await page.locator('.grids img').evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).naturalWidth));
+      assert.ok(loaded.length === 6 && loaded.every((w) => w > 0), `example grids load from disk: ${loaded.join(',')}`);
       const shot = await page.screenshot({ fullPage: true });
       await page.setContent('<html><body></body></html>');
       const blank = await page.screenshot({ fullPage: true });

@@ -1,0 +1,86 @@
+import { PNG } from 'pngjs';
+import type { CellExamples } from '../bench/examples.js';
+import { fromBytes } from '../bench/examples.js';
+import type { CellResult } from '../bench/results.js';
+import { drawDigits, GLYPH_HEIGHT } from './digits.js';
+
+/** At most this many cells (rows) per grid: a grid is a glance, the CSVs hold the rest. */
+const MAX_ROWS = 12;
+const SCALE = 2;
+const GAP = 4;
+const LABEL = GLYPH_HEIGHT * SCALE + 4;
+const INK = { truth: [40, 40, 40], kept: [0, 130, 0], fooled: [210, 0, 0] } as const;
+
+export interface Grid {
+  readonly file: string;
+  readonly title: string;
+  /** What each row shows, top to bottom. */
+  readonly rows: readonly string[];
+  readonly png: Buffer;
+}
+
+/**
+ * One PNG per (attack, eps, label source): the first row the clean images labelled with their
+ * true class, then one row per cell (target x substitute, in suite order) of the adversarial
+ * images, each labelled with the target's answer: green when still right, red when fooled.
+ */
+export function exampleGrids(results: readonly CellResult[]): Grid[] {
+  const groups = new Map<string, CellResult[]>();
+  for (const r of [...results].sort((a, b) => a.index - b.index)) {
+    if (r.examples === undefined) continue;
+    const key = `${r.attack}-eps${r.eps}-${r.labelSource}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()].map(([key, cells]) => {
+    const shown = cells.slice(0, MAX_ROWS);
+    const first = shown[0] as CellResult;
+    const rows = [
+      'clean images, true class',
+      ...shown.map((c) => `adversarial on target ${c.target}, crafted on ${c.strategy}/${c.architecture}/${c.budget}: target's class`),
+    ];
+    const more = cells.length - shown.length;
+    return {
+      file: `${key.replace(/[^A-Za-z0-9.-]+/g, '_')}.png`,
+      title: `${first.attack} eps ${first.eps}, ${first.labelSource} labels${more > 0 ? ` (first ${shown.length} of ${cells.length} cells)` : ''}`,
+      rows,
+      png: drawGrid(shown.map((c) => c.examples as CellExamples)),
+    };
+  });
+}
+
+/** Draws rows of images with a class label under each; every row uses the first row's clean images as reference. */
+export function drawGrid(rows: readonly CellExamples[]): Buffer {
+  const first = rows[0];
+  if (first === undefined) throw new RangeError('drawGrid needs at least one row');
+  const [h, w, c] = first.imageShape;
+  const columns = first.indices.length;
+  const cellW = w * SCALE + GAP;
+  const cellH = h * SCALE + LABEL + GAP;
+  const png = new PNG({ width: columns * cellW + GAP, height: (rows.length + 1) * cellH + GAP });
+  png.data.fill(255);
+  const put = (x: number, y: number, rgb: readonly number[]) => {
+    if (x < 0 || y < 0 || x >= png.width || y >= png.height) return;
+    const o = (y * png.width + x) * 4;
+    png.data[o] = rgb[0] as number;
+    png.data[o + 1] = rgb[1] as number;
+    png.data[o + 2] = rgb[2] as number;
+  };
+  const drawRow = (row: number, pixels: Uint8Array, labels: readonly number[], ink: (i: number) => readonly number[]) => {
+    const top = GAP + row * cellH;
+    for (let i = 0; i < columns && i < labels.length; i++) {
+      const left = GAP + i * cellW;
+      for (let y = 0; y < h * SCALE; y++) {
+        for (let x = 0; x < w * SCALE; x++) {
+          const base = ((i * h + Math.floor(y / SCALE)) * w + Math.floor(x / SCALE)) * c;
+          const rgb = c >= 3 ? [pixels[base], pixels[base + 1], pixels[base + 2]] : [pixels[base], pixels[base], pixels[base]];
+          put(left + x, top + y, rgb as number[]);
+        }
+      }
+      const colour = ink(i);
+      drawDigits(String(labels[i]), SCALE, (x, y) => put(left + x, top + h * SCALE + 2 + y, colour));
+    }
+  };
+  drawRow(0, fromBytes(first.clean), first.trueLabels, () => INK.truth);
+  rows.forEach((r, k) => drawRow(k + 1, fromBytes(r.adversarial), r.targetAdversarial, (i) => (r.targetAdversarial[i] === r.trueLabels[i] ? INK.kept : INK.fooled)));
+  return PNG.sync.write(png);
+}

@@ -19,6 +19,8 @@ export interface Architecture {
   /** Where it comes from, for `transferbench list` and the README. */
   readonly description: string;
   readonly build: (input: ArchitectureInput) => tf.Sequential;
+  /** How a target of this architecture reports its outputs (default logits, read through a softmax). */
+  readonly outputKind?: 'logits' | 'log-probabilities';
 }
 
 type Init = () => { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform> };
@@ -62,7 +64,11 @@ export const ARCHITECTURES = new Registry<Architecture>('architecture')
   .add('rbf', {
     name: 'rbf',
     description: 'shallow RBF network: one Gaussian bump per class (Goodfellow et al. 1412.6572)',
-    build: (i) => sequential(i, () => [tf.layers.flatten(), new Rbf({ units: i.classes, seed: new Random(i.seed).fork('rbf').seedForLibrary() })]),
+    // No bias, so every score is <= 0 and exp(score), the class's Gaussian bump, is a confidence
+    // in (0, 1]: Goodfellow et al.'s p(y = k | x), not normalised across classes. Noise far from
+    // every centre gets low confidence in every class, which is why RBF networks resist rubbish inputs.
+    build: (i) => sequential(i, () => [tf.layers.flatten(), new Rbf({ units: i.classes, useBias: false, seed: new Random(i.seed).fork('rbf').seedForLibrary() })]),
+    outputKind: 'log-probabilities',
   })
   .add('mlp', {
     name: 'mlp',

@@ -90,7 +90,8 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i] as number)) return { ok: false, error: `${where}: output value ${i} (image ${Math.floor(i / classes)}) is ${values[i]}; the model produced NaN or infinite outputs` };
     }
-    const probabilities = task.outputKind === 'logits' ? softmaxRows(values, classes) : Float32Array.from(values);
+    const probabilities =
+      task.outputKind === 'logits' ? softmaxRows(values, classes) : task.outputKind === 'log-probabilities' ? values.map(Math.exp) : Float32Array.from(values);
     const result: InferenceResult = { ok: true, probabilities, classes };
     // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
     return move({ [transferableSymbol]: probabilities.buffer, [valueSymbol]: result } as never);

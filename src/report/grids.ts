@@ -2,14 +2,16 @@ import { PNG } from 'pngjs';
 import type { CellExamples } from '../bench/examples.js';
 import { fromBytes } from '../bench/examples.js';
 import type { CellResult } from '../bench/results.js';
-import { drawDigits, GLYPH_HEIGHT } from './digits.js';
+import { drawDigits, GLYPH_HEIGHT, GLYPH_WIDTH } from './digits.js';
 
 /** At most this many cells (rows) per grid: a grid is a glance, the CSVs hold the rest. */
 const MAX_ROWS = 12;
 const SCALE = 2;
 const GAP = 4;
 const LABEL = GLYPH_HEIGHT * SCALE + 4;
-const INK = { truth: [40, 40, 40], kept: [0, 130, 0], fooled: [210, 0, 0] } as const;
+const INK = { truth: [40, 40, 40], kept: [0, 130, 0], fooled: [210, 0, 0], row: [120, 120, 170] } as const;
+/** Left margin holding each row's number, the number of its line in the caption. */
+const MARGIN = 2 * (GLYPH_WIDTH + 1) * SCALE + GAP;
 
 export interface Grid {
   readonly file: string;
@@ -48,7 +50,7 @@ export function exampleGrids(results: readonly CellResult[]): Grid[] {
   });
 }
 
-/** Draws rows of images with a class label under each; every row uses the first row's clean images as reference. */
+/** Draws a numbered row of clean images (true classes) and, under it, one numbered row of adversarial images per cell. */
 export function drawGrid(rows: readonly CellExamples[]): Buffer {
   const first = rows[0];
   if (first === undefined) throw new RangeError('drawGrid needs at least one row');
@@ -56,7 +58,7 @@ export function drawGrid(rows: readonly CellExamples[]): Buffer {
   const columns = first.indices.length;
   const cellW = w * SCALE + GAP;
   const cellH = h * SCALE + LABEL + GAP;
-  const png = new PNG({ width: columns * cellW + GAP, height: (rows.length + 1) * cellH + GAP });
+  const png = new PNG({ width: MARGIN + columns * cellW + GAP, height: (rows.length + 1) * cellH + GAP });
   png.data.fill(255);
   const put = (x: number, y: number, rgb: readonly number[]) => {
     if (x < 0 || y < 0 || x >= png.width || y >= png.height) return;
@@ -67,8 +69,9 @@ export function drawGrid(rows: readonly CellExamples[]): Buffer {
   };
   const drawRow = (row: number, pixels: Uint8Array, labels: readonly number[], ink: (i: number) => readonly number[]) => {
     const top = GAP + row * cellH;
+    drawDigits(String(row + 1), SCALE, (x, y) => put(GAP + x, top + y, INK.row));
     for (let i = 0; i < columns && i < labels.length; i++) {
-      const left = GAP + i * cellW;
+      const left = MARGIN + GAP + i * cellW;
       for (let y = 0; y < h * SCALE; y++) {
         for (let x = 0; x < w * SCALE; x++) {
           const base = ((i * h + Math.floor(y / SCALE)) * w + Math.floor(x / SCALE)) * c;

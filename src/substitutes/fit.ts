@@ -10,11 +10,20 @@ export function newSubstitute(context: SubstituteContext, salt = 0): tf.LayersMo
 }
 
 /**
- * What an oracle answer teaches: its probabilities; for top-k, the k values with the rest of
+ * What an oracle answer teaches: its probabilities (rows renormalised: an RBF target's per-class
+ * confidences need not sum to one, a distillation target must); for top-k, the k values with the rest of
  * the mass spread evenly over the other classes; for label-only, the label (hard target).
  */
 export function targetsFromAnswer(answer: OracleAnswer): Int32Array | Float32Array {
-  if (answer.probabilities) return answer.probabilities;
+  if (answer.probabilities) {
+    const p = Float32Array.from(answer.probabilities);
+    for (let r = 0; r < answer.count; r++) {
+      let sum = 0;
+      for (let k = 0; k < answer.classes; k++) sum += p[r * answer.classes + k] as number;
+      if (sum > 0) for (let k = 0; k < answer.classes; k++) p[r * answer.classes + k] = (p[r * answer.classes + k] as number) / sum;
+    }
+    return p;
+  }
   if (answer.topK) {
     const { k, values, indices } = answer.topK;
     const soft = new Float32Array(answer.count * answer.classes);

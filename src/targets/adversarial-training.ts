@@ -11,15 +11,18 @@ export interface GoodfellowTraining {
 }
 
 /**
- * Kurakin et al. (1611.01236): `fraction` of each batch replaced by step-ll examples (true
- * labels never used to make them), eps drawn per batch from a normal truncated to
- * [0, 2 * epsStd]; adversarial examples weighted by lambda in the loss.
+ * Kurakin et al. (1611.01236): `fraction` of each batch replaced by one-step examples, eps drawn
+ * per batch from a normal truncated to [0, 2 * epsStd]; adversarial examples weighted by lambda
+ * in the loss. Their recipe uses step-ll (true labels never used to make the examples); with
+ * `attack: "fgsm"` the examples are made from the true labels, the setting in which they saw
+ * label leaking.
  */
 export interface KurakinTraining {
   method: 'kurakin';
   epsStd: number;
   fraction: number;
   lambda: number;
+  attack?: 'step-ll' | 'fgsm';
 }
 
 export type AdversarialTraining = GoodfellowTraining | KurakinTraining;
@@ -44,7 +47,9 @@ export function adversarialTransform(model: tf.LayersModel, training: Adversaria
     while (eps > 2 * training.epsStd) eps = Math.abs(random.normal() * training.epsStd);
     const clean = images.slice([k, 0, 0, 0], [n - k, -1, -1, -1]);
     const toAttack = images.slice([0, 0, 0, 0], [k, -1, -1, -1]);
-    const adversarial = craftAdversarial('step-ll', logits, { images: toAttack, trueLabels: trueLabels.slice([0], [k]), ids: ids.slice(0, k), eps, labelSource: 'predicted' });
+    const attack = training.attack ?? 'step-ll';
+    const labelSource = attack === 'fgsm' ? 'true' : 'predicted';
+    const adversarial = craftAdversarial(attack, logits, { images: toAttack, trueLabels: trueLabels.slice([0], [k]), ids: ids.slice(0, k), eps, labelSource });
     const denominator = n - k + training.lambda * k;
     return [
       { images: clean, labels: labels.slice([k, 0], [n - k, -1]), weight: (n - k) / denominator },

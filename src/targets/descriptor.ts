@@ -7,7 +7,12 @@ import { readJsonFile, validateWith } from '../common/validate.js';
 
 export const LAYOUTS = ['NHWC', 'NCHW'] as const;
 export type Layout = (typeof LAYOUTS)[number];
-export const OUTPUT_KINDS = ['logits', 'probabilities'] as const;
+/**
+ * How to read the model's output: logits (softmax applied), probabilities (taken as they are), or
+ * log-probabilities per class that need not sum to one (exp applied, not renormalised), as for an
+ * RBF network whose confidence in each class is its own Gaussian bump (Goodfellow et al.).
+ */
+export const OUTPUT_KINDS = ['logits', 'probabilities', 'log-probabilities'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 
 /**

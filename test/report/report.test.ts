@@ -79,16 +79,16 @@ describe('report', function () {
         const file = `${attack}-eps${eps}-true.png`;
         assert.ok(html.includes(`src="grids/${file}"`), file);
         const png = PNG.sync.read(readFileSync(join(dir, 'grids', file)));
-        // 3 columns of 4x4 images at scale 2 with 4-pixel gaps; a clean row and 4 cell rows
-        assert.equal(png.width, 3 * (8 + 4) + 4);
+        // a 20-pixel margin for row numbers, 3 columns of 4x4 images at scale 2 with 4-pixel gaps; a clean row and 4 cell rows
+        assert.equal(png.width, 20 + 3 * (8 + 4) + 4);
         assert.equal(png.height, 5 * (8 + 14 + 4) + 4);
         const colours = new Set<string>();
         for (let i = 0; i < png.data.length; i += 4) colours.add(`${png.data[i]},${png.data[i + 1]},${png.data[i + 2]}`);
-        assert.ok(colours.has('0,130,0') && colours.has('210,0,0') && colours.has('40,40,40'), 'true labels, kept and fooled answers are all drawn');
+        assert.ok(colours.has('0,130,0') && colours.has('210,0,0') && colours.has('40,40,40') && colours.has('120,120,170'), 'true labels, kept and fooled answers and row numbers are all drawn');
         // the clean row's middle image is mid grey (128), the adversarial row below is lighter by eps
         const pixel = (x: number, y: number) => png.data[(y * png.width + x) * 4] as number;
-        assert.equal(pixel(4 + 12 + 2, 4 + 2), 128);
-        assert.equal(pixel(4 + 12 + 2, 4 + 26 + 2), Buffer.from(toBytes(Float32Array.of(0.5 + eps)), 'base64')[0]);
+        assert.equal(pixel(20 + 4 + 12 + 2, 4 + 2), 128);
+        assert.equal(pixel(20 + 4 + 12 + 2, 4 + 26 + 2), Buffer.from(toBytes(Float32Array.of(0.5 + eps)), 'base64')[0]);
       }
     }
   });

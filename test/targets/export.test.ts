@@ -19,6 +19,7 @@ const TINY: { name: string; shape: [number, number, number]; layers: () => tf.la
   { name: 'Dropout (identity at inference)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3 })] },
   { name: 'Maxout', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 3 })] },
   { name: 'RBF', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
+  { name: 'RBF without bias', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, useBias: false, seed: 2 })] },
   { name: 'Softmax activation', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })] },
 ];
 

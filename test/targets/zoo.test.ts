@@ -8,6 +8,9 @@ import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.j
 import { loadTarget } from '../../src/targets/descriptor.js';
 import { loadTfjs } from '../../src/compute/persist.js';
 import { buildTarget, loadZoo, type TargetRecipe } from '../../src/targets/zoo.js';
+import { adversarialTransform } from '../../src/targets/adversarial-training.js';
+import { craftAdversarial } from '../../src/attacks/index.js';
+import { buildArchitecture } from '../../src/compute/architectures.js';
 import { tempDir } from '../fixtures/files.js';
 
 describe('target zoo', () => {
@@ -21,6 +24,7 @@ describe('target zoo', () => {
 
   for (const recipe of [
     { name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1 },
+    { name: 'tiny-rbf', architecture: 'rbf', epochs: 8, batchSize: 32, learningRate: 0.05, seed: 5 },
     { name: 'tiny-goodfellow', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 2, adversarialTraining: { method: 'goodfellow', eps: 0.25, alpha: 0.5 } },
     { name: 'tiny-kurakin', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 3, adversarialTraining: { method: 'kurakin', epsStd: 0.15, fraction: 0.5, lambda: 0.3 } },
   ] as TargetRecipe[]) {
@@ -32,12 +36,34 @@ describe('target zoo', () => {
       assert.ok(built.cleanAccuracy > 0.5, `accuracy ${built.cleanAccuracy}`);
       const target = loadTarget(built.descriptorPath);
       assert.equal(target.descriptor.recipe?.['name'], recipe.name);
+      assert.equal(target.descriptor.outputKind, recipe.architecture === 'rbf' ? 'log-probabilities' : 'logits');
       const reloaded = await loadTfjs(join(dir, recipe.name, 'tfjs'));
       const logits = predictLogits(reloaded, small.test.images.subarray(0, 784 * 4), [28, 28, 1]);
       reloaded.dispose();
       assert.equal(logits.length, 40);
     });
   }
+
+  it('makes Kurakin-recipe examples with step-ll by default, and from the true labels with attack "fgsm"', () => {
+    const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 4 });
+    const logits = (x: tf.Tensor4D) => model.apply(x, { training: false }) as tf.Tensor2D;
+    const n = 8;
+    tf.tidy(() => {
+      const images = tf.tensor4d(small.train.images.subarray(0, n * 784), [n, 28, 28, 1]);
+      const trueLabels = tf.tensor1d(small.train.labels.subarray(0, n), 'int32');
+      const labels = tf.oneHot(trueLabels, 10).toFloat() as tf.Tensor2D;
+      const recipe = { method: 'kurakin', epsStd: 0.15, fraction: 0.5, lambda: 0.3 } as const;
+      const [, stepLl] = adversarialTransform(model, recipe, 9)(images, labels, 0);
+      const [, fgsm] = adversarialTransform(model, { ...recipe, attack: 'fgsm' }, 9)(images, labels, 0);
+      const adversarial = (fgsm as { images: tf.Tensor4D }).images;
+      const first = images.slice([0, 0, 0, 0], [4, -1, -1, -1]);
+      const eps = adversarial.sub(first).abs().max().dataSync()[0] as number;
+      const expected = craftAdversarial('fgsm', logits, { images: first, trueLabels: trueLabels.slice([0], [4]), ids: [0, 1, 2, 3], eps, labelSource: 'true' });
+      assert.ok(adversarial.sub(expected).abs().max().dataSync()[0]! < 1e-5, 'FGSM from the true labels at the drawn eps');
+      assert.ok((stepLl as { images: tf.Tensor4D }).images.sub(adversarial).abs().max().dataSync()[0]! > 0, 'step-ll examples differ');
+    });
+    model.dispose();
+  });
 
   it('reads the shipped zoo recipes', () => {
     const zoo = loadZoo(new URL('../../../targets/zoo.json', import.meta.url).pathname);

@@ -3,13 +3,15 @@ import { featureCount, singleShape } from './shape.js';
 
 export interface RbfArgs {
   units: number;
+  /** A per-unit offset b_k (default true); without it every score is at most 0. */
+  useBias?: boolean;
   seed?: number;
   name?: string;
 }
 
 /**
  * A radial-basis-function output layer (the shallow RBF network of Goodfellow et al. 1412.6572):
- * unit k scores x by -sum_i beta_ik (x_i - mu_ik)^2 + b_k, the log of a Gaussian bump with a
+ * unit k scores x by -sum_i beta_ik (x_i - mu_ik)^2 (+ b_k), the log of a Gaussian bump with a
  * learned centre mu and diagonal precision beta = exp(logPrecision). Written as
  *   -(x^2 @ beta) + x @ (2 beta mu) - colsum(beta mu^2) + b
  * so it is two matrix products (and exports to two ONNX Gemms).
@@ -17,6 +19,7 @@ export interface RbfArgs {
 export class Rbf extends tf.layers.Layer {
   static readonly className = 'Rbf';
   readonly units: number;
+  readonly useBias: boolean;
   private readonly seed: number | undefined;
   private centres?: tf.LayerVariable;
   private logPrecision?: tf.LayerVariable;
@@ -25,6 +28,7 @@ export class Rbf extends tf.layers.Layer {
   constructor(args: RbfArgs) {
     super(args.name ? { name: args.name } : {});
     this.units = args.units;
+    this.useBias = args.useBias ?? true;
     this.seed = args.seed;
   }
 
@@ -33,7 +37,7 @@ export class Rbf extends tf.layers.Layer {
     this.centres = this.addWeight('centres', [inputs, this.units], 'float32', tf.initializers.randomUniform({ minval: 0, maxval: 1, ...(this.seed === undefined ? {} : { seed: this.seed }) }));
     // beta = 1/inputs at the start keeps the initial scores of order 1 whatever the input size.
     this.logPrecision = this.addWeight('logPrecision', [inputs, this.units], 'float32', tf.initializers.constant({ value: -Math.log(inputs) }));
-    this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
     this.built = true;
   }
 
@@ -47,12 +51,13 @@ export class Rbf extends tf.layers.Layer {
       const beta = ((this.logPrecision as tf.LayerVariable).read() as tf.Tensor2D).exp();
       const mu = (this.centres as tf.LayerVariable).read() as tf.Tensor2D;
       const betaMu = beta.mul(mu) as tf.Tensor2D;
-      const constant = betaMu.mul(mu).sum(0).neg().add((this.bias as tf.LayerVariable).read());
+      const offset = betaMu.mul(mu).sum(0).neg();
+      const constant = this.bias ? offset.add(this.bias.read()) : offset;
       return x.square().matMul(beta).neg().add(x.matMul(betaMu.mul(2) as tf.Tensor2D)).add(constant);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units };
+    return { ...super.getConfig(), units: this.units, useBias: this.useBias };
   }
 }

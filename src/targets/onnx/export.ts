@@ -122,11 +122,11 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
       case 'Rbf': {
         // -(x^2 @ beta) + x @ (2 beta mu) + (b - colsum(beta mu^2)): two Gemms and an Add.
         const [centres, logPrecision, bias] = weights;
-        if (centres === undefined || logPrecision === undefined || bias === undefined) throw unsupported(layer, 'has no weights');
+        if (centres === undefined || logPrecision === undefined) throw unsupported(layer, 'has no weights');
         const [d, units] = centres.shape as [number, number];
         const negBeta = new Float32Array(d * units);
         const twoBetaMu = new Float32Array(d * units);
-        const constant = Float32Array.from(bias.values);
+        const constant = bias ? Float32Array.from(bias.values) : new Float32Array(units);
         for (let i = 0; i < d * units; i++) {
           const beta = Math.exp(logPrecision.values[i] as number);
           const mu = centres.values[i] as number;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { Random } from '../common/random.js';
 import { Registry } from '../common/registry.js';
 import { Maxout, Rbf, registerCustomLayers } from './layers/index.js';
@@ -137,4 +138,22 @@ export const ARCHITECTURES = new Registry<Architecture>('architecture')
 
 export function buildArchitecture(name: string, input: ArchitectureInput): tf.Sequential {
   return ARCHITECTURES.get(name).build(input);
+}
+
+/**
+ * A hash of what an architecture builds (each layer's class and configuration, names aside, as
+ * they come from a global counter): caches of trained models key on it, so changing a network's
+ * definition in code never reloads weights trained for the old one.
+ */
+export function architectureFingerprint(name: string, input: ArchitectureInput): string {
+  const model = buildArchitecture(name, input);
+  try {
+    const layers = model.layers.map((layer) => {
+      const { name: _name, ...config } = layer.getConfig();
+      return { className: layer.getClassName(), config };
+    });
+    return createHash('sha256').update(JSON.stringify(layers)).digest('hex').slice(0, 16);
+  } finally {
+    model.dispose();
+  }
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { architectureFingerprint } from '../compute/architectures.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { atomicWrite, loadTfjs, saveTfjs } from '../compute/persist.js';
 import { accuracy, argmaxRows, predictLogits } from '../compute/train.js';
@@ -37,6 +38,7 @@ export function substituteCacheKey(strategy: string, params: Readonly<Record<str
     strategy,
     params,
     architecture: context.architecture,
+    topology: architectureFingerprint(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed: context.seed }),
     seed: context.seed,
     budget: context.budget,
     training: context.training,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, ARCHITECTURES } from '../../src/compute/architectures.js';
+import { architectureFingerprint, buildArchitecture, ARCHITECTURES } from '../../src/compute/architectures.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { accuracy, argmaxRows, predictLogits, trainClassifier, type TrainingSet } from '../../src/compute/train.js';
 import { loadEmbeddedMnist, take, stratifiedSplit } from '../../src/data/index.js';
@@ -12,6 +12,15 @@ describe('trainClassifier', () => {
 
   before(async () => {
     await useBackend('wasm');
+  });
+
+  it('fingerprints an architecture by what it builds: stable across builds, not across definitions', () => {
+    const input = { imageShape: [28, 28, 1] as const, classes: 10, seed: 3 };
+    const rbf = architectureFingerprint('rbf', input);
+    buildArchitecture('mlp', input).dispose(); // moves the global layer-name counter
+    assert.equal(architectureFingerprint('rbf', input), rbf);
+    assert.notEqual(architectureFingerprint('rbf', { ...input, classes: 5 }), rbf);
+    assert.notEqual(architectureFingerprint('softmax', input), architectureFingerprint('mlp', input));
   });
 
   it('learns the digits: an MLP passes 80% test accuracy after 3 epochs on 1,200 images', () => {

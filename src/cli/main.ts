@@ -6,6 +6,7 @@ import { dataCommand } from './commands/data.js';
 import { listCommand } from './commands/list.js';
 import { DEFAULT_ZOO, targetsCommand } from './commands/targets.js';
 import { mergeCommand, reportCommand, runCommand, validateCommand } from './commands/bench.js';
+import { reproCommand } from './commands/repro.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { consoleReporter } from './reporter.js';
 
@@ -17,6 +18,8 @@ Commands:
   quickstart             build the quickstart targets if missing, run bench/quickstart.json, merge, show leaderboards
   run SUITE              run a suite's cells [--shard K/N] [--resume] [--out DIR] [--no-cache]
                          [--parallel N: groups at once in worker threads, default the number of cores]
+  repro [NAME...]        build the targets the reproduction suites (bench/repro-*.json) need, run and merge them
+                         [--out ROOT: write ROOT/<suite> and compare every CSV with the committed reports/<suite>]
   merge DIR              gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report
   report DIR             SVG plots and a static index.html from merged results
   validate SUITE         check a suite file against bench/suite.schema.json
@@ -83,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
       return dataCommand(reporter, name, seed);
     }
+    case 'repro':
+      return reproCommand(reporter, rest, { targetsDir: values['targets-dir'], cacheDir: values['cache-dir'], seed, quiet: values.quiet, ...(values.out !== undefined ? { out: values.out } : {}), ...(backend !== undefined ? { backend } : {}) });
     case 'quickstart':
       return quickstartCommand(reporter, { targetsDir: values['targets-dir'], cacheDir: values['cache-dir'], seed, quiet: values.quiet, ...(backend !== undefined ? { backend } : {}) });
     case 'run': {

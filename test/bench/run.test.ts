@@ -235,6 +235,12 @@ describe('benchmark runner', function () {
     assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), schemaText(), 'run `npm run schema`');
   });
 
+  it('repro names the shipped reproduction suites when asked for an unknown one', () => {
+    const r = cli(['repro', 'repro-nope'], fixture.dir);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /unknown suite\(s\) repro-nope; shipped: repro-advgan, repro-goodfellow, repro-kurakin, repro-label-leaking, repro-label-leaking-fashion, repro-papernot/);
+  });
+
   it('validates the shipped suites', () => {
     const bench = fileURLToPath(new URL('../../../bench/', import.meta.url));
     const suites = readdirSync(bench).filter((f) => f.endsWith('.json') && f !== 'suite.schema.json');

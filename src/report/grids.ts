@@ -38,7 +38,7 @@ export function exampleGrids(results: readonly CellResult[]): Grid[] {
     const first = shown[0] as CellResult;
     const rows = [
       'clean images, true class',
-      ...shown.map((c) => `adversarial on target ${c.target}, crafted on ${c.strategy}/${c.architecture}/${c.budget}: target's class`),
+      ...shown.map((c) => `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: target's class`),
     ];
     const more = cells.length - shown.length;
     return {

@@ -137,12 +137,16 @@ export const ARCHITECTURES = new Registry<Architecture>('architecture')
   });
 
 export function buildArchitecture(name: string, input: ArchitectureInput): tf.Sequential {
-  return ARCHITECTURES.get(name).build(input);
+  const architecture = ARCHITECTURES.get(name);
+  const model = architecture.build(input);
+  // Saved with the weights, so training, export and a reloaded model all know how to read the outputs.
+  if (architecture.outputKind !== undefined) model.setUserDefinedMetadata({ outputKind: architecture.outputKind });
+  return model;
 }
 
 /**
  * A hash of what an architecture builds (each layer's class and configuration, names aside, as
- * they come from a global counter): caches of trained models key on it, so changing a network's
+ * they come from a global counter, and the output kind that decides its training loss): caches of trained models key on it, so changing a network's
  * definition in code never reloads weights trained for the old one.
  */
 export function architectureFingerprint(name: string, input: ArchitectureInput): string {
@@ -152,7 +156,7 @@ export function architectureFingerprint(name: string, input: ArchitectureInput):
       const { name: _name, ...config } = layer.getConfig();
       return { className: layer.getClassName(), config };
     });
-    return createHash('sha256').update(JSON.stringify(layers)).digest('hex').slice(0, 16);
+    return createHash('sha256').update(JSON.stringify({ layers, metadata: model.getUserDefinedMetadata() ?? null })).digest('hex').slice(0, 16);
   } finally {
     model.dispose();
   }

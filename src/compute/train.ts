@@ -64,7 +64,8 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 }
 
 /**
- * Minibatch Adam on softmax cross-entropy from logits, with a seeded shuffle per epoch.
+ * Minibatch Adam on softmax cross-entropy from logits (per-class detector losses for models
+ * whose outputs are log-probabilities), with a seeded shuffle per epoch.
  * Dropout is active (training: true). Every tensor lives inside tidy or is disposed.
  */
 export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options: TrainOptions): TrainResult {
@@ -115,10 +116,30 @@ export function trainStep(
   });
 }
 
+/** What a model's outputs are, as its architecture recorded in the model's metadata (saved with it). */
+export function outputKindOf(model: tf.LayersModel): 'logits' | 'log-probabilities' {
+  const metadata = model.getUserDefinedMetadata() as { outputKind?: string } | undefined;
+  return metadata?.outputKind === 'log-probabilities' ? 'log-probabilities' : 'logits';
+}
+
+/**
+ * Loss of outputs that are per-class log-probabilities (an RBF network's Gaussian bumps): each
+ * class is its own detector, -[t log p + (1 - t) log(1 - p)] summed over classes, so a digit
+ * lifts its own bump towards 1 and pushes the others towards 0. A softmax cross-entropy would
+ * only fix their differences and leave every bump near 0.
+ */
+function detectorLoss(targets: tf.Tensor2D, logProbabilities: tf.Tensor2D): tf.Scalar {
+  const rest = tf.log(tf.maximum(tf.scalar(1e-6), tf.sub(1, tf.exp(logProbabilities))));
+  const perImage = targets.mul(logProbabilities).add(tf.sub(1, targets).mul(rest)).sum(1).neg();
+  return perImage.mean() as tf.Scalar;
+}
+
 function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[]): tf.Scalar {
+  const detectors = outputKindOf(model) === 'log-probabilities';
   const losses = parts.map((p) => {
     const logits = model.apply(p.images, { training: true }) as tf.Tensor2D;
-    return tf.losses.softmaxCrossEntropy(p.labels, logits).mul(p.weight ?? 1) as tf.Scalar;
+    const loss = detectors ? detectorLoss(p.labels, logits) : tf.losses.softmaxCrossEntropy(p.labels, logits);
+    return loss.mul(p.weight ?? 1) as tf.Scalar;
   });
   return (losses.length === 1 ? losses[0] : tf.addN(losses)) as tf.Scalar;
 }

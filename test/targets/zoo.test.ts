@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../src/compute/backend.js';
-import { predictLogits } from '../../src/compute/train.js';
+import { outputKindOf, predictLogits } from '../../src/compute/train.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
 import { loadTarget } from '../../src/targets/descriptor.js';
 import { loadTfjs } from '../../src/compute/persist.js';
@@ -12,6 +12,7 @@ import { adversarialTransform } from '../../src/targets/adversarial-training.js'
 import { craftAdversarial } from '../../src/attacks/index.js';
 import { buildArchitecture } from '../../src/compute/architectures.js';
 import { tempDir } from '../fixtures/files.js';
+import { rubbishImages } from '../../src/bench/rubbish.js';
 
 describe('target zoo', () => {
   const dir = tempDir('transferbench-zoo-');
@@ -24,7 +25,7 @@ describe('target zoo', () => {
 
   for (const recipe of [
     { name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1 },
-    { name: 'tiny-rbf', architecture: 'rbf', epochs: 8, batchSize: 32, learningRate: 0.05, seed: 5 },
+    { name: 'tiny-rbf', architecture: 'rbf', epochs: 20, batchSize: 32, learningRate: 0.05, seed: 5 },
     { name: 'tiny-goodfellow', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 2, adversarialTraining: { method: 'goodfellow', eps: 0.25, alpha: 0.5 } },
     { name: 'tiny-kurakin', architecture: 'softmax', epochs: 1, batchSize: 64, learningRate: 0.01, seed: 3, adversarialTraining: { method: 'kurakin', epsStd: 0.15, fraction: 0.5, lambda: 0.3 } },
   ] as TargetRecipe[]) {
@@ -37,6 +38,21 @@ describe('target zoo', () => {
       const target = loadTarget(built.descriptorPath);
       assert.equal(target.descriptor.recipe?.['name'], recipe.name);
       assert.equal(target.descriptor.outputKind, recipe.architecture === 'rbf' ? 'log-probabilities' : 'logits');
+      if (recipe.architecture === 'rbf') {
+        // Each class a detector: confident on digits, not on noise (Goodfellow et al.'s RBF).
+        const model = await loadTfjs(join(dir, recipe.name, 'tfjs'));
+        assert.equal(outputKindOf(model), 'log-probabilities', 'the output kind is saved with the weights');
+        const confidence = (images: Float32Array, n: number) => {
+          const scores = predictLogits(model, images, [28, 28, 1]);
+          let sum = 0;
+          for (let i = 0; i < n; i++) sum += Math.exp(Math.max(...scores.subarray(i * 10, i * 10 + 10)));
+          return sum / n;
+        };
+        const digits = confidence(small.test.images.subarray(0, 100 * 784), 100);
+        const noise = confidence(rubbishImages({ samples: 100 }, [28, 28, 1], 0), 100);
+        model.dispose();
+        assert.ok(digits > 0.3 && noise < digits / 3, `mean confidence: digits ${digits}, noise ${noise}`);
+      }
       const reloaded = await loadTfjs(join(dir, recipe.name, 'tfjs'));
       const logits = predictLogits(reloaded, small.test.images.subarray(0, 784 * 4), [28, 28, 1]);
       reloaded.dispose();

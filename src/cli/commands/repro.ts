@@ -68,7 +68,11 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
     await runCommand(reporter, path, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...backend, ...(out ? { out } : {}) });
     if (out !== undefined) differing += compareWithCommitted(reporter, suite.name, out);
   }
-  if (options.out !== undefined) reporter.info(differing === 0 ? 'every CSV matches the committed reports' : `${differing} CSV(s) differ from the committed reports`);
+  // A difference is what the user asked to learn: it is shown even under --quiet.
+  if (options.out !== undefined) {
+    if (differing === 0) reporter.info('every CSV matches the committed reports');
+    else reporter.warn(`${differing} CSV(s) differ from the committed reports`);
+  }
   return differing === 0 ? 0 : 1;
 }
 
@@ -80,7 +84,7 @@ function compareWithCommitted(reporter: Reporter, name: string, out: string): nu
     const fresh = join(out, file);
     if (!existsSync(committed) && !existsSync(fresh)) continue;
     if (!existsSync(committed) || !existsSync(fresh)) {
-      reporter.info(`${name}/${file}: ${existsSync(fresh) ? 'not committed' : 'not produced'}`);
+      reporter.warn(`${name}/${file}: ${existsSync(fresh) ? 'not committed' : 'not produced'}`);
       differing++;
       continue;
     }
@@ -89,8 +93,10 @@ function compareWithCommitted(reporter: Reporter, name: string, out: string): nu
     const rows = Math.max(a.length, b.length);
     let changed = 0;
     for (let i = 0; i < rows; i++) if (a[i] !== b[i]) changed++;
-    if (changed > 0) differing++;
-    reporter.info(`${name}/${file}: ${changed === 0 ? 'identical' : `${changed} of ${rows} lines differ`}`);
+    if (changed > 0) {
+      differing++;
+      reporter.warn(`${name}/${file}: ${changed} of ${rows} lines differ`);
+    } else reporter.info(`${name}/${file}: identical`);
   }
   return differing;
 }

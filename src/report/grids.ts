@@ -31,7 +31,9 @@ export function exampleGrids(results: readonly CellResult[]): Grid[] {
   for (const r of [...results].sort((a, b) => a.index - b.index)) {
     if (r.examples === undefined) continue;
     const key = `${r.attack}-eps${r.eps}-${r.labelSource}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
   }
   return [...groups.entries()].map(([key, cells]) => {
     const shown = cells.slice(0, MAX_ROWS);

@@ -24,6 +24,13 @@ function groups<T>(items: readonly T[], key: (t: T) => string): T[][] {
 }
 
 /** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
+/**
+ * The single-/multi-step legend drawn as dashed strokes. Vega-Lite leaves a strokeDash legend's
+ * symbols without a stroke colour (so they are invisible) and ignores symbolStrokeColor there;
+ * Vega's own legend encode, which Vega-Lite passes through but does not type, sets it.
+ */
+const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#444' } } } } } as Record<string, unknown>;
+
 export function plotSpecs(results: readonly CellResult[]): PlotSpec[] {
   const attacks = results.filter((r) => !r.reference);
   const byAttackEps = groups(attacks, (r) => `${r.attack}|${r.labelSource}|${r.eps}`).map((g) => {
@@ -53,7 +60,7 @@ export function plotSpecs(results: readonly CellResult[]): PlotSpec[] {
           x: { field: 'eps', type: 'quantitative', title: 'eps (L-inf)' },
           y: { field: 'transferRate', type: 'quantitative', title: 'transfer rate', scale: { domain: [0, 1] } },
           color: { field: 'attack', type: 'nominal' },
-          strokeDash: { field: 'kind', type: 'nominal', title: 'kind' },
+          strokeDash: { field: 'kind', type: 'nominal', title: 'kind', legend: DASH_LEGEND },
         },
       },
     },

@@ -67,6 +67,8 @@ describe('report', function () {
       assert.match(svg, /^<svg /);
       assert.ok(svg.length > 2000, `${plot} is nearly empty`);
     }
+    const legend = readFileSync(join(dir, 'plots', 'transfer-vs-eps.svg'), 'utf8').match(/role-legend-symbol[^>]*><path [^>]*stroke-dasharray[^>]*>/g) ?? [];
+    assert.ok(legend.length === 2 && legend.every((p) => p.includes('stroke="#444"')), 'the single-/multi-step legend is drawn as visible dashed strokes');
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script src=|<link /, 'no external resources: the page opens from disk');
     assert.match(html, /transfer-vs-eps|Transfer rate vs eps/);

@@ -87,4 +87,9 @@ export interface Attack {
   readonly defaults: (eps: number) => Partial<AttackParams>;
   /** Adversarial images for the batch; the caller owns the returned tensor. */
   readonly craft: (model: LogitsModel, batch: AttackBatch, params: AttackParams) => tf.Tensor4D;
+  /**
+   * For an attack with networks of its own (a generator): a hash of their definition, which
+   * caches of what it produced key on, so a changed network is never reloaded from an old cache.
+   */
+  readonly fingerprint?: (imageShape: readonly [number, number, number]) => string;
 }

@@ -114,7 +114,8 @@ export class GroupRunner {
     const logits = (x: tf.Tensor4D) => model.apply(x) as tf.Tensor2D;
     const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
     const training = resolveTrainingLabels(logits, this.generatorTraining(), cell.labelSource, this.evaluation.imageShape);
-    const key = createHash('sha256').update(canonicalJson({ substitute: record.cacheKey, strategy: record.strategy, params, labelSource: cell.labelSource, images: training.labels.length })).digest('hex').slice(0, 16);
+    const networks = attack.fingerprint?.(this.evaluation.imageShape) ?? null;
+    const key = createHash('sha256').update(canonicalJson({ substitute: record.cacheKey, strategy: record.strategy, params, labelSource: cell.labelSource, images: training.labels.length, networks })).digest('hex').slice(0, 16);
     const dir = join(this.paths.cacheDir, `${cell.attack}-${record.strategy}-${key}`);
     return (await obtainGenerator(logits, training, this.evaluation.imageShape, params, dir, this.paths.useCache)).generator;
   }

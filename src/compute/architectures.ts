@@ -152,12 +152,17 @@ export function buildArchitecture(name: string, input: ArchitectureInput): tf.Se
 export function architectureFingerprint(name: string, input: ArchitectureInput): string {
   const model = buildArchitecture(name, input);
   try {
-    const layers = model.layers.map((layer) => {
-      const { name: _name, ...config } = layer.getConfig();
-      return { className: layer.getClassName(), config };
-    });
-    return createHash('sha256').update(JSON.stringify({ layers, metadata: model.getUserDefinedMetadata() ?? null })).digest('hex').slice(0, 16);
+    return modelFingerprint(model);
   } finally {
     model.dispose();
   }
+}
+
+/** The hash architectureFingerprint takes, of any built model. */
+export function modelFingerprint(model: tf.LayersModel): string {
+  const layers = model.layers.map((layer) => {
+    const { name: _name, ...config } = layer.getConfig();
+    return { className: layer.getClassName(), config };
+  });
+  return createHash('sha256').update(JSON.stringify({ layers, metadata: model.getUserDefinedMetadata() ?? null })).digest('hex').slice(0, 16);
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ATTACKS } from '../attacks/index.js';
 import { architectureFingerprint } from '../compute/architectures.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { atomicWrite, loadTfjs, saveTfjs } from '../compute/persist.js';
@@ -39,6 +40,8 @@ export function substituteCacheKey(strategy: string, params: Readonly<Record<str
     params,
     architecture: context.architecture,
     topology: architectureFingerprint(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed: context.seed }),
+    // A strategy that places its queries with a generative attack depends on that attack's networks.
+    attackNetworks: typeof params['attack'] === 'string' && ATTACKS.has(params['attack']) ? (ATTACKS.get(params['attack']).fingerprint?.(context.imageShape) ?? null) : null,
     seed: context.seed,
     budget: context.budget,
     training: context.training,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { generate, trainGenerator } from '../../src/attacks/advgan/index.js';
 import { craftAdversarial, perturbationNorms, type LogitsModel } from '../../src/attacks/index.js';
 import { buildArchitecture } from '../../src/compute/architectures.js';
+import { InstanceNorm } from '../../src/compute/layers/index.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { loadTfjs, saveTfjs } from '../../src/compute/persist.js';
 import { trainClassifier } from '../../src/compute/train.js';
@@ -58,5 +59,25 @@ describe('AdvGAN', function () {
     tf.dispose([x, a, b]);
     generator.dispose();
     reloaded.dispose();
+  });
+});
+
+describe('InstanceNorm', () => {
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  it('normalises every image and channel over height and width, then applies gamma and beta, with gradients', () => {
+    const layer = new InstanceNorm();
+    const x = tf.tidy(() => tf.randomNormal([3, 5, 4, 2], 2, 3, 'float32', 7).mul(tf.tensor1d([1, 10]).reshape([1, 1, 1, 2])) as tf.Tensor4D);
+    const y = layer.apply(x) as tf.Tensor4D;
+    const { mean, variance } = tf.moments(y, [1, 2]);
+    assert.ok(mean.abs().max().dataSync()[0]! < 1e-5, 'zero mean per image and channel');
+    assert.ok(variance.sub(1).abs().max().dataSync()[0]! < 1e-3, 'unit variance per image and channel');
+    const grad = tf.grad((input: tf.Tensor) => (layer.apply(input) as tf.Tensor).mul(tf.linspace(0, 1, 120).reshape([3, 5, 4, 2])).sum())(x);
+    assert.ok(grad.abs().sum().dataSync()[0]! > 0 && grad.isFinite().all().dataSync()[0] === 1);
+    assert.deepEqual(layer.getWeights().map((w) => w.shape), [[2], [2]]);
+    tf.dispose([x, y, mean, variance, grad]);
+    layer.dispose();
   });
 });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Attack } from '../types.js';
+import { modelFingerprint } from '../../compute/architectures.js';
+import { buildGenerator } from './networks.js';
 import { generate, generatorOptions, trainGenerator } from './train.js';
 
 export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
@@ -26,6 +28,14 @@ export const advgan: Attack = {
     { name: 'confidence', default: '0', description: 'C&W margin kappa of L_adv' },
   ],
   defaults: () => ({ learningRate: 0.001 }),
+  fingerprint: (imageShape) => {
+    const generator = buildGenerator(imageShape, 0);
+    try {
+      return modelFingerprint(generator);
+    } finally {
+      generator.dispose();
+    }
+  },
   craft: (model, batch, params) => {
     if (batch.generator) {
       const generator = batch.generator;

@@ -49,8 +49,13 @@ export interface CellResult {
   readonly examples?: CellExamples;
 }
 
+/** A shard's file `<prefix>-K-of-N.jsonl`. */
+export function shardFile(dir: string, prefix: string, shard: { k: number; n: number }): string {
+  return join(dir, `${prefix}-${shard.k}-of-${shard.n}.jsonl`);
+}
+
 export function resultsFile(dir: string, shard: { k: number; n: number }): string {
-  return join(dir, `results-${shard.k}-of-${shard.n}.jsonl`);
+  return shardFile(dir, 'results', shard);
 }
 
 /** Appends one record as a line and fsyncs, so a killed run loses at most the record in flight. */

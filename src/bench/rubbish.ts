@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { Random } from '../common/random.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Oracle } from '../oracle/oracle.js';
 import { rate, round6, type Rate } from './metrics.js';
-import { readJsonLines, shardFiles } from './results.js';
+import { readJsonLines, shardFile, shardFiles } from './results.js';
 import { DEFAULT_RUBBISH, type RubbishSpec } from './suite.js';
 
 /**
@@ -73,7 +72,7 @@ export async function measureRubbish(
 }
 
 export function rubbishFile(dir: string, shard: { k: number; n: number }): string {
-  return join(dir, `rubbish-${shard.k}-of-${shard.n}.jsonl`);
+  return shardFile(dir, 'rubbish', shard);
 }
 
 export function readRubbish(file: string, repair = false): RubbishResult[] {

@@ -146,8 +146,9 @@ export function buildArchitecture(name: string, input: ArchitectureInput): tf.Se
 
 /**
  * A hash of what an architecture builds (each layer's class and configuration, names aside, as
- * they come from a global counter, and the output kind that decides its training loss): caches of trained models key on it, so changing a network's
- * definition in code never reloads weights trained for the old one.
+ * they come from a global counter, and the output kind that decides its training loss): caches
+ * of trained models key on it, so changing a network's definition in code never reloads weights
+ * trained for the old one.
  */
 export function architectureFingerprint(name: string, input: ArchitectureInput): string {
   const model = buildArchitecture(name, input);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
 import { ARCHITECTURES, buildArchitecture } from '../compute/architectures.js';
 import { atomicWrite, saveTfjs } from '../compute/persist.js';
-import { accuracy, argmaxRows, predictLogits, trainClassifier } from '../compute/train.js';
+import { accuracy, argmaxRows, outputKindOf, predictLogits, trainClassifier } from '../compute/train.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import type { Split } from '../data/index.js';
@@ -143,7 +143,7 @@ export async function buildTarget(recipe: TargetRecipe, split: Split, datasetNam
       inputShape: [...imageShape],
       inputRange: [0, 1],
       normalization: { mean: [0], std: [1] },
-      outputKind: ARCHITECTURES.get(recipe.architecture).outputKind ?? 'logits',
+      outputKind: outputKindOf(model),
       classNames: [...train.classNames],
       dataset: datasetName,
       cleanAccuracy,

@@ -8,6 +8,8 @@ export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from '
 export { obtainGenerator } from './cache.js';
 export { buildDiscriminator, buildGenerator } from './networks.js';
 
+const fingerprints = new Map<string, string>();
+
 /**
  * AdvGAN (Xiao et al. 1801.02610) as an attack on a differentiable model: fits a generator
  * against it (on the attacker's training images when given, otherwise on the attacked batch),
@@ -29,12 +31,19 @@ export const advgan: Attack = {
   ],
   defaults: () => ({ learningRate: 0.001 }),
   fingerprint: (imageShape) => {
-    const generator = buildGenerator(imageShape, 0);
-    try {
-      return modelFingerprint(generator);
-    } finally {
-      generator.dispose();
+    // Asked once per cell and substitute key: build the generator once per image shape.
+    const key = imageShape.join('x');
+    let hash = fingerprints.get(key);
+    if (hash === undefined) {
+      const generator = buildGenerator(imageShape, 0);
+      try {
+        hash = modelFingerprint(generator);
+      } finally {
+        generator.dispose();
+      }
+      fingerprints.set(key, hash);
     }
+    return hash;
   },
   craft: (model, batch, params) => {
     if (batch.generator) {

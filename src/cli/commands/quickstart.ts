@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../bench/run.js';
 import { loadSuite } from '../../bench/suite.js';
 import { runCommand, outputDir } from './bench.js';
-import { DEFAULT_ZOO, targetsCommand } from './targets.js';
+import { buildMissingTargets } from './repro.js';
 import type { Reporter } from '../reporter.js';
 
 export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickstart.json', import.meta.url));
@@ -13,11 +12,7 @@ export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickst
 export async function quickstartCommand(reporter: Reporter, options: { backend?: string; targetsDir: string; cacheDir: string; seed: number; quiet: boolean }): Promise<number> {
   const started = performance.now();
   const suite = loadSuite(QUICKSTART_SUITE);
-  const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
-  if (missing.length > 0) {
-    reporter.info(`building missing target(s): ${missing.join(', ')}`);
-    await targetsCommand(reporter, 'build', [], { zoo: DEFAULT_ZOO, out: options.targetsDir, only: missing.join(','), seed: options.seed, ...(options.backend ? { backend: options.backend } : {}) });
-  }
+  await buildMissingTargets(reporter, suite, options);
   await runCommand(reporter, QUICKSTART_SUITE, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...(options.backend ? { backend: options.backend } : {}) });
   const out = outputDir(suite, undefined);
   for (const board of ['leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv']) {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { targetDescriptorPath } from '../../bench/run.js';
-import { loadSuite } from '../../bench/suite.js';
+import { loadSuite, type Suite } from '../../bench/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';
@@ -41,6 +41,20 @@ function zooOf(): Map<string, string> {
   return owners;
 }
 
+/** Builds the suite's zoo targets that are not built yet, each from the shipped zoo file holding it. */
+export async function buildMissingTargets(reporter: Reporter, suite: Suite, options: { targetsDir: string; seed: number; backend?: string }): Promise<void> {
+  const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
+  if (missing.length === 0) return;
+  const owners = zooOf();
+  const orphans = missing.filter((t) => !owners.has(t));
+  if (orphans.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `${suite.name}: target(s) ${orphans.join(', ')} are built nowhere and in no targets/zoo*.json; build them or name their target.json`);
+  for (const zoo of new Set(missing.map((t) => owners.get(t) as string))) {
+    const only = missing.filter((t) => owners.get(t) === zoo);
+    reporter.info(`${suite.name}: building ${only.join(', ')} from ${zoo}`);
+    await targetsCommand(reporter, 'build', [], { zoo, out: options.targetsDir, only: only.join(','), seed: options.seed, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
+  }
+}
+
 /**
  * `transferbench repro [NAME...] [--out ROOT]`: builds the zoo targets the reproduction suites
  * need (from whichever zoo file holds them), runs each suite (resuming what ROOT holds) and
@@ -51,19 +65,12 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
   const wanted = names.length > 0 ? names.map((n) => n.replace(/\.json$/, '').replace(/^bench\//, '')) : known;
   const unknown = wanted.filter((n) => !known.includes(n));
   if (unknown.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `repro: unknown suite(s) ${unknown.join(', ')}; shipped: ${known.join(', ')}`);
-  const owners = zooOf();
   const backend = options.backend !== undefined ? { backend: options.backend } : {};
   let differing = 0;
   for (const name of wanted) {
     const path = join(BENCH, `${name}.json`);
     const suite = loadSuite(path);
-    const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
-    for (const zoo of new Set(missing.map((t) => owners.get(t)))) {
-      if (zoo === undefined) throw new TransferbenchError('UNKNOWN_NAME', `repro ${name}: target(s) ${missing.filter((t) => !owners.has(t)).join(', ')} are in no targets/zoo*.json`);
-      const only = missing.filter((t) => owners.get(t) === zoo);
-      reporter.info(`${name}: building ${only.join(', ')} from ${zoo}`);
-      await targetsCommand(reporter, 'build', [], { zoo, out: options.targetsDir, only: only.join(','), seed: options.seed, ...backend });
-    }
+    await buildMissingTargets(reporter, suite, options);
     const out = options.out === undefined ? undefined : join(options.out, suite.name);
     await runCommand(reporter, path, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...backend, ...(out ? { out } : {}) });
     if (out !== undefined) differing += compareWithCommitted(reporter, suite.name, out);

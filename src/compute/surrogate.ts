@@ -1,0 +1,47 @@
+/**
+ * The white-box model an attack is crafted on, whatever computes it: a tfjs substitute, the
+ * ONNX graph of a pretrained surrogate run by onnxruntime with a generated backward pass, or an
+ * ensemble of either. Attacks see only this: images in, logits, per-image losses and input
+ * gradients out. Everything is plain typed arrays so that a backend in another runtime
+ * (onnxruntime's native threads) needs no tensor library of ours.
+ */
+
+/**
+ * Losses a surrogate differentiates, per image i with logits z, label y (the class to move
+ * away from, or the target class of a targeted attack) and margin m = z_y - max_{j != y} z_j:
+ * - `cross-entropy`: -log softmax(z)_y.
+ * - `cw-untargeted`: max(m, -kappa) (Carlini and Wagner's f6; AdvGAN's adversarial loss).
+ * - `cw-targeted`: max(-m, -kappa).
+ * Gradients of a max are taken on the branch that wins (0 where the clamp -kappa wins).
+ */
+export const SURROGATE_LOSSES = ['cross-entropy', 'cw-untargeted', 'cw-targeted'] as const;
+export type SurrogateLoss = (typeof SURROGATE_LOSSES)[number];
+
+export interface LossRequest {
+  readonly loss: SurrogateLoss;
+  /** Confidence margin of the C&W losses; ignored by cross-entropy. Default 0. */
+  readonly kappa?: number;
+}
+
+export interface LossGradient {
+  /** count x classes, row-major. */
+  readonly logits: Float32Array;
+  /** One loss value per image. */
+  readonly loss: Float32Array;
+  /** d(loss_i)/d(image_i), NHWC like the images: each image's gradient is its own. */
+  readonly gradient: Float32Array;
+}
+
+export interface Surrogate {
+  /** For logs and leaderboards. */
+  readonly name: string;
+  /** One image's shape, [H, W, C]; images are NHWC in [0, 1]. */
+  readonly imageShape: readonly [number, number, number];
+  readonly classes: number;
+  /** Logits (or log-probabilities, for a model that outputs probabilities) of `count` images. */
+  logits(images: Float32Array, count: number): Promise<Float32Array>;
+  /** Per-image loss and its gradient with respect to the [0, 1] NHWC images. */
+  lossGradient(images: Float32Array, labels: Int32Array, request: LossRequest): Promise<LossGradient>;
+  /** Releases sessions or tensors; the surrogate is unusable afterwards. */
+  dispose(): Promise<void>;
+}

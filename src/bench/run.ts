@@ -1,17 +1,17 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
-import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
+import type { GroupWorkerData } from './group-worker.js';
+import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import type { Suite } from './suite.js';
+import { targetNames } from './targets.js';
 
-export { targetDescriptorPath } from './group.js';
 
 export interface RunOptions {
   readonly shard: Shard;
@@ -34,19 +34,20 @@ export interface RunOptions {
  */
 export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   const hash = suiteHash(suite);
+  const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
   try {
-    return await runLocked(suite, hash, cells, file, options);
+    return await runLocked(suite, hash, names, cells, file, options);
   } finally {
     release();
   }
 }
 
-async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, string>, cells: Cell[], file: string, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   if (existsSync(file) && !options.resume) {
     throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
   }
@@ -54,7 +55,7 @@ async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string
   if (previous.some((r) => r.suiteHash !== hash)) {
     throw new TransferbenchError('BAD_OPTION', `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`);
   }
-  await measureRubbishOfShard(suite, hash, options);
+  await measureRubbishOfShard(suite, hash, names, options);
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
   const skipped = cells.length - pending.length;
@@ -78,54 +79,9 @@ async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string
       await runner.close();
     }
   } else {
-    await runInWorkers(suite, hash, options, groups, workers, onResult);
+    // The machine's cores are shared: each group worker gets a one-thread oracle pool.
+    const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend: currentBackendInfo().name, oracleWorkers: 1 };
+    await runGroupsInThreads(data, groups, workers, onResult);
   }
   return { ran: pending.length, skipped, file };
-}
-
-const GROUP_WORKER = new URL('./group-worker.js', import.meta.url);
-
-/** Deals groups to `count` worker threads as they become free; the first error stops the run. */
-async function runInWorkers(
-  suite: Suite,
-  hash: string,
-  options: RunOptions,
-  groups: Cell[][],
-  count: number,
-  onResult: (result: CellResult, substituteQueries: number) => void,
-): Promise<void> {
-  const queue = [...groups];
-  const backend = currentBackendInfo().name;
-  // The machine's cores are shared: each group worker gets a one-thread oracle pool.
-  const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend, oracleWorkers: 1 };
-  const threads = Array.from({ length: count }, () => new Worker(GROUP_WORKER, { workerData: data }));
-  try {
-    await Promise.all(
-      threads.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const next = () => {
-              const group = queue.shift();
-              if (group === undefined) {
-                worker.postMessage({ type: 'stop' } satisfies ToGroupWorker);
-                resolve();
-              } else {
-                worker.postMessage({ type: 'group', cells: group } satisfies ToGroupWorker);
-              }
-            };
-            worker.on('message', (message: FromGroupWorker) => {
-              if (message.type === 'ready' || message.type === 'group-done') next();
-              else if (message.type === 'result') onResult(message.result, message.substituteQueries);
-              else reject(new TransferbenchError('BAD_CONFIG', message.message));
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => {
-              if (queue.length > 0 || code !== 0) reject(new TransferbenchError('BAD_CONFIG', `a group worker stopped (exit code ${code}) with groups left; rerun with --resume`));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
-  }
 }

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
-import { currentBackendInfo } from '../compute/backend.js';
+import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
 import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
+import { runRecord } from './manifest.js';
 import type { GroupWorkerData } from './group-worker.js';
 import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
@@ -13,17 +14,45 @@ import type { Suite } from './suite.js';
 import { targetNames } from './targets.js';
 
 
+/** How to run a suite; every field has a default, as the CLI's. */
 export interface RunOptions {
-  readonly shard: Shard;
-  readonly resume: boolean;
-  readonly outDir: string;
-  /** Where zoo targets live (targets/<name>/target.json). */
-  readonly targetsDir: string;
-  readonly cacheDir: string;
-  readonly useCache: boolean;
-  /** Groups run at once, each in its own worker thread (1: in this thread). */
-  readonly parallel: number;
-  readonly progress: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+  /** The part of the suite to run (default the whole suite, 1/1). */
+  readonly shard?: Shard;
+  /** Continue an existing results file, skipping finished cells (default false: refuse to). */
+  readonly resume?: boolean;
+  /** Output folder (default the suite's `output`, else reports/<name>). */
+  readonly outDir?: string;
+  /** Where zoo targets live: targetsDir/<name>/target.json (default `targets`). */
+  readonly targetsDir?: string;
+  /** Substitute and generator cache (default `substitutes`). */
+  readonly cacheDir?: string;
+  /** false: retrain even when cached (default true). */
+  readonly useCache?: boolean;
+  /** Groups run at once, each in its own worker thread (default 1: in this thread). */
+  readonly parallel?: number;
+  /** Compute backend to select first (default the active one, or the fastest that loads). */
+  readonly backend?: string;
+  readonly progress?: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+}
+
+type ResolvedRunOptions = Required<Omit<RunOptions, 'backend'>>;
+
+/** The output folder of a suite: the one asked for, else the suite's own, else reports/<name>. */
+export function outputDir(suite: Suite, out: string | undefined): string {
+  return out ?? suite.output ?? join('reports', suite.name);
+}
+
+function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOptions {
+  return {
+    shard: options.shard ?? { k: 1, n: 1 },
+    resume: options.resume ?? false,
+    outDir: outputDir(suite, options.outDir),
+    targetsDir: options.targetsDir ?? 'targets',
+    cacheDir: options.cacheDir ?? 'substitutes',
+    useCache: options.useCache ?? true,
+    parallel: options.parallel ?? 1,
+    progress: options.progress ?? (() => {}),
+  };
 }
 
 /**
@@ -32,7 +61,9 @@ export interface RunOptions {
  * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
  * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
-export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promise<{ ran: number; skipped: number; file: string }> {
+  const options = resolveRunOptions(suite, runOptions);
+  await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   const hash = suiteHash(suite);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   const cells = shardCells(expandGrid(suite), options.shard);
@@ -40,14 +71,19 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
+  const started = new Date();
   try {
-    return await runLocked(suite, hash, names, cells, file, options);
+    const result = await runLocked(suite, hash, names, cells, file, options);
+    const { k, n } = options.shard;
+    // What merge writes into manifest.json about this run (machine, backend, times).
+    writeFileSync(join(options.outDir, `run-${k}-of-${n}.json`), `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`);
+    return result;
   } finally {
     release();
   }
 }
 
-async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, string>, cells: Cell[], file: string, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, string>, cells: Cell[], file: string, options: ResolvedRunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   if (existsSync(file) && !options.resume) {
     throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
   }

@@ -49,6 +49,13 @@ export async function buildGradientModel(onnxBytes: Uint8Array, description: Onn
   return encodeModel(prune(result, [GRADIENT_IO.logits, GRADIENT_IO.loss, GRADIENT_IO.gradient]), `transferbench gradient model, loss ${options.loss}`);
 }
 
+/** The forward pass alone: images (NHWC, [0, 1]) in, `logits` out, for prediction. */
+export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxModelDescription): Promise<Uint8Array> {
+  const { graph } = await forwardGraph(onnxBytes, description, 'cross-entropy');
+  const logitsOnly = prune({ ...graph, outputs: [valueInfo(GRADIENT_IO.logits, DataType.FLOAT, ['batch', description.classes])] }, [GRADIENT_IO.logits]);
+  return encodeModel({ ...logitsOnly, inputs: logitsOnly.inputs.filter((i) => i.name === GRADIENT_IO.images) }, 'transferbench logits model');
+}
+
 /**
  * The classifier between the preprocessing and loss heads, shape sub-graphs folded, with what
  * the probe learnt of every value. Also the base of the logits-only model.

@@ -1,12 +1,8 @@
 import { badOption } from '../common/errors.js';
-import type { BudgetedAnswer, ImageBudgetOracle, OracleAnswer, OracleMode } from './oracle.js';
+import type { BudgetedAnswer, ImageBudgetOracle, Oracle, OracleAnswer, OracleMode } from './oracle.js';
 
 /** What the view needs of the oracle it charges: answers for a batch, counted as attack queries. */
-export interface AttackQueryRunner {
-  readonly targetName: string;
-  readonly mode: OracleMode;
-  readonly classes: number;
-  readonly imageShape: readonly [number, number, number];
+export interface AttackQueryRunner extends Pick<Oracle, 'targetName' | 'mode' | 'classes' | 'imageShape'> {
   runAttackQueries(images: Float32Array, count: number): Promise<OracleAnswer>;
 }
 

@@ -111,7 +111,7 @@ describe('oracle', () => {
       assert.equal(e.message, 'target nhwc: got 77 values, not a whole number of 6x6x1 images (36 values each); pass NHWC images of the target\'s shape');
       return true;
     });
-    assert.deepEqual(oracle.usage().byPurpose, { 'substitute-training': 0, evaluation: 0 });
+    assert.ok(Object.values(oracle.usage().byPurpose).every((n) => n === 0), 'nothing was counted');
     assert.equal(oracle.usage().physicalInferences, 0);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
@@ -10,7 +10,7 @@ import { mergeResults } from '../../src/bench/merge.js';
 import { runSuite } from '../../src/bench/run.js';
 import { writeReport } from '../../src/report/report.js';
 import { readResults, type CellResult } from '../../src/records/results.js';
-import { parseSuite } from '../../src/bench/suite.js';
+import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { toCsv } from '../../src/report/leaderboards.js';
 import { tempDir } from '../fixtures/files.js';
 import { tinySuite } from './fixture-suite.js';
@@ -173,17 +173,18 @@ describe('benchmark runner', function () {
     }
   });
 
-  it('refuses a second run of the same shard while the first is alive, and takes over a dead one\'s lock', () => {
-    const dir = join(fixture.dir, 'locked');
+  it('refuses a second run of the same shard while the first is alive, and takes over a dead one\'s lock', async () => {
+    // a finished run's folder, so the run that takes the lock over has nothing left to compute
+    const dir = copyOf(await single());
     const lock = join(dir, 'results-1-of-1.jsonl.lock');
-    mkdirSync(dir, { recursive: true });
     writeFileSync(lock, String(process.ppid));
-    const refused = cli(['run', fixture.suitePath, '--out', dir, ...common()], fixture.dir);
+    const refused = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common()], fixture.dir);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, new RegExp(`another run \\(pid ${process.ppid}\\) is writing this shard's results`));
     writeFileSync(lock, '999999999');
-    const taken = cli(['run', fixture.suitePath, '--out', dir, ...common()], fixture.dir);
+    const taken = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common(false)], fixture.dir);
     assert.equal(taken.status, 0, taken.stderr);
+    assert.match(taken.stdout, /ran 0 cell\(s\), skipped 18 already done/);
     assert.ok(!existsSync(lock), 'the lock is released at the end');
   });
 
@@ -316,9 +317,9 @@ describe('benchmark runner', function () {
     const bench = fileURLToPath(new URL('../../../bench/', import.meta.url));
     const suites = readdirSync(bench).filter((f) => f.endsWith('.json') && f !== 'suite.schema.json');
     assert.ok(suites.length >= 8, suites.join(', '));
-    for (const file of suites) {
-      const r = cli(['validate', join(bench, file)], fixture.dir);
-      assert.equal(r.status, 0, r.stderr);
-    }
+    for (const file of suites) assert.doesNotThrow(() => loadSuite(join(bench, file)), file);
+    const r = cli(['validate', join(bench, 'quickstart.json')], fixture.dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /bench\/quickstart.json: valid suite "quickstart", \d+ cells/);
   });
 });

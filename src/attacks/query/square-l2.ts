@@ -45,8 +45,9 @@ export const squareL2: QueryAttack = {
       let s = Math.max(squareSide(pInit, iteration, clean.length / c), 3);
       if (s % 2 === 0) s++;
       s = Math.min(s, h - 1, w - 1);
-      const [top, left] = [random.int(h - s), random.int(w - s)];
-      const [top2, left2] = [random.int(h - s), random.int(w - s)];
+      // Every window position, the last row and column included (the authors' randint(0, h - s) never reaches them).
+      const [top, left] = [random.int(h - s + 1), random.int(w - s + 1)];
+      const [top2, left2] = [random.int(h - s + 1), random.int(w - s + 1)];
       const delta = new Float32Array(clean.length);
       for (let i = 0; i < delta.length; i++) delta[i] = (best[i] as number) - (clean[i] as number);
       const inWindow = (y: number, x: number, t: number, l: number) => y >= t && y < t + s && x >= l && x < l + s;

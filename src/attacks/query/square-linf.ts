@@ -31,8 +31,9 @@ export const squareLinf: QueryAttack = {
     const pInit = numberParam(task.params, 'pInit');
     for (let iteration = 0; ; iteration++) {
       const s = Math.min(Math.max(squareSide(pInit, iteration, size / c), 1), h - 1);
-      const top = random.int(h - s);
-      const left = random.int(w - s);
+      // Every window position, the last row and column included (the authors' randint(0, h - s) never reaches them).
+      const top = random.int(h - s + 1);
+      const left = random.int(w - s + 1);
       const candidate = best.slice();
       // Redraw the window's signs until the window actually changes (it may already hold them).
       for (let unchanged = true; unchanged; ) {

@@ -1,5 +1,9 @@
 import type { LossGradient, LossRequest, Surrogate } from '../../../src/compute/surrogate.js';
+import { OraclePool, TargetOracle, type OracleMode } from '../../../src/oracle/index.js';
+import { loadTarget } from '../../../src/targets/descriptor.js';
+import { tempDir } from '../../fixtures/files.js';
 import { fixedValues } from '../../helpers/backend.js';
+import { linearOnnxTarget, uniformImages } from '../../oracle/fixtures.js';
 
 /** A linear model logits = x W + b over NHWC-flattened images, in plain JS (the ONNX fixture's maths). */
 export interface Linear {
@@ -103,4 +107,38 @@ export async function whiteBoxFgsmSuccess(model: Linear, shape: readonly [number
   let fooled = 0;
   for (let n = 0; n < labels.length; n++) if (argmax(logits.subarray(n * classes, (n + 1) * classes)) !== labels[n]) fooled++;
   return fooled;
+}
+
+/**
+ * The shared set-up of the query-attack tests: an 8x8x1, 4-class linear ONNX target behind a
+ * 2-worker pool, `count` uniform images and the labels the target gives them (so every image
+ * starts correctly classified). Registers mocha hooks; read `pool` and `labels` inside tests.
+ */
+export function useLinearTarget(count: number, seed: number) {
+  const dir = tempDir('transferbench-query-');
+  const shape = [8, 8, 1] as const;
+  const size = 64;
+  const classes = 4;
+  const fixture = linearOnnxTarget(dir, { name: 'linear', layout: 'NHWC', inputName: 'input', outputName: 'logits', h: 8, w: 8, c: 1, classes });
+  const state = {
+    shape,
+    size,
+    classes,
+    fixture,
+    model: { weights: fixture.weights, bias: fixture.bias, classes, size } as Linear,
+    images: uniformImages(count, size, seed),
+    ids: Array.from({ length: count }, (_, i) => i),
+    pool: undefined as unknown as OraclePool,
+    labels: new Int32Array(0) as Int32Array<ArrayBufferLike>,
+    /** A fresh target oracle (its own counts) in this mode. */
+    target: (mode: OracleMode = 'probabilities', topK = 2) => new TargetOracle(state.pool, loadTarget(fixture.descriptorPath), { mode, topK }),
+  };
+  before(async () => {
+    state.pool = new OraclePool({ workers: 2 });
+    state.labels = (await state.target('label').query(state.images, 'evaluation')).labels;
+  });
+  after(async () => {
+    await state.pool.close();
+  });
+  return state;
 }

@@ -1,39 +1,21 @@
 import assert from 'node:assert/strict';
 import { distance, QUERY_ATTACKS, runQueryAttack } from '../../../src/attacks/query/index.js';
-import { OraclePool, TargetOracle } from '../../../src/oracle/index.js';
-import { loadTarget } from '../../../src/targets/descriptor.js';
-import { tempDir } from '../../fixtures/files.js';
-import { linearOnnxTarget, uniformImages } from '../../oracle/fixtures.js';
-import { linearSurrogate, perturbedLinear } from './fixtures.js';
+import { linearSurrogate, perturbedLinear, useLinearTarget } from './fixtures.js';
 
 describe('query attacks: every registered attack through a real oracle', () => {
-  const dir = tempDir('transferbench-query-attacks-');
-  const shape = [8, 8, 1] as const;
-  const size = 64;
-  const classes = 4;
-  const fixture = linearOnnxTarget(dir, { name: 'linear', layout: 'NHWC', inputName: 'input', outputName: 'logits', h: 8, w: 8, c: 1, classes });
-  const surrogate = linearSurrogate(perturbedLinear({ weights: fixture.weights, bias: fixture.bias, classes, size }, 0.3, 9), shape);
-  const count = 16;
-  const images = uniformImages(count, size, 21);
-  const ids = Array.from({ length: count }, (_, i) => 100 + i);
-  let pool: OraclePool;
-  let labels: Int32Array;
-  before(async () => {
-    pool = new OraclePool({ workers: 2 });
-    labels = (await new TargetOracle(pool, loadTarget(fixture.descriptorPath), { mode: 'label' }).query(images, 'evaluation')).labels;
-  });
-  after(async () => {
-    await pool.close();
-  });
+  const t = useLinearTarget(16, 21);
+  const { images, ids, size, shape } = t;
+  const count = ids.length;
+  const surrogate = linearSurrogate(perturbedLinear(t.model, 0.3, 9), shape);
 
   for (const attack of QUERY_ATTACKS.values()) {
     for (const norm of attack.norms) {
       const eps = norm === 'linf' ? 0.08 : 0.6;
       const mode = attack.kind === 'decision-based' ? 'label' : 'probabilities';
       const run = async (budget: number) => {
-        const target = new TargetOracle(pool, loadTarget(fixture.descriptorPath), { mode });
+        const target = t.target(mode);
         const oracle = target.withImageBudget(budget);
-        const outcome = await runQueryAttack({ attack: attack.name, oracle, images, labels, ids, eps, norm, seed: 7, streams: 3, surrogate });
+        const outcome = await runQueryAttack({ attack: attack.name, oracle, images, labels: t.labels, ids, eps, norm, seed: 7, streams: 3, surrogate });
         return { outcome, oracle, target };
       };
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,15 +11,10 @@ import { readResults, type CellResult } from '../../src/records/results.js';
 import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { toCsv } from '../../src/report/leaderboards.js';
 import { tempDir } from '../fixtures/files.js';
-import { tinySuite } from './fixture-suite.js';
+import { CLI, cli, tinySuite } from './fixture-suite.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CSVS = ['rubbish.csv', 'results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
 
-function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Runs `work` once, the first time any test asks, so each test can be run alone or in any order. */
 function once<T>(work: () => Promise<T>): () => Promise<T> {
@@ -184,28 +179,6 @@ describe('benchmark runner', function () {
     assert.equal(taken.status, 0, taken.stderr);
     assert.match(taken.stdout, /ran 0 cell\(s\), skipped 18 already done/);
     assert.ok(!existsSync(lock), 'the lock is released at the end');
-  });
-
-  it('runs AdvGAN in a suite, caches its generator, and reproduces the cell from the cache', () => {
-    const suite = {
-      ...fixture.suite,
-      name: 'tiny-advgan',
-      substitutes: [{ strategy: 'static-distillation', architectures: ['softmax'], budgets: [300], training: { epochs: 1 } }],
-      attacks: [{ name: 'advgan', eps: [0.2], params: { epochs: 1 } }],
-      labelSources: ['true'],
-    };
-    const suitePath = join(fixture.dir, 'tiny-advgan.json');
-    writeFileSync(suitePath, JSON.stringify(suite));
-    const cache = join(fixture.dir, 'cache-advgan');
-    const args = (out: string) => ['run', suitePath, '--out', join(fixture.dir, out), '--targets-dir', fixture.targetsDir, '--cache-dir', cache, '--quiet'];
-    const first = cli(args('advgan-1'), fixture.dir);
-    assert.equal(first.status, 0, first.stderr);
-    assert.ok(readdirSync(cache).some((d) => d.startsWith('advgan-static-distillation-')), 'the generator was cached');
-    const second = cli(args('advgan-2'), fixture.dir);
-    assert.equal(second.status, 0, second.stderr);
-    const [a, b] = ['advgan-1', 'advgan-2'].map((d) => readResults(join(fixture.dir, d, 'results-1-of-1.jsonl'))[0] as CellResult);
-    assert.deepEqual({ ...a, seconds: 0 }, { ...b, seconds: 0 });
-    assert.ok((a as CellResult).maxLinf <= 0.2 + 1e-6);
   });
 
   it('drops a half-written last line when resuming', async () => {

@@ -91,12 +91,26 @@ export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModel
     { name: GRADIENT_IO.labels, type: 'int32', dims: [] },
   ];
   if (cw) probeInputs.push({ name: GRADIENT_IO.kappa, type: 'float32', dims: 'scalar' });
-  const facts = await probeGraph(combined, probeInputs);
-  const logits = facts.get(GRADIENT_IO.logits);
-  if (!logits || logits.shape.length !== 2 || logits.shape[1] !== d.classes) {
-    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${logits?.shape.join(', ') ?? '?'}] (-1: the batch)`);
+  let facts;
+  try {
+    facts = await probeGraph(combined, probeInputs);
+  } catch (error) {
+    // The loss head fails on an output of the wrong width: say so rather than quote onnxruntime.
+    const alone = await probeGraph(
+      { ...combined, nodes: [...head.nodes, ...graph.nodes], inputs: inputs.slice(0, 1), outputs: [{ name: d.outputName } as Graph['outputs'][number]] },
+      probeInputs.slice(0, 1),
+    );
+    checkOutputShape(alone.get(d.outputName)?.shape, d);
+    throw error;
   }
+  checkOutputShape(facts.get(GRADIENT_IO.logits)?.shape, d);
   return { graph: foldShapeGraphs(combined, facts), facts, total };
+}
+
+function checkOutputShape(shape: readonly number[] | undefined, d: OnnxModelDescription): void {
+  if (!shape || shape.length !== 2 || shape[1] !== d.classes) {
+    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${shape?.join(', ') ?? '?'}] (-1: the batch)`);
+  }
 }
 
 /** Node names are the prefix of every backward value, so they must be unique. */

@@ -5,6 +5,7 @@ import { foldShapeGraphs, prune } from './fold.js';
 import { GRADIENT_IO, imageShapeOf, lossHead, preprocessing, type OnnxModelDescription } from './heads.js';
 import { DataType, decodeModel, encodeModel, floatTensor, onnx, valueInfo, type Graph, type Node } from './ir.js';
 import { probeGraph, type ProbeInput } from './probe.js';
+import { commuteReluMaxPool } from './rewrite.js';
 import { GRADIENT_BUILDERS } from './registry.js';
 import { checkTricks, trickBuilders, type BackwardTricks } from './tricks.js';
 import { wireBackward } from './wire.js';
@@ -61,7 +62,7 @@ export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxM
  * the probe learnt of every value. Also the base of the logits-only model.
  */
 export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModelDescription, loss: SurrogateLoss) {
-  const model = reserveNames(uniqueNodeNames(decodeModel(onnxBytes)), description);
+  const model = reserveNames(commuteReluMaxPool(uniqueNodeNames(decodeModel(onnxBytes))), description);
   const d = model.description;
   const graph = model.graph;
   const modelInput = graph.inputs.find((i) => i.name === d.inputName);

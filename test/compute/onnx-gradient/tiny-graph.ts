@@ -56,6 +56,11 @@ export class TinyGraph {
     return names[0] as string;
   }
 
+  /** Name of the node added last (for options that name a node). */
+  lastNodeName(): string {
+    return this.nodes[this.nodes.length - 1]?.name ?? '';
+  }
+
   /** The graph with `value` flattened and mapped to `classes` logits by a random Gemm. */
   async classifier(value: string, classes = 3): Promise<{ bytes: Uint8Array; description: OnnxModelDescription }> {
     const width = await this.widthOf(value);

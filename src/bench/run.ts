@@ -9,6 +9,7 @@ import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-wo
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
+import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
 
 export { targetDescriptorPath } from './group.js';
@@ -40,7 +41,9 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
   try {
-    return await runLocked(suite, hash, cells, file, options);
+    const transfer = await runLocked(suite, hash, cells, file, options);
+    await runQueryCellsOfShard(suite, hash, options);
+    return transfer;
   } finally {
     release();
   }

@@ -26,6 +26,8 @@ export interface QueryAttackSpec {
   params?: Record<string, number | string>;
   /** Hybrid: start from this transfer attack's example, crafted on each of the suite's substitutes. */
   start?: string;
+  /** Only these of the suite's query oracle modes (default all that suit the attack). */
+  oracles?: OracleMode[];
 }
 
 /** One query-attack cell: a target, an oracle mode, an attack at one eps, with a substitute for hybrids. */
@@ -70,6 +72,7 @@ export function querySuiteSchema(): Record<string, unknown> {
             norm: { type: 'string', enum: [...NORMS] },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
             start: { type: 'string', enum: ATTACKS.names(), description: 'hybrid: start from this transfer attack\'s example on each substitute' },
+            oracles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...ORACLE_MODES] }, description: 'only these of the query oracle modes' },
           },
         },
       },
@@ -112,7 +115,7 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
     for (const oracleMode of spec.oracles ?? [suite.oracle.mode]) {
       for (const a of spec.attacks) {
         const attack = QUERY_ATTACKS.get(a.name);
-        if (attack.kind !== 'decision-based' && oracleMode === 'label') continue;
+        if ((attack.kind !== 'decision-based' && oracleMode === 'label') || (a.oracles !== undefined && !a.oracles.includes(oracleMode))) continue;
         const norm = a.norm ?? (attack.norms[0] as Norm);
         const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
         for (const eps of a.eps) {

@@ -9,7 +9,8 @@ import type { QueryCellResult } from '../records/queries.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { craftOnSubstitute } from './evaluate.js';
-import { targetDescriptorPath, type GroupPaths } from './group.js';
+import type { GroupPaths } from './group.js';
+import { targetDescriptorPath } from './targets.js';
 import type { QueryCell } from './query-grid.js';
 import type { Suite } from './suite.js';
 
@@ -77,10 +78,10 @@ export class QueryCellRunner {
     } finally {
       substitute?.model.dispose();
     }
-    return this.record(cell, outcome, substitute?.record, images, (performance.now() - started) / 1000, attackSeconds);
+    return this.record(cell, target.descriptor.name, outcome, substitute?.record, images, (performance.now() - started) / 1000, attackSeconds);
   }
 
-  private record(cell: QueryCell, outcome: QueryRunOutcome, substitute: SubstituteRecord | undefined, images: Float32Array, seconds: number, attackSeconds: number): QueryCellResult {
+  private record(cell: QueryCell, targetName: string, outcome: QueryRunOutcome, substitute: SubstituteRecord | undefined, images: Float32Array, seconds: number, attackSeconds: number): QueryCellResult {
     const n = cell.images;
     const perImage = outcome.images;
     const fooled = perImage.filter((i) => i.success);
@@ -99,7 +100,8 @@ export class QueryCellRunner {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
-      target: cell.target,
+      // Named as transfer records name it: by the descriptor's name, whatever path the suite gave.
+      target: targetName,
       oracleMode: cell.oracleMode,
       attack: cell.attack,
       attackKind: QUERY_ATTACKS.get(cell.attack).kind,

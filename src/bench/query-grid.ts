@@ -3,7 +3,7 @@ import { ATTACKS, NORMS, type Norm } from '../attacks/index.js';
 import { QUERY_ATTACKS, resolveQueryParams } from '../attacks/query/index.js';
 import { TransferbenchError } from '../common/errors.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
-import { canonicalJson } from '../substitutes/index.js';
+import { canonicalJson, STRATEGIES } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite.js';
 import type { Shard, SubstituteSpec } from './grid.js';
 
@@ -28,6 +28,8 @@ export interface QueryAttackSpec {
   start?: string;
   /** Only these of the suite's query oracle modes (default all that suit the attack). */
   oracles?: OracleMode[];
+  /** Hybrids: only the suite's substitutes of these strategies (default all). */
+  substitutes?: string[];
 }
 
 /** One query-attack cell: a target, an oracle mode, an attack at one eps, with a substitute for hybrids. */
@@ -73,6 +75,7 @@ export function querySuiteSchema(): Record<string, unknown> {
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
             start: { type: 'string', enum: ATTACKS.names(), description: 'hybrid: start from this transfer attack\'s example on each substitute' },
             oracles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...ORACLE_MODES] }, description: 'only these of the query oracle modes' },
+            substitutes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: STRATEGIES.names() }, description: 'hybrids: only the substitutes of these strategies' },
           },
         },
       },
@@ -119,7 +122,8 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
         const norm = a.norm ?? (attack.norms[0] as Norm);
         const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
         for (const eps of a.eps) {
-          for (const substitute of needsSubstitute ? substitutes : [null]) {
+          const chosen = substitutes.filter((sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy));
+          for (const substitute of needsSubstitute ? chosen : [null]) {
             const config = { shared, target, oracleMode, attack: a.name, norm, eps, params: a.params ?? {}, start: a.start ?? null, substitute, budgets, images };
             cells.push({ id: hash(config), index: cells.length, target, oracleMode, attack: a.name, norm, eps, params: a.params ?? {}, start: a.start ?? null, substitute, budgets, images, group: hash({ shared, target, oracleMode, substitute }) });
           }

@@ -80,7 +80,8 @@ function curvePoints(q: QueryCellResult): { queries: number; success: number }[]
 
 /**
  * crossover-queries.csv: per target, eps and oracle mode, the best transfer setting, and the
- * fewest queries per image at which a query attack's success passes it (blank: never within budget).
+ * fewest queries per image at which a query attack (any, hybrids included; and a pure one, from
+ * the clean image without a substitute) passes its success (blank: never within the budget).
  */
 export function crossoverTable(results: readonly CellResult[], queries: readonly QueryCellResult[]): Table {
   const transfer = transferEntries(results);
@@ -91,14 +92,24 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
     const eps = Number(epsText);
     const best = transfer.filter((t) => t.target === target && t.eps === eps).sort((a, b) => b.success.value - a.success.value)[0];
     if (best === undefined) continue;
-    let first: { method: string; queries: number; success: number } | undefined;
-    for (const q of queries.filter((x) => x.target === target && x.eps === eps && x.oracleMode === mode && x.norm === 'linf')) {
-      const point = curvePoints(q).find((p) => p.success > best.success.value);
-      if (point && (first === undefined || point.queries < first.queries)) first = { method: queryMethod(q), queries: round6(point.queries), success: point.success };
-    }
-    rows.push([target, eps, mode, best.method, ...rateCells(best.success), round6(best.costPerImage), first?.method ?? '', first?.queries ?? '', first?.success ?? '']);
+    const firstAbove = (candidates: readonly QueryCellResult[]) => {
+      let first: { method: string; queries: number; success: number } | undefined;
+      for (const q of candidates) {
+        // Exactly: the k-th fewest queries to success, k the first count whose share passes the transfer's.
+        const sorted = q.queriesToSuccess.filter((n): n is number => n !== null).sort((a, b) => a - b);
+        const k = Math.floor(best.success.value * q.images) + 1;
+        const at = sorted[k - 1];
+        if (at === undefined) continue;
+        const point = { queries: round6(at + q.substituteQueries / Math.max(1, q.images)), success: round6(k / q.images) };
+        if (first === undefined || point.queries < first.queries) first = { method: queryMethod(q), ...point };
+      }
+      return first ? [first.method, first.queries, first.success] : ['', '', ''];
+    };
+    const candidates = queries.filter((x) => x.target === target && x.eps === eps && x.oracleMode === mode && x.norm === 'linf');
+    const pure = candidates.filter((q) => q.start === 'clean' && q.attackKind !== 'hybrid');
+    rows.push([target, eps, mode, best.method, ...rateCells(best.success), round6(best.costPerImage), ...firstAbove(candidates), ...firstAbove(pure)]);
   }
-  return { columns: ['target', 'eps', 'oracle_mode', 'best_transfer', ...rateColumns('transfer_success'), 'transfer_cost_per_image', 'first_query_attack_above', 'queries_per_image', 'its_success'], rows };
+  return { columns: ['target', 'eps', 'oracle_mode', 'best_transfer', ...rateColumns('transfer_success'), 'transfer_cost_per_image', 'first_above', 'first_above_queries_per_image', 'first_above_success', 'first_pure_query_attack_above', 'pure_queries_per_image', 'pure_success'], rows };
 }
 
 /** Success against queries per image (log x): query attacks as curves, transfer settings as points. */

@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { attackFor, resolveParams, resolvePoolLabels, type LabelledImages, type LabelSource } from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels } from './evaluate.js';
 import { captureExamples } from './examples.js';
 import type { Cell } from './grid.js';
 import { countOutcomes, round6 } from './metrics.js';
 import { directoryModelCache } from './model-cache.js';
+import { agreement, obtainSurrogate } from './substitute-surrogate.js';
 import type { CellResult } from './results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 
@@ -63,40 +63,24 @@ export class GroupRunner {
     const spec = first.substitute;
     const suite = this.suite;
     const evaluation = this.evaluation;
-    const oracle = new TargetOracle(this.pool, entry.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
     const weights = whiteBoxWeights(entry.target);
-    const { model, record } = await obtainSubstitute(
-      spec.strategy,
-      spec.params,
-      {
-        oracle,
-        architecture: spec.architecture,
-        seed: suite.seed,
-        budget: spec.budget,
-        training: spec.training,
-        attackerImages: this.attacker.images,
-        attackerLabels: this.attacker.labels,
-        imageShape: evaluation.imageShape,
-        classes: evaluation.classNames.length,
-        measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
-        ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
-      },
-      {
-        cacheDir: this.paths.cacheDir,
-        useCache: this.paths.useCache,
-        targetFingerprint: entry.target.descriptor.sha256,
-        oracleMode: suite.oracle.mode,
-        dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`,
-        evaluationImages: evaluation.images,
-        evaluationLabels: evaluation.labels,
-      },
-    );
-    // Substitutes come as tfjs models; attacks see them as surrogates.
-    const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model);
+    const obtained = await obtainSurrogate(spec, {
+      suite,
+      pool: this.pool,
+      evaluation,
+      attacker: this.attacker,
+      cacheDir: this.paths.cacheDir,
+      useCache: this.paths.useCache,
+      target: entry.target,
+      ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+    });
+    const surrogate = obtained.surrogate;
     try {
       const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
+      // An ensemble's fidelity and accuracy are its own, from its clean predictions (no further queries).
+      const record = spec.members === undefined ? obtained.record : { ...obtained.record, fidelity: agreement(substituteClean, entry.clean), cleanAccuracy: agreement(substituteClean, evaluation.labels) };
       const pools = new Map<LabelSource, LabelledImages>();
-      let spent = record.fromCache ? 0 : record.queriesSpent;
+      let spent = obtained.spentNow;
       for (const cell of cells) {
         let pool = pools.get(cell.labelSource);
         if (pool === undefined) {
@@ -108,7 +92,6 @@ export class GroupRunner {
       }
     } finally {
       await surrogate.dispose();
-      model.dispose();
     }
   }
 
@@ -183,7 +166,7 @@ export class GroupRunner {
       strategy: cell.substitute.strategy,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
-      reference: STRATEGIES.get(cell.substitute.strategy).reference,
+      reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
       attack: attack.name,
       composition: attack.composition ? [attack.composition.method, ...attack.composition.transforms].join('+') : attack.name,
       attackKind: attack.kind,

@@ -4,6 +4,7 @@ import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { ENSEMBLE } from './substitute-surrogate.js';
 
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
 
@@ -21,12 +22,15 @@ export interface Suite {
   targets: string[];
   oracle: { mode: OracleMode; topK?: number; workers?: number };
   substitutes: {
+    /** A strategy, or "ensemble" with `members`. */
     strategy: string;
-    architectures: string[];
+    architectures?: string[];
     /** Substitute-training query budgets, one substitute per budget. */
-    budgets: number[];
+    budgets?: number[];
     params?: Record<string, number | string>;
     training?: Partial<TrainingConfig>;
+    /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
+    members?: EnsembleMember[];
   }[];
   /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
   attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
@@ -37,6 +41,15 @@ export interface Suite {
   rubbish?: RubbishSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
+}
+
+/** One substitute of an ensemble: a strategy on one architecture and budget. */
+export interface EnsembleMember {
+  strategy: string;
+  architecture: string;
+  budget: number;
+  params?: Record<string, number | string>;
+  training?: Partial<TrainingConfig>;
 }
 
 /** Noise images: pixels ~ N(mean, std) clipped to [0, 1]; `threshold` is the confidence counted as "classified". */
@@ -51,6 +64,16 @@ export const DEFAULT_EXAMPLES = 8;
 export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
 
 export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
+
+const TRAINING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    epochs: { type: 'integer', minimum: 0 },
+    batchSize: { type: 'integer', minimum: 1 },
+    learningRate: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
 
 let schema: Record<string, unknown> | undefined;
 
@@ -91,22 +114,35 @@ function buildSchema(): Record<string, unknown> {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['strategy', 'architectures', 'budgets'],
+          required: ['strategy'],
           properties: {
-            strategy: { type: 'string', enum: STRATEGIES.names() },
+            strategy: { type: 'string', enum: [...STRATEGIES.names(), ENSEMBLE], description: `a substitute strategy, or "${ENSEMBLE}" with members` },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
-            training: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                epochs: { type: 'integer', minimum: 0 },
-                batchSize: { type: 'integer', minimum: 1 },
-                learningRate: { type: 'number', exclusiveMinimum: 0 },
+            training: TRAINING_SCHEMA,
+            members: {
+              type: 'array',
+              minItems: 1,
+              description: 'the substitutes an ensemble averages the logits of',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['strategy', 'architecture', 'budget'],
+                properties: {
+                  strategy: { type: 'string', enum: STRATEGIES.names() },
+                  architecture: { type: 'string', enum: ARCHITECTURES.names() },
+                  budget: { type: 'integer', minimum: 0 },
+                  params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+                  training: TRAINING_SCHEMA,
+                },
               },
             },
           },
+          if: { properties: { strategy: { const: ENSEMBLE } } },
+          // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
+          then: { properties: { members: true }, required: ['members'] },
+          else: { properties: { architectures: true, budgets: true }, required: ['architectures', 'budgets'] },
         },
       },
       attacks: {
@@ -164,13 +200,22 @@ export function loadSuite(path: string): Suite {
 
 export function parseSuite(raw: unknown, source: string): Suite {
   const suite = validateWith<Suite>(suiteSchema(), raw, source);
+  const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
+    if (strategy === 'white-box' && budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for white-box (it spends no queries)`);
+    }
+    if (strategy !== 'ground-truth' && strategy !== 'white-box' && budgets.some((b) => b === 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
+    }
+  };
   suite.substitutes.forEach((s, i) => {
-    if (s.strategy === 'white-box' && s.budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for white-box (it spends no queries)`);
+    const ensemble = s.strategy === ENSEMBLE;
+    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : s.members !== undefined ? 'members' : undefined;
+    if (misplaced !== undefined) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `members belong to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
     }
-    if (s.strategy !== 'ground-truth' && s.strategy !== 'white-box' && s.budgets.some((b) => b === 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
-    }
+    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
+    else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));
   });
   // Each attack's own parameters and transformations, resolved at every eps as the runner will.
   suite.attacks.forEach((a, i) => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { modelFingerprint } from '../compute/architectures.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { EnsembleSurrogate } from '../compute/ensemble-surrogate.js';
 import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
@@ -27,6 +28,12 @@ export interface SubstituteSources {
 
 export interface ObtainedSurrogate {
   readonly surrogate: Surrogate;
+  /**
+   * A hash of the weights behind the surrogate (architecture included): two surrogates with the
+   * same one compute the same function, so crafting on them gives the same images (a ground-truth
+   * substitute trained once per target, for instance).
+   */
+  readonly weights: string;
   readonly record: SubstituteRecord;
   /** Substitute-training queries spent now (0 for what came from the cache). */
   readonly spentNow: number;
@@ -64,7 +71,9 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
   );
   // Substitutes come as tfjs models; attacks see them as surrogates.
   const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model, () => model.dispose());
-  return { surrogate, record, spentNow: record.fromCache ? 0 : record.queriesSpent };
+  const hash = createHash('sha256').update(modelFingerprint(model));
+  for (const weight of model.getWeights()) hash.update(new Uint8Array(weight.dataSync().buffer));
+  return { surrogate, weights: hash.digest('hex').slice(0, 16), record, spentNow: record.fromCache ? 0 : record.queriesSpent };
 }
 
 /**
@@ -99,7 +108,7 @@ export async function obtainSurrogate(spec: SubstituteSpec, sources: SubstituteS
       cacheKey: createHash('sha256').update(records.map((r) => r.cacheKey).join('+')).digest('hex').slice(0, 16),
       fromCache: records.every((r) => r.fromCache),
     };
-    return { surrogate, record, spentNow: parts.reduce((s, p) => s + p.spentNow, 0) };
+    return { surrogate, weights: parts.map((p) => p.weights).join('+'), record, spentNow: parts.reduce((s, p) => s + p.spentNow, 0) };
   } catch (error) {
     for (const part of parts) await part.surrogate.dispose();
     throw error;

@@ -37,8 +37,8 @@ export interface Cell {
   readonly target: string;
   readonly substitute: SubstituteSpec;
   readonly attack: string;
-  /** Input transformations stacked on the attack (none for most). */
-  readonly transforms: readonly string[];
+  /** Input transformations stacked on the attack (none when absent). */
+  readonly transforms?: readonly string[];
   readonly attackParams: Readonly<Record<string, unknown>>;
   readonly eps: number;
   readonly labelSource: LabelSource;

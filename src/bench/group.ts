@@ -7,13 +7,14 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
-import { captureExamples } from './examples.js';
+import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
-import { countOutcomes, round6 } from './metrics.js';
+import { countOutcomes, round6 } from '../records/metrics.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
+import { targetDescriptorPath } from './targets.js';
 
 /** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
 const MEMO_BYTES = 256 * 1024 * 1024;
@@ -23,10 +24,6 @@ export interface GroupPaths {
   readonly targetsDir: string;
   readonly cacheDir: string;
   readonly useCache: boolean;
-}
-
-export function targetDescriptorPath(name: string, targetsDir: string): string {
-  return name.endsWith('.json') ? name : join(targetsDir, name, 'target.json');
 }
 
 /** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
@@ -146,7 +143,7 @@ export class GroupRunner {
     pool: LabelledImages,
     record: SubstituteRecord,
     substituteClean: Int32Array,
-    entry: { evaluator: TargetOracle; clean: Int32Array },
+    entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array },
   ): Promise<CellResult> {
     const started = performance.now();
     const evaluation = this.evaluation;
@@ -186,7 +183,7 @@ export class GroupRunner {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
-      target: cell.target,
+      target: entry.target.descriptor.name,
       strategy: cell.substitute.strategy,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,

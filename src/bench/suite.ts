@@ -3,7 +3,7 @@ import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
-import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 import { ENSEMBLE } from './substitute-surrogate.js';
 
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
@@ -65,6 +65,14 @@ export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
 
 export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
 
+/** Each strategy's own parameters: a misspelt key is an error, not a silent default. */
+function strategyParams(): Record<string, unknown>[] {
+  return STRATEGIES.values().map((s) => ({
+    if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
+    then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
+  }));
+}
+
 const TRAINING_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -115,6 +123,16 @@ function buildSchema(): Record<string, unknown> {
           type: 'object',
           additionalProperties: false,
           required: ['strategy'],
+          allOf: [
+            ...strategyParams(),
+            // An ensemble names members; every other entry its architectures and budgets.
+            // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
+            {
+              if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
+              then: { properties: { members: true }, required: ['members'] },
+              else: { properties: { architectures: true, budgets: true }, required: ['architectures', 'budgets'] },
+            },
+          ],
           properties: {
             strategy: { type: 'string', enum: [...STRATEGIES.names(), ENSEMBLE], description: `a substitute strategy, or "${ENSEMBLE}" with members` },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
@@ -129,6 +147,7 @@ function buildSchema(): Record<string, unknown> {
                 type: 'object',
                 additionalProperties: false,
                 required: ['strategy', 'architecture', 'budget'],
+                allOf: strategyParams(),
                 properties: {
                   strategy: { type: 'string', enum: STRATEGIES.names() },
                   architecture: { type: 'string', enum: ARCHITECTURES.names() },
@@ -139,10 +158,6 @@ function buildSchema(): Record<string, unknown> {
               },
             },
           },
-          if: { properties: { strategy: { const: ENSEMBLE } } },
-          // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
-          then: { properties: { members: true }, required: ['members'] },
-          else: { properties: { architectures: true, budgets: true }, required: ['architectures', 'budgets'] },
         },
       },
       attacks: {

@@ -1,13 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { parseShard } from '../../bench/grid.js';
+import { expandGrid, parseShard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
 import { writeReport } from '../../report/report.js';
-import { runRecord } from '../../bench/manifest.js';
-import { runSuite } from '../../bench/run.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
-import { expandGrid } from '../../bench/grid.js';
+import { outputDir, runSuite } from '../../bench/run.js';
+import { loadSuite } from '../../bench/suite.js';
 import { useBackend } from '../../compute/backend.js';
 import type { Reporter } from '../reporter.js';
 
@@ -22,10 +18,6 @@ export interface RunCommandOptions {
   readonly quiet: boolean;
   /** Groups run at once in worker threads (default: the machine's cores). */
   readonly parallel?: number;
-}
-
-export function outputDir(suite: Suite, out: string | undefined): string {
-  return out ?? suite.output ?? join('reports', suite.name);
 }
 
 /** A one-line progress display on a terminal, plain lines (every 10%) otherwise. */
@@ -59,7 +51,6 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   const out = outputDir(suite, options.out);
   const backend = await useBackend(options.backend);
   reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, output ${out}`);
-  const started = new Date();
   const result = await runSuite(suite, {
     shard,
     resume: options.resume,
@@ -70,11 +61,10 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
     parallel: options.parallel ?? availableParallelism(),
     progress: progressPrinter(reporter, options.quiet),
   });
-  writeFileSync(join(out, `run-${shard.k}-of-${shard.n}.json`), `${JSON.stringify(runRecord(`${shard.k}/${shard.n}`, started, result.ran, result.skipped), null, 2)}\n`);
   reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
   if (shard.n === 1) {
     const merged = mergeResults(out);
-    const report = await writeReport(out);
+    const report = await writeReport(out, merged.tables);
     reporter.info(`leaderboards: ${merged.files.join(', ')}`);
     reporter.info(`report: ${report[report.length - 1] ?? ''}`);
   } else {
@@ -87,7 +77,9 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
 export async function mergeCommand(reporter: Reporter, dir: string): Promise<number> {
   const merged = mergeResults(dir);
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
-  return reportCommand(reporter, dir);
+  const written = await writeReport(dir, merged.tables);
+  reporter.info(`report: ${written.join(', ')}`);
+  return 0;
 }
 
 /** `transferbench report DIR`: SVG plots and index.html from merged results. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { countOutcomes, rate } from '../../src/bench/metrics.js';
+import { countOutcomes, rate } from '../../src/records/metrics.js';
 
 describe('countOutcomes', () => {
   // Truth 0..5; the target gets images 0-3 right when clean, the substitute 0-4.

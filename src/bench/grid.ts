@@ -23,7 +23,8 @@ function substituteSpecs(entry: Suite['substitutes'][number]): SubstituteSpec[] 
   if (entry.members !== undefined) {
     const members = entry.members.map((m) => spec(m.strategy, m.architecture, m.budget, m.params, m.training));
     const name = members.map((m) => `${m.strategy}/${m.architecture}/${m.budget}`).join('+');
-    return [{ ...spec(entry.strategy, name, members.reduce((s, m) => s + m.budget, 0)), members }];
+    // The combination enters the params only when set, so the default keeps its group keys.
+    return [{ ...spec(entry.strategy, name, members.reduce((s, m) => s + m.budget, 0), entry.combine ? { combine: entry.combine } : undefined), members }];
   }
   return (entry.architectures ?? []).flatMap((architecture) => (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)));
 }

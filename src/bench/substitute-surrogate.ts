@@ -87,7 +87,8 @@ export async function obtainSurrogate(spec: SubstituteSpec, sources: SubstituteS
   const parts: ObtainedSurrogate[] = [];
   try {
     for (const member of spec.members) parts.push(await single(member, sources));
-    const surrogate = EnsembleSurrogate.of(`${ENSEMBLE}/${spec.architecture}`, parts.map((p) => p.surrogate));
+    const combination = spec.params['combine'] === 'loss' ? 'loss' : 'logits';
+    const surrogate = EnsembleSurrogate.of(`${ENSEMBLE}/${spec.architecture}`, parts.map((p) => p.surrogate), combination);
     const records = parts.map((p) => p.record);
     const sum = (f: (r: SubstituteRecord) => number) => records.reduce((s, r) => s + f(r), 0);
     const record: SubstituteRecord = {
@@ -95,7 +96,7 @@ export async function obtainSurrogate(spec: SubstituteSpec, sources: SubstituteS
       architecture: spec.architecture,
       seed: sources.suite.seed,
       budget: spec.budget,
-      params: {},
+      params: spec.params,
       reference: false,
       queriesSpent: sum((r) => r.queriesSpent),
       evaluationQueries: sum((r) => r.evaluationQueries),

@@ -4,6 +4,7 @@ import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ensemble-surrogate.js';
 import { ENSEMBLE } from './substitute-surrogate.js';
 
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
@@ -31,6 +32,8 @@ export interface Suite {
     training?: Partial<TrainingConfig>;
     /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
     members?: EnsembleMember[];
+    /** How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their logits, such as ONNX surrogates). */
+    combine?: EnsembleCombination;
   }[];
   /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
   attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
@@ -139,6 +142,7 @@ function buildSchema(): Record<string, unknown> {
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
             training: TRAINING_SCHEMA,
+            combine: { type: 'string', enum: [...ENSEMBLE_COMBINATIONS], description: 'an ensemble: average the logits (default) or the losses' },
             members: {
               type: 'array',
               minItems: 1,
@@ -225,9 +229,9 @@ export function parseSuite(raw: unknown, source: string): Suite {
   };
   suite.substitutes.forEach((s, i) => {
     const ensemble = s.strategy === ENSEMBLE;
-    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : s.members !== undefined ? 'members' : undefined;
+    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
     if (misplaced !== undefined) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `members belong to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
     }
     if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
     else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));

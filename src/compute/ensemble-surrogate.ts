@@ -45,19 +45,28 @@ export function lossOnLogits(logits: Float32Array, labels: Int32Array, classes: 
 }
 
 /**
- * An ensemble of surrogates whose logits are averaged (Liu et al. 1611.02770; Dong et al.
- * 1710.06081's ensemble in logits): the loss is taken on the mean logits, and its gradient is
- * the mean of the members' vector-Jacobian products with the loss's gradient with respect to
- * those mean logits. Members may be any surrogates (tfjs, onnxruntime) that offer that product.
- * Disposing the ensemble disposes its members.
+ * How an ensemble combines its members (Dong et al. 1710.06081 compare the three): `logits`
+ * averages the logits and takes the loss on the mean (Liu et al. 1611.02770 average
+ * probabilities, Dong et al. found logits best), `loss` averages the members' losses.
  */
-export class EnsembleSurrogate implements LogitsDifferentiable {
+export const ENSEMBLE_COMBINATIONS = ['logits', 'loss'] as const;
+export type EnsembleCombination = (typeof ENSEMBLE_COMBINATIONS)[number];
+
+/**
+ * An ensemble of surrogates. With `logits` the loss is taken on the mean logits and its gradient
+ * is the mean of the members' vector-Jacobian products with the loss's gradient with respect to
+ * those mean logits (members must offer `logitsGradient`: tfjs ones do); with `loss` it is the
+ * mean of the members' own losses and gradients, which any surrogate gives (onnxruntime ones).
+ * Its logits are the mean logits either way. Disposing the ensemble disposes its members.
+ */
+export class EnsembleSurrogate implements Surrogate {
   readonly imageShape: readonly [number, number, number];
   readonly classes: number;
 
-  constructor(
+  private constructor(
     readonly name: string,
-    private readonly members: readonly LogitsDifferentiable[],
+    private readonly members: readonly Surrogate[],
+    readonly combination: EnsembleCombination,
   ) {
     const first = members[0];
     if (first === undefined) throw new TransferbenchError('BAD_CONFIG', `${name}: an ensemble needs at least one member`);
@@ -73,13 +82,16 @@ export class EnsembleSurrogate implements LogitsDifferentiable {
     this.classes = first.classes;
   }
 
-  /** Members checked for the vector-Jacobian product the logits ensemble needs. */
-  static of(name: string, members: readonly Surrogate[]): EnsembleSurrogate {
-    const lacking = members.filter((m) => !hasLogitsGradient(m));
+  /** An ensemble, its members checked for what the combination needs. */
+  static of(name: string, members: readonly Surrogate[], combination: EnsembleCombination = 'logits'): EnsembleSurrogate {
+    const lacking = combination === 'logits' ? members.filter((m) => !hasLogitsGradient(m)) : [];
     if (lacking.length > 0) {
-      throw new TransferbenchError('BAD_CONFIG', `${name}: member(s) ${lacking.map((m) => m.name).join(', ')} cannot backpropagate a gradient of their logits (logitsGradient), which a logits ensemble needs`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${name}: member(s) ${lacking.map((m) => m.name).join(', ')} cannot backpropagate a gradient of their logits (logitsGradient), which a logits ensemble needs; combine by "loss" instead`,
+      );
     }
-    return new EnsembleSurrogate(name, members as LogitsDifferentiable[]);
+    return new EnsembleSurrogate(name, members, combination);
   }
 
   private mean(parts: readonly Float32Array[]): Float32Array {
@@ -96,15 +108,16 @@ export class EnsembleSurrogate implements LogitsDifferentiable {
   }
 
   async lossGradient(images: Float32Array, labels: Int32Array, request: LossRequest): Promise<LossGradient> {
+    if (this.combination === 'loss') {
+      const answers: LossGradient[] = [];
+      for (const member of this.members) answers.push(await member.lossGradient(images, labels, request));
+      return { logits: this.mean(answers.map((a) => a.logits)), loss: this.mean(answers.map((a) => a.loss)), gradient: this.mean(answers.map((a) => a.gradient)) };
+    }
     const logits = await this.logits(images, labels.length);
     const { loss, upstream } = lossOnLogits(logits, labels, this.classes, request);
-    return { logits, loss, gradient: await this.logitsGradient(images, upstream) };
-  }
-
-  async logitsGradient(images: Float32Array, upstream: Float32Array): Promise<Float32Array> {
     const parts: Float32Array[] = [];
-    for (const member of this.members) parts.push(await member.logitsGradient(images, upstream));
-    return this.mean(parts);
+    for (const member of this.members) parts.push(await (member as LogitsDifferentiable).logitsGradient(images, upstream));
+    return { logits, loss, gradient: this.mean(parts) };
   }
 
   async dispose(): Promise<void> {

@@ -38,6 +38,16 @@ describe('EnsembleSurrogate', () => {
     });
   }
 
+  it('combined by loss, gives the mean of the members\' losses and gradients, from members without logitsGradient', async () => {
+    const opaque = (s: TfjsSurrogate): Surrogate => ({ name: s.name, imageShape: s.imageShape, classes: s.classes, logits: s.logits.bind(s), lossGradient: s.lossGradient.bind(s), dispose: async () => undefined });
+    const ensemble = EnsembleSurrogate.of('by-loss', [opaque(cnn.surrogate), opaque(linear.surrogate)], 'loss');
+    const ours = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
+    const a = cnn.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
+    const b = linear.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
+    ours.gradient.forEach((v, i) => assert.ok(Math.abs(v - ((a.gradient[i] as number) + (b.gradient[i] as number)) / 2) <= 1e-6));
+    ours.loss.forEach((v, i) => assert.ok(Math.abs(v - ((a.loss[i] as number) + (b.loss[i] as number)) / 2) <= 1e-5));
+  });
+
   it('per-image losses agree with the tfjs definitions on the mean logits', () => {
     const z = tf.tensor2d([[1, 2, 0.5], [3, -1, 2]]);
     const y = tf.tensor1d([0, 2], 'int32');
@@ -51,7 +61,7 @@ describe('EnsembleSurrogate', () => {
     const other = linearModel([4, 4, 1], 3, 2);
     assert.throws(() => EnsembleSurrogate.of('bad', [cnn.surrogate, other.surrogate]), /bad: member linear takes 4x4x1 images into 3 classes, tiny-cnn 8x8x1 into 3; ensemble members must agree/);
     const opaque: Surrogate = { name: 'opaque', imageShape: shape, classes: 3, logits: cnn.surrogate.logits.bind(cnn.surrogate), lossGradient: cnn.surrogate.lossGradient.bind(cnn.surrogate), dispose: async () => undefined };
-    assert.throws(() => EnsembleSurrogate.of('mixed', [cnn.surrogate, opaque]), /mixed: member\(s\) opaque cannot backpropagate a gradient of their logits/);
+    assert.throws(() => EnsembleSurrogate.of('mixed', [cnn.surrogate, opaque]), /mixed: member\(s\) opaque cannot backpropagate a gradient of their logits \(logitsGradient\), which a logits ensemble needs; combine by "loss" instead/);
     other.dispose();
   });
 });

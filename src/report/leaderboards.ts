@@ -25,6 +25,13 @@ function optionalRateCells(r: Rate | undefined): (number | string)[] {
 /** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
 export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
 
+/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
+export function withoutVolatileColumns(text: string): string {
+  const lines = text.split('\n');
+  const keep = (lines[0] ?? '').split(',').map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i)).filter((i) => i >= 0);
+  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
+}
+
 /**
  * One row per cell, in the suite's order. The attack success rate (on the images the target gets
  * right when clean) and the crafting time come last; the timings differ between runs and

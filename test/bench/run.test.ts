@@ -255,7 +255,7 @@ describe('benchmark runner', function () {
 
   it('writes every numeric column of results.csv as a bare number, never empty or quoted', async () => {
     const [header, ...rows] = readFileSync(join(await single(), 'results.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
-    const text = new Set(['cell_id', 'target', 'strategy', 'architecture', 'reference', 'attack', 'attack_kind', 'label_source']);
+    const text = new Set(['cell_id', 'target', 'strategy', 'architecture', 'reference', 'attack', 'attack_kind', 'label_source', 'composition']);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');
     assert.equal(rows.length, 18);

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../src/compute/backend.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
+import type { CellResult } from '../../src/records/results.js';
 import { buildTarget } from '../../src/targets/zoo.js';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../fixtures/files.js';
@@ -14,6 +15,9 @@ export function cli(args: string[], cwd: string): { status: number | null; stdou
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** A record without its timings, which differ between runs. */
+export const timeless = (r: CellResult) => ({ ...r, seconds: 0, craftingSeconds: 0, imagesPerSecond: 0 });
 
 /** A tiny zoo target and a small suite over it, in a fresh folder. */
 export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath: string; targetsDir: string; suite: Record<string, unknown> }> {

@@ -11,10 +11,10 @@ export interface Table {
 }
 
 /** A rate as five columns: value, numerator, denominator, Wilson 95% low and high. */
-function rateColumns(prefix: string): string[] {
+export function rateColumns(prefix: string): string[] {
   return [prefix, `${prefix}_num`, `${prefix}_den`, `${prefix}_ci_low`, `${prefix}_ci_high`];
 }
-function rateCells(r: Rate): number[] {
+export function rateCells(r: Rate): number[] {
   return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
 }
 /** One row per cell, in the suite's order. Timings are left out: they differ between runs. */

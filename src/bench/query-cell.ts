@@ -8,7 +8,8 @@ import { rate, round6 } from '../records/metrics.js';
 import type { QueryCellResult } from '../records/queries.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget } from '../targets/descriptor.js';
-import { craftOnSubstitute } from './evaluate.js';
+import { craftOnSurrogate } from './evaluate.js';
+import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import type { GroupPaths } from './group.js';
 import { targetDescriptorPath } from './targets.js';
 import type { QueryCell } from './query-grid.js';
@@ -57,7 +58,7 @@ export class QueryCellRunner {
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
     try {
-      const starts = substitute && cell.start !== null ? this.transferStarts(cell, substitute.model, images, labels) : undefined;
+      const starts = substitute && cell.start !== null ? await this.transferStarts(cell, substitute.model, images, labels) : undefined;
       const surrogate = substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? layersSurrogate(substitute.model, shape, this.evaluation.classNames.length) : undefined;
       const oracle = new TargetOracle(this.pool, target, { mode: cell.oracleMode, topK: this.suite.oracle.topK ?? 5 }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
       const attackStarted = performance.now();
@@ -146,8 +147,10 @@ export class QueryCellRunner {
   }
 
   /** The transfer attack's examples on the substitute (true labels, L-inf eps of the cell), the hybrid's starting points. */
-  private transferStarts(cell: QueryCell, model: tf.LayersModel, images: Float32Array, labels: Int32Array): Float32Array {
-    return craftOnSubstitute(model, cell.start as string, images, labels, this.evaluation.imageShape, { eps: cell.eps, labelSource: 'true', params: {}, seed: this.suite.seed, classes: this.evaluation.classNames.length }).adversarial;
+  private async transferStarts(cell: QueryCell, model: tf.LayersModel, images: Float32Array, labels: Int32Array): Promise<Float32Array> {
+    const surrogate = TfjsSurrogate.fromLayersModel(model.name, model);
+    const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, { eps: cell.eps, labelSource: 'true', params: {}, seed: this.suite.seed });
+    return outcome.adversarial;
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
@@ -11,7 +12,9 @@ import { appendResult, readResults, resultsFile, type CellResult } from './resul
 import { measureRubbishOfShard } from './rubbish-run.js';
 import type { Suite } from './suite.js';
 
-export { targetDescriptorPath } from './group.js';
+import { targetDescriptorPath } from './group.js';
+
+export { targetDescriptorPath };
 
 export interface RunOptions {
   readonly shard: Shard;
@@ -37,12 +40,27 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
+  requireBuiltTargets(cells, options.targetsDir, options.shard);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
   try {
     return await runLocked(suite, hash, cells, file, options);
   } finally {
     release();
+  }
+}
+
+/**
+ * Fails before any work when a target this shard needs is not on this machine: on a cluster the
+ * usual cause is a node without the shared targets folder, and the line must say which.
+ */
+function requireBuiltTargets(cells: readonly Cell[], targetsDir: string, shard: Shard): void {
+  for (const name of new Set(cells.map((c) => c.target))) {
+    const path = targetDescriptorPath(name, targetsDir);
+    if (!existsSync(path)) {
+      const build = name.endsWith('.json') ? 'copy it there' : `build it with \`transferbench targets build --only ${name} --out ${targetsDir}\` or point --targets-dir at the shared folder`;
+      throw new TransferbenchError('BAD_CONFIG', `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${name} is not built here (${path} is missing); ${build}`);
+    }
   }
 }
 

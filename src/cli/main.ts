@@ -7,6 +7,7 @@ import { listCommand } from './commands/list.js';
 import { DEFAULT_ZOO, targetsCommand } from './commands/targets.js';
 import { mergeCommand, reportCommand, runCommand, validateCommand } from './commands/bench.js';
 import { reproCommand } from './commands/repro.js';
+import { suiteTargetsCommand } from './commands/suite-targets.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { consoleReporter } from './reporter.js';
 
@@ -31,6 +32,8 @@ Commands:
   list architectures     the network architectures targets and substitutes are built from
   targets build          train the zoo (targets/zoo.json), export to ONNX, write descriptors
                          [--only a,b] [--out targets] [--zoo FILE] [--dataset mnist-embedded|fashion-mnist]
+                         [--suite FILE: only the suite's zoo targets not yet built in --out]
+  targets missing SUITE  print the suite's zoo targets not built in --targets-dir, one per line
   targets inspect FILE   print an ONNX model's inputs and outputs and draft its target.json
 
 Options:
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       zoo: { type: 'string' },
       dataset: { type: 'string' },
+      suite: { type: 'string' },
       shard: { type: 'string' },
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
@@ -121,6 +125,13 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand(reporter, file);
     }
     case 'targets':
+      if (rest[0] === 'missing' || values.suite !== undefined) {
+        return suiteTargetsCommand(reporter, rest[0], rest[0] === 'missing' ? rest[1] : values.suite, {
+          targetsDir: rest[0] === 'missing' ? values['targets-dir'] : (values.out ?? 'targets'),
+          seed,
+          ...(backend !== undefined ? { backend } : {}),
+        });
+      }
       return targetsCommand(reporter, rest[0], rest.slice(1), {
         zoo: values.zoo ?? DEFAULT_ZOO,
         out: values.out ?? 'targets',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuite } from '../../bench/suite.js';
 import { runCommand, outputDir } from './bench.js';
-import { buildMissingTargets } from './repro.js';
+import { buildMissingTargets } from './suite-targets.js';
 import type { Reporter } from '../reporter.js';
 
 export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickstart.json', import.meta.url));

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { useBackend } from '../compute/backend.js';
 import { GroupRunner, type GroupPaths } from './group.js';
 import type { Cell } from './grid.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../records/results.js';
 import type { Suite } from './suite.js';
 
 /** Messages between the runner and a group worker. */

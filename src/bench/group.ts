@@ -10,10 +10,10 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSubstitute, targetLabels } from './evaluate.js';
-import { captureExamples } from './examples.js';
+import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
-import { rate, round6 } from './metrics.js';
-import type { CellResult } from './results.js';
+import { rate, round6 } from '../records/metrics.js';
+import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 
 /** Where things live for a run; plain data, so it can be sent to a worker thread. */

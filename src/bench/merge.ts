@@ -1,19 +1,19 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
-import { atomicWrite } from '../compute/persist.js';
+import { atomicWrite } from '../common/files.js';
+import { readResults, resultFiles, type CellResult } from '../records/results.js';
+import { readRubbish, rubbishFiles } from '../records/rubbish.js';
+import { leaderboardTables, toCsv, type Table } from '../report/leaderboards.js';
 import { expandGrid, suiteHash } from './grid.js';
-import { leaderboards, rubbishTable, toCsv } from './leaderboards.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
-import { readResults, resultFiles, type CellResult } from './results.js';
-import { readRubbish, rubbishFiles } from './rubbish.js';
 import { parseSuite, type Suite } from './suite.js';
 
 /**
  * Gathers every shard's results in `dir` into the CSV leaderboards and manifest.json. Refuses
  * results of different suites, and missing or duplicated cells, naming them.
  */
-export function mergeResults(dir: string): { cells: number; files: string[] } {
+export function mergeResults(dir: string): { cells: number; files: string[]; tables: Record<string, Table> } {
   const suitePath = join(dir, 'suite.json');
   if (!existsSync(suitePath)) throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
   const stored = JSON.parse(readFileSync(suitePath, 'utf8')) as { suiteHash: string; suite: unknown };
@@ -42,9 +42,8 @@ export function mergeResults(dir: string): { cells: number; files: string[] } {
   const known = new Set(cells.map((c) => c.id));
   const stray = results.filter((r) => !known.has(r.cellId));
   if (stray.length > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray.length} result(s) belong to no cell of the suite`);
-  const outputs = leaderboards(results);
-  if (suite.rubbish !== undefined) outputs['rubbish.csv'] = toCsv(rubbishTable(mergeRubbish(dir, suite, hash), suite.targets));
-  for (const [name, csv] of Object.entries(outputs)) atomicWrite(join(dir, name), csv);
+  const tables = leaderboardTables(results, suite.rubbish !== undefined ? mergeRubbish(dir, suite, hash) : undefined);
+  for (const [name, table] of Object.entries(tables)) atomicWrite(join(dir, name), toCsv(table));
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))
     .sort()
@@ -67,7 +66,7 @@ export function mergeResults(dir: string): { cells: number; files: string[] } {
     totalCellSeconds: Math.round(results.reduce((s, r) => s + r.seconds, 0) * 1000) / 1000,
   };
   atomicWrite(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { cells: results.length, files: [...Object.keys(outputs), 'manifest.json'].map((f) => join(dir, f)) };
+  return { cells: results.length, files: [...Object.keys(tables), 'manifest.json'].map((f) => join(dir, f)), tables };
 }
 
 /** The rubbish-class records of every shard: one per target of the suite, or a clear refusal. */

@@ -2,8 +2,9 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { targetDescriptorPath } from './group.js';
 import { expandGrid, shardCells, type Shard } from './grid.js';
-import { appendJsonLine } from './results.js';
-import { measureRubbish, readRubbish, rubbishFile } from './rubbish.js';
+import { appendJsonLine } from '../common/files.js';
+import { readRubbish, rubbishFile } from '../records/rubbish.js';
+import { measureRubbish } from './rubbish.js';
 import type { Suite } from './suite.js';
 
 /**

@@ -1,32 +1,17 @@
 import { Random } from '../common/random.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Oracle } from '../oracle/oracle.js';
-import { rate, round6, type Rate } from './metrics.js';
-import { readJsonLines, shardFile, shardFiles } from './results.js';
+import { rate, round6 } from '../records/metrics.js';
+import type { RubbishResult } from '../records/rubbish.js';
 import { DEFAULT_RUBBISH, type RubbishSpec } from './suite.js';
 
 /**
  * Goodfellow et al. (1412.6572, appendix): "rubbish class" inputs, pure noise that a model
  * nonetheless assigns to a class with high confidence. Shallow linear models are not resistant
- * to them; RBF networks are. One record per target.
+ * to them; RBF networks are. The record is `RubbishResult` (src/records/rubbish.ts).
+ *
+ * The noise images: the same for every target of a suite (seeded by the suite's seed only).
  */
-export interface RubbishResult {
-  readonly target: string;
-  readonly suiteHash: string;
-  readonly samples: number;
-  readonly mean: number;
-  readonly std: number;
-  readonly threshold: number;
-  /** Share of noise images the target gives a class with probability above the threshold. */
-  readonly classified: Rate;
-  /** Mean probability of the top class over all noise images. */
-  readonly meanConfidence: number;
-  /** The class the target names most often for noise, and its share. */
-  readonly topClass: string;
-  readonly topClassShare: number;
-}
-
-/** The noise images: the same for every target of a suite (seeded by the suite's seed only). */
 export function rubbishImages(spec: RubbishSpec, imageShape: readonly [number, number, number], seed: number): Float32Array {
   const { mean, std } = { ...DEFAULT_RUBBISH, ...spec };
   const random = new Random(seed).fork('rubbish');
@@ -69,16 +54,4 @@ export async function measureRubbish(
     topClass: target.classNames[top] ?? String(top),
     topClassShare: round6((counts[top] ?? 0) / Math.max(1, answer.count)),
   };
-}
-
-export function rubbishFile(dir: string, shard: { k: number; n: number }): string {
-  return shardFile(dir, 'rubbish', shard);
-}
-
-export function readRubbish(file: string, repair = false): RubbishResult[] {
-  return readJsonLines<RubbishResult>(file, repair);
-}
-
-export function rubbishFiles(dir: string): string[] {
-  return shardFiles(dir, 'rubbish');
 }

@@ -8,7 +8,7 @@ import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
 import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
-import { appendResult, readResults, resultsFile, type CellResult } from './results.js';
+import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import type { Suite } from './suite.js';
 

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { atomicWrite } from '../common/files.js';
 import { registerCustomLayers } from './layers/index.js';
-
-/** Writes beside the target and renames, so a crash never leaves half a file. */
-export function atomicWrite(path: string, data: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
-}
 
 /** tfjs weights in the layers format (model.json + weights.bin), without tfjs-node's file handler. */
 export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void> {

@@ -5,8 +5,12 @@ import { TransferbenchError } from '../common/errors.js';
 export const ORACLE_MODES = ['probabilities', 'top-k', 'label'] as const;
 export type OracleMode = (typeof ORACLE_MODES)[number];
 
-/** Why queries are spent; counted apart. The budget binds substitute training, the attacker's spend. */
-export const QUERY_PURPOSES = ['substitute-training', 'evaluation'] as const;
+/**
+ * Why queries are spent; counted apart. The budget binds substitute training, the attacker's
+ * spend; `attack` queries are a query attack's, charged per image against a per-image budget
+ * (see ImageBudgetOracle) and only accepted through one.
+ */
+export const QUERY_PURPOSES = ['substitute-training', 'evaluation', 'attack'] as const;
 export type QueryPurpose = (typeof QUERY_PURPOSES)[number];
 
 export interface OracleAnswer {
@@ -42,6 +46,35 @@ export interface Oracle {
   /** Answers for NHWC [0,1] images; every image asked is one query. */
   query(images: Float32Array, purpose: QueryPurpose): Promise<OracleAnswer>;
   usage(): QueryUsage;
+}
+
+/** What a per-image-budget request got back: the rows within budget were answered, the rest refused. */
+export interface BudgetedAnswer {
+  /** Request rows answered, ascending; `answer` holds them in this order. */
+  readonly answered: Int32Array;
+  /** Request rows refused (not run, not counted): each would have crossed its image's budget. */
+  readonly refused: Int32Array;
+  /** The answers for the answered rows (count = answered.length). */
+  readonly answer: OracleAnswer;
+}
+
+/**
+ * The oracle a query attack spends through: every row of a request is one query charged to
+ * the image id it is sent for, and the oracle, not the attack, refuses exactly the rows that
+ * would take an image past its budget (in request order: the first rows that fit are
+ * answered). An attack receives this and nothing else of the target.
+ */
+export interface ImageBudgetOracle {
+  readonly targetName: string;
+  readonly mode: OracleMode;
+  readonly classes: number;
+  readonly imageShape: readonly [number, number, number];
+  /** Queries allowed per image id. */
+  readonly perImageBudget: number;
+  /** Answers `ids.length` NHWC [0,1] images, row r charged to image `ids[r]`. */
+  query(images: Float32Array, ids: readonly number[]): Promise<BudgetedAnswer>;
+  /** Queries charged to an image so far. */
+  spent(id: number): number;
 }
 
 export class BudgetExceededError extends TransferbenchError {

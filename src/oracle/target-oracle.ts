@@ -1,5 +1,7 @@
 import type { ResolvedTarget } from '../targets/descriptor.js';
-import { answerFor, BudgetExceededError, imageKeys, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage } from './oracle.js';
+import { badOption } from '../common/errors.js';
+import { ImageBudgetView } from './image-budget.js';
+import { answerFor, BudgetExceededError, imageKeys, type ImageBudgetOracle, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage } from './oracle.js';
 import type { OraclePool } from './pool.js';
 
 export interface TargetOracleOptions {
@@ -22,7 +24,7 @@ export class TargetOracle implements Oracle {
   readonly mode: OracleMode;
   readonly classes: number;
   readonly imageShape: readonly [number, number, number];
-  private readonly counts: Record<QueryPurpose, number> = { 'substitute-training': 0, evaluation: 0 };
+  private readonly counts: Record<QueryPurpose, number> = { 'substitute-training': 0, evaluation: 0, attack: 0 };
   private reserved = 0;
   private physical = 0;
   private readonly budget: number;
@@ -46,18 +48,36 @@ export class TargetOracle implements Oracle {
     const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
     const count = images.length / size;
     if (!Number.isInteger(count)) throw new BudgetExceededError(this.targetName, 0, 0);
+    if (purpose === 'attack') throw badOption(`${this.targetName}: query purpose`, purpose, '"substitute-training" or "evaluation"; attack queries go through withImageBudget(budget).query(images, ids)');
     if (purpose === 'substitute-training') {
       const remaining = this.budget - this.counts['substitute-training'] - this.reserved;
       if (count > remaining) throw new BudgetExceededError(this.targetName, count, remaining);
       this.reserved += count;
     }
     try {
-      const probabilities = await this.probabilities(images, count, size);
-      this.counts[purpose] += count;
-      return answerFor(this.mode, probabilities, count, this.classes, this.options.topK ?? 5);
+      return await this.answer(images, count, purpose);
     } finally {
       if (purpose === 'substitute-training') this.reserved -= count;
     }
+  }
+
+  /**
+   * A view of this oracle for a query attack: each image id may be queried `perImageBudget`
+   * times, enforced here; its queries count under the purpose `attack`. Each view keeps its own
+   * per-image counts, so every attack run gets the full budget per image.
+   */
+  withImageBudget(perImageBudget: number): ImageBudgetOracle {
+    return new ImageBudgetView(
+      { targetName: this.targetName, mode: this.mode, classes: this.classes, imageShape: this.imageShape, runAttackQueries: (images, count) => this.answer(images, count, 'attack') },
+      perImageBudget,
+    );
+  }
+
+  private async answer(images: Float32Array, count: number, purpose: QueryPurpose): Promise<OracleAnswer> {
+    const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    const probabilities = await this.probabilities(images, count, size);
+    this.counts[purpose] += count;
+    return answerFor(this.mode, probabilities, count, this.classes, this.options.topK ?? 5);
   }
 
   private async probabilities(images: Float32Array, count: number, size: number): Promise<Float32Array> {

@@ -1,7 +1,7 @@
 import { PNG } from 'pngjs';
-import type { CellExamples } from '../bench/examples.js';
-import { fromBytes } from '../bench/examples.js';
-import type { CellResult } from '../bench/results.js';
+import { groupBy } from '../records/aggregate.js';
+import { fromBytes, type CellExamples } from '../records/examples.js';
+import type { CellResult } from '../records/results.js';
 import { drawDigits, GLYPH_HEIGHT, GLYPH_WIDTH } from './digits.js';
 
 /** At most this many cells (rows) per grid: a grid is a glance, the CSVs hold the rest. */
@@ -27,14 +27,8 @@ export interface Grid {
  * images, each labelled with the target's answer: green when still right, red when fooled.
  */
 export function exampleGrids(results: readonly CellResult[]): Grid[] {
-  const groups = new Map<string, CellResult[]>();
-  for (const r of [...results].sort((a, b) => a.index - b.index)) {
-    if (r.examples === undefined) continue;
-    const key = `${r.attack}-eps${r.eps}-${r.labelSource}`;
-    const list = groups.get(key);
-    if (list) list.push(r);
-    else groups.set(key, [r]);
-  }
+  const withExamples = [...results].sort((a, b) => a.index - b.index).filter((r) => r.examples !== undefined);
+  const groups = groupBy(withExamples, (r) => `${r.attack}-eps${r.eps}-${r.labelSource}`);
   return [...groups.entries()].map(([key, cells]) => {
     const shown = cells.slice(0, MAX_ROWS);
     const first = shown[0] as CellResult;

@@ -1,39 +1,10 @@
-/** A minimal RFC 4180 reader for the CSVs transferbench itself writes. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else if (ch !== '\r') field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
+import type { Table } from './leaderboards.js';
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function table(name: string, csv: string): string {
-  const [header, ...rows] = parseCsv(csv);
-  if (header === undefined) return '';
-  const head = header.map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+function table(name: string, data: Table): string {
+  const head = data.columns.map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`).join('');
+  const body = data.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`).join('\n');
   return `<section><h2>${escapeHtml(name)}</h2><div class="scroll"><table class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`;
 }
 
@@ -62,7 +33,8 @@ for (const table of document.querySelectorAll('table.sortable')) {
 /** The static leaderboard page: sortable tables, the plots inline, the manifest. Opens from disk. */
 export function reportPage(input: {
   title: string;
-  tables: Record<string, string>;
+  /** By the name of the CSV file that holds the same table. */
+  tables: Readonly<Record<string, Table>>;
   plots: { title: string; svg: string }[];
   grids?: { src: string; title: string; rows: readonly string[] }[];
   manifest: string;
@@ -82,7 +54,7 @@ th { background: #eef; cursor: pointer; position: sticky; top: 0; } th[data-orde
 <p>transferbench report: every rate with its numerator, denominator and Wilson 95% interval; click a column to sort.</p>
 <div class="plots">${input.plots.map((p) => `<figure><figcaption>${escapeHtml(p.title)}</figcaption>${p.svg}</figure>`).join('\n')}</div>
 ${grids.length > 0 ? `<section><h2>Example grids</h2><p>Each image is labelled with a class index: the first row with the true class, the other rows with the target's answer on the adversarial image, green when still right, red when fooled.</p><div class="grids">${grids.map(grid).join('\n')}</div></section>` : ''}
-${Object.entries(input.tables).map(([name, csv]) => table(name, csv)).join('\n')}
+${Object.entries(input.tables).map(([name, data]) => table(name, data)).join('\n')}
 <section><h2>manifest.json</h2><pre>${escapeHtml(input.manifest)}</pre></section>
 <script>${SCRIPT}</script>
 </body></html>

@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CellResult } from '../bench/results.js';
+import { groupBy, pooled, substituteName } from '../records/aggregate.js';
+import type { CellResult } from '../records/results.js';
 
 /** Vega-Lite specs built from results: pure data in, spec out; rendering is separate. */
 export interface PlotSpec {
@@ -9,21 +10,6 @@ export interface PlotSpec {
   readonly spec: TopLevelSpec;
 }
 
-const substituteName = (r: CellResult) => `${r.strategy}/${r.architecture}/${r.budget}`;
-
-function pooled(cells: readonly CellResult[], pick: (r: CellResult) => { numerator: number; denominator: number }): number {
-  const num = cells.reduce((s, r) => s + pick(r).numerator, 0);
-  const den = cells.reduce((s, r) => s + pick(r).denominator, 0);
-  return den === 0 ? 0 : num / den;
-}
-
-function groups<T>(items: readonly T[], key: (t: T) => string): T[][] {
-  const map = new Map<string, T[]>();
-  for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
-  return [...map.values()];
-}
-
-/** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
 /**
  * The single-/multi-step legend drawn as dashed strokes. Vega-Lite leaves a strokeDash legend's
  * symbols without a stroke colour (so they are invisible) and ignores symbolStrokeColor there;
@@ -31,17 +17,18 @@ function groups<T>(items: readonly T[], key: (t: T) => string): T[][] {
  */
 const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#444' } } } } } as Record<string, unknown>;
 
+/** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
 export function plotSpecs(results: readonly CellResult[]): PlotSpec[] {
   const attacks = results.filter((r) => !r.reference);
-  const byAttackEps = groups(attacks, (r) => `${r.attack}|${r.labelSource}|${r.eps}`).map((g) => {
+  const byAttackEps = [...groupBy(attacks, (r) => `${r.attack}|${r.labelSource}|${r.eps}`).values()].map((g) => {
     const r = g[0] as CellResult;
-    return { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, transferRate: pooled(g, (x) => x.transferRate) };
+    return { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, transferRate: pooled(g.map((x) => x.transferRate)).value };
   });
-  const heat = groups(results, (r) => `${substituteName(r)}|${r.target}`).map((g) => {
+  const heat = [...groupBy(results, (r) => `${substituteName(r)}|${r.target}`).values()].map((g) => {
     const r = g[0] as CellResult;
-    return { substitute: substituteName(r), target: r.target, transferRate: pooled(g, (x) => x.transferRate) };
+    return { substitute: substituteName(r), target: r.target, transferRate: pooled(g.map((x) => x.transferRate)).value };
   });
-  const fidelity = groups(results, (r) => `${substituteName(r)}|${r.target}`).map((g) => {
+  const fidelity = [...groupBy(results, (r) => `${substituteName(r)}|${r.target}`).values()].map((g) => {
     const r = g[0] as CellResult;
     return { strategy: r.strategy, target: r.target, queries: r.substituteQueries, fidelity: r.substituteFidelity };
   });

@@ -1,24 +1,25 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
-import { atomicWrite } from '../compute/persist.js';
-import { readResults, resultFiles } from '../bench/results.js';
+import { atomicWrite } from '../common/files.js';
+import { readResults, resultFiles } from '../records/results.js';
+import { readRubbish, rubbishFiles } from '../records/rubbish.js';
 import { reportPage } from './html.js';
 import { exampleGrids } from './grids.js';
+import { leaderboardTables, type Table } from './leaderboards.js';
 import { plotSpecs, renderSvg } from './plots.js';
-
-const TABLES = ['leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv', 'transfer-matrix.csv', 'results.csv'];
-/** Written by merge only when the suite asks for them. */
-const OPTIONAL_TABLES = ['rubbish.csv'];
 
 /**
  * Writes `DIR/plots/*.svg`, `DIR/grids/*.png` and `DIR/index.html` from a merged results folder (run by `merge`
- * and by `transferbench report DIR`). Returns the files written.
+ * and by `transferbench report DIR`). The page shows `tables` (merge passes the ones it just wrote
+ * as CSV); without them they are built again from the folder's records. Returns the files written.
  */
-export async function writeReport(dir: string): Promise<string[]> {
-  const missing = TABLES.filter((t) => !existsSync(join(dir, t)));
-  if (missing.length > 0) throw new TransferbenchError('BAD_OPTION', `${dir}: ${missing.join(', ')} missing; run \`transferbench merge ${dir}\` first`);
+export async function writeReport(dir: string, tables?: Readonly<Record<string, Table>>): Promise<string[]> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new TransferbenchError('BAD_OPTION', `${dir}: not merged (no manifest.json); run \`transferbench merge ${dir}\` first`);
   const results = resultFiles(dir).flatMap((f) => readResults(f)).sort((a, b) => a.index - b.index);
+  const rubbish = rubbishFiles(dir).flatMap((f) => readRubbish(f));
+  const shown = tables ?? leaderboardTables(results, rubbish.length > 0 ? rubbish : undefined);
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const written: string[] = [];
   const plots: { title: string; svg: string }[] = [];
@@ -34,13 +35,10 @@ export async function writeReport(dir: string): Promise<string[]> {
     atomicWrite(join(dir, 'grids', grid.file), grid.png);
     written.push(join(dir, 'grids', grid.file));
   }
-  const manifestPath = join(dir, 'manifest.json');
-  const manifest = existsSync(manifestPath) ? readFileSync(manifestPath, 'utf8') : '{}';
+  const manifest = readFileSync(manifestPath, 'utf8');
   const suite = (JSON.parse(manifest) as { suite?: string }).suite ?? dir;
-  const present = [...OPTIONAL_TABLES.filter((t) => existsSync(join(dir, t))), ...TABLES];
-  const tables = Object.fromEntries(present.map((t) => [t, readFileSync(join(dir, t), 'utf8')]));
   const figures = grids.map((g) => ({ src: `grids/${g.file}`, title: g.title, rows: g.rows }));
-  atomicWrite(join(dir, 'index.html'), reportPage({ title: `transferbench: ${suite}`, tables, plots, grids: figures, manifest }));
+  atomicWrite(join(dir, 'index.html'), reportPage({ title: `transferbench: ${suite}`, tables: shown, plots, grids: figures, manifest }));
   written.push(join(dir, 'index.html'));
   return written;
 }

@@ -9,7 +9,7 @@ function fakeOracle(mode: 'probabilities' | 'label' = 'probabilities'): Oracle {
     mode,
     classes: 3,
     imageShape: [2, 2, 1],
-    usage: () => ({ byPurpose: { 'substitute-training': 0, evaluation: 0 }, budget: Infinity, remaining: Infinity, physicalInferences: 0 }),
+    usage: () => ({ byPurpose: { 'substitute-training': 0, evaluation: 0, attack: 0 }, budget: Infinity, remaining: Infinity, physicalInferences: 0 }),
     async query(images: Float32Array): Promise<OracleAnswer> {
       const count = images.length / 4;
       const labels = new Int32Array(count);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
 import { expandGrid, shardCells, suiteHash } from '../../src/bench/grid.js';
-import { rate } from '../../src/bench/metrics.js';
+import { rate } from '../../src/records/metrics.js';
 import { mergeResults } from '../../src/bench/merge.js';
-import { readResults, type CellResult } from '../../src/bench/results.js';
+import { readResults, type CellResult } from '../../src/records/results.js';
 import { parseSuite } from '../../src/bench/suite.js';
 import { tinySuite } from './fixture-suite.js';
 

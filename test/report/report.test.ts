@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { leaderboards } from '../../src/bench/leaderboards.js';
-import { rate } from '../../src/bench/metrics.js';
+import { leaderboardTables } from '../../src/report/leaderboards.js';
+import { rate } from '../../src/records/metrics.js';
 import { PNG } from 'pngjs';
-import { toBytes, type CellExamples } from '../../src/bench/examples.js';
-import { appendResult, type CellResult } from '../../src/bench/results.js';
+import { toBytes, type CellExamples } from '../../src/records/examples.js';
+import { appendResult, type CellResult } from '../../src/records/results.js';
 import { drawDigits } from '../../src/report/digits.js';
-import { parseCsv } from '../../src/report/html.js';
+import { reportPage } from '../../src/report/html.js';
 import { writeReport } from '../../src/report/report.js';
 import { tempDir } from '../fixtures/files.js';
 
@@ -56,7 +56,6 @@ describe('report', function () {
   before(async () => {
     const records = results();
     for (const r of records) appendResult(join(dir, 'results-1-of-1.jsonl'), r);
-    for (const [name, csv] of Object.entries(leaderboards(records))) writeFileSync(join(dir, name), csv);
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ suite: 'report-test', backend: { name: 'wasm' } }));
     await writeReport(dir);
   });
@@ -103,9 +102,22 @@ describe('report', function () {
     assert.throws(() => drawDigits('a', 1, () => {}), /digits only/);
   });
 
-  it('reads back the CSVs it shows', () => {
-    const rows = parseCsv('a,"b,c","d ""e"""\n1,2,3\n');
-    assert.deepEqual(rows, [['a', 'b,c', 'd "e"'], ['1', '2', '3']]);
+  it('shows the leaderboards built from the records, with no CSV on disk to read', () => {
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), []);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const name of Object.keys(leaderboardTables(results()))) assert.ok(html.includes(`id="${name.replace(/\W+/g, '-')}"`), name);
+    assert.match(html, /<td>fgsm<\/td><td>single-step<\/td><td>true<\/td>/);
+  });
+
+  it('shows the tables it is given, text escaped and numbers as written', () => {
+    const html = reportPage({ title: 't', tables: { 'x.csv': { columns: ['name', 'n', 'flag'], rows: [['<b>', 0.125, true]] } }, plots: [], manifest: '{}' });
+    assert.match(html, /<th data-column="0" title="click to sort">name<\/th>/);
+    assert.match(html, /<tr><td>&lt;b&gt;<\/td><td>0.125<\/td><td>true<\/td><\/tr>/);
+  });
+
+  it('refuses a folder that was never merged, naming the command that fixes it', async () => {
+    const unmerged = tempDir('transferbench-unmerged-');
+    await assert.rejects(writeReport(unmerged), (e: Error & { code?: string }) => e.code === 'BAD_OPTION' && e.message === `${unmerged}: not merged (no manifest.json); run \`transferbench merge ${unmerged}\` first`);
   });
 
   it('opens from disk in headless Chromium, sorts a column on click, and is not blank', async function () {

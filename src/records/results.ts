@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TransferbenchError } from '../common/errors.js';
+import { appendJsonLine, readJsonLines } from '../common/files.js';
 import type { CellExamples } from './examples.js';
 import type { Rate } from './metrics.js';
 
@@ -58,40 +58,8 @@ export function resultsFile(dir: string, shard: { k: number; n: number }): strin
   return shardFile(dir, 'results', shard);
 }
 
-/** Appends one record as a line and fsyncs, so a killed run loses at most the record in flight. */
-export function appendJsonLine(file: string, record: unknown): void {
-  const fd = openSync(file, 'a');
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function appendResult(file: string, result: CellResult): void {
   appendJsonLine(file, result);
-}
-
-/**
- * Reads a JSON-lines file. A last line cut off by a kill is dropped (and cut from the file when
- * `repair`, so the next append starts on a clean line).
- */
-export function readJsonLines<T>(file: string, repair = false): T[] {
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, 'utf8');
-  const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-  if (repair && complete.length !== text.length) truncateSync(file, Buffer.byteLength(complete));
-  return complete
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as T;
-      } catch {
-        throw new TransferbenchError('BAD_CONFIG', `${file}: line ${i + 1} is not a JSON record; the file was edited or corrupted`);
-      }
-    });
 }
 
 export function readResults(file: string, repair = false): CellResult[] {

@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Rate } from './metrics.js';
-import { rate, round6 } from './metrics.js';
-import type { CellResult } from './results.js';
-import type { RubbishResult } from './rubbish.js';
+import { groupBy, pooled, substituteName } from '../records/aggregate.js';
+import { rate, round6, type Rate } from '../records/metrics.js';
+import type { CellResult } from '../records/results.js';
+import type { RubbishResult } from '../records/rubbish.js';
 
 /** A CSV table as data: column names and rows of numbers and strings. */
 export interface Table {
@@ -17,22 +17,6 @@ function rateColumns(prefix: string): string[] {
 function rateCells(r: Rate): number[] {
   return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
 }
-function pooled(rates: readonly Rate[]): Rate {
-  return rate(rates.reduce((s, r) => s + r.numerator, 0), rates.reduce((s, r) => s + r.denominator, 0));
-}
-const substituteName = (r: CellResult) => `${r.strategy}/${r.architecture}/${r.budget}`;
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
-
 /** One row per cell, in the suite's order. Timings are left out: they differ between runs. */
 export function resultsTable(results: readonly CellResult[]): Table {
   const sorted = [...results].sort((a, b) => a.index - b.index);
@@ -140,7 +124,7 @@ export function transferMatrix(results: readonly CellResult[]): Table {
   };
 }
 
-/** Rubbish-class inputs (Goodfellow et al.): per target, in the suite's target order, how confidently it classifies noise. */
+/** Rubbish-class inputs (Goodfellow et al.): per target, in the order given, how confidently it classifies noise. */
 export function rubbishTable(results: readonly RubbishResult[], targetOrder: readonly string[]): Table {
   const sorted = [...results].sort((a, b) => targetOrder.indexOf(a.target) - targetOrder.indexOf(b.target));
   return {
@@ -160,17 +144,25 @@ export function toCsv(table: Table): string {
 }
 
 /**
- * Every leaderboard of a set of results, by file name. Results are put in the suite's cell order
- * first: shards and parallel workers finish cells in any order, and ties and floating-point sums
- * must not depend on it.
+ * Every leaderboard of a set of results, by file name, in the order a report shows them.
+ * Results are put in the suite's cell order first: shards and parallel workers finish cells in
+ * any order, and ties and floating-point sums must not depend on it. The rubbish-class table is
+ * there when rubbish records are given; its targets follow the suite's order, the order targets
+ * first appear in the cells.
  */
-export function leaderboards(unordered: readonly CellResult[]): Record<string, string> {
+export function leaderboardTables(unordered: readonly CellResult[], rubbish?: readonly RubbishResult[]): Record<string, Table> {
   const results = [...unordered].sort((a, b) => a.index - b.index);
   return {
-    'results.csv': toCsv(resultsTable(results)),
-    'leaderboard-targets.csv': toCsv(targetsTable(results)),
-    'leaderboard-attacks.csv': toCsv(attacksTable(results)),
-    'leaderboard-substitutes.csv': toCsv(substitutesTable(results)),
-    'transfer-matrix.csv': toCsv(transferMatrix(results)),
+    ...(rubbish !== undefined ? { 'rubbish.csv': rubbishTable(rubbish, [...new Set(results.map((r) => r.target))]) } : {}),
+    'leaderboard-attacks.csv': attacksTable(results),
+    'leaderboard-substitutes.csv': substitutesTable(results),
+    'leaderboard-targets.csv': targetsTable(results),
+    'transfer-matrix.csv': transferMatrix(results),
+    'results.csv': resultsTable(results),
   };
+}
+
+/** Every leaderboard as CSV bytes, by file name. */
+export function leaderboards(results: readonly CellResult[], rubbish?: readonly RubbishResult[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(leaderboardTables(results, rubbish)).map(([name, table]) => [name, toCsv(table)]));
 }

@@ -1,0 +1,52 @@
+import { Registry } from '../../common/registry.js';
+import { clipGradient, leakyReluGradient, reluGradient, sigmoidGradient, tanhGradient } from './ops/activation.js';
+import { convGradient } from './ops/conv.js';
+import { addGradient, divGradient, expGradient, identityGradient, logGradient, maxGradient, mulGradient, negGradient, subGradient } from './ops/elementwise.js';
+import { gemmGradient, matMulGradient } from './ops/gemm.js';
+import { batchNormalizationGradient } from './ops/normalization.js';
+import { averagePoolGradient, globalAveragePoolGradient, maxPoolGradient } from './ops/pool.js';
+import { reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
+import { concatGradient, padGradient, reshapeGradient, transposeGradient } from './ops/shape.js';
+import { logSoftmaxGradient, softmaxGradient } from './ops/softmax.js';
+import type { GradientBuilder } from './ops/types.js';
+
+/**
+ * Op type -> gradient builder (onnxruntime's gradient_builder_registry.cc): the one list of
+ * operators a gradient flows through. Operators off the differentiated path (Shape, Gather on
+ * shapes, Equal, Cast of labels) need no entry.
+ */
+export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable operator')
+  .add('Conv', convGradient)
+  .add('Gemm', gemmGradient)
+  .add('MatMul', matMulGradient)
+  .add('Add', addGradient)
+  .add('Sub', subGradient)
+  .add('Mul', mulGradient)
+  .add('Div', divGradient)
+  .add('Neg', negGradient)
+  .add('Max', maxGradient)
+  .add('Log', logGradient)
+  .add('Exp', expGradient)
+  .add('Relu', reluGradient)
+  .add('LeakyRelu', leakyReluGradient)
+  .add('Sigmoid', sigmoidGradient)
+  .add('Tanh', tanhGradient)
+  .add('Clip', clipGradient)
+  .add('Softmax', softmaxGradient)
+  .add('LogSoftmax', logSoftmaxGradient)
+  .add('MaxPool', maxPoolGradient)
+  .add('AveragePool', averagePoolGradient)
+  .add('GlobalAveragePool', globalAveragePoolGradient)
+  .add('BatchNormalization', batchNormalizationGradient)
+  .add('Flatten', reshapeGradient)
+  .add('Reshape', reshapeGradient)
+  .add('Squeeze', reshapeGradient)
+  .add('Unsqueeze', reshapeGradient)
+  .add('Transpose', transposeGradient)
+  .add('Concat', concatGradient)
+  .add('Pad', padGradient)
+  .add('ReduceMean', reduceMeanGradient)
+  .add('ReduceSum', reduceSumGradient)
+  .add('ReduceMax', reduceMaxGradient)
+  .add('Identity', identityGradient)
+  .add('Dropout', identityGradient);

@@ -10,6 +10,7 @@ import { reproCommand } from './commands/repro.js';
 import { suiteTargetsCommand } from './commands/suite-targets.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { consoleReporter } from './reporter.js';
+import { loadKubernetesValues, renderKubernetes } from '../deploy/kubernetes.js';
 
 const HELP = `transferbench: black-box adversarial transfer benchmarks against opaque ONNX classifiers
 
@@ -33,6 +34,7 @@ Commands:
   targets build          train the zoo (targets/zoo.json), export to ONNX, write descriptors
                          [--only a,b] [--out targets] [--zoo FILE] [--dataset mnist-embedded|fashion-mnist]
                          [--suite FILE: only the suite's zoo targets not yet built in --out]
+  kubernetes [VALUES]    print the Kubernetes manifests of a sharded run (default deploy/kubernetes/values.json)
   targets missing SUITE  print the suite's zoo targets not built in --targets-dir, one per line
   targets inspect FILE   print an ONNX model's inputs and outputs and draft its target.json
 
@@ -142,6 +144,9 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'list':
       return listCommand(reporter, rest[0]);
+    case 'kubernetes':
+      process.stdout.write(renderKubernetes(loadKubernetesValues(rest[0] ?? 'deploy/kubernetes/values.json')));
+      return 0;
     default:
       throw new TransferbenchError('UNKNOWN_NAME', `unknown command "${command}"; run \`transferbench --help\``);
   }

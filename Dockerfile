@@ -4,11 +4,13 @@
 # dependencies and the compiled code on a slim base, with no compiler, npm cache or sources.
 FROM node:20-bookworm AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY src src
 # tsconfig.json compiles the tests too (the build checks them); their output is dropped below.
 COPY test test
-# npm ci runs `prepare`, which builds dist/; prune then drops the dev dependencies.
+# npm ci runs `prepare`, which builds dist/; prune then drops the dev dependencies. The variable
+# stops an older npm from running onnxruntime-node's CUDA download (newer npm reads allowScripts).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci && npm prune --omit=dev && rm -rf dist/test && npm cache clean --force
 
 FROM node:20-bookworm-slim

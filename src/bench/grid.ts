@@ -34,9 +34,12 @@ export function suiteHash(suite: Suite): string {
   return createHash('sha256').update(canonicalJson(meaningful)).digest('hex').slice(0, 16);
 }
 
-/** Expands a suite into its cells, in a stable order: target, substitute, attack, eps, label source. */
-export function expandGrid(suite: Suite): Cell[] {
-  const cells: Cell[] = [];
+/**
+ * A suite's cells one at a time, in a stable order: target, substitute, attack, eps, label source.
+ * Merging a run of any size walks them without holding them all.
+ */
+export function* gridCells(suite: Suite): Generator<Cell> {
+  let index = 0;
   const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, oracle: suite.oracle };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
@@ -49,7 +52,7 @@ export function expandGrid(suite: Suite): Cell[] {
               for (const labelSource of suite.labelSources) {
                 const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource };
                 const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-                cells.push({ id, index: cells.length, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, group });
+                yield { id, index: index++, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, group };
               }
             }
           }
@@ -57,6 +60,18 @@ export function expandGrid(suite: Suite): Cell[] {
       }
     }
   }
+}
+
+/** How many cells a suite has, without expanding it. */
+export function gridSize(suite: Suite): number {
+  const substitutes = suite.substitutes.reduce((n, s) => n + s.architectures.length * s.budgets.length, 0);
+  const attacks = suite.attacks.reduce((n, a) => n + a.eps.length, 0);
+  return suite.targets.length * substitutes * attacks * suite.labelSources.length;
+}
+
+/** Expands a suite into its cells (see gridCells), refusing two cells with the same configuration. */
+export function expandGrid(suite: Suite): Cell[] {
+  const cells = [...gridCells(suite)];
   const seen = new Set<string>();
   for (const cell of cells) {
     if (seen.has(cell.id)) throw new TransferbenchError('BAD_CONFIG', `suite ${suite.name}: two cells have the same configuration (cell ${cell.index}); remove the repeated entry`);

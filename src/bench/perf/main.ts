@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { mergeBenchmark } from './merge.js';
 import { oracleBenchmark } from './oracle.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
@@ -11,6 +12,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   compute: computeBenchmark,
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
+  merge: mergeBenchmark,
 };
 
 async function main(): Promise<void> {

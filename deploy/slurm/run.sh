@@ -6,7 +6,8 @@
 # are missing), the array of shards, and a merge that starts only when every task of this run
 # succeeded. A resubmitted task resumes its own results file; its merge waits for the whole run.
 # Environment: TARGETS_DIR (default <checkout>/targets), CACHE_DIR (default OUT/substitutes),
-# both on a file system every node sees.
+# both on a file system every node sees; SHARD_BY=cost deals groups to shards by predicted cost
+# (transferbench balance SUITE N shows whether that helps; resubmit with the same value).
 set -euo pipefail
 usage() { echo "usage: $0 [--tasks LIST] SUITE OUT SHARDS" >&2; exit 2; }
 TASKS=
@@ -19,7 +20,7 @@ TARGETS_DIR=$(realpath -m "${TARGETS_DIR:-$ROOT/targets}")
 TB=(node "$ROOT/dist/src/cli/main.js")
 "${TB[@]}" validate "$SUITE" --quiet
 mkdir -p "$OUT/logs"
-export SUITE OUT SHARDS TARGETS_DIR TRANSFERBENCH_ROOT=$ROOT
+export SUITE OUT SHARDS TARGETS_DIR TRANSFERBENCH_ROOT=$ROOT SHARD_BY=${SHARD_BY:-round-robin}
 # One name for every job of this run: the merge's singleton dependency then also waits for
 # tasks of an earlier submission that are still pending or running.
 NAME="transferbench-$(basename "$OUT")"

@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "run a suite's cells (all of them, or one shard), then merge when unsharded",
     options: [
       ['--shard K/N', 'run shard K of N (whole (target, substitute) groups); merge the shards afterwards'],
+      ['--shard-by HOW', 'round-robin (default) or cost: deal groups by predicted cost (see `transferbench balance`); the same for every shard'],
       ['--resume', 'continue a results file, skipping finished cells'],
       ['--out DIR', "output folder (default the suite's output, else reports/<name>)"],
       ['--no-cache', 'retrain substitutes and generators even when cached'],
@@ -113,6 +114,13 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "print the suite's zoo targets not built in --targets-dir, one per line (what a scheduler script needs to know)",
     options: [TARGETS_DIR],
     examples: ['transferbench targets missing bench/quickstart.json --targets-dir /shared/targets'],
+  },
+  {
+    name: 'balance',
+    usage: 'transferbench balance SUITE N',
+    summary: "predicted work per shard of N, groups dealt round robin and by cost, with the largest shard's share over the mean",
+    options: [],
+    examples: ['transferbench balance bench/repro-papernot.json 4'],
   },
   {
     name: 'kubernetes',

@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
       dataset: { type: 'string' },
       suite: { type: 'string' },
       shard: { type: 'string' },
+      'shard-by': { type: 'string' },
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
@@ -80,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
         useCache: !values['no-cache'],
         quiet: values.quiet,
         ...(values.shard !== undefined ? { shard: values.shard } : {}),
+        ...(values['shard-by'] !== undefined ? { shardBy: values['shard-by'] } : {}),
         ...(values.parallel !== undefined ? { parallel: parallelOption(values.parallel) } : {}),
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(backend !== undefined ? { backend } : {}),
@@ -122,6 +124,12 @@ async function main(argv: string[]): Promise<number> {
         ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
         ...(backend !== undefined ? { backend } : {}),
       });
+    }
+    case 'balance': {
+      const [suite, shards] = rest;
+      if (suite === undefined || shards === undefined) throw new TransferbenchError('BAD_OPTION', 'balance: give SUITE and N; e.g. `transferbench balance bench/repro-kurakin.json 3`');
+      const { balanceCommand } = await import('./commands/balance.js');
+      return balanceCommand(reporter, suite, shards);
     }
     case 'kubernetes': {
       const { loadKubernetesValues, renderKubernetes } = await import('../deploy/kubernetes.js');

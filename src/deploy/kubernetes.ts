@@ -22,13 +22,15 @@ export interface KubernetesValues {
   readonly memoryPerShard: string;
   /** Size of the shared ReadWriteMany volume (targets, substitutes, results). */
   readonly storage: string;
+  /** How groups are dealt to shards: round-robin, or cost (see `transferbench balance`). */
+  readonly shardBy: 'round-robin' | 'cost';
 }
 
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$';
 const VALUES_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'image', 'suite', 'shards', 'cpusPerShard', 'memoryPerShard', 'storage'],
+  required: ['name', 'image', 'suite', 'shards', 'cpusPerShard', 'memoryPerShard', 'storage', 'shardBy'],
   properties: {
     name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$' },
     image: { type: 'string', minLength: 1 },
@@ -37,6 +39,7 @@ const VALUES_SCHEMA = {
     cpusPerShard: { type: 'integer', minimum: 1 },
     memoryPerShard: { type: 'string', pattern: QUANTITY },
     storage: { type: 'string', pattern: QUANTITY },
+    shardBy: { enum: ['round-robin', 'cost'] },
   },
 } as const;
 
@@ -66,7 +69,7 @@ export function loadKubernetesValues(file: string): KubernetesValues {
 const VOLUME = 'results';
 const CLAIM = 'transferbench-results';
 /** The shell line of shard pods: the completion index (0-based) is shard index + 1, as a Slurm array task id. */
-export const SHARD_COMMAND = 'exec transferbench run "$SUITE" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS" --out "$OUT" --targets-dir /results/targets --cache-dir /results/substitutes --parallel "$CPUS" --resume';
+export const SHARD_COMMAND = 'exec transferbench run "$SUITE" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS" --shard-by "$SHARD_BY" --out "$OUT" --targets-dir /results/targets --cache-dir /results/substitutes --parallel "$CPUS" --resume';
 
 type Manifest = IJob | IPersistentVolumeClaim;
 
@@ -122,6 +125,7 @@ export function kubernetesManifests(values: KubernetesValues): Manifest[] {
         env: [
           { name: 'SUITE', value: values.suite },
           { name: 'SHARDS', value: String(values.shards) },
+          { name: 'SHARD_BY', value: values.shardBy },
           { name: 'OUT', value: out },
           // Groups in parallel up to the CPUs the pod requested, not the node's core count.
           { name: 'CPUS', valueFrom: { resourceFieldRef: { containerName: 'shards', resource: 'requests.cpu', divisor: '1' } } },

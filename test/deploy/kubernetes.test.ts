@@ -107,6 +107,7 @@ describe('Kubernetes manifests (transferbench kubernetes)', () => {
       const slurmArgs = lastJsonLine(slurm.stdout);
       assert.equal(flag(podArgs, '--shard'), `${index + 1}/${shards}`);
       assert.equal(flag(slurmArgs, '--shard'), flag(podArgs, '--shard'));
+      assert.deepEqual([flag(podArgs, '--shard-by'), flag(slurmArgs, '--shard-by')], ['round-robin', 'round-robin']);
       assert.deepEqual([podArgs[0], podArgs[1], flag(podArgs, '--parallel')], ['run', 'bench/quickstart.json', '2']);
       assert.deepEqual([slurmArgs[0], slurmArgs[1], flag(slurmArgs, '--parallel')], ['run', 'bench/quickstart.json', '2']);
       assert.ok(podArgs.includes('--resume') && slurmArgs.includes('--resume'));

@@ -10,12 +10,15 @@ import { targetsCommand } from './targets.js';
 
 const TARGETS = fileURLToPath(new URL('../../../../targets/', import.meta.url));
 
-/** Which shipped zoo file (targets/zoo*.json) holds each recipe name. */
+/** The shipped zoo files, targets/zoo*.json. */
+export function shippedZooFiles(): string[] {
+  return readdirSync(TARGETS).filter((f) => /^zoo.*\.json$/.test(f)).sort().map((f) => join(TARGETS, f));
+}
+
+/** Which shipped zoo file holds each recipe name. */
 function zooOf(): Map<string, string> {
   const owners = new Map<string, string>();
-  for (const file of readdirSync(TARGETS).filter((f) => /^zoo.*\.json$/.test(f)).sort()) {
-    for (const recipe of loadZoo(join(TARGETS, file)).targets) owners.set(recipe.name, join(TARGETS, file));
-  }
+  for (const file of shippedZooFiles()) for (const recipe of loadZoo(file).targets) owners.set(recipe.name, file);
   return owners;
 }
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
 import { mergeBenchmark } from './merge.js';
+import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
@@ -12,6 +13,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   compute: computeBenchmark,
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
+  'onnx-gradient': onnxGradientBenchmark,
   merge: mergeBenchmark,
 };
 

@@ -53,9 +53,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'merge',
-    usage: 'transferbench merge DIR',
+    usage: 'transferbench merge DIR [--no-report]',
     summary: "gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report",
-    options: [],
+    options: [['--no-report', 'CSVs and manifest only, in memory that does not grow with the records (then `transferbench report DIR`)']],
     examples: ['transferbench merge reports/quickstart'],
   },
   {

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
       'targets-dir': { type: 'string', default: 'targets' },
       'cache-dir': { type: 'string', default: 'substitutes' },
     },
@@ -91,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = rest[0];
       if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
       const { mergeCommand } = await import('./commands/bench.js');
-      return mergeCommand(reporter, dir);
+      return mergeCommand(reporter, dir, { report: !values['no-report'] });
     }
     case 'report': {
       const dir = rest[0];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandGrid, gridSize } from '../../src/bench/grid.js';
@@ -10,6 +11,7 @@ import { leaderboards } from '../../src/report/leaderboards.js';
 import { tempDir } from '../fixtures/files.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../../reports/repro-kurakin/results-1-of-1.jsonl', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CSVS = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
 const SHAPE = { shards: 8, cellsPerShard: 60 };
 
@@ -56,6 +58,15 @@ describe('merge (streaming)', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cells: number; totalCellSeconds: number };
     assert.equal(manifest.cells, records.length);
     assert.equal(manifest.totalCellSeconds, Math.round(records.reduce((s, r) => s + r.seconds, 0) * 1000) / 1000);
+  });
+
+  it('merges from the command line without the report (--no-report): CSVs and manifest only', () => {
+    const { dir } = syntheticRun();
+    const r = spawnSync(process.execPath, [CLI, 'merge', dir, '--no-report'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`merged ${SHAPE.shards * SHAPE.cellsPerShard} cells`));
+    assert.ok(existsSync(join(dir, 'results.csv')) && existsSync(join(dir, 'manifest.json')));
+    assert.ok(!existsSync(join(dir, 'index.html')), 'no report page');
   });
 
   it('skips a last line cut off by a kill, and then misses exactly that cell', () => {

@@ -86,9 +86,11 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
 }
 
 /** `transferbench merge DIR`: the CSVs and manifest, then the report. */
-export async function mergeCommand(reporter: Reporter, dir: string): Promise<number> {
-  const merged = mergeResults(dir);
+export async function mergeCommand(reporter: Reporter, dir: string, options: { report: boolean } = { report: true }): Promise<number> {
+  // Without the report, nothing is kept per cell: a run of any size merges in bounded memory.
+  const merged = mergeResults(dir, { tables: options.report });
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
+  if (!options.report) return 0;
   const written = await writeReport(dir, merged.tables);
   reporter.info(`report: ${written.join(', ')}`);
   return 0;

@@ -7,6 +7,8 @@ import { readRubbish, rubbishFiles } from '../records/rubbish.js';
 import { csvLines, LeaderboardBuilder, RESULTS_COLUMNS, resultsRow, summaryTables, toCsv, type Table } from '../report/leaderboards.js';
 import { gridCells, gridSize, suiteHash } from './grid.js';
 import { forEachJsonLine, SpillByIndex } from './merge-stream.js';
+import { mergeQueryRecords } from './query-merge.js';
+import { queryTables } from '../report/queries.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
 
@@ -75,12 +77,18 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
       throw new TransferbenchError('BAD_CONFIG', `${dir}: ${missing} of ${total} cells have no result (e.g. cell ${first} ${ids[first]?.toString(16).padStart(16, '0')}); run the missing shards (with --resume) before merging`);
     }
     if (stray > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray} result(s) belong to no cell of the suite`);
-    const { builder, rows } = writeResultsCsv(dir, spill, total, options.tables ?? true);
-    const tables = summaryTables(builder, suite.rubbish !== undefined ? mergeRubbish(dir, builder.targetOrder, hash) : undefined);
-    for (const [name, table] of Object.entries(tables)) atomicWrite(join(dir, name), toCsv(table));
+    const queryRecords = mergeQueryRecords(dir, suite, hash);
+    // The query leaderboards set every transfer cell beside the query cells: only suites with
+    // query cells keep the records (without images) for them.
+    const kept: CellResult[] | undefined = queryRecords.length > 0 ? [] : undefined;
+    const { builder, rows } = writeResultsCsv(dir, spill, total, options.tables ?? true, kept);
+    const summaries = summaryTables(builder, suite.rubbish !== undefined ? mergeRubbish(dir, builder.targetOrder, hash) : undefined);
+    const queries = queryTables(kept ?? [], queryRecords);
+    for (const [name, table] of Object.entries({ ...summaries, ...queries })) atomicWrite(join(dir, name), toCsv(table));
     writeManifest(dir, suite, hash, total, seconds);
-    const written = [...Object.keys(tables), 'results.csv', 'manifest.json'].map((f) => join(dir, f));
-    return { cells: total, files: written, tables: rows === undefined ? tables : { ...tables, 'results.csv': { columns: RESULTS_COLUMNS, rows } } };
+    const tables = { ...summaries, ...(rows === undefined ? {} : { 'results.csv': { columns: RESULTS_COLUMNS, rows } }), ...queries };
+    const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) => join(dir, f));
+    return { cells: total, files: written, tables };
   } finally {
     spill.close();
   }
@@ -90,7 +98,7 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
  * results.csv, a batch of rows at a time, from the records in the suite's order; the same
  * records feed the summary leaderboards. Written beside the target and renamed over it at the end.
  */
-function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRows: boolean) {
+function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRows: boolean, kept?: CellResult[]) {
   const builder = new LeaderboardBuilder();
   const rows: (number | string | boolean)[][] | undefined = keepRows ? [] : undefined;
   const target = join(dir, 'results.csv');
@@ -102,6 +110,7 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
     for (let index = 0; index < total; index++) {
       const record = spill.get<CellResult>(index);
       builder.add(record);
+      kept?.push(record);
       const row = resultsRow(record);
       batch.push(row);
       rows?.push(row);

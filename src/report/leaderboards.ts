@@ -11,26 +11,47 @@ export interface Table {
 }
 
 /** A rate as five columns: value, numerator, denominator, Wilson 95% low and high. */
-function rateColumns(prefix: string): string[] {
+export function rateColumns(prefix: string): string[] {
   return [prefix, `${prefix}_num`, `${prefix}_den`, `${prefix}_ci_low`, `${prefix}_ci_high`];
 }
-function rateCells(r: Rate): number[] {
+export function rateCells(r: Rate): number[] {
   return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
 }
+/** A rate a record may lack (results written before it existed): empty cells then. */
+function optionalRateCells(r: Rate | undefined): (number | string)[] {
+  return r === undefined ? ['', '', '', '', ''] : rateCells(r);
+}
+
+/** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
+export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
+
+/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
+export function withoutVolatileColumns(text: string): string {
+  const lines = text.split('\n');
+  const keep = (lines[0] ?? '').split(',').map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i)).filter((i) => i >= 0);
+  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
+}
+
 export const RESULTS_COLUMNS: readonly string[] = [
   'cell', 'cell_id', 'target', 'strategy', 'architecture', 'budget', 'reference', 'attack', 'attack_kind', 'eps', 'label_source', 'evaluated',
   ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
   ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
   'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
+  'composition', ...rateColumns('attack_success'), ...VOLATILE_COLUMNS,
 ];
 
-/** One cell's row of results.csv. Timings are left out: they differ between runs. */
+/**
+ * One cell's row of results.csv. The attack success rate (on the images the target gets right
+ * when clean) and the crafting time come last; the timings differ between runs and machines, so
+ * comparisons of runs skip them (VOLATILE_COLUMNS).
+ */
 export function resultsRow(r: CellResult): (number | string | boolean)[] {
   return [
     r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
     ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
     ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
     r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
+    r.composition ?? r.attack, ...optionalRateCells(r.attackSuccess), r.craftingSeconds ?? '', r.imagesPerSecond ?? '',
   ];
 }
 
@@ -65,6 +86,22 @@ function entry<T>(map: Map<string, T>, key: string, make: () => T): T {
 /** What the targets leaderboard keeps of one record: the worst is the first with the highest error. */
 type Setting = Pick<CellResult, 'targetError' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget'>;
 const setting = (r: CellResult): Setting => ({ targetError: r.targetError, attack: r.attack, labelSource: r.labelSource, strategy: r.strategy, architecture: r.architecture, budget: r.budget });
+interface AttackRow {
+  readonly attack: string;
+  readonly kind: string;
+  readonly labelSource: string;
+  /** From the group's first record. */
+  readonly composition: string;
+  cells: number;
+  /** Sum of the cells' transfer rates, in record order (the mean is printed). */
+  transferSum: number;
+  readonly transfer: Pool;
+  readonly error: Pool;
+  readonly whiteBox: Pool;
+  readonly success: Pool;
+  successCells: number;
+}
+
 interface TargetEps {
   readonly target: string;
   readonly eps: number;
@@ -83,7 +120,7 @@ const worse = (worst: Setting | undefined, r: CellResult): Setting => (worst ===
  */
 export class LeaderboardBuilder {
   private readonly targets = new Map<string, TargetEps>();
-  private readonly attacks = new Map<string, { attack: string; kind: string; labelSource: string; cells: number; transferSum: number; transfer: Pool; error: Pool; whiteBox: Pool }>();
+  private readonly attacks = new Map<string, AttackRow>();
   private readonly substitutes = new Map<string, { first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>; transfer: Pool; error: Pool; queries: Map<string, number>; fidelitySum: number; cells: number }>();
   private readonly matrix = new Map<string, Map<string, Pool>>();
   /** Targets in the order their first record came. */
@@ -94,8 +131,15 @@ export class LeaderboardBuilder {
     if (r.reference) t.whiteBox = worse(t.whiteBox, r);
     else t.worst = worse(t.worst, r);
     if (!r.reference) {
-      const a = entry(this.attacks, `${r.attack}\u0000${r.labelSource}`, () => ({ attack: r.attack, kind: r.attackKind, labelSource: r.labelSource, cells: 0, transferSum: 0, transfer: new Pool(), error: new Pool(), whiteBox: new Pool() }));
+      const a = entry(this.attacks, `${r.attack}\u0000${r.labelSource}`, (): AttackRow => ({
+        attack: r.attack, kind: r.attackKind, labelSource: r.labelSource, composition: r.composition ?? r.attack, cells: 0, transferSum: 0,
+        transfer: new Pool(), error: new Pool(), whiteBox: new Pool(), success: new Pool(), successCells: 0,
+      }));
       a.cells++;
+      if (r.attackSuccess !== undefined) {
+        a.success.add(r.attackSuccess);
+        a.successCells++;
+      }
       a.transferSum += r.transferRate.value;
       a.transfer.add(r.transferRate);
       a.error.add(r.targetError);
@@ -130,15 +174,26 @@ export class LeaderboardBuilder {
     };
   }
 
-  /** Attacks (by label source) ranked by pooled transfer rate over every non-reference cell. */
+  /**
+   * Attacks (by label source) ranked by pooled transfer rate over every non-reference cell (the
+   * `ranked_by` column says so), with the pooled attack success rate on the images each target
+   * classifies correctly when clean (TransferAttack's figure) beside it, when every cell has it.
+   */
   attacksTable(): Table {
     const rows = [...this.attacks.values()].map((a) => {
       const transfer = a.transfer.rate();
-      return { transfer, cells: [a.attack, a.kind, a.labelSource, a.cells, round6(a.transferSum / a.cells), ...rateCells(transfer), ...rateCells(a.error.rate()), ...rateCells(a.whiteBox.rate())] };
+      const success = a.successCells === a.cells ? rateCells(a.success.rate()) : optionalRateCells(undefined);
+      return {
+        transfer,
+        cells: [a.attack, a.kind, a.labelSource, a.cells, round6(a.transferSum / a.cells), ...rateCells(transfer), ...rateCells(a.error.rate()), ...rateCells(a.whiteBox.rate()), a.composition, ...success, 'pooled_transfer_rate'],
+      };
     });
     rows.sort((a, b) => b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0])) || String(a.cells[2]).localeCompare(String(b.cells[2])));
     return {
-      columns: ['rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success')],
+      columns: [
+        'rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success'),
+        'composition', ...rateColumns('pooled_attack_success'), 'ranked_by',
+      ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),
     };
   }

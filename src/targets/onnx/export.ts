@@ -15,14 +15,14 @@ function samePadding(size: number, kernel: number, stride: number): [number, num
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
+export function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
   if (config['padding'] !== 'same') return [0, 0, 0, 0];
   const [top, bottom] = samePadding(inputShape[1] as number, kernel[0], strides[0]);
   const [left, right] = samePadding(inputShape[2] as number, kernel[1], strides[1]);
   return [top, left, bottom, right];
 }
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
 
 function unsupported(layer: tf.layers.Layer, why: string): TransferbenchError {
   return new TransferbenchError('BAD_OPTION', `ONNX export: layer ${layer.name} (${layer.getClassName()}) ${why}`);

@@ -284,15 +284,16 @@ def losses(z, labels, kind, kappa):
 
 
 def choose_kappa(z, labels):
-    """A kappa that clamps some images and not others, with no margin within 1e-2 of the clamp
-    (a tie there would make the reference gradient depend on rounding)."""
+    """A kappa that clamps some images and not others for one of the two C&W losses, with no
+    margin within 1e-4 of the clamp (a tie there would make the reference gradient depend on
+    rounding). Untrained nets have small margins, trained ones large: the candidates span both."""
     m, _ = margin(z, labels)
-    for kappa in [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]:
+    for kappa in [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0]:
         for sign in (1, -1):
             clamped = (sign * m <= -kappa)
-            if 0 < int(clamped.sum()) < len(labels) and float((sign * m + kappa).abs().min()) > 1e-2:
+            if 0 < int(clamped.sum()) < len(labels) and float((sign * m + kappa).abs().min()) > 1e-4:
                 return kappa
-    return 0.0 if float(m.abs().min()) > 1e-2 else None
+    return None
 
 
 class Packer:
@@ -415,7 +416,7 @@ def build_fixture(name, args):
         accuracy, train_images = train_mnist(model, args.mnist_train, seed, args.epochs)
         # Real digits as the cases of the trained net (NHWC, float64 for the reference).
         batches = [train_images[:3].permute(0, 2, 3, 1).double(), train_images[3:8].permute(0, 2, 3, 1).double()]
-        note = f' Trained {args.epochs} epochs on {args.mnist_train}.'
+        note = f' Trained {args.epochs} epochs on the attacker digits of --mnist-train.'
     model.eval()
     write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, os.path.join(args.out, name), batches, seed, accuracy, note)
 

@@ -8,6 +8,7 @@ import { currentBackendInfo } from '../compute/backend.js';
 import { atomicWrite } from '../common/files.js';
 import { loadTfjs, saveTfjs } from '../compute/persist.js';
 import { accuracy, argmaxRows, predictLogits } from '../compute/train.js';
+import { resolveStrategyParams } from './params.js';
 import { STRATEGIES } from './registry.js';
 import type { SubstituteContext, SubstituteRecord } from './types.js';
 
@@ -64,6 +65,7 @@ export async function obtainSubstitute(
   options: ObtainOptions,
 ): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
   const strategy = STRATEGIES.get(strategyName);
+  const resolved = resolveStrategyParams(strategy, params);
   const key = substituteCacheKey(strategyName, params, context, options);
   const dir = join(options.cacheDir, `${strategyName}-${context.architecture}-${options.targetFingerprint.slice(0, 12)}-${key}`);
   const metaPath = join(dir, 'meta.json');
@@ -76,7 +78,7 @@ export async function obtainSubstitute(
   }
   const before = context.oracle.usage();
   const started = performance.now();
-  const result = await strategy.train(context, params);
+  const result = await strategy.train(context, resolved);
   const trainSeconds = (performance.now() - started) / 1000;
   const after = context.oracle.usage();
   const predicted = argmaxRows(predictLogits(result.model, options.evaluationImages, context.imageShape), context.classes);

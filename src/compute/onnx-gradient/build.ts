@@ -5,6 +5,7 @@ import { foldShapeGraphs, prune } from './fold.js';
 import { GRADIENT_IO, imageShapeOf, lossHead, preprocessing, type OnnxModelDescription } from './heads.js';
 import { DataType, decodeModel, encodeModel, floatTensor, onnx, valueInfo, type Graph, type Node } from './ir.js';
 import { probeGraph, type ProbeInput } from './probe.js';
+import { commuteReluMaxPool } from './rewrite.js';
 import { GRADIENT_BUILDERS } from './registry.js';
 import { checkTricks, trickBuilders, type BackwardTricks } from './tricks.js';
 import { wireBackward } from './wire.js';
@@ -13,7 +14,17 @@ export interface GradientModelOptions {
   readonly loss: SurrogateLoss;
   /** Backward-pass tricks (SGM, LinBP); none by default. */
   readonly tricks?: BackwardTricks;
+  /**
+   * Also output d(sum of the losses)/d(weight) for every trainable weight (every float
+   * initializer of the model a builder gives a gradient for; not BatchNorm's running statistics),
+   * as `weightGradientName(name)`. Those weights become graph inputs (no longer initializers:
+   * onnxruntime-node cannot override an initializer), fed on every run by the caller.
+   */
+  readonly weightGradients?: boolean;
 }
+
+/** The output holding d(sum of the losses)/d(the weight called `weight`). */
+export const weightGradientName = (weight: string): string => `d_loss/${weight}`;
 
 const HEAD = 'transferbench';
 const SEED = `${HEAD}/one`;
@@ -31,22 +42,39 @@ export async function buildGradientModel(onnxBytes: Uint8Array, description: Onn
   const { graph, facts, total } = forward;
   const tricks = options.tricks ?? {};
   checkTricks(tricks, graph);
-  const backward = wireBackward(graph, facts, { wrt: [GRADIENT_IO.images], seed: total, seedGradient: SEED, override: trickBuilders(tricks, graph) }, GRADIENT_BUILDERS);
+  const candidates = options.weightGradients ? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(`${HEAD}/`)).map((t) => t.name) : [];
+  const backward = wireBackward(
+    graph,
+    facts,
+    { wrt: [GRADIENT_IO.images, ...candidates], seed: total, seedGradient: SEED, override: trickBuilders(tricks, graph), skipMissing: true },
+    GRADIENT_BUILDERS,
+  );
+  const imageGradient = backward.gradients[0];
+  if (imageGradient === undefined) throw new TransferbenchError('BAD_MODEL', `ONNX gradient: the loss does not depend on the images`);
+  const trained = candidates.flatMap((name, i) => {
+    const g = backward.gradients[i + 1];
+    return g === undefined ? [] : [{ name, gradient: g }];
+  });
+  const weightOutputs = trained.map(({ name, gradient }) => ({ opType: 'Identity', name: `${HEAD}/${weightGradientName(name)}`, inputs: [gradient], outputs: [weightGradientName(name)], attributes: {} }));
+  const weightInfo = (name: string, as: string) => valueInfo(as, DataType.FLOAT, (graph.initializers.get(name)?.dims ?? []).map(Number));
   const initializers = new Map(graph.initializers);
+  for (const { name } of trained) initializers.delete(name);
   initializers.set(SEED, floatTensor(SEED, [], [1]));
   for (const t of backward.initializers) initializers.set(t.name, t);
   const [h, w, c] = imageShapeOf(description);
   const result: Graph = {
     ...graph,
-    nodes: [...graph.nodes, ...backward.nodes, { opType: 'Identity', name: `${HEAD}/gradient`, inputs: [backward.gradients[0] as string], outputs: [GRADIENT_IO.gradient], attributes: {} }],
+    nodes: [...graph.nodes, ...backward.nodes, { opType: 'Identity', name: `${HEAD}/gradient`, inputs: [imageGradient], outputs: [GRADIENT_IO.gradient], attributes: {} }, ...weightOutputs],
     initializers,
+    inputs: [...graph.inputs, ...trained.map(({ name }) => weightInfo(name, name))],
     outputs: [
       valueInfo(GRADIENT_IO.logits, DataType.FLOAT, ['batch', description.classes]),
       valueInfo(GRADIENT_IO.loss, DataType.FLOAT, ['batch']),
       valueInfo(GRADIENT_IO.gradient, DataType.FLOAT, ['batch', h, w, c]),
+      ...trained.map(({ name }) => weightInfo(name, weightGradientName(name))),
     ],
   };
-  return encodeModel(prune(result, [GRADIENT_IO.logits, GRADIENT_IO.loss, GRADIENT_IO.gradient]), `transferbench gradient model, loss ${options.loss}`);
+  return encodeModel(prune(result, result.outputs.map((o) => o.name)), `transferbench gradient model, loss ${options.loss}`);
 }
 
 /** The forward pass alone: images (NHWC, [0, 1]) in, `logits` out, for prediction. */
@@ -61,7 +89,7 @@ export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxM
  * the probe learnt of every value. Also the base of the logits-only model.
  */
 export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModelDescription, loss: SurrogateLoss) {
-  const model = reserveNames(uniqueNodeNames(decodeModel(onnxBytes)), description);
+  const model = reserveNames(commuteReluMaxPool(uniqueNodeNames(decodeModel(onnxBytes))), description);
   const d = model.description;
   const graph = model.graph;
   const modelInput = graph.inputs.find((i) => i.name === d.inputName);
@@ -91,12 +119,26 @@ export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModel
     { name: GRADIENT_IO.labels, type: 'int32', dims: [] },
   ];
   if (cw) probeInputs.push({ name: GRADIENT_IO.kappa, type: 'float32', dims: 'scalar' });
-  const facts = await probeGraph(combined, probeInputs);
-  const logits = facts.get(GRADIENT_IO.logits);
-  if (!logits || logits.shape.length !== 2 || logits.shape[1] !== d.classes) {
-    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${logits?.shape.join(', ') ?? '?'}] (-1: the batch)`);
+  let facts;
+  try {
+    facts = await probeGraph(combined, probeInputs);
+  } catch (error) {
+    // The loss head fails on an output of the wrong width: say so rather than quote onnxruntime.
+    const alone = await probeGraph(
+      { ...combined, nodes: [...head.nodes, ...graph.nodes], inputs: inputs.slice(0, 1), outputs: [{ name: d.outputName } as Graph['outputs'][number]] },
+      probeInputs.slice(0, 1),
+    );
+    checkOutputShape(alone.get(d.outputName)?.shape, d);
+    throw error;
   }
+  checkOutputShape(facts.get(GRADIENT_IO.logits)?.shape, d);
   return { graph: foldShapeGraphs(combined, facts), facts, total };
+}
+
+function checkOutputShape(shape: readonly number[] | undefined, d: OnnxModelDescription): void {
+  if (!shape || shape.length !== 2 || shape[1] !== d.classes) {
+    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${shape?.join(', ') ?? '?'}] (-1: the batch)`);
+  }
 }
 
 /** Node names are the prefix of every backward value, so they must be unique. */

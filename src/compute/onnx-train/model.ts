@@ -3,7 +3,7 @@ import { Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
-import { weightGradientName, withWeightGradients } from '../onnx-gradient/weights.js';
+import { weightGradientName, withWeightGradients } from './gradients.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { weightGradientName } from '../onnx-gradient/weights.js';
+import { weightGradientName } from './gradients.js';
 import type { DropoutMask, TrainableWeight } from './graph.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
 import { CORRECTION_IO, nextName, stateName, stateSlots, TypedArrayOptimizer, type OptimizerSettings } from './optimizer.js';

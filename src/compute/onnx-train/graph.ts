@@ -102,7 +102,15 @@ export function trainingGraph(model: tf.Sequential): TrainingGraph {
       case 'AveragePooling2D': {
         toLayout('NCHW');
         const pool = poolingOf(layer, inputShape);
-        current = emit.node(pool.op, [current], { kernel_shape: ints(pool.kernel), strides: ints(pool.strides), pads: ints(pool.pads) });
+        const attributes = { kernel_shape: ints(pool.kernel), strides: ints(pool.strides), pads: ints(pool.pads) };
+        if (pool.op === 'MaxPool') {
+          // With Indices: the training gradient routes through them (max-pool-first.ts).
+          const [pooled, indices] = [emit.fresh('MaxPool'), emit.fresh('MaxPool_indices')];
+          emit.multi('MaxPool', [current], [pooled, indices], attributes);
+          current = pooled;
+        } else {
+          current = emit.node(pool.op, [current], attributes);
+        }
         break;
       }
       case 'Flatten':

@@ -64,8 +64,9 @@ describe('onnxruntime training engine', () => {
     return { images: part.images, imageShape: part.imageShape, targets: part.labels, classes: 10 };
   };
 
-  it('is bit-for-bit repeatable for a seed (dropout masks included), and another seed differs', async () => {
-    const engine = useEngine('onnxruntime', 1);
+  for (const threads of [1, 2]) {
+  it(`is bit-for-bit repeatable for a seed at ${threads} thread(s) (dropout masks included), and another seed differs`, async () => {
+    const engine = useEngine('onnxruntime', threads);
     const set = slice(96);
     const weightsAfter = async (seed: number) => {
       const model = buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 });
@@ -80,6 +81,7 @@ describe('onnxruntime training engine', () => {
     first.forEach((w, i) => assert.deepEqual(Buffer.from(w.buffer), Buffer.from((again[i] as Float32Array).buffer), `weight ${i} differs between two runs of seed 5`));
     assert.ok(first.some((w, i) => w.some((v, k) => v !== (other[i] as Float32Array)[k])), 'seed 6 trains different weights');
   });
+  }
 
   it('reaches the tfjs engine\'s accuracy within one point on a slice of the digits', async () => {
     const set = slice(1200);

@@ -11,6 +11,22 @@ export interface SubstituteSpec {
   readonly budget: number;
   readonly params: Readonly<Record<string, number | string>>;
   readonly training: TrainingConfig;
+  /** An ensemble's members (strategy "ensemble"): its architecture names them, its budget is their sum. */
+  readonly members?: readonly SubstituteSpec[];
+}
+
+/** The substitute specs of a suite entry: one per architecture and budget, or one ensemble of its members. */
+function substituteSpecs(entry: Suite['substitutes'][number]): SubstituteSpec[] {
+  const spec = (strategy: string, architecture: string, budget: number, params?: Readonly<Record<string, number | string>>, training?: Partial<TrainingConfig>): SubstituteSpec => ({
+    strategy, architecture, budget, params: params ?? {}, training: { ...DEFAULT_TRAINING, ...training },
+  });
+  if (entry.members !== undefined) {
+    const members = entry.members.map((m) => spec(m.strategy, m.architecture, m.budget, m.params, m.training));
+    const name = members.map((m) => `${m.strategy}/${m.architecture}/${m.budget}`).join('+');
+    // The combination enters the params only when set, so the default keeps its group keys.
+    return [{ ...spec(entry.strategy, name, members.reduce((s, m) => s + m.budget, 0), entry.combine ? { combine: entry.combine } : undefined), members }];
+  }
+  return (entry.architectures ?? []).flatMap((architecture) => (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)));
 }
 
 /** One cell of the grid: a target, a substitute, an attack at one eps, one label source. */
@@ -22,6 +38,8 @@ export interface Cell {
   readonly target: string;
   readonly substitute: SubstituteSpec;
   readonly attack: string;
+  /** Input transformations stacked on the attack (none when absent). */
+  readonly transforms?: readonly string[];
   readonly attackParams: Readonly<Record<string, unknown>>;
   readonly eps: number;
   readonly labelSource: LabelSource;
@@ -40,17 +58,16 @@ export function expandGrid(suite: Suite): Cell[] {
   const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, oracle: suite.oracle };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
-      for (const architecture of s.architectures) {
-        for (const budget of s.budgets) {
-          const substitute: SubstituteSpec = { strategy: s.strategy, architecture, budget, params: s.params ?? {}, training: { ...DEFAULT_TRAINING, ...s.training } };
-          const group = createHash('sha256').update(canonicalJson({ shared, target, substitute })).digest('hex').slice(0, 16);
-          for (const attack of suite.attacks) {
-            for (const eps of attack.eps) {
-              for (const labelSource of suite.labelSources) {
-                const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource };
-                const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-                cells.push({ id, index: cells.length, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, group });
-              }
+      for (const substitute of substituteSpecs(s)) {
+        const group = createHash('sha256').update(canonicalJson({ shared, target, substitute })).digest('hex').slice(0, 16);
+        for (const attack of suite.attacks) {
+          const transforms = attack.transforms ?? [];
+          for (const eps of attack.eps) {
+            for (const labelSource of suite.labelSources) {
+              // Transforms enter the configuration only when there are some, so cells without them keep their ids.
+              const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, ...(transforms.length > 0 ? { transforms } : {}) };
+              const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+              cells.push({ id, index: cells.length, target, substitute, attack: attack.name, transforms, attackParams: attack.params ?? {}, eps, labelSource, group });
             }
           }
         }

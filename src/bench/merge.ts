@@ -8,6 +8,8 @@ import { leaderboardTables, toCsv, type Table } from '../report/leaderboards.js'
 import { expandGrid, suiteHash } from './grid.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
+import { mergeQueryRecords } from './query-merge.js';
+import { queryTables } from '../report/queries.js';
 
 /**
  * Gathers every shard's results in `dir` into the CSV leaderboards and manifest.json. Refuses
@@ -43,7 +45,7 @@ export function mergeResults(dir: string): { cells: number; files: string[]; tab
   const stray = results.filter((r) => !known.has(r.cellId));
   if (stray.length > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray.length} result(s) belong to no cell of the suite`);
   const targets = [...new Set([...results].sort((a, b) => a.index - b.index).map((r) => r.target))];
-  const tables = leaderboardTables(results, suite.rubbish !== undefined ? mergeRubbish(dir, targets, hash) : undefined);
+  const tables = { ...leaderboardTables(results, suite.rubbish !== undefined ? mergeRubbish(dir, targets, hash) : undefined), ...queryTables(results, mergeQueryRecords(dir, suite, hash)) };
   for (const [name, table] of Object.entries(tables)) atomicWrite(join(dir, name), toCsv(table));
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))

@@ -10,6 +10,7 @@ import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
+import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
 import { targetNames } from './targets.js';
 
@@ -74,6 +75,7 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
   const started = new Date();
   try {
     const result = await runLocked(suite, hash, names, cells, file, options);
+    await runQueryCellsOfShard(suite, hash, options);
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
     writeFileSync(join(options.outDir, `run-${k}-of-${n}.json`), `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`);

@@ -11,13 +11,32 @@ export interface Table {
 }
 
 /** A rate as five columns: value, numerator, denominator, Wilson 95% low and high. */
-function rateColumns(prefix: string): string[] {
+export function rateColumns(prefix: string): string[] {
   return [prefix, `${prefix}_num`, `${prefix}_den`, `${prefix}_ci_low`, `${prefix}_ci_high`];
 }
-function rateCells(r: Rate): number[] {
+export function rateCells(r: Rate): number[] {
   return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
 }
-/** One row per cell, in the suite's order. Timings are left out: they differ between runs. */
+/** A rate a record may lack (results written before it existed): empty cells then. */
+function optionalRateCells(r: Rate | undefined): (number | string)[] {
+  return r === undefined ? ['', '', '', '', ''] : rateCells(r);
+}
+
+/** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
+export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
+
+/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
+export function withoutVolatileColumns(text: string): string {
+  const lines = text.split('\n');
+  const keep = (lines[0] ?? '').split(',').map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i)).filter((i) => i >= 0);
+  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
+}
+
+/**
+ * One row per cell, in the suite's order. The attack success rate (on the images the target gets
+ * right when clean) and the crafting time come last; the timings differ between runs and
+ * machines, so comparisons of runs skip them (VOLATILE_COLUMNS).
+ */
 export function resultsTable(results: readonly CellResult[]): Table {
   const sorted = [...results].sort((a, b) => a.index - b.index);
   return {
@@ -26,12 +45,14 @@ export function resultsTable(results: readonly CellResult[]): Table {
       ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
       ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
       'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
+      'composition', ...rateColumns('attack_success'), ...VOLATILE_COLUMNS,
     ],
     rows: sorted.map((r) => [
       r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
       ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
       ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
       r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
+      r.composition ?? r.attack, ...optionalRateCells(r.attackSuccess), r.craftingSeconds ?? '', r.imagesPerSecond ?? '',
     ]),
   };
 }
@@ -62,7 +83,11 @@ export function targetsTable(results: readonly CellResult[]): Table {
   };
 }
 
-/** Attacks (by label source) ranked by pooled transfer rate over every non-reference cell. */
+/**
+ * Attacks (by label source) ranked by pooled transfer rate over every non-reference cell (the
+ * `ranked_by` column says so), with the pooled attack success rate on the images each target
+ * classifies correctly when clean (TransferAttack's figure) beside it.
+ */
 export function attacksTable(results: readonly CellResult[]): Table {
   const groups = [...groupBy(results.filter((r) => !r.reference), (r) => `${r.attack}\u0000${r.labelSource}`).values()];
   const rows = groups.map((g) => {
@@ -71,11 +96,19 @@ export function attacksTable(results: readonly CellResult[]): Table {
     const error = pooled(g.map((r) => r.targetError));
     const whiteBox = pooled(g.map((r) => r.whiteBoxSuccess));
     const meanTransfer = g.reduce((s, r) => s + r.transferRate.value, 0) / g.length;
-    return { transfer, cells: [first.attack, first.attackKind, first.labelSource, g.length, round6(meanTransfer), ...rateCells(transfer), ...rateCells(error), ...rateCells(whiteBox)] };
+    const successes = g.map((r) => r.attackSuccess).filter((r): r is Rate => r !== undefined);
+    const success = successes.length === g.length ? rateCells(pooled(successes)) : optionalRateCells(undefined);
+    return {
+      transfer,
+      cells: [first.attack, first.attackKind, first.labelSource, g.length, round6(meanTransfer), ...rateCells(transfer), ...rateCells(error), ...rateCells(whiteBox), first.composition ?? first.attack, ...success, 'pooled_transfer_rate'],
+    };
   });
   rows.sort((a, b) => b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0])) || String(a.cells[2]).localeCompare(String(b.cells[2])));
   return {
-    columns: ['rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success')],
+    columns: [
+      'rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success'),
+      'composition', ...rateColumns('pooled_attack_success'), 'ranked_by',
+    ],
     rows: rows.map((r, i) => [i + 1, ...r.cells]),
   };
 }

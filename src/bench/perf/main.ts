@@ -6,6 +6,7 @@ import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
 import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
+import { queriesBenchmark } from './queries.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
 const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>> = {
@@ -13,6 +14,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
   'onnx-gradient': onnxGradientBenchmark,
+  queries: queriesBenchmark,
 };
 
 async function main(): Promise<void> {

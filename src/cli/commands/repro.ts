@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { targetDescriptorPath } from '../../bench/targets.js';
+import { VOLATILE_COLUMNS } from '../../report/leaderboards.js';
 import { loadSuite, type Suite } from '../../bench/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { loadZoo } from '../../targets/zoo.js';
@@ -83,6 +84,23 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
   return differing === 0 ? 0 : 1;
 }
 
+/**
+ * A CSV's lines reduced to the columns the committed file has, timings left out: a committed
+ * report from before a column was added still compares, and run times never count as differences.
+ * (Cells hold no commas or quotes in these files: names, numbers, booleans.)
+ */
+function comparable(text: string, committedText: string): string[] {
+  const header = (committedText.split('\n')[0] ?? '').split(',');
+  const keep = header.filter((c) => !(VOLATILE_COLUMNS as readonly string[]).includes(c));
+  const lines = text.split('\n');
+  const columns = (lines[0] ?? '').split(',');
+  const indices = keep.map((c) => columns.indexOf(c));
+  return lines.map((line) => {
+    const cells = line.split(',');
+    return line === '' ? line : indices.map((i) => (i < 0 ? '<missing>' : cells[i])).join(',');
+  });
+}
+
 /** Compares a fresh run's CSVs with reports/<name>/, row by row; returns how many files differ. */
 function compareWithCommitted(reporter: Reporter, name: string, out: string): number {
   let differing = 0;
@@ -95,8 +113,8 @@ function compareWithCommitted(reporter: Reporter, name: string, out: string): nu
       differing++;
       continue;
     }
-    const a = readFileSync(committed, 'utf8').split('\n');
-    const b = readFileSync(fresh, 'utf8').split('\n');
+    const a = comparable(readFileSync(committed, 'utf8'), readFileSync(committed, 'utf8'));
+    const b = comparable(readFileSync(fresh, 'utf8'), readFileSync(committed, 'utf8'));
     const rows = Math.max(a.length, b.length);
     let changed = 0;
     for (let i = 0; i < rows; i++) if (a[i] !== b[i]) changed++;

@@ -14,17 +14,7 @@ export interface GradientModelOptions {
   readonly loss: SurrogateLoss;
   /** Backward-pass tricks (SGM, LinBP); none by default. */
   readonly tricks?: BackwardTricks;
-  /**
-   * Also output d(sum of the losses)/d(weight) for every trainable weight (every float
-   * initializer of the model a builder gives a gradient for; not BatchNorm's running statistics),
-   * as `weightGradientName(name)`. Those weights become graph inputs (no longer initializers:
-   * onnxruntime-node cannot override an initializer), fed on every run by the caller.
-   */
-  readonly weightGradients?: boolean;
 }
-
-/** The output holding d(sum of the losses)/d(the weight called `weight`). */
-export const weightGradientName = (weight: string): string => `d_loss/${weight}`;
 
 const HEAD = 'transferbench';
 const SEED = `${HEAD}/one`;
@@ -42,36 +32,19 @@ export async function buildGradientModel(onnxBytes: Uint8Array, description: Onn
   const { graph, facts, total } = forward;
   const tricks = options.tricks ?? {};
   checkTricks(tricks, graph);
-  const candidates = options.weightGradients ? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(`${HEAD}/`)).map((t) => t.name) : [];
-  const backward = wireBackward(
-    graph,
-    facts,
-    { wrt: [GRADIENT_IO.images, ...candidates], seed: total, seedGradient: SEED, override: trickBuilders(tricks, graph), skipMissing: true },
-    GRADIENT_BUILDERS,
-  );
-  const imageGradient = backward.gradients[0];
-  if (imageGradient === undefined) throw new TransferbenchError('BAD_MODEL', `ONNX gradient: the loss does not depend on the images`);
-  const trained = candidates.flatMap((name, i) => {
-    const g = backward.gradients[i + 1];
-    return g === undefined ? [] : [{ name, gradient: g }];
-  });
-  const weightOutputs = trained.map(({ name, gradient }) => ({ opType: 'Identity', name: `${HEAD}/${weightGradientName(name)}`, inputs: [gradient], outputs: [weightGradientName(name)], attributes: {} }));
-  const weightInfo = (name: string, as: string) => valueInfo(as, DataType.FLOAT, (graph.initializers.get(name)?.dims ?? []).map(Number));
+  const backward = wireBackward(graph, facts, { wrt: [GRADIENT_IO.images], seed: total, seedGradient: SEED, override: trickBuilders(tricks, graph) }, GRADIENT_BUILDERS);
   const initializers = new Map(graph.initializers);
-  for (const { name } of trained) initializers.delete(name);
   initializers.set(SEED, floatTensor(SEED, [], [1]));
   for (const t of backward.initializers) initializers.set(t.name, t);
   const [h, w, c] = imageShapeOf(description);
   const result: Graph = {
     ...graph,
-    nodes: [...graph.nodes, ...backward.nodes, { opType: 'Identity', name: `${HEAD}/gradient`, inputs: [imageGradient], outputs: [GRADIENT_IO.gradient], attributes: {} }, ...weightOutputs],
+    nodes: [...graph.nodes, ...backward.nodes, { opType: 'Identity', name: `${HEAD}/gradient`, inputs: [backward.gradients[0] as string], outputs: [GRADIENT_IO.gradient], attributes: {} }],
     initializers,
-    inputs: [...graph.inputs, ...trained.map(({ name }) => weightInfo(name, name))],
     outputs: [
       valueInfo(GRADIENT_IO.logits, DataType.FLOAT, ['batch', description.classes]),
       valueInfo(GRADIENT_IO.loss, DataType.FLOAT, ['batch']),
       valueInfo(GRADIENT_IO.gradient, DataType.FLOAT, ['batch', h, w, c]),
-      ...trained.map(({ name }) => weightInfo(name, weightGradientName(name))),
     ],
   };
   return encodeModel(prune(result, result.outputs.map((o) => o.name)), `transferbench gradient model, loss ${options.loss}`);

@@ -1,78 +1,90 @@
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import { useBackend } from '../../../src/compute/backend.js';
+import { Maxout, Rbf } from '../../../src/compute/layers/index.js';
+import { buildWeightGradientModel, WEIGHT_GRADIENT_IO, weightGradientName } from '../../../src/compute/onnx-gradient/weights.js';
+import type { OnnxModelDescription } from '../../../src/compute/onnx-gradient/heads.js';
+import { decodeModel, tensorValues } from '../../../src/compute/onnx-gradient/ir.js';
 import { Random } from '../../../src/common/random.js';
-import { buildGradientModel, weightGradientName } from '../../../src/compute/onnx-gradient/build.js';
-import { imageShapeOf } from '../../../src/compute/onnx-gradient/heads.js';
-import { decodeModel, float, int, ints, tensorValues } from '../../../src/compute/onnx-gradient/ir.js';
-import { normwiseRelativeError } from './finite-differences.js';
-import { TinyGraph } from './tiny-graph.js';
+import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from '../../../src/targets/onnx/export.js';
 
-interface Row {
-  readonly name: string;
-  readonly shape: readonly [number, number, number];
-  readonly build: (g: TinyGraph) => string;
-}
-
-const tanhConv = (g: TinyGraph, w: number[], attributes: Parameters<TinyGraph['node']>[2]) => g.node('Tanh', [g.node('Conv', ['x', g.weight(w), g.weight([w[0] as number], 0.2)], attributes)]);
-
-/** Smooth graphs only: a weight step must not cross a kink. */
-const ROWS: Row[] = [
-  { name: 'Conv pads 1 with bias, Gemm', shape: [2, 4, 4], build: (g) => tanhConv(g, [3, 2, 3, 3], { pads: ints([1, 1, 1, 1]) }) },
-  { name: 'Conv stride 2 with rows left over, asymmetric pads', shape: [2, 7, 7], build: (g) => tanhConv(g, [2, 2, 3, 2], { strides: ints([2, 2]), pads: ints([1, 0, 0, 1]) }) },
-  { name: 'Conv dilations 2', shape: [1, 6, 6], build: (g) => tanhConv(g, [2, 1, 2, 2], { dilations: ints([2, 2]) }) },
-  { name: 'Conv groups 2', shape: [4, 4, 4], build: (g) => tanhConv(g, [4, 2, 2, 2], { group: int(2) }) },
-  { name: 'Conv depthwise with multiplier 2, stride 2', shape: [2, 5, 5], build: (g) => tanhConv(g, [4, 1, 3, 3], { group: int(2), strides: ints([2, 2]) }) },
-  { name: 'BatchNormalization scale and bias (statistics get none)', shape: [3, 3, 3], build: (g) => g.node('Tanh', [g.node('BatchNormalization', ['x', g.weight([3]), g.weight([3]), g.weight([3]), g.positive([3])])]) },
-  { name: 'MatMul 4-D x 3-D, Add and Mul by weights', shape: [2, 3, 4], build: (g) => g.node('Mul', [g.node('Add', [g.node('MatMul', ['x', g.weight([2, 4, 3])]), g.weight([2, 1, 1])]), g.weight([3])]) },
-  { name: 'Gemm transB, alpha, beta, broadcast C', shape: [2, 2, 2], build: (g) => g.node('Tanh', [g.node('Gemm', [g.node('Flatten', ['x']), g.weight([4, 8]), g.weight([1, 4])], { transB: int(1), alpha: float(0.7), beta: float(1.3) })]) },
+const CASES: { name: string; shape: [number, number, number]; layers: () => tf.layers.Layer[] }[] = [
+  { name: 'Conv (same, stride 2) + MaxPool + Gemm', shape: [8, 8, 2], layers: () => [tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }), tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 4 })] },
+  { name: 'Maxout (Gemm, Reshape, ReduceMax)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 4 })] },
+  { name: 'RBF as exported (Mul, two Gemms, Add)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
 ];
 
-describe('ONNX gradient: weight gradients against finite differences (issue 19)', () => {
-  for (const row of ROWS) {
-    it(`${row.name}: every trainable weight within 1e-3`, async () => {
-      const g = new TinyGraph(row.shape, 13, 9);
-      const { bytes, description } = await g.classifier(row.build(g));
-      const model = await buildGradientModel(bytes, description, { loss: 'cross-entropy', weightGradients: true });
-      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
-      const weights = new Map([...decodeModel(bytes).initializers].map(([name, t]) => [name, Float32Array.from(tensorValues(t))]));
-      const trained = session.outputNames.filter((o) => o.startsWith('d_loss/')).map((o) => o.slice('d_loss/'.length));
+const description = (shape: [number, number, number]): OnnxModelDescription => ({
+  inputName: INPUT_NAME, outputName: OUTPUT_NAME, layout: 'NHWC', inputShape: shape, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: 4,
+});
+
+/** The exported weights, read back from the model bytes. */
+function initializerValues(bytes: Uint8Array, names: readonly string[]): Map<string, Float32Array> {
+  const initializers = decodeModel(bytes).initializers;
+  return new Map(
+    names.map((name) => {
+      const t = initializers.get(name);
+      assert.ok(t, `initializer ${name}`);
+      return [name, Float32Array.from(tensorValues(t))];
+    }),
+  );
+}
+
+describe('buildWeightGradientModel', () => {
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  for (const c of CASES) {
+    it(`matches central finite differences of the mean loss for every weight: ${c.name}`, async () => {
+      const model = tf.sequential();
+      model.add(tf.layers.inputLayer({ inputShape: c.shape }));
+      for (const layer of c.layers()) model.add(layer);
+      const bytes = exportToOnnx(model);
+      model.dispose();
+      const built = await buildWeightGradientModel(bytes, description(c.shape));
+      assert.ok(built.weights.length >= 2, 'every weight of the classifier is trainable by default');
+      const values = initializerValues(bytes, built.weights.map((w) => w.name));
+      const session = await ort.InferenceSession.create(built.bytes, { intraOpNumThreads: 1 });
+      const random = new Random(7);
+      const n = 5;
+      const size = c.shape[0] * c.shape[1] * c.shape[2];
+      const images = Float32Array.from({ length: n * size }, () => random.next());
+      const labels = Int32Array.from({ length: n }, () => random.int(4));
+      const run = async (weights: Map<string, Float32Array>) => {
+        const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [n, ...c.shape]), labels: new ort.Tensor('int32', labels, [n]) };
+        for (const w of built.weights) feeds[w.name] = new ort.Tensor('float32', weights.get(w.name) as Float32Array, [...w.dims]);
+        return session.run(feeds);
+      };
       try {
-        const random = new Random(2);
-        const [h, w, c] = imageShapeOf(description);
-        const count = 3;
-        const images = Float32Array.from({ length: count * h * w * c }, () => random.next());
-        const labels = Int32Array.from({ length: count }, () => random.int(description.classes));
-        const dims = new Map([...decodeModel(bytes).initializers].map(([name, t]) => [name, t.dims.map(Number)]));
-        // The trained weights are inputs now: fed on every run, one of them perturbed.
-        const totalLoss = async (weight?: string, values?: Float32Array) => {
-          const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [count, h, w, c]), labels: new ort.Tensor('int32', labels, [count]) };
-          for (const name of trained) feeds[name] = new ort.Tensor('float32', name === weight && values ? values : (weights.get(name) as Float32Array), dims.get(name) ?? []);
-          return session.run(feeds);
-        };
-        const analytic = await totalLoss();
-        // Every float weight of the model is trained except BatchNormalization's statistics.
-        const statistics = row.name.startsWith('BatchNormalization') ? 2 : 0;
-        assert.equal(trained.length, [...weights.keys()].filter((n) => n.startsWith('w')).length - statistics);
-        assert.deepEqual([...session.inputNames].sort(), ['images', 'labels', ...trained].sort());
-        for (const name of trained) {
-          const base = weights.get(name) as Float32Array;
-          const step = 1e-2;
-          const numeric = new Float32Array(base.length);
-          for (let i = 0; i < base.length; i++) {
-            const at = async (offset: number) => {
-              const values = Float32Array.from(base);
-              values[i] = (values[i] as number) + offset * step;
-              return ((await totalLoss(name, values))['loss']?.data as Float32Array).reduce((a, v) => a + v, 0);
-            };
-            numeric[i] = (8 * ((await at(1)) - (await at(-1))) - ((await at(2)) - (await at(-2)))) / (12 * step);
-          }
-          const gradient = analytic[weightGradientName(name)]?.data as Float32Array;
-          const error = normwiseRelativeError(gradient, numeric);
-          assert.ok(error <= 1e-3, `${name}: error ${error.toExponential(2)}`);
+        const base = await run(values);
+        for (const w of built.weights) {
+          const gradient = base[weightGradientName(w.name)]?.data as Float32Array;
+          const direction = Float32Array.from(gradient, () => random.next() - 0.5);
+          const eps = 1e-3;
+          const shifted = (sign: number) => new Map([...values, [w.name, Float32Array.from(values.get(w.name) as Float32Array, (v, i) => v + sign * eps * (direction[i] as number))]]);
+          const plus = (await run(shifted(1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
+          const minus = (await run(shifted(-1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
+          const numeric = (plus - minus) / (2 * eps);
+          const analytic = gradient.reduce((s, g, i) => s + g * (direction[i] as number), 0);
+          const scale = Math.sqrt(gradient.reduce((s, g) => s + g * g, 0)) * Math.sqrt(direction.reduce((s, d) => s + d * d, 0));
+          assert.ok(scale > 0, `${w.name}: the gradient is not all zero`);
+          assert.ok(Math.abs(numeric - analytic) <= 2e-3 * scale, `${w.name}: finite difference ${numeric} vs gradient ${analytic} (scale ${scale})`);
         }
       } finally {
         await session.release();
       }
     });
   }
+
+  it('refuses a weight that is not an initializer, naming it', async () => {
+    const model = tf.sequential();
+    model.add(tf.layers.inputLayer({ inputShape: [4, 4, 1] }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 4 }));
+    const bytes = exportToOnnx(model);
+    model.dispose();
+    await assert.rejects(buildWeightGradientModel(bytes, description([4, 4, 1]), { weights: ['nope'] }), /weights\[0\] "nope" is not an initializer/);
+  });
 });

@@ -53,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
   // The training engine travels in the environment, so pool workers train on the same one.
   if (values.engine !== undefined) process.env['TRANSFERBENCH_ENGINE'] = values.engine;
   if (values['train-threads'] !== undefined) process.env['TRANSFERBENCH_TRAIN_THREADS'] = values['train-threads'];
-  (await import('../compute/engine.js')).useEngine();
+  // Checked here, so a typo fails before any work; the default waits for the backend.
+  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).useEngine();
   // Each command's modules load when it runs, so `--help` and typos answer at once.
   switch (command) {
     case 'backends': {

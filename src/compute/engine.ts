@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { badOption } from '../common/errors.js';
 import { trainOnOnnxruntime } from './onnx-train/train.js';
 import { trainClassifier, type TrainingSet, type TrainOptions, type TrainResult } from './train.js';
@@ -21,8 +21,15 @@ export interface EngineInfo {
   readonly optimizer?: 'in-graph' | 'typed-arrays';
 }
 
-/** The engine when neither --engine nor TRANSFERBENCH_ENGINE names one (chosen by measurement; README). */
-export const DEFAULT_ENGINE: EngineName = 'tfjs';
+/**
+ * The engine when neither --engine nor TRANSFERBENCH_ENGINE names one, chosen by measurement
+ * (README, "Training engine"): onnxruntime beside tfjs on wasm or cpu, which it outruns; tfjs
+ * beside native TensorFlow (tfjs-node, tfjs-node-gpu), against which onnxruntime has not been
+ * measured.
+ */
+export function defaultEngine(backend: string = tf.getBackend()): EngineName {
+  return backend === 'tensorflow' ? 'tfjs' : 'onnxruntime';
+}
 const DEFAULT_THREADS = 1;
 /** The faster of the two optimiser placements on this machine (README, "Training engine"). */
 const OPTIMIZER_IN_GRAPH = false;
@@ -34,7 +41,7 @@ let current: EngineInfo | undefined;
  * default; onnxruntime's threads from --train-threads, then TRANSFERBENCH_TRAIN_THREADS, else 1.
  */
 export function useEngine(requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'), threads: string | number | undefined = envValue('TRANSFERBENCH_TRAIN_THREADS')): EngineInfo {
-  const name = requested ?? DEFAULT_ENGINE;
+  const name = requested ?? defaultEngine();
   if (!(ENGINE_NAMES as readonly string[]).includes(name)) throw badOption('--engine (or TRANSFERBENCH_ENGINE)', name, `one of ${ENGINE_NAMES.join(', ')}`);
   const count = threads === undefined ? DEFAULT_THREADS : Number(threads);
   if (!Number.isInteger(count) || count < 1) throw badOption('--train-threads (or TRANSFERBENCH_TRAIN_THREADS)', threads, 'a positive integer');
@@ -42,9 +49,20 @@ export function useEngine(requested: string | undefined = envValue('TRANSFERBENC
   return current;
 }
 
-/** The engine in use (chosen on first call if nobody chose yet). */
+/**
+ * The engine in use: the one chosen, else the environment's, else the default for the active
+ * backend (not remembered: it follows the backend).
+ */
 export function currentEngineInfo(): EngineInfo {
-  return current ?? useEngine();
+  if (current) return current;
+  const chosen = useEngine(envValue('TRANSFERBENCH_ENGINE') ?? defaultEngine());
+  current = undefined;
+  return chosen;
+}
+
+/** Forgets the engine chosen, so the environment and the default apply again (tests). */
+export function resetEngine(): void {
+  current = undefined;
 }
 
 /** Fits `model` to `set` on the current engine (or the one given). */

@@ -59,6 +59,9 @@ export class OnnxTrainer {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle threads spin-waiting cost more than they save on a graph of many short nodes (the
+      // gradient builder measured this first; README, "Gradients through any ONNX model").
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new OnnxTrainer(session, built.weights, built.masks, options, model);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
-import { trainModel, useEngine } from '../../../src/compute/engine.js';
+import { defaultEngine, resetEngine, trainModel, useEngine } from '../../../src/compute/engine.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import { accuracy, argmaxRows, outputKindOf, predictLogits, weightedLoss, type TrainingSet } from '../../../src/compute/train.js';
@@ -100,12 +100,18 @@ describe('onnxruntime training engine', () => {
     assert.ok(Math.abs(onnx - tfjs) <= 0.01, `onnxruntime ${onnx} vs tfjs ${tfjs}`);
   });
 
+  it('defaults to onnxruntime beside tfjs on wasm or cpu, and to tfjs beside native TensorFlow', () => {
+    assert.equal(defaultEngine('wasm'), 'onnxruntime');
+    assert.equal(defaultEngine('cpu'), 'onnxruntime');
+    assert.equal(defaultEngine('tensorflow'), 'tfjs');
+  });
+
   it('refuses an unknown engine or thread count, naming the flag and the allowed values', () => {
     assert.throws(() => useEngine('torch'), /--engine \(or TRANSFERBENCH_ENGINE\).*one of onnxruntime, tfjs/);
     assert.throws(() => useEngine('onnxruntime', 0), /--train-threads.*a positive integer/);
   });
 
   after(() => {
-    useEngine('tfjs');
+    resetEngine();
   });
 });

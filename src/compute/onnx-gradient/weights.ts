@@ -6,7 +6,7 @@ import { prune } from './fold.js';
 import { DataType, encodeModel, floatTensor, int, valueInfo, type Graph, type Node } from './ir.js';
 import type { Facts } from './probe.js';
 import { GRADIENT_BUILDERS } from './registry.js';
-import { wireBackward } from './wire.js';
+import { wireBackward, type BackwardRequest } from './wire.js';
 
 /** Name of d(objective)/d(weight) in a generated model. */
 export const weightGradientName = (weight: string): string => `grad/${weight}`;
@@ -28,7 +28,7 @@ export function withWeightGradients(
   objective: string,
   requested: readonly string[],
   seedGradient = ONE,
-  options: { skipMissing?: boolean } = {},
+  options: { skipMissing?: boolean; override?: BackwardRequest['override'] } = {},
 ): { graph: Graph; gradients: string[]; weights: string[] } {
   const weights = requested;
   for (const [i, w] of weights.entries()) {
@@ -36,7 +36,7 @@ export function withWeightGradients(
     if (t === undefined) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" is not an initializer of the model (initializers: ${[...graph.initializers.keys()].slice(0, 20).join(', ')}...)`);
     if (t.dataType !== DataType.FLOAT) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" has data type ${t.dataType}; only float32 initializers are trainable`);
   }
-  const wired = wireBackward(graph, facts, { wrt: weights, seed: objective, seedGradient, skipMissing: options.skipMissing ?? false }, GRADIENT_BUILDERS);
+  const wired = wireBackward(graph, facts, { wrt: weights, seed: objective, seedGradient, skipMissing: options.skipMissing ?? false, ...(options.override ? { override: options.override } : {}) }, GRADIENT_BUILDERS);
   // With skipMissing, a float initializer no builder differentiates (a Clip bound, a Pad value) stays a constant.
   const kept = weights.filter((_, i) => wired.gradients[i] !== undefined);
   const backward = { ...wired, gradients: wired.gradients.filter((g) => g !== undefined) };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
@@ -172,14 +173,18 @@ describe('benchmark runner', function () {
     // a finished run's folder, so the run that takes the lock over has nothing left to compute
     const dir = copyOf(await single());
     const lock = join(dir, 'results-1-of-1.jsonl.lock');
-    writeFileSync(lock, String(process.ppid));
+    writeFileSync(lock, `${hostname()} ${process.ppid}`);
     const refused = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common()], fixture.dir);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, new RegExp(`another run \\(pid ${process.ppid}\\) is writing this shard's results`));
-    writeFileSync(lock, '999999999');
+    writeFileSync(lock, `${hostname()} 999999999`);
     const taken = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common(false)], fixture.dir);
     assert.equal(taken.status, 0, taken.stderr);
     assert.match(taken.stdout, /ran 0 cell\(s\), skipped 18 already done/);
+    // A task requeued onto another node: the old node's process id means nothing here.
+    writeFileSync(lock, `another-node ${process.ppid}`);
+    const requeued = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common()], fixture.dir);
+    assert.equal(requeued.status, 0, requeued.stderr);
     assert.ok(!existsSync(lock), 'the lock is released at the end');
   });
 

@@ -84,6 +84,16 @@ export function* gradientLoop(batch: AttackBatch, params: AttackParams, options:
   return state.x === original ? Float32Array.from(original) : state.x;
 }
 
+/**
+ * The sign as tfjs's wasm backend computes it: 0 below float32's machine epsilon (2^-23) in
+ * magnitude, so a gradient component lost in rounding does not move its pixel (and every
+ * result this harness published before the loop moved to typed arrays stays the same).
+ */
+const SIGN_EPSILON = 1.1920928955078125e-7;
+function signOf(v: number): number {
+  return v >= SIGN_EPSILON ? 1 : v <= -SIGN_EPSILON ? -1 : 0;
+}
+
 /** Sum of |v| (or v^2) over one image's values, in double precision. */
 function imageSum(values: Float32Array, from: number, to: number, squared: boolean): number {
   let sum = 0;
@@ -131,7 +141,7 @@ export function update(x: Float32Array, original: Float32Array, direction: Float
     const to = from + size;
     if (params.norm === 'linf') {
       for (let i = from; i < to; i++) {
-        const moved = f((x[i] as number) + Math.sign(direction[i] as number) * step);
+        const moved = f((x[i] as number) + signOf(direction[i] as number) * step);
         const delta = Math.min(Math.max(f(moved - (original[i] as number)), -eps), eps);
         out[i] = Math.min(Math.max(f((original[i] as number) + delta), 0), 1);
       }

@@ -4,6 +4,7 @@ import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { checkQuerySuite, querySuiteSchema, type QuerySuiteSpec } from './query-grid.js';
 import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ensemble-surrogate.js';
 import { ENSEMBLE } from './substitute-surrogate.js';
 
@@ -42,6 +43,8 @@ export interface Suite {
   examples?: number;
   /** Goodfellow et al.'s rubbish-class inputs: Gaussian noise sent to every target, and the confidence it gets. */
   rubbish?: RubbishSpec;
+  /** Query attacks and hybrids with per-image budgets (src/bench/query-grid.ts). */
+  queryAttacks?: QuerySuiteSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
 }
@@ -198,6 +201,7 @@ function buildSchema(): Record<string, unknown> {
           threshold: { type: 'number', minimum: 0, maximum: 1, description: 'confidence above which a noise image counts as classified (default 0.5)' },
         },
       },
+      queryAttacks: querySuiteSchema(),
       output: { type: 'string', minLength: 1 },
     },
   };
@@ -245,5 +249,6 @@ export function parseSuite(raw: unknown, source: string): Suite {
       throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
+  checkQuerySuite(suite, source);
   return suite;
 }

@@ -138,7 +138,8 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
 ];
 
-const GLOBAL: readonly (readonly [string, string])[] = [BACKEND, SEED, TARGETS_DIR, CACHE_DIR, QUIET, ['--verbose', 'print stack traces on errors'], ['-h, --help', 'this text; `transferbench COMMAND --help` for one command']];
+const ENGINE = ['--engine NAME', 'onnxruntime | tfjs: where substitutes and targets train (default onnxruntime beside wasm or cpu, tfjs beside native TensorFlow; env TRANSFERBENCH_ENGINE); --train-threads N: onnxruntime threads (default 1)'] as const;
+const GLOBAL: readonly (readonly [string, string])[] = [BACKEND, ENGINE, SEED, TARGETS_DIR, CACHE_DIR, QUIET, ['--verbose', 'print stack traces on errors'], ['-h, --help', 'this text; `transferbench COMMAND --help` for one command']];
 
 function table(rows: readonly (readonly [string, string])[], indent: string): string {
   const width = Math.max(0, ...rows.map(([left]) => left.length));

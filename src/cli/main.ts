@@ -16,6 +16,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       backend: { type: 'string' },
+      engine: { type: 'string' },
+      'train-threads': { type: 'string' },
       seed: { type: 'string', default: '0' },
       quiet: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -51,6 +53,11 @@ async function main(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
   const backend = values.backend ?? process.env['TRANSFERBENCH_BACKEND'];
+  // The training engine travels in the environment, so pool workers train on the same one.
+  if (values.engine !== undefined) process.env['TRANSFERBENCH_ENGINE'] = values.engine;
+  if (values['train-threads'] !== undefined) process.env['TRANSFERBENCH_TRAIN_THREADS'] = values['train-threads'];
+  // Checked here, so a typo fails before any work; the default waits for the backend.
+  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).useEngine();
   // Each command's modules load when it runs, so `--help` and typos answer at once.
   switch (command) {
     case 'backends': {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +12,14 @@ import { readResults, type CellResult } from '../../src/records/results.js';
 import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { toCsv, withoutVolatileColumns } from '../../src/report/leaderboards.js';
 import { tempDir } from '../fixtures/files.js';
-import { tinySuite } from './fixture-suite.js';
+import { CLI, cli, tinySuite } from './fixture-suite.js';
 
 /** A CSV file without its timing columns: everything else must be identical between runs. */
 const stable = (file: string) => withoutVolatileColumns(readFileSync(file, 'utf8'));
 /** A record without its timings. */
 const timeless = (r: CellResult) => ({ ...r, seconds: 0, craftingSeconds: 0, imagesPerSecond: 0 });
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CSVS = ['rubbish.csv', 'results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
 
-function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Runs `work` once, the first time any test asks, so each test can be run alone or in any order. */
 function once<T>(work: () => Promise<T>): () => Promise<T> {

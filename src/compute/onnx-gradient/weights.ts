@@ -6,7 +6,7 @@ import { prune } from './fold.js';
 import { DataType, encodeModel, floatTensor, int, valueInfo, type Graph, type Node } from './ir.js';
 import type { Facts } from './probe.js';
 import { GRADIENT_BUILDERS } from './registry.js';
-import { wireBackward } from './wire.js';
+import { wireBackward, type BackwardRequest } from './wire.js';
 
 /** Name of d(objective)/d(weight) in a generated model. */
 export const weightGradientName = (weight: string): string => `grad/${weight}`;
@@ -22,24 +22,35 @@ const HEAD_PREFIX = 'transferbench';
  * appended (nothing pruned: the caller chooses the outputs) and, per weight, the name of its
  * gradient (see weightGradientName).
  */
-export function withWeightGradients(graph: Graph, facts: Facts, objective: string, weights: readonly string[], seedGradient = ONE): { graph: Graph; gradients: string[] } {
+export function withWeightGradients(
+  graph: Graph,
+  facts: Facts,
+  objective: string,
+  requested: readonly string[],
+  seedGradient = ONE,
+  options: { skipMissing?: boolean; override?: BackwardRequest['override'] } = {},
+): { graph: Graph; gradients: string[]; weights: string[] } {
+  const weights = requested;
   for (const [i, w] of weights.entries()) {
     const t = graph.initializers.get(w);
     if (t === undefined) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" is not an initializer of the model (initializers: ${[...graph.initializers.keys()].slice(0, 20).join(', ')}...)`);
     if (t.dataType !== DataType.FLOAT) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" has data type ${t.dataType}; only float32 initializers are trainable`);
   }
-  const backward = wireBackward(graph, facts, { wrt: weights, seed: objective, seedGradient }, GRADIENT_BUILDERS);
+  const wired = wireBackward(graph, facts, { wrt: weights, seed: objective, seedGradient, skipMissing: options.skipMissing ?? false, ...(options.override ? { override: options.override } : {}) }, GRADIENT_BUILDERS);
+  // With skipMissing, a float initializer no builder differentiates (a Clip bound, a Pad value) stays a constant.
+  const kept = weights.filter((_, i) => wired.gradients[i] !== undefined);
+  const backward = { ...wired, gradients: wired.gradients.filter((g) => g !== undefined) };
   const initializers = new Map(graph.initializers);
   initializers.set(ONE, floatTensor(ONE, [], [1]));
   for (const t of backward.initializers) initializers.set(t.name, t);
   const inputs = [...graph.inputs];
-  for (const w of weights) {
+  for (const w of kept) {
     const t = initializers.get(w);
     initializers.delete(w);
     inputs.push(valueInfo(w, DataType.FLOAT, (t?.dims ?? []).map(Number)));
   }
-  const rename: Node[] = weights.map((w, i) => ({ opType: 'Identity', name: `weights/grad_${i}`, inputs: [backward.gradients[i] as string], outputs: [weightGradientName(w)], attributes: {} }));
-  return { graph: { ...graph, nodes: [...graph.nodes, ...backward.nodes, ...rename], initializers, inputs }, gradients: weights.map(weightGradientName) };
+  const rename: Node[] = kept.map((w, i) => ({ opType: 'Identity', name: `weights/grad_${i}`, inputs: [backward.gradients[i] as string], outputs: [weightGradientName(w)], attributes: {} }));
+  return { graph: { ...graph, nodes: [...graph.nodes, ...backward.nodes, ...rename], initializers, inputs }, gradients: kept.map(weightGradientName), weights: kept };
 }
 
 /** Names of the extra input and output of a weight-gradient model. */
@@ -72,9 +83,10 @@ export async function buildWeightGradientModel(onnxBytes: Uint8Array, descriptio
   const withMean: Graph = { ...graph, nodes: [...graph.nodes, ...head.nodes], initializers: new Map([...graph.initializers, ...head.initializers.map((t) => [t.name, t] as const)]) };
   // Running statistics of an inference-mode BatchNormalization are not trained by gradient.
   const statistics = new Set(graph.nodes.filter((n) => n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(3)));
-  const weights = options.weights ?? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name)).map((t) => t.name);
+  const candidates = options.weights ?? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name)).map((t) => t.name);
+  const result = withWeightGradients(withMean, facts, total, candidates, perImage, { skipMissing: options.weights === undefined });
+  const weights = result.weights;
   const dims = weights.map((w) => (graph.initializers.get(w)?.dims ?? []).map(Number));
-  const result = withWeightGradients(withMean, facts, total, weights, perImage);
   const outputs = [valueInfo(WEIGHT_GRADIENT_IO.meanLoss, DataType.FLOAT, []), ...weights.map((w, i) => valueInfo(weightGradientName(w), DataType.FLOAT, dims[i] as number[]))];
   const pruned = prune(result.graph, outputs.map((o) => o.name));
   return { bytes: encodeModel({ ...pruned, outputs }, 'transferbench weight-gradient model'), weights: weights.map((name, i) => ({ name, dims: dims[i] as number[] })) };

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { TransferbenchError } from '../../common/errors.js';
 import { Emitter } from '../onnx-gradient/emit.js';
 import { DataType, floatTensor, int, ints, valueInfo, type Graph, type TensorProto } from '../onnx-gradient/ir.js';
-import { OPSET, pads, pair } from '../../targets/onnx/export.js';
+import { OPSET, pads, pair, poolingOf } from '../../targets/onnx/export.js';
 
 /** A tfjs variable that the training graph reads as an ONNX value of the same shape and layout. */
 export interface TrainableWeight {
@@ -101,10 +101,16 @@ export function trainingGraph(model: tf.Sequential): TrainingGraph {
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         toLayout('NCHW');
-        const kernel = pair(config['poolSize']);
-        const strides = pair(config['strides'] ?? config['poolSize']);
-        const op = layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
-        current = emit.node(op, [current], { kernel_shape: ints(kernel), strides: ints(strides), pads: ints(pads(config, inputShape, kernel, strides)) });
+        const pool = poolingOf(layer, inputShape);
+        const attributes = { kernel_shape: ints(pool.kernel), strides: ints(pool.strides), pads: ints(pool.pads) };
+        if (pool.op === 'MaxPool') {
+          // With Indices: the training gradient routes through them (max-pool-first.ts).
+          const [pooled, indices] = [emit.fresh('MaxPool'), emit.fresh('MaxPool_indices')];
+          emit.multi('MaxPool', [current], [pooled, indices], attributes);
+          current = pooled;
+        } else {
+          current = emit.node(pool.op, [current], attributes);
+        }
         break;
       }
       case 'Flatten':

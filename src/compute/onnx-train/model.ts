@@ -3,7 +3,7 @@ import { Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
-import { weightGradientName, withWeightGradients } from '../onnx-gradient/weights.js';
+import { trainingGradients, weightGradientName } from './gradients.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
 
@@ -54,7 +54,7 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
     { name: STEP_IO.sampleWeights, type: 'float32', dims: [] },
   ]);
   const names = forward.weights.map((w) => w.name);
-  const withGradients = withWeightGradients(graph, facts, STEP_IO.loss, names);
+  const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
   let result = withGradients.graph;
   let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
   if (options.optimizer) {

@@ -1,7 +1,7 @@
 import { badOption } from '../../common/errors.js';
 import { Emitter } from '../onnx-gradient/emit.js';
 import { DataType, valueInfo, type Graph } from '../onnx-gradient/ir.js';
-import { weightGradientName } from '../onnx-gradient/weights.js';
+import { weightGradientName } from './gradients.js';
 
 export const OPTIMIZER_NAMES = ['adam', 'sgd-momentum'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];

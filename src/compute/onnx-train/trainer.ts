@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { weightGradientName } from '../onnx-gradient/weights.js';
+import { weightGradientName } from './gradients.js';
 import type { DropoutMask, TrainableWeight } from './graph.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
 import { CORRECTION_IO, nextName, stateName, stateSlots, TypedArrayOptimizer, type OptimizerSettings } from './optimizer.js';
@@ -59,6 +59,9 @@ export class OnnxTrainer {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle threads spin-waiting cost more than they save on a graph of many short nodes (the
+      // gradient builder measured this first; README, "Gradients through any ONNX model").
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new OnnxTrainer(session, built.weights, built.masks, options, model);
   }

@@ -112,7 +112,8 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
   const budgets = [...spec.budgets].sort((a, b) => a - b);
   const images = spec.images ?? suite.evaluationSize;
   const substitutes: SubstituteSpec[] = suite.substitutes.flatMap((s) =>
-    s.architectures.flatMap((architecture) => s.budgets.map((budget) => ({ strategy: s.strategy, architecture, budget, params: s.params ?? {}, training: { ...DEFAULT_TRAINING, ...s.training } }))),
+    // An ensemble has no architecture of its own: hybrids start from single substitutes.
+    (s.architectures ?? []).flatMap((architecture) => (s.budgets ?? []).map((budget) => ({ strategy: s.strategy, architecture, budget, params: s.params ?? {}, training: { ...DEFAULT_TRAINING, ...s.training } }))),
   );
   for (const target of suite.targets) {
     for (const oracleMode of spec.oracles ?? [suite.oracle.mode]) {

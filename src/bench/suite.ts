@@ -1,10 +1,12 @@
-import { ATTACKS, LABEL_SOURCES, NORMS, type AttackParams, type LabelSource } from '../attacks/index.js';
+import { ATTACKS, attackFor, LABEL_SOURCES, PARAMETERS, resolveParams, TRANSFORMS, type LabelSource, type ParamRange } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 import { checkQuerySuite, querySuiteSchema, type QuerySuiteSpec } from './query-grid.js';
+import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ensemble-surrogate.js';
+import { ENSEMBLE } from './substitute-surrogate.js';
 
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
 
@@ -22,14 +24,20 @@ export interface Suite {
   targets: string[];
   oracle: { mode: OracleMode; topK?: number; workers?: number };
   substitutes: {
+    /** A strategy, or "ensemble" with `members`. */
     strategy: string;
-    architectures: string[];
+    architectures?: string[];
     /** Substitute-training query budgets, one substitute per budget. */
-    budgets: number[];
+    budgets?: number[];
     params?: Record<string, number | string>;
     training?: Partial<TrainingConfig>;
+    /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
+    members?: EnsembleMember[];
+    /** How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their logits, such as ONNX surrogates). */
+    combine?: EnsembleCombination;
   }[];
-  attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf' | 'epochs' | 'alpha' | 'beta' | 'hingeBound'>> }[];
+  /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
+  attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
   labelSources: LabelSource[];
   /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
   examples?: number;
@@ -39,6 +47,15 @@ export interface Suite {
   queryAttacks?: QuerySuiteSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
+}
+
+/** One substitute of an ensemble: a strategy on one architecture and budget. */
+export interface EnsembleMember {
+  strategy: string;
+  architecture: string;
+  budget: number;
+  params?: Record<string, number | string>;
+  training?: Partial<TrainingConfig>;
 }
 
 /** Noise images: pixels ~ N(mean, std) clipped to [0, 1]; `threshold` is the confidence counted as "classified". */
@@ -53,6 +70,24 @@ export const DEFAULT_EXAMPLES = 8;
 export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
 
 export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
+
+/** Each strategy's own parameters: a misspelt key is an error, not a silent default. */
+function strategyParams(): Record<string, unknown>[] {
+  return STRATEGIES.values().map((s) => ({
+    if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
+    then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
+  }));
+}
+
+const TRAINING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    epochs: { type: 'integer', minimum: 0 },
+    batchSize: { type: 'integer', minimum: 1 },
+    learningRate: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
 
 let schema: Record<string, unknown> | undefined;
 
@@ -93,24 +128,40 @@ function buildSchema(): Record<string, unknown> {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['strategy', 'architectures', 'budgets'],
-          // Each strategy's own parameters: a misspelt key is an error, not a silent default.
-          allOf: STRATEGIES.values().map((s) => ({
-            if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
-            then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
-          })),
+          required: ['strategy'],
+          allOf: [
+            ...strategyParams(),
+            // An ensemble names members; every other entry its architectures and budgets.
+            // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
+            {
+              if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
+              then: { properties: { members: true }, required: ['members'] },
+              else: { properties: { architectures: true, budgets: true }, required: ['architectures', 'budgets'] },
+            },
+          ],
           properties: {
-            strategy: { type: 'string', enum: STRATEGIES.names() },
+            strategy: { type: 'string', enum: [...STRATEGIES.names(), ENSEMBLE], description: `a substitute strategy, or "${ENSEMBLE}" with members` },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
-            training: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                epochs: { type: 'integer', minimum: 0 },
-                batchSize: { type: 'integer', minimum: 1 },
-                learningRate: { type: 'number', exclusiveMinimum: 0 },
+            training: TRAINING_SCHEMA,
+            combine: { type: 'string', enum: [...ENSEMBLE_COMBINATIONS], description: 'an ensemble: average the logits (default) or the losses' },
+            members: {
+              type: 'array',
+              minItems: 1,
+              description: 'the substitutes an ensemble averages the logits of',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['strategy', 'architecture', 'budget'],
+                allOf: strategyParams(),
+                properties: {
+                  strategy: { type: 'string', enum: STRATEGIES.names() },
+                  architecture: { type: 'string', enum: ARCHITECTURES.names() },
+                  budget: { type: 'integer', minimum: 0 },
+                  params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+                  training: TRAINING_SCHEMA,
+                },
               },
             },
           },
@@ -126,25 +177,12 @@ function buildSchema(): Record<string, unknown> {
           properties: {
             name: { type: 'string', enum: ATTACKS.names() },
             eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1 } },
+            transforms: { type: 'array', uniqueItems: true, items: { type: 'string', enum: TRANSFORMS.names() }, description: 'input transformations applied to every gradient evaluation' },
             params: {
               type: 'object',
               additionalProperties: false,
-              properties: {
-                steps: { type: 'integer', minimum: 1 },
-                stepSize: { type: 'number', minimum: 0 },
-                randomStart: { type: 'boolean' },
-                decay: { type: 'number', minimum: 0 },
-                norm: { type: 'string', enum: [...NORMS] },
-                confidence: { type: 'number', minimum: 0 },
-                binarySearchSteps: { type: 'integer', minimum: 1 },
-                initialConst: { type: 'number', exclusiveMinimum: 0 },
-                learningRate: { type: 'number', exclusiveMinimum: 0 },
-                clipToLinf: { type: 'boolean' },
-                epochs: { type: 'integer', minimum: 1 },
-                alpha: { type: 'number', minimum: 0 },
-                beta: { type: 'number', minimum: 0 },
-                hingeBound: { type: 'number', minimum: 0 },
-              },
+              description: 'which parameters an attack takes: transferbench list attacks',
+              properties: attackParamProperties(),
             },
           },
         },
@@ -169,6 +207,15 @@ function buildSchema(): Record<string, unknown> {
   };
 }
 
+/** Every parameter a suite may set, with its range (whether this attack takes it is checked in parseSuite). */
+function attackParamProperties(): Record<string, Record<string, unknown>> {
+  const schemaOf = (range: ParamRange, description: string): Record<string, unknown> => {
+    const { odd: _odd, ...json } = range;
+    return { ...json, ...(json.enum ? { enum: [...json.enum] } : {}), description };
+  };
+  return Object.fromEntries(Object.entries(PARAMETERS).filter(([, p]) => !p.internal).map(([name, p]) => [name, schemaOf(p.range, p.description)]));
+}
+
 /** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
 export function loadSuite(path: string): Suite {
   return parseSuite(readJsonFile(path, 'the suite'), path);
@@ -176,12 +223,30 @@ export function loadSuite(path: string): Suite {
 
 export function parseSuite(raw: unknown, source: string): Suite {
   const suite = validateWith<Suite>(suiteSchema(), raw, source);
-  suite.substitutes.forEach((s, i) => {
-    if (s.strategy === 'white-box' && s.budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for white-box (it spends no queries)`);
+  const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
+    if (strategy === 'white-box' && budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for white-box (it spends no queries)`);
     }
-    if (s.strategy !== 'ground-truth' && s.strategy !== 'white-box' && s.budgets.some((b) => b === 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
+    if (strategy !== 'ground-truth' && strategy !== 'white-box' && budgets.some((b) => b === 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
+    }
+  };
+  suite.substitutes.forEach((s, i) => {
+    const ensemble = s.strategy === ENSEMBLE;
+    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
+    if (misplaced !== undefined) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
+    }
+    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
+    else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));
+  });
+  // Each attack's own parameters and transformations, resolved at every eps as the runner will.
+  suite.attacks.forEach((a, i) => {
+    try {
+      const attack = attackFor(a.name, a.transforms);
+      for (const eps of a.eps) resolveParams(attack, eps, a.params ?? {});
+    } catch (error) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
   checkQuerySuite(suite, source);

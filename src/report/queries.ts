@@ -90,7 +90,9 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
   for (const key of keys) {
     const [target, epsText, mode] = key.split('\u0000') as [string, string, string];
     const eps = Number(epsText);
-    const best = transfer.filter((t) => t.target === target && t.eps === eps).sort((a, b) => b.success.value - a.success.value)[0];
+    const best = transfer.filter((t) => t.target === target && t.eps === eps)
+      // Ties go to the cheaper setting, then by name, so the choice never depends on record order.
+      .sort((a, b) => b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method))[0];
     if (best === undefined) continue;
     const firstAbove = (candidates: readonly QueryCellResult[]) => {
       let first: { method: string; queries: number; success: number } | undefined;

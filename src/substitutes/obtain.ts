@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ATTACKS } from '../attacks/index.js';
 import { architectureFingerprint } from '../compute/architectures.js';
 import { currentBackendInfo } from '../compute/backend.js';
+import { currentEngineInfo } from '../compute/engine.js';
 import { atomicWrite } from '../common/files.js';
 import { loadTfjs, saveTfjs } from '../compute/persist.js';
 import { accuracy, argmaxRows, predictLogits } from '../compute/train.js';
@@ -96,6 +97,7 @@ export async function obtainSubstitute(
     cleanAccuracy: accuracy(predicted, options.evaluationLabels),
     trainSeconds,
     backend: currentBackendInfo().name,
+    engine: currentEngineInfo().name,
     rounds: result.rounds,
     cacheKey: key,
     fromCache: false,

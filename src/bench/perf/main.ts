@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { mergeBenchmark } from './merge.js';
+import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
 import { queriesBenchmark } from './queries.js';
 
@@ -12,7 +14,9 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   compute: computeBenchmark,
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
+  'onnx-gradient': onnxGradientBenchmark,
   queries: queriesBenchmark,
+  merge: mergeBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -88,7 +88,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'list',
-    usage: 'transferbench list attacks|substitutes|architectures',
+    usage: 'transferbench list attacks|query-attacks|substitutes|architectures',
     summary: 'the registered attacks, substitute strategies or architectures, with parameters and defaults',
     options: [],
     examples: ['transferbench list substitutes'],

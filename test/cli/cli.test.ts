@@ -56,6 +56,13 @@ describe('transferbench command', () => {
     assert.match(r.stdout, /selected: (wasm|tensorflow)/);
   });
 
+  it('lists the query attacks with their kinds, norms and parameter defaults', () => {
+    const r = transferbench('list', 'query-attacks');
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of ['square-linf', 'square-l2', 'simba-pixel', 'simba-dct', 'hop-skip-jump', 'boundary', 'p-rgf']) assert.match(r.stdout, new RegExp(`^${name}  \\[`, 'm'));
+    assert.match(r.stdout, /^ +pInit +default 0\.05 /m);
+  });
+
   it('answers an unknown command with exit code 2 and a one-line hint', () => {
     const r = transferbench('frobnicate');
     assert.equal(r.status, 2);

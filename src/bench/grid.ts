@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LabelSource } from '../attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
-import { canonicalJson, type TrainingConfig } from '../substitutes/index.js';
+import { canonicalJson, ownedModelLabel, type TrainingConfig } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite.js';
 
 /** One substitute the grid needs: shared by every cell of its target. */
@@ -40,7 +40,7 @@ export function expandGrid(suite: Suite): Cell[] {
   const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, oracle: suite.oracle };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
-      for (const architecture of s.architectures) {
+      for (const architecture of s.architectures ?? [ownedModelLabel(String(s.params?.['model']))]) {
         for (const budget of s.budgets) {
           const substitute: SubstituteSpec = { strategy: s.strategy, architecture, budget, params: s.params ?? {}, training: { ...DEFAULT_TRAINING, ...s.training } };
           const group = createHash('sha256').update(canonicalJson({ shared, target, substitute })).digest('hex').slice(0, 16);

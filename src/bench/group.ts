@@ -8,7 +8,9 @@ import { argmaxRows, predictLogits } from '../compute/train.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { TransferbenchError } from '../common/errors.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
+import { openOwnedModel } from '../targets/owned-model.js';
 import { craftOnSubstitute, targetLabels } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
@@ -66,7 +68,7 @@ export class GroupRunner {
     const evaluation = this.evaluation;
     const oracle = new TargetOracle(this.pool, entry.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
     const weights = whiteBoxWeights(entry.target);
-    const { model, record } = await obtainSubstitute(
+    const obtained = await obtainSubstitute(
       spec.strategy,
       spec.params,
       {
@@ -81,6 +83,7 @@ export class GroupRunner {
         classes: evaluation.classNames.length,
         measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
         ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+        openOwnedModel,
       },
       {
         cacheDir: this.paths.cacheDir,
@@ -92,6 +95,11 @@ export class GroupRunner {
         evaluationLabels: evaluation.labels,
       },
     );
+    const { model, record } = obtained;
+    if (model === undefined) {
+      await obtained.surrogate.dispose();
+      throw new TransferbenchError('BAD_CONFIG', `${spec.strategy}: attacks are crafted on tfjs models until the Surrogate-based attacks land (branch attacks)`);
+    }
     try {
       const substituteClean = argmaxRows(predictLogits(model, evaluation.images, evaluation.imageShape), evaluation.classNames.length);
       let spent = record.fromCache ? 0 : record.queriesSpent;

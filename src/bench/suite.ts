@@ -22,7 +22,8 @@ export interface Suite {
   oracle: { mode: OracleMode; topK?: number; workers?: number };
   substitutes: {
     strategy: string;
-    architectures: string[];
+    /** Required, except for `pretrained`, whose network is its own (named after params.model). */
+    architectures?: string[];
     /** Substitute-training query budgets, one substitute per budget. */
     budgets: number[];
     params?: Record<string, number | string>;
@@ -90,7 +91,8 @@ function buildSchema(): Record<string, unknown> {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['strategy', 'architectures', 'budgets'],
+          // architectures: required by every strategy but pretrained (checked in parseSuite).
+          required: ['strategy', 'budgets'],
           properties: {
             strategy: { type: 'string', enum: STRATEGIES.names() },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
@@ -168,10 +170,16 @@ export function loadSuite(path: string): Suite {
 export function parseSuite(raw: unknown, source: string): Suite {
   const suite = validateWith<Suite>(suiteSchema(), raw, source);
   suite.substitutes.forEach((s, i) => {
-    if (s.strategy === 'white-box' && s.budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for white-box (it spends no queries)`);
+    if ((s.strategy === 'white-box' || s.strategy === 'pretrained') && s.budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for ${s.strategy} (it spends no queries)`);
     }
-    if (s.strategy !== 'ground-truth' && s.strategy !== 'white-box' && s.budgets.some((b) => b === 0)) {
+    // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
+    if (s.strategy !== 'pretrained' && s.architectures === undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
+    if (s.strategy === 'pretrained') {
+      if (s.architectures !== undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures: pretrained brings its own network (params.model); remove "architectures"`);
+      if (typeof s.params?.['model'] !== 'string') throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].params.model: pretrained needs the path of its surrogate's descriptor (target.json format)`);
+    }
+    if (!['ground-truth', 'white-box', 'pretrained'].includes(s.strategy) && s.budgets.some((b) => b === 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
     }
   });

@@ -31,7 +31,8 @@ Commands:
   list architectures     the network architectures targets and substitutes are built from
   targets build          train the zoo (targets/zoo.json), export to ONNX, write descriptors
                          [--only a,b] [--out targets] [--zoo FILE] [--dataset mnist-embedded|fashion-mnist]
-  targets inspect FILE   print an ONNX model's inputs and outputs and draft its target.json
+  targets inspect FILE   print an ONNX model's inputs and outputs, draft its target.json and say whether
+                         it can serve as a pretrained surrogate [--write: save the draft beside FILE]
 
 Options:
   --backend NAME         tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
       'targets-dir': { type: 'string', default: 'targets' },
       'cache-dir': { type: 'string', default: 'substitutes' },
     },
@@ -125,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
         zoo: values.zoo ?? DEFAULT_ZOO,
         out: values.out ?? 'targets',
         seed,
+        write: values.write,
         ...(values.only !== undefined ? { only: values.only } : {}),
         ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
         ...(backend !== undefined ? { backend } : {}),

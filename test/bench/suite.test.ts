@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expandGrid } from '../../src/bench/grid.js';
 import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { tempDir } from '../fixtures/files.js';
 
@@ -37,7 +38,7 @@ const MALFORMED: Mutation[] = [
   ['unknown oracle mode', (s) => (s['oracle'].mode = 'logits'), /^bad: oracle.mode is "logits"; allowed: "probabilities", "top-k", "label"$/],
   ['oracle without mode', (s) => (s['oracle'] = {}), /^bad: oracle.mode is missing$/],
   ['top-k of 0', (s) => (s['oracle'].topK = 0), /^bad: oracle.topK must be >= 1 \(found 0\)$/],
-  ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), /^bad: substitutes\[0\].strategy is "magic"; allowed: "ground-truth", "static-distillation", "dynamic-distillation", "jacobian", "white-box"$/],
+  ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), /^bad: substitutes\[0\].strategy is "magic"; allowed: "ground-truth", "static-distillation", "dynamic-distillation", "jacobian", "white-box", "pretrained"$/],
   ['unknown architecture', (s) => (s['substitutes'][0].architectures = ['resnet']), /^bad: substitutes\[0\].architectures\[0\] is "resnet"; allowed: "softmax", "maxout", "rbf", "mlp", "cnn-small", "model-a", "model-b", "model-c"$/],
   ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
   ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; remove it or check its spelling$/],
@@ -54,11 +55,23 @@ const MALFORMED: Mutation[] = [
   ['white-box with a budget', (s) => s['substitutes'].push({ strategy: 'white-box', architectures: ['mlp'], budgets: [100] }), /^bad: substitutes\[2\].budgets must be \[0\] for white-box \(it spends no queries\)$/],
   ['distillation with no budget', (s) => (s['substitutes'][1].budgets = [0]), /^bad: substitutes\[1\].budgets: static-distillation needs a budget of at least 1 query$/],
   ['string seed', (s) => (s['seed'] = '7'), /^bad: seed must be integer \(found "7"\)$/],
+  ['a trained substitute without architectures', (s) => delete s['substitutes'][0].architectures, /^bad: substitutes\[0\].architectures is missing$/],
+  ['pretrained with architectures', (s) => s['substitutes'].push({ strategy: 'pretrained', architectures: ['mlp'], budgets: [0], params: { model: 'm/target.json' } }), /^bad: substitutes\[2\].architectures: pretrained brings its own network \(params.model\); remove "architectures"$/],
+  ['pretrained without a model', (s) => s['substitutes'].push({ strategy: 'pretrained', budgets: [0] }), /^bad: substitutes\[2\].params.model: pretrained needs the path of its surrogate's descriptor \(target.json format\)$/],
+  ['pretrained with a budget', (s) => s['substitutes'].push({ strategy: 'pretrained', budgets: [10], params: { model: 'm/target.json' } }), /^bad: substitutes\[2\].budgets must be \[0\] for pretrained \(it spends no queries\)$/],
 ];
 
 describe('suite validation', () => {
   it('accepts a valid suite', () => {
     assert.equal(parseSuite(structuredClone(VALID), 'ok').name, 'ok');
+  });
+
+  it('accepts a pretrained surrogate named by its descriptor, and names its cells after it', () => {
+    const suite = structuredClone(VALID) as Record<string, any>;
+    suite['substitutes'] = [{ strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } }];
+    const cells = expandGrid(parseSuite(suite, 'ok'));
+    assert.ok(cells.length > 0);
+    assert.ok(cells.every((c) => c.substitute.strategy === 'pretrained' && c.substitute.architecture === 'torch-cnn'));
   });
 
   for (const [what, mutate, expected] of MALFORMED) {

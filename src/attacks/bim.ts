@@ -1,4 +1,5 @@
 import { gradientLoop } from './gradient-loop.js';
+import { param } from './params.js';
 import type { Attack } from './types.js';
 
 /** Kurakin et al.'s defaults: step 1/255, min(eps*255 + 4, 1.25*eps*255) iterations. */
@@ -6,16 +7,19 @@ export function kurakinSteps(eps: number): number {
   return Math.max(1, Math.round(Math.min(eps * 255 + 4, 1.25 * eps * 255)));
 }
 
-/** Basic iterative method / I-FGSM (Kurakin et al. 1607.02533, 1611.01236). */
+/** Kurakin et al.'s step count and step, shared by BIM and the iterative least-likely class method. */
+export const KURAKIN_PARAMETERS = [
+  param('steps', (p) => kurakinSteps(p['eps'] as number), 'min(eps*255 + 4, 1.25*eps*255)'),
+  param('stepSize', 1 / 255, '1/255', 'alpha per iteration'),
+];
+
+/** Basic iterative method / I-FGSM with Kurakin et al.'s schedule (1607.02533, 1611.01236). */
 export const bim: Attack = {
   name: 'bim',
   kind: 'multi-step',
   description: 'basic iterative method (I-FGSM): FGSM steps of 1/255, clipped to the eps-ball (Kurakin et al.)',
   usesLabels: true,
-  parameters: [
-    { name: 'steps', default: 'min(eps*255 + 4, 1.25*eps*255)', description: 'iterations' },
-    { name: 'stepSize', default: '1/255', description: 'alpha per iteration' },
-  ],
-  defaults: (eps) => ({ steps: kurakinSteps(eps), stepSize: 1 / 255, randomStart: false, decay: 0 }),
-  craft: (model, batch, params) => gradientLoop(model, batch, { ...params, randomStart: false, decay: 0 }),
+  parameters: KURAKIN_PARAMETERS,
+  transformable: true,
+  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, randomStart: false, decay: 0 }, { transforms }),
 };

@@ -8,6 +8,6 @@ export const fgsm: Attack = {
   description: 'fast gradient sign method, one step of eps (Goodfellow et al. 1412.6572)',
   usesLabels: true,
   parameters: [],
-  defaults: (eps) => ({ steps: 1, stepSize: eps, randomStart: false, decay: 0 }),
-  craft: (model, batch, params) => gradientLoop(model, batch, { ...params, steps: 1, stepSize: params.eps, randomStart: false, decay: 0 }),
+  transformable: true,
+  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, steps: 1, stepSize: params.eps, randomStart: false, decay: 0 }, { transforms }),
 };

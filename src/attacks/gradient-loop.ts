@@ -1,60 +1,108 @@
 import * as tf from '@tensorflow/tfjs';
+import { argRows, logitsOf, type Crafting } from './crafting.js';
 import { normalize, project, randomPoint } from './norms.js';
-import type { AttackBatch, AttackParams, LogitsModel } from './types.js';
+import { transformedGradient, type GradientSetting } from './transforms/apply.js';
+import type { InputTransform } from './transforms/types.js';
+import type { AttackBatch, AttackParams } from './types.js';
 
-/** Cross-entropy per example, summed: each image's gradient is then its own, whatever the batch. */
-export function crossEntropySum(model: LogitsModel, images: tf.Tensor4D, labels: tf.Tensor1D): tf.Scalar {
-  const logits = model(images);
-  const oneHot = tf.oneHot(labels, logits.shape[1]);
-  return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+/** What the loop carries from one step to the next: typed arrays only (nothing to dispose). */
+export interface LoopState {
+  readonly original: Float32Array;
+  x: Float32Array;
+  /** MI-FGSM's accumulated gradient, once a step has run with decay > 0 (the raw gradient with decay 0). */
+  momentum?: Float32Array;
+  /** VMI/VNI-FGSM's gradient variance from the previous step. */
+  variance?: Float32Array;
+  /** Gradient evaluations so far: each names its own random streams (transformations, neighbours). */
+  evaluations: number;
 }
 
-export interface LoopOptions {
-  /** Where to start instead of the clean images (R+FGSM's random step). */
-  readonly start?: tf.Tensor4D;
+/** What a gradient method's hook can use. */
+export interface LoopContext {
+  readonly batch: AttackBatch;
+  readonly params: AttackParams;
+  /** +1 ascends the loss (untargeted), -1 descends towards the labels (targeted). */
+  readonly direction: 1 | -1;
+  /** The (transformed) loss gradient at points; every call is one evaluation. */
+  gradientAt(state: LoopState, points: Float32Array): Crafting<Float32Array>;
 }
 
 /**
- * The one gradient loop every single- and multi-step attack runs (after Foolbox): each step
- * moves by stepSize along the normalised gradient (ascending the loss, or descending towards
- * the labels when targeted), optionally with momentum, then projects into the eps-ball and
- * [0, 1]. FGSM is this loop run once with the whole budget as its step.
+ * A gradient method (after TransferAttack's `Attack`): the loop is one; a method overrides only
+ * the hook that computes the gradient driving each step (NI's look-ahead, VMI's variance tuning).
+ * Momentum accumulation, the step and the projection are the loop's.
  */
-export function gradientLoop(model: LogitsModel, batch: AttackBatch, params: AttackParams, options: LoopOptions = {}): tf.Tensor4D {
-  return tf.tidy(() => {
-    const original = batch.images;
-    let x = options.start ?? (params.randomStart ? randomPoint(original, batch.ids, params.eps, params.norm, params.seed) : original);
-    const lossGradient = tf.grad((input: tf.Tensor) => crossEntropySum(model, input as tf.Tensor4D, batch.labels));
-    const direction = params.targeted ? -1 : 1;
-    let momentum: tf.Tensor4D | undefined;
-    for (let step = 0; step < params.steps; step++) {
-      const next = tf.tidy(() => {
-        let g = lossGradient(x) as tf.Tensor4D;
-        if (params.decay > 0) {
-          // MI-FGSM: accumulate L1-normalised gradients per example.
-          const l1 = g.abs().mean([1, 2, 3], true);
-          const accumulated = (momentum ? momentum.mul(params.decay).add(g.div(l1.add(1e-12))) : g.div(l1.add(1e-12))) as tf.Tensor4D;
-          if (momentum) momentum.dispose();
-          momentum = tf.keep(accumulated);
-          g = accumulated;
-        }
-        const moved = x.add(normalize(g, params.norm).mul(direction * params.stepSize)) as tf.Tensor4D;
-        return project(moved, original, params.eps, params.norm);
-      });
-      if (x !== original && x !== options.start) x.dispose();
-      x = next;
-    }
-    if (momentum) momentum.dispose();
-    return x === original ? original.clone() : x;
-  });
+export interface GradientMethod {
+  readonly gradient: (context: LoopContext, state: LoopState) => Crafting<Float32Array>;
 }
 
-/** The least-likely class of each image under the model (step-ll, iter-ll). */
-export function leastLikely(model: LogitsModel, images: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => model(images).argMin(1).cast('int32') as tf.Tensor1D);
+/** I-FGSM, MI-FGSM, PGD: the gradient at the current point. */
+export const PLAIN: GradientMethod = { gradient: (context, state) => context.gradientAt(state, state.x) };
+
+export interface LoopOptions {
+  /** Where to start instead of the clean images (R+FGSM's random step). */
+  readonly start?: Float32Array;
+  readonly method?: GradientMethod;
+  readonly transforms?: readonly InputTransform[];
 }
 
-/** The model's own prediction for each image (labelSource "predicted"). */
-export function predictedLabels(model: LogitsModel, images: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => model(images).argMax(1).cast('int32') as tf.Tensor1D);
+const shapeOf = (batch: AttackBatch): [number, number, number, number] => [batch.labels.length, ...batch.imageShape];
+
+/**
+ * The one gradient loop every single- and multi-step attack runs (after Foolbox and
+ * TransferAttack): each step takes the method's gradient, accumulates it into the momentum
+ * (MI-FGSM: L1-normalised per example, decay mu) when decay > 0, moves by stepSize along the
+ * normalised direction (ascending the loss, or descending towards the labels when targeted), then
+ * projects into the eps-ball and [0, 1]. FGSM is this loop run once with the whole budget as its step.
+ */
+export function* gradientLoop(batch: AttackBatch, params: AttackParams, options: LoopOptions = {}): Crafting<Float32Array> {
+  const shape = shapeOf(batch);
+  const original = batch.images;
+  const start = options.start ?? (params.randomStart ? tf.tidy(() => randomPoint(tf.tensor4d(original, shape), batch.ids, params.eps, params.norm, params.seed).dataSync() as Float32Array) : original);
+  const state: LoopState = { original, x: start, evaluations: 0 };
+  const setting: GradientSetting = {
+    labels: batch.labels,
+    ids: batch.ids,
+    imageShape: batch.imageShape,
+    params,
+    transforms: options.transforms ?? [],
+    pool: batch.pool ?? { images: batch.images, labels: batch.labels },
+    loss: { loss: 'cross-entropy' },
+  };
+  const context: LoopContext = {
+    batch,
+    params,
+    direction: params.targeted ? -1 : 1,
+    gradientAt: (s, points) => transformedGradient(points, setting, s.evaluations++),
+  };
+  const method = options.method ?? PLAIN;
+  for (let step = 0; step < params.steps; step++) {
+    const gradient = yield* method.gradient(context, state);
+    const [x, momentum] = tf.tidy(() => {
+      let g = tf.tensor4d(gradient, shape);
+      if (params.decay > 0) {
+        // MI-FGSM: accumulate L1-normalised gradients per example.
+        const l1 = g.abs().mean([1, 2, 3], true);
+        const normalised = g.div(l1.add(1e-12));
+        g = (state.momentum ? tf.tensor4d(state.momentum, shape).mul(params.decay).add(normalised) : normalised) as tf.Tensor4D;
+      }
+      const moved = tf.tensor4d(state.x, shape).add(normalize(g, params.norm).mul(context.direction * params.stepSize)) as tf.Tensor4D;
+      return [project(moved, tf.tensor4d(original, shape), params.eps, params.norm).dataSync() as Float32Array, g.dataSync() as Float32Array];
+    });
+    state.x = x;
+    state.momentum = momentum;
+  }
+  return state.x === original ? Float32Array.from(original) : state.x;
+}
+
+/** The least-likely class of each image under the surrogate (step-ll, iter-ll). */
+export function* leastLikely(batch: AttackBatch): Crafting<Int32Array> {
+  const logits = yield* logitsOf(batch.images, batch.labels.length);
+  return argRows(logits, logits.length / batch.labels.length, true);
+}
+
+/** The surrogate's own prediction for each image (labelSource "predicted"). */
+export function* predictedLabels(images: Float32Array, count: number): Crafting<Int32Array> {
+  const logits = yield* logitsOf(images, count);
+  return argRows(logits, logits.length / Math.max(1, count));
 }

@@ -1,5 +1,9 @@
 export * from './types.js';
-export { ATTACKS, craftAdversarial, resolveParams, resolveTrainingLabels, type CraftRequest } from './registry.js';
+export { ATTACKS, attackFor, craftAdversarial, craftAdversarialSync, resolveParams, resolvePoolLabels, type CraftRequest } from './registry.js';
+export { TRANSFORMS } from './transforms/registry.js';
+export type { InputTransform } from './transforms/types.js';
+export { PARAMETERS, describeRange, type ParamSpec, type ParamRange } from './params.js';
 export { perturbationNorms } from './norms.js';
+export { drive, driveSync, type Crafting } from './crafting.js';
 export { leastLikely, predictedLabels } from './gradient-loop.js';
 export { kurakinSteps } from './bim.js';

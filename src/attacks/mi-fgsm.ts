@@ -1,5 +1,13 @@
 import { gradientLoop } from './gradient-loop.js';
+import { param } from './params.js';
 import type { Attack } from './types.js';
+
+/** TransferAttack's schedule (attack.py): 10 iterations of eps/steps, momentum decay 1. */
+export const MOMENTUM_PARAMETERS = [
+  param('steps', 10),
+  param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps'),
+  param('decay', 1.0, '1.0', 'momentum decay mu'),
+];
 
 /** Momentum iterative FGSM (Dong et al. 1710.06081): L1-normalised gradients accumulated with decay mu. */
 export const miFgsm: Attack = {
@@ -7,12 +15,8 @@ export const miFgsm: Attack = {
   kind: 'multi-step',
   description: 'momentum iterative FGSM, decay 1.0 (Dong et al. 1710.06081)',
   usesLabels: true,
-  parameters: [
-    { name: 'steps', default: '10', description: 'iterations' },
-    { name: 'stepSize', default: 'eps/steps', description: 'step per iteration' },
-    { name: 'decay', default: '1.0', description: 'momentum decay mu' },
-  ],
-  defaults: (eps) => ({ steps: 10, stepSize: eps / 10, randomStart: false, decay: 1.0 }),
+  parameters: MOMENTUM_PARAMETERS,
+  transformable: true,
   // decay 0 is plain I-FGSM: sign(g / |g|_1) = sign(g).
-  craft: (model, batch, params) => gradientLoop(model, batch, { ...params, norm: 'linf' }),
+  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms }),
 };

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { Random } from '../common/random.js';
 import { gradientLoop } from './gradient-loop.js';
+import { param } from './params.js';
 import type { Attack } from './types.js';
 
 /**
@@ -12,19 +12,19 @@ export const randFgsm: Attack = {
   kind: 'single-step',
   description: 'R+FGSM: random sign step of eps/2, then FGSM with eps/2 (Tramer et al. 1705.07204)',
   usesLabels: true,
-  parameters: [{ name: 'stepSize', default: 'eps/2', description: 'alpha, the size of the random step' }],
-  defaults: (eps) => ({ steps: 1, stepSize: eps / 2, randomStart: false, decay: 0 }),
-  craft: (model, batch, params) =>
-    tf.tidy(() => {
-      const alpha = Math.min(params.stepSize, params.eps);
-      const [n, h, w, c] = batch.images.shape;
-      const size = h * w * c;
-      const signs = new Float32Array(n * size);
-      batch.ids.forEach((id, k) => {
-        const random = new Random(params.seed).fork(`rand-fgsm:${id}`);
-        for (let i = 0; i < size; i++) signs[k * size + i] = random.normal() >= 0 ? alpha : -alpha;
-      });
-      const start = batch.images.add(tf.tensor4d(signs, [n, h, w, c])).clipByValue(0, 1) as tf.Tensor4D;
-      return gradientLoop(model, batch, { ...params, norm: 'linf', steps: 1, stepSize: params.eps - alpha, randomStart: false, decay: 0 }, { start });
-    }),
+  parameters: [param('stepSize', (p) => (p['eps'] as number) / 2, 'eps/2', 'alpha, the size of the random step')],
+  transformable: true,
+  craft: (batch, params, transforms) => {
+    const alpha = Math.min(params.stepSize, params.eps);
+    const size = batch.imageShape[0] * batch.imageShape[1] * batch.imageShape[2];
+    const start = new Float32Array(batch.images.length);
+    batch.ids.forEach((id, k) => {
+      const random = new Random(params.seed).fork(`rand-fgsm:${id}`);
+      for (let i = k * size; i < (k + 1) * size; i++) {
+        // Same float32 arithmetic as adding the signs in tfjs, then clipping to [0, 1].
+        start[i] = Math.min(1, Math.max(0, Math.fround((batch.images[i] as number) + Math.fround(random.normal() >= 0 ? alpha : -alpha))));
+      }
+    });
+    return gradientLoop(batch, { ...params, norm: 'linf', steps: 1, stepSize: params.eps - alpha, randomStart: false, decay: 0 }, { start, transforms });
+  },
 };

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { gradientLoop, leastLikely } from './gradient-loop.js';
 import type { Attack } from './types.js';
 
@@ -12,9 +11,9 @@ export const stepLl: Attack = {
   description: 'one step of eps towards the least-likely class (Kurakin et al. 1611.01236)',
   usesLabels: false,
   parameters: [],
-  defaults: (eps) => ({ steps: 1, stepSize: eps, randomStart: false, decay: 0 }),
-  craft: (model, batch, params) =>
-    tf.tidy(() =>
-      gradientLoop(model, { ...batch, labels: leastLikely(model, batch.images) }, { ...params, steps: 1, stepSize: params.eps, targeted: true, randomStart: false, decay: 0 }),
-    ),
+  transformable: true,
+  craft: function* (batch, params, transforms) {
+    const labels = yield* leastLikely(batch);
+    return yield* gradientLoop({ ...batch, labels }, { ...params, steps: 1, stepSize: params.eps, targeted: true, randomStart: false, decay: 0 }, { transforms });
+  },
 };

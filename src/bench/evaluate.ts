@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
-import { ATTACKS, craftAdversarial, perturbationNorms, type AttackParams, type LabelSource } from '../attacks/index.js';
-import { argmaxRows, predictLogits } from '../compute/train.js';
+import { craftAdversarial, perturbationNorms, type LabelledImages, type LabelSource, type Prepared } from '../attacks/index.js';
+import type { Surrogate } from '../compute/surrogate.js';
+import { argmaxRows } from '../compute/train.js';
 import type { Oracle } from '../oracle/oracle.js';
 
 export interface AttackOutcome {
@@ -9,55 +9,62 @@ export interface AttackOutcome {
   readonly substitutePredictions: Int32Array;
   readonly linf: Float32Array;
   readonly l2: Float32Array;
+  /** Wall time of crafting alone (not the prepare step, not the evaluation). */
+  readonly craftingSeconds: number;
 }
 
-/** Crafts adversarial versions of the evaluation images on the substitute, in chunks of 256. */
-export function craftOnSubstitute(
-  model: tf.LayersModel,
-  attack: string,
+const CHUNK = 256;
+
+/** The surrogate's predicted class for each image, 256 at a time. */
+export async function surrogatePredictions(surrogate: Surrogate, images: Float32Array, count: number): Promise<Int32Array> {
+  const size = images.length / Math.max(1, count);
+  const predictions = new Int32Array(count);
+  for (let start = 0; start < count; start += CHUNK) {
+    const n = Math.min(CHUNK, count - start);
+    predictions.set(argmaxRows(await surrogate.logits(images.subarray(start * size, (start + n) * size), n), surrogate.classes), start);
+  }
+  return predictions;
+}
+
+/** Crafts adversarial versions of the evaluation images on the surrogate, in chunks of 256. */
+export async function craftOnSurrogate(
+  surrogate: Surrogate,
+  attack: { readonly name: string; readonly transforms?: readonly string[] },
   images: Float32Array,
   labels: Int32Array,
-  imageShape: readonly [number, number, number],
   options: {
     eps: number;
     labelSource: LabelSource;
-    params: Partial<AttackParams>;
+    params: Readonly<Record<string, unknown>>;
     seed: number;
-    classes: number;
-    /** Attacker images with true labels, for generative attacks to fit their generator on. */
-    training?: { images: Float32Array; labels: Int32Array };
-    /** A generator fitted earlier for a generative attack (the caller owns it). */
-    generator?: tf.LayersModel;
+    /** Attacker images, labels resolved by label source (Admix mixes them in). */
+    pool?: LabelledImages;
+    /** What the attack's prepare step made (a fitted generator). */
+    prepared?: Prepared;
   },
-): AttackOutcome {
-  const [h, w, c] = imageShape;
-  const size = h * w * c;
+): Promise<AttackOutcome> {
   const count = labels.length;
+  const size = images.length / Math.max(1, count);
   const adversarial = new Float32Array(images.length);
-  // A generative attack fits its generator once per call: give it every image at once.
-  const chunk = ATTACKS.get(attack).kind === 'generative' ? count : 256;
-  for (let start = 0; start < count; start += chunk) {
-    const n = Math.min(chunk, count - start);
-    const result = tf.tidy(() =>
-      craftAdversarial(attack, (x) => model.apply(x) as tf.Tensor2D, {
-        images: tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, h, w, c]),
-        trueLabels: tf.tensor1d(labels.subarray(start, start + n), 'int32'),
-        ids: Array.from({ length: n }, (_, i) => start + i),
-        eps: options.eps,
-        labelSource: options.labelSource,
-        params: { ...options.params, seed: options.seed },
-        ...(options.training ? { training: options.training } : {}),
-        ...(options.generator ? { generator: options.generator } : {}),
-      }),
-    );
-    try {
-      adversarial.set(result.dataSync() as Float32Array, start * size);
-    } finally {
-      result.dispose();
-    }
+  const started = performance.now();
+  for (let start = 0; start < count; start += CHUNK) {
+    const n = Math.min(CHUNK, count - start);
+    const result = await craftAdversarial(attack.name, surrogate, {
+      images: images.subarray(start * size, (start + n) * size),
+      trueLabels: labels.subarray(start, start + n),
+      ids: Array.from({ length: n }, (_, i) => start + i),
+      eps: options.eps,
+      labelSource: options.labelSource,
+      params: { ...options.params, seed: options.seed },
+      ...(attack.transforms && attack.transforms.length > 0 ? { transforms: attack.transforms } : {}),
+      ...(options.pool ? { pool: options.pool } : {}),
+      ...(options.prepared ? { prepared: options.prepared } : {}),
+    });
+    adversarial.set(result, start * size);
   }
+  const craftingSeconds = (performance.now() - started) / 1000;
   const norms = perturbationNorms(adversarial, images, count);
-  return { adversarial, substitutePredictions: argmaxRows(predictLogits(model, adversarial, imageShape), options.classes), ...norms };
+  return { adversarial, substitutePredictions: await surrogatePredictions(surrogate, adversarial, count), craftingSeconds, ...norms };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface Cell {
   readonly target: string;
   readonly substitute: SubstituteSpec;
   readonly attack: string;
+  /** Input transformations stacked on the attack (none for most). */
+  readonly transforms: readonly string[];
   readonly attackParams: Readonly<Record<string, unknown>>;
   readonly eps: number;
   readonly labelSource: LabelSource;
@@ -47,9 +49,11 @@ export function expandGrid(suite: Suite): Cell[] {
           for (const attack of suite.attacks) {
             for (const eps of attack.eps) {
               for (const labelSource of suite.labelSources) {
-                const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource };
+                const transforms = attack.transforms ?? [];
+                // Transforms enter the configuration only when there are some, so cells without them keep their ids.
+                const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, ...(transforms.length > 0 ? { transforms } : {}) };
                 const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-                cells.push({ id, index: cells.length, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, group });
+                cells.push({ id, index: cells.length, target, substitute, attack: attack.name, transforms, attackParams: attack.params ?? {}, eps, labelSource, group });
               }
             }
           }

@@ -1,20 +1,18 @@
-import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
-import { obtainGenerator } from '../attacks/advgan/index.js';
-import { ATTACKS, resolveParams, resolveTrainingLabels } from '../attacks/index.js';
-import { argmaxRows, predictLogits } from '../compute/train.js';
+import { attackFor, resolveParams, resolvePoolLabels, type LabelledImages, type LabelSource } from '../attacks/index.js';
+import type { Surrogate } from '../compute/surrogate.js';
+import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
-import { canonicalJson, fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
-import { TransferbenchError } from '../common/errors.js';
+import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { openOwnedModel } from '../targets/owned-model.js';
-import { craftOnSubstitute, targetLabels } from './evaluate.js';
+import { craftOnSurrogate, surrogatePredictions, targetLabels } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
-import { rate, round6 } from '../records/metrics.js';
+import { countOutcomes, round6 } from '../records/metrics.js';
+import { directoryModelCache } from './model-cache.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 
@@ -96,40 +94,30 @@ export class GroupRunner {
       },
     );
     const { model, record } = obtained;
-    if (model === undefined) {
-      await obtained.surrogate.dispose();
-      throw new TransferbenchError('BAD_CONFIG', `${spec.strategy}: attacks are crafted on tfjs models until the Surrogate-based attacks land (branch attacks)`);
-    }
+    // Trained substitutes come as tfjs models, attacks see them as surrogates; a pretrained model
+    // already is one.
+    const surrogate = obtained.surrogate ?? TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, obtained.model);
     try {
-      const substituteClean = argmaxRows(predictLogits(model, evaluation.images, evaluation.imageShape), evaluation.classNames.length);
+      const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
+      const pools = new Map<LabelSource, LabelledImages>();
       let spent = record.fromCache ? 0 : record.queriesSpent;
       for (const cell of cells) {
-        onResult(await this.cell(cell, model, record, substituteClean, entry), spent);
+        let pool = pools.get(cell.labelSource);
+        if (pool === undefined) {
+          pool = await resolvePoolLabels(surrogate, this.attackerPool(), cell.labelSource);
+          pools.set(cell.labelSource, pool);
+        }
+        onResult(await this.cell(cell, surrogate, pool, record, substituteClean, entry), spent);
         spent = 0;
       }
     } finally {
-      model.dispose();
+      await surrogate.dispose();
+      model?.dispose();
     }
   }
 
-  /**
-   * For a generative attack, its generator: from the cache (named after the substitute, the
-   * resolved parameters and the label source) or fitted now and cached.
-   */
-  private async generator(cell: Cell, model: tf.LayersModel, record: SubstituteRecord): Promise<tf.LayersModel | undefined> {
-    const attack = ATTACKS.get(cell.attack);
-    if (attack.kind !== 'generative') return undefined;
-    const logits = (x: tf.Tensor4D) => model.apply(x) as tf.Tensor2D;
-    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
-    const training = resolveTrainingLabels(logits, this.generatorTraining(), cell.labelSource, this.evaluation.imageShape);
-    const networks = attack.fingerprint?.(this.evaluation.imageShape) ?? null;
-    const key = createHash('sha256').update(canonicalJson({ substitute: record.cacheKey, strategy: record.strategy, params, labelSource: cell.labelSource, images: training.labels.length, networks })).digest('hex').slice(0, 16);
-    const dir = join(this.paths.cacheDir, `${cell.attack}-${record.strategy}-${key}`);
-    return (await obtainGenerator(logits, training, this.evaluation.imageShape, params, dir, this.paths.useCache)).generator;
-  }
-
-  /** The attacker images a generative attack fits on: the first 2,000 of the attacker's split. */
-  private generatorTraining(): { images: Float32Array; labels: Int32Array } {
+  /** Attacker images a generative attack fits on and Admix mixes in: the first 2,000 of the attacker's split, true labels. */
+  private attackerPool(): LabelledImages {
     const n = Math.min(2000, this.attacker.labels.length);
     const size = this.attacker.images.length / this.attacker.labels.length;
     return { images: this.attacker.images.subarray(0, n * size), labels: this.attacker.labels.subarray(0, n) };
@@ -152,50 +140,45 @@ export class GroupRunner {
     return entry;
   }
 
+  /**
+   * One cell: the attack's prepare step (a generative attack fits or loads its generator, through
+   * the model cache injected here), crafting on the surrogate, the target's answers, the counts.
+   */
   private async cell(
     cell: Cell,
-    model: tf.LayersModel,
+    surrogate: Surrogate,
+    pool: LabelledImages,
     record: SubstituteRecord,
     substituteClean: Int32Array,
     entry: { evaluator: TargetOracle; clean: Int32Array },
   ): Promise<CellResult> {
     const started = performance.now();
     const evaluation = this.evaluation;
-    const n = evaluation.labels.length;
-    const generator = await this.generator(cell, model, record);
+    const attack = attackFor(cell.attack, cell.transforms);
+    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
+    const cache = directoryModelCache(this.paths.cacheDir, `${cell.attack}-${record.strategy}`, { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource }, this.paths.useCache);
+    const preparing = performance.now();
+    const prepared = attack.prepare ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params) : undefined;
+    const prepareSeconds = (performance.now() - preparing) / 1000;
     let outcome;
     try {
-      outcome = craftOnSubstitute(model, cell.attack, evaluation.images, evaluation.labels, evaluation.imageShape, {
+      outcome = await craftOnSurrogate(surrogate, { name: cell.attack, transforms: cell.transforms }, evaluation.images, evaluation.labels, {
         eps: cell.eps,
         labelSource: cell.labelSource,
         params: cell.attackParams,
         seed: this.suite.seed,
-        classes: evaluation.classNames.length,
-        training: this.generatorTraining(),
-        ...(generator ? { generator } : {}),
+        pool,
+        ...(prepared ? { prepared } : {}),
       });
     } finally {
-      generator?.dispose();
+      prepared?.dispose();
     }
     const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
-    let substituteCorrect = 0;
-    let targetCorrect = 0;
-    let fooledSubstitute = 0;
-    let fooledTarget = 0;
-    let fooledBoth = 0;
-    for (let i = 0; i < n; i++) {
-      const truth = evaluation.labels[i];
-      if (substituteClean[i] === truth) substituteCorrect++;
-      if (entry.clean[i] === truth) targetCorrect++;
-      const s = outcome.substitutePredictions[i] !== truth;
-      const t = onTarget[i] !== truth;
-      if (s) fooledSubstitute++;
-      if (t) fooledTarget++;
-      if (s && t) fooledBoth++;
-    }
+    const outcomes = countOutcomes(evaluation.labels, { substitute: substituteClean, target: entry.clean }, { substitute: outcome.substitutePredictions, target: onTarget });
     const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
     const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
     const examples = captureExamples(this.suite.examples ?? DEFAULT_EXAMPLES, evaluation.imageShape, evaluation.images, outcome.adversarial, evaluation.labels, entry.clean, onTarget);
+    const n = evaluation.labels.length;
     return {
       cellId: cell.id,
       index: cell.index,
@@ -205,16 +188,13 @@ export class GroupRunner {
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
       reference: STRATEGIES.get(cell.substitute.strategy).reference,
-      attack: cell.attack,
-      attackKind: ATTACKS.get(cell.attack).kind,
+      attack: attack.name,
+      composition: attack.composition ? [attack.composition.method, ...attack.composition.transforms].join('+') : attack.name,
+      attackKind: attack.kind,
       eps: cell.eps,
       labelSource: cell.labelSource,
       evaluated: n,
-      substituteCleanAccuracy: rate(substituteCorrect, n),
-      targetCleanAccuracy: rate(targetCorrect, n),
-      whiteBoxSuccess: rate(fooledSubstitute, n),
-      targetError: rate(fooledTarget, n),
-      transferRate: rate(fooledBoth, fooledSubstitute),
+      ...outcomes,
       targetMeanConfidence: round6(meanConfidence ?? 0),
       substituteQueries: record.queriesSpent,
       substituteFidelity: round6(record.fidelity),
@@ -222,6 +202,9 @@ export class GroupRunner {
       maxLinf: round6(max(outcome.linf)),
       meanL2: round6(mean(outcome.l2)),
       maxL2: round6(max(outcome.l2)),
+      // Crafting includes the prepare step (fitting a generator, or loading it from the cache).
+      craftingSeconds: round6(prepareSeconds + outcome.craftingSeconds),
+      imagesPerSecond: round6(n / Math.max(1e-9, prepareSeconds + outcome.craftingSeconds)),
       seconds: round6((performance.now() - started) / 1000),
       ...(examples ? { examples } : {}),
     };

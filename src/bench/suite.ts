@@ -1,4 +1,4 @@
-import { ATTACKS, LABEL_SOURCES, NORMS, type AttackParams, type LabelSource } from '../attacks/index.js';
+import { ATTACKS, attackFor, LABEL_SOURCES, PARAMETERS, resolveParams, TRANSFORMS, type LabelSource, type ParamRange } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
@@ -29,7 +29,8 @@ export interface Suite {
     params?: Record<string, number | string>;
     training?: Partial<TrainingConfig>;
   }[];
-  attacks: { name: string; eps: number[]; params?: Partial<Pick<AttackParams, 'steps' | 'stepSize' | 'randomStart' | 'decay' | 'norm' | 'confidence' | 'binarySearchSteps' | 'initialConst' | 'learningRate' | 'clipToLinf' | 'epochs' | 'alpha' | 'beta' | 'hingeBound'>> }[];
+  /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
+  attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
   labelSources: LabelSource[];
   /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
   examples?: number;
@@ -120,25 +121,12 @@ function buildSchema(): Record<string, unknown> {
           properties: {
             name: { type: 'string', enum: ATTACKS.names() },
             eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1 } },
+            transforms: { type: 'array', uniqueItems: true, items: { type: 'string', enum: TRANSFORMS.names() }, description: 'input transformations applied to every gradient evaluation' },
             params: {
               type: 'object',
               additionalProperties: false,
-              properties: {
-                steps: { type: 'integer', minimum: 1 },
-                stepSize: { type: 'number', minimum: 0 },
-                randomStart: { type: 'boolean' },
-                decay: { type: 'number', minimum: 0 },
-                norm: { type: 'string', enum: [...NORMS] },
-                confidence: { type: 'number', minimum: 0 },
-                binarySearchSteps: { type: 'integer', minimum: 1 },
-                initialConst: { type: 'number', exclusiveMinimum: 0 },
-                learningRate: { type: 'number', exclusiveMinimum: 0 },
-                clipToLinf: { type: 'boolean' },
-                epochs: { type: 'integer', minimum: 1 },
-                alpha: { type: 'number', minimum: 0 },
-                beta: { type: 'number', minimum: 0 },
-                hingeBound: { type: 'number', minimum: 0 },
-              },
+              description: 'which parameters an attack takes: transferbench list attacks',
+              properties: attackParamProperties(),
             },
           },
         },
@@ -162,6 +150,15 @@ function buildSchema(): Record<string, unknown> {
   };
 }
 
+/** Every parameter a suite may set, with its range (whether this attack takes it is checked in parseSuite). */
+function attackParamProperties(): Record<string, Record<string, unknown>> {
+  const schemaOf = (range: ParamRange, description: string): Record<string, unknown> => {
+    const { odd: _odd, ...json } = range;
+    return { ...json, ...(json.enum ? { enum: [...json.enum] } : {}), description };
+  };
+  return Object.fromEntries(Object.entries(PARAMETERS).filter(([, p]) => !p.internal).map(([name, p]) => [name, schemaOf(p.range, p.description)]));
+}
+
 /** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
 export function loadSuite(path: string): Suite {
   return parseSuite(readJsonFile(path, 'the suite'), path);
@@ -181,6 +178,15 @@ export function parseSuite(raw: unknown, source: string): Suite {
     }
     if (!['ground-truth', 'white-box', 'pretrained'].includes(s.strategy) && s.budgets.some((b) => b === 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
+    }
+  });
+  // Each attack's own parameters and transformations, resolved at every eps as the runner will.
+  suite.attacks.forEach((a, i) => {
+    try {
+      const attack = attackFor(a.name, a.transforms);
+      for (const eps of a.eps) resolveParams(attack, eps, a.params ?? {});
+    } catch (error) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
   return suite;

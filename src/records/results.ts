@@ -17,7 +17,10 @@ export interface CellResult {
   readonly budget: number;
   /** White-box reference rows are upper bounds, not attack settings. */
   readonly reference: boolean;
+  /** The attack as the suite names it ("mi-fgsm+di+ti" for a composition given by `transforms`). */
   readonly attack: string;
+  /** The gradient method and its input transformations ("mi-fgsm+di" for di-mi-fgsm); the attack's name otherwise. */
+  readonly composition?: string;
   readonly attackKind: string;
   readonly eps: number;
   readonly labelSource: string;
@@ -33,6 +36,8 @@ export interface CellResult {
   readonly targetError: Rate;
   /** Kurakin et al.: of the adversarial images that fool the substitute, the share that fool the target. */
   readonly transferRate: Rate;
+  /** Of the images the target classifies correctly when clean, the share it misclassifies after the attack (TransferAttack's attack success rate). */
+  readonly attackSuccess?: Rate;
   /** Mean probability the target gives its predicted class on the adversarial images (Goodfellow et al.'s confidence). */
   readonly targetMeanConfidence?: number;
   /** Queries the substitute cost (from the oracle's counts, or its cache record). */
@@ -43,6 +48,9 @@ export interface CellResult {
   readonly maxLinf: number;
   readonly meanL2: number;
   readonly maxL2: number;
+  /** Wall time of crafting alone, and the images crafted per second (they differ between runs and machines). */
+  readonly craftingSeconds?: number;
+  readonly imagesPerSecond?: number;
   /** Wall time of the cell (attack and evaluation), not in the CSVs: it differs between runs. */
   readonly seconds: number;
   /** The first images of the cell, clean and adversarial, for the report's example grids. */

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { ATTACKS, craftAdversarial } from '../attacks/index.js';
 import { badOption } from '../common/errors.js';
+import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import { argmaxRows, predictLogits } from '../compute/train.js';
 import { attackerCount, attackerSlice, concatTargets, fit, newSubstitute, targetsFromAnswer } from './fit.js';
 import { numberParam, positiveInteger, stringParam } from './params.js';
@@ -28,7 +28,6 @@ export const dynamicDistillation: SubstituteStrategy = {
     const eps = numberParam('dynamic-distillation', params, 'eps', 0.3, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
     const perRound = Math.floor(Math.min(context.budget, attackerCount(context)) / (rounds + 1));
     if (perRound < 1) throw badOption('dynamic-distillation: budget', context.budget, `at least ${rounds + 1} queries (one per round)`);
-    const [h, w, c] = context.imageShape;
     const images: Float32Array[] = [];
     const targets: (Int32Array | Float32Array)[] = [];
     const records: RoundRecord[] = [];
@@ -43,14 +42,10 @@ export const dynamicDistillation: SubstituteStrategy = {
     records.push({ round: 0, queries: spent, fidelity: await context.measureFidelity(model) });
     for (let round = 1; round <= rounds; round++) {
       const clean = attackerSlice(context, round * perRound, perRound);
-      const adversarial = tf.tidy(() => {
-        const x = tf.tensor4d(clean, [perRound, h, w, c]);
-        const predicted = (model.predict(x) as tf.Tensor).argMax(1).cast('int32') as tf.Tensor1D;
-        const ids = Array.from({ length: perRound }, (_, i) => round * perRound + i);
-        return craftAdversarial(attack, (t) => model.apply(t) as tf.Tensor2D, { images: x, trueLabels: predicted, ids, eps, labelSource: 'predicted', params: { seed: context.seed + round } });
-      });
-      const points = adversarial.dataSync() as Float32Array;
-      adversarial.dispose();
+      const predicted = argmaxRows(predictLogits(model, clean, context.imageShape), context.classes);
+      const ids = Array.from({ length: perRound }, (_, i) => round * perRound + i);
+      const surrogate = TfjsSurrogate.fromLayersModel('dynamic-distillation', model);
+      const points = await craftAdversarial(attack, surrogate, { images: clean, trueLabels: predicted, ids, eps, labelSource: 'predicted', params: { seed: context.seed + round } });
       const before = argmaxRows(predictLogits(model, points, context.imageShape), context.classes);
       const answer = await context.oracle.query(points, 'substitute-training');
       spent += perRound;

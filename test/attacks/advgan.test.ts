@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { generate, trainGenerator } from '../../src/attacks/advgan/index.js';
-import { craftAdversarial, perturbationNorms, type LogitsModel } from '../../src/attacks/index.js';
+import { craftAdversarial, drive, perturbationNorms } from '../../src/attacks/index.js';
+import { TfjsSurrogate, type LogitsFunction } from '../../src/compute/tfjs-surrogate.js';
 import { buildArchitecture } from '../../src/compute/architectures.js';
 import { InstanceNorm } from '../../src/compute/layers/index.js';
 import { useBackend } from '../../src/compute/backend.js';
@@ -17,38 +18,41 @@ describe('AdvGAN', function () {
   const fit = take(train, 1500);
   const victims = take(test, 200);
   let net: tf.LayersModel;
-  let model: LogitsModel;
+  let model: LogitsFunction;
+  let surrogate: TfjsSurrogate;
 
   before(async () => {
     await useBackend('wasm');
     net = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 3 });
     trainClassifier(net, { images: fit.images, imageShape: [28, 28, 1], targets: fit.labels, classes: 10 }, { epochs: 3, batchSize: 64, learningRate: 0.002, seed: 3 });
     model = (x) => net.apply(x) as tf.Tensor2D;
+    surrogate = TfjsSurrogate.fromLayersModel('mlp', net);
   });
   after(() => net.dispose());
 
   const accuracyOn = (images: tf.Tensor4D) => tf.tidy(() => model(images).argMax(1).equal(tf.tensor1d(victims.labels, 'int32')).mean().dataSync()[0] as number);
 
-  it('training the generator lowers the model\'s accuracy on its outputs, inside the eps-ball', () => {
-    const x = tf.tensor4d(victims.images, [200, 28, 28, 1]);
+  it('training the generator lowers the model\'s accuracy on its outputs, inside the eps-ball', async () => {
     const before = tf.memory().numTensors;
-    const adversarial = craftAdversarial('advgan', model, {
-      images: x, trueLabels: tf.tensor1d(victims.labels, 'int32'), ids: Array.from({ length: 200 }, (_, i) => i), eps: 0.3, labelSource: 'true',
-      params: { epochs: 3, seed: 1 }, training: { images: fit.images, labels: fit.labels },
+    const values = await craftAdversarial('advgan', surrogate, {
+      images: victims.images, trueLabels: victims.labels, ids: Array.from({ length: 200 }, (_, i) => i), eps: 0.3, labelSource: 'true',
+      params: { epochs: 3, seed: 1 }, pool: { images: fit.images, labels: fit.labels },
     });
-    assert.equal(tf.memory().numTensors, before + 2, 'only the result and the label tensor remain');
+    assert.equal(tf.memory().numTensors, before, 'no tensor remains');
+    const x = tf.tensor4d(victims.images, [200, 28, 28, 1]);
+    const adversarial = tf.tensor4d(values, [200, 28, 28, 1]);
     const clean = accuracyOn(x);
     const attacked = accuracyOn(adversarial);
-    const norms = perturbationNorms(adversarial.dataSync() as Float32Array, victims.images, 200);
+    const norms = perturbationNorms(values, victims.images, 200);
     tf.dispose([x, adversarial]);
     assert.ok(attacked < clean - 0.3, `accuracy ${clean} -> ${attacked}`);
     for (const n of norms.linf) assert.ok(n <= 0.3 + 1e-6, `linf ${n}`);
   });
 
   it('a saved generator reloads and reproduces the same outputs', async () => {
-    const generator = trainGenerator(model, fit.images.subarray(0, 256 * 784), fit.labels.subarray(0, 256), [28, 28, 1], {
+    const generator = await drive(surrogate, trainGenerator(fit.images.subarray(0, 256 * 784), fit.labels.subarray(0, 256), [28, 28, 1], {
       eps: 0.3, epochs: 1, batchSize: 64, learningRate: 0.001, alpha: 1, beta: 1, hingeBound: 3, confidence: 0, targeted: false, seed: 2,
-    });
+    }));
     const dir = tempDir('transferbench-advgan-');
     await saveTfjs(generator, dir);
     const reloaded = await loadTfjs(join(dir));

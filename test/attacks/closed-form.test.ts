@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { craftAdversarial, perturbationNorms } from '../../src/attacks/index.js';
+import { perturbationNorms } from '../../src/attacks/index.js';
 import { useBackend } from '../../src/compute/backend.js';
-import { images, linearModel } from './fixtures.js';
+import { craftTensors, images, linearModel } from './fixtures.js';
 
 /**
  * On a linear softmax model the input gradient of the cross-entropy is known in closed form:
@@ -38,17 +38,17 @@ describe('attacks on a linear softmax model (closed form)', () => {
 
   const perturbation = (adversarial: tf.Tensor4D) => tf.tidy(() => adversarial.sub(x).reshape([n, 16]));
 
-  it('FGSM perturbation equals eps times the sign of the analytic input gradient', () => {
-    const adversarial = craftAdversarial('fgsm', linear.model, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
+  it('FGSM perturbation equals eps times the sign of the analytic input gradient', async () => {
+    const adversarial = await craftTensors('fgsm', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
     const expected = tf.tidy(() => analyticGradient(labels).sign().mul(0.1));
     const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
     tf.dispose([adversarial, expected]);
     assert.ok(diff < 1e-6, `max difference ${diff}`);
   });
 
-  it('step-ll moves towards the least-likely class: -eps sign of its gradient, and raises its probability', () => {
+  it('step-ll moves towards the least-likely class: -eps sign of its gradient, and raises its probability', async () => {
     const leastLikely = tf.tidy(() => linear.model(x).argMin(1).cast('int32') as tf.Tensor1D);
-    const adversarial = craftAdversarial('step-ll', linear.model, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
+    const adversarial = await craftTensors('step-ll', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
     const expected = tf.tidy(() => analyticGradient(leastLikely).sign().mul(-0.1));
     const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
     const [before, after] = tf.tidy(() => {
@@ -65,21 +65,21 @@ describe('attacks on a linear softmax model (closed form)', () => {
     ['PGD with no random start and one step of eps', { steps: 1, stepSize: 0.1, randomStart: false }],
     ['MI-FGSM with one step of eps', { steps: 1, stepSize: 0.1 }],
   ] as const) {
-    it(`${name} equals FGSM`, () => {
+    it(`${name} equals FGSM`, async () => {
       const attack = name.split(' ')[0]?.toLowerCase() as string;
-      const a = craftAdversarial(attack, linear.model, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true', params });
-      const b = craftAdversarial('fgsm', linear.model, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
+      const a = await craftTensors(attack, linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true', params });
+      const b = await craftTensors('fgsm', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
       assert.deepEqual(a.dataSync(), b.dataSync());
       tf.dispose([a, b]);
     });
   }
 
-  it('C&W L2 finds a smaller L2 perturbation than FGSM at equal or better success', () => {
+  it('C&W L2 finds a smaller L2 perturbation than FGSM at equal or better success', async () => {
     const wide = images(n, shape, 41, 0.1, 0.9);
     const fooled = (adversarial: tf.Tensor4D) => tf.tidy(() => linear.model(adversarial).argMax(1).notEqual(labels).dataSync()) as unknown as Uint8Array;
     const eps = 0.3;
-    const fgsmImages = craftAdversarial('fgsm', linear.model, { images: wide, trueLabels: labels, ids, eps, labelSource: 'true' });
-    const cwImages = craftAdversarial('cw-l2', linear.model, {
+    const fgsmImages = await craftTensors('fgsm', linear.surrogate, { images: wide, trueLabels: labels, ids, eps, labelSource: 'true' });
+    const cwImages = await craftTensors('cw-l2', linear.surrogate, {
       images: wide, trueLabels: labels, ids, eps, labelSource: 'true',
       params: { steps: 200, binarySearchSteps: 6, learningRate: 0.02, clipToLinf: false },
     });

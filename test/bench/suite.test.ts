@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ATTACKS } from '../../src/attacks/index.js';
 import { expandGrid } from '../../src/bench/grid.js';
 import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { tempDir } from '../fixtures/files.js';
@@ -43,7 +44,10 @@ const MALFORMED: Mutation[] = [
   ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
   ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; remove it or check its spelling$/],
   ['negative epochs', (s) => (s['substitutes'][1].training.epochs = -1), /^bad: substitutes\[1\].training.epochs must be >= 0 \(found -1\)$/],
-  ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), /^bad: attacks\[0\].name is "deepfool"; allowed: "fgsm", "step-ll", "rand-fgsm", "bim", "iter-ll", "pgd", "mi-fgsm", "cw-l2", "advgan"$/],
+  ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), new RegExp(`^bad: attacks\\[0\\].name is "deepfool"; allowed: ${ATTACKS.names().map((n) => `"${n}"`).join(', ')}$`)],
+  ['unknown transformation', (s) => (s['attacks'][0].transforms = ['rotate']), /^bad: attacks\[0\].transforms\[0\] is "rotate"; allowed: "di", "ti", "si", "admix"$/],
+  ['a parameter the attack does not take', (s) => (s['attacks'][0].params = { decay: 1 }), /^bad: attacks\[0\]: fgsm: parameter "decay": got 1, expected no parameter \(it takes none\)$/],
+  ['a transformation parameter out of range', (s) => Object.assign(s['attacks'][0], { name: 'mi-fgsm', transforms: ['ti'], params: { kernelSize: 4 } }), /^bad: attacks\[0\]: mi-fgsm\+ti: kernelSize: got 4, expected an odd integer >= 1$/],
   ['eps above 1', (s) => (s['attacks'][1].eps = [2]), /^bad: attacks\[1\].eps\[0\] must be <= 1 \(found 2\)$/],
   ['eps not a list', (s) => (s['attacks'][0].eps = 0.1), /^bad: attacks\[0\].eps must be array \(found 0.1\)$/],
   ['zero steps', (s) => (s['attacks'][1].params.steps = 0), /^bad: attacks\[1\].params.steps must be >= 1 \(found 0\)$/],

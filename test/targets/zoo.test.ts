@@ -9,7 +9,8 @@ import { loadTarget } from '../../src/targets/descriptor.js';
 import { loadTfjs } from '../../src/compute/persist.js';
 import { buildTarget, loadZoo, type TargetRecipe } from '../../src/targets/zoo.js';
 import { adversarialTransform } from '../../src/targets/adversarial-training.js';
-import { craftAdversarial } from '../../src/attacks/index.js';
+import { craftAdversarialSync } from '../../src/attacks/index.js';
+import { TfjsSurrogate } from '../../src/compute/tfjs-surrogate.js';
 import { buildArchitecture } from '../../src/compute/architectures.js';
 import { tempDir } from '../fixtures/files.js';
 import { rubbishImages } from '../../src/bench/rubbish.js';
@@ -62,7 +63,7 @@ describe('target zoo', () => {
 
   it('makes Kurakin-recipe examples with step-ll by default, and from the true labels with attack "fgsm"', () => {
     const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 4 });
-    const logits = (x: tf.Tensor4D) => model.apply(x, { training: false }) as tf.Tensor2D;
+    const surrogate = TfjsSurrogate.fromLayersModel('softmax', model);
     const n = 8;
     tf.tidy(() => {
       const images = tf.tensor4d(small.train.images.subarray(0, n * 784), [n, 28, 28, 1]);
@@ -74,7 +75,7 @@ describe('target zoo', () => {
       const adversarial = (fgsm as { images: tf.Tensor4D }).images;
       const first = images.slice([0, 0, 0, 0], [4, -1, -1, -1]);
       const eps = adversarial.sub(first).abs().max().dataSync()[0] as number;
-      const expected = craftAdversarial('fgsm', logits, { images: first, trueLabels: trueLabels.slice([0], [4]), ids: [0, 1, 2, 3], eps, labelSource: 'true' });
+      const expected = tf.tensor4d(craftAdversarialSync('fgsm', surrogate, { images: first.dataSync() as Float32Array, trueLabels: trueLabels.slice([0], [4]).dataSync() as Int32Array, ids: [0, 1, 2, 3], eps, labelSource: 'true' }), first.shape);
       assert.ok(adversarial.sub(expected).abs().max().dataSync()[0]! < 1e-5, 'FGSM from the true labels at the drawn eps');
       assert.ok((stepLl as { images: tf.Tensor4D }).images.sub(adversarial).abs().max().dataSync()[0]! > 0, 'step-ll examples differ');
     });

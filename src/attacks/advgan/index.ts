@@ -1,20 +1,46 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Attack } from '../types.js';
 import { modelFingerprint } from '../../compute/architectures.js';
+import { drive } from '../crafting.js';
+import { param } from '../params.js';
+import type { Attack, Prepared } from '../types.js';
 import { buildGenerator } from './networks.js';
 import { generate, generatorOptions, trainGenerator } from './train.js';
 
 export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
-export { obtainGenerator } from './cache.js';
 export { buildDiscriminator, buildGenerator } from './networks.js';
 
 const fingerprints = new Map<string, string>();
 
+/** The generator's network definition, hashed once per image shape (caches key on it). */
+function networkFingerprint(imageShape: readonly [number, number, number]): string {
+  const key = imageShape.join('x');
+  let hash = fingerprints.get(key);
+  if (hash === undefined) {
+    const generator = buildGenerator(imageShape, 0);
+    try {
+      hash = modelFingerprint(generator);
+    } finally {
+      generator.dispose();
+    }
+    fingerprints.set(key, hash);
+  }
+  return hash;
+}
+
+/** A fitted generator, what AdvGAN's prepare step hands its craft step. */
+class PreparedGenerator implements Prepared {
+  constructor(readonly generator: tf.LayersModel) {}
+  dispose(): void {
+    this.generator.dispose();
+  }
+}
+
 /**
- * AdvGAN (Xiao et al. 1801.02610) as an attack on a differentiable model: fits a generator
- * against it (on the attacker's training images when given, otherwise on the attacked batch),
- * then perturbs the batch in one forward pass. Semi-white-box when the model is the target's own
- * weights; black-box by static or dynamic distillation when it is such a substitute.
+ * AdvGAN (Xiao et al. 1801.02610) as an attack on a surrogate: its prepare step fits a generator
+ * against the surrogate on the attacker's images (or loads it from the runner's cache), then
+ * crafting perturbs each chunk in one forward pass. Without a prepare step it fits the attacked
+ * batch itself (transductively). Semi-white-box when the surrogate is the target's own weights;
+ * black-box by static or dynamic distillation when it is such a substitute.
  */
 export const advgan: Attack = {
   name: 'advgan',
@@ -22,39 +48,36 @@ export const advgan: Attack = {
   description: 'AdvGAN: a generator trained against the substitute (L_adv + alpha L_GAN + beta L_hinge), one forward pass per image (Xiao et al. 1801.02610)',
   usesLabels: true,
   parameters: [
-    { name: 'epochs', default: '10', description: 'generator training epochs' },
-    { name: 'learningRate', default: '0.001', description: 'Adam learning rate of G and D' },
-    { name: 'alpha', default: '1', description: 'weight of the least-squares GAN loss' },
-    { name: 'beta', default: '1', description: 'weight of the hinge loss' },
-    { name: 'hingeBound', default: '3', description: 'c: the hinge bound on ||G(x)||_2' },
-    { name: 'confidence', default: '0', description: 'C&W margin kappa of L_adv' },
+    param('epochs', 10),
+    param('learningRate', 0.001, '0.001', 'Adam learning rate of G and D'),
+    param('alpha', 1),
+    param('beta', 1),
+    param('hingeBound', 3),
+    param('confidence', 0, '0', 'C&W margin kappa of L_adv'),
   ],
-  defaults: () => ({ learningRate: 0.001 }),
-  fingerprint: (imageShape) => {
-    // Asked once per cell and substitute key: build the generator once per image shape.
-    const key = imageShape.join('x');
-    let hash = fingerprints.get(key);
-    if (hash === undefined) {
-      const generator = buildGenerator(imageShape, 0);
-      try {
-        hash = modelFingerprint(generator);
-      } finally {
-        generator.dispose();
-      }
-      fingerprints.set(key, hash);
-    }
-    return hash;
-  },
-  craft: (model, batch, params) => {
-    if (batch.generator) {
-      const generator = batch.generator;
-      return tf.tidy(() => generate(generator, batch.images, params.eps));
-    }
-    const [, h, w, c] = batch.images.shape;
-    const training = batch.training ?? { images: batch.images.dataSync() as Float32Array, labels: batch.labels.dataSync() as Int32Array };
-    const generator = trainGenerator(model, training.images, training.labels, [h, w, c], generatorOptions(params));
+  transformable: false,
+  fingerprint: networkFingerprint,
+  prepare: async (surrogate, context, params) => {
+    const key = { params, images: context.training.labels.length, networks: networkFingerprint(context.imageShape) };
+    const cached = await context.cache.load(key);
+    if (cached !== undefined) return new PreparedGenerator(cached);
+    const generator = await drive(surrogate, trainGenerator(context.training.images, context.training.labels, context.imageShape, generatorOptions(params)));
     try {
-      return tf.tidy(() => generate(generator, batch.images, params.eps));
+      await context.cache.save(key, generator);
+    } catch (error) {
+      generator.dispose();
+      throw error;
+    }
+    return new PreparedGenerator(generator);
+  },
+  craft: function* (batch, params) {
+    const shape: [number, number, number, number] = [batch.labels.length, ...batch.imageShape];
+    const perturb = (generator: tf.LayersModel) => tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps).dataSync() as Float32Array);
+    if (batch.prepared instanceof PreparedGenerator) return perturb(batch.prepared.generator);
+    const training = batch.pool ?? { images: batch.images, labels: batch.labels };
+    const generator = yield* trainGenerator(training.images, training.labels, batch.imageShape, generatorOptions(params));
+    try {
+      return perturb(generator);
     } finally {
       generator.dispose();
     }

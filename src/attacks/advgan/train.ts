@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
 import { trainableVariables } from '../../compute/train.js';
-import type { AttackParams, LogitsModel } from '../types.js';
+import { lossGradientOf, type Crafting } from '../crafting.js';
+import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
 
 export interface AdvGanOptions {
@@ -26,20 +27,15 @@ export function generate(generator: tf.LayersModel, images: tf.Tensor4D, eps: nu
   return tf.tidy(() => images.add((generator.apply(images) as tf.Tensor4D).mul(eps)).clipByValue(0, 1) as tf.Tensor4D);
 }
 
-/** C&W-style margin on the attacked model, per example: zero once another class (or the target) wins by kappa. */
-function adversarialLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, targeted: boolean, kappa: number): tf.Scalar {
-  const oneHot = tf.oneHot(labels, logits.shape[1]).toFloat();
-  const labelLogit = logits.mul(oneHot).sum(1);
-  const bestOther = logits.sub(oneHot.mul(1e9)).max(1);
-  const gap = targeted ? bestOther.sub(labelLogit) : labelLogit.sub(bestOther);
-  return gap.add(kappa).relu().mean() as tf.Scalar;
-}
-
 /**
- * Trains AdvGAN's generator against a differentiable model (the paper's L = L_adv + alpha L_GAN +
- * beta L_hinge), alternating a discriminator step and a generator step per batch.
+ * Trains AdvGAN's generator against a surrogate (the paper's L = L_adv + alpha L_GAN + beta
+ * L_hinge), alternating a discriminator step and a generator step per batch. L_adv is the
+ * surrogate's C&W margin, averaged over the batch: the surrogate gives its gradient with respect
+ * to the adversarial images, and that gradient enters the generator's backward pass as the
+ * upstream gradient of those images (a vector-Jacobian product through the generator), through
+ * the linear term sum(adversarial * upstream) whose gradient it is.
  */
-export function trainGenerator(model: LogitsModel, images: Float32Array, labels: Int32Array, imageShape: readonly [number, number, number], options: AdvGanOptions): tf.LayersModel {
+export function* trainGenerator(images: Float32Array, labels: Int32Array, imageShape: readonly [number, number, number], options: AdvGanOptions): Crafting<tf.LayersModel> {
   const [h, w, c] = imageShape;
   const size = h * w * c;
   const count = labels.length;
@@ -50,16 +46,22 @@ export function trainGenerator(model: LogitsModel, images: Float32Array, labels:
   const gVariables = trainableVariables(generator);
   const dVariables = trainableVariables(discriminator);
   const random = new Random(options.seed).fork('advgan-train');
+  const request = { loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const), kappa: options.confidence };
+  let trained = false;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const order = random.permutation(count);
       for (let start = 0; start < count; start += options.batchSize) {
         const indices = order.subarray(start, Math.min(count, start + options.batchSize));
+        const n = indices.length;
+        const pixels = new Float32Array(n * size);
+        indices.forEach((i, k) => pixels.set(images.subarray(i * size, (i + 1) * size), k * size));
+        const y = Int32Array.from(indices, (i) => labels[i] as number);
+        const adversarialValues = tf.tidy(() => generate(generator, tf.tensor4d(pixels, [n, h, w, c]), options.eps).dataSync() as Float32Array);
+        const { gradient } = yield* lossGradientOf(adversarialValues, y, request);
         tf.tidy(() => {
-          const pixels = new Float32Array(indices.length * size);
-          indices.forEach((i, k) => pixels.set(images.subarray(i * size, (i + 1) * size), k * size));
-          const x = tf.tensor4d(pixels, [indices.length, h, w, c]);
-          const y = tf.tensor1d(Int32Array.from(indices, (i) => labels[i] as number), 'int32');
+          const x = tf.tensor4d(pixels, [n, h, w, c]);
+          const upstream = tf.tensor4d(gradient, [n, h, w, c]).div(n);
           dOptimizer.minimize(() => {
             const fake = generate(generator, x, options.eps);
             const real = discriminator.apply(x) as tf.Tensor;
@@ -71,17 +73,19 @@ export function trainGenerator(model: LogitsModel, images: Float32Array, labels:
             const adversarial = x.add(perturbation).clipByValue(0, 1) as tf.Tensor4D;
             const gan = (discriminator.apply(adversarial) as tf.Tensor).sub(1).square().mean();
             const hinge = perturbation.square().sum([1, 2, 3]).sqrt().sub(options.hingeBound).relu().mean();
-            const adv = adversarialLoss(model(adversarial), y, options.targeted, options.confidence);
+            const adv = adversarial.mul(upstream).sum();
             return adv.add(gan.mul(options.alpha)).add(hinge.mul(options.beta)) as tf.Scalar;
           }, false, gVariables);
         });
       }
     }
+    trained = true;
     return generator;
   } finally {
     gOptimizer.dispose();
     dOptimizer.dispose();
     discriminator.dispose();
+    if (!trained) generator.dispose();
   }
 }
 

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildGenerator, generate } from '../../attacks/advgan/index.js';
-import { craftAdversarial, type LogitsModel } from '../../attacks/index.js';
+import { craftAdversarialSync } from '../../attacks/index.js';
 import { buildArchitecture } from '../../compute/architectures.js';
 import { probeBackends, useBackend } from '../../compute/backend.js';
+import { TfjsSurrogate } from '../../compute/tfjs-surrogate.js';
 import { torchReference } from './compute.js';
 import { machineInfo, measureThroughput, type Throughput } from './measure.js';
 
@@ -25,17 +26,17 @@ export async function attacksBenchmark(options: { quick: boolean; log: (line: st
     }
     await useBackend(candidate.name);
     const net = buildArchitecture('model-c', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    const model: LogitsModel = (x) => net.apply(x) as tf.Tensor2D;
+    const surrogate = TfjsSurrogate.fromLayersModel('model-c', net);
     const images = tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
     const labels = tf.randomUniform([BATCH], 0, 10, 'int32', 4) as tf.Tensor1D;
+    const pixels = images.dataSync() as Float32Array;
+    const trueLabels = labels.dataSync() as Int32Array;
     const ids = Array.from({ length: BATCH }, (_, i) => i);
     try {
       for (const attack of ATTACKS) {
         const throughput = measureThroughput(
           () => {
-            const adversarial = craftAdversarial(attack.name, model, { images, trueLabels: labels, ids, eps: 0.1, labelSource: 'true', params: attack.params });
-            adversarial.dataSync();
-            adversarial.dispose();
+            craftAdversarialSync(attack.name, surrogate, { images: pixels, trueLabels, ids, eps: 0.1, labelSource: 'true', params: attack.params });
           },
           BATCH,
           { repeats: options.quick ? 3 : 5, windowSeconds: options.quick ? 0.5 : 2, warmup: 1 },

@@ -1,4 +1,4 @@
-import { ATTACKS } from '../../attacks/index.js';
+import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
 import { ARCHITECTURES } from '../../compute/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
@@ -10,10 +10,19 @@ const LISTS = ['attacks', 'substitutes', 'architectures'] as const;
 export function listCommand(reporter: Reporter, what: string | undefined): number {
   switch (what) {
     case 'attacks': {
-      for (const attack of ATTACKS.values()) {
-        reporter.info(`${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}]  ${attack.description}`);
-        const rows = attack.parameters.map((p) => [`    ${p.name}`, `default ${p.default}`, p.description]);
+      const parameters = (specs: readonly ParamSpec[]) => {
+        const rows = specs.map((p) => [`    ${p.name}`, `default ${p.defaultText}`, describeRange(p.range), p.description]);
         if (rows.length > 0) reporter.info(formatTable(rows));
+      };
+      for (const attack of ATTACKS.values()) {
+        const composition = attack.composition ? `, = ${attack.composition.method} + ${attack.composition.transforms.join(' + ')}` : '';
+        reporter.info(`${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}${attack.transformable ? '' : ', no transforms'}${composition}]  ${attack.description}`);
+        parameters(attack.composition ? [] : attack.parameters);
+      }
+      reporter.info('\ninput transformations (a suite stacks them on a gradient-loop attack: { "name": "mi-fgsm", "transforms": ["di", "ti"] }):');
+      for (const transform of TRANSFORMS.values()) {
+        reporter.info(`${transform.name}  ${transform.description}`);
+        parameters(transform.parameters);
       }
       reporter.info('\nevery attack also takes: eps (L-inf budget, in [0, 1]), labelSource (true | predicted), seed');
       return 0;

@@ -1,0 +1,79 @@
+import type { LossGradient, LossRequest, Surrogate } from '../compute/surrogate.js';
+import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
+
+/**
+ * What an attack asks of its surrogate while it crafts. Attacks are written once, as generators
+ * that yield these calls and receive the answers (`yield* lossGradientOf(...)`), so the same code
+ * runs against an asynchronous surrogate (onnxruntime, a worker, an ensemble: `drive`) and inside
+ * synchronous tfjs training loops (adversarial training: `driveSync`). Between two yields an
+ * attack holds typed arrays only, never tensors, so a suspended attack leaks nothing.
+ */
+export type SurrogateCall =
+  | { readonly kind: 'logits'; readonly images: Float32Array; readonly count: number }
+  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest };
+
+export type SurrogateAnswer = Float32Array | LossGradient;
+
+/** A computation that calls the surrogate and returns T. */
+export type Crafting<T> = Generator<SurrogateCall, T, SurrogateAnswer>;
+
+export function* logitsOf(images: Float32Array, count: number): Crafting<Float32Array> {
+  return (yield { kind: 'logits', images, count }) as Float32Array;
+}
+
+export function* lossGradientOf(images: Float32Array, labels: Int32Array, request: LossRequest): Crafting<LossGradient> {
+  return (yield { kind: 'loss-gradient', images, labels, request }) as LossGradient;
+}
+
+/** Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its `finally` blocks run. */
+export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Promise<T> {
+  let step = crafting.next(undefined as unknown as SurrogateAnswer);
+  while (!step.done) {
+    const call = step.value;
+    let answer: SurrogateAnswer;
+    try {
+      answer = call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
+    } catch (error) {
+      step = crafting.throw(error);
+      continue;
+    }
+    step = crafting.next(answer);
+  }
+  return step.value;
+}
+
+/** Runs a crafting computation against a surrogate that answers synchronously (a tfjs model on this thread). */
+export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T {
+  let step = crafting.next(undefined as unknown as SurrogateAnswer);
+  while (!step.done) {
+    const call = step.value;
+    let answer: SurrogateAnswer;
+    try {
+      answer = call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
+    } catch (error) {
+      step = crafting.throw(error);
+      continue;
+    }
+    step = crafting.next(answer);
+  }
+  return step.value;
+}
+
+/** Row-wise argmax (argmin with `lowest`) of count x classes values. */
+export function argRows(values: Float32Array, classes: number, lowest = false): Int32Array {
+  const count = values.length / classes;
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    let bestValue = values[i * classes] as number;
+    for (let j = 1; j < classes; j++) {
+      const v = values[i * classes + j] as number;
+      if (lowest ? v < bestValue : v > bestValue) {
+        best = j;
+        bestValue = v;
+      }
+    }
+    out[i] = best;
+  }
+  return out;
+}

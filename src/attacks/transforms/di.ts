@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { Random } from '../../common/random.js';
+import { param } from '../params.js';
+import type { InputTransform } from './types.js';
+
+/** One image's draw: left alone, or resized to `size` and padded by `top`/`left` inside the padded square. */
+type Draw = { readonly apply: false } | { readonly apply: true; readonly size: number; readonly top: number; readonly left: number };
+
+/**
+ * Input diversity (Xie et al. 1803.06978, TransferAttack's DIM): with probability p, the image is
+ * resized to a random side in [H, floor(H * resizeRate)), zero-padded at a random offset to
+ * floor(H * resizeRate), and resized back to H. Draws are per image (TransferAttack draws one per
+ * batch), so an image is transformed the same way in any batch. tfjs's bilinear resize without
+ * half-pixel centres is used both ways: the wasm backend's resize gradient knows no other. For
+ * 28x28 digits the default rate 1.1 pads to 30 pixels: shifts and rescalings of up to 2 pixels,
+ * the paper's 10% of the image.
+ */
+export const di: InputTransform = {
+  name: 'di',
+  description: 'input diversity: random resize and pad with probability p, then back to the input size (Xie et al. 1803.06978)',
+  parameters: [param('resizeRate', 1.1), param('diversityProb', 0.5)],
+  plan: (context) => {
+    const [h, w] = context.imageShape;
+    const padded = Math.floor(h * context.params.resizeRate);
+    const draws: Draw[] = context.keys.map((key) => {
+      const random = new Random(context.params.seed).fork(`di:${context.evaluation}:${key}`);
+      // One draw for "whether", as TransferAttack's torch.rand(1) < p.
+      if (!(random.next() < context.params.diversityProb) || padded <= h) return { apply: false };
+      const size = h + random.int(padded - h);
+      return { apply: true, size, top: random.int(padded - size + 1), left: random.int(padded - size + 1) };
+    });
+    return {
+      copies: 1,
+      identity: draws.every((d) => !d.apply),
+      forward: (x) => {
+        const images = tf.split(x, x.shape[0], 0) as tf.Tensor4D[];
+        const out = images.map((image, k) => {
+          const draw = draws[k] as Draw;
+          if (!draw.apply) return image;
+          const resized = tf.image.resizeBilinear(image, [draw.size, Math.round((draw.size * w) / h)]);
+          const bottom = padded - draw.size - draw.top;
+          const right = Math.max(0, Math.floor((padded * w) / h) - resized.shape[2] - draw.left);
+          const pad = tf.pad(resized, [[0, 0], [draw.top, bottom], [draw.left, right], [0, 0]]);
+          return tf.image.resizeBilinear(pad, [h, w]);
+        });
+        return tf.concat(out, 0) as tf.Tensor4D;
+      },
+    };
+  },
+};

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { TransferbenchError } from '../common/errors.js';
+import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
+
+/** A tfjs model as a function: NHWC [0, 1] images to logits (or log-probabilities). */
+export type LogitsFunction = (images: tf.Tensor4D) => tf.Tensor2D;
+
+/**
+ * A surrogate whose answers are available synchronously: a tfjs model on this thread. Training
+ * loops that are synchronous (adversarial training inside `trainClassifier`) craft through it;
+ * the async `Surrogate` methods of the same object are these answers wrapped in promises.
+ */
+export interface SyncSurrogate extends Surrogate {
+  logitsSync(images: Float32Array, count: number): Float32Array;
+  lossGradientSync(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient;
+  /** d(sum_i upstream_i . logits_i)/d(images): the vector-Jacobian product of the logits (ensembles need it). */
+  logitsGradientSync(images: Float32Array, upstream: Float32Array): Float32Array;
+}
+
+/** Per-image loss of logits z (count x classes) against labels; the definitions of `SURROGATE_LOSSES`. */
+export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: LossRequest): tf.Tensor1D {
+  const classes = logits.shape[1];
+  if (request.loss === 'cross-entropy') {
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, 0, tf.Reduction.NONE) as tf.Tensor1D;
+  }
+  const kappa = request.kappa ?? 0;
+  const oneHot = tf.oneHot(labels, classes).toFloat();
+  const labelLogit = logits.mul(oneHot).sum(1);
+  const bestOther = logits.sub(oneHot.mul(1e9)).max(1);
+  const margin = request.loss === 'cw-untargeted' ? labelLogit.sub(bestOther) : bestOther.sub(labelLogit);
+  // max(margin, -kappa) written as relu(margin + kappa) - kappa: the clamp wins ties (gradient 0).
+  return margin.add(kappa).relu().sub(kappa) as tf.Tensor1D;
+}
+
+/**
+ * A tfjs model behind the `Surrogate` interface: losses and input gradients by tf.grad, every
+ * tensor inside tf.tidy, nothing kept between calls. The model is borrowed: `dispose` runs the
+ * `release` callback given (a substitute's owner disposes it), nothing else.
+ */
+export class TfjsSurrogate implements SyncSurrogate {
+  constructor(
+    readonly name: string,
+    private readonly model: LogitsFunction,
+    readonly imageShape: readonly [number, number, number],
+    readonly classes: number,
+    private readonly release: () => void = () => undefined,
+  ) {}
+
+  /** A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate leaves the model alone. */
+  static fromLayersModel(name: string, model: tf.LayersModel): TfjsSurrogate {
+    const input = model.inputs[0]?.shape;
+    const output = model.outputs[0]?.shape;
+    const [h, w, c] = [input?.[1], input?.[2], input?.[3]];
+    const classes = output?.[1];
+    if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number' || typeof classes !== 'number') {
+      throw new TransferbenchError('BAD_MODEL', `${name}: a surrogate needs an NHWC image input and a [batch, classes] output, got ${JSON.stringify(input)} -> ${JSON.stringify(output)}`);
+    }
+    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes);
+  }
+
+  private tensor(images: Float32Array, count: number): tf.Tensor4D {
+    const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    if (images.length !== count * size) {
+      throw new TransferbenchError('BAD_OPTION', `${this.name}: got ${images.length} pixel values for ${count} image(s) of shape ${this.imageShape.join('x')} (${count * size} expected)`);
+    }
+    return tf.tensor4d(images, [count, ...this.imageShape]);
+  }
+
+  logitsSync(images: Float32Array, count: number): Float32Array {
+    return tf.tidy(() => this.model(this.tensor(images, count)).dataSync() as Float32Array);
+  }
+
+  lossGradientSync(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient {
+    // Kept tensors outlive every tidy scope: released in `finally`.
+    const kept: tf.Tensor[] = [];
+    try {
+      const gradient = tf.tidy(() => {
+        const x = this.tensor(images, labels.length);
+        const y = tf.tensor1d(labels, 'int32');
+        // The sum of per-image losses: each image's gradient is its own, whatever the batch.
+        return tf.grad((input: tf.Tensor) => {
+          const logits = tf.keep(this.model(input as tf.Tensor4D));
+          const loss = tf.keep(lossOfLogits(logits, y, request));
+          kept.push(logits, loss);
+          return loss.sum();
+        })(x).dataSync() as Float32Array;
+      });
+      const [logits, loss] = kept as [tf.Tensor2D, tf.Tensor1D];
+      return { logits: logits.dataSync() as Float32Array, loss: loss.dataSync() as Float32Array, gradient };
+    } finally {
+      tf.dispose(kept);
+    }
+  }
+
+  logitsGradientSync(images: Float32Array, upstream: Float32Array): Float32Array {
+    const count = upstream.length / this.classes;
+    return tf.tidy(() => {
+      const dy = tf.tensor2d(upstream, [count, this.classes]);
+      return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images, count)).dataSync() as Float32Array;
+    });
+  }
+
+  logits(images: Float32Array, count: number): Promise<Float32Array> {
+    return Promise.resolve().then(() => this.logitsSync(images, count));
+  }
+
+  lossGradient(images: Float32Array, labels: Int32Array, request: LossRequest): Promise<LossGradient> {
+    return Promise.resolve().then(() => this.lossGradientSync(images, labels, request));
+  }
+
+  logitsGradient(images: Float32Array, upstream: Float32Array): Promise<Float32Array> {
+    return Promise.resolve().then(() => this.logitsGradientSync(images, upstream));
+  }
+
+  dispose(): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}

@@ -34,6 +34,22 @@ export function measureThroughput(step: () => void, itemsPerStep: number, option
   return { median: median(samples), samples };
 }
 
+/** measureThroughput for a step that returns a promise (onnxruntime sessions run asynchronously). */
+export async function measureThroughputAsync(step: () => Promise<unknown>, itemsPerStep: number, options: { repeats: number; windowSeconds: number; warmup: number }): Promise<Throughput> {
+  for (let i = 0; i < options.warmup; i++) await step();
+  const samples: number[] = [];
+  for (let r = 0; r < options.repeats; r++) {
+    const start = performance.now();
+    let steps = 0;
+    do {
+      await step();
+      steps++;
+    } while (performance.now() - start < options.windowSeconds * 1000);
+    samples.push((steps * itemsPerStep) / ((performance.now() - start) / 1000));
+  }
+  return { median: median(samples), samples };
+}
+
 /** What the figures were measured on. */
 export function machineInfo(): { cpuModel: string; cores: number; memoryGiB: number; node: string; platform: string } {
   return {

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { TransferbenchError, type ErrorCode } from '../common/errors.js';
 import { useBackend } from '../compute/backend.js';
 import { GroupRunner, type GroupPaths } from './group.js';
 import type { Cell } from './grid.js';
@@ -11,7 +12,8 @@ export type FromGroupWorker =
   | { type: 'ready' }
   | { type: 'result'; result: CellResult; substituteQueries: number }
   | { type: 'group-done' }
-  | { type: 'error'; message: string; stack?: string };
+  /** An error the group raised, as data: the thread keeps serving until told to stop. */
+  | { type: 'error'; message: string; code?: ErrorCode; stack?: string };
 
 export interface GroupWorkerData {
   readonly suite: Suite;
@@ -19,6 +21,10 @@ export interface GroupWorkerData {
   readonly paths: GroupPaths;
   readonly backend?: string;
   readonly oracleWorkers: number;
+}
+
+function errorMessage(error: Error): FromGroupWorker {
+  return { type: 'error', message: error.message, ...(error instanceof TransferbenchError ? { code: error.code } : {}), ...(error.stack ? { stack: error.stack } : {}) };
 }
 
 /** A worker thread with its own tfjs backend, data and oracle pool, running whole groups on request. */
@@ -38,11 +44,11 @@ async function main(): Promise<void> {
       runner
         .run(message.cells, (result, substituteQueries) => send({ type: 'result', result, substituteQueries }))
         .then(() => send({ type: 'group-done' }))
-        .catch((error: Error) => send({ type: 'error', message: error.message, ...(error.stack ? { stack: error.stack } : {}) }));
+        .catch((error: Error) => send(errorMessage(error)));
     });
     send({ type: 'ready' });
   } catch (error) {
-    send({ type: 'error', message: (error as Error).message });
+    send(errorMessage(error as Error));
   }
 }
 

@@ -15,16 +15,13 @@ import { countOutcomes, round6 } from '../records/metrics.js';
 import { directoryModelCache } from './model-cache.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
+import { targetDescriptorPath } from './targets.js';
 
 /** Where things live for a run; plain data, so it can be sent to a worker thread. */
 export interface GroupPaths {
   readonly targetsDir: string;
   readonly cacheDir: string;
   readonly useCache: boolean;
-}
-
-export function targetDescriptorPath(name: string, targetsDir: string): string {
-  return name.endsWith('.json') ? name : join(targetsDir, name, 'target.json');
 }
 
 /** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
@@ -150,7 +147,7 @@ export class GroupRunner {
     pool: LabelledImages,
     record: SubstituteRecord,
     substituteClean: Int32Array,
-    entry: { evaluator: TargetOracle; clean: Int32Array },
+    entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array },
   ): Promise<CellResult> {
     const started = performance.now();
     const evaluation = this.evaluation;
@@ -183,7 +180,7 @@ export class GroupRunner {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
-      target: cell.target,
+      target: entry.target.descriptor.name,
       strategy: cell.substitute.strategy,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,

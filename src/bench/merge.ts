@@ -42,7 +42,8 @@ export function mergeResults(dir: string): { cells: number; files: string[]; tab
   const known = new Set(cells.map((c) => c.id));
   const stray = results.filter((r) => !known.has(r.cellId));
   if (stray.length > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray.length} result(s) belong to no cell of the suite`);
-  const tables = leaderboardTables(results, suite.rubbish !== undefined ? mergeRubbish(dir, suite, hash) : undefined);
+  const targets = [...new Set([...results].sort((a, b) => a.index - b.index).map((r) => r.target))];
+  const tables = leaderboardTables(results, suite.rubbish !== undefined ? mergeRubbish(dir, targets, hash) : undefined);
   for (const [name, table] of Object.entries(tables)) atomicWrite(join(dir, name), toCsv(table));
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))
@@ -69,12 +70,12 @@ export function mergeResults(dir: string): { cells: number; files: string[]; tab
   return { cells: results.length, files: [...Object.keys(tables), 'manifest.json'].map((f) => join(dir, f)), tables };
 }
 
-/** The rubbish-class records of every shard: one per target of the suite, or a clear refusal. */
-function mergeRubbish(dir: string, suite: Suite, hash: string) {
+/** The rubbish-class records of every shard: one per target (by descriptor name), or a clear refusal. */
+function mergeRubbish(dir: string, targets: readonly string[], hash: string) {
   const records = rubbishFiles(dir).flatMap((f) => readRubbish(f));
   const wrong = records.find((r) => r.suiteHash !== hash);
   if (wrong) throw new TransferbenchError('BAD_CONFIG', `${dir}: a rubbish-class record of ${wrong.target} belongs to suite version ${wrong.suiteHash}, not ${hash}`);
-  for (const target of suite.targets) {
+  for (const target of targets) {
     const n = records.filter((r) => r.target === target).length;
     if (n === 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: no rubbish-class record for target ${target}; run the shard that owns it (with --resume) before merging`);
     if (n > 1) throw new TransferbenchError('BAD_CONFIG', `${dir}: target ${target} has ${n} rubbish-class records; remove the repeated shard file`);

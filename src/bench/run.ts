@@ -1,29 +1,58 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
-import { currentBackendInfo } from '../compute/backend.js';
+import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
 import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
-import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
+import { runRecord } from './manifest.js';
+import type { GroupWorkerData } from './group-worker.js';
+import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import type { Suite } from './suite.js';
+import { targetNames } from './targets.js';
 
-export { targetDescriptorPath } from './group.js';
 
+/** How to run a suite; every field has a default, as the CLI's. */
 export interface RunOptions {
-  readonly shard: Shard;
-  readonly resume: boolean;
-  readonly outDir: string;
-  /** Where zoo targets live (targets/<name>/target.json). */
-  readonly targetsDir: string;
-  readonly cacheDir: string;
-  readonly useCache: boolean;
-  /** Groups run at once, each in its own worker thread (1: in this thread). */
-  readonly parallel: number;
-  readonly progress: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+  /** The part of the suite to run (default the whole suite, 1/1). */
+  readonly shard?: Shard;
+  /** Continue an existing results file, skipping finished cells (default false: refuse to). */
+  readonly resume?: boolean;
+  /** Output folder (default the suite's `output`, else reports/<name>). */
+  readonly outDir?: string;
+  /** Where zoo targets live: targetsDir/<name>/target.json (default `targets`). */
+  readonly targetsDir?: string;
+  /** Substitute and generator cache (default `substitutes`). */
+  readonly cacheDir?: string;
+  /** false: retrain even when cached (default true). */
+  readonly useCache?: boolean;
+  /** Groups run at once, each in its own worker thread (default 1: in this thread). */
+  readonly parallel?: number;
+  /** Compute backend to select first (default the active one, or the fastest that loads). */
+  readonly backend?: string;
+  readonly progress?: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+}
+
+type ResolvedRunOptions = Required<Omit<RunOptions, 'backend'>>;
+
+/** The output folder of a suite: the one asked for, else the suite's own, else reports/<name>. */
+export function outputDir(suite: Suite, out: string | undefined): string {
+  return out ?? suite.output ?? join('reports', suite.name);
+}
+
+function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOptions {
+  return {
+    shard: options.shard ?? { k: 1, n: 1 },
+    resume: options.resume ?? false,
+    outDir: outputDir(suite, options.outDir),
+    targetsDir: options.targetsDir ?? 'targets',
+    cacheDir: options.cacheDir ?? 'substitutes',
+    useCache: options.useCache ?? true,
+    parallel: options.parallel ?? 1,
+    progress: options.progress ?? (() => {}),
+  };
 }
 
 /**
@@ -32,21 +61,29 @@ export interface RunOptions {
  * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
  * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
-export async function runSuite(suite: Suite, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promise<{ ran: number; skipped: number; file: string }> {
+  const options = resolveRunOptions(suite, runOptions);
+  await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   const hash = suiteHash(suite);
+  const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
+  const started = new Date();
   try {
-    return await runLocked(suite, hash, cells, file, options);
+    const result = await runLocked(suite, hash, names, cells, file, options);
+    const { k, n } = options.shard;
+    // What merge writes into manifest.json about this run (machine, backend, times).
+    writeFileSync(join(options.outDir, `run-${k}-of-${n}.json`), `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`);
+    return result;
   } finally {
     release();
   }
 }
 
-async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string, options: RunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, string>, cells: Cell[], file: string, options: ResolvedRunOptions): Promise<{ ran: number; skipped: number; file: string }> {
   if (existsSync(file) && !options.resume) {
     throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
   }
@@ -54,7 +91,7 @@ async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string
   if (previous.some((r) => r.suiteHash !== hash)) {
     throw new TransferbenchError('BAD_OPTION', `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`);
   }
-  await measureRubbishOfShard(suite, hash, options);
+  await measureRubbishOfShard(suite, hash, names, options);
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
   const skipped = cells.length - pending.length;
@@ -78,54 +115,9 @@ async function runLocked(suite: Suite, hash: string, cells: Cell[], file: string
       await runner.close();
     }
   } else {
-    await runInWorkers(suite, hash, options, groups, workers, onResult);
+    // The machine's cores are shared: each group worker gets a one-thread oracle pool.
+    const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend: currentBackendInfo().name, oracleWorkers: 1 };
+    await runGroupsInThreads(data, groups, workers, onResult);
   }
   return { ran: pending.length, skipped, file };
-}
-
-const GROUP_WORKER = new URL('./group-worker.js', import.meta.url);
-
-/** Deals groups to `count` worker threads as they become free; the first error stops the run. */
-async function runInWorkers(
-  suite: Suite,
-  hash: string,
-  options: RunOptions,
-  groups: Cell[][],
-  count: number,
-  onResult: (result: CellResult, substituteQueries: number) => void,
-): Promise<void> {
-  const queue = [...groups];
-  const backend = currentBackendInfo().name;
-  // The machine's cores are shared: each group worker gets a one-thread oracle pool.
-  const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend, oracleWorkers: 1 };
-  const threads = Array.from({ length: count }, () => new Worker(GROUP_WORKER, { workerData: data }));
-  try {
-    await Promise.all(
-      threads.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const next = () => {
-              const group = queue.shift();
-              if (group === undefined) {
-                worker.postMessage({ type: 'stop' } satisfies ToGroupWorker);
-                resolve();
-              } else {
-                worker.postMessage({ type: 'group', cells: group } satisfies ToGroupWorker);
-              }
-            };
-            worker.on('message', (message: FromGroupWorker) => {
-              if (message.type === 'ready' || message.type === 'group-done') next();
-              else if (message.type === 'result') onResult(message.result, message.substituteQueries);
-              else reject(new TransferbenchError('BAD_CONFIG', message.message));
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => {
-              if (queue.length > 0 || code !== 0) reject(new TransferbenchError('BAD_CONFIG', `a group worker stopped (exit code ${code}) with groups left; rerun with --resume`));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
-  }
 }

@@ -3,7 +3,7 @@ import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
-import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
 
@@ -94,6 +94,11 @@ function buildSchema(): Record<string, unknown> {
           additionalProperties: false,
           // architectures: required by every strategy but pretrained (checked in parseSuite).
           required: ['strategy', 'budgets'],
+          // Each strategy's own parameters: a misspelt key is an error, not a silent default.
+          allOf: STRATEGIES.values().map((s) => ({
+            if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
+            then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
+          })),
           properties: {
             strategy: { type: 'string', enum: STRATEGIES.names() },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },

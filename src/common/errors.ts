@@ -11,7 +11,11 @@ export type ErrorCode =
   | 'BAD_MODEL'
   | 'BACKEND_UNAVAILABLE'
   | 'UNKNOWN_NAME'
-  | 'DUPLICATE_NAME';
+  | 'DUPLICATE_NAME'
+  /** Images sent to an oracle whose length is not a whole number of the target's images. */
+  | 'BAD_IMAGES'
+  /** A worker thread running a group of cells died; the message names the group. */
+  | 'WORKER_CRASHED';
 
 export class TransferbenchError extends Error {
   constructor(
@@ -37,6 +41,15 @@ export function badOption(option: string, found: unknown, allowed: string): Tran
 
 export function unknownName(kind: string, name: string, known: readonly string[]): TransferbenchError {
   return new TransferbenchError('UNKNOWN_NAME', `unknown ${kind} "${name}"; known ${kind}s: ${known.join(', ')}`);
+}
+
+/** A buffer handed to an oracle that does not hold whole images of the target's shape. */
+export function badImages(target: string, length: number, imageShape: readonly number[]): TransferbenchError {
+  const size = imageShape.reduce((a, b) => a * b, 1);
+  return new TransferbenchError(
+    'BAD_IMAGES',
+    `target ${target}: got ${length} values, not a whole number of ${imageShape.join('x')} images (${size} values each); pass NHWC images of the target's shape`,
+  );
 }
 
 export function duplicateName(kind: string, name: string): TransferbenchError {

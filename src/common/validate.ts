@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type Schema } from 'ajv';
 import { TransferbenchError } from './errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// verbose: errors carry their schema, so an unknown key can be answered with the allowed ones.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
 
 /** JSON path as a reader writes it: `attacks[1].eps`, or `(top level)`. */
@@ -29,8 +30,11 @@ export function describeError(error: ErrorObject, data: unknown): string {
   switch (error.keyword) {
     case 'required':
       return `${path === '(top level)' ? '' : `${path}.`}${String(params['missingProperty'])} is missing`;
-    case 'additionalProperties':
-      return `${path}: unknown key "${String(params['additionalProperty'])}"; remove it or check its spelling`;
+    case 'additionalProperties': {
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const hint = allowed.length > 0 ? `allowed keys: ${allowed.join(', ')}` : 'no keys are allowed here';
+      return `${path}: unknown key "${String(params['additionalProperty'])}"; ${hint}`;
+    }
     case 'enum':
       return `${path} is ${found(data, error.instancePath)}; allowed: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -108,7 +108,15 @@ export async function useBackend(requested: string | undefined = requestedBacken
     throw new TransferbenchError('BACKEND_UNAVAILABLE', `backend ${chosen.name} failed to initialise`);
   }
   await tf.ready();
+  selected = true;
   return currentBackendInfo();
+}
+
+let selected = false;
+
+/** The active backend, selecting the fastest that loads when none was chosen yet (library callers). */
+export async function ensureBackend(): Promise<BackendInfo> {
+  return selected ? currentBackendInfo() : useBackend();
 }
 
 /** The active backend, as the manifest records it. */

@@ -24,6 +24,8 @@ export class OraclePool {
   private readonly piscina: Piscina;
   private readonly intraOpThreads: number;
   private readonly minChunk: number;
+  private closing = false;
+  private lost = 0;
   readonly workers: number;
 
   constructor(options: PoolOptions = {}) {
@@ -32,6 +34,14 @@ export class OraclePool {
     this.intraOpThreads = options.intraOpThreads ?? 1;
     this.minChunk = options.minChunk ?? 32;
     this.piscina = new Piscina({ filename: WORKER, minThreads: this.workers, maxThreads: this.workers, idleTimeout: Number.POSITIVE_INFINITY, atomics: 'disabled' });
+    this.piscina.on('workerDestroy', () => {
+      if (!this.closing) this.lost++;
+    });
+  }
+
+  /** Worker threads that died (killed, crashed, out of memory) and were replaced since the pool started. */
+  get workersLost(): number {
+    return this.lost;
   }
 
   /** The worker threads, for tests that kill one on purpose. */
@@ -96,6 +106,7 @@ export class OraclePool {
 
   /** Stops every worker; nothing stays open, so the process can exit by itself. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.piscina.destroy();
   }
 }

@@ -1,5 +1,5 @@
+import { badImages, badOption } from '../common/errors.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
-import { badOption } from '../common/errors.js';
 import { ImageBudgetView } from './image-budget.js';
 import { answerFor, BudgetExceededError, imageKeys, type ImageBudgetOracle, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage } from './oracle.js';
 import type { OraclePool } from './pool.js';
@@ -47,7 +47,7 @@ export class TargetOracle implements Oracle {
   async query(images: Float32Array, purpose: QueryPurpose): Promise<OracleAnswer> {
     const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
     const count = images.length / size;
-    if (!Number.isInteger(count)) throw new BudgetExceededError(this.targetName, 0, 0);
+    if (!Number.isInteger(count)) throw badImages(this.targetName, images.length, this.imageShape);
     if (purpose === 'attack') throw badOption(`${this.targetName}: query purpose`, purpose, '"substitute-training" or "evaluation"; attack queries go through withImageBudget(budget).query(images, ids)');
     if (purpose === 'substitute-training') {
       const remaining = this.budget - this.counts['substitute-training'] - this.reserved;

@@ -3,7 +3,6 @@ import { badOption } from '../common/errors.js';
 import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import { argmaxRows, predictLogits } from '../compute/train.js';
 import { attackerCount, attackerSlice, concatTargets, fit, newSubstitute, targetsFromAnswer } from './fit.js';
-import { numberParam, positiveInteger, stringParam } from './params.js';
 import type { RoundRecord, SubstituteStrategy } from './types.js';
 
 /**
@@ -17,15 +16,14 @@ export const dynamicDistillation: SubstituteStrategy = {
   description: 'rounds of: craft adversarial examples on the substitute, query the target on them, refit (AdvGAN)',
   reference: false,
   parameters: [
-    { name: 'rounds', default: '4', description: 'adversarial rounds after the seed round' },
-    { name: 'attack', default: 'fgsm', description: 'attack used to place the queries' },
-    { name: 'eps', default: '0.3', description: 'eps of that attack' },
+    { name: 'rounds', type: 'integer', default: 4, minimum: 1, description: 'adversarial rounds after the seed round' },
+    { name: 'attack', type: 'string', default: 'fgsm', enum: ATTACKS.names(), description: 'attack used to place the queries' },
+    { name: 'eps', type: 'number', default: 0.3, minimum: 0, maximum: 1, description: 'eps of that attack' },
   ],
   train: async (context, params) => {
-    const rounds = numberParam('dynamic-distillation', params, 'rounds', 4, positiveInteger, 'a positive integer');
-    const attack = stringParam('dynamic-distillation', params, 'attack', 'fgsm');
-    if (!ATTACKS.has(attack)) throw badOption('dynamic-distillation: attack', attack, `one of ${ATTACKS.names().join(', ')}`);
-    const eps = numberParam('dynamic-distillation', params, 'eps', 0.3, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    const rounds = params.number('rounds');
+    const attack = params.string('attack');
+    const eps = params.number('eps');
     const perRound = Math.floor(Math.min(context.budget, attackerCount(context)) / (rounds + 1));
     if (perRound < 1) throw badOption('dynamic-distillation: budget', context.budget, `at least ${rounds + 1} queries (one per round)`);
     const images: Float32Array[] = [];

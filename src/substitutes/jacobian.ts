@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { badOption } from '../common/errors.js';
 import { Random } from '../common/random.js';
 import { attackerCount, attackerSlice, fit, newSubstitute } from './fit.js';
-import { numberParam, positiveInteger } from './params.js';
 import type { RoundRecord, SubstituteStrategy } from './types.js';
 
 export interface JacobianPlan {
@@ -39,23 +38,22 @@ export const jacobian: SubstituteStrategy = {
   description: 'Jacobian-based dataset augmentation from 150 seeds, lambda 0.1 with sign flips, reservoir sampling (Papernot et al. 1602.02697)',
   reference: false,
   parameters: [
-    { name: 'seedCount', default: '150', description: 'initial images: the first ones of the attacker split (shuffled, stratified)' },
-    { name: 'rounds', default: '6', description: 'substitute training epochs rho (rounds)' },
-    { name: 'lambda', default: '0.1', description: 'augmentation step' },
-    { name: 'tau', default: '3', description: 'lambda changes sign every tau rounds' },
-    { name: 'reservoirAfter', default: '3', description: 'sigma: rounds of doubling before reservoir sampling' },
-    { name: 'reservoir', default: '400', description: 'kappa: new points per round after sigma' },
+    { name: 'seedCount', type: 'integer', default: 150, minimum: 1, description: 'initial images: the first ones of the attacker split (shuffled, stratified)' },
+    { name: 'rounds', type: 'integer', default: 6, minimum: 1, description: 'substitute training epochs rho (rounds)' },
+    { name: 'lambda', type: 'number', default: 0.1, exclusiveMinimum: 0, maximum: 1, description: 'augmentation step' },
+    { name: 'tau', type: 'integer', default: 3, minimum: 1, description: 'lambda changes sign every tau rounds' },
+    { name: 'reservoirAfter', type: 'integer', default: 3, minimum: 0, description: 'sigma: rounds of doubling before reservoir sampling' },
+    { name: 'reservoir', type: 'integer', default: 400, minimum: 1, description: 'kappa: new points per round after sigma' },
   ],
   train: async (context, params) => {
-    const name = 'jacobian';
     const plan: JacobianPlan = {
-      seedCount: numberParam(name, params, 'seedCount', 150, positiveInteger, 'a positive integer'),
-      rounds: numberParam(name, params, 'rounds', 6, positiveInteger, 'a positive integer'),
-      reservoirAfter: numberParam(name, params, 'reservoirAfter', 3, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
-      reservoir: numberParam(name, params, 'reservoir', 400, positiveInteger, 'a positive integer'),
+      seedCount: params.number('seedCount'),
+      rounds: params.number('rounds'),
+      reservoirAfter: params.number('reservoirAfter'),
+      reservoir: params.number('reservoir'),
     };
-    const lambda = numberParam(name, params, 'lambda', 0.1, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-    const tau = numberParam(name, params, 'tau', 3, positiveInteger, 'a positive integer');
+    const lambda = params.number('lambda');
+    const tau = params.number('tau');
     const perRound = jacobianQueriesPerRound(plan);
     // Plan within the budget: drop whole rounds that would not fit.
     let affordable = 0;

@@ -10,6 +10,7 @@ import { loadTfjs, saveTfjs } from '../compute/persist.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { accuracy } from '../compute/train.js';
 import { predictClasses } from './fidelity.js';
+import { resolveStrategyParams } from './params.js';
 import { STRATEGIES } from './registry.js';
 import type { SubstituteContext, SubstituteRecord } from './types.js';
 
@@ -73,6 +74,7 @@ export async function obtainSubstitute(
   options: ObtainOptions,
 ): Promise<ObtainedSubstitute> {
   const strategy = STRATEGIES.get(strategyName);
+  const resolved = resolveStrategyParams(strategy, params);
   // The white-box reference is the target's own weights: nothing to cache, and refusing a
   // foreign target must not be bypassed by an earlier cached copy. A model the attacker owns is
   // not trained at all; it has no architecture of ours to key a cache on.
@@ -86,7 +88,7 @@ export async function obtainSubstitute(
   }
   const before = context.oracle.usage();
   const started = performance.now();
-  const result = await strategy.train(context, params);
+  const result = await strategy.train(context, resolved);
   const trainSeconds = (performance.now() - started) / 1000;
   const after = context.oracle.usage();
   const model = result.model ?? result.surrogate;

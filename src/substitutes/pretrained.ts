@@ -1,5 +1,5 @@
 import { badOption, TransferbenchError } from '../common/errors.js';
-import { numberParam, positiveInteger, stringParam } from './params.js';
+import type { ResolvedParams } from './params.js';
 import type { SubstituteStrategy } from './types.js';
 
 /**
@@ -10,6 +10,18 @@ export function ownedModelLabel(descriptorPath: string): string {
   const parts = descriptorPath.split(/[\\/]/).filter((p) => p !== '');
   const file = parts[parts.length - 1] ?? descriptorPath;
   return file === 'target.json' && parts.length > 1 ? (parts[parts.length - 2] as string) : file.replace(/\.json$/, '');
+}
+
+/** The required `model` parameter (it has no default, so a missing one reads as undefined). */
+function modelPath(params: ResolvedParams): string {
+  let path = '';
+  try {
+    path = params.string('model');
+  } catch {
+    // Not given: reported below with what is expected.
+  }
+  if (path === '') throw badOption('pretrained: model', null, 'the path of a target.json-format descriptor of the surrogate');
+  return path;
 }
 
 /**
@@ -24,13 +36,12 @@ export const pretrained: SubstituteStrategy = {
   reference: false,
   cacheable: false,
   parameters: [
-    { name: 'model', default: '(required)', description: 'path to the surrogate\'s descriptor (target.json format; `transferbench targets inspect MODEL.onnx` drafts one)' },
-    { name: 'threads', default: '1', description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)' },
+    { name: 'model', type: 'string', description: "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)" },
+    { name: 'threads', type: 'integer', default: 1, minimum: 1, description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)' },
   ],
   train: async (context, params) => {
-    const path = stringParam('pretrained', params, 'model', '');
-    if (path === '') throw badOption('pretrained: model', params['model'] ?? null, 'the path of a target.json-format descriptor of the surrogate');
-    const threads = numberParam('pretrained', params, 'threads', 1, positiveInteger, 'a positive integer');
+    const path = modelPath(params);
+    const threads = params.number('threads');
     if (context.openOwnedModel === undefined) throw new TransferbenchError('BAD_OPTION', 'pretrained: this runner cannot open models (no openOwnedModel in the substitute context)');
     const owned = await context.openOwnedModel(path, { threads });
     const { surrogate } = owned;

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
+import type { ParameterSpec, ResolvedParams } from './params.js';
 
 /** How substitutes are fitted, whatever the strategy. */
 export interface TrainingConfig {
@@ -64,13 +65,14 @@ export type StrategyResult =
 export interface SubstituteStrategy {
   readonly name: string;
   readonly description: string;
-  /** As `transferbench list substitutes` shows them. */
-  readonly parameters: readonly { readonly name: string; readonly default: string; readonly description: string }[];
+  /** Declared once: `list substitutes` shows them, the suite schema and `resolveStrategyParams` check them. */
+  readonly parameters: readonly ParameterSpec[];
   /** A reference (white-box) rather than an attack setting; marked so in leaderboards. */
   readonly reference: boolean;
   /** false: nothing is trained, so nothing is cached (a model the attacker already owns). */
   readonly cacheable?: boolean;
-  readonly train: (context: SubstituteContext, params: Readonly<Record<string, number | string>>) => Promise<StrategyResult>;
+  /** `params` are checked against `parameters`, defaults filled in. */
+  readonly train: (context: SubstituteContext, params: ResolvedParams) => Promise<StrategyResult>;
 }
 
 /** What each obtained substitute records (meta.json in its cache folder). */

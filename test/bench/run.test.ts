@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
 import { expandGrid, shardCells, suiteHash } from '../../src/bench/grid.js';
 import { rate } from '../../src/records/metrics.js';
 import { mergeResults } from '../../src/bench/merge.js';
+import { runSuite } from '../../src/bench/run.js';
+import { writeReport } from '../../src/report/report.js';
 import { readResults, type CellResult } from '../../src/records/results.js';
 import { parseSuite } from '../../src/bench/suite.js';
+import { toCsv } from '../../src/report/leaderboards.js';
+import { tempDir } from '../fixtures/files.js';
 import { tinySuite } from './fixture-suite.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -19,10 +23,41 @@ function cli(args: string[], cwd: string): { status: number | null; stdout: stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs `work` once, the first time any test asks, so each test can be run alone or in any order. */
+function once<T>(work: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= work());
+}
+
 describe('benchmark runner', function () {
   this.timeout(600000);
   let fixture: Awaited<ReturnType<typeof tinySuite>>;
   const common = (quiet = true) => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), ...(quiet ? ['--quiet'] : [])];
+
+  /** The whole suite run in one go: the reference the other runs are compared with. Read it, never change it. */
+  const single = once(async () => {
+    const out = join(fixture.dir, 'single');
+    const run = cli(['run', fixture.suitePath, '--out', out, ...common()], fixture.dir);
+    assert.equal(run.status, 0, run.stderr);
+    return out;
+  });
+  /** The suite run as 3 shards and merged. */
+  const sharded = once(async () => {
+    const out = join(fixture.dir, 'sharded');
+    for (const k of [1, 2, 3]) {
+      const r = cli(['run', fixture.suitePath, '--shard', `${k}/3`, '--out', out, ...common()], fixture.dir);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const merge = cli(['merge', out], fixture.dir);
+    assert.equal(merge.status, 0, merge.stderr);
+    return out;
+  });
+  /** A fresh copy of a run's folder, for a test that damages it. */
+  const copyOf = (dir: string) => {
+    const copy = tempDir('transferbench-run-copy-');
+    cpSync(dir, copy, { recursive: true });
+    return copy;
+  };
 
   before(async () => {
     fixture = await tinySuite();
@@ -47,38 +82,29 @@ describe('benchmark runner', function () {
     assert.notEqual(changed[0]?.id, cells[0]?.id, 'the id covers suite settings too');
   });
 
-  it('runs a suite, and 3 shards merged give byte-identical CSVs', () => {
-    const single = join(fixture.dir, 'single');
-    const run = cli(['run', fixture.suitePath, '--out', single, ...common()], fixture.dir);
-    assert.equal(run.status, 0, run.stderr);
-    const sharded = join(fixture.dir, 'sharded');
-    for (const k of [1, 2, 3]) {
-      const r = cli(['run', fixture.suitePath, '--shard', `${k}/3`, '--out', sharded, ...common()], fixture.dir);
-      assert.equal(r.status, 0, r.stderr);
-    }
-    const merge = cli(['merge', sharded], fixture.dir);
-    assert.equal(merge.status, 0, merge.stderr);
-    for (const csv of CSVS) assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
-    const rows = readFileSync(join(single, 'results.csv'), 'utf8').trim().split('\n');
+  it('runs a suite, and 3 shards merged give byte-identical CSVs', async () => {
+    const [one, three] = [await single(), await sharded()];
+    for (const csv of CSVS) assert.equal(readFileSync(join(three, csv), 'utf8'), readFileSync(join(one, csv), 'utf8'), csv);
+    const rows = readFileSync(join(one, 'results.csv'), 'utf8').trim().split('\n');
     assert.equal(rows.length, 1 + 18);
-    const manifest = JSON.parse(readFileSync(join(single, 'manifest.json'), 'utf8')) as { backend: { name: string }; suiteHash: string; cells: number };
+    const manifest = JSON.parse(readFileSync(join(one, 'manifest.json'), 'utf8')) as { backend: { name: string }; suiteHash: string; cells: number };
     assert.equal(manifest.backend.name, 'wasm');
     assert.equal(manifest.cells, 18);
-    const rubbish = readFileSync(join(single, 'rubbish.csv'), 'utf8').trim().split('\n');
+    const rubbish = readFileSync(join(one, 'rubbish.csv'), 'utf8').trim().split('\n');
     assert.equal(rubbish.length, 2, 'one rubbish-class row per target');
     assert.match(rubbish[1] as string, /^tiny-softmax,64,0.5,0.5,0.5,/);
-    const examples = readResults(join(single, 'results-1-of-1.jsonl')).map((r) => r.examples);
+    const examples = readResults(join(one, 'results-1-of-1.jsonl')).map((r) => r.examples);
     assert.ok(examples.every((e) => e !== undefined && e.indices.length === 4 && Buffer.from(e.adversarial, 'base64').length === 4 * 784));
-    assert.ok(readdirSync(join(single, 'grids')).some((f) => f.endsWith('.png')), 'merge draws the example grids');
+    assert.ok(readdirSync(join(one, 'grids')).some((f) => f.endsWith('.png')), 'merge draws the example grids');
   });
 
-  it('marks the white-box reference in every leaderboard and keeps it out of the attack ranking', () => {
-    const single = join(fixture.dir, 'single');
-    const results = readFileSync(join(single, 'results.csv'), 'utf8');
+  it('marks the white-box reference in every leaderboard and keeps it out of the attack ranking', async () => {
+    const one = await single();
+    const results = readFileSync(join(one, 'results.csv'), 'utf8');
     assert.match(results, /white-box,softmax,0,true,/);
-    const substitutes = readFileSync(join(single, 'leaderboard-substitutes.csv'), 'utf8');
+    const substitutes = readFileSync(join(one, 'leaderboard-substitutes.csv'), 'utf8');
     assert.match(substitutes, /white-box,softmax,0,true/);
-    const attacks = readFileSync(join(single, 'leaderboard-attacks.csv'), 'utf8').trim().split('\n');
+    const attacks = readFileSync(join(one, 'leaderboard-attacks.csv'), 'utf8').trim().split('\n');
     const header = attacks[0]?.split(',') ?? [];
     const cellsColumn = header.indexOf('cells');
     for (const line of attacks.slice(1)) {
@@ -89,6 +115,7 @@ describe('benchmark runner', function () {
   });
 
   it('a run killed with SIGKILL and resumed gives the same CSVs, no cell lost or duplicated', async () => {
+    const reference = await single();
     const killed = join(fixture.dir, 'killed');
     const file = join(killed, 'results-1-of-1.jsonl');
     const child = spawn(process.execPath, [CLI, 'run', fixture.suitePath, '--out', killed, '--no-cache', ...common()], { cwd: fixture.dir, stdio: 'ignore' });
@@ -115,7 +142,7 @@ describe('benchmark runner', function () {
     const all = readResults(file);
     assert.equal(all.length, 18);
     assert.equal(new Set(all.map((r) => r.cellId)).size, 18);
-    for (const csv of CSVS) assert.equal(readFileSync(join(killed, csv), 'utf8'), readFileSync(join(fixture.dir, 'single', csv), 'utf8'), csv);
+    for (const csv of CSVS) assert.equal(readFileSync(join(killed, csv), 'utf8'), readFileSync(join(reference, csv), 'utf8'), csv);
   });
 
   it('a pool worker killed mid-suite loses no cell', async () => {
@@ -123,21 +150,23 @@ describe('benchmark runner', function () {
     const cells = expandGrid(suite).filter((c) => c.substitute.strategy === 'static-distillation');
     const runner = new GroupRunner(suite, suiteHash(suite), { targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache-kill'), useCache: false }, 1);
     const results: CellResult[] = [];
-    let killed = false;
+    let exitCode: Promise<number> | undefined;
+    let lost = -1;
     try {
       await runner.run(cells, (result) => {
         results.push(result);
-        if (!killed) {
-          killed = true;
-          void runner.pool.threads[0]?.terminate();
-        }
+        // the one oracle worker is killed after the first cell: the others need its replacement
+        if (results.length === 1) exitCode = runner.pool.threads[0]?.terminate();
       });
+      lost = runner.pool.workersLost;
     } finally {
       await runner.close();
     }
-    assert.ok(killed);
+    assert.equal(await exitCode, 1, 'the worker was terminated');
+    assert.equal(lost, 1, 'the pool lost one worker and replaced it');
+    assert.ok(cells.length > 1, 'cells ran after the kill');
     assert.deepEqual(results.map((r) => r.cellId), cells.map((c) => c.id));
-    const reference = readResults(join(fixture.dir, 'single', 'results-1-of-1.jsonl'));
+    const reference = readResults(join(await single(), 'results-1-of-1.jsonl'));
     for (const r of results) {
       const same = reference.find((x) => x.cellId === r.cellId);
       assert.deepEqual({ ...r, seconds: 0 }, { ...same, seconds: 0 });
@@ -180,54 +209,96 @@ describe('benchmark runner', function () {
     assert.ok((a as CellResult).maxLinf <= 0.2 + 1e-6);
   });
 
-  it('drops a half-written last line when resuming', () => {
-    const dir = join(fixture.dir, 'single');
-    const file = join(dir, 'results-1-of-1.jsonl');
+  it('drops a half-written last line when resuming', async () => {
+    const file = join(copyOf(await single()), 'results-1-of-1.jsonl');
     const text = readFileSync(file, 'utf8');
     const lines = text.trimEnd().split('\n');
     writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n${(lines[lines.length - 1] as string).slice(0, 40)}`);
     assert.equal(readResults(file, true).length, 17);
-    assert.ok(readFileSync(file, 'utf8').endsWith('\n'));
-    writeFileSync(file, text);
+    assert.equal(readFileSync(file, 'utf8'), `${lines.slice(0, -1).join('\n')}\n`, 'the cut line is gone from the file');
   });
 
-  it('refuses to start over existing results without --resume', () => {
-    const r = cli(['run', fixture.suitePath, '--out', join(fixture.dir, 'single'), ...common()], fixture.dir);
+  it('refuses to start over existing results without --resume', async () => {
+    const r = cli(['run', fixture.suitePath, '--out', await single(), ...common()], fixture.dir);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/);
   });
 
-  it('merge refuses missing cells, duplicated cells and mixed suites', () => {
-    const sharded = join(fixture.dir, 'sharded');
-    const shard2 = join(sharded, 'results-2-of-3.jsonl');
+  it('merge refuses missing cells, duplicated cells and mixed suites', async () => {
+    const dir = copyOf(await sharded());
+    const shard2 = join(dir, 'results-2-of-3.jsonl');
     const saved = readFileSync(shard2, 'utf8');
     writeFileSync(shard2, '');
-    assert.throws(() => mergeResults(sharded), /cells have no result .*run the missing shards \(with --resume\) before merging/);
+    assert.throws(() => mergeResults(dir), /cells have no result .*run the missing shards \(with --resume\) before merging/);
     writeFileSync(shard2, saved + saved);
-    assert.throws(() => mergeResults(sharded), /cell\(s\) appear more than once/);
+    assert.throws(() => mergeResults(dir), /cell\(s\) appear more than once/);
     const other = (JSON.parse(saved.split('\n')[0] as string) as { suiteHash: string }).suiteHash;
     writeFileSync(shard2, saved.replaceAll(other, '0000000000000000'));
-    assert.throws(() => mergeResults(sharded), /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/);
+    assert.throws(() => mergeResults(dir), /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/);
     writeFileSync(shard2, saved);
-    mergeResults(sharded);
-    const rubbishFiles = readdirSync(sharded).filter((f) => f.startsWith('rubbish-'));
+    mergeResults(dir);
+    const rubbishFiles = readdirSync(dir).filter((f) => f.startsWith('rubbish-'));
     assert.equal(rubbishFiles.length, 1, 'the target is measured by the one shard that owns its first group');
-    const rubbishFile = join(sharded, rubbishFiles[0] as string);
+    const rubbishFile = join(dir, rubbishFiles[0] as string);
     const rubbish = readFileSync(rubbishFile, 'utf8');
     writeFileSync(rubbishFile, '');
-    assert.throws(() => mergeResults(sharded), /no rubbish-class record for target tiny-softmax; run the shard that owns it/);
+    assert.throws(() => mergeResults(dir), /no rubbish-class record for target tiny-softmax; run the shard that owns it/);
     writeFileSync(rubbishFile, rubbish + rubbish);
-    assert.throws(() => mergeResults(sharded), /target tiny-softmax has 2 rubbish-class records/);
+    assert.throws(() => mergeResults(dir), /target tiny-softmax has 2 rubbish-class records/);
     writeFileSync(rubbishFile, rubbish);
-    mergeResults(sharded);
+    mergeResults(dir);
   });
 
-  it('writes numbers as numbers and escapes text that reads as a formula', () => {
-    const csv = readFileSync(join(fixture.dir, 'single', 'results.csv'), 'utf8').split('\n');
-    const header = (csv[0] as string).split(',');
-    const row = (csv[1] as string).split(',');
-    assert.ok(!Number.isNaN(Number(row[header.indexOf('target_error')])));
-    assert.ok(!(row[header.indexOf('eps')] as string).startsWith('"'));
+  it('writes every numeric column of results.csv as a bare number, never empty or quoted', async () => {
+    const [header, ...rows] = readFileSync(join(await single(), 'results.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
+    const text = new Set(['cell_id', 'target', 'strategy', 'architecture', 'reference', 'attack', 'attack_kind', 'label_source']);
+    const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
+    assert.ok(numeric.length > 30, 'the rate columns are numeric');
+    assert.equal(rows.length, 18);
+    for (const row of rows) for (const [name, i] of numeric) assert.match(row[i] as string, /^-?\d+(\.\d+)?(e-?\d+)?$/, `${name} in row ${row[0]}`);
+  });
+
+  it('escapes CSV text that a spreadsheet would read as a formula', () => {
+    const csv = toCsv({ columns: ['name', 'value'], rows: [['=SUM(A1)', 1], ['+1', 2], ['-x', 3], ['@me', 4], ['plain', -5]] });
+    assert.equal(csv, "name,value\n'=SUM(A1),1\n'+1,2\n'-x,3\n'@me,4\nplain,-5\n");
+  });
+
+  it('names a target given by the path of its target.json by its descriptor name in every table, plot and page', async () => {
+    const byPath = join(fixture.targetsDir, 'tiny-softmax', 'target.json');
+    const suite = parseSuite({
+      ...fixture.suite, name: 'by-path', evaluationSize: 20, targets: [byPath], examples: 2, rubbish: { samples: 8 },
+      substitutes: [{ strategy: 'ground-truth', architectures: ['softmax'], budgets: [0], params: { trainImages: 200 }, training: { epochs: 1 } }],
+      attacks: [{ name: 'fgsm', eps: [0.1] }], labelSources: ['true'],
+    }, 'by-path');
+    const out = tempDir('transferbench-by-path-');
+    await runSuite(suite, { shard: { k: 1, n: 1 }, resume: false, outDir: out, targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache'), useCache: true, parallel: 1, progress: () => {} });
+    const merged = mergeResults(out);
+    await writeReport(out, merged.tables);
+    assert.equal(merged.tables['transfer-matrix.csv']?.columns[1], 'tiny-softmax');
+    for (const name of ['results.csv', 'leaderboard-targets.csv', 'rubbish.csv']) {
+      const table = merged.tables[name];
+      const column = table?.columns.indexOf('target') ?? -1;
+      assert.ok(table !== undefined && column >= 0, name);
+      assert.deepEqual([...new Set(table.rows.map((r) => r[column]))], ['tiny-softmax'], name);
+    }
+    const shown = [...readdirSync(join(out, 'plots')).map((f) => join(out, 'plots', f)), join(out, 'index.html'), ...readdirSync(out).filter((f) => f.endsWith('.csv')).map((f) => join(out, f))];
+    for (const file of shown) assert.ok(!readFileSync(file, 'utf8').includes('target.json'), `${file} shows the descriptor's path`);
+    assert.match(readFileSync(join(out, 'plots', 'transfer-heatmap.svg'), 'utf8'), /tiny-softmax/);
+  });
+
+  it('refuses two targets of one suite with the same descriptor name, naming both', async () => {
+    const byPath = join(fixture.targetsDir, 'tiny-softmax', 'target.json');
+    const suite = parseSuite({ ...fixture.suite, name: 'twice', targets: ['tiny-softmax', byPath] }, 'twice');
+    const out = tempDir('transferbench-twice-');
+    await assert.rejects(
+      runSuite(suite, { shard: { k: 1, n: 1 }, resume: false, outDir: out, targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache'), useCache: true, parallel: 1, progress: () => {} }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'DUPLICATE_NAME');
+        assert.equal(e.message, `suite twice: targets[0] (tiny-softmax) and targets[1] (${byPath}) are both named "tiny-softmax" in their target.json; leaderboards name targets by that name, so give one of them another "name"`);
+        return true;
+      },
+    );
+    assert.deepEqual(readdirSync(out), [], 'nothing was written');
   });
 
   it('keeps bench/suite.schema.json in step with the TypeScript schema', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { COMMANDS } from '../../src/cli/help.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -15,11 +16,37 @@ describe('transferbench command', () => {
     assert.ok((statSync(BIN).mode & 0o111) !== 0, 'dist/src/cli/main.js is not executable');
   });
 
-  it('prints help', () => {
+  it('prints help: every command, and the path options the README uses', () => {
     const r = transferbench('--help');
     assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
     assert.match(r.stdout, /^transferbench: black-box adversarial transfer benchmarks/);
-    assert.match(r.stdout, /quickstart/);
+    for (const command of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${command.name} +${command.summary.slice(0, 20).replace(/[()|.*+?]/g, '\\$&')}`, 'm'));
+    assert.match(r.stdout, /--targets-dir DIR/);
+    assert.match(r.stdout, /--cache-dir DIR/);
+  });
+
+  for (const command of COMMANDS) {
+    it(`prints the usage, options and an example of \`${command.name} --help\``, () => {
+      const r = transferbench(...command.name.split(' '), '--help');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.ok(r.stdout.startsWith(`Usage: ${command.usage}\n\n${command.summary}\n`), r.stdout);
+      for (const [flag] of command.options) assert.ok(r.stdout.includes(`  ${flag}  `), `${flag} in ${r.stdout}`);
+      assert.match(r.stdout, /\nExamples?:\n  transferbench /);
+    });
+  }
+
+  it('shows both targets subcommands for `targets --help`, and `help run` as `run --help`', () => {
+    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 2);
+    assert.equal(transferbench('help', 'run').stdout, transferbench('run', '--help').stdout);
+    assert.match(transferbench('run', '--help').stdout, /--targets-dir DIR .*\n.*--cache-dir DIR/);
+  });
+
+  it('answers --help for an unknown command with exit code 2', () => {
+    const r = transferbench('frobnicate', '--help');
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'transferbench: unknown command "frobnicate"; run `transferbench --help`\n');
   });
 
   it('lists backends: wasm loaded, native TensorFlow not installed with the reason', () => {

@@ -11,7 +11,7 @@ import { fixedValues } from '../helpers/backend.js';
 export function linearOnnxTarget(
   dir: string,
   options: { name: string; layout: 'NCHW' | 'NHWC'; inputName: string; outputName: string; h: number; w: number; c: number; classes: number; nanWeights?: boolean; descriptor?: Partial<TargetDescriptor> },
-): { descriptorPath: string; modelPath: string; logits: (nhwc: Float32Array, count: number) => Float32Array } {
+): { descriptorPath: string; modelPath: string; logits: (nhwc: Float32Array, count: number) => Float32Array; weights: Float32Array; bias: Float32Array } {
   const { h, w, c, classes } = options;
   const d = h * w * c;
   const weights = fixedValues(d * classes, 5);
@@ -58,7 +58,7 @@ export function linearOnnxTarget(
     }
     return out;
   };
-  return { descriptorPath, modelPath, logits };
+  return { descriptorPath, modelPath, logits, weights, bias };
 }
 
 export function softmax(logits: Float32Array, classes: number): Float32Array {

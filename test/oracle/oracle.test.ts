@@ -104,6 +104,17 @@ describe('oracle', () => {
     assert.equal(oracle.usage().physicalInferences, 8);
   });
 
+  it('refuses a buffer that is not whole images with its own code, before counting or running anything', async () => {
+    const oracle = new TargetOracle(pool, loadTarget(nhwc.descriptorPath), { mode: 'label', budget: 10 });
+    await assert.rejects(oracle.query(new Float32Array(36 * 2 + 5), 'substitute-training'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'BAD_IMAGES');
+      assert.equal(e.message, 'target nhwc: got 77 values, not a whole number of 6x6x1 images (36 values each); pass NHWC images of the target\'s shape');
+      return true;
+    });
+    assert.ok(Object.values(oracle.usage().byPurpose).every((n) => n === 0), 'nothing was counted');
+    assert.equal(oracle.usage().physicalInferences, 0);
+  });
+
   it('counts repeated images as queries but not as inferences when deduplicating', async () => {
     const oracle = new TargetOracle(pool, loadTarget(nhwc.descriptorPath), { mode: 'probabilities', deduplicate: true });
     const one = uniformImages(1, 36, 6);
@@ -119,9 +130,11 @@ describe('oracle', () => {
   it('recovers from a worker killed mid-request: answered once, counted once', async () => {
     const oracle = new TargetOracle(pool, loadTarget(nhwc.descriptorPath), { mode: 'probabilities' });
     const images = uniformImages(4000, 36, 7);
+    const lost = pool.workersLost;
     const pending = oracle.query(images, 'evaluation');
     await pool.threads[0]?.terminate();
     const answer = await pending;
+    assert.equal(pool.workersLost, lost + 1, 'a worker died and was replaced');
     assert.ok(answer.probabilities && close(answer.probabilities, softmax(nhwc.logits(images, 4000), 4)));
     assert.equal(oracle.usage().byPurpose.evaluation, 4000);
     const after = await oracle.query(uniformImages(10, 36, 8), 'evaluation');

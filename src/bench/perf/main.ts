@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
 import { surrogateBenchmark } from './surrogate.js';
 
@@ -12,6 +13,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   compute: computeBenchmark,
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
+  'onnx-gradient': onnxGradientBenchmark,
   surrogate: surrogateBenchmark,
 };
 

@@ -1,13 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { parseShard } from '../../bench/grid.js';
+import { expandGrid, parseShard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
 import { writeReport } from '../../report/report.js';
-import { runRecord } from '../../bench/manifest.js';
-import { runSuite } from '../../bench/run.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
-import { expandGrid } from '../../bench/grid.js';
+import { outputDir, runSuite } from '../../bench/run.js';
+import { loadSuite } from '../../bench/suite.js';
 import { useBackend } from '../../compute/backend.js';
 import type { Reporter } from '../reporter.js';
 
@@ -22,10 +18,6 @@ export interface RunCommandOptions {
   readonly quiet: boolean;
   /** Groups run at once in worker threads (default: the machine's cores). */
   readonly parallel?: number;
-}
-
-export function outputDir(suite: Suite, out: string | undefined): string {
-  return out ?? suite.output ?? join('reports', suite.name);
 }
 
 /** A one-line progress display on a terminal, plain lines (every 10%) otherwise. */
@@ -59,7 +51,6 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   const out = outputDir(suite, options.out);
   const backend = await useBackend(options.backend);
   reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, output ${out}`);
-  const started = new Date();
   const result = await runSuite(suite, {
     shard,
     resume: options.resume,
@@ -70,7 +61,6 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
     parallel: options.parallel ?? availableParallelism(),
     progress: progressPrinter(reporter, options.quiet),
   });
-  writeFileSync(join(out, `run-${shard.k}-of-${shard.n}.json`), `${JSON.stringify(runRecord(`${shard.k}/${shard.n}`, started, result.ran, result.skipped), null, 2)}\n`);
   reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
   if (shard.n === 1) {
     const merged = mergeResults(out);

@@ -2,6 +2,7 @@ import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attack
 import { ARCHITECTURES } from '../../compute/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
+import { allowedText } from '../../substitutes/params.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
 const LISTS = ['attacks', 'substitutes', 'architectures'] as const;
@@ -30,7 +31,7 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
     case 'substitutes': {
       for (const strategy of STRATEGIES.values()) {
         reporter.info(`${strategy.name}${strategy.reference ? '  [reference]' : ''}  ${strategy.description}`);
-        const rows = strategy.parameters.map((p) => [`    ${p.name}`, `default ${p.default}`, p.description]);
+        const rows = strategy.parameters.map((p) => [`    ${p.name}`, p.default !== undefined ? `default ${p.default}` : '', `${p.description}; ${allowedText(p)}`]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       }
       reporter.info('\nevery strategy also takes: architecture, budget (substitute-training queries), seed, epochs, batch size, learning rate');

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuite } from '../../bench/suite.js';
-import { runCommand, outputDir } from './bench.js';
+import { outputDir } from '../../bench/run.js';
+import { runCommand } from './bench.js';
 import { buildMissingTargets } from './repro.js';
 import type { Reporter } from '../reporter.js';
 

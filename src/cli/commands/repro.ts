@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../bench/run.js';
+import { targetDescriptorPath } from '../../bench/targets.js';
 import { loadSuite, type Suite } from '../../bench/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { loadZoo } from '../../targets/zoo.js';

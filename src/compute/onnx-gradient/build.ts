@@ -5,6 +5,7 @@ import { foldShapeGraphs, prune } from './fold.js';
 import { GRADIENT_IO, imageShapeOf, lossHead, preprocessing, type OnnxModelDescription } from './heads.js';
 import { DataType, decodeModel, encodeModel, floatTensor, onnx, valueInfo, type Graph, type Node } from './ir.js';
 import { probeGraph, type ProbeInput } from './probe.js';
+import { commuteReluMaxPool } from './rewrite.js';
 import { GRADIENT_BUILDERS } from './registry.js';
 import { checkTricks, trickBuilders, type BackwardTricks } from './tricks.js';
 import { wireBackward } from './wire.js';
@@ -61,7 +62,7 @@ export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxM
  * the probe learnt of every value. Also the base of the logits-only model.
  */
 export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModelDescription, loss: SurrogateLoss) {
-  const model = reserveNames(uniqueNodeNames(decodeModel(onnxBytes)), description);
+  const model = reserveNames(commuteReluMaxPool(uniqueNodeNames(decodeModel(onnxBytes))), description);
   const d = model.description;
   const graph = model.graph;
   const modelInput = graph.inputs.find((i) => i.name === d.inputName);
@@ -91,12 +92,26 @@ export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModel
     { name: GRADIENT_IO.labels, type: 'int32', dims: [] },
   ];
   if (cw) probeInputs.push({ name: GRADIENT_IO.kappa, type: 'float32', dims: 'scalar' });
-  const facts = await probeGraph(combined, probeInputs);
-  const logits = facts.get(GRADIENT_IO.logits);
-  if (!logits || logits.shape.length !== 2 || logits.shape[1] !== d.classes) {
-    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${logits?.shape.join(', ') ?? '?'}] (-1: the batch)`);
+  let facts;
+  try {
+    facts = await probeGraph(combined, probeInputs);
+  } catch (error) {
+    // The loss head fails on an output of the wrong width: say so rather than quote onnxruntime.
+    const alone = await probeGraph(
+      { ...combined, nodes: [...head.nodes, ...graph.nodes], inputs: inputs.slice(0, 1), outputs: [{ name: d.outputName } as Graph['outputs'][number]] },
+      probeInputs.slice(0, 1),
+    );
+    checkOutputShape(alone.get(d.outputName)?.shape, d);
+    throw error;
   }
+  checkOutputShape(facts.get(GRADIENT_IO.logits)?.shape, d);
   return { graph: foldShapeGraphs(combined, facts), facts, total };
+}
+
+function checkOutputShape(shape: readonly number[] | undefined, d: OnnxModelDescription): void {
+  if (!shape || shape.length !== 2 || shape[1] !== d.classes) {
+    throw badOption('classes', d.classes, `the width of the model's output ${d.outputName}, which has shape [${shape?.join(', ') ?? '?'}] (-1: the batch)`);
+  }
 }
 
 /** Node names are the prefix of every backward value, so they must be unique. */

@@ -37,7 +37,7 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
     { ...graph, outputs: [...outputs].filter((o) => !inputs.some((i) => i.name === o)).map((name) => ({ name }) as Graph['outputs'][number]) },
     'probe',
   );
-  const session = await ort.InferenceSession.create(probeModel, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(probeModel, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 4 });
   try {
     const runs: Record<string, ort.Tensor>[] = [];
     for (const batch of [1, 2]) {

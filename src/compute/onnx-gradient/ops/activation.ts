@@ -2,10 +2,12 @@ import { FLOAT, unary } from './elementwise.js';
 import { attrFloat } from './types.js';
 
 /**
- * Relu: dY where Y > 0. Sign(Y) is that 0/1 mask in one elementwise pass (Y >= 0), cheaper in
- * onnxruntime than Greater + Cast or Where (see the README's profile).
+ * Relu: dY * Cast(Y > 0). On model C (CPU time, 1 thread) the whole FGSM step ran at 1.13x the
+ * speed of dY * Sign(Y) and 1.07x that of Where(Y <= 0, 0, dY) (see the README).
  */
-export const reluGradient = unary((b, ctx, dy, out) => b.node('Mul', [dy, b.node('Sign', [ctx.output(0)])], {}, out));
+export const reluGradient = unary((b, ctx, dy, out) => {
+  b.node('Mul', [dy, b.node('Cast', [b.node('Greater', [ctx.output(0), b.floats([], [0])])], { to: FLOAT })], {}, out);
+});
 
 export const leakyReluGradient = unary((b, ctx, dy, out) => {
   const alpha = attrFloat(ctx.node, 'alpha', 0.01);

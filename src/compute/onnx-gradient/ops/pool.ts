@@ -34,24 +34,41 @@ function nonOverlapping(b: Backward, ctx: GradientContext, dy: string, g: Geomet
   const { kernel } = g.window;
   const used = g.pooled.map((o, i) => o * (kernel[i] as number));
   const rank = used.length;
-  const spatialAxes = Array.from({ length: rank }, (_, i) => i + 2);
-  const cropped = used.some((u, i) => u !== g.spatial[i]);
   // ceil_mode's last partial window would read past the end: not this path's shape.
   if (used.some((u, i) => u > (g.spatial[i] as number))) return overlapping(b, ctx, dy, g);
-  const x = cropped ? b.node('Slice', [ctx.input(0), b.int64s(new Array<number>(rank).fill(0)), b.int64s(used), b.int64s(spatialAxes)]) : ctx.input(0);
-  const split = g.pooled.flatMap((o, i) => [o, kernel[i] as number]);
-  const kept = g.pooled.flatMap((o) => [o, 1]);
-  const xView = b.reshape(x, [-1, g.channels, ...split]);
-  const yView = b.reshape(ctx.output(0), [-1, g.channels, ...kept]);
-  const dyView = b.reshape(dy, [-1, g.channels, ...kept]);
-  const routed = b.node('Where', [b.node('Equal', [xView, yView]), dyView, b.floats([], [0])]);
+  const cropped = used.some((u, i) => u !== g.spatial[i]);
+  const x = cropped ? b.node('Slice', [ctx.input(0), b.int64s(new Array<number>(rank).fill(0)), b.int64s(used), b.int64s(Array.from({ length: rank }, (_, i) => i + 2))]) : ctx.input(0);
+  const square = rank === 2 && kernel[0] === kernel[1];
+  const routed = square ? squareWindows(b, ctx, x, dy, g) : viewedWindows(b, ctx, x, dy, g, used);
   if (!cropped) {
-    b.reshape(routed, [-1, g.channels, ...used], ctx.gradInput(0));
+    b.node('Identity', [routed], {}, ctx.gradInput(0));
     return;
   }
-  const inner = b.reshape(routed, [-1, g.channels, ...used]);
   const pads = [0, 0, ...new Array<number>(rank).fill(0), 0, 0, ...used.map((u, i) => (g.spatial[i] as number) - u)];
-  b.node('Pad', [inner, b.int64s(pads)], { mode: { kind: 'string', value: 'constant' } }, ctx.gradInput(0));
+  b.node('Pad', [routed, b.int64s(pads)], { mode: { kind: 'string', value: 'constant' } }, ctx.gradInput(0));
+}
+
+/**
+ * k x k windows: SpaceToDepth puts each window's k^2 elements on a leading axis, [N, k^2, C, o, o],
+ * so X is compared with Y (and dY routed) broadcast along that axis in contiguous runs of C o o,
+ * and DepthToSpace puts the result back. onnxruntime broadcasts such runs far faster than the
+ * interleaved [N, C, o, k, o, k] view (see the README's profile).
+ */
+function squareWindows(b: Backward, ctx: GradientContext, x: string, dy: string, g: Geometry): string {
+  const k = g.window.kernel[0] as number;
+  const [oh, ow] = g.pooled as [number, number];
+  const windows = b.reshape(b.node('SpaceToDepth', [x], { blocksize: int(k) }), [-1, k * k, g.channels, oh, ow]);
+  const routed = b.node('Where', [b.node('Equal', [windows, b.unsqueeze(ctx.output(0), [1])]), b.unsqueeze(dy, [1]), b.floats([], [0])]);
+  return b.node('DepthToSpace', [b.reshape(routed, [-1, k * k * g.channels, oh, ow])], { blocksize: int(k), mode: { kind: 'string', value: 'DCR' } });
+}
+
+/** Any other non-overlapping window: X viewed as [N, C, o1, k1, o2, k2, ...] against Y as [N, C, o1, 1, o2, 1, ...]. */
+function viewedWindows(b: Backward, ctx: GradientContext, x: string, dy: string, g: Geometry, used: readonly number[]): string {
+  const { kernel } = g.window;
+  const kept = g.pooled.flatMap((o) => [o, 1]);
+  const xView = b.reshape(x, [-1, g.channels, ...g.pooled.flatMap((o, i) => [o, kernel[i] as number])]);
+  const routed = b.node('Where', [b.node('Equal', [xView, b.reshape(ctx.output(0), [-1, g.channels, ...kept])]), b.reshape(dy, [-1, g.channels, ...kept]), b.floats([], [0])]);
+  return b.reshape(routed, [-1, g.channels, ...used]);
 }
 
 function overlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry): void {

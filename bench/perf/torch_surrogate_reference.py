@@ -12,7 +12,7 @@ model's logits on a fixed batch so the caller can check that both sides compute 
 Usage: python3 torch_surrogate_reference.py --model-c FILE.onnx [--threads N] [--seconds S]
        python3 torch_surrogate_reference.py --peak-memory resnet18   # ru_maxrss of one FGSM batch
 """
-import argparse, json, os, resource, sys
+import argparse, json, os, resource, statistics, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,7 +21,6 @@ from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from torch_fixtures import build_resnet18, CIFAR_NORM  # noqa: E402
-from torch_reference import rate  # noqa: E402  (this folder is on the path: the script's own)
 
 BATCH = 256
 
@@ -106,6 +105,20 @@ class Normalised(torch.nn.Module):
         return self.net((x * self.scale + self.shift).permute(0, 3, 1, 2))
 
 
+def rates(fn, batch, seconds, repeats=5):
+    """Images per second (median over timed windows) and per CPU-second of this process over all
+    windows (every thread's time: less sensitive than wall clock to other jobs on the machine)."""
+    fn(); fn()
+    samples, items, cpu_start = [], 0, time.process_time()
+    for _ in range(repeats):
+        steps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / repeats:
+            fn(); steps += 1
+        samples.append(steps * batch / (time.perf_counter() - start))
+        items += steps * batch
+    return statistics.median(samples), items / (time.process_time() - cpu_start)
+
+
 def fgsm(model, x0, y, eps=0.1):
     x = x0.clone().requires_grad_(True)
     g, = torch.autograd.grad(F.cross_entropy(model(x), y), x)
@@ -158,11 +171,17 @@ def main():
         x, y = torch.rand(BATCH, *shape), torch.randint(0, 10, (BATCH,))
         with torch.no_grad():
             probe = model(probe_images((4, *shape))).flatten().tolist()
-        entry = {'probe': probe, 'fgsmImagesPerSecond': rate(lambda: fgsm(model, x, y), BATCH, args.seconds)}
+        runs = {'fgsm': lambda: fgsm(model, x, y)}
         if name == 'model-c':
-            entry['pgd10ImagesPerSecond'] = rate(lambda: pgd(model, x, y), BATCH, args.seconds)
-            with torch.no_grad():
-                entry['inferenceImagesPerSecond'] = rate(lambda: model(x), BATCH, args.seconds)
+            runs['pgd10'] = lambda: pgd(model, x, y)
+
+            def inference():
+                with torch.no_grad():
+                    model(x)
+            runs['inference'] = inference
+        entry = {'probe': probe}
+        for key, fn in runs.items():
+            entry[f'{key}ImagesPerSecond'], entry[f'{key}ImagesPerCpuSecond'] = rates(fn, BATCH, args.seconds)
         out['models'][name] = entry
     print(json.dumps(out))
 

@@ -13,14 +13,14 @@ import { TfjsSurrogate } from '../../compute/tfjs-surrogate.js';
 import { loadTarget } from '../../targets/descriptor.js';
 import { gradientDescriptionOf } from '../../targets/onnx/gradient-description.js';
 import { exportToOnnx } from '../../targets/onnx/export.js';
-import { findTorchPython, machineInfo, measureThroughput, measureThroughputAsync, runJsonScript, type Throughput } from './measure.js';
+import { findTorchPython, machineInfo, measureThroughputAsync, runJsonScript, type Throughput } from './measure.js';
 
 const BATCH = 256;
 const THREADS = [1, 2] as const;
 const EPS = 0.1;
 const ATTACKS = [
-  { label: 'FGSM', name: 'fgsm', params: {}, torchKey: 'fgsmImagesPerSecond' },
-  { label: 'PGD-10', name: 'pgd', params: { steps: 10, stepSize: 0.01 }, torchKey: 'pgd10ImagesPerSecond' },
+  { label: 'FGSM', name: 'fgsm', params: {}, torchKey: 'fgsm' },
+  { label: 'PGD-10', name: 'pgd', params: { steps: 10, stepSize: 0.01 }, torchKey: 'pgd10' },
 ] as const;
 const FIXTURES_SCRIPT = fileURLToPath(new URL('../../../../bench/torch_fixtures.py', import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL('../../../../bench/perf/torch_surrogate_reference.py', import.meta.url));
@@ -39,7 +39,8 @@ interface SurrogateResult {
 interface TorchSurrogateReport {
   torch: string;
   threads: number;
-  models: Record<string, { probe: number[]; fgsmImagesPerSecond: number; pgd10ImagesPerSecond?: number; inferenceImagesPerSecond?: number }>;
+  /** Per attack: images per second (wall clock, median of windows) and per CPU-second of the process. */
+  models: Record<string, { probe: number[] } & Record<string, number | number[]>>;
 }
 
 interface BenchModel {
@@ -121,11 +122,13 @@ async function measureWasm(timing: { repeats: number; windowSeconds: number; war
   const batch = randomBatch(784, 10, 7);
   const ids = Array.from({ length: BATCH }, (_, i) => i);
   try {
-    return ATTACKS.map((attack) => {
-      const throughput = measureThroughput(() => craftAdversarialSync(attack.name, surrogate, { images: batch.images, trueLabels: batch.labels, ids, eps: EPS, labelSource: 'true', params: attack.params }), BATCH, timing);
+    const results: SurrogateResult[] = [];
+    for (const attack of ATTACKS) {
+      const throughput = await measureThroughputAsync(async () => craftAdversarialSync(attack.name, surrogate, { images: batch.images, trueLabels: batch.labels, ids, eps: EPS, labelSource: 'true', params: attack.params }), BATCH, timing);
       log(`surrogate model-c ${attack.label} on wasm: ${throughput.median.toFixed(0)} img/s`);
-      return { path: 'wasm' as const, model: 'model-c' as const, attack: attack.label, threads: 1, imagesPerSecond: throughput };
-    });
+      results.push({ path: 'wasm', model: 'model-c', attack: attack.label, threads: 1, imagesPerSecond: throughput });
+    }
+    return results;
   } finally {
     net.dispose();
     tf.disposeVariables();
@@ -184,17 +187,20 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
   if (python !== undefined) {
     for (const threads of THREADS) {
       pytorch[String(threads)] = runJsonScript(python, TORCH_SCRIPT, ['--model-c', c.onnxPath, '--threads', String(threads), '--seconds', options.quick ? '2' : '6']) as TorchSurrogateReport;
-      options.log(`surrogate PyTorch ${threads} thread(s): ${JSON.stringify(Object.fromEntries(Object.entries(pytorch[String(threads)]?.models ?? {}).map(([m, e]) => [m, Math.round(e.fgsmImagesPerSecond)])))} FGSM img/s`);
+      options.log(`surrogate PyTorch ${threads} thread(s): ${JSON.stringify(Object.fromEntries(Object.entries(pytorch[String(threads)]?.models ?? {}).map(([m, e]) => [m, Math.round(e['fgsmImagesPerSecond'] as number)])))} FGSM img/s`);
     }
   }
-  const inference = (model: string, threads: number) => results.find((r) => r.path === 'onnxruntime-inference' && r.model === model && r.threads === threads)?.imagesPerSecond.median;
+  const inference = (model: string, threads: number) => results.find((r) => r.path === 'onnxruntime-inference' && r.model === model && r.threads === threads)?.imagesPerSecond;
   const ratios = results
     .filter((r) => r.path !== 'onnxruntime-inference')
     .flatMap((r) =>
       THREADS.map((threads) => {
         const attack = ATTACKS.find((a) => a.label === r.attack);
-        const reference = attack ? pytorch[String(threads)]?.models[r.model]?.[attack.torchKey] : undefined;
+        const entry = attack ? pytorch[String(threads)]?.models[r.model] : undefined;
+        const reference = attack ? (entry?.[`${attack.torchKey}ImagesPerSecond`] as number | undefined) : undefined;
+        const referenceCpu = attack ? (entry?.[`${attack.torchKey}ImagesPerCpuSecond`] as number | undefined) : undefined;
         const sameThreads = r.threads === threads || r.path === 'wasm';
+        const cpu = r.imagesPerSecond.perCpuSecond;
         return {
           path: r.path,
           model: r.model,
@@ -203,8 +209,11 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
           pytorchThreads: threads,
           /** Goal: >= 3 at each thread count (the ONNX surrogate at the same threads as PyTorch). */
           vsPytorch: reference && sameThreads ? r.imagesPerSecond.median / reference : null,
+          /** The same in images per CPU-second of each process (less sensitive to the machine's other load). */
+          vsPytorchCpu: referenceCpu && cpu && sameThreads ? cpu / referenceCpu : null,
           /** Goal for FGSM: >= 0.25 (a gradient costs a few forward passes). */
-          vsInference: r.path === 'onnx-surrogate' && r.threads === threads ? r.imagesPerSecond.median / (inference(r.model, threads) ?? Number.NaN) : null,
+          vsInference: r.path === 'onnx-surrogate' && r.threads === threads ? r.imagesPerSecond.median / (inference(r.model, threads)?.median ?? Number.NaN) : null,
+          vsInferenceCpu: r.path === 'onnx-surrogate' && r.threads === threads && cpu ? cpu / (inference(r.model, threads)?.perCpuSecond ?? Number.NaN) : null,
         };
       }),
     )

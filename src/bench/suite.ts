@@ -1,18 +1,21 @@
 import { ATTACKS, attackFor, LABEL_SOURCES, PARAMETERS, resolveParams, TRANSFORMS, type LabelSource, type ParamRange } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
+import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 
-export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
+/** What a suite's `dataset` may name (checked by parseDatasetSpec in parseSuite). */
+export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist', 'image-folder:DIR', 'cifar10:DIR', 'idx:IMAGES,LABELS', 'npy:IMAGES,LABELS'] as const;
 
 /** A benchmark suite: bench/*.json, checked against bench/suite.schema.json (the schema below). */
 export interface Suite {
   $schema?: string;
   /** Names the output folder reports/<name>/. */
   name: string;
-  dataset: (typeof SUITE_DATASETS)[number];
+  /** A named data set or a spec with paths, as on the command line: one of SUITE_DATASETS. */
+  dataset: string;
   /** Seed of the data split, substitute training and random attack starts. */
   seed: number;
   /** Images of the test split every cell is evaluated on. */
@@ -72,7 +75,7 @@ function buildSchema(): Record<string, unknown> {
     properties: {
       $schema: { type: 'string' },
       name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'names the output folder reports/<name>/' },
-      dataset: { type: 'string', enum: [...SUITE_DATASETS] },
+      dataset: { type: 'string', minLength: 1, description: `one of ${SUITE_DATASETS.join(', ')}` },
       seed: { type: 'integer' },
       evaluationSize: { type: 'integer', minimum: 1, maximum: 10000 },
       targets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'zoo names or paths to target.json' },
@@ -171,6 +174,11 @@ export function loadSuite(path: string): Suite {
 
 export function parseSuite(raw: unknown, source: string): Suite {
   const suite = validateWith<Suite>(suiteSchema(), raw, source);
+  try {
+    parseDatasetSpec(suite.dataset);
+  } catch {
+    throw new TransferbenchError('BAD_CONFIG', `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
   suite.substitutes.forEach((s, i) => {
     if ((s.strategy === 'white-box' || s.strategy === 'pretrained') && s.budgets.some((b) => b !== 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for ${s.strategy} (it spends no queries)`);

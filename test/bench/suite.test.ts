@@ -35,7 +35,7 @@ const allowed = (names: readonly string[]) => names.map((n) => `"${n}"`).join(',
 const MALFORMED: Mutation[] = [
   ['missing name', (s) => delete s['name'], /^bad: name is missing$/],
   ['name with a space', (s) => (s['name'] = 'my suite'), /^bad: name must match pattern .* \(found "my suite"\)$/],
-  ['unknown dataset', (s) => (s['dataset'] = 'cifar'), /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist"$/],
+  ['unknown dataset', (s) => (s['dataset'] = 'cifar'), /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist", "image-folder:DIR", "cifar10:DIR", "idx:IMAGES,LABELS", "npy:IMAGES,LABELS"$/],
   ['fractional seed', (s) => (s['seed'] = 1.5), /^bad: seed must be integer \(found 1.5\)$/],
   ['evaluation size 0', (s) => (s['evaluationSize'] = 0), /^bad: evaluationSize must be >= 1 \(found 0\)$/],
   ['no targets', (s) => (s['targets'] = []), /^bad: targets must NOT have fewer than 1 items \(found \[\]\)$/],
@@ -78,6 +78,12 @@ const MALFORMED: Mutation[] = [
 describe('suite validation', () => {
   it('accepts a valid suite', () => {
     assert.equal(parseSuite(structuredClone(VALID), 'ok').name, 'ok');
+  });
+
+  it('accepts data sets named by path, as on the command line', () => {
+    for (const dataset of ['image-folder:/data/nips2017', 'cifar10:/data/cifar-10-batches-bin', 'npy:x.npy,y.npy']) {
+      assert.equal(parseSuite({ ...structuredClone(VALID), dataset }, 'ok').dataset, dataset);
+    }
   });
 
   it('accepts a pretrained surrogate named by its descriptor, and names its cells after it', () => {

@@ -19,7 +19,8 @@ import { randFgsm } from './rand-fgsm.js';
 import { stepLl } from './step-ll.js';
 import { TRANSFORMS } from './transforms/registry.js';
 import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from './types.js';
-import { vmiFgsm, vniFgsm } from './vmi-fgsm.js';
+import { vmiFgsm } from './vmi-fgsm.js';
+import { vniFgsm } from './vni-fgsm.js';
 
 const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, vmiFgsm, vniFgsm, cwL2, advgan];
 

@@ -2,12 +2,12 @@ import { Random } from '../common/random.js';
 import type { Crafting } from './crafting.js';
 import { gradientLoop, PLAIN, type GradientMethod, type LoopContext, type LoopState } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
-import { lookAhead, NESTEROV } from './ni-fgsm.js';
+import { lookAhead } from './ni-fgsm.js';
 import { param } from './params.js';
 import type { Attack } from './types.js';
 
 /** Wang and He's defaults (2103.15571, as in TransferAttack): 20 neighbours within 1.5 eps. */
-const VARIANCE_PARAMETERS = [...MOMENTUM_PARAMETERS, param('neighbours', 20), param('neighbourhood', 1.5)];
+export const VARIANCE_PARAMETERS = [...MOMENTUM_PARAMETERS, param('neighbours', 20), param('neighbourhood', 1.5)];
 
 /** A uniform point of the L-inf box of radius `radius` around each image, drawn per image id and evaluation. */
 function neighbour(context: LoopContext, point: Float32Array, radius: number, evaluation: number): Float32Array {
@@ -26,7 +26,7 @@ function neighbour(context: LoopContext, point: Float32Array, radius: number, ev
  * v is the mean gradient of `neighbours` points sampled around `point`, minus g. With no
  * neighbours v stays 0 and the method is its base (MI-FGSM, or NI-FGSM with the look-ahead).
  */
-function varianceTuned(base: GradientMethod, atLookAhead: boolean): GradientMethod {
+export function varianceTuned(base: GradientMethod, atLookAhead: boolean): GradientMethod {
   return {
     gradient: function* (context: LoopContext, state: LoopState): Crafting<Float32Array> {
       const { params } = context;
@@ -55,14 +55,4 @@ export const vmiFgsm: Attack = {
   parameters: VARIANCE_PARAMETERS,
   transformable: true,
   craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: varianceTuned(PLAIN, false) }),
-};
-
-export const vniFgsm: Attack = {
-  name: 'vni-fgsm',
-  kind: 'multi-step',
-  description: 'variance-tuned NI-FGSM: the look-ahead gradient corrected by the gradient variance (Wang and He 2103.15571)',
-  usesLabels: true,
-  parameters: VARIANCE_PARAMETERS,
-  transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: varianceTuned(NESTEROV, true) }),
 };

@@ -2,20 +2,22 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { attackFor, resolveParams, resolvePoolLabels, type LabelledImages, type LabelSource } from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
-import { openOwnedModel } from '../targets/owned-model.js';
-import { craftOnSurrogate, surrogatePredictions, targetLabels } from './evaluate.js';
+import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
 import { countOutcomes, round6 } from '../records/metrics.js';
 import { directoryModelCache } from './model-cache.js';
+import { agreement, obtainSurrogate } from './substitute-surrogate.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { targetDescriptorPath } from './targets.js';
+
+/** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
+const MEMO_BYTES = 256 * 1024 * 1024;
 
 /** Where things live for a run; plain data, so it can be sent to a worker thread. */
 export interface GroupPaths {
@@ -41,6 +43,8 @@ export class GroupRunner {
   /** The oracle pool of this runner (exposed so tests can kill its workers). */
   readonly pool: OraclePool;
   private readonly targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
+  /** Cells' crafted images by surrogate weights and attack settings, reused by later groups with the same surrogate. */
+  private readonly crafted = new Map<string, AttackOutcome>();
 
   constructor(
     private readonly suite: Suite,
@@ -61,55 +65,47 @@ export class GroupRunner {
     const spec = first.substitute;
     const suite = this.suite;
     const evaluation = this.evaluation;
-    const oracle = new TargetOracle(this.pool, entry.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
     const weights = whiteBoxWeights(entry.target);
-    const obtained = await obtainSubstitute(
-      spec.strategy,
-      spec.params,
-      {
-        oracle,
-        architecture: spec.architecture,
-        seed: suite.seed,
-        budget: spec.budget,
-        training: spec.training,
-        attackerImages: this.attacker.images,
-        attackerLabels: this.attacker.labels,
-        imageShape: evaluation.imageShape,
-        classes: evaluation.classNames.length,
-        measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
-        ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
-        openOwnedModel,
-      },
-      {
-        cacheDir: this.paths.cacheDir,
-        useCache: this.paths.useCache,
-        targetFingerprint: entry.target.descriptor.sha256,
-        oracleMode: suite.oracle.mode,
-        dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`,
-        evaluationImages: evaluation.images,
-        evaluationLabels: evaluation.labels,
-      },
-    );
-    const { model, record } = obtained;
-    // Trained substitutes come as tfjs models, attacks see them as surrogates; a pretrained model
-    // already is one.
-    const surrogate = obtained.surrogate ?? TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, obtained.model);
+    const obtained = await obtainSurrogate(spec, {
+      suite,
+      pool: this.pool,
+      evaluation,
+      attacker: this.attacker,
+      cacheDir: this.paths.cacheDir,
+      useCache: this.paths.useCache,
+      target: entry.target,
+      ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+    });
+    const surrogate = obtained.surrogate;
     try {
       const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
+      // An ensemble's fidelity and accuracy are its own, from its clean predictions (no further queries).
+      const record = spec.members === undefined ? obtained.record : { ...obtained.record, fidelity: agreement(substituteClean, entry.clean), cleanAccuracy: agreement(substituteClean, evaluation.labels) };
       const pools = new Map<LabelSource, LabelledImages>();
-      let spent = record.fromCache ? 0 : record.queriesSpent;
+      let spent = obtained.spentNow;
       for (const cell of cells) {
         let pool = pools.get(cell.labelSource);
         if (pool === undefined) {
           pool = await resolvePoolLabels(surrogate, this.attackerPool(), cell.labelSource);
           pools.set(cell.labelSource, pool);
         }
-        onResult(await this.cell(cell, surrogate, pool, record, substituteClean, entry), spent);
+        onResult(await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry), spent);
         spent = 0;
       }
     } finally {
       await surrogate.dispose();
-      model?.dispose();
+    }
+  }
+
+  /** Keeps a cell's crafted images for later groups, the oldest dropped beyond MEMO_BYTES. */
+  private remember(key: string, outcome: AttackOutcome): void {
+    this.crafted.set(key, outcome);
+    let bytes = 0;
+    for (const kept of this.crafted.values()) bytes += kept.adversarial.byteLength;
+    for (const [oldest, kept] of this.crafted) {
+      if (bytes <= MEMO_BYTES || oldest === key) break;
+      bytes -= kept.adversarial.byteLength;
+      this.crafted.delete(oldest);
     }
   }
 
@@ -143,7 +139,7 @@ export class GroupRunner {
    */
   private async cell(
     cell: Cell,
-    surrogate: Surrogate,
+    { surrogate, weights }: { surrogate: Surrogate; weights: string },
     pool: LabelledImages,
     record: SubstituteRecord,
     substituteClean: Int32Array,
@@ -153,22 +149,29 @@ export class GroupRunner {
     const evaluation = this.evaluation;
     const attack = attackFor(cell.attack, cell.transforms);
     const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
-    const cache = directoryModelCache(this.paths.cacheDir, `${cell.attack}-${record.strategy}`, { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource }, this.paths.useCache);
-    const preparing = performance.now();
-    const prepared = attack.prepare ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params) : undefined;
-    const prepareSeconds = (performance.now() - preparing) / 1000;
-    let outcome;
-    try {
-      outcome = await craftOnSurrogate(surrogate, { name: cell.attack, transforms: cell.transforms }, evaluation.images, evaluation.labels, {
-        eps: cell.eps,
-        labelSource: cell.labelSource,
-        params: cell.attackParams,
-        seed: this.suite.seed,
-        pool,
-        ...(prepared ? { prepared } : {}),
-      });
-    } finally {
-      prepared?.dispose();
+    // Crafting is deterministic: the same weights, attack, parameters and images give the same images.
+    const memoKey = canonicalJson({ weights, attack: attack.name, params, labelSource: cell.labelSource });
+    let outcome = this.crafted.get(memoKey);
+    if (outcome === undefined) {
+      const cache = directoryModelCache(this.paths.cacheDir, `${cell.attack}-${record.strategy}`, { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource }, this.paths.useCache);
+      const preparing = performance.now();
+      const prepared = attack.prepare ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params) : undefined;
+      const prepareSeconds = (performance.now() - preparing) / 1000;
+      try {
+        const crafted = await craftOnSurrogate(surrogate, { name: cell.attack, transforms: cell.transforms }, evaluation.images, evaluation.labels, {
+          eps: cell.eps,
+          labelSource: cell.labelSource,
+          params: cell.attackParams,
+          seed: this.suite.seed,
+          pool,
+          ...(prepared ? { prepared } : {}),
+        });
+        // Crafting time includes the prepare step (fitting a generator, or loading it from the cache).
+        outcome = { ...crafted, craftingSeconds: prepareSeconds + crafted.craftingSeconds };
+      } finally {
+        prepared?.dispose();
+      }
+      this.remember(memoKey, outcome);
     }
     const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
     const outcomes = countOutcomes(evaluation.labels, { substitute: substituteClean, target: entry.clean }, { substitute: outcome.substitutePredictions, target: onTarget });
@@ -184,7 +187,7 @@ export class GroupRunner {
       strategy: cell.substitute.strategy,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
-      reference: STRATEGIES.get(cell.substitute.strategy).reference,
+      reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
       attack: attack.name,
       composition: attack.composition ? [attack.composition.method, ...attack.composition.transforms].join('+') : attack.name,
       attackKind: attack.kind,
@@ -199,9 +202,9 @@ export class GroupRunner {
       maxLinf: round6(max(outcome.linf)),
       meanL2: round6(mean(outcome.l2)),
       maxL2: round6(max(outcome.l2)),
-      // Crafting includes the prepare step (fitting a generator, or loading it from the cache).
-      craftingSeconds: round6(prepareSeconds + outcome.craftingSeconds),
-      imagesPerSecond: round6(n / Math.max(1e-9, prepareSeconds + outcome.craftingSeconds)),
+      // A cell whose images were crafted for an earlier cell reports the time they took then.
+      craftingSeconds: round6(outcome.craftingSeconds),
+      imagesPerSecond: round6(n / Math.max(1e-9, outcome.craftingSeconds)),
       seconds: round6((performance.now() - started) / 1000),
       ...(examples ? { examples } : {}),
     };

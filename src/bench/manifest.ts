@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { currentBackendInfo, type BackendInfo } from '../compute/backend.js';
+import { currentEngineInfo, type EngineInfo } from '../compute/engine.js';
 
 /** What one shard's run records about itself (run-K-of-N.json). */
 export interface RunRecord {
@@ -10,6 +11,8 @@ export interface RunRecord {
   readonly started: string;
   readonly ended: string;
   readonly backend: BackendInfo;
+  /** Where substitutes and targets were trained (--engine). */
+  readonly engine: EngineInfo;
   readonly machine: { cpuModel: string; cores: number; memoryGiB: number; node: string; platform: string };
   readonly cellsRun: number;
   readonly cellsSkipped: number;
@@ -44,6 +47,7 @@ export function runRecord(shard: string, started: Date, cellsRun: number, cellsS
     started: started.toISOString(),
     ended: new Date().toISOString(),
     backend: currentBackendInfo(),
+    engine: currentEngineInfo(),
     machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
     cellsRun,
     cellsSkipped,

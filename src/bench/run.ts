@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
 import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
@@ -10,8 +11,9 @@ import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
+import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
-import { targetNames } from './targets.js';
+import { targetDescriptorPath, targetNames } from './targets.js';
 
 
 /** How to run a suite; every field has a default, as the CLI's. */
@@ -65,6 +67,7 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   const hash = suiteHash(suite);
+  requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
@@ -74,12 +77,27 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
   const started = new Date();
   try {
     const result = await runLocked(suite, hash, names, cells, file, options);
+    await runQueryCellsOfShard(suite, hash, options);
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
     writeFileSync(join(options.outDir, `run-${k}-of-${n}.json`), `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`);
     return result;
   } finally {
     release();
+  }
+}
+
+/**
+ * Fails before any work when a target descriptor is not on this machine (every shard reads every
+ * target's name): on a cluster the usual cause is a node without the shared targets folder, and
+ * the line must say which target and which node.
+ */
+function requireBuiltTargets(targets: readonly string[], targetsDir: string, shard: Shard): void {
+  for (const target of targets) {
+    const path = targetDescriptorPath(target, targetsDir);
+    if (existsSync(path)) continue;
+    const fix = target.endsWith('.json') ? 'copy it there' : `build it with \`transferbench targets build --only ${target} --out ${targetsDir}\` or point --targets-dir at the shared folder`;
+    throw new TransferbenchError('BAD_CONFIG', `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} is not built here (${path} is missing); ${fix}`);
   }
 }
 

@@ -5,6 +5,9 @@ import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
+import { checkQuerySuite, querySuiteSchema, type QuerySuiteSpec } from './query-grid.js';
+import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ensemble-surrogate.js';
+import { ENSEMBLE } from './substitute-surrogate.js';
 
 /** What a suite's `dataset` may name (checked by parseDatasetSpec in parseSuite). */
 export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist', 'image-folder:DIR', 'cifar10:DIR', 'idx:IMAGES,LABELS', 'npy:IMAGES,LABELS'] as const;
@@ -24,13 +27,17 @@ export interface Suite {
   targets: string[];
   oracle: { mode: OracleMode; topK?: number; workers?: number };
   substitutes: {
+    /** A strategy, or "ensemble" with `members`. */
     strategy: string;
-    /** Required, except for `pretrained`, whose network is its own (named after params.model). */
     architectures?: string[];
     /** Substitute-training query budgets, one substitute per budget. */
-    budgets: number[];
+    budgets?: number[];
     params?: Record<string, number | string>;
     training?: Partial<TrainingConfig>;
+    /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
+    members?: EnsembleMember[];
+    /** How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their logits, such as ONNX surrogates). */
+    combine?: EnsembleCombination;
   }[];
   /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
   attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
@@ -39,8 +46,19 @@ export interface Suite {
   examples?: number;
   /** Goodfellow et al.'s rubbish-class inputs: Gaussian noise sent to every target, and the confidence it gets. */
   rubbish?: RubbishSpec;
+  /** Query attacks and hybrids with per-image budgets (src/bench/query-grid.ts). */
+  queryAttacks?: QuerySuiteSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
+}
+
+/** One substitute of an ensemble: a strategy on one architecture and budget. */
+export interface EnsembleMember {
+  strategy: string;
+  architecture: string;
+  budget: number;
+  params?: Record<string, number | string>;
+  training?: Partial<TrainingConfig>;
 }
 
 /** Noise images: pixels ~ N(mean, std) clipped to [0, 1]; `threshold` is the confidence counted as "classified". */
@@ -55,6 +73,24 @@ export const DEFAULT_EXAMPLES = 8;
 export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
 
 export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
+
+/** Each strategy's own parameters: a misspelt key is an error, not a silent default. */
+function strategyParams(): Record<string, unknown>[] {
+  return STRATEGIES.values().map((s) => ({
+    if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
+    then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
+  }));
+}
+
+const TRAINING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    epochs: { type: 'integer', minimum: 0 },
+    batchSize: { type: 'integer', minimum: 1 },
+    learningRate: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
 
 let schema: Record<string, unknown> | undefined;
 
@@ -95,25 +131,41 @@ function buildSchema(): Record<string, unknown> {
         items: {
           type: 'object',
           additionalProperties: false,
-          // architectures: required by every strategy but pretrained (checked in parseSuite).
-          required: ['strategy', 'budgets'],
-          // Each strategy's own parameters: a misspelt key is an error, not a silent default.
-          allOf: STRATEGIES.values().map((s) => ({
-            if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
-            then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
-          })),
+          required: ['strategy'],
+          allOf: [
+            ...strategyParams(),
+            // An ensemble names members; every other entry its architectures and budgets.
+            // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
+            {
+              if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
+              then: { properties: { members: true }, required: ['members'] },
+              // (architectures: required by every strategy but pretrained, which brings its own network; checked in parseSuite)
+              else: { properties: { architectures: true, budgets: true }, required: ['budgets'] },
+            },
+          ],
           properties: {
-            strategy: { type: 'string', enum: STRATEGIES.names() },
+            strategy: { type: 'string', enum: [...STRATEGIES.names(), ENSEMBLE], description: `a substitute strategy, or "${ENSEMBLE}" with members` },
             architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
-            training: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                epochs: { type: 'integer', minimum: 0 },
-                batchSize: { type: 'integer', minimum: 1 },
-                learningRate: { type: 'number', exclusiveMinimum: 0 },
+            training: TRAINING_SCHEMA,
+            combine: { type: 'string', enum: [...ENSEMBLE_COMBINATIONS], description: 'an ensemble: average the logits (default) or the losses' },
+            members: {
+              type: 'array',
+              minItems: 1,
+              description: 'the substitutes an ensemble averages the logits of',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['strategy', 'architecture', 'budget'],
+                allOf: strategyParams(),
+                properties: {
+                  strategy: { type: 'string', enum: STRATEGIES.names() },
+                  architecture: { type: 'string', enum: ARCHITECTURES.names() },
+                  budget: { type: 'integer', minimum: 0 },
+                  params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+                  training: TRAINING_SCHEMA,
+                },
               },
             },
           },
@@ -153,6 +205,7 @@ function buildSchema(): Record<string, unknown> {
           threshold: { type: 'number', minimum: 0, maximum: 1, description: 'confidence above which a noise image counts as classified (default 0.5)' },
         },
       },
+      queryAttacks: querySuiteSchema(),
       output: { type: 'string', minLength: 1 },
     },
   };
@@ -179,19 +232,28 @@ export function parseSuite(raw: unknown, source: string): Suite {
   } catch {
     throw new TransferbenchError('BAD_CONFIG', `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`);
   }
+  const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
+    if ((strategy === 'white-box' || strategy === 'pretrained') && budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`);
+    }
+    if (!['ground-truth', 'white-box', 'pretrained'].includes(strategy) && budgets.some((b) => b === 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
+    }
+  };
   suite.substitutes.forEach((s, i) => {
-    if ((s.strategy === 'white-box' || s.strategy === 'pretrained') && s.budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets must be [0] for ${s.strategy} (it spends no queries)`);
+    const ensemble = s.strategy === ENSEMBLE;
+    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
+    if (misplaced !== undefined) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
     }
     // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
-    if (s.strategy !== 'pretrained' && s.architectures === undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
+    if (!ensemble && s.strategy !== 'pretrained' && s.architectures === undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
     if (s.strategy === 'pretrained') {
       if (s.architectures !== undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures: pretrained brings its own network (params.model); remove "architectures"`);
       if (typeof s.params?.['model'] !== 'string') throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].params.model: pretrained needs the path of its surrogate's descriptor (target.json format)`);
     }
-    if (!['ground-truth', 'white-box', 'pretrained'].includes(s.strategy) && s.budgets.some((b) => b === 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].budgets: ${s.strategy} needs a budget of at least 1 query`);
-    }
+    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
+    else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));
   });
   // Each attack's own parameters and transformations, resolved at every eps as the runner will.
   suite.attacks.forEach((a, i) => {
@@ -202,5 +264,6 @@ export function parseSuite(raw: unknown, source: string): Suite {
       throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
+  checkQuerySuite(suite, source);
   return suite;
 }

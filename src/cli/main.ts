@@ -16,6 +16,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       backend: { type: 'string' },
+      engine: { type: 'string' },
+      'train-threads': { type: 'string' },
       seed: { type: 'string', default: '0' },
       quiet: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -24,11 +26,14 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       zoo: { type: 'string' },
       dataset: { type: 'string' },
+      suite: { type: 'string' },
       shard: { type: 'string' },
+      'shard-by': { type: 'string' },
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
       'targets-dir': { type: 'string', default: 'targets' },
       'cache-dir': { type: 'string', default: 'substitutes' },
     },
@@ -49,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
   const backend = values.backend ?? process.env['TRANSFERBENCH_BACKEND'];
+  // The training engine travels in the environment, so pool workers train on the same one.
+  if (values.engine !== undefined) process.env['TRANSFERBENCH_ENGINE'] = values.engine;
+  if (values['train-threads'] !== undefined) process.env['TRANSFERBENCH_TRAIN_THREADS'] = values['train-threads'];
+  // Checked here, so a typo fails before any work; the default waits for the backend.
+  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).useEngine();
   // Each command's modules load when it runs, so `--help` and typos answer at once.
   switch (command) {
     case 'backends': {
@@ -80,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
         useCache: !values['no-cache'],
         quiet: values.quiet,
         ...(values.shard !== undefined ? { shard: values.shard } : {}),
+        ...(values['shard-by'] !== undefined ? { shardBy: values['shard-by'] } : {}),
         ...(values.parallel !== undefined ? { parallel: parallelOption(values.parallel) } : {}),
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(backend !== undefined ? { backend } : {}),
@@ -89,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = rest[0];
       if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
       const { mergeCommand } = await import('./commands/bench.js');
-      return mergeCommand(reporter, dir);
+      return mergeCommand(reporter, dir, { report: !values['no-report'] });
     }
     case 'report': {
       const dir = rest[0];
@@ -104,6 +115,15 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand(reporter, file);
     }
     case 'targets': {
+      if (rest[0] === 'missing' || values.suite !== undefined) {
+        const { suiteTargetsCommand } = await import('./commands/suite-targets.js');
+        const missing = rest[0] === 'missing';
+        return suiteTargetsCommand(reporter, rest[0], missing ? rest[1] : values.suite, {
+          targetsDir: missing ? values['targets-dir'] : (values.out ?? 'targets'),
+          seed,
+          ...(backend !== undefined ? { backend } : {}),
+        });
+      }
       const { DEFAULT_ZOO, targetsCommand } = await import('./commands/targets.js');
       return targetsCommand(reporter, rest[0], rest.slice(1), {
         zoo: values.zoo ?? DEFAULT_ZOO,
@@ -114,6 +134,17 @@ async function main(argv: string[]): Promise<number> {
         ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
         ...(backend !== undefined ? { backend } : {}),
       });
+    }
+    case 'balance': {
+      const [suite, shards] = rest;
+      if (suite === undefined || shards === undefined) throw new TransferbenchError('BAD_OPTION', 'balance: give SUITE and N; e.g. `transferbench balance bench/repro-kurakin.json 3`');
+      const { balanceCommand } = await import('./commands/balance.js');
+      return balanceCommand(reporter, suite, shards);
+    }
+    case 'kubernetes': {
+      const { loadKubernetesValues, renderKubernetes } = await import('../deploy/kubernetes.js');
+      process.stdout.write(renderKubernetes(loadKubernetesValues(rest[0] ?? 'deploy/kubernetes/values.json')));
+      return 0;
     }
     case 'list': {
       const { listCommand } = await import('./commands/list.js');

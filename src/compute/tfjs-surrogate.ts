@@ -46,8 +46,8 @@ export class TfjsSurrogate implements SyncSurrogate {
     private readonly release: () => void = () => undefined,
   ) {}
 
-  /** A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate leaves the model alone. */
-  static fromLayersModel(name: string, model: tf.LayersModel): TfjsSurrogate {
+  /** A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate runs `release` (by default, leaves the model alone). */
+  static fromLayersModel(name: string, model: tf.LayersModel, release?: () => void): TfjsSurrogate {
     const input = model.inputs[0]?.shape;
     const output = model.outputs[0]?.shape;
     const [h, w, c] = [input?.[1], input?.[2], input?.[3]];
@@ -55,7 +55,7 @@ export class TfjsSurrogate implements SyncSurrogate {
     if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number' || typeof classes !== 'number') {
       throw new TransferbenchError('BAD_MODEL', `${name}: a surrogate needs an NHWC image input and a [batch, classes] output, got ${JSON.stringify(input)} -> ${JSON.stringify(output)}`);
     }
-    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes);
+    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes, release);
   }
 
   private tensor(images: Float32Array, count: number): tf.Tensor4D {

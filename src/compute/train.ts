@@ -39,8 +39,8 @@ export function countOfSet(set: TrainingSet): number {
   return set.images.length / (h * w * c);
 }
 
-/** The rows of a training set at `indices`, as tensors (one-hot or soft targets). */
-export function batchTensors(set: TrainingSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+/** The rows of a training set at `indices`: pixels and one-hot (or soft) targets, row-major. */
+export function batchArrays(set: TrainingSet, indices: ArrayLike<number>): { pixels: Float32Array; targets: Float32Array } {
   const [h, w, c] = set.imageShape;
   const size = h * w * c;
   const pixels = new Float32Array(indices.length * size);
@@ -52,8 +52,14 @@ export function batchTensors(set: TrainingSet, indices: ArrayLike<number>): { im
     if (soft) targets.set(set.targets.subarray(i * set.classes, (i + 1) * set.classes), k * set.classes);
     else targets[k * set.classes + (set.targets[i] as number)] = 1;
   }
+  return { pixels, targets };
+}
+
+/** The rows of a training set at `indices`, as tensors (one-hot or soft targets). */
+export function batchTensors(set: TrainingSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+  const { pixels, targets } = batchArrays(set, indices);
   return {
-    images: tf.tensor4d(pixels, [indices.length, h, w, c]),
+    images: tf.tensor4d(pixels, [indices.length, ...set.imageShape]),
     labels: tf.tensor2d(targets, [indices.length, set.classes]),
   };
 }
@@ -134,10 +140,11 @@ function detectorLoss(targets: tf.Tensor2D, logProbabilities: tf.Tensor2D): tf.S
   return perImage.mean() as tf.Scalar;
 }
 
-function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[]): tf.Scalar {
+/** The training loss of weighted batch parts (dropout active unless `training` is false). */
+export function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[], training = true): tf.Scalar {
   const detectors = outputKindOf(model) === 'log-probabilities';
   const losses = parts.map((p) => {
-    const logits = model.apply(p.images, { training: true }) as tf.Tensor2D;
+    const logits = model.apply(p.images, { training }) as tf.Tensor2D;
     const loss = detectors ? detectorLoss(p.labels, logits) : tf.losses.softmaxCrossEntropy(p.labels, logits);
     return loss.mul(p.weight ?? 1) as tf.Scalar;
   });

@@ -8,6 +8,8 @@ import { reportPage } from './html.js';
 import { exampleGrids } from './grids.js';
 import { leaderboardTables, type Table } from './leaderboards.js';
 import { plotSpecs, renderSvg } from './plots.js';
+import { queriesPlot, queryTables } from './queries.js';
+import { queryResultFiles, readQueryResults } from '../records/queries.js';
 
 /**
  * Writes `DIR/plots/*.svg`, `DIR/grids/*.png` and `DIR/index.html` from a merged results folder (run by `merge`
@@ -19,11 +21,12 @@ export async function writeReport(dir: string, tables?: Readonly<Record<string, 
   if (!existsSync(manifestPath)) throw new TransferbenchError('BAD_OPTION', `${dir}: not merged (no manifest.json); run \`transferbench merge ${dir}\` first`);
   const results = resultFiles(dir).flatMap((f) => readResults(f)).sort((a, b) => a.index - b.index);
   const rubbish = rubbishFiles(dir).flatMap((f) => readRubbish(f));
-  const shown = tables ?? leaderboardTables(results, rubbish.length > 0 ? rubbish : undefined);
+  const queries = queryResultFiles(dir).flatMap((f) => readQueryResults(f)).sort((a, b) => a.index - b.index);
+  const shown = tables ?? { ...leaderboardTables(results, rubbish.length > 0 ? rubbish : undefined), ...queryTables(results, queries) };
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const written: string[] = [];
   const plots: { title: string; svg: string }[] = [];
-  for (const plot of plotSpecs(results)) {
+  for (const plot of [...plotSpecs(results), ...(queries.length > 0 ? [queriesPlot(results, queries)] : [])]) {
     const svg = await renderSvg(plot.spec);
     atomicWrite(join(dir, 'plots', plot.file), svg);
     written.push(join(dir, 'plots', plot.file));

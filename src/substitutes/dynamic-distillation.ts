@@ -36,7 +36,7 @@ export const dynamicDistillation: SubstituteStrategy = {
     images.push(seed);
     targets.push(targetsFromAnswer(seedAnswer));
     const model = newSubstitute(context);
-    fit(model, context, seed, targets[0] as Int32Array | Float32Array, context.seed);
+    await fit(model, context, seed, targets[0] as Int32Array | Float32Array, context.seed);
     records.push({ round: 0, queries: spent, fidelity: await context.measureFidelity(model) });
     for (let round = 1; round <= rounds; round++) {
       const clean = attackerSlice(context, round * perRound, perRound);
@@ -56,7 +56,7 @@ export const dynamicDistillation: SubstituteStrategy = {
         all.set(part, offset);
         offset += part.length;
       }
-      fit(model, context, all, concatTargets(targets), context.seed + round);
+      await fit(model, context, all, concatTargets(targets), context.seed + round);
       records.push({ round, queries: spent, fidelity: await context.measureFidelity(model), attackPointAgreement: agreement });
     }
     return { model, rounds: records };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildArchitecture } from '../compute/architectures.js';
-import { trainClassifier } from '../compute/train.js';
+import { trainModel } from '../compute/engine.js';
 import type { OracleAnswer } from '../oracle/oracle.js';
 import type { SubstituteContext } from './types.js';
 
@@ -51,8 +51,9 @@ export function concatTargets(parts: (Int32Array | Float32Array)[]): Int32Array 
   return out;
 }
 
-export function fit(model: tf.LayersModel, context: SubstituteContext, images: Float32Array, targets: Int32Array | Float32Array, seed: number): void {
-  trainClassifier(model, { images, imageShape: context.imageShape, targets, classes: context.classes }, { ...context.training, seed });
+/** Trains on the current training engine (--engine). */
+export async function fit(model: tf.LayersModel, context: SubstituteContext, images: Float32Array, targets: Int32Array | Float32Array, seed: number): Promise<void> {
+  await trainModel(model, { images, imageShape: context.imageShape, targets, classes: context.classes }, { ...context.training, seed });
 }
 
 /** The first n attacker images (they are shuffled by the split). */

@@ -11,7 +11,7 @@ export const groundTruth: SubstituteStrategy = {
     const count = params.number('trainImages', attackerCount(context));
     const n = Math.min(count, attackerCount(context));
     const model = newSubstitute(context);
-    fit(model, context, attackerSlice(context, 0, n), context.attackerLabels.subarray(0, n), context.seed);
+    await fit(model, context, attackerSlice(context, 0, n), context.attackerLabels.subarray(0, n), context.seed);
     return { model, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(model) }] };
   },
 };

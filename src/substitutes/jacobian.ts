@@ -77,7 +77,7 @@ export const jacobian: SubstituteStrategy = {
       merged.set(labels);
       merged.set(answer.labels, labels.length);
       labels = merged;
-      fit(model, context, set, labels, context.seed + round);
+      await fit(model, context, set, labels, context.seed + round);
       records.push({ round, queries: spent, fidelity: await context.measureFidelity(model) });
       if (round + 1 >= affordable) break;
       const count = labels.length;

@@ -16,7 +16,7 @@ export const staticDistillation: SubstituteStrategy = {
     const images = attackerSlice(context, 0, n);
     const answer = await context.oracle.query(images, 'substitute-training');
     const model = newSubstitute(context);
-    fit(model, context, images, targetsFromAnswer(answer), context.seed);
+    await fit(model, context, images, targetsFromAnswer(answer), context.seed);
     return { model, rounds: [{ round: 0, queries: n, fidelity: await context.measureFidelity(model) }] };
   },
 };

@@ -93,6 +93,8 @@ export interface SubstituteRecord {
   readonly cleanAccuracy: number;
   readonly trainSeconds: number;
   readonly backend: string;
+  /** The training engine it was fitted on (absent in records written before engines existed). */
+  readonly engine?: string;
   readonly rounds: readonly RoundRecord[];
   readonly cacheKey: string;
   readonly fromCache: boolean;

@@ -4,7 +4,8 @@ import type { JSONSchemaType } from 'ajv';
 import { ARCHITECTURES, buildArchitecture } from '../compute/architectures.js';
 import { atomicWrite } from '../common/files.js';
 import { saveTfjs } from '../compute/persist.js';
-import { accuracy, argmaxRows, outputKindOf, predictLogits, trainClassifier } from '../compute/train.js';
+import { trainModel } from '../compute/engine.js';
+import { accuracy, argmaxRows, outputKindOf, predictLogits } from '../compute/train.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import type { Split } from '../data/index.js';
@@ -116,7 +117,7 @@ export async function buildTarget(recipe: TargetRecipe, split: Split, datasetNam
   const size = imageShape[0] * imageShape[1] * imageShape[2];
   const model = buildArchitecture(recipe.architecture, { imageShape, classes: train.classNames.length, seed: recipe.seed });
   try {
-    const result = trainClassifier(
+    const result = await trainModel(
       model,
       { images: train.images.subarray(0, count * size), imageShape, targets: train.labels.subarray(0, count), classes: train.classNames.length },
       {

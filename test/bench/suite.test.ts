@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACKS } from '../../src/attacks/index.js';
 import { expandGrid } from '../../src/bench/grid.js';
-import { loadSuite, parseSuite } from '../../src/bench/suite.js';
+import { loadSuite, parseSuite, suiteSchema } from '../../src/bench/suite.js';
 import { ARCHITECTURES } from '../../src/compute/architectures.js';
 import { STRATEGIES } from '../../src/substitutes/index.js';
 import { tempDir } from '../fixtures/files.js';
@@ -44,14 +44,19 @@ const MALFORMED: Mutation[] = [
   ['unknown oracle mode', (s) => (s['oracle'].mode = 'logits'), /^bad: oracle.mode is "logits"; allowed: "probabilities", "top-k", "label"$/],
   ['oracle without mode', (s) => (s['oracle'] = {}), /^bad: oracle.mode is missing$/],
   ['top-k of 0', (s) => (s['oracle'].topK = 0), /^bad: oracle.topK must be >= 1 \(found 0\)$/],
-  ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), new RegExp(`^bad: substitutes\\[0\\].strategy is "magic"; allowed: ${allowed(STRATEGIES.names())}$`)],
+  ['unknown strategy', (s) => (s['substitutes'][0].strategy = 'magic'), new RegExp(`^bad: substitutes\\[0\\].strategy is "magic"; allowed: ${allowed([...STRATEGIES.names(), 'ensemble'])}$`)],
   ['unknown architecture', (s) => (s['substitutes'][0].architectures = ['resnet']), new RegExp(`^bad: substitutes\\[0\\].architectures\\[0\\] is "resnet"; allowed: ${allowed(ARCHITECTURES.names())}$`)],
   ['negative budget', (s) => (s['substitutes'][1].budgets = [-1]), /^bad: substitutes\[1\].budgets\[0\] must be >= 0 \(found -1\)$/],
-  ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; allowed keys: strategy, architectures, budgets, params, training$/],
+  ['misspelt key in a substitute', (s) => (s['substitutes'][0].budget = 5), /^bad: substitutes\[0\]: unknown key "budget"; allowed keys: strategy, architectures, budgets, params, training, combine, members$/],
   ['negative epochs', (s) => (s['substitutes'][1].training.epochs = -1), /^bad: substitutes\[1\].training.epochs must be >= 0 \(found -1\)$/],
   ['unknown attack', (s) => (s['attacks'][0].name = 'deepfool'), new RegExp(`^bad: attacks\\[0\\].name is "deepfool"; allowed: ${allowed(ATTACKS.names())}$`)],
   ['unknown transformation', (s) => (s['attacks'][0].transforms = ['rotate']), /^bad: attacks\[0\].transforms\[0\] is "rotate"; allowed: "di", "ti", "si", "admix"$/],
   ['a parameter the attack does not take', (s) => (s['attacks'][0].params = { decay: 1 }), /^bad: attacks\[0\]: fgsm: parameter "decay": got 1, expected no parameter \(it takes none\)$/],
+  ['an ensemble without members', (s) => (s['substitutes'][0] = { strategy: 'ensemble' }), /^bad: substitutes\[0\].members is missing$/],
+  ['an ensemble with architectures', (s) => (s['substitutes'][0] = { strategy: 'ensemble', architectures: ['mlp'], members: [{ strategy: 'ground-truth', architecture: 'mlp', budget: 0 }] }), /^bad: substitutes\[0\].architectures: an ensemble takes members/],
+  ['members on a strategy', (s) => (s['substitutes'][0].members = [{ strategy: 'ground-truth', architecture: 'mlp', budget: 0 }]), /^bad: substitutes\[0\].members: members belongs to strategy "ensemble", not ground-truth$/],
+  ['an ensemble member without budget', (s) => (s['substitutes'][0] = { strategy: 'ensemble', members: [{ strategy: 'ground-truth', architecture: 'mlp' }] }), /^bad: substitutes\[0\].members\[0\].budget is missing$/],
+  ['a distillation member with no budget', (s) => (s['substitutes'][0] = { strategy: 'ensemble', members: [{ strategy: 'static-distillation', architecture: 'mlp', budget: 0 }] }), /^bad: substitutes\[0\].members\[0\].budget: static-distillation needs a budget of at least 1 query$/],
   ['a transformation parameter out of range', (s) => Object.assign(s['attacks'][0], { name: 'mi-fgsm', transforms: ['ti'], params: { kernelSize: 4 } }), /^bad: attacks\[0\]: mi-fgsm\+ti: kernelSize: got 4, expected an odd integer >= 1$/],
   ['eps above 1', (s) => (s['attacks'][1].eps = [2]), /^bad: attacks\[1\].eps\[0\] must be <= 1 \(found 2\)$/],
   ['eps not a list', (s) => (s['attacks'][0].eps = 0.1), /^bad: attacks\[0\].eps must be array \(found 0.1\)$/],
@@ -60,7 +65,7 @@ const MALFORMED: Mutation[] = [
   ['unknown attack parameter', (s) => (s['attacks'][1].params.foo = 1), /^bad: attacks\[1\].params: unknown key "foo"; allowed keys: norm, steps, stepSize, /],
   ['unknown label source', (s) => (s['labelSources'] = ['guess']), /^bad: labelSources\[0\] is "guess"; allowed: "true", "predicted"$/],
   ['no label source', (s) => (s['labelSources'] = []), /^bad: labelSources must NOT have fewer than 1 items/],
-  ['misspelt top-level key', (s) => (s['atacks'] = []), /^bad: \(top level\): unknown key "atacks"; allowed keys: \$schema, name, dataset, seed, evaluationSize, targets, oracle, substitutes, attacks, labelSources, examples, rubbish, output$/],
+  ['misspelt top-level key', (s) => (s['atacks'] = []), new RegExp(`^bad: \\(top level\\): unknown key "atacks"; allowed keys: ${Object.keys(suiteSchema()['properties'] as object).join(', ').replace('$', '\\$')}$`)],
   ['white-box with a budget', (s) => s['substitutes'].push({ strategy: 'white-box', architectures: ['mlp'], budgets: [100] }), /^bad: substitutes\[2\].budgets must be \[0\] for white-box \(it spends no queries\)$/],
   ['distillation with no budget', (s) => (s['substitutes'][1].budgets = [0]), /^bad: substitutes\[1\].budgets: static-distillation needs a budget of at least 1 query$/],
   ['misspelt strategy parameter', (s) => s['substitutes'].push({ strategy: 'dynamic-distillation', architectures: ['mlp'], budgets: [100], params: { roundz: 5 } }), /^bad: substitutes\[2\].params: unknown key "roundz"; allowed keys: rounds, attack, eps$/],

@@ -37,8 +37,8 @@ describe('transferbench command', () => {
     });
   }
 
-  it('shows both targets subcommands for `targets --help`, and `help run` as `run --help`', () => {
-    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 2);
+  it('shows the three targets subcommands (build, missing, inspect) for `targets --help`, and `help run` as `run --help`', () => {
+    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 3);
     assert.equal(transferbench('help', 'run').stdout, transferbench('run', '--help').stdout);
     assert.match(transferbench('run', '--help').stdout, /--targets-dir DIR .*\n.*--cache-dir DIR/);
   });

@@ -4,6 +4,7 @@ import { architectureFingerprint, buildArchitecture, ARCHITECTURES } from '../..
 import { useBackend } from '../../src/compute/backend.js';
 import { accuracy, argmaxRows, predictLogits, trainClassifier, type TrainingSet } from '../../src/compute/train.js';
 import { loadEmbeddedMnist, take, stratifiedSplit } from '../../src/data/index.js';
+import { skipBecause } from '../helpers/skip.js';
 
 describe('trainClassifier', () => {
   const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
@@ -86,12 +87,12 @@ describe('backend selection', () => {
   });
 
   it('refuses a backend that cannot load, with the reason', async function () {
-    if (tf.findBackend('tensorflow') !== null) this.skip();
+    if (tf.findBackend('tensorflow') !== null) skipBecause(this, 'native TensorFlow (tfjs-node) is installed, so no backend here fails to load');
     await assert.rejects(useBackend('tensorflow'), /backend tensorflow is not available: .*not installed/);
   });
 
   it('selects wasm by default when native TensorFlow is absent, with composed kernels', async function () {
-    if (tf.findBackend('tensorflow') !== null) this.skip();
+    if (tf.findBackend('tensorflow') !== null) skipBecause(this, 'native TensorFlow (tfjs-node) is installed and is the default');
     const info = await useBackend(undefined);
     assert.equal(info.name, 'wasm');
     assert.deepEqual(info.composedKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']);

@@ -11,6 +11,7 @@ import { drawDigits } from '../../src/report/digits.js';
 import { reportPage } from '../../src/report/html.js';
 import { writeReport } from '../../src/report/report.js';
 import { tempDir } from '../fixtures/files.js';
+import { skipBecause } from '../helpers/skip.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -121,7 +122,7 @@ describe('report', function () {
   });
 
   it('opens from disk in headless Chromium, sorts a column on click, and is not blank', async function () {
-    if (!existsSync(CHROMIUM)) this.skip();
+    if (!existsSync(CHROMIUM)) skipBecause(this, `no Chromium at ${CHROMIUM} (Debian's chromium; .ci/run installs it)`);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -29,16 +29,17 @@ export const squareLinf: QueryAttack = {
     let margin = (await task.query(best, 1))[0]?.margin as number;
     task.keep(best);
     const pInit = numberParam(task.params, 'pInit');
-    for (let iteration = 0; ; iteration++) {
+    // Windows that no sign can change (an eps below float32 resolution, say) cost no query; a long run of them ends the attack.
+    for (let iteration = 0, stalled = 0; stalled < 100; iteration++) {
       const s = Math.min(Math.max(squareSide(pInit, iteration, size / c), 1), h - 1);
       // Every window position, the last row and column included (the authors' randint(0, h - s) never reaches them).
       const top = random.int(h - s + 1);
       const left = random.int(w - s + 1);
       const candidate = best.slice();
       // Redraw the window's signs until the window actually changes (it may already hold them).
-      for (let unchanged = true; unchanged; ) {
+      let unchanged = true;
+      for (let attempt = 0; unchanged && attempt < 32; attempt++) {
         const signs = Array.from({ length: c }, () => (random.next() < 0.5 ? -eps : eps));
-        unchanged = true;
         for (let y = top; y < top + s; y++) {
           for (let x = left; x < left + s; x++) {
             for (let ch = 0; ch < c; ch++) {
@@ -49,6 +50,8 @@ export const squareLinf: QueryAttack = {
           }
         }
       }
+      stalled = unchanged ? stalled + 1 : 0;
+      if (unchanged) continue;
       const answer = (await task.query(candidate, 1))[0]?.margin as number;
       if (answer < margin) {
         margin = answer;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { buildArchitecture } from '../../compute/architectures.js';
 import { probeBackends, useBackend, type BackendInfo } from '../../compute/backend.js';
 import { trainStep, trainableVariables } from '../../compute/train.js';
+import { measureOnnxTraining, measureTfjsTraining } from './training-engine.js';
 import { findTorchPython, machineInfo, measureThroughput, runJsonScript, type Throughput } from './measure.js';
 
 const MODELS = ['mlp', 'cnn-small'] as const;
@@ -92,8 +93,19 @@ export async function computeBenchmark(options: { quick: boolean; log: (line: st
       results.push(result);
     }
   }
-  await useBackend(undefined);
+  const active = await useBackend(undefined);
+  // The training engines side by side (README, "Training engine"): tfjs on the default backend, onnxruntime at 1 and 2 threads.
+  const tfjsTraining = measureTfjsTraining(active.name, options.quick);
+  for (const t of tfjsTraining) options.log(`training engine tfjs (${t.backend}) ${t.model}: train ${t.train.median.toFixed(0)} img/s`);
+  const onnxTraining = await measureOnnxTraining(options.quick, options.log);
   const torch = torchReference(options.quick ? 2 : 6);
+  const trainingRatios = onnxTraining.map((r) => {
+    const reference = torch.byThreads[String(r.threads)]?.models[r.model]?.trainImagesPerSecond;
+    const tfjs = tfjsTraining.find((t) => t.model === r.model)?.train.median;
+    const best = Math.max(r.trainTypedArrays.median, r.trainInGraph.median);
+    return { model: r.model, threads: r.threads, onnxruntimeOverPytorch: reference ? best / reference : null, onnxruntimeOverTfjs: tfjs ? best / tfjs : null, stepInForwardPasses: r.stepInForwardPasses };
+  });
+  for (const r of trainingRatios) options.log(`training engine ${r.model} ${r.threads} thread(s): ${r.onnxruntimeOverPytorch?.toFixed(2) ?? '-'}x PyTorch, ${r.onnxruntimeOverTfjs?.toFixed(2) ?? '-'}x tfjs`);
   const ratios = [];
   for (const r of results) {
     for (const [threads, report] of Object.entries(torch.byThreads)) {
@@ -118,9 +130,11 @@ export async function computeBenchmark(options: { quick: boolean; log: (line: st
     results,
     pytorch: torch,
     ratios,
+    trainingEngine: { tfjs: tfjsTraining, onnxruntime: onnxTraining, ratios: trainingRatios },
     notes: [
       'Medians over timed windows; tfjs wasm runs on one thread under Node (tfjs disables its threaded build there), PyTorch at 1 and 2 threads.',
       'cpu is measured with a single step: it is the plain-JS fallback.',
+      'trainingEngine: Adam steps at batch 64; onnxruntime with the optimiser on typed arrays and in the graph, beside onnxruntime inference of the same model at the same threads; ratios use the faster placement and PyTorch at the same threads.',
     ],
   };
 }

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { mergeBenchmark } from './merge.js';
 import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
+import { queriesBenchmark } from './queries.js';
 import { surrogateBenchmark } from './surrogate.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
@@ -14,6 +16,8 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
   'onnx-gradient': onnxGradientBenchmark,
+  queries: queriesBenchmark,
+  merge: mergeBenchmark,
   surrogate: surrogateBenchmark,
 };
 

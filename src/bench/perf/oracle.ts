@@ -31,7 +31,7 @@ function forwardFlops(model: tf.LayersModel): number {
 }
 
 /** Exports the architecture (untrained: speed does not depend on the weights) as a target. */
-function benchTarget(name: string, dir: string): { target: ResolvedTarget; flops: number } {
+export function benchTarget(name: string, dir: string): { target: ResolvedTarget; flops: number } {
   const model = buildArchitecture(name, { imageShape: [28, 28, 1], classes: 10, seed: 0 });
   const modelPath = join(dir, `${name}.onnx`);
   writeFileSync(modelPath, exportToOnnx(model));

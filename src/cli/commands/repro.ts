@@ -1,16 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../bench/targets.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
+import { VOLATILE_COLUMNS } from '../../report/leaderboards.js';
+import { loadSuite } from '../../bench/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
-import { loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';
 import { runCommand } from './bench.js';
-import { targetsCommand } from './targets.js';
+import { buildMissingTargets } from './suite-targets.js';
 
 const BENCH = fileURLToPath(new URL('../../../../bench/', import.meta.url));
-const TARGETS = fileURLToPath(new URL('../../../../targets/', import.meta.url));
 const REPORTS = fileURLToPath(new URL('../../../../reports/', import.meta.url));
 const COMPARED = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv', 'rubbish.csv'];
 
@@ -30,29 +28,6 @@ export function reproSuites(): string[] {
     .filter((f) => /^repro-.*\.json$/.test(f))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
-}
-
-/** Which shipped zoo file (targets/zoo*.json) holds each recipe name. */
-function zooOf(): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const file of readdirSync(TARGETS).filter((f) => /^zoo.*\.json$/.test(f)).sort()) {
-    for (const recipe of loadZoo(join(TARGETS, file)).targets) owners.set(recipe.name, join(TARGETS, file));
-  }
-  return owners;
-}
-
-/** Builds the suite's zoo targets that are not built yet, each from the shipped zoo file holding it. */
-export async function buildMissingTargets(reporter: Reporter, suite: Suite, options: { targetsDir: string; seed: number; backend?: string }): Promise<void> {
-  const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
-  if (missing.length === 0) return;
-  const owners = zooOf();
-  const orphans = missing.filter((t) => !owners.has(t));
-  if (orphans.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `${suite.name}: target(s) ${orphans.join(', ')} are built nowhere and in no targets/zoo*.json; build them or name their target.json`);
-  for (const zoo of new Set(missing.map((t) => owners.get(t) as string))) {
-    const only = missing.filter((t) => owners.get(t) === zoo);
-    reporter.info(`${suite.name}: building ${only.join(', ')} from ${zoo}`);
-    await targetsCommand(reporter, 'build', [], { zoo, out: options.targetsDir, only: only.join(','), seed: options.seed, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
-  }
 }
 
 /**
@@ -83,6 +58,23 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
   return differing === 0 ? 0 : 1;
 }
 
+/**
+ * A CSV's lines reduced to the columns the committed file has, timings left out: a committed
+ * report from before a column was added still compares, and run times never count as differences.
+ * (Cells hold no commas or quotes in these files: names, numbers, booleans.)
+ */
+function comparable(text: string, committedText: string): string[] {
+  const header = (committedText.split('\n')[0] ?? '').split(',');
+  const keep = header.filter((c) => !(VOLATILE_COLUMNS as readonly string[]).includes(c));
+  const lines = text.split('\n');
+  const columns = (lines[0] ?? '').split(',');
+  const indices = keep.map((c) => columns.indexOf(c));
+  return lines.map((line) => {
+    const cells = line.split(',');
+    return line === '' ? line : indices.map((i) => (i < 0 ? '<missing>' : cells[i])).join(',');
+  });
+}
+
 /** Compares a fresh run's CSVs with reports/<name>/, row by row; returns how many files differ. */
 function compareWithCommitted(reporter: Reporter, name: string, out: string): number {
   let differing = 0;
@@ -95,8 +87,8 @@ function compareWithCommitted(reporter: Reporter, name: string, out: string): nu
       differing++;
       continue;
     }
-    const a = readFileSync(committed, 'utf8').split('\n');
-    const b = readFileSync(fresh, 'utf8').split('\n');
+    const a = comparable(readFileSync(committed, 'utf8'), readFileSync(committed, 'utf8'));
+    const b = comparable(readFileSync(fresh, 'utf8'), readFileSync(committed, 'utf8'));
     const rows = Math.max(a.length, b.length);
     let changed = 0;
     for (let i = 0; i < rows; i++) if (a[i] !== b[i]) changed++;

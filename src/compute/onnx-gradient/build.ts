@@ -47,7 +47,7 @@ export async function buildGradientModel(onnxBytes: Uint8Array, description: Onn
       valueInfo(GRADIENT_IO.gradient, DataType.FLOAT, ['batch', h, w, c]),
     ],
   };
-  return encodeModel(prune(result, [GRADIENT_IO.logits, GRADIENT_IO.loss, GRADIENT_IO.gradient]), `transferbench gradient model, loss ${options.loss}`);
+  return encodeModel(prune(result, result.outputs.map((o) => o.name)), `transferbench gradient model, loss ${options.loss}`);
 }
 
 /** The forward pass alone: images (NHWC, [0, 1]) in, `logits` out, for prediction. */

@@ -11,6 +11,8 @@ export interface BackwardRequest {
   readonly seed: string;
   /** ...and the value holding d(objective)/d(seed) (a constant 1 for a summed loss). */
   readonly seedGradient: string;
+  /** Leave out (rather than refuse) a `wrt` value no builder gives a gradient for (a Clip bound, BatchNorm's statistics). */
+  readonly skipMissing?: boolean;
   /** A different builder for some nodes (the backward-pass tricks); undefined keeps the registry's. */
   readonly override?: (node: Node, index: number, differentiable: (value: string) => boolean) => GradientBuilder | undefined;
 }
@@ -18,8 +20,8 @@ export interface BackwardRequest {
 export interface Backward {
   readonly nodes: Node[];
   readonly initializers: TensorProto[];
-  /** Name of d(objective)/d(wrt[i]), in the order of `wrt`. */
-  readonly gradients: string[];
+  /** Name of d(objective)/d(wrt[i]), in the order of `wrt`; undefined for one skipped (skipMissing). */
+  readonly gradients: (string | undefined)[];
 }
 
 /**
@@ -89,6 +91,7 @@ export function wireBackward(graph: Graph, facts: Facts, request: BackwardReques
   }
   const gradients = request.wrt.map((w) => {
     const g = gradientOf(w);
+    if (g === undefined && request.skipMissing) return undefined;
     if (g === undefined) throw new TransferbenchError('BAD_MODEL', `ONNX gradient: ${request.seed} does not depend on ${w}; nothing to differentiate`);
     return g;
   });

@@ -15,14 +15,22 @@ function samePadding(size: number, kernel: number, stride: number): [number, num
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
+export function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
   if (config['padding'] !== 'same') return [0, 0, 0, 0];
   const [top, bottom] = samePadding(inputShape[1] as number, kernel[0], strides[0]);
   const [left, right] = samePadding(inputShape[2] as number, kernel[1], strides[1]);
   return [top, left, bottom, right];
 }
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+
+/** A MaxPooling2D / AveragePooling2D layer's ONNX operator and window. */
+export function poolingOf(layer: tf.layers.Layer, inputShape: number[]): { op: 'MaxPool' | 'AveragePool'; kernel: [number, number]; strides: [number, number]; pads: number[] } {
+  const config = layer.getConfig();
+  const kernel = pair(config['poolSize']);
+  const strides = pair(config['strides'] ?? config['poolSize']);
+  return { op: layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', kernel, strides, pads: pads(config, inputShape, kernel, strides) };
+}
 
 function unsupported(layer: tf.layers.Layer, why: string): TransferbenchError {
   return new TransferbenchError('BAD_OPTION', `ONNX export: layer ${layer.name} (${layer.getClassName()}) ${why}`);
@@ -84,13 +92,8 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         toLayout('NCHW');
-        const kernel = pair(config['poolSize']);
-        const strides = pair(config['strides'] ?? config['poolSize']);
-        current = graph.node(layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [current], {
-          kernel_shape: kernel,
-          strides,
-          pads: pads(config, layerInput, kernel, strides),
-        });
+        const pool = poolingOf(layer, layerInput);
+        current = graph.node(pool.op, [current], { kernel_shape: pool.kernel, strides: pool.strides, pads: pool.pads });
         return;
       }
       case 'Flatten':

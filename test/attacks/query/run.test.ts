@@ -48,6 +48,11 @@ describe('query attack runs', () => {
     assert.ok(good < unrelated, `median queries with the exact prior ${good}, with an unrelated one ${unrelated}`);
   });
 
+  it('ends, without queries it cannot use, when eps is below float32 resolution', async () => {
+    const outcome = await runQueryAttack({ attack: 'square-linf', oracle: oracle(50), images, labels, ids: ids.slice(), eps: 1e-9, norm: 'linf', seed: 1 });
+    assert.ok(outcome.images.every((i) => !i.success && i.stop === 'gave-up' && i.queries === 1), JSON.stringify(outcome.images[0]));
+  });
+
   it('works on top-k answers with what they reveal', async () => {
     const probabilities = await runQueryAttack({ attack: 'square-linf', oracle: oracle(300), images, labels, ids, eps: 0.05, norm: 'linf', seed: 4 });
     const topOne = await runQueryAttack({ attack: 'square-linf', oracle: oracle(300, 'top-k', 1), images, labels, ids, eps: 0.05, norm: 'linf', seed: 4 });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
 import { Random } from '../../../src/common/random.js';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
+import { decodeModel, tensorValues } from '../../../src/compute/onnx-gradient/ir.js';
 import { createOnnxSurrogate } from '../../../src/compute/onnx-gradient/surrogate.js';
+import { buildWeightGradientModel, weightGradientName } from '../../../src/compute/onnx-gradient/weights.js';
 import { exportToOnnx } from '../../../src/targets/onnx/export.js';
 import { normwiseRelativeError } from './finite-differences.js';
 
@@ -37,6 +40,65 @@ describe('ONNX gradient: zoo architectures against tfjs', () => {
         assert.ok(normwiseRelativeError(actual.loss, expectedLoss) <= 1e-5);
       } finally {
         await surrogate.dispose();
+        model.dispose();
+      }
+    });
+  }
+});
+
+/** tfjs's gradient of one layer weight in the exported ONNX layout (Conv2D kernels to OIHW). */
+function toOnnxLayout(layer: tf.layers.Layer, gradient: tf.Tensor): Float32Array {
+  const values = gradient.dataSync() as Float32Array;
+  if (layer.getClassName() !== 'Conv2D' || gradient.shape.length !== 4) return values;
+  const [kh, kw, ci, co] = gradient.shape as [number, number, number, number];
+  const oihw = new Float32Array(values.length);
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
+    oihw[((o * ci + c) * kh + i) * kw + j] = values[((i * kw + j) * ci + c) * co + o] as number;
+  }
+  return oihw;
+}
+
+describe('ONNX gradient: zoo weight gradients against tfjs (issue 19)', () => {
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  // The RBF layer is exported as derived constants (-beta, 2 beta mu, ...), not its own parameters.
+  for (const name of ARCHITECTURES.names().filter((n) => n !== 'rbf')) {
+    it(`${name}: d(mean cross-entropy)/d(weight) equals tf.variableGrads for every weight (<= 1e-4)`, async () => {
+      const model = buildArchitecture(name, { imageShape: SHAPE, classes: CLASSES, seed: 5 });
+      const bytes = exportToOnnx(model);
+      const built = await buildWeightGradientModel(bytes, { inputName: 'input', outputName: 'logits', layout: 'NHWC', inputShape: SHAPE, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: CLASSES });
+      const session = await ort.InferenceSession.create(built.bytes);
+      try {
+        const count = 2;
+        const random = new Random(12);
+        const images = Float32Array.from({ length: count * 784 }, () => random.next());
+        const labels = Int32Array.from({ length: count }, () => random.int(CLASSES));
+        const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [count, ...SHAPE]), labels: new ort.Tensor('int32', labels, [count]) };
+        for (const [weight, t] of decodeModel(bytes).initializers) {
+          if (session.inputNames.includes(weight)) feeds[weight] = new ort.Tensor('float32', Float32Array.from(tensorValues(t)), t.dims.map(Number));
+        }
+        const result = await session.run(feeds);
+        const { grads } = tf.variableGrads(() => {
+          const logits = model.predict(tf.tensor4d(images, [count, ...SHAPE])) as tf.Tensor2D;
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES), logits, undefined, undefined, tf.Reduction.MEAN) as tf.Scalar;
+        }, model.trainableWeights.map((w) => w.read() as tf.Variable));
+        let compared = 0;
+        model.layers.forEach((layer, index) => {
+          layer.trainableWeights.forEach((weight, k) => {
+            const onnxName = `l${index}_${layer.name}_${k === 0 ? 'W' : 'B'}`;
+            const actual = result[weightGradientName(onnxName)]?.data as Float32Array | undefined;
+            assert.ok(actual, `no gradient output for ${onnxName}`);
+            const expected = toOnnxLayout(layer, grads[(weight.read() as tf.Variable).name] as tf.Tensor);
+            assert.ok(normwiseRelativeError(actual, expected) <= 1e-4, `${onnxName}: error ${normwiseRelativeError(actual, expected)}`);
+            compared++;
+          });
+        });
+        assert.equal(compared, model.trainableWeights.length);
+        tf.dispose(Object.values(grads));
+      } finally {
+        await session.release();
         model.dispose();
       }
     });

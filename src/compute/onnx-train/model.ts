@@ -1,0 +1,87 @@
+import type * as tf from '@tensorflow/tfjs';
+import { Emitter } from '../onnx-gradient/emit.js';
+import { prune } from '../onnx-gradient/fold.js';
+import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
+import { probeGraph } from '../onnx-gradient/probe.js';
+import { trainingGradients, weightGradientName } from './gradients.js';
+import { inGraphStep, type OptimizerSettings } from './optimizer.js';
+import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
+
+/** The losses training minimises (src/compute/train.ts): softmax cross-entropy, or per-class detectors. */
+export type TrainingLoss = 'softmax-cross-entropy' | 'detector';
+
+/** Names of the training model's own inputs and outputs (weights are `w<i>`, masks `mask<i>`). */
+export const STEP_IO = {
+  images: TRAINING_IO.images,
+  /** float32 [N, classes]: one-hot or soft targets. */
+  targets: 'targets',
+  /** float32 [N]: each image's weight in the loss; 1 / N for a plain mean. */
+  sampleWeights: 'sample_weights',
+  /** float32 []: sum over images of sample weight x loss. */
+  loss: 'loss',
+} as const;
+
+export interface TrainingModel {
+  readonly bytes: Uint8Array;
+  readonly weights: readonly TrainableWeight[];
+  readonly masks: readonly DropoutMask[];
+  /** Whether the optimiser step is in the graph (inputs and outputs of optimizer.ts's inGraphStep). */
+  readonly optimizerInGraph: boolean;
+}
+
+/**
+ * The ONNX model of one training step of a tfjs Sequential classifier: images, targets, sample
+ * weights, dropout masks and the current weights in; the weighted loss and d(loss)/d(weight) for
+ * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
+ */
+export async function buildTrainingModel(model: tf.Sequential, options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings }): Promise<TrainingModel> {
+  const forward = trainingGraph(model);
+  const emit = new Emitter('train/loss', forward.graph.opset);
+  lossHead(emit, options.loss);
+  const head = emit.done();
+  const graph: Graph = {
+    ...forward.graph,
+    nodes: [...forward.graph.nodes, ...head.nodes],
+    initializers: new Map([...forward.graph.initializers, ...head.initializers.map((t) => [t.name, t] as const)]),
+    inputs: [...forward.graph.inputs, valueInfo(STEP_IO.targets, DataType.FLOAT, ['batch', options.classes]), valueInfo(STEP_IO.sampleWeights, DataType.FLOAT, ['batch'])],
+    outputs: [{ name: STEP_IO.loss } as Graph['outputs'][number]],
+  };
+  const imageDims = (model.inputs[0]?.shape ?? []).slice(1) as number[];
+  const facts = await probeGraph(graph, [
+    { name: STEP_IO.images, type: 'float32', dims: imageDims },
+    ...forward.masks.map((m) => ({ name: m.name, type: 'float32' as const, dims: m.shape })),
+    { name: STEP_IO.targets, type: 'float32', dims: [options.classes] },
+    { name: STEP_IO.sampleWeights, type: 'float32', dims: [] },
+  ]);
+  const names = forward.weights.map((w) => w.name);
+  const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
+  let result = withGradients.graph;
+  let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
+  if (options.optimizer) {
+    const step = inGraphStep(result, forward.weights, options.optimizer);
+    result = step.graph;
+    outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
+  }
+  const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
+  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, optimizerInGraph: options.optimizer !== undefined };
+}
+
+/**
+ * logits -> the weighted loss, as src/compute/train.ts computes it: softmax cross-entropy
+ * -sum_k t_k log softmax(z)_k, or for log-probability outputs the per-class detector loss
+ * -sum_k [t_k z_k + (1 - t_k) log max(1e-6, 1 - exp z_k)]; then sum_i w_i loss_i.
+ */
+function lossHead(emit: Emitter, loss: TrainingLoss): void {
+  const z = TRAINING_IO.logits;
+  const t = STEP_IO.targets;
+  let perClass: string;
+  if (loss === 'softmax-cross-entropy') {
+    perClass = emit.node('Mul', [t, emit.node('LogSoftmax', [z], { axis: int(1) })]);
+  } else {
+    const one = emit.floats([], [1]);
+    const rest = emit.node('Log', [emit.node('Max', [emit.floats([], [1e-6]), emit.node('Sub', [one, emit.node('Exp', [z])])])]);
+    perClass = emit.node('Add', [emit.node('Mul', [t, z]), emit.node('Mul', [emit.node('Sub', [one, t]), rest])]);
+  }
+  const perImage = emit.node('Neg', [emit.reduceSum(perClass, [1], false)]);
+  emit.reduceSum(emit.node('Mul', [perImage, STEP_IO.sampleWeights]), [0], false, STEP_IO.loss);
+}

@@ -1,0 +1,122 @@
+import { badOption } from '../../common/errors.js';
+import { Emitter } from '../onnx-gradient/emit.js';
+import { DataType, valueInfo, type Graph } from '../onnx-gradient/ir.js';
+import { weightGradientName } from './gradients.js';
+
+export const OPTIMIZER_NAMES = ['adam', 'sgd-momentum'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/**
+ * The optimiser of a training run. Adam's defaults are tf.train.adam's (beta1 0.9, beta2 0.999,
+ * epsilon 1e-7: tfjs's float32 epsilon), the optimiser every suite trains with today; SGD with
+ * momentum is tf.train.momentum's (v = momentum v + g; w -= lr v).
+ */
+export type OptimizerSettings =
+  | { readonly kind: 'adam'; readonly learningRate: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
+  | { readonly kind: 'sgd-momentum'; readonly learningRate: number; readonly momentum: number };
+
+export function optimizerSettings(kind: string, learningRate: number, momentum = 0.9): OptimizerSettings {
+  if (!(learningRate > 0)) throw badOption('learningRate', learningRate, 'a positive number');
+  if (kind === 'adam') return { kind, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+  if (kind === 'sgd-momentum') return { kind, learningRate, momentum };
+  throw badOption('optimizer', kind, `one of ${OPTIMIZER_NAMES.join(', ')}`);
+}
+
+/** The per-weight state an optimiser keeps: Adam's two moments, or SGD's velocity. */
+export const stateSlots = (settings: OptimizerSettings): readonly string[] => (settings.kind === 'adam' ? ['m', 'v'] : ['velocity']);
+
+/** Names in the in-graph step: state input `opt/<slot>/<weight>`, updated outputs `next/<value>`. */
+export const stateName = (slot: string, weight: string): string => `opt/${slot}/${weight}`;
+export const nextName = (value: string): string => `next/${value}`;
+/** Adam's bias corrections 1 - beta1^t and 1 - beta2^t, scalars fed each step. */
+export const CORRECTION_IO = { first: 'opt/correction1', second: 'opt/correction2' } as const;
+
+/**
+ * The optimiser on the weights in place, on typed arrays: one pass over each weight's elements
+ * per step, in float64 arithmetic rounded once per stored value.
+ */
+export class TypedArrayOptimizer {
+  private readonly state: Float32Array[][];
+  private t = 0;
+
+  constructor(
+    readonly settings: OptimizerSettings,
+    sizes: readonly number[],
+  ) {
+    this.state = stateSlots(settings).map(() => sizes.map((n) => new Float32Array(n)));
+  }
+
+  step(weights: readonly Float32Array[], gradients: readonly Float32Array[]): void {
+    this.t++;
+    const s = this.settings;
+    if (s.kind === 'adam') {
+      const c1 = 1 - s.beta1 ** this.t;
+      const c2 = 1 - s.beta2 ** this.t;
+      weights.forEach((w, k) => {
+        const g = gradients[k] as Float32Array;
+        const m = this.state[0]?.[k] as Float32Array;
+        const v = this.state[1]?.[k] as Float32Array;
+        for (let i = 0; i < w.length; i++) {
+          const gi = g[i] as number;
+          const mi = (m[i] = s.beta1 * (m[i] as number) + (1 - s.beta1) * gi);
+          const vi = (v[i] = s.beta2 * (v[i] as number) + (1 - s.beta2) * gi * gi);
+          w[i] = (w[i] as number) - (s.learningRate * (mi / c1)) / (Math.sqrt(vi / c2) + s.epsilon);
+        }
+      });
+      return;
+    }
+    weights.forEach((w, k) => {
+      const g = gradients[k] as Float32Array;
+      const velocity = this.state[0]?.[k] as Float32Array;
+      for (let i = 0; i < w.length; i++) {
+        const vi = (velocity[i] = s.momentum * (velocity[i] as number) + (g[i] as number));
+        w[i] = (w[i] as number) - s.learningRate * vi;
+      }
+    });
+  }
+}
+
+/**
+ * The same step as graph nodes after the gradients: per weight, the state inputs
+ * (stateName) in and `next/<weight>` and `next/<state>` out. The engine feeds the outputs
+ * back as the next step's inputs.
+ */
+export function inGraphStep(graph: Graph, weights: readonly { name: string; shape: readonly number[] }[], s: OptimizerSettings): { graph: Graph; outputs: ReturnType<typeof valueInfo>[] } {
+  const emit = new Emitter('opt', graph.opset);
+  const scalar = (v: number) => emit.floats([], [v]);
+  const inputs = [...graph.inputs];
+  const outputs: ReturnType<typeof valueInfo>[] = [];
+  const declare = (name: string, shape: readonly number[]) => {
+    inputs.push(valueInfo(name, DataType.FLOAT, shape));
+    outputs.push(valueInfo(nextName(name), DataType.FLOAT, shape));
+  };
+  if (s.kind === 'adam') {
+    inputs.push(valueInfo(CORRECTION_IO.first, DataType.FLOAT, []), valueInfo(CORRECTION_IO.second, DataType.FLOAT, []));
+  }
+  const lr = scalar(s.learningRate);
+  for (const w of weights) {
+    const g = weightGradientName(w.name);
+    outputs.push(valueInfo(nextName(w.name), DataType.FLOAT, w.shape));
+    let step: string;
+    if (s.kind === 'adam') {
+      const [m, v] = [stateName('m', w.name), stateName('v', w.name)];
+      declare(m, w.shape);
+      declare(v, w.shape);
+      const nextM = emit.node('Add', [emit.node('Mul', [m, scalar(s.beta1)]), emit.node('Mul', [g, scalar(1 - s.beta1)])], {}, nextName(m));
+      const nextV = emit.node('Add', [emit.node('Mul', [v, scalar(s.beta2)]), emit.node('Mul', [emit.node('Mul', [g, g]), scalar(1 - s.beta2)])], {}, nextName(v));
+      const denominator = emit.node('Add', [emit.node('Sqrt', [emit.node('Div', [nextV, CORRECTION_IO.second])]), scalar(s.epsilon)]);
+      step = emit.node('Div', [emit.node('Mul', [emit.node('Div', [nextM, CORRECTION_IO.first]), lr]), denominator]);
+    } else {
+      const velocity = stateName('velocity', w.name);
+      declare(velocity, w.shape);
+      const next = emit.node('Add', [emit.node('Mul', [velocity, scalar(s.momentum)]), g], {}, nextName(velocity));
+      step = emit.node('Mul', [next, lr]);
+    }
+    emit.node('Sub', [w.name, step], {}, nextName(w.name));
+  }
+  const added = emit.done();
+  return {
+    graph: { ...graph, nodes: [...graph.nodes, ...added.nodes], initializers: new Map([...graph.initializers, ...added.initializers.map((t) => [t.name, t] as const)]), inputs },
+    outputs,
+  };
+}

@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs';
+import { badOption, TransferbenchError } from '../../common/errors.js';
+import { Random } from '../../common/random.js';
+import { batchArrays, countOfSet, outputKindOf, type TrainingSet, type TrainOptions, type TrainResult } from '../train.js';
+import type { DropoutMask } from './graph.js';
+import { optimizerSettings } from './optimizer.js';
+import { OnnxTrainer, type StepBatch } from './trainer.js';
+
+export interface OnnxEngineSettings {
+  /** onnxruntime intra-op threads. */
+  readonly threads: number;
+  /** The optimiser step as graph nodes rather than on typed arrays (see the README's measurements). */
+  readonly optimizerInGraph: boolean;
+}
+
+/**
+ * trainClassifier on onnxruntime: the same minibatches in the same order (the shuffle draws from
+ * the same seeded stream), Adam with tf.train.adam's settings, dropout masks from their own
+ * seeded stream, and the trained weights written back into `model` at the end. A batch
+ * transform (adversarial training) sees the current weights: they are written back before it
+ * runs, and its weighted parts become per-image loss weights.
+ */
+export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet, options: TrainOptions, engine: OnnxEngineSettings): Promise<TrainResult> {
+  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs)) throw badOption('epochs', options.epochs, 'a non-negative integer');
+  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize)) throw badOption('batchSize', options.batchSize, 'a positive integer');
+  if (!(model instanceof tf.Sequential)) throw new TransferbenchError('BAD_OPTION', `--engine onnxruntime trains Sequential models only; ${model.name} is a ${model.getClassName()} (use --engine tfjs)`);
+  const count = countOfSet(set);
+  const random = new Random(options.seed).fork('train');
+  const dropout = new Random(options.seed).fork('dropout');
+  const started = performance.now();
+  const trainer = await OnnxTrainer.create(model, {
+    loss: outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy',
+    classes: set.classes,
+    optimizer: optimizerSettings('adam', options.learningRate),
+    threads: engine.threads,
+    optimizerInGraph: engine.optimizerInGraph,
+  });
+  let steps = 0;
+  let finalLoss = Number.NaN;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const order = random.permutation(count);
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < count; start += options.batchSize) {
+        const indices = order.subarray(start, Math.min(count, start + options.batchSize));
+        const { pixels, targets } = batchArrays(set, indices);
+        let batch: Omit<StepBatch, 'masks'>;
+        if (options.transform) {
+          trainer.writeBack();
+          batch = transformed(options, set, pixels, targets, indices.length, steps);
+        } else {
+          batch = { count: indices.length, images: pixels, targets, sampleWeights: new Float32Array(indices.length).fill(1 / indices.length) };
+        }
+        lossSum += await trainer.step({ ...batch, masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)) });
+        batches++;
+        steps++;
+      }
+      finalLoss = lossSum / Math.max(1, batches);
+      options.onEpoch?.(epoch, finalLoss);
+    }
+    trainer.writeBack();
+  } finally {
+    await trainer.dispose();
+  }
+  return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
+}
+
+/** Inverted dropout, as tfjs draws it: keep where u >= rate, scaled by 1 / (1 - rate). */
+export function dropoutMask(mask: DropoutMask, count: number, random: Random): Float32Array {
+  const size = count * mask.shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  const kept = 1 / (1 - mask.rate);
+  for (let i = 0; i < size; i++) values[i] = random.next() >= mask.rate ? kept : 0;
+  return values;
+}
+
+/** The batch a transform makes of the clean one: its parts concatenated, each weighted weight / size. */
+function transformed(options: TrainOptions, set: TrainingSet, pixels: Float32Array, targets: Float32Array, n: number, step: number): Omit<StepBatch, 'masks'> {
+  const transform = options.transform;
+  if (transform === undefined) throw new Error('transformed: no transform');
+  let batch: Omit<StepBatch, 'masks'> | undefined;
+  // Not returned from tidy: tidy would walk the typed arrays element by element looking for tensors.
+  tf.tidy(() => {
+    const parts = transform(tf.tensor4d(pixels, [n, ...set.imageShape]), tf.tensor2d(targets, [n, set.classes]), step);
+    const total = parts.reduce((s, p) => s + (p.images.shape[0] as number), 0);
+    const size = pixels.length / n;
+    const made = { count: total, images: new Float32Array(total * size), targets: new Float32Array(total * set.classes), sampleWeights: new Float32Array(total) };
+    let row = 0;
+    for (const p of parts) {
+      const rows = p.images.shape[0] as number;
+      made.images.set(p.images.dataSync() as Float32Array, row * size);
+      made.targets.set(p.labels.dataSync() as Float32Array, row * set.classes);
+      made.sampleWeights.fill((p.weight ?? 1) / rows, row, row + rows);
+      row += rows;
+    }
+    batch = made;
+  });
+  return batch as Omit<StepBatch, 'masks'>;
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
+import { useBackend } from '../../../src/compute/backend.js';
+import { defaultEngine, resetEngine, trainModel, useEngine } from '../../../src/compute/engine.js';
+import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
+import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
+import { accuracy, argmaxRows, outputKindOf, predictLogits, weightedLoss, type TrainingSet } from '../../../src/compute/train.js';
+import { loadEmbeddedMnist, stratifiedSplit, take } from '../../../src/data/index.js';
+
+const SHAPE = [28, 28, 1] as const;
+
+describe('onnxruntime training engine', () => {
+  const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
+
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  // Dropout off on both sides (all-ones masks, tfjs training: false): tfjs draws its masks from
+  // its own generator, so only the deterministic part can be compared value by value.
+  for (const name of ARCHITECTURES.names()) {
+    it(`${name}: one step's weight gradients equal tfjs's on the same weights and batch (<= 1e-4)`, async () => {
+      const n = 8;
+      const model = buildArchitecture(name, { imageShape: SHAPE, classes: 10, seed: 1 });
+      const images = train.images.subarray(0, n * 784);
+      const targets = new Float32Array(n * 10);
+      for (let i = 0; i < n; i++) targets[i * 10 + (train.labels[i] as number)] = 1;
+      const trainer = await OnnxTrainer.create(model, {
+        loss: outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy',
+        classes: 10,
+        optimizer: optimizerSettings('adam', 1e-3),
+        threads: 1,
+        optimizerInGraph: false,
+      });
+      try {
+        const masks = trainer.masks.map((m) => new Float32Array(n * m.shape.reduce((a, b) => a * b, 1)).fill(1));
+        const ours = await trainer.gradients({ count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks });
+        const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const reference = tf.variableGrads(() => weightedLoss(model, [{ images: tf.tensor4d(images, [n, ...SHAPE]), labels: tf.tensor2d(targets, [n, 10]) }], false), variables);
+        try {
+          assert.equal(trainer.trainable.length, variables.length, 'every trainable variable has a gradient');
+          assert.ok(Math.abs(ours.loss - (reference.value.dataSync()[0] as number)) <= 1e-4, `loss ${ours.loss} vs ${reference.value.dataSync()[0]}`);
+          trainer.trainable.forEach((w, i) => {
+            const expected = reference.grads[(w.variable.read() as tf.Variable).name]?.dataSync() as Float32Array;
+            const got = ours.gradients[i] as Float32Array;
+            assert.equal(got.length, expected.length);
+            let worst = 0;
+            for (let k = 0; k < got.length; k++) worst = Math.max(worst, Math.abs((got[k] as number) - (expected[k] as number)));
+            assert.ok(worst <= 1e-4, `${w.variable.name}: max |difference| ${worst}`);
+          });
+        } finally {
+          tf.dispose([reference.value, ...Object.values(reference.grads)]);
+        }
+      } finally {
+        await trainer.dispose();
+        model.dispose();
+      }
+    });
+  }
+
+  const slice = (count: number): TrainingSet => {
+    const part = take(train, count);
+    return { images: part.images, imageShape: part.imageShape, targets: part.labels, classes: 10 };
+  };
+
+  for (const threads of [1, 2]) {
+  it(`is bit-for-bit repeatable for a seed at ${threads} thread(s) (dropout masks included), and another seed differs`, async () => {
+    const engine = useEngine('onnxruntime', threads);
+    const set = slice(96);
+    const weightsAfter = async (seed: number) => {
+      const model = buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 });
+      await trainModel(model, set, { epochs: 1, batchSize: 32, learningRate: 1e-3, seed }, engine);
+      const values = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+      model.dispose();
+      return values;
+    };
+    const first = await weightsAfter(5);
+    const again = await weightsAfter(5);
+    const other = await weightsAfter(6);
+    first.forEach((w, i) => assert.deepEqual(Buffer.from(w.buffer), Buffer.from((again[i] as Float32Array).buffer), `weight ${i} differs between two runs of seed 5`));
+    assert.ok(first.some((w, i) => w.some((v, k) => v !== (other[i] as Float32Array)[k])), 'seed 6 trains different weights');
+  });
+  }
+
+  it('reaches the tfjs engine\'s accuracy within one point on a slice of the digits', async () => {
+    const set = slice(1200);
+    const evalSet = take(test, 500);
+    const options = { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1 };
+    const accuracyWith = async (engine: 'tfjs' | 'onnxruntime') => {
+      const model = buildArchitecture('mlp', { imageShape: SHAPE, classes: 10, seed: 1 });
+      await trainModel(model, set, options, useEngine(engine, 1));
+      const acc = accuracy(argmaxRows(predictLogits(model, evalSet.images, evalSet.imageShape), 10), evalSet.labels);
+      model.dispose();
+      return acc;
+    };
+    const tfjs = await accuracyWith('tfjs');
+    const onnx = await accuracyWith('onnxruntime');
+    assert.ok(tfjs > 0.8, `tfjs accuracy ${tfjs}`);
+    assert.ok(Math.abs(onnx - tfjs) <= 0.01, `onnxruntime ${onnx} vs tfjs ${tfjs}`);
+  });
+
+  it('defaults to onnxruntime beside tfjs on wasm or cpu, and to tfjs beside native TensorFlow', () => {
+    assert.equal(defaultEngine('wasm'), 'onnxruntime');
+    assert.equal(defaultEngine('cpu'), 'onnxruntime');
+    assert.equal(defaultEngine('tensorflow'), 'tfjs');
+  });
+
+  it('refuses an unknown engine or thread count, naming the flag and the allowed values', () => {
+    assert.throws(() => useEngine('torch'), /--engine \(or TRANSFERBENCH_ENGINE\).*one of onnxruntime, tfjs/);
+    assert.throws(() => useEngine('onnxruntime', 0), /--train-threads.*a positive integer/);
+  });
+
+  after(() => {
+    resetEngine();
+  });
+});

@@ -9,9 +9,11 @@ import { decodeModel, tensorValues } from '../../../src/compute/onnx-gradient/ir
 import { Random } from '../../../src/common/random.js';
 import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from '../../../src/targets/onnx/export.js';
 
+// Seeded weights: with unseeded ones a draw now and then puts a ReLU kink or a pooling tie
+// within the finite difference's step, and the test failed at random.
 const CASES: { name: string; shape: [number, number, number]; layers: () => tf.layers.Layer[] }[] = [
-  { name: 'Conv (same, stride 2) + MaxPool + Gemm', shape: [8, 8, 2], layers: () => [tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }), tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 4 })] },
-  { name: 'Maxout (Gemm, Reshape, ReduceMax)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 4 })] },
+  { name: 'Conv (same, stride 2) + MaxPool + Gemm', shape: [8, 8, 2], layers: () => [tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }), tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] },
+  { name: 'Maxout (Gemm, Reshape, ReduceMax)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) })] },
   { name: 'RBF as exported (Mul, two Gemms, Add)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
 ];
 

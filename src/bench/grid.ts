@@ -52,9 +52,12 @@ export function suiteHash(suite: Suite): string {
   return createHash('sha256').update(canonicalJson(meaningful)).digest('hex').slice(0, 16);
 }
 
-/** Expands a suite into its cells, in a stable order: target, substitute, attack, eps, label source. */
-export function expandGrid(suite: Suite): Cell[] {
-  const cells: Cell[] = [];
+/**
+ * A suite's cells one at a time, in a stable order: target, substitute, attack, eps, label source.
+ * Merging a run of any size walks them without holding them all.
+ */
+export function* gridCells(suite: Suite): Generator<Cell> {
+  let index = 0;
   const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, oracle: suite.oracle };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
@@ -67,13 +70,25 @@ export function expandGrid(suite: Suite): Cell[] {
               // Transforms enter the configuration only when there are some, so cells without them keep their ids.
               const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, ...(transforms.length > 0 ? { transforms } : {}) };
               const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-              cells.push({ id, index: cells.length, target, substitute, attack: attack.name, transforms, attackParams: attack.params ?? {}, eps, labelSource, group });
+              yield { id, index: index++, target, substitute, attack: attack.name, transforms, attackParams: attack.params ?? {}, eps, labelSource, group };
             }
           }
         }
       }
     }
   }
+}
+
+/** How many cells a suite has, without expanding it. */
+export function gridSize(suite: Suite): number {
+  const substitutes = suite.substitutes.reduce((n, s) => n + substituteSpecs(s).length, 0);
+  const attacks = suite.attacks.reduce((n, a) => n + a.eps.length, 0);
+  return suite.targets.length * substitutes * attacks * suite.labelSources.length;
+}
+
+/** Expands a suite into its cells (see gridCells), refusing two cells with the same configuration. */
+export function expandGrid(suite: Suite): Cell[] {
+  const cells = [...gridCells(suite)];
   const seen = new Set<string>();
   for (const cell of cells) {
     if (seen.has(cell.id)) throw new TransferbenchError('BAD_CONFIG', `suite ${suite.name}: two cells have the same configuration (cell ${cell.index}); remove the repeated entry`);
@@ -86,6 +101,31 @@ export interface Shard {
   /** 1-based. */
   readonly k: number;
   readonly n: number;
+  /**
+   * Predicted work of each (target, substitute) group (see balance.ts): when given, groups are
+   * dealt by cost instead of round robin. Every shard of a run must be given the same costs.
+   */
+  readonly costs?: ReadonlyMap<string, number>;
+}
+
+/**
+ * The shard (0-based) of each group, groups given in the order they first appear. Round robin by
+ * default; with costs, longest processing time first: groups by falling cost (ties in suite
+ * order) each to the least loaded shard (ties to the lowest), which is deterministic and keeps
+ * the largest shard within 4/3 of the best possible split.
+ */
+export function assignGroups(groups: readonly string[], n: number, costs?: ReadonlyMap<string, number>): Map<string, number> {
+  if (costs === undefined) return new Map(groups.map((g, i) => [g, i % n]));
+  const cost = (g: string) => costs.get(g) ?? 0;
+  const order = groups.map((g, i) => ({ g, i })).sort((a, b) => cost(b.g) - cost(a.g) || a.i - b.i);
+  const loads = new Array<number>(n).fill(0);
+  const owner = new Map<string, number>();
+  for (const { g } of order) {
+    const lightest = loads.indexOf(Math.min(...loads));
+    owner.set(g, lightest);
+    loads[lightest] = (loads[lightest] ?? 0) + cost(g);
+  }
+  return owner;
 }
 
 export function parseShard(text: string | undefined): Shard {
@@ -98,11 +138,11 @@ export function parseShard(text: string | undefined): Shard {
 }
 
 /**
- * The cells of shard k of n: whole (target, substitute) groups dealt round-robin in the order
- * they first appear, so each substitute is trained by one shard only and shards are balanced.
+ * The cells of shard k of n: whole (target, substitute) groups, so each substitute is trained by
+ * one shard only, dealt round robin in the order they first appear or, with `shard.costs`, by
+ * predicted cost (assignGroups).
  */
 export function shardCells(cells: readonly Cell[], shard: Shard): Cell[] {
-  const groups = [...new Set(cells.map((c) => c.group))];
-  const mine = new Set(groups.filter((_, i) => i % shard.n === shard.k - 1));
-  return cells.filter((c) => mine.has(c.group));
+  const owner = assignGroups([...new Set(cells.map((c) => c.group))], shard.n, shard.costs);
+  return cells.filter((c) => owner.get(c.group) === shard.k - 1);
 }

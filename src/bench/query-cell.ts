@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../attacks/query/index.js';
-import type { LossGradient, LossRequest, Surrogate } from '../compute/surrogate.js';
 import type { Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { rate, round6 } from '../records/metrics.js';
@@ -59,7 +58,7 @@ export class QueryCellRunner {
     let attackSeconds: number;
     try {
       const starts = substitute && cell.start !== null ? await this.transferStarts(cell, substitute.model, images, labels) : undefined;
-      const surrogate = substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? layersSurrogate(substitute.model, shape, this.evaluation.classNames.length) : undefined;
+      const surrogate = substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model) : undefined;
       const oracle = new TargetOracle(this.pool, target, { mode: cell.oracleMode, topK: this.suite.oracle.topK ?? 5 }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
       const attackStarted = performance.now();
       outcome = await runQueryAttack({
@@ -152,34 +151,4 @@ export class QueryCellRunner {
     const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, { eps: cell.eps, labelSource: 'true', params: {}, seed: this.suite.seed });
     return outcome.adversarial;
   }
-}
-
-/**
- * A substitute as the `Surrogate` P-RGF reads its prior from: per-image losses of
- * `SURROGATE_LOSSES` and their input gradients by tf.grad, every tensor inside tf.tidy.
- */
-export function layersSurrogate(model: tf.LayersModel, imageShape: readonly [number, number, number], classes: number): Surrogate {
-  const logitsOf = (x: tf.Tensor4D) => model.apply(x, { training: false }) as tf.Tensor2D;
-  return {
-    name: model.name,
-    imageShape,
-    classes,
-    logits: async (images, count) => tf.tidy(() => logitsOf(tf.tensor4d(images, [count, ...imageShape])).dataSync() as Float32Array),
-    async lossGradient(images: Float32Array, labels: Int32Array, request: LossRequest): Promise<LossGradient> {
-      return tf.tidy(() => {
-        const x = tf.tensor4d(images, [labels.length, ...imageShape]);
-        const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat();
-        const lossOf = (input: tf.Tensor4D) => {
-          const z = logitsOf(input);
-          if (request.loss === 'cross-entropy') return tf.losses.softmaxCrossEntropy(oneHot, z, undefined, 0, tf.Reduction.NONE) as tf.Tensor1D;
-          const margin = z.mul(oneHot).sum(1).sub(z.sub(oneHot.mul(1e9)).max(1));
-          const signed = request.loss === 'cw-untargeted' ? margin : margin.neg();
-          return tf.maximum(signed, -(request.kappa ?? 0)) as tf.Tensor1D;
-        };
-        const gradient = tf.grad((input: tf.Tensor) => lossOf(input as tf.Tensor4D).sum())(x);
-        return { logits: logitsOf(x).dataSync() as Float32Array, loss: lossOf(x).dataSync() as Float32Array, gradient: gradient.dataSync() as Float32Array };
-      });
-    },
-    dispose: async () => undefined,
-  };
 }

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
 import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
@@ -12,7 +13,7 @@ import { appendResult, readResults, resultsFile, type CellResult } from '../reco
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
-import { targetNames } from './targets.js';
+import { targetDescriptorPath, targetNames } from './targets.js';
 
 
 /** How to run a suite; every field has a default, as the CLI's. */
@@ -66,6 +67,7 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   const hash = suiteHash(suite);
+  requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
@@ -82,6 +84,20 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
     return result;
   } finally {
     release();
+  }
+}
+
+/**
+ * Fails before any work when a target descriptor is not on this machine (every shard reads every
+ * target's name): on a cluster the usual cause is a node without the shared targets folder, and
+ * the line must say which target and which node.
+ */
+function requireBuiltTargets(targets: readonly string[], targetsDir: string, shard: Shard): void {
+  for (const target of targets) {
+    const path = targetDescriptorPath(target, targetsDir);
+    if (existsSync(path)) continue;
+    const fix = target.endsWith('.json') ? 'copy it there' : `build it with \`transferbench targets build --only ${target} --out ${targetsDir}\` or point --targets-dir at the shared folder`;
+    throw new TransferbenchError('BAD_CONFIG', `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} is not built here (${path} is missing); ${fix}`);
   }
 }
 

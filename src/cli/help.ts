@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "run a suite's cells (all of them, or one shard), then merge when unsharded",
     options: [
       ['--shard K/N', 'run shard K of N (whole (target, substitute) groups); merge the shards afterwards'],
+      ['--shard-by HOW', 'round-robin (default) or cost: deal groups by predicted cost (see `transferbench balance`); the same for every shard'],
       ['--resume', 'continue a results file, skipping finished cells'],
       ['--out DIR', "output folder (default the suite's output, else reports/<name>)"],
       ['--no-cache', 'retrain substitutes and generators even when cached'],
@@ -52,9 +53,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'merge',
-    usage: 'transferbench merge DIR',
+    usage: 'transferbench merge DIR [--no-report]',
     summary: "gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report",
-    options: [],
+    options: [['--no-report', 'CSVs and manifest only, in memory that does not grow with the records (then `transferbench report DIR`)']],
     examples: ['transferbench merge reports/quickstart'],
   },
   {
@@ -87,7 +88,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'list',
-    usage: 'transferbench list attacks|substitutes|architectures',
+    usage: 'transferbench list attacks|query-attacks|substitutes|architectures',
     summary: 'the registered attacks, substitute strategies or architectures, with parameters and defaults',
     options: [],
     examples: ['transferbench list substitutes'],
@@ -101,10 +102,32 @@ export const COMMANDS: readonly CommandHelp[] = [
       ['--out DIR', 'where to write DIR/<name>/ (default targets)'],
       ['--zoo FILE', 'zoo recipes (default the shipped targets/zoo.json)'],
       ['--dataset NAME', 'mnist-embedded | fashion-mnist (default the zoo\'s)'],
+      ['--suite FILE', "build only the suite's zoo targets not yet built in --out, each from the shipped zoo file holding it"],
       BACKEND,
       SEED,
     ],
-    examples: ['transferbench targets build --only mlp,cnn-small'],
+    examples: ['transferbench targets build --only mlp,cnn-small', 'transferbench targets build --suite bench/repro-kurakin.json --out /shared/targets'],
+  },
+  {
+    name: 'targets missing',
+    usage: 'transferbench targets missing SUITE [--targets-dir DIR]',
+    summary: "print the suite's zoo targets not built in --targets-dir, one per line (what a scheduler script needs to know)",
+    options: [TARGETS_DIR],
+    examples: ['transferbench targets missing bench/quickstart.json --targets-dir /shared/targets'],
+  },
+  {
+    name: 'balance',
+    usage: 'transferbench balance SUITE N',
+    summary: "predicted work per shard of N, groups dealt round robin and by cost, with the largest shard's share over the mean",
+    options: [],
+    examples: ['transferbench balance bench/repro-papernot.json 4'],
+  },
+  {
+    name: 'kubernetes',
+    usage: 'transferbench kubernetes [VALUES]',
+    summary: 'print the Kubernetes manifests (volume, build, Indexed Job of shards, merge) of a sharded run from VALUES (default deploy/kubernetes/values.json)',
+    options: [],
+    examples: ['transferbench kubernetes deploy/kubernetes/values.json > transferbench.json'],
   },
   {
     name: 'targets inspect',

@@ -26,10 +26,13 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       zoo: { type: 'string' },
       dataset: { type: 'string' },
+      suite: { type: 'string' },
       shard: { type: 'string' },
+      'shard-by': { type: 'string' },
       resume: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
       'targets-dir': { type: 'string', default: 'targets' },
       'cache-dir': { type: 'string', default: 'substitutes' },
     },
@@ -86,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         useCache: !values['no-cache'],
         quiet: values.quiet,
         ...(values.shard !== undefined ? { shard: values.shard } : {}),
+        ...(values['shard-by'] !== undefined ? { shardBy: values['shard-by'] } : {}),
         ...(values.parallel !== undefined ? { parallel: parallelOption(values.parallel) } : {}),
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(backend !== undefined ? { backend } : {}),
@@ -95,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = rest[0];
       if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
       const { mergeCommand } = await import('./commands/bench.js');
-      return mergeCommand(reporter, dir);
+      return mergeCommand(reporter, dir, { report: !values['no-report'] });
     }
     case 'report': {
       const dir = rest[0];
@@ -110,6 +114,15 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand(reporter, file);
     }
     case 'targets': {
+      if (rest[0] === 'missing' || values.suite !== undefined) {
+        const { suiteTargetsCommand } = await import('./commands/suite-targets.js');
+        const missing = rest[0] === 'missing';
+        return suiteTargetsCommand(reporter, rest[0], missing ? rest[1] : values.suite, {
+          targetsDir: missing ? values['targets-dir'] : (values.out ?? 'targets'),
+          seed,
+          ...(backend !== undefined ? { backend } : {}),
+        });
+      }
       const { DEFAULT_ZOO, targetsCommand } = await import('./commands/targets.js');
       return targetsCommand(reporter, rest[0], rest.slice(1), {
         zoo: values.zoo ?? DEFAULT_ZOO,
@@ -119,6 +132,17 @@ async function main(argv: string[]): Promise<number> {
         ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
         ...(backend !== undefined ? { backend } : {}),
       });
+    }
+    case 'balance': {
+      const [suite, shards] = rest;
+      if (suite === undefined || shards === undefined) throw new TransferbenchError('BAD_OPTION', 'balance: give SUITE and N; e.g. `transferbench balance bench/repro-kurakin.json 3`');
+      const { balanceCommand } = await import('./commands/balance.js');
+      return balanceCommand(reporter, suite, shards);
+    }
+    case 'kubernetes': {
+      const { loadKubernetesValues, renderKubernetes } = await import('../deploy/kubernetes.js');
+      process.stdout.write(renderKubernetes(loadKubernetesValues(rest[0] ?? 'deploy/kubernetes/values.json')));
+      return 0;
     }
     case 'list': {
       const { listCommand } = await import('./commands/list.js');

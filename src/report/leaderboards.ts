@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { groupBy, pooled, substituteName } from '../records/aggregate.js';
+import { substituteName } from '../records/aggregate.js';
 import { rate, round6, type Rate } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 import type { RubbishResult } from '../records/rubbish.js';
@@ -32,129 +32,228 @@ export function withoutVolatileColumns(text: string): string {
   return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
 }
 
+export const RESULTS_COLUMNS: readonly string[] = [
+  'cell', 'cell_id', 'target', 'strategy', 'architecture', 'budget', 'reference', 'attack', 'attack_kind', 'eps', 'label_source', 'evaluated',
+  ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
+  ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
+  'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
+  'composition', ...rateColumns('attack_success'), ...VOLATILE_COLUMNS,
+];
+
 /**
- * One row per cell, in the suite's order. The attack success rate (on the images the target gets
- * right when clean) and the crafting time come last; the timings differ between runs and
- * machines, so comparisons of runs skip them (VOLATILE_COLUMNS).
+ * One cell's row of results.csv. The attack success rate (on the images the target gets right
+ * when clean) and the crafting time come last; the timings differ between runs and machines, so
+ * comparisons of runs skip them (VOLATILE_COLUMNS).
  */
+export function resultsRow(r: CellResult): (number | string | boolean)[] {
+  return [
+    r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
+    ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
+    ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
+    r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
+    r.composition ?? r.attack, ...optionalRateCells(r.attackSuccess), r.craftingSeconds ?? '', r.imagesPerSecond ?? '',
+  ];
+}
+
+/** One row per cell, in the suite's order. */
 export function resultsTable(results: readonly CellResult[]): Table {
-  const sorted = [...results].sort((a, b) => a.index - b.index);
-  return {
-    columns: [
-      'cell', 'cell_id', 'target', 'strategy', 'architecture', 'budget', 'reference', 'attack', 'attack_kind', 'eps', 'label_source', 'evaluated',
-      ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
-      ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
-      'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
-      'composition', ...rateColumns('attack_success'), ...VOLATILE_COLUMNS,
-    ],
-    rows: sorted.map((r) => [
-      r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
-      ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
-      ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
-      r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
-      r.composition ?? r.attack, ...optionalRateCells(r.attackSuccess), r.craftingSeconds ?? '', r.imagesPerSecond ?? '',
-    ]),
-  };
+  return { columns: RESULTS_COLUMNS, rows: [...results].sort((a, b) => a.index - b.index).map(resultsRow) };
 }
 
-/** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
-export function targetsTable(results: readonly CellResult[]): Table {
-  const rows = [...groupBy(results, (r) => `${r.target}\u0000${r.eps}`).values()].map((group) => {
-    const attacks = group.filter((r) => !r.reference);
-    const worst = attacks.reduce<CellResult | undefined>((w, r) => (w === undefined || r.targetError.value > w.targetError.value ? r : w), undefined);
-    const whiteBox = group.filter((r) => r.reference).reduce<CellResult | undefined>((w, r) => (w === undefined || r.targetError.value > w.targetError.value ? r : w), undefined);
-    const first = group[0] as CellResult;
-    return {
-      target: first.target,
-      eps: first.eps,
-      worst,
+/** A pooled rate as running sums. */
+class Pool {
+  numerator = 0;
+  denominator = 0;
+  add(r: Rate): void {
+    this.numerator += r.numerator;
+    this.denominator += r.denominator;
+  }
+  rate(): Rate {
+    return rate(this.numerator, this.denominator);
+  }
+}
+
+/** The entry of `key`, made by `make` the first time: groups keep the order their first record came in. */
+function entry<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** What the targets leaderboard keeps of one record: the worst is the first with the highest error. */
+type Setting = Pick<CellResult, 'targetError' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget'>;
+const setting = (r: CellResult): Setting => ({ targetError: r.targetError, attack: r.attack, labelSource: r.labelSource, strategy: r.strategy, architecture: r.architecture, budget: r.budget });
+interface AttackRow {
+  readonly attack: string;
+  readonly kind: string;
+  readonly labelSource: string;
+  /** From the group's first record. */
+  readonly composition: string;
+  cells: number;
+  /** Sum of the cells' transfer rates, in record order (the mean is printed). */
+  transferSum: number;
+  readonly transfer: Pool;
+  readonly error: Pool;
+  readonly whiteBox: Pool;
+  readonly success: Pool;
+  successCells: number;
+}
+
+interface TargetEps {
+  readonly target: string;
+  readonly eps: number;
+  /** The target's clean accuracy, from the group's first record. */
+  readonly clean: Rate;
+  worst?: Setting;
+  whiteBox?: Setting;
+}
+const worse = (worst: Setting | undefined, r: CellResult): Setting => (worst === undefined || r.targetError.value > worst.targetError.value ? setting(r) : worst);
+
+/**
+ * The summary leaderboards built one record at a time, with state per group only (never per
+ * cell): `merge` streams a run of any size through it, and the table functions below run it over
+ * an array. Records must come in the order the tables should see them (the suite's cell order
+ * for the merged leaderboards): first records, ties and floating-point sums depend on it.
+ */
+export class LeaderboardBuilder {
+  private readonly targets = new Map<string, TargetEps>();
+  private readonly attacks = new Map<string, AttackRow>();
+  private readonly substitutes = new Map<string, { first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>; transfer: Pool; error: Pool; queries: Map<string, number>; fidelitySum: number; cells: number }>();
+  private readonly matrix = new Map<string, Map<string, Pool>>();
+  /** Targets in the order their first record came. */
+  readonly targetOrder: string[] = [];
+
+  add(r: CellResult): void {
+    const t = entry(this.targets, `${r.target}\u0000${r.eps}`, (): TargetEps => ({ target: r.target, eps: r.eps, clean: r.targetCleanAccuracy }));
+    if (r.reference) t.whiteBox = worse(t.whiteBox, r);
+    else t.worst = worse(t.worst, r);
+    if (!r.reference) {
+      const a = entry(this.attacks, `${r.attack}\u0000${r.labelSource}`, (): AttackRow => ({
+        attack: r.attack, kind: r.attackKind, labelSource: r.labelSource, composition: r.composition ?? r.attack, cells: 0, transferSum: 0,
+        transfer: new Pool(), error: new Pool(), whiteBox: new Pool(), success: new Pool(), successCells: 0,
+      }));
+      a.cells++;
+      if (r.attackSuccess !== undefined) {
+        a.success.add(r.attackSuccess);
+        a.successCells++;
+      }
+      a.transferSum += r.transferRate.value;
+      a.transfer.add(r.transferRate);
+      a.error.add(r.targetError);
+      a.whiteBox.add(r.whiteBoxSuccess);
+    }
+    const name = substituteName(r);
+    const first = { strategy: r.strategy, architecture: r.architecture, budget: r.budget, reference: r.reference };
+    const s = entry(this.substitutes, name, () => ({ first, transfer: new Pool(), error: new Pool(), queries: new Map<string, number>(), fidelitySum: 0, cells: 0 }));
+    s.transfer.add(r.transferRate);
+    s.error.add(r.targetError);
+    s.queries.set(r.target, r.substituteQueries);
+    s.fidelitySum += r.substituteFidelity;
+    s.cells++;
+    if (!this.matrix.has(r.target)) this.targetOrder.push(r.target);
+    entry(entry(this.matrix, r.target, () => new Map<string, Pool>()), name, () => new Pool()).add(r.transferRate);
+  }
+
+  /** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
+  targetsTable(): Table {
+    const rows = [...this.targets.values()].map((t) => ({
+      ...t,
       cells: [
-        first.target, first.eps, ...rateCells(worst?.targetError ?? rate(0, 0)), worst ? `${worst.attack} (${worst.labelSource}) from ${substituteName(worst)}` : '',
-        ...rateCells(first.targetCleanAccuracy), whiteBox ? round6(whiteBox.targetError.value) : '',
+        t.target, t.eps, ...rateCells(t.worst?.targetError ?? rate(0, 0)), t.worst ? `${t.worst.attack} (${t.worst.labelSource}) from ${substituteName(t.worst)}` : '',
+        ...rateCells(t.clean), t.whiteBox ? round6(t.whiteBox.targetError.value) : '',
       ],
-    };
-  });
-  rows.sort((a, b) => (a.target === b.target ? a.eps - b.eps : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target)));
-  const order = [...new Set(rows.map((r) => r.target))];
-  const ranked = order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells]));
-  return {
-    columns: ['rank', 'target', 'eps', ...rateColumns('worst_target_error'), 'worst_setting', ...rateColumns('clean_accuracy'), 'white_box_error'],
-    rows: ranked,
-  };
-}
-
-/**
- * Attacks (by label source) ranked by pooled transfer rate over every non-reference cell (the
- * `ranked_by` column says so), with the pooled attack success rate on the images each target
- * classifies correctly when clean (TransferAttack's figure) beside it.
- */
-export function attacksTable(results: readonly CellResult[]): Table {
-  const groups = [...groupBy(results.filter((r) => !r.reference), (r) => `${r.attack}\u0000${r.labelSource}`).values()];
-  const rows = groups.map((g) => {
-    const first = g[0] as CellResult;
-    const transfer = pooled(g.map((r) => r.transferRate));
-    const error = pooled(g.map((r) => r.targetError));
-    const whiteBox = pooled(g.map((r) => r.whiteBoxSuccess));
-    const meanTransfer = g.reduce((s, r) => s + r.transferRate.value, 0) / g.length;
-    const successes = g.map((r) => r.attackSuccess).filter((r): r is Rate => r !== undefined);
-    const success = successes.length === g.length ? rateCells(pooled(successes)) : optionalRateCells(undefined);
+    }));
+    rows.sort((a, b) => (a.target === b.target ? a.eps - b.eps : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target)));
+    const order = [...new Set(rows.map((r) => r.target))];
     return {
-      transfer,
-      cells: [first.attack, first.attackKind, first.labelSource, g.length, round6(meanTransfer), ...rateCells(transfer), ...rateCells(error), ...rateCells(whiteBox), first.composition ?? first.attack, ...success, 'pooled_transfer_rate'],
+      columns: ['rank', 'target', 'eps', ...rateColumns('worst_target_error'), 'worst_setting', ...rateColumns('clean_accuracy'), 'white_box_error'],
+      rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
     };
-  });
-  rows.sort((a, b) => b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0])) || String(a.cells[2]).localeCompare(String(b.cells[2])));
-  return {
-    columns: [
-      'rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success'),
-      'composition', ...rateColumns('pooled_attack_success'), 'ranked_by',
-    ],
-    rows: rows.map((r, i) => [i + 1, ...r.cells]),
-  };
+  }
+
+  /**
+   * Attacks (by label source) ranked by pooled transfer rate over every non-reference cell (the
+   * `ranked_by` column says so), with the pooled attack success rate on the images each target
+   * classifies correctly when clean (TransferAttack's figure) beside it, when every cell has it.
+   */
+  attacksTable(): Table {
+    const rows = [...this.attacks.values()].map((a) => {
+      const transfer = a.transfer.rate();
+      const success = a.successCells === a.cells ? rateCells(a.success.rate()) : optionalRateCells(undefined);
+      return {
+        transfer,
+        cells: [a.attack, a.kind, a.labelSource, a.cells, round6(a.transferSum / a.cells), ...rateCells(transfer), ...rateCells(a.error.rate()), ...rateCells(a.whiteBox.rate()), a.composition, ...success, 'pooled_transfer_rate'],
+      };
+    });
+    rows.sort((a, b) => b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0])) || String(a.cells[2]).localeCompare(String(b.cells[2])));
+    return {
+      columns: [
+        'rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success'),
+        'composition', ...rateColumns('pooled_attack_success'), 'ranked_by',
+      ],
+      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+    };
+  }
+
+  /**
+   * Substitutes ranked by transfer per 1,000 queries: target errors caused per 1,000 queries the
+   * substitute cost. Zero-query substitutes (ground truth, the white-box reference) have no such
+   * figure and follow, ranked by their transfer rate.
+   */
+  substitutesTable(): Table {
+    const rows = [...this.substitutes.values()].map((s) => {
+      const transfer = s.transfer.rate();
+      const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
+      const per1000 = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
+      const { first } = s;
+      return { per1000, transfer, cells: [first.strategy, first.architecture, first.budget, first.reference, round6(queries), per1000, ...rateCells(transfer), ...rateCells(s.error.rate()), round6(s.fidelitySum / s.cells)] };
+    });
+    rows.sort((a, b) => {
+      if (a.per1000 === '' && b.per1000 !== '') return 1;
+      if (b.per1000 === '' && a.per1000 !== '') return -1;
+      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000) return b.per1000 - a.per1000;
+      return b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0]));
+    });
+    return {
+      columns: ['rank', 'strategy', 'architecture', 'budget', 'reference', 'mean_queries', 'transfer_per_1000_queries', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), 'mean_fidelity'],
+      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+    };
+  }
+
+  /** Pooled transfer rate, substitute (rows) x target (columns). */
+  transferMatrix(): Table {
+    const substitutes = [...this.substitutes.keys()];
+    return {
+      columns: ['substitute', ...this.targetOrder],
+      rows: substitutes.map((s) => [s, ...this.targetOrder.map((t) => {
+        const pool = this.matrix.get(t)?.get(s);
+        return pool === undefined ? '' : round6(pool.rate().value);
+      })]),
+    };
+  }
 }
 
-/**
- * Substitutes ranked by transfer per 1,000 queries: target errors caused per 1,000 queries the
- * substitute cost. Zero-query substitutes (ground truth, the white-box reference) have no such
- * figure and follow, ranked by their transfer rate.
- */
+function built(results: readonly CellResult[]): LeaderboardBuilder {
+  const builder = new LeaderboardBuilder();
+  for (const r of results) builder.add(r);
+  return builder;
+}
+
+export function targetsTable(results: readonly CellResult[]): Table {
+  return built(results).targetsTable();
+}
+export function attacksTable(results: readonly CellResult[]): Table {
+  return built(results).attacksTable();
+}
 export function substitutesTable(results: readonly CellResult[]): Table {
-  const groups = [...groupBy(results, substituteName).values()];
-  const rows = groups.map((g) => {
-    const first = g[0] as CellResult;
-    const transfer = pooled(g.map((r) => r.transferRate));
-    const error = pooled(g.map((r) => r.targetError));
-    const queries = [...new Map(g.map((r) => [r.target, r.substituteQueries])).values()].reduce((s, q) => s + q, 0) / new Set(g.map((r) => r.target)).size;
-    const per1000 = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
-    const fidelity = g.reduce((s, r) => s + r.substituteFidelity, 0) / g.length;
-    return { per1000, transfer, cells: [first.strategy, first.architecture, first.budget, first.reference, round6(queries), per1000, ...rateCells(transfer), ...rateCells(error), round6(fidelity)] };
-  });
-  rows.sort((a, b) => {
-    if (a.per1000 === '' && b.per1000 !== '') return 1;
-    if (b.per1000 === '' && a.per1000 !== '') return -1;
-    if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000) return b.per1000 - a.per1000;
-    return b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0]));
-  });
-  return {
-    columns: ['rank', 'strategy', 'architecture', 'budget', 'reference', 'mean_queries', 'transfer_per_1000_queries', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), 'mean_fidelity'],
-    rows: rows.map((r, i) => [i + 1, ...r.cells]),
-  };
+  return built(results).substitutesTable();
 }
-
-/** Pooled transfer rate, substitute (rows) x target (columns). */
+/** Targets and substitutes in the suite's order, whatever the order of `results`. */
 export function transferMatrix(results: readonly CellResult[]): Table {
-  const targets = [...new Set([...results].sort((a, b) => a.index - b.index).map((r) => r.target))];
-  const substitutes = [...new Set([...results].sort((a, b) => a.index - b.index).map(substituteName))];
-  return {
-    columns: ['substitute', ...targets],
-    rows: substitutes.map((s) => [
-      s,
-      ...targets.map((t) => {
-        const cells = results.filter((r) => substituteName(r) === s && r.target === t);
-        return cells.length === 0 ? '' : round6(pooled(cells.map((r) => r.transferRate)).value);
-      }),
-    ]),
-  };
+  return built([...results].sort((a, b) => a.index - b.index)).transferMatrix();
 }
 
 /** Rubbish-class inputs (Goodfellow et al.): per target, in the order given, how confidently it classifies noise. */
@@ -166,14 +265,21 @@ export function rubbishTable(results: readonly RubbishResult[], targetOrder: rea
   };
 }
 
+const CSV_OPTIONS = {
+  cast: {
+    boolean: (v: boolean) => (v ? 'true' : 'false'),
+    string: (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v),
+  },
+};
+
 /** CSV bytes: a header, numbers as numbers, text that could be read as a formula escaped. */
 export function toCsv(table: Table): string {
-  return stringify([table.columns as string[], ...(table.rows as (number | string | boolean)[][])], {
-    cast: {
-      boolean: (v) => (v ? 'true' : 'false'),
-      string: (v) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v),
-    },
-  });
+  return csvLines([table.columns, ...table.rows]);
+}
+
+/** CSV lines exactly as toCsv writes them, for writing a long table a batch of rows at a time. */
+export function csvLines(rows: readonly (readonly (number | string | boolean)[])[]): string {
+  return stringify(rows as (number | string | boolean)[][], CSV_OPTIONS);
 }
 
 /**
@@ -185,13 +291,17 @@ export function toCsv(table: Table): string {
  */
 export function leaderboardTables(unordered: readonly CellResult[], rubbish?: readonly RubbishResult[]): Record<string, Table> {
   const results = [...unordered].sort((a, b) => a.index - b.index);
+  return { ...summaryTables(built(results), rubbish), 'results.csv': resultsTable(results) };
+}
+
+/** Every table but results.csv, from a builder that saw the records in the suite's order. */
+export function summaryTables(builder: LeaderboardBuilder, rubbish?: readonly RubbishResult[]): Record<string, Table> {
   return {
-    ...(rubbish !== undefined ? { 'rubbish.csv': rubbishTable(rubbish, [...new Set(results.map((r) => r.target))]) } : {}),
-    'leaderboard-attacks.csv': attacksTable(results),
-    'leaderboard-substitutes.csv': substitutesTable(results),
-    'leaderboard-targets.csv': targetsTable(results),
-    'transfer-matrix.csv': transferMatrix(results),
-    'results.csv': resultsTable(results),
+    ...(rubbish !== undefined ? { 'rubbish.csv': rubbishTable(rubbish, builder.targetOrder) } : {}),
+    'leaderboard-attacks.csv': builder.attacksTable(),
+    'leaderboard-substitutes.csv': builder.substitutesTable(),
+    'leaderboard-targets.csv': builder.targetsTable(),
+    'transfer-matrix.csv': builder.transferMatrix(),
   };
 }
 

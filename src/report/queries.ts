@@ -131,9 +131,10 @@ export function queriesPlot(results: readonly CellResult[], queries: readonly Qu
     spec: {
       width: 320,
       height: 220,
+      resolve: { legend: { color: 'independent', shape: 'independent' } },
       layer: [
-        { transform: [{ filter: "datum.type == 'query'" }], mark: { type: 'line' }, encoding: { x, y, color: { field: 'method', type: 'nominal', title: 'query attack' } } },
-        { transform: [{ filter: "datum.type == 'transfer'" }], mark: { type: 'point', filled: true, size: 50, color: '#333' }, encoding: { x, y, shape: { field: 'method', type: 'nominal', title: 'transfer (substitute queries / image + 1)' } } },
+        { transform: [{ filter: "datum.type == 'query'" }], mark: { type: 'line' }, encoding: { x, y, color: { field: 'method', type: 'nominal', title: 'query attack', legend: { labelLimit: 420 } } } },
+        { transform: [{ filter: "datum.type == 'transfer'" }], mark: { type: 'point', filled: true, size: 50, color: '#333' }, encoding: { x, y, shape: { field: 'method', type: 'nominal', title: 'transfer (substitute queries / image + 1)', legend: { labelLimit: 420 } } } },
       ],
     },
   } as unknown as TopLevelSpec;

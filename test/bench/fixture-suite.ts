@@ -1,9 +1,23 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../src/compute/backend.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
+import type { CellResult } from '../../src/records/results.js';
 import { buildTarget } from '../../src/targets/zoo.js';
+import { fileURLToPath } from 'node:url';
 import { tempDir } from '../fixtures/files.js';
+
+/** The built command line, run as a separate process. */
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A record without its timings, which differ between runs. */
+export const timeless = (r: CellResult) => ({ ...r, seconds: 0, craftingSeconds: 0, imagesPerSecond: 0 });
 
 /** A tiny zoo target and a small suite over it, in a fresh folder. */
 export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath: string; targetsDir: string; suite: Record<string, unknown> }> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroupRunner } from '../../src/bench/group.js';
@@ -11,19 +12,12 @@ import { readResults, type CellResult } from '../../src/records/results.js';
 import { loadSuite, parseSuite } from '../../src/bench/suite.js';
 import { toCsv, withoutVolatileColumns } from '../../src/report/leaderboards.js';
 import { tempDir } from '../fixtures/files.js';
-import { tinySuite } from './fixture-suite.js';
+import { CLI, cli, timeless, tinySuite } from './fixture-suite.js';
 
 /** A CSV file without its timing columns: everything else must be identical between runs. */
 const stable = (file: string) => withoutVolatileColumns(readFileSync(file, 'utf8'));
-/** A record without its timings. */
-const timeless = (r: CellResult) => ({ ...r, seconds: 0, craftingSeconds: 0, imagesPerSecond: 0 });
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const CSVS = ['rubbish.csv', 'results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
 
-function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Runs `work` once, the first time any test asks, so each test can be run alone or in any order. */
 function once<T>(work: () => Promise<T>): () => Promise<T> {
@@ -179,37 +173,19 @@ describe('benchmark runner', function () {
     // a finished run's folder, so the run that takes the lock over has nothing left to compute
     const dir = copyOf(await single());
     const lock = join(dir, 'results-1-of-1.jsonl.lock');
-    writeFileSync(lock, String(process.ppid));
+    writeFileSync(lock, `${hostname()} ${process.ppid}`);
     const refused = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common()], fixture.dir);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, new RegExp(`another run \\(pid ${process.ppid}\\) is writing this shard's results`));
-    writeFileSync(lock, '999999999');
+    writeFileSync(lock, `${hostname()} 999999999`);
     const taken = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common(false)], fixture.dir);
     assert.equal(taken.status, 0, taken.stderr);
     assert.match(taken.stdout, /ran 0 cell\(s\), skipped 18 already done/);
+    // A task requeued onto another node: the old node's process id means nothing here.
+    writeFileSync(lock, `another-node ${process.ppid}`);
+    const requeued = cli(['run', fixture.suitePath, '--out', dir, '--resume', ...common()], fixture.dir);
+    assert.equal(requeued.status, 0, requeued.stderr);
     assert.ok(!existsSync(lock), 'the lock is released at the end');
-  });
-
-  it('runs AdvGAN in a suite, caches its generator, and reproduces the cell from the cache', () => {
-    const suite = {
-      ...fixture.suite,
-      name: 'tiny-advgan',
-      substitutes: [{ strategy: 'static-distillation', architectures: ['softmax'], budgets: [300], training: { epochs: 1 } }],
-      attacks: [{ name: 'advgan', eps: [0.2], params: { epochs: 1 } }],
-      labelSources: ['true'],
-    };
-    const suitePath = join(fixture.dir, 'tiny-advgan.json');
-    writeFileSync(suitePath, JSON.stringify(suite));
-    const cache = join(fixture.dir, 'cache-advgan');
-    const args = (out: string) => ['run', suitePath, '--out', join(fixture.dir, out), '--targets-dir', fixture.targetsDir, '--cache-dir', cache, '--quiet'];
-    const first = cli(args('advgan-1'), fixture.dir);
-    assert.equal(first.status, 0, first.stderr);
-    assert.ok(readdirSync(cache).some((d) => d.startsWith('advgan-static-distillation-')), 'the generator was cached');
-    const second = cli(args('advgan-2'), fixture.dir);
-    assert.equal(second.status, 0, second.stderr);
-    const [a, b] = ['advgan-1', 'advgan-2'].map((d) => readResults(join(fixture.dir, d, 'results-1-of-1.jsonl'))[0] as CellResult);
-    assert.deepEqual(timeless(a as CellResult), timeless(b as CellResult));
-    assert.ok((a as CellResult).maxLinf <= 0.2 + 1e-6);
   });
 
   it('drops a half-written last line when resuming', async () => {

@@ -37,8 +37,8 @@ describe('transferbench command', () => {
     });
   }
 
-  it('shows both targets subcommands for `targets --help`, and `help run` as `run --help`', () => {
-    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 2);
+  it('shows the three targets subcommands (build, missing, inspect) for `targets --help`, and `help run` as `run --help`', () => {
+    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 3);
     assert.equal(transferbench('help', 'run').stdout, transferbench('run', '--help').stdout);
     assert.match(transferbench('run', '--help').stdout, /--targets-dir DIR .*\n.*--cache-dir DIR/);
   });
@@ -54,6 +54,13 @@ describe('transferbench command', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /wasm\s+@tensorflow\/tfjs-backend-wasm\s+loaded/);
     assert.match(r.stdout, /selected: (wasm|tensorflow)/);
+  });
+
+  it('lists the query attacks with their kinds, norms and parameter defaults', () => {
+    const r = transferbench('list', 'query-attacks');
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of ['square-linf', 'square-l2', 'simba-pixel', 'simba-dct', 'hop-skip-jump', 'boundary', 'p-rgf']) assert.match(r.stdout, new RegExp(`^${name}  \\[`, 'm'));
+    assert.match(r.stdout, /^ +pInit +default 0\.05 /m);
   });
 
   it('answers an unknown command with exit code 2 and a one-line hint', () => {

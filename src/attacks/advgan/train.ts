@@ -62,8 +62,9 @@ export function* trainGenerator(images: Float32Array, labels: Int32Array, imageS
         tf.tidy(() => {
           const x = tf.tensor4d(pixels, [n, h, w, c]);
           const upstream = tf.tensor4d(gradient, [n, h, w, c]).div(n);
+          // The discriminator's step needs G's output only as data: the images already generated.
+          const fake = tf.tensor4d(adversarialValues, [n, h, w, c]);
           dOptimizer.minimize(() => {
-            const fake = generate(generator, x, options.eps);
             const real = discriminator.apply(x) as tf.Tensor;
             const faked = discriminator.apply(fake) as tf.Tensor;
             return real.sub(1).square().mean().add(faked.square().mean()) as tf.Scalar;

@@ -135,7 +135,7 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       const images = new Float32Array(requests.length * size);
       requests.forEach((r, i) => images.set(r.image, i * size));
       // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
-      const { gradient } = await surrogate.lossGradient(images, Int32Array.from(requests, (r) => r.label), { loss: 'cw-untargeted', kappa: 1e9 });
+      const { gradient } = await surrogate.lossGradient(images, Int32Array.from(requests, (r) => r.label), { loss: 'cw-untargeted', kappa: 1e6 });
       return requests.map((_, i) => gradient.slice(i * size, (i + 1) * size));
     },
   };

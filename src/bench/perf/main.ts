@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
+import { mergeBenchmark } from './merge.js';
 import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
 import { queriesBenchmark } from './queries.js';
@@ -15,6 +16,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   oracle: oracleBenchmark,
   'onnx-gradient': onnxGradientBenchmark,
   queries: queriesBenchmark,
+  merge: mergeBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -1,14 +1,19 @@
 import { availableParallelism } from 'node:os';
-import { expandGrid, parseShard } from '../../bench/grid.js';
+import { groupCosts, zooCostModel } from '../../bench/balance.js';
+import { expandGrid, parseShard, type Shard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
 import { writeReport } from '../../report/report.js';
 import { outputDir, runSuite } from '../../bench/run.js';
-import { loadSuite } from '../../bench/suite.js';
+import { loadSuite, type Suite } from '../../bench/suite.js';
+import { badOption } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
 import type { Reporter } from '../reporter.js';
+import { shippedZooFiles } from './suite-targets.js';
 
 export interface RunCommandOptions {
   readonly shard?: string;
+  /** round-robin (default) or cost: how whole groups are dealt to shards. */
+  readonly shardBy?: string;
   readonly resume: boolean;
   readonly out?: string;
   readonly backend?: string;
@@ -44,12 +49,19 @@ function progressPrinter(reporter: Reporter, quiet: boolean) {
   };
 }
 
-/** `transferbench run SUITE [--shard K/N] [--resume] [--out DIR]`. */
+/** The shard, with every group's predicted cost when groups are dealt by cost (--shard-by cost). */
+function shardWithCosts(shard: Shard, shardBy: string | undefined, suite: Suite): Shard {
+  if (shardBy === undefined || shardBy === 'round-robin') return shard;
+  if (shardBy !== 'cost') throw badOption('--shard-by', shardBy, '"round-robin" (the default) or "cost"');
+  return { ...shard, costs: groupCosts(suite, expandGrid(suite), zooCostModel(shippedZooFiles())) };
+}
+
+/** `transferbench run SUITE [--shard K/N] [--shard-by cost] [--resume] [--out DIR]`. */
 export async function runCommand(reporter: Reporter, suitePath: string, options: RunCommandOptions): Promise<number> {
   const suite = loadSuite(suitePath);
-  const shard = parseShard(options.shard);
   const out = outputDir(suite, options.out);
   const backend = await useBackend(options.backend);
+  const shard = shardWithCosts(parseShard(options.shard), options.shardBy, suite);
   reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, output ${out}`);
   const result = await runSuite(suite, {
     shard,
@@ -74,9 +86,11 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
 }
 
 /** `transferbench merge DIR`: the CSVs and manifest, then the report. */
-export async function mergeCommand(reporter: Reporter, dir: string): Promise<number> {
-  const merged = mergeResults(dir);
+export async function mergeCommand(reporter: Reporter, dir: string, options: { report: boolean } = { report: true }): Promise<number> {
+  // Without the report, nothing is kept per cell: a run of any size merges in bounded memory.
+  const merged = mergeResults(dir, { tables: options.report });
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
+  if (!options.report) return 0;
   const written = await writeReport(dir, merged.tables);
   reporter.info(`report: ${written.join(', ')}`);
   return 0;

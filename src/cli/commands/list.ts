@@ -1,11 +1,12 @@
 import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
+import { QUERY_ATTACKS } from '../../attacks/query/index.js';
 import { ARCHITECTURES } from '../../compute/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
 import { allowedText } from '../../substitutes/params.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
-const LISTS = ['attacks', 'substitutes', 'architectures'] as const;
+const LISTS = ['attacks', 'query-attacks', 'substitutes', 'architectures'] as const;
 
 /** `transferbench list attacks|architectures`: the registries, with parameters and defaults. */
 export function listCommand(reporter: Reporter, what: string | undefined): number {
@@ -26,6 +27,16 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
         parameters(transform.parameters);
       }
       reporter.info('\nevery attack also takes: eps (L-inf budget, in [0, 1]), labelSource (true | predicted), seed');
+      return 0;
+    }
+    case 'query-attacks': {
+      for (const attack of QUERY_ATTACKS.values()) {
+        reporter.info(`${attack.name}  [${attack.kind}; ${attack.norms.join(', ')}]  ${attack.description}`);
+        // Defaults shown for a 28x28x1 image at L-inf eps 0.3 / L2 eps 2 (some scale with them).
+        const rows = attack.parameters.map((p) => [`    ${p.name}`, `default ${p.default(attack.norms[0] ?? 'linf', attack.norms[0] === 'l2' ? 2 : 0.3, [28, 28, 1])}`, p.description]);
+        if (rows.length > 0) reporter.info(formatTable(rows));
+      }
+      reporter.info('\nevery query attack also takes (in a suite\'s queryAttacks): eps, norm, start (a transfer attack to start from), oracles, substitutes');
       return 0;
     }
     case 'substitutes': {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSuite } from '../../bench/suite.js';
 import { outputDir } from '../../bench/run.js';
 import { runCommand } from './bench.js';
-import { buildMissingTargets } from './repro.js';
+import { buildMissingTargets } from './suite-targets.js';
 import type { Reporter } from '../reporter.js';
 
 export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickstart.json', import.meta.url));

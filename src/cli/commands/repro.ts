@@ -1,17 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../bench/targets.js';
 import { VOLATILE_COLUMNS } from '../../report/leaderboards.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
+import { loadSuite } from '../../bench/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
-import { loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';
 import { runCommand } from './bench.js';
-import { targetsCommand } from './targets.js';
+import { buildMissingTargets } from './suite-targets.js';
 
 const BENCH = fileURLToPath(new URL('../../../../bench/', import.meta.url));
-const TARGETS = fileURLToPath(new URL('../../../../targets/', import.meta.url));
 const REPORTS = fileURLToPath(new URL('../../../../reports/', import.meta.url));
 const COMPARED = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv', 'rubbish.csv'];
 
@@ -31,29 +28,6 @@ export function reproSuites(): string[] {
     .filter((f) => /^repro-.*\.json$/.test(f))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
-}
-
-/** Which shipped zoo file (targets/zoo*.json) holds each recipe name. */
-function zooOf(): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const file of readdirSync(TARGETS).filter((f) => /^zoo.*\.json$/.test(f)).sort()) {
-    for (const recipe of loadZoo(join(TARGETS, file)).targets) owners.set(recipe.name, join(TARGETS, file));
-  }
-  return owners;
-}
-
-/** Builds the suite's zoo targets that are not built yet, each from the shipped zoo file holding it. */
-export async function buildMissingTargets(reporter: Reporter, suite: Suite, options: { targetsDir: string; seed: number; backend?: string }): Promise<void> {
-  const missing = suite.targets.filter((t) => !t.endsWith('.json') && !existsSync(targetDescriptorPath(t, options.targetsDir)));
-  if (missing.length === 0) return;
-  const owners = zooOf();
-  const orphans = missing.filter((t) => !owners.has(t));
-  if (orphans.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `${suite.name}: target(s) ${orphans.join(', ')} are built nowhere and in no targets/zoo*.json; build them or name their target.json`);
-  for (const zoo of new Set(missing.map((t) => owners.get(t) as string))) {
-    const only = missing.filter((t) => owners.get(t) === zoo);
-    reporter.info(`${suite.name}: building ${only.join(', ')} from ${zoo}`);
-    await targetsCommand(reporter, 'build', [], { zoo, out: options.targetsDir, only: only.join(','), seed: options.seed, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
-  }
 }
 
 /**

@@ -1,0 +1,29 @@
+# The image the Kubernetes manifests run (transferbench kubernetes): build it from a clean clone with
+#   docker build -t transferbench:latest .
+# Stage 1 installs every dependency and compiles the TypeScript; stage 2 keeps only the runtime
+# dependencies and the compiled code on a slim base, with no compiler, npm cache or sources.
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY src src
+# tsconfig.json compiles the tests too (the build checks them); their output is dropped below.
+COPY test test
+# npm ci runs `prepare`, which builds dist/; prune then drops the dev dependencies. The variable
+# stops an older npm from running onnxruntime-node's CUDA download (newer npm reads allowScripts).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+RUN npm ci && npm prune --omit=dev && rm -rf dist/test && npm cache clean --force
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/package.json /app/package.json
+COPY --from=build /app/node_modules /app/node_modules
+COPY --from=build /app/dist /app/dist
+# Suites and zoo recipes are read at run time (bench/*.json, targets/zoo*.json).
+COPY bench bench
+COPY targets targets
+RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/transferbench \
+  && mkdir -p /results && chown node:node /results
+USER node
+ENTRYPOINT ["transferbench"]
+CMD ["--help"]

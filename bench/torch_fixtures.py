@@ -421,13 +421,19 @@ def build_fixture(name, args):
     write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, os.path.join(args.out, name), batches, seed, accuracy, note)
 
 
-def export_resnet18(out_dir):
-    """The benchmark's ResNet-18-style CIFAR-10 net, random weights (seed 0), with its descriptor."""
-    os.makedirs(out_dir, exist_ok=True)
+def build_resnet18():
+    """The benchmark's ResNet-18-style CIFAR-10 net, random weights from seed 0 (the same weights
+    every time: bench/perf/torch_surrogate_reference.py rebuilds it to time PyTorch on them)."""
     torch.manual_seed(0)
     model = ResNet18Cifar()
     randomise_batchnorm(model, torch.Generator().manual_seed(0))
-    model.eval()
+    return model.eval()
+
+
+def export_resnet18(out_dir):
+    """build_resnet18() exported with its descriptor (CIFAR-10 normalisation) into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    model = build_resnet18()
     shape = [3, 32, 32]
     sha = export_onnx(model, shape, os.path.join(out_dir, 'model.onnx'))
     with open(os.path.join(out_dir, 'target.json'), 'w') as f:

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LabelSource } from '../attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
-import { canonicalJson, type TrainingConfig } from '../substitutes/index.js';
+import { canonicalJson, ownedModelLabel, type TrainingConfig } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite.js';
 
 /** One substitute the grid needs: shared by every cell of its target. */
@@ -26,7 +26,9 @@ function substituteSpecs(entry: Suite['substitutes'][number]): SubstituteSpec[] 
     // The combination enters the params only when set, so the default keeps its group keys.
     return [{ ...spec(entry.strategy, name, members.reduce((s, m) => s + m.budget, 0), entry.combine ? { combine: entry.combine } : undefined), members }];
   }
-  return (entry.architectures ?? []).flatMap((architecture) => (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)));
+  // A pretrained surrogate has no architecture of ours: it is named after its descriptor.
+  const architectures = entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.['model']))] : []);
+  return architectures.flatMap((architecture) => (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)));
 }
 
 /** One cell of the grid: a target, a substitute, an attack at one eps, one label source. */

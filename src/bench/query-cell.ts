@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
+import { TransferbenchError } from '../common/errors.js';
+import * as tf from '@tensorflow/tfjs';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../attacks/query/index.js';
 import type { Dataset } from '../data/index.js';
@@ -137,12 +138,17 @@ export class QueryCellRunner {
     const suite = this.suite;
     const evaluation = this.evaluation;
     const oracle = new TargetOracle(this.pool, target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
-    return obtainSubstitute(
+    const obtained = await obtainSubstitute(
       spec.strategy,
       spec.params,
       { oracle, architecture: spec.architecture, seed: suite.seed, budget: spec.budget, training: spec.training, attackerImages: this.attacker.images, attackerLabels: this.attacker.labels, imageShape: evaluation.imageShape, classes: evaluation.classNames.length, measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape) },
       { cacheDir: this.paths.cacheDir, useCache: this.paths.useCache, targetFingerprint: target.descriptor.sha256, oracleMode: suite.oracle.mode, dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`, evaluationImages: evaluation.images, evaluationLabels: evaluation.labels },
     );
+    if (obtained.model === undefined) {
+      await obtained.surrogate.dispose();
+      throw new TransferbenchError('BAD_CONFIG', `${spec.strategy}: a query hybrid starts from a substitute trained here (tfjs); choose another strategy for its substitute`);
+    }
+    return { model: obtained.model, record: obtained.record };
   }
 
   /** The transfer attack's examples on the substitute (true labels, L-inf eps of the cell), the hybrid's starting points. */

@@ -7,6 +7,7 @@ import type { Dataset } from '../data/index.js';
 import { TargetOracle, type OraclePool } from '../oracle/index.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
+import { openOwnedModel } from '../targets/owned-model.js';
 import type { SubstituteSpec } from './grid.js';
 import type { Suite } from './suite.js';
 
@@ -43,7 +44,7 @@ export interface ObtainedSurrogate {
 async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise<ObtainedSurrogate> {
   const { suite, evaluation } = sources;
   const oracle = new TargetOracle(sources.pool, sources.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
-  const { model, record } = await obtainSubstitute(
+  const obtained = await obtainSubstitute(
     spec.strategy,
     spec.params,
     {
@@ -58,6 +59,7 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
       classes: evaluation.classNames.length,
       measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
       ...(sources.whiteBoxWeights !== undefined ? { whiteBoxWeights: sources.whiteBoxWeights } : {}),
+      openOwnedModel,
     },
     {
       cacheDir: sources.cacheDir,
@@ -69,6 +71,9 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
       evaluationLabels: evaluation.labels,
     },
   );
+  const { model, record } = obtained;
+  // A pretrained model already is a surrogate; its record's key names the model file's sha256.
+  if (model === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
   // Substitutes come as tfjs models; attacks see them as surrogates.
   const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model, () => model.dispose());
   const hash = createHash('sha256').update(modelFingerprint(model));

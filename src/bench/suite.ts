@@ -1,6 +1,7 @@
 import { ATTACKS, attackFor, LABEL_SOURCES, PARAMETERS, resolveParams, TRANSFORMS, type LabelSource, type ParamRange } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
+import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
@@ -8,14 +9,16 @@ import { checkQuerySuite, querySuiteSchema, type QuerySuiteSpec } from './query-
 import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ensemble-surrogate.js';
 import { ENSEMBLE } from './substitute-surrogate.js';
 
-export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist'] as const;
+/** What a suite's `dataset` may name (checked by parseDatasetSpec in parseSuite). */
+export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist', 'image-folder:DIR', 'cifar10:DIR', 'idx:IMAGES,LABELS', 'npy:IMAGES,LABELS'] as const;
 
 /** A benchmark suite: bench/*.json, checked against bench/suite.schema.json (the schema below). */
 export interface Suite {
   $schema?: string;
   /** Names the output folder reports/<name>/. */
   name: string;
-  dataset: (typeof SUITE_DATASETS)[number];
+  /** A named data set or a spec with paths, as on the command line: one of SUITE_DATASETS. */
+  dataset: string;
   /** Seed of the data split, substitute training and random attack starts. */
   seed: number;
   /** Images of the test split every cell is evaluated on. */
@@ -108,7 +111,7 @@ function buildSchema(): Record<string, unknown> {
     properties: {
       $schema: { type: 'string' },
       name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'names the output folder reports/<name>/' },
-      dataset: { type: 'string', enum: [...SUITE_DATASETS] },
+      dataset: { type: 'string', minLength: 1, description: `one of ${SUITE_DATASETS.join(', ')}` },
       seed: { type: 'integer' },
       evaluationSize: { type: 'integer', minimum: 1, maximum: 10000 },
       targets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'zoo names or paths to target.json' },
@@ -136,7 +139,8 @@ function buildSchema(): Record<string, unknown> {
             {
               if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
               then: { properties: { members: true }, required: ['members'] },
-              else: { properties: { architectures: true, budgets: true }, required: ['architectures', 'budgets'] },
+              // (architectures: required by every strategy but pretrained, which brings its own network; checked in parseSuite)
+              else: { properties: { architectures: true, budgets: true }, required: ['budgets'] },
             },
           ],
           properties: {
@@ -223,11 +227,16 @@ export function loadSuite(path: string): Suite {
 
 export function parseSuite(raw: unknown, source: string): Suite {
   const suite = validateWith<Suite>(suiteSchema(), raw, source);
+  try {
+    parseDatasetSpec(suite.dataset);
+  } catch {
+    throw new TransferbenchError('BAD_CONFIG', `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
   const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
-    if (strategy === 'white-box' && budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for white-box (it spends no queries)`);
+    if ((strategy === 'white-box' || strategy === 'pretrained') && budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`);
     }
-    if (strategy !== 'ground-truth' && strategy !== 'white-box' && budgets.some((b) => b === 0)) {
+    if (!['ground-truth', 'white-box', 'pretrained'].includes(strategy) && budgets.some((b) => b === 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
     }
   };
@@ -236,6 +245,12 @@ export function parseSuite(raw: unknown, source: string): Suite {
     const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
     if (misplaced !== undefined) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
+    }
+    // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
+    if (!ensemble && s.strategy !== 'pretrained' && s.architectures === undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
+    if (s.strategy === 'pretrained') {
+      if (s.architectures !== undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures: pretrained brings its own network (params.model); remove "architectures"`);
+      if (typeof s.params?.['model'] !== 'string') throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].params.model: pretrained needs the path of its surrogate's descriptor (target.json format)`);
     }
     if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
     else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));

@@ -82,7 +82,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'data',
     usage: 'transferbench data NAME [--seed N]',
-    summary: 'load a data set and show its split (NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS)',
+    summary: 'load a data set and show its split (NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS | image-folder:DIR | cifar10:DIR)',
     options: [SEED],
     examples: ['transferbench data mnist-embedded', 'transferbench data idx:train-images.gz,train-labels.gz'],
   },
@@ -131,10 +131,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'targets inspect',
-    usage: 'transferbench targets inspect FILE',
-    summary: "print an ONNX model's inputs and outputs and draft its target.json",
-    options: [],
-    examples: ['transferbench targets inspect /data/models/pt_cnn/model.onnx'],
+    usage: 'transferbench targets inspect FILE [--write]',
+    summary: "print an ONNX model's inputs and outputs, draft its target.json, say whether it can serve as a pretrained surrogate",
+    options: [['--write', 'save the draft as target.json beside FILE (refused when one exists)']],
+    examples: ['transferbench targets inspect /data/models/pt_cnn/model.onnx --write'],
   },
 ];
 

@@ -8,7 +8,9 @@ import { currentBackendInfo } from '../compute/backend.js';
 import { currentEngineInfo } from '../compute/engine.js';
 import { atomicWrite } from '../common/files.js';
 import { loadTfjs, saveTfjs } from '../compute/persist.js';
-import { accuracy, argmaxRows, predictLogits } from '../compute/train.js';
+import type { Surrogate } from '../compute/surrogate.js';
+import { accuracy } from '../compute/train.js';
+import { predictClasses } from './fidelity.js';
 import { resolveStrategyParams } from './params.js';
 import { STRATEGIES } from './registry.js';
 import type { SubstituteContext, SubstituteRecord } from './types.js';
@@ -52,8 +54,15 @@ export function substituteCacheKey(strategy: string, params: Readonly<Record<str
     oracleMode: options.oracleMode,
     data: options.dataFingerprint,
   };
+  return hashConfig(config);
+}
+
+function hashConfig(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
 }
+
+/** A tfjs substitute (the caller disposes it), or an owned model's surrogate (the caller disposes that). */
+export type ObtainedSubstitute = { readonly record: SubstituteRecord } & ({ readonly model: tf.LayersModel; readonly surrogate?: undefined } | { readonly surrogate: Surrogate; readonly model?: undefined });
 
 /**
  * Trains (or reloads from the cache) a substitute with the named strategy, and records what it
@@ -64,15 +73,16 @@ export async function obtainSubstitute(
   params: Readonly<Record<string, number | string>>,
   context: SubstituteContext,
   options: ObtainOptions,
-): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
+): Promise<ObtainedSubstitute> {
   const strategy = STRATEGIES.get(strategyName);
   const resolved = resolveStrategyParams(strategy, params);
-  const key = substituteCacheKey(strategyName, params, context, options);
+  // The white-box reference is the target's own weights: nothing to cache, and refusing a
+  // foreign target must not be bypassed by an earlier cached copy. A model the attacker owns is
+  // not trained at all; it has no architecture of ours to key a cache on.
+  const cacheable = !strategy.reference && strategy.cacheable !== false;
+  const key = cacheable || strategy.reference ? substituteCacheKey(strategyName, params, context, options) : undefined;
   const dir = join(options.cacheDir, `${strategyName}-${context.architecture}-${options.targetFingerprint.slice(0, 12)}-${key}`);
   const metaPath = join(dir, 'meta.json');
-  // The white-box reference is the target's own weights: nothing to cache, and refusing a
-  // foreign target must not be bypassed by an earlier cached copy.
-  const cacheable = !strategy.reference;
   if (cacheable && options.useCache && existsSync(metaPath)) {
     const record = JSON.parse(readFileSync(metaPath, 'utf8')) as SubstituteRecord;
     return { model: await loadTfjs(dir), record: { ...record, fromCache: true } };
@@ -82,7 +92,8 @@ export async function obtainSubstitute(
   const result = await strategy.train(context, resolved);
   const trainSeconds = (performance.now() - started) / 1000;
   const after = context.oracle.usage();
-  const predicted = argmaxRows(predictLogits(result.model, options.evaluationImages, context.imageShape), context.classes);
+  const model = result.model ?? result.surrogate;
+  const predicted = await predictClasses(model, options.evaluationImages, context.imageShape, context.classes);
   const last = result.rounds[result.rounds.length - 1];
   const record: SubstituteRecord = {
     strategy: strategyName,
@@ -93,19 +104,21 @@ export async function obtainSubstitute(
     reference: strategy.reference,
     queriesSpent: after.byPurpose['substitute-training'] - before.byPurpose['substitute-training'],
     evaluationQueries: after.byPurpose.evaluation - before.byPurpose.evaluation,
-    fidelity: last?.fidelity ?? (await context.measureFidelity(result.model)),
+    fidelity: last?.fidelity ?? (await context.measureFidelity(model)),
     cleanAccuracy: accuracy(predicted, options.evaluationLabels),
     trainSeconds,
     backend: currentBackendInfo().name,
     engine: currentEngineInfo().name,
     rounds: result.rounds,
-    cacheKey: key,
+    // What is fitted on a surrogate (a generator) is cached under this key: for an owned model
+    // it names the model file, so a changed surrogate never reuses what was fitted on another.
+    cacheKey: key ?? hashConfig({ strategy: strategyName, params, model: result.surrogate?.name ?? null, sha256: result.model ? null : result.fingerprint }),
     fromCache: false,
   };
-  if (cacheable) {
+  if (cacheable && result.model) {
     mkdirSync(dir, { recursive: true });
     await saveTfjs(result.model, dir);
     atomicWrite(metaPath, `${JSON.stringify(record, null, 2)}\n`);
   }
-  return { model: result.model, record };
+  return result.model ? { model: result.model, record } : { surrogate: result.surrogate, record };
 }

@@ -2,6 +2,7 @@ import { Registry } from '../common/registry.js';
 import { dynamicDistillation } from './dynamic-distillation.js';
 import { groundTruth } from './ground-truth.js';
 import { jacobian } from './jacobian.js';
+import { pretrained } from './pretrained.js';
 import { staticDistillation } from './static-distillation.js';
 import type { SubstituteStrategy } from './types.js';
 import { whiteBox } from './white-box.js';
@@ -12,4 +13,5 @@ export const STRATEGIES = new Registry<SubstituteStrategy>('substitute strategy'
   .add(staticDistillation.name, staticDistillation)
   .add(dynamicDistillation.name, dynamicDistillation)
   .add(jacobian.name, jacobian)
-  .add(whiteBox.name, whiteBox);
+  .add(whiteBox.name, whiteBox)
+  .add(pretrained.name, pretrained);

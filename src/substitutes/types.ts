@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
 import type { ParameterSpec, ResolvedParams } from './params.js';
 
@@ -27,9 +28,22 @@ export interface SubstituteContext {
   readonly imageShape: readonly [number, number, number];
   readonly classes: number;
   /** Agreement with the target on held-out images; evaluation queries, counted apart. */
-  readonly measureFidelity: (model: tf.LayersModel) => Promise<number>;
+  readonly measureFidelity: (model: tf.LayersModel | Surrogate) => Promise<number>;
   /** The target's own tfjs weights (a folder), for zoo targets only. */
   readonly whiteBoxWeights?: string;
+  /**
+   * Opens a model the attacker owns (an ONNX classifier described in the target.json format) as
+   * a white-box surrogate. The runner supplies it, so that substitutes never read descriptors
+   * themselves: of the target they only ever see the oracle.
+   */
+  readonly openOwnedModel?: (descriptorPath: string, options: { readonly threads: number }) => Promise<OwnedModel>;
+}
+
+/** The attacker's own model, opened as a surrogate. */
+export interface OwnedModel {
+  readonly surrogate: Surrogate;
+  /** sha256 of the model file: identifies the surrogate in cache keys of what is fitted on it. */
+  readonly sha256: string;
 }
 
 /** Fidelity after one round of a round-based strategy. */
@@ -43,10 +57,10 @@ export interface RoundRecord {
   readonly attackPointAgreement?: number;
 }
 
-export interface StrategyResult {
-  readonly model: tf.LayersModel;
-  readonly rounds: readonly RoundRecord[];
-}
+/** A substitute trained in tfjs (cached as weights), or a ready-made surrogate (never cached). */
+export type StrategyResult =
+  | { readonly model: tf.LayersModel; readonly surrogate?: undefined; readonly rounds: readonly RoundRecord[] }
+  | { readonly surrogate: Surrogate; readonly model?: undefined; readonly rounds: readonly RoundRecord[]; readonly fingerprint: string };
 
 export interface SubstituteStrategy {
   readonly name: string;
@@ -55,6 +69,8 @@ export interface SubstituteStrategy {
   readonly parameters: readonly ParameterSpec[];
   /** A reference (white-box) rather than an attack setting; marked so in leaderboards. */
   readonly reference: boolean;
+  /** false: nothing is trained, so nothing is cached (a model the attacker already owns). */
+  readonly cacheable?: boolean;
   /** `params` are checked against `parameters`, defaults filled in. */
   readonly train: (context: SubstituteContext, params: ResolvedParams) => Promise<StrategyResult>;
 }

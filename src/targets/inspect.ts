@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
 import { sha256File, type Layout, type TargetDescriptor } from './descriptor.js';
 import { onnx } from './onnx/graph.js';
@@ -28,6 +28,13 @@ function describe(value: InstanceType<typeof onnx.ValueInfoProto>): TensorInfo {
     elemType: onnx.TensorProto.DataType[elem] ?? String(elem),
     shape: (tensor?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))),
   };
+}
+
+/** The file's stem, or its folder's name for a generic `model.onnx` (as zoo targets and exports are laid out). */
+function draftName(path: string): string {
+  const stem = basename(path).replace(/\.onnx$/, '');
+  const name = stem === 'model' && basename(dirname(resolve(path))) !== '' ? basename(dirname(resolve(path))) : stem;
+  return name.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
 /** Reads an ONNX file's graph inputs and outputs and drafts a descriptor for it. */
@@ -59,7 +66,7 @@ export function inspectOnnx(path: string): Inspection {
     opset: Number(model.opsetImport?.[0]?.version ?? 0),
     lastOp,
     draft: {
-      name: basename(path).replace(/\.onnx$/, '').replace(/[^A-Za-z0-9._-]/g, '-'),
+      name: draftName(path),
       model: basename(path),
       sha256: sha256File(path),
       inputName: input.name,

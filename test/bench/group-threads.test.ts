@@ -35,7 +35,7 @@ parentPort.postMessage({ type: 'ready' });
 
 const group = (target: string, n: number): Cell[] =>
   Array.from({ length: n }, (_, i) => ({
-    id: `${target}-${i}`, index: i, target, attack: 'fgsm', attackParams: {}, eps: 0.1, labelSource: 'true', group: target,
+    id: `${target}-${i}`, index: i, target, attack: 'fgsm', transforms: [], attackParams: {}, eps: 0.1, labelSource: 'true', group: target,
     substitute: { strategy: 'static-distillation', architecture: 'mlp', budget: 300, params: {}, training: { epochs: 1, batchSize: 8, learningRate: 0.01 } },
   }));
 

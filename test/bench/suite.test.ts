@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACKS } from '../../src/attacks/index.js';
+import { expandGrid } from '../../src/bench/grid.js';
 import { loadSuite, parseSuite, suiteSchema } from '../../src/bench/suite.js';
 import { ARCHITECTURES } from '../../src/compute/architectures.js';
 import { STRATEGIES } from '../../src/substitutes/index.js';
@@ -34,7 +35,7 @@ const allowed = (names: readonly string[]) => names.map((n) => `"${n}"`).join(',
 const MALFORMED: Mutation[] = [
   ['missing name', (s) => delete s['name'], /^bad: name is missing$/],
   ['name with a space', (s) => (s['name'] = 'my suite'), /^bad: name must match pattern .* \(found "my suite"\)$/],
-  ['unknown dataset', (s) => (s['dataset'] = 'cifar'), /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist"$/],
+  ['unknown dataset', (s) => (s['dataset'] = 'cifar'), /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist", "image-folder:DIR", "cifar10:DIR", "idx:IMAGES,LABELS", "npy:IMAGES,LABELS"$/],
   ['fractional seed', (s) => (s['seed'] = 1.5), /^bad: seed must be integer \(found 1.5\)$/],
   ['evaluation size 0', (s) => (s['evaluationSize'] = 0), /^bad: evaluationSize must be >= 1 \(found 0\)$/],
   ['no targets', (s) => (s['targets'] = []), /^bad: targets must NOT have fewer than 1 items \(found \[\]\)$/],
@@ -73,11 +74,29 @@ const MALFORMED: Mutation[] = [
   ['strategy parameter of the wrong type', (s) => (s['substitutes'][0].params = { trainImages: 'all' }), /^bad: substitutes\[0\].params.trainImages must be integer \(found "all"\)$/],
   ['unknown attack for dynamic distillation', (s) => s['substitutes'].push({ strategy: 'dynamic-distillation', architectures: ['mlp'], budgets: [100], params: { attack: 'deepfool' } }), new RegExp(`^bad: substitutes\\[2\\].params.attack is "deepfool"; allowed: ${allowed(ATTACKS.names())}$`)],
   ['string seed', (s) => (s['seed'] = '7'), /^bad: seed must be integer \(found "7"\)$/],
+  ['a trained substitute without architectures', (s) => delete s['substitutes'][0].architectures, /^bad: substitutes\[0\].architectures is missing$/],
+  ['pretrained with architectures', (s) => s['substitutes'].push({ strategy: 'pretrained', architectures: ['mlp'], budgets: [0], params: { model: 'm/target.json' } }), /^bad: substitutes\[2\].architectures: pretrained brings its own network \(params.model\); remove "architectures"$/],
+  ['pretrained without a model', (s) => s['substitutes'].push({ strategy: 'pretrained', budgets: [0] }), /^bad: substitutes\[2\].params.model: pretrained needs the path of its surrogate's descriptor \(target.json format\)$/],
+  ['pretrained with a budget', (s) => s['substitutes'].push({ strategy: 'pretrained', budgets: [10], params: { model: 'm/target.json' } }), /^bad: substitutes\[2\].budgets must be \[0\] for pretrained \(it spends no queries\)$/],
 ];
 
 describe('suite validation', () => {
   it('accepts a valid suite', () => {
     assert.equal(parseSuite(structuredClone(VALID), 'ok').name, 'ok');
+  });
+
+  it('accepts data sets named by path, as on the command line', () => {
+    for (const dataset of ['image-folder:/data/nips2017', 'cifar10:/data/cifar-10-batches-bin', 'npy:x.npy,y.npy']) {
+      assert.equal(parseSuite({ ...structuredClone(VALID), dataset }, 'ok').dataset, dataset);
+    }
+  });
+
+  it('accepts a pretrained surrogate named by its descriptor, and names its cells after it', () => {
+    const suite = structuredClone(VALID) as Record<string, any>;
+    suite['substitutes'] = [{ strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } }];
+    const cells = expandGrid(parseSuite(suite, 'ok'));
+    assert.ok(cells.length > 0);
+    assert.ok(cells.every((c) => c.substitute.strategy === 'pretrained' && c.substitute.architecture === 'torch-cnn'));
   });
 
   for (const [what, mutate, expected] of MALFORMED) {

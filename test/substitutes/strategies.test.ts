@@ -9,6 +9,13 @@ import { loadTarget, type ResolvedTarget } from '../../src/targets/descriptor.js
 import { buildTarget } from '../../src/targets/zoo.js';
 import { tempDir } from '../fixtures/files.js';
 
+/** obtainSubstitute for a strategy that trains a tfjs model (every one here but pretrained). */
+async function obtainTrained(...args: Parameters<typeof obtainSubstitute>): Promise<{ model: tf.LayersModel; record: Awaited<ReturnType<typeof obtainSubstitute>>['record'] }> {
+  const obtained = await obtainSubstitute(...args);
+  assert.ok(obtained.model, `${args[0]} returned no tfjs model`);
+  return { model: obtained.model, record: obtained.record };
+}
+
 describe('substitute strategies against a tiny target through the pool', () => {
   const dir = tempDir('transferbench-substitutes-');
   const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
@@ -62,7 +69,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('ground truth spends no queries and learns the digits', async () => {
     const { context, obtain } = setup({ budget: 0 });
-    const { model, record } = await obtainSubstitute('ground-truth', { trainImages: 2000 }, context, obtain);
+    const { model, record } = await obtainTrained('ground-truth', { trainImages: 2000 }, context, obtain);
     model.dispose();
     assert.equal(record.queriesSpent, 0);
     assert.ok(record.cleanAccuracy > 0.85, `accuracy ${record.cleanAccuracy}`);
@@ -71,7 +78,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('static distillation spends its budget once and reaches high agreement', async () => {
     const { context, obtain, oracle } = setup({ budget: 2000 });
-    const { model, record } = await obtainSubstitute('static-distillation', {}, context, obtain);
+    const { model, record } = await obtainTrained('static-distillation', {}, context, obtain);
     model.dispose();
     assert.equal(record.queriesSpent, 2000);
     assert.equal(oracle.usage().byPurpose['substitute-training'], 2000);
@@ -80,7 +87,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('static distillation from a label-only oracle fits hard labels', async () => {
     const { context, obtain } = setup({ budget: 1000, mode: 'label' });
-    const { model, record } = await obtainSubstitute('static-distillation', {}, context, obtain);
+    const { model, record } = await obtainTrained('static-distillation', {}, context, obtain);
     model.dispose();
     assert.equal(record.queriesSpent, 1000);
     assert.ok(record.fidelity > 0.75, `fidelity ${record.fidelity}`);
@@ -88,7 +95,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('dynamic distillation spends queries in every round and agrees more near the attack points as rounds go', async () => {
     const { context, obtain } = setup({ budget: 1200, epochs: 2 });
-    const { model, record } = await obtainSubstitute('dynamic-distillation', { rounds: 3, attack: 'fgsm', eps: 0.2 }, context, obtain);
+    const { model, record } = await obtainTrained('dynamic-distillation', { rounds: 3, attack: 'fgsm', eps: 0.2 }, context, obtain);
     model.dispose();
     assert.deepEqual(record.rounds.map((r) => r.queries), [300, 600, 900, 1200]);
     assert.equal(record.queriesSpent, 1200);
@@ -98,7 +105,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('dynamic distillation with AdvGAN placing the queries (AdvGAN\'s black-box dynamic mode) counts every query', async () => {
     const { context, obtain, oracle } = setup({ budget: 300, epochs: 1 });
-    const { model, record } = await obtainSubstitute('dynamic-distillation', { rounds: 2, attack: 'advgan', eps: 0.3 }, context, obtain);
+    const { model, record } = await obtainTrained('dynamic-distillation', { rounds: 2, attack: 'advgan', eps: 0.3 }, context, obtain);
     model.dispose();
     assert.deepEqual(record.rounds.map((r) => r.queries), [100, 200, 300]);
     assert.equal(oracle.usage().byPurpose['substitute-training'], 300);
@@ -108,7 +115,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
     const plan = { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 };
     assert.deepEqual(jacobianQueriesPerRound(plan), [20, 20, 40, 15]);
     const { context, obtain } = setup({ budget: 1000, mode: 'label', epochs: 2 });
-    const { model, record } = await obtainSubstitute('jacobian', { ...plan, lambda: 0.1, tau: 2 }, context, obtain);
+    const { model, record } = await obtainTrained('jacobian', { ...plan, lambda: 0.1, tau: 2 }, context, obtain);
     model.dispose();
     assert.equal(record.queriesSpent, 95);
     assert.deepEqual(record.rounds.map((r) => r.queries), [20, 40, 80, 95]);
@@ -116,7 +123,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('the Jacobian strategy plans within a budget smaller than its rounds need', async () => {
     const { context, obtain, oracle } = setup({ budget: 50, mode: 'label', epochs: 1 });
-    const { model, record } = await obtainSubstitute('jacobian', { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 }, context, obtain);
+    const { model, record } = await obtainTrained('jacobian', { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 }, context, obtain);
     model.dispose();
     // rounds of 20, 20, 40, 15 queries: the third would pass 50, so it and the fourth are dropped
     assert.deepEqual(record.rounds.map((r) => r.queries), [20, 40]);
@@ -125,7 +132,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('the white-box reference is the target itself: agreement 1, no queries', async () => {
     const { context, obtain } = setup({ budget: 0, whiteBox: true });
-    const { model, record } = await obtainSubstitute('white-box', {}, context, obtain);
+    const { model, record } = await obtainTrained('white-box', {}, context, obtain);
     model.dispose();
     assert.equal(record.reference, true);
     assert.equal(record.queriesSpent, 0);
@@ -139,9 +146,9 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('reuses a cached substitute for the same configuration and retrains when anything changes', async () => {
     const first = setup({ budget: 500, seed: 7 });
-    const a = await obtainSubstitute('static-distillation', {}, first.context, first.obtain);
+    const a = await obtainTrained('static-distillation', {}, first.context, first.obtain);
     const again = setup({ budget: 500, seed: 7 });
-    const b = await obtainSubstitute('static-distillation', {}, again.context, again.obtain);
+    const b = await obtainTrained('static-distillation', {}, again.context, again.obtain);
     assert.equal(b.record.fromCache, true);
     assert.equal(again.oracle.usage().byPurpose['substitute-training'], 0, 'a cache hit spends no queries');
     assert.equal(b.record.queriesSpent, 500, 'but records what the substitute cost');
@@ -150,7 +157,7 @@ describe('substitute strategies against a tiny target through the pool', () => {
     probe.dispose();
     for (const change of [{ budget: 400, seed: 7 }, { budget: 500, seed: 8 }, { budget: 500, seed: 7, mode: 'label' as const }]) {
       const other = setup(change);
-      const c = await obtainSubstitute('static-distillation', {}, other.context, other.obtain);
+      const c = await obtainTrained('static-distillation', {}, other.context, other.obtain);
       assert.equal(c.record.fromCache, false, JSON.stringify(change));
       c.model.dispose();
     }

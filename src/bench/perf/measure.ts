@@ -7,6 +7,11 @@ export interface Throughput {
   readonly median: number;
   /** Each sample: items per second over one timed window. */
   readonly samples: readonly number[];
+  /**
+   * Items per CPU-second of the whole process (every thread) over all timed windows: on a shared
+   * machine wall clock swings with the neighbours' load, CPU time much less.
+   */
+  readonly perCpuSecond?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -32,6 +37,26 @@ export function measureThroughput(step: () => void, itemsPerStep: number, option
     samples.push((steps * itemsPerStep) / ((performance.now() - start) / 1000));
   }
   return { median: median(samples), samples };
+}
+
+/** measureThroughput for a step that returns a promise (onnxruntime sessions run asynchronously). */
+export async function measureThroughputAsync(step: () => Promise<unknown>, itemsPerStep: number, options: { repeats: number; windowSeconds: number; warmup: number }): Promise<Throughput> {
+  for (let i = 0; i < options.warmup; i++) await step();
+  const samples: number[] = [];
+  const cpuStart = process.cpuUsage();
+  let items = 0;
+  for (let r = 0; r < options.repeats; r++) {
+    const start = performance.now();
+    let steps = 0;
+    do {
+      await step();
+      steps++;
+    } while (performance.now() - start < options.windowSeconds * 1000);
+    samples.push((steps * itemsPerStep) / ((performance.now() - start) / 1000));
+    items += steps * itemsPerStep;
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  return { median: median(samples), samples, perCpuSecond: items / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /** What the figures were measured on. */

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TransferbenchError } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
 import { loadSplit, parseDatasetSpec } from '../../data/index.js';
 import { inspectOnnx } from '../../targets/inspect.js';
+import { gradientSupport } from '../../targets/owned-model.js';
 import { buildTarget, loadZoo } from '../../targets/zoo.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
@@ -17,6 +19,8 @@ export interface TargetsOptions {
   readonly dataset?: string;
   readonly backend?: string;
   readonly seed: number;
+  /** inspect: write the draft as target.json beside the model. */
+  readonly write?: boolean;
 }
 
 /** `transferbench targets build|inspect`. */
@@ -30,6 +34,19 @@ export async function targetsCommand(reporter: Reporter, action: string | undefi
     reporter.info(formatTable([['', 'name', 'type', 'shape'], ...report.inputs.map((t) => ['input', ...row(t)]), ...report.outputs.map((t) => ['output', ...row(t)])]));
     reporter.info('\ndraft target.json (check layout, inputRange, normalization, classNames and dataset):');
     reporter.info(JSON.stringify(report.draft, null, 2));
+    // The same descriptor makes the model a pretrained surrogate: say whether its gradient can be built.
+    const gradient = await gradientSupport(readFileSync(file), report.draft);
+    const descriptorPath = join(dirname(file), 'target.json');
+    reporter.info(
+      gradient.supported
+        ? `\nas a pretrained surrogate: gradients supported; in a suite: { "strategy": "pretrained", "budgets": [0], "params": { "model": ${JSON.stringify(descriptorPath)} } }`
+        : `\nas a pretrained surrogate: not supported (${gradient.reason})`,
+    );
+    if (options.write) {
+      if (existsSync(descriptorPath)) throw new TransferbenchError('BAD_OPTION', `targets inspect --write: ${descriptorPath} exists; remove it or edit it by hand`);
+      writeFileSync(descriptorPath, `${JSON.stringify(report.draft, null, 2)}\n`);
+      reporter.info(`wrote ${descriptorPath}`);
+    }
     return 0;
   }
   if (action !== 'build') throw new TransferbenchError('UNKNOWN_NAME', `targets: expected build or inspect, got ${JSON.stringify(action ?? '')}`);

@@ -5,18 +5,9 @@ import type { Surrogate } from '../../../src/compute/surrogate.js';
 import { loadTarget } from '../../../src/targets/descriptor.js';
 import { gradientDescriptionOf } from '../../../src/targets/onnx/gradient-description.js';
 import { loadTorchFixtures, normwiseRelativeError } from '../../fixtures/torch-cases.js';
-import { skipBecause } from '../../helpers/skip.js';
 
 /** PyTorch autograd (float64) against onnxruntime's generated backward pass (float32). */
 const TOLERANCE = 1e-4;
-/**
- * Known open issue: on real digits many 2x2 MaxPool windows hold tied maxima (ReLU(conv + bias)
- * is constant over flat backgrounds); PyTorch sends dY to the first maximum of a window, the
- * builder's pool gradient to every one of them. Until that is fixed these gradients are reported
- * as pending with the measured error (logits and losses are still required to match); the test
- * turns strict by itself once the error is within tolerance.
- */
-const POOL_TIES = new Set(['mnist-cnn']);
 const fixtures = loadTorchFixtures();
 
 describe('ONNX gradient builder against PyTorch autograd (test/fixtures/torch, bench/torch_fixtures.py)', () => {
@@ -47,9 +38,6 @@ describe('ONNX gradient builder against PyTorch autograd (test/fixtures/torch, b
               gradient: normwiseRelativeError(actual.gradient, expected.gradient),
             };
             assert.ok(errors.logits <= TOLERANCE && errors.loss <= TOLERANCE, `logits ${errors.logits.toExponential(2)}, loss ${errors.loss.toExponential(2)} > ${TOLERANCE}`);
-            if (errors.gradient > TOLERANCE && POOL_TIES.has(fixture.name)) {
-              skipBecause(this, `known issue, MaxPool ties (PyTorch routes dY to the first maximum, the builder to every one): gradient error ${errors.gradient.toExponential(2)}`);
-            }
             assert.ok(errors.gradient <= TOLERANCE, `gradient: normwise relative error ${errors.gradient.toExponential(2)} > ${TOLERANCE}`);
           });
         }

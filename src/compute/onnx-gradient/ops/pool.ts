@@ -1,5 +1,5 @@
 import { int, ints, str } from '../ir.js';
-import { isTrivialWindow, resolveWindow, transposeAttributes, type Window } from './geometry.js';
+import { resolveWindow, transposeAttributes, type Window } from './geometry.js';
 import { attrInt, Backward, badModel, type GradientBuilder, type GradientContext } from './types.js';
 
 function poolGeometry(ctx: GradientContext) {
@@ -11,57 +11,22 @@ function poolGeometry(ctx: GradientContext) {
 }
 
 /**
- * MaxPool. Non-overlapping windows without padding (the common 2x2/2): X is compared with Y
- * upsampled, and dY upsampled is kept where they are equal; no Indices output or MaxUnpool is
- * needed (onnxruntime runs MaxPool-with-Indices slowly). Any other window:
- * one strided Slice per kernel offset, compared with Y at the pooled resolution, and the
- * per-offset gradients put back by one depthwise ConvTranspose with one-hot kernels (a col2im that
- * sums overlaps). A tie sends the gradient to every maximum.
+ * MaxPool: one strided Slice of X per kernel offset, compared with Y at the pooled resolution,
+ * and the per-offset gradients put back by one depthwise ConvTranspose with one-hot kernels (a
+ * col2im that sums overlaps). A tie sends the gradient to the first maximum of its window in
+ * row-major order, as PyTorch, TensorFlow and onnxruntime's Indices do: on real digits flat
+ * backgrounds tie in about a third of the first layer's windows, and sending dY to every maximum
+ * (an earlier, faster path that upsampled Y by Resize) made input gradients 60-90% off PyTorch's.
  */
 export const maxPoolGradient: GradientBuilder = (ctx) => {
   const b = new Backward(ctx);
   const dy = ctx.gradOutput(0);
   if (dy === undefined || !ctx.needsGradient(0)) return b.done();
-  const g = poolGeometry(ctx);
-  if (isTrivialWindow(g.window)) nonOverlapping(b, ctx, dy, g);
-  else overlapping(b, ctx, dy, g);
+  overlapping(b, ctx, dy, poolGeometry(ctx));
   return b.done();
 };
 
 type Geometry = ReturnType<typeof poolGeometry>;
-
-function nonOverlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry): void {
-  const { kernel } = g.window;
-  const used = g.pooled.map((o, i) => o * (kernel[i] as number));
-  const rank = used.length;
-  // ceil_mode's last partial window would read past the end: not this path's shape.
-  if (used.some((u, i) => u > (g.spatial[i] as number))) return overlapping(b, ctx, dy, g);
-  const cropped = used.some((u, i) => u !== g.spatial[i]);
-  const x = cropped ? b.node('Slice', [ctx.input(0), b.int64s(new Array<number>(rank).fill(0)), b.int64s(used), b.int64s(Array.from({ length: rank }, (_, i) => i + 2))]) : ctx.input(0);
-  const routed = upsampledWindows(b, ctx, x, dy, g);
-  if (!cropped) {
-    b.node('Identity', [routed], {}, ctx.gradInput(0));
-    return;
-  }
-  const pads = [0, 0, ...new Array<number>(rank).fill(0), 0, 0, ...used.map((u, i) => (g.spatial[i] as number) - u)];
-  b.node('Pad', [routed, b.int64s(pads)], { mode: str('constant') }, ctx.gradInput(0));
-}
-
-/**
- * Y and dY upsampled to X's resolution by nearest-neighbour Resize (each pooled value repeated
- * over its window), then one Equal and one Where with no broadcasting. onnxruntime's profile
- * ranked the alternatives: X viewed as [N, C, o, k, o, k] against Y as [N, C, o, 1, o, 1] (slow
- * interleaved broadcasting), SpaceToDepth/DepthToSpace around a leading-axis broadcast (1.32x
- * that), this (1.08x more); see the README.
- */
-function upsampledWindows(b: Backward, ctx: GradientContext, x: string, dy: string, g: Geometry): string {
-  const scales = b.floats([2 + g.window.kernel.length], [1, 1, ...g.window.kernel]);
-  const roi = b.floats([0], []);
-  const nearest = { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') };
-  const yUp = b.node('Resize', [ctx.output(0), roi, scales], nearest);
-  const dyUp = b.node('Resize', [dy, roi, scales], nearest);
-  return b.node('Where', [b.node('Equal', [x, yUp]), dyUp, b.floats([], [0])]);
-}
 
 function overlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry): void {
   const { window, pooled, spatial, channels } = g;
@@ -72,11 +37,16 @@ function overlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry)
   const padsEnd = spatial.map((s, i) => Math.max(window.padsEnd[i] as number, ((pooled[i] as number) - 1) * (window.strides[i] as number) + extent(i) - s - (window.padsBegin[i] as number)));
   const padded = b.node('Pad', [ctx.input(0), b.int64s([0, 0, ...window.padsBegin, 0, 0, ...padsEnd]), b.floats([], [-3.4e38])], { mode: str('constant') });
   const offsets = kernelOffsets(window.kernel);
+  // Offsets come in row-major order; `seen` marks windows whose maximum an earlier offset took.
+  let seen: string | undefined;
   const routed = offsets.map((offset) => {
     const starts = offset.map((k, i) => k * (window.dilations[i] as number));
     const ends = starts.map((s, i) => s + ((pooled[i] as number) - 1) * (window.strides[i] as number) + 1);
     const taken = b.node('Slice', [padded, b.int64s(starts), b.int64s(ends), b.int64s(spatialAxes), b.int64s(window.strides)]);
-    return b.unsqueeze(b.node('Where', [b.node('Equal', [taken, ctx.output(0)]), dy, b.floats([], [0])]), [2]);
+    const equal = b.node('Equal', [taken, ctx.output(0)]);
+    const first = seen === undefined ? equal : b.node('And', [equal, b.node('Not', [seen])]);
+    seen = seen === undefined ? equal : b.node('Or', [seen, equal]);
+    return b.unsqueeze(b.node('Where', [first, dy, b.floats([], [0])]), [2]);
   });
   const stacked = b.reshape(b.node('Concat', routed, { axis: int(2) }), [-1, channels * offsets.length, ...pooled]);
   // Channel (c, offset) scatters through a kernel that is 1 at that offset only.

@@ -3,6 +3,7 @@ import { lossGradientOf, type Crafting } from './crafting.js';
 import { project } from './norms.js';
 import { param } from './params.js';
 import type { Attack, AttackBatch, AttackParams } from './types.js';
+import { valuesOf } from '../compute/values.js';
 
 /** tfjs's Adam constants (tf.train.adam's defaults), so the optimiser matches the one it replaced. */
 const BETA1 = 0.9;
@@ -73,7 +74,7 @@ function* craftCwL2(batch: AttackBatch, params: AttackParams): Crafting<Float32A
   }
   if (!params.clipToLinf) return best;
   const shape: [number, number, number, number] = [n, ...batch.imageShape];
-  return tf.tidy(() => project(tf.tensor4d(best, shape), tf.tensor4d(original, shape), params.eps, 'linf').dataSync() as Float32Array);
+  return valuesOf(tf.tidy(() => project(tf.tensor4d(best, shape), tf.tensor4d(original, shape), params.eps, 'linf')));
 }
 
 export const cwL2: Attack = {

@@ -4,6 +4,7 @@ import { randomPoint } from './norms.js';
 import { transformedGradient, type GradientSetting } from './transforms/apply.js';
 import type { InputTransform } from './transforms/types.js';
 import type { AttackBatch, AttackParams } from './types.js';
+import { valuesOf } from '../compute/values.js';
 
 /** What the loop carries from one step to the next: typed arrays only (nothing to dispose). */
 export interface LoopState {
@@ -58,7 +59,7 @@ const shapeOf = (batch: AttackBatch): [number, number, number, number] => [batch
 export function* gradientLoop(batch: AttackBatch, params: AttackParams, options: LoopOptions = {}): Crafting<Float32Array> {
   const shape = shapeOf(batch);
   const original = batch.images;
-  const start = options.start ?? (params.randomStart ? tf.tidy(() => randomPoint(tf.tensor4d(original, shape), batch.ids, params.eps, params.norm, params.seed).dataSync() as Float32Array) : original);
+  const start = options.start ?? (params.randomStart ? valuesOf(tf.tidy(() => randomPoint(tf.tensor4d(original, shape), batch.ids, params.eps, params.norm, params.seed))) : original);
   const state: LoopState = { original, x: start, evaluations: 0 };
   const setting: GradientSetting = {
     labels: batch.labels,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gradientLoop, type GradientMethod, type LoopContext, type LoopState } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
 import type { Attack } from './types.js';
+import { valuesOf } from '../compute/values.js';
 
 /**
  * Nesterov's look-ahead (Lin et al. 1908.06281): x + direction * stepSize * decay * momentum,
@@ -13,7 +14,7 @@ export function lookAhead(context: LoopContext, state: LoopState): Float32Array 
   if (state.momentum === undefined || params.decay === 0) return state.x;
   const shape: [number, number, number, number] = [context.batch.labels.length, ...context.batch.imageShape];
   const momentum = state.momentum;
-  return tf.tidy(() => tf.tensor4d(state.x, shape).add(tf.tensor4d(momentum, shape).mul(context.direction * params.stepSize * params.decay)).dataSync() as Float32Array);
+  return valuesOf(tf.tidy(() => tf.tensor4d(state.x, shape).add(tf.tensor4d(momentum, shape).mul(context.direction * params.stepSize * params.decay))));
 }
 
 export const NESTEROV: GradientMethod = { gradient: (context, state) => context.gradientAt(state, lookAhead(context, state)) };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { valuesOf } from './values.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
 
@@ -67,14 +68,14 @@ export class TfjsSurrogate implements SyncSurrogate {
   }
 
   logitsSync(images: Float32Array, count: number): Float32Array {
-    return tf.tidy(() => this.model(this.tensor(images, count)).dataSync() as Float32Array);
+    return valuesOf(tf.tidy(() => this.model(this.tensor(images, count))));
   }
 
   lossGradientSync(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient {
     // Kept tensors outlive every tidy scope: released in `finally`.
     const kept: tf.Tensor[] = [];
     try {
-      const gradient = tf.tidy(() => {
+      const gradient = valuesOf(tf.tidy(() => {
         const x = this.tensor(images, labels.length);
         const y = tf.tensor1d(labels, 'int32');
         // The sum of per-image losses: each image's gradient is its own, whatever the batch.
@@ -83,8 +84,8 @@ export class TfjsSurrogate implements SyncSurrogate {
           const loss = tf.keep(lossOfLogits(logits, y, request));
           kept.push(logits, loss);
           return loss.sum();
-        })(x).dataSync() as Float32Array;
-      });
+        })(x);
+      }));
       const [logits, loss] = kept as [tf.Tensor2D, tf.Tensor1D];
       return { logits: logits.dataSync() as Float32Array, loss: loss.dataSync() as Float32Array, gradient };
     } finally {
@@ -94,10 +95,12 @@ export class TfjsSurrogate implements SyncSurrogate {
 
   logitsGradientSync(images: Float32Array, upstream: Float32Array): Float32Array {
     const count = upstream.length / this.classes;
-    return tf.tidy(() => {
-      const dy = tf.tensor2d(upstream, [count, this.classes]);
-      return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images, count)).dataSync() as Float32Array;
-    });
+    return valuesOf(
+      tf.tidy(() => {
+        const dy = tf.tensor2d(upstream, [count, this.classes]);
+        return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images, count));
+      }),
+    );
   }
 
   logits(images: Float32Array, count: number): Promise<Float32Array> {
@@ -117,3 +120,4 @@ export class TfjsSurrogate implements SyncSurrogate {
     return Promise.resolve();
   }
 }
+

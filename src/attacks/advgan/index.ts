@@ -5,6 +5,7 @@ import { param } from '../params.js';
 import type { Attack, Prepared } from '../types.js';
 import { buildGenerator } from './networks.js';
 import { generate, generatorOptions, trainGenerator } from './train.js';
+import { valuesOf } from '../../compute/values.js';
 
 export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
 export { buildDiscriminator, buildGenerator } from './networks.js';
@@ -72,7 +73,7 @@ export const advgan: Attack = {
   },
   craft: function* (batch, params) {
     const shape: [number, number, number, number] = [batch.labels.length, ...batch.imageShape];
-    const perturb = (generator: tf.LayersModel) => tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps).dataSync() as Float32Array);
+    const perturb = (generator: tf.LayersModel) => valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps)));
     if (batch.prepared instanceof PreparedGenerator) return perturb(batch.prepared.generator);
     const training = batch.pool ?? { images: batch.images, labels: batch.labels };
     const generator = yield* trainGenerator(training.images, training.labels, batch.imageShape, generatorOptions(params));

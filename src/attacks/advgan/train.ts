@@ -4,6 +4,7 @@ import { trainableVariables } from '../../compute/train.js';
 import { lossGradientOf, type Crafting } from '../crafting.js';
 import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
+import { valuesOf } from '../../compute/values.js';
 
 export interface AdvGanOptions {
   readonly eps: number;
@@ -57,7 +58,7 @@ export function* trainGenerator(images: Float32Array, labels: Int32Array, imageS
         const pixels = new Float32Array(n * size);
         indices.forEach((i, k) => pixels.set(images.subarray(i * size, (i + 1) * size), k * size));
         const y = Int32Array.from(indices, (i) => labels[i] as number);
-        const adversarialValues = tf.tidy(() => generate(generator, tf.tensor4d(pixels, [n, h, w, c]), options.eps).dataSync() as Float32Array);
+        const adversarialValues = valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(pixels, [n, h, w, c]), options.eps)));
         const { gradient } = yield* lossGradientOf(adversarialValues, y, request);
         tf.tidy(() => {
           const x = tf.tensor4d(pixels, [n, h, w, c]);

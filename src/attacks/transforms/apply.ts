@@ -3,6 +3,7 @@ import type { LossRequest } from '../../compute/surrogate.js';
 import { lossGradientOf, type Crafting } from '../crafting.js';
 import type { AttackParams, LabelledImages } from '../types.js';
 import type { InputTransform, TransformPlan } from './types.js';
+import { valuesOf } from '../../compute/values.js';
 
 /** Everything fixed for a whole attack on a batch, which each gradient evaluation reuses. */
 export interface GradientSetting {
@@ -48,7 +49,7 @@ export function* transformedGradient(points: Float32Array, setting: GradientSett
     gradient = (yield* lossGradientOf(points, setting.labels, setting.loss)).gradient;
   } else {
     const forward = (x: tf.Tensor4D) => plans.reduce((y, plan) => plan.forward(y), x);
-    const transformed = tf.tidy(() => forward(tf.tensor4d(points, shape)).dataSync() as Float32Array);
+    const transformed = valuesOf(tf.tidy(() => forward(tf.tensor4d(points, shape))));
     const copies = labels.length / n;
     const upstream = (yield* lossGradientOf(transformed, labels, setting.loss)).gradient;
     gradient = tf.tidy(() => {

@@ -6,6 +6,7 @@ import { OnnxTrainer } from '../../compute/onnx-train/trainer.js';
 import { trainableVariables, trainStep } from '../../compute/train.js';
 import { exportToOnnx, INPUT_NAME } from '../../targets/onnx/export.js';
 import { measureThroughput, median, type Throughput } from './measure.js';
+import { valuesOf } from '../../compute/values.js';
 
 export const TRAINING_MODELS = ['cnn-small', 'model-c'] as const;
 const BATCH = 64;
@@ -49,7 +50,7 @@ async function measureAsync(step: () => Promise<unknown>, items: number, options
 }
 
 function batchOf(seed: number): { images: Float32Array; targets: Float32Array } {
-  const images = tf.tidy(() => tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', seed).dataSync() as Float32Array);
+  const images = valuesOf(tf.tidy(() => tf.randomUniform([BATCH, 28, 28, 1], 0, 1, 'float32', seed)));
   const targets = new Float32Array(BATCH * 10);
   for (let i = 0; i < BATCH; i++) targets[i * 10 + ((i * 7 + seed) % 10)] = 1;
   return { images, targets };

@@ -52,15 +52,17 @@ export function* transformedGradient(points: Float32Array, setting: GradientSett
     const transformed = valuesOf(tf.tidy(() => forward(tf.tensor4d(points, shape))));
     const copies = labels.length / n;
     const upstream = (yield* lossGradientOf(transformed, labels, setting.loss)).gradient;
-    gradient = tf.tidy(() => {
-      const dy = tf.tensor4d(upstream, [labels.length, ...setting.imageShape]);
-      const back = tf.grad((x: tf.Tensor) => forward(x as tf.Tensor4D))(tf.tensor4d(points, shape), dy);
-      return (copies > 1 ? back.div(copies) : back).dataSync() as Float32Array;
-    });
+    gradient = valuesOf(
+      tf.tidy(() => {
+        const dy = tf.tensor4d(upstream, [labels.length, ...setting.imageShape]);
+        const back = tf.grad((x: tf.Tensor) => forward(x as tf.Tensor4D))(tf.tensor4d(points, shape), dy);
+        return copies > 1 ? back.div(copies) : back;
+      }),
+    );
   }
   const smoothing = setting.transforms.filter((t) => t.smooth !== undefined);
   if (smoothing.length === 0) return gradient;
-  return tf.tidy(() => {
+  const smoothed = tf.tidy(() => {
     let g = tf.tensor4d(gradient, shape);
     let changed = false;
     for (const transform of smoothing) {
@@ -70,6 +72,7 @@ export function* transformedGradient(points: Float32Array, setting: GradientSett
         changed = true;
       }
     }
-    return changed ? (g.dataSync() as Float32Array) : gradient;
+    return changed ? g : undefined;
   });
+  return smoothed === undefined ? gradient : valuesOf(smoothed);
 }

@@ -72,7 +72,8 @@ describe('deploy/image/build.sh: the Kubernetes image built from a clean clone w
   });
 
   it('runs transferbench as the entry point, as user node, on Node 20', () => {
-    const config = JSON.parse(ok('buildah', ['inspect', '--type', 'image', '--format', '{{json .OCIv1.Config}}', TAG])) as { Entrypoint: string[]; Cmd: string[]; User: string; WorkingDir: string };
+    const image = JSON.parse(ok('buildah', ['inspect', '--type', 'image', TAG])) as { OCIv1: { config: { Entrypoint: string[]; Cmd: string[]; User: string; WorkingDir: string } } };
+    const config = image.OCIv1.config;
     assert.deepEqual([config.Entrypoint, config.Cmd, config.User, config.WorkingDir], [['transferbench'], ['--help'], 'node', '/app']);
     assert.match(inImage('transferbench', '--help'), /^Usage: transferbench <command> \[options\]$/m);
     assert.equal(inImage('id', '-un').trim(), 'node');

@@ -26,6 +26,7 @@ function ok(command: string, args: string[], timeout?: number): string {
 
 /** Why buildah cannot build here, or undefined when it can (storage included, probed on an empty container). */
 function buildahUnavailable(): string | undefined {
+  if (sh('git', ['-C', ROOT, 'rev-parse', '--git-dir']).status !== 0) return `${ROOT} is not a git checkout: there is no clean clone to build from`;
   if (sh('buildah', ['--version']).status !== 0) return 'buildah is not installed (apt-get install buildah)';
   if (process.getuid?.() !== 0) return 'deploy/image/base.sh runs debootstrap, which needs root';
   const base = sh('buildah', ['inspect', '--type', 'image', 'localhost/transferbench-base:node20-bookworm']);

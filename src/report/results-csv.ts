@@ -14,10 +14,10 @@ const COLUMNS = [
 
 /**
  * Calls `onRecord` with each cell of DIR/results.csv, in the suite's order (merge writes it so),
- * one row at a time. Rates come back from their numerators and denominators, numbers from the
+ * one row at a time, with the row as text; returns the header. Rates come back from their numerators and denominators, numbers from the
  * text that printed them, so the report plots what it would from the records themselves.
  */
-export async function forEachResultsRow(dir: string, onRecord: (r: ReportRecord) => void): Promise<void> {
+export async function forEachResultsRow(dir: string, onRecord: (r: ReportRecord, row: readonly string[]) => void): Promise<readonly string[]> {
   const file = join(dir, 'results.csv');
   let at: Record<string, number> | undefined;
   const header = await forEachCsvRow(file, (row, names) => {
@@ -30,8 +30,9 @@ export async function forEachResultsRow(dir: string, onRecord: (r: ReportRecord)
       labelSource: text('label_source') as ReportRecord['labelSource'], evaluated: number('evaluated'),
       targetError: rate(number('target_error_num'), number('target_error_den')), transferRate: rate(number('transfer_rate_num'), number('transfer_rate_den')),
       substituteQueries: number('substitute_queries'), substituteFidelity: number('substitute_fidelity'),
-    });
+    }, row);
   });
   // A results.csv with no rows is still checked for the columns.
   columnIndex(file, header, COLUMNS);
+  return header;
 }

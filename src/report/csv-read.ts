@@ -19,7 +19,7 @@ function unescapeCell(cell: string): string {
 export async function forEachCsvRow(file: string, onRow: (row: readonly string[], header: readonly string[]) => void): Promise<readonly string[]> {
   if (!existsSync(file)) throw new TransferbenchError('BAD_OPTION', `${file} is missing: the report reads the merged CSVs; run \`transferbench merge\` on the folder first`);
   let header: string[] | undefined;
-  for await (const record of createReadStream(file).pipe(parse({ relax_column_count: false }))) {
+  for await (const record of createReadStream(file).pipe(parse())) {
     const row = (record as string[]).map(unescapeCell);
     if (header === undefined) header = row;
     else onRow(row, header);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { valuesOf } from './values.js';
-import { TransferbenchError } from '../common/errors.js';
+import { badOption, TransferbenchError } from '../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
 
 /** A tfjs model as a function: NHWC [0, 1] images to logits (or log-probabilities). */
@@ -34,9 +34,18 @@ export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: 
 }
 
 /**
+ * Images per tfjs call; larger calls are split. tf.grad keeps every activation of a call alive
+ * at once, and the wasm backend's heap never shrinks: one 2,400-image call (Admix's 15 copies of
+ * 160 digits through cnn-small) left 2.3 GB behind in each worker thread, 128 images 136 MB.
+ * Each image's answer is its own, so the split changes no bit (a test checks).
+ */
+export const TFJS_SURROGATE_BATCH = 128;
+
+/**
  * A tfjs model behind the `Surrogate` interface: losses and input gradients by tf.grad, every
- * tensor inside tf.tidy, nothing kept between calls. The model is borrowed: `dispose` runs the
- * `release` callback given (a substitute's owner disposes it), nothing else.
+ * tensor inside tf.tidy, nothing kept between calls, at most `batchSize` images per call. The
+ * model is borrowed: `dispose` runs the `release` callback given (a substitute's owner disposes
+ * it), nothing else.
  */
 export class TfjsSurrogate implements SyncSurrogate {
   constructor(
@@ -45,10 +54,13 @@ export class TfjsSurrogate implements SyncSurrogate {
     readonly imageShape: readonly [number, number, number],
     readonly classes: number,
     private readonly release: () => void = () => undefined,
-  ) {}
+    readonly batchSize: number = TFJS_SURROGATE_BATCH,
+  ) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw badOption('batchSize', batchSize, 'an integer >= 1');
+  }
 
   /** A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate runs `release` (by default, leaves the model alone). */
-  static fromLayersModel(name: string, model: tf.LayersModel, release?: () => void): TfjsSurrogate {
+  static fromLayersModel(name: string, model: tf.LayersModel, release?: () => void, batchSize?: number): TfjsSurrogate {
     const input = model.inputs[0]?.shape;
     const output = model.outputs[0]?.shape;
     const [h, w, c] = [input?.[1], input?.[2], input?.[3]];
@@ -56,22 +68,58 @@ export class TfjsSurrogate implements SyncSurrogate {
     if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number' || typeof classes !== 'number') {
       throw new TransferbenchError('BAD_MODEL', `${name}: a surrogate needs an NHWC image input and a [batch, classes] output, got ${JSON.stringify(input)} -> ${JSON.stringify(output)}`);
     }
-    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes, release);
+    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes, release, batchSize);
   }
 
-  private tensor(images: Float32Array, count: number): tf.Tensor4D {
-    const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+  private get imageSize(): number {
+    return this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+  }
+
+  private checkImages(images: Float32Array, count: number): void {
+    const size = this.imageSize;
     if (images.length !== count * size) {
       throw new TransferbenchError('BAD_OPTION', `${this.name}: got ${images.length} pixel values for ${count} image(s) of shape ${this.imageShape.join('x')} (${count * size} expected)`);
     }
+  }
+
+  private tensor(images: Float32Array, count: number): tf.Tensor4D {
+    this.checkImages(images, count);
     return tf.tensor4d(images, [count, ...this.imageShape]);
   }
 
+  /**
+   * `compute` on slices of at most batchSize images (`start`, `n`), each output concatenated
+   * over the slices; `perImage[i]` is how many values output i has per image.
+   */
+  private inBatches(count: number, perImage: readonly number[], compute: (start: number, n: number) => readonly Float32Array[]): Float32Array[] {
+    if (count <= this.batchSize) return [...compute(0, count)];
+    const outputs = perImage.map((values) => new Float32Array(count * values));
+    for (let start = 0; start < count; start += this.batchSize) {
+      const n = Math.min(this.batchSize, count - start);
+      compute(start, n).forEach((part, i) => outputs[i]?.set(part, start * (perImage[i] as number)));
+    }
+    return outputs;
+  }
+
   logitsSync(images: Float32Array, count: number): Float32Array {
-    return valuesOf(tf.tidy(() => this.model(this.tensor(images, count))));
+    this.checkImages(images, count);
+    const size = this.imageSize;
+    const [logits] = this.inBatches(count, [this.classes], (start, n) => [valuesOf(tf.tidy(() => this.model(this.tensor(images.subarray(start * size, (start + n) * size), n))))]);
+    return logits as Float32Array;
   }
 
   lossGradientSync(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient {
+    const count = labels.length;
+    this.checkImages(images, count);
+    const size = this.imageSize;
+    const [logits, loss, gradient] = this.inBatches(count, [this.classes, 1, size], (start, n) => {
+      const part = this.lossGradientOnce(images.subarray(start * size, (start + n) * size), labels.subarray(start, start + n), request);
+      return [part.logits, part.loss, part.gradient];
+    });
+    return { logits: logits as Float32Array, loss: loss as Float32Array, gradient: gradient as Float32Array };
+  }
+
+  private lossGradientOnce(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient {
     // Kept tensors outlive every tidy scope: released in `finally`.
     const kept: tf.Tensor[] = [];
     try {
@@ -95,12 +143,18 @@ export class TfjsSurrogate implements SyncSurrogate {
 
   logitsGradientSync(images: Float32Array, upstream: Float32Array): Float32Array {
     const count = upstream.length / this.classes;
-    return valuesOf(
-      tf.tidy(() => {
-        const dy = tf.tensor2d(upstream, [count, this.classes]);
-        return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images, count));
-      }),
-    );
+    this.checkImages(images, count);
+    const size = this.imageSize;
+    const classes = this.classes;
+    const [gradient] = this.inBatches(count, [size], (start, n) => [
+      valuesOf(
+        tf.tidy(() => {
+          const dy = tf.tensor2d(upstream.subarray(start * classes, (start + n) * classes), [n, classes]);
+          return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images.subarray(start * size, (start + n) * size), n));
+        }),
+      ),
+    ]);
+    return gradient as Float32Array;
   }
 
   logits(images: Float32Array, count: number): Promise<Float32Array> {

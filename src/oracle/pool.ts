@@ -11,6 +11,12 @@ export interface PoolOptions {
   readonly intraOpThreads?: number;
   /** Smallest slice a large request is split into, so tiny slices do not pay messaging twice. */
   readonly minChunk?: number;
+  /**
+   * Largest slice one onnxruntime run gets (default 256 images). A session's memory arena grows
+   * to the largest batch it has run and keeps it: a query attack's 7,500-image probe slice left
+   * over a GB per session of model C. Each image's answer is its own, so slicing changes none.
+   */
+  readonly maxChunk?: number;
 }
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -24,6 +30,7 @@ export class OraclePool {
   private readonly piscina: Piscina;
   private readonly intraOpThreads: number;
   private readonly minChunk: number;
+  private readonly maxChunk: number;
   private closing = false;
   private lost = 0;
   readonly workers: number;
@@ -33,6 +40,8 @@ export class OraclePool {
     if (!Number.isInteger(this.workers) || this.workers < 1) throw new TransferbenchError('BAD_OPTION', `oracle workers: got ${this.workers}, expected a positive integer`);
     this.intraOpThreads = options.intraOpThreads ?? 1;
     this.minChunk = options.minChunk ?? 32;
+    this.maxChunk = options.maxChunk ?? 256;
+    if (!Number.isInteger(this.maxChunk) || this.maxChunk < 1) throw new TransferbenchError('BAD_OPTION', `oracle maxChunk: got ${this.maxChunk}, expected a positive integer`);
     this.piscina = new Piscina({ filename: WORKER, minThreads: this.workers, maxThreads: this.workers, idleTimeout: Number.POSITIVE_INFINITY, atomics: 'disabled' });
     this.piscina.on('workerDestroy', () => {
       if (!this.closing) this.lost++;
@@ -44,6 +53,11 @@ export class OraclePool {
     return this.lost;
   }
 
+  /** onnxruntime runs finished so far (the slices requests were split into), for tests. */
+  get runsCompleted(): number {
+    return this.piscina.completed;
+  }
+
   /** The worker threads, for tests that kill one on purpose. */
   get threads(): readonly { terminate(): Promise<number> }[] {
     return this.piscina.threads as unknown as { terminate(): Promise<number> }[];
@@ -53,7 +67,7 @@ export class OraclePool {
   async infer(target: ResolvedTarget, images: Float32Array, count: number): Promise<{ probabilities: Float32Array; classes: number }> {
     if (count === 0) return { probabilities: new Float32Array(0), classes: target.descriptor.classNames.length };
     const size = images.length / count;
-    const chunk = Math.max(this.minChunk, Math.ceil(count / this.workers));
+    const chunk = Math.min(this.maxChunk, Math.max(this.minChunk, Math.ceil(count / this.workers)));
     const parts: Promise<{ probabilities: Float32Array; classes: number }>[] = [];
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);

@@ -184,6 +184,21 @@ describe('oracle', () => {
     });
   });
 
+  it('runs a large request in slices of at most maxChunk images (an onnxruntime arena keeps its largest batch), answers unchanged', async () => {
+    const sliced = new OraclePool({ workers: 2, minChunk: 1, maxChunk: 16 });
+    try {
+      const target = loadTarget(nhwc.descriptorPath);
+      const images = uniformImages(100, 36, 9);
+      const answer = await new TargetOracle(sliced, target, { mode: 'probabilities' }).query(images, 'evaluation');
+      assert.equal(sliced.runsCompleted, 7, 'ceil(100 / 16) runs');
+      const whole = await new TargetOracle(pool, target, { mode: 'probabilities' }).query(images, 'evaluation');
+      assert.deepEqual(answer.probabilities, whole.probabilities);
+    } finally {
+      await sliced.close();
+    }
+    assert.throws(() => new OraclePool({ maxChunk: 0 }), /oracle maxChunk: got 0, expected a positive integer/);
+  });
+
   it('closing the pool leaves no handle open: the process exits by itself', function () {
     this.timeout(60000);
     const script = `

@@ -1,3 +1,4 @@
+import { TransferbenchError } from '../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate } from '../compute/surrogate.js';
 import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
 
@@ -10,9 +11,14 @@ import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
  */
 export type SurrogateCall =
   | { readonly kind: 'logits'; readonly images: Float32Array; readonly count: number }
-  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest };
+  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest }
+  /** Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls. */
+  | { readonly kind: 'task'; readonly run: () => Promise<void> };
 
 export type SurrogateAnswer = Float32Array | LossGradient;
+
+/** What a task's yield receives: nothing (awaitTask keeps the result). */
+const NO_ANSWER = new Float32Array(0);
 
 /** A computation that calls the surrogate and returns T. */
 export type Crafting<T> = Generator<SurrogateCall, T, SurrogateAnswer>;
@@ -25,6 +31,13 @@ export function* lossGradientOf(images: Float32Array, labels: Int32Array, reques
   return (yield { kind: 'loss-gradient', images, labels, request }) as LossGradient;
 }
 
+/** Awaits `run` from inside a crafting computation (`drive` only: a synchronous driver refuses it). */
+export function* awaitTask<T>(run: () => Promise<T>): Crafting<T> {
+  let result: T | undefined;
+  yield { kind: 'task', run: async () => void (result = await run()) };
+  return result as T;
+}
+
 /** Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its `finally` blocks run. */
 export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Promise<T> {
   let step = crafting.next(undefined as unknown as SurrogateAnswer);
@@ -32,7 +45,8 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
-      answer = call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
+      if (call.kind === 'task') await call.run();
+      answer = call.kind === 'task' ? NO_ANSWER : call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;
@@ -49,6 +63,7 @@ export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
+      if (call.kind === 'task') throw new TransferbenchError('BAD_OPTION', 'this attack awaits onnxruntime work (AdvGAN trained on --engine onnxruntime), which a synchronous tfjs loop cannot; use --engine tfjs there');
       answer = call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);

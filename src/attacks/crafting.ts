@@ -17,8 +17,9 @@ export type SurrogateCall =
 
 export type SurrogateAnswer = Float32Array | LossGradient;
 
-/** What a task's yield receives: nothing (awaitTask keeps the result). */
-const NO_ANSWER = new Float32Array(0);
+/** What a task's yield receives: whether the driver ran it (awaitTask keeps the result). */
+const TASK_RAN = new Float32Array(0);
+const TASK_REFUSED = new Float32Array(0);
 
 /** A computation that calls the surrogate and returns T. */
 export type Crafting<T> = Generator<SurrogateCall, T, SurrogateAnswer>;
@@ -34,8 +35,14 @@ export function* lossGradientOf(images: Float32Array, labels: Int32Array, reques
 /** Awaits `run` from inside a crafting computation (`drive` only: a synchronous driver refuses it). */
 export function* awaitTask<T>(run: () => Promise<T>): Crafting<T> {
   let result: T | undefined;
-  yield { kind: 'task', run: async () => void (result = await run()) };
+  const answer = yield { kind: 'task', run: async () => void (result = await run()) };
+  if (answer === TASK_REFUSED) throw new TransferbenchError('BAD_OPTION', 'this computation awaits onnxruntime work, which a synchronous driver (driveSync) cannot; check canAwait() first');
   return result as T;
+}
+
+/** Whether the driver awaits tasks (drive) or not (driveSync, inside synchronous tfjs loops). */
+export function* canAwait(): Crafting<boolean> {
+  return (yield { kind: 'task', run: async () => undefined }) !== TASK_REFUSED;
 }
 
 /** Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its `finally` blocks run. */
@@ -46,7 +53,7 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
     let answer: SurrogateAnswer;
     try {
       if (call.kind === 'task') await call.run();
-      answer = call.kind === 'task' ? NO_ANSWER : call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
+      answer = call.kind === 'task' ? TASK_RAN : call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;
@@ -63,8 +70,7 @@ export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
-      if (call.kind === 'task') throw new TransferbenchError('BAD_OPTION', 'this attack awaits onnxruntime work (AdvGAN trained on --engine onnxruntime), which a synchronous tfjs loop cannot; use --engine tfjs there');
-      answer = call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
+      answer = call.kind === 'task' ? TASK_REFUSED : call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
 import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
-import { awaitTask, lossGradientOf, type Crafting } from '../crafting.js';
+import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
 import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
 import { OnnxGanSteps } from './onnx-steps.js';
@@ -33,7 +33,8 @@ export interface AdvGanOptions {
  * to the adversarial images, and that gradient enters the generator's backward pass as the
  * upstream gradient of those images (a vector-Jacobian product through the generator), through
  * the linear term sum(adversarial * upstream) whose gradient it is. The networks train on the
- * training engine (--engine, steps.ts and onnx-steps.ts); the same batches either way.
+ * training engine (--engine, steps.ts and onnx-steps.ts; tfjs when driven synchronously); the
+ * same batches either way.
  */
 export function* trainGenerator(
   images: Float32Array,
@@ -52,7 +53,9 @@ export function* trainGenerator(
   const request = { loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const), kappa: options.confidence };
   let trained = false;
   try {
-    steps = engine.name === 'tfjs'
+    // Driven synchronously (inside a tfjs loop, which cannot await onnxruntime), it trains on tfjs.
+    const onOnnxruntime = engine.name === 'onnxruntime' && (yield* canAwait());
+    steps = !onOnnxruntime
       ? new TfjsGanSteps(generator, discriminator, imageShape, options)
       : yield* awaitTask(() => OnnxGanSteps.create(generator, discriminator, imageShape, options, engine.threads ?? 1));
     for (let epoch = 0; epoch < options.epochs; epoch++) {

@@ -9,16 +9,7 @@ import { Random } from '../../../src/common/random.js';
 import { useBackend } from '../../../src/compute/backend.js';
 import { trainableVariables } from '../../../src/compute/train.js';
 import { loadEmbeddedMnist, take } from '../../../src/data/index.js';
-
-const SHAPE = [28, 28, 1] as const;
-const OPTIONS: AdvGanOptions = { eps: 0.3, epochs: 1, batchSize: 8, learningRate: 1e-3, alpha: 1, beta: 1, hingeBound: 3, confidence: 0, targeted: false, seed: 4 };
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs((a[k] as number) - (b[k] as number)));
-  return worst;
-};
+import { maxDifference, OPTIONS, SHAPE } from './fixtures.js';
 
 /** tf.variableGrads of `loss` against the trainer's gradients, weight by weight. */
 function assertSameGradients(label: string, ours: { loss: number; gradients: Float32Array[] }, variables: tf.Variable[], loss: () => tf.Scalar): void {

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Emitter } from '../onnx-gradient/emit.js';
 
-/** The layout of a value in the training graph: images NHWC or NCHW, or a [N, features] matrix. */
-export type Layout = 'NHWC' | 'NCHW' | 'matrix';
+/** The layout of a value in the training graph: images NHWC or NCHW; a [N, features] matrix counts as NHWC (channels last). */
+export type Layout = 'NHWC' | 'NCHW';
 
 /**
  * A BatchNormalization layer's running statistics: after each step the engine moves them toward

@@ -83,7 +83,7 @@ export class OnnxTrainer {
     return feeds;
   }
 
-  /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only). */
+  /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only); BatchNormalization's running statistics move, as in tfjs's training-mode forward pass. */
   async gradients(batch: StepBatch): Promise<{ loss: number; gradients: Float32Array[] }> {
     if (this.options.optimizerInGraph) throw new Error('OnnxTrainer.gradients: the in-graph optimiser model outputs updated weights, not gradients');
     const out = await this.run(this.feeds(batch));

@@ -60,6 +60,9 @@ const SUPPORTED = 'Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, Flat
  * are walked in the order of model.layers, which is topological.
  */
 export function trainingGraph(model: tf.LayersModel, naming: GraphNaming = { prefix: '', input: TRAINING_IO.images, output: TRAINING_IO.logits }): TrainingGraph {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new TransferbenchError('BAD_OPTION', `ONNX training engine: model ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; one of each is supported`);
+  }
   const emit = new Emitter(`${naming.prefix}train`, OPSET);
   const initializers: TensorProto[] = [];
   const weights: TrainableWeight[] = [];
@@ -93,10 +96,10 @@ export function trainingGraph(model: tf.LayersModel, naming: GraphNaming = { pre
   };
 
   for (const layer of model.layers) {
+    if (layer.inboundNodes.length > 1) throw unsupported(layer, 'is applied more than once; shared layers are not supported');
     const config = layer.getConfig();
     const inputs = [layer.input].flat() as tf.SymbolicTensor[];
     const inputShape = (inputs[0] as tf.SymbolicTensor).shape as number[];
-    if (layer.inboundNodes.length > 1) throw unsupported(layer, 'is applied more than once; shared layers are not supported');
     const known = values.get((inputs[0] as tf.SymbolicTensor).id);
     if (known) ({ name: current, layout } = known);
     switch (layer.getClassName()) {

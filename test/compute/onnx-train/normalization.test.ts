@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/compute/backend.js';
 import { resetEngine, useEngine } from '../../../src/compute/engine.js';
 import { InstanceNorm, registerCustomLayers } from '../../../src/compute/layers/index.js';
+import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import { weightedLoss } from '../../../src/compute/train.js';
@@ -103,5 +104,38 @@ describe('onnxruntime training engine: normalisation layers', () => {
 
   after(() => {
     resetEngine();
+  });
+});
+
+describe('ONNX training graph: what it refuses, naming the layer', () => {
+  const refusal = (build: () => tf.LayersModel, pattern: RegExp) => {
+    const model = build();
+    try {
+      assert.throws(() => trainingGraph(model), pattern);
+    } finally {
+      model.dispose();
+    }
+  };
+
+  it('BatchNormalization without center or scale (tfjs trains it only with both)', () => {
+    refusal(() => {
+      const model = tf.sequential();
+      model.add(tf.layers.dense({ inputShape: [4], units: 3 }));
+      model.add(tf.layers.batchNormalization({ center: false }));
+      return model;
+    }, /layer batch_normalization\w* \(BatchNormalization\) has center or scale off/);
+  });
+
+  it('a layer applied twice, and a model with two outputs', () => {
+    refusal(() => {
+      const input = tf.input({ shape: [4] });
+      const shared = tf.layers.dense({ units: 4, name: 'shared_dense' });
+      const output = shared.apply(shared.apply(input)) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: output });
+    }, /layer shared_dense \(Dense\) is applied more than once/);
+    refusal(() => {
+      const input = tf.input({ shape: [4] });
+      return tf.model({ inputs: input, outputs: [tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor, tf.layers.dense({ units: 3 }).apply(input) as tf.SymbolicTensor] });
+    }, /has 1 inputs and 2 outputs; one of each is supported/);
   });
 });

@@ -16,9 +16,6 @@ export const convTransposeGradient: GradientBuilder = (ctx) => {
     throw badModel(ctx.node, 'auto_pad and output_shape are not supported; give explicit pads (and output_padding)');
   }
   const rank = ctx.shape(ctx.input(0)).length - 2;
-  const strides = attrInts(ctx.node, 'strides') ?? new Array<number>(rank).fill(1);
-  const outputPadding = attrInts(ctx.node, 'output_padding') ?? new Array<number>(rank).fill(0);
-  if (outputPadding.some((p, i) => p >= (strides[i] as number))) throw badModel(ctx.node, 'output_padding must be smaller than the stride');
   const adjoint = {
     opType: 'Conv',
     name: `${ctx.node.name}_adjoint`,

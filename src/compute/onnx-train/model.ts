@@ -6,6 +6,7 @@ import { probeGraph } from '../onnx-gradient/probe.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
+import type { RunningStatistics } from './normalization.js';
 
 /** The losses training minimises (src/compute/train.ts): softmax cross-entropy, or per-class detectors. */
 export type TrainingLoss = 'softmax-cross-entropy' | 'detector';
@@ -25,6 +26,8 @@ export interface TrainingModel {
   readonly bytes: Uint8Array;
   readonly weights: readonly TrainableWeight[];
   readonly masks: readonly DropoutMask[];
+  /** BatchNormalization's running statistics: the batch's mean and variance are outputs too. */
+  readonly statistics: readonly RunningStatistics[];
   /** Whether the optimiser step is in the graph (inputs and outputs of optimizer.ts's inGraphStep). */
   readonly optimizerInGraph: boolean;
 }
@@ -62,8 +65,9 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
     result = step.graph;
     outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
   }
+  outputs.push(...forward.statistics.flatMap((s) => [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [m.variable.shape[0] as number]))));
   const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
-  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, optimizerInGraph: options.optimizer !== undefined };
+  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, statistics: forward.statistics, optimizerInGraph: options.optimizer !== undefined };
 }
 
 /**

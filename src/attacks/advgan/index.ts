@@ -51,6 +51,7 @@ export const advgan: Attack = {
   usesLabels: true,
   parameters: [
     param('epochs', 10),
+    param('trainImages', 2000),
     param('learningRate', 0.001, '0.001', 'Adam learning rate of G and D'),
     param('alpha', 1),
     param('beta', 1),

@@ -3,6 +3,7 @@ import { Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
+import { commuteReluMaxPool } from '../onnx-gradient/rewrite.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
@@ -35,7 +36,9 @@ export interface TrainingModel {
  * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
  */
 export async function buildTrainingModel(model: tf.Sequential, options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings }): Promise<TrainingModel> {
-  const forward = trainingGraph(model);
+  const built = trainingGraph(model);
+  // Relu after MaxPool rather than before: its mask and gradient at the pooled resolution.
+  const forward = { ...built, graph: commuteReluMaxPool(built.graph, { indicesRouteGradientOnly: true }) };
   const emit = new Emitter('train/loss', forward.graph.opset);
   lossHead(emit, options.loss);
   const head = emit.done();

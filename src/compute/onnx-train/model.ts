@@ -5,6 +5,7 @@ import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradi
 import { probeGraph } from '../onnx-gradient/probe.js';
 import { commuteReluMaxPool } from '../onnx-gradient/rewrite.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
+import { blockedConvolutions, nchwcBlockSize } from './nchwc.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
 
@@ -65,7 +66,7 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
     result = step.graph;
     outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
   }
-  const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
+  const pruned = prune(blockedConvolutions({ ...result, outputs }, facts, await nchwcBlockSize()), outputs.map((o) => o.name));
   return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, optimizerInGraph: options.optimizer !== undefined };
 }
 

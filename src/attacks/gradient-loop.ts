@@ -14,6 +14,8 @@ export interface LoopState {
   momentum?: Float32Array;
   /** VMI/VNI-FGSM's gradient variance from the previous step. */
   variance?: Float32Array;
+  /** PI-FGSM's amplified noise accumulated over the steps. */
+  amplification?: Float32Array;
   /** Gradient evaluations so far: each names its own random streams (transformations, neighbours). */
   evaluations: number;
 }
@@ -35,6 +37,11 @@ export interface LoopContext {
  */
 export interface GradientMethod {
   readonly gradient: (context: LoopContext, state: LoopState) => Crafting<Float32Array>;
+  /**
+   * The step from the accumulated direction to the next point, when the method has its own
+   * (PI-FGSM's amplified step and projected noise); otherwise the loop's `update`.
+   */
+  readonly step?: (context: LoopContext, state: LoopState, direction: Float32Array) => Float32Array;
 }
 
 /** I-FGSM, MI-FGSM, PGD: the gradient at the current point. */
@@ -80,7 +87,7 @@ export function* gradientLoop(batch: AttackBatch, params: AttackParams, options:
   for (let step = 0; step < params.steps; step++) {
     const gradient = yield* method.gradient(context, state);
     state.momentum = accumulate(gradient, state.momentum, params.decay, shape);
-    state.x = update(state.x, original, state.momentum, params, context.direction, shape);
+    state.x = method.step ? method.step(context, state, state.momentum) : update(state.x, original, state.momentum, params, context.direction, shape);
   }
   return state.x === original ? Float32Array.from(original) : state.x;
 }
@@ -91,7 +98,7 @@ export function* gradientLoop(batch: AttackBatch, params: AttackParams, options:
  * result this harness published before the loop moved to typed arrays stays the same).
  */
 const SIGN_EPSILON = 1.1920928955078125e-7;
-function signOf(v: number): number {
+export function signOf(v: number): number {
   return v >= SIGN_EPSILON ? 1 : v <= -SIGN_EPSILON ? -1 : 0;
 }
 

@@ -52,6 +52,9 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
   scaleCopies: { range: positiveInteger, description: 'SI and Admix: scale copies x / 2^i, i < scaleCopies', fallback: () => 5 },
   admixCopies: { range: positiveInteger, description: 'Admix: images of other classes mixed in per scale copy', fallback: () => 3 },
   admixStrength: { range: nonNegative, description: 'Admix: weight eta of the mixed-in image', fallback: () => 0.2 },
+  amplification: { range: { type: 'number', minimum: 1 }, description: 'PI-FGSM: amplification factor beta of the step (1: none)', fallback: () => 10 },
+  projectionKernel: { range: { type: 'integer', minimum: 1, odd: true }, description: 'PI-FGSM: side of the uniform kernel spreading the cut noise to its neighbours (odd)', fallback: () => 3 },
+  projectionFactor: { range: nonNegative, description: 'PI-FGSM: size gamma of the projected noise (0: none)', fallback: (p) => p['eps'] as number },
   seed: { range: { type: 'integer' }, description: 'seed of random starts and transformations', fallback: () => 0, internal: true },
 };
 

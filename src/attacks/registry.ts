@@ -15,6 +15,7 @@ import { miFgsm } from './mi-fgsm.js';
 import { niFgsm } from './ni-fgsm.js';
 import { resolveSpecs } from './params.js';
 import { pgd } from './pgd.js';
+import { piFgsm } from './pi-fgsm.js';
 import { randFgsm } from './rand-fgsm.js';
 import { stepLl } from './step-ll.js';
 import { TRANSFORMS } from './transforms/registry.js';
@@ -22,7 +23,7 @@ import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from
 import { vmiFgsm } from './vmi-fgsm.js';
 import { vniFgsm } from './vni-fgsm.js';
 
-const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, vmiFgsm, vniFgsm, cwL2, advgan];
+const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, vmiFgsm, vniFgsm, piFgsm, cwL2, advgan];
 
 /**
  * Every attack transferbench knows, in the order `transferbench list attacks` shows them: the

@@ -81,6 +81,10 @@ export interface AttackParams {
   readonly scaleCopies: number;
   readonly admixCopies: number;
   readonly admixStrength: number;
+  /** PI-FGSM: the step's amplification factor beta, the projection kernel's side and the projected noise's size gamma. */
+  readonly amplification: number;
+  readonly projectionKernel: number;
+  readonly projectionFactor: number;
   readonly seed: number;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { attackFor, craftAdversarial, driveSync, resolveParams, TRANSFORMS } from '../../src/attacks/index.js';
 import { transformedGradient } from '../../src/attacks/transforms/apply.js';
+import { spreadToNeighbours } from '../../src/attacks/pi-fgsm.js';
 import { gaussianKernel } from '../../src/attacks/transforms/ti.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { images, tinyCnn } from './fixtures.js';
@@ -64,6 +65,20 @@ describe('attack reductions', () => {
   it('NI-FGSM with decay 0 equals I-FGSM, and with decay 1 differs from MI-FGSM', async () => {
     assert.deepEqual(await craft('ni-fgsm', [], { decay: 0 }), await craft('i-fgsm', []));
     assert.ok(maxDifference(await craft('ni-fgsm', []), await craft('mi-fgsm', [])) > 0);
+  });
+
+  it('PI-FGSM without amplification or projection (beta 1, gamma 0) equals I-FGSM, and with its defaults differs', async () => {
+    assert.deepEqual(await craft('pi-fgsm', [], { amplification: 1, projectionFactor: 0 }), await craft('i-fgsm', []));
+    assert.ok(maxDifference(await craft('pi-fgsm', []), await craft('i-fgsm', [])) > 0);
+  });
+
+  it("PI-FGSM's projection kernel: each pixel gets the mean of its neighbours, itself excluded, zero beyond the border", () => {
+    // 3x3 image, one channel: a single 8 in the centre spreads 1 to each of its 8 neighbours.
+    const spread = spreadToNeighbours(Float32Array.from([0, 0, 0, 0, 8, 0, 0, 0, 0]), [1, 3, 3, 1], 3);
+    assert.deepEqual(Array.from(spread), [1, 1, 1, 1, 0, 1, 1, 1, 1]);
+    // A corner sees three neighbours inside the image: (1 + 2 + 4) / 8.
+    assert.equal(spreadToNeighbours(Float32Array.from([0, 1, 0, 2, 4, 0, 0, 0, 0]), [1, 3, 3, 1], 3)[0], 7 / 8);
+    assert.deepEqual(Array.from(spreadToNeighbours(Float32Array.from([5, 6]), [1, 1, 2, 1], 1)), [0, 0]);
   });
 
   for (const name of TRANSFORMS.names().filter((t) => TRANSFORMS.get(t).plan !== undefined)) {

@@ -59,14 +59,14 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   ]);
   const names = forward.weights.map((w) => w.name);
   const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
-  let result = withGradients.graph;
+  let result = blockedConvolutions(withGradients.graph, facts, await nchwcBlockSize());
   let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
   if (options.optimizer) {
     const step = inGraphStep(result, forward.weights, options.optimizer);
     result = step.graph;
     outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
   }
-  const pruned = prune(blockedConvolutions({ ...result, outputs }, facts, await nchwcBlockSize()), outputs.map((o) => o.name));
+  const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
   return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, optimizerInGraph: options.optimizer !== undefined };
 }
 

@@ -7,7 +7,7 @@ import { ints } from '../onnx-gradient/ir.js';
  * MaxPool's gradient for training: dY goes to the first maximum of each window (row-major), as
  * in tfjs and PyTorch, read from the forward node's Indices output (the training graph asks for
  * it) by one MaxUnpool, which writes dY at those indices into zeros of X's shape. (MaxUnpool ran
- * at 1.4-2x the speed of the ScatterElements into a ConstantOfShape it replaced.) Both write
+ * at 1.4-2.2x the speed of the ScatterElements into a ConstantOfShape it replaced.) Both write
  * rather than add where two windows share a maximum, so overlapping windows take the gradient
  * builder's own first-maximum gradient instead, which sums them. The builder's gradient sends dY
  * to the first maximum too; it is not the default here because comparing every offset's slice

@@ -45,9 +45,10 @@ interface WeightGradientInput {
  * dW[m, c, k] = sum_n sum_o dY[n, m, o] X[n, c, o * stride + k * dilation - pad]: for each kernel
  * offset k, the strided slice of padded X that offset meets, times dY, one batched MatMul over the
  * images (Xs[n] as c x o against dY[n]^T as o x m, groups as a second batch axis), summed over n.
- * Profiled on model C (README, "Training engine"), this ran at 2x the speed of the earlier single
- * Conv of X (channels as batch) with dY as a kernel as large as the output: that Conv is a GEMM
- * whose result has only kernel-size columns, the shape GEMM kernels do worst on.
+ * On model C's layers (README, "Training engine") this ran at 1.4-2x the speed of the earlier
+ * single Conv of X (channels as batch) with dY as a kernel as large as the output (the same on a
+ * one-channel first layer): that Conv is a GEMM whose result has only kernel-size columns, the
+ * shape GEMM kernels do worst on.
  */
 function weightGradient(b: Backward, output: string, input: WeightGradientInput): void {
   const { x, dy, xShape, wShape, yShape, group, window } = input;

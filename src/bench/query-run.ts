@@ -37,7 +37,8 @@ export async function runQueryCellsOfShard(
     for (const [k, cell] of pending.entries()) {
       const result = await runner.run(cell);
       appendJsonLine(file, result);
-      queries += result.meanQueries * result.images;
+      // The mean is rounded to 6 places in the record: the product is whole queries only up to that rounding.
+      queries += Math.round(result.meanQueries * result.images);
       options.progress?.({ done: skipped + k + 1, total: cells.length, skipped, queries });
     }
   } finally {

@@ -6,16 +6,25 @@ import { TransferbenchError } from '../common/errors.js';
 const CHUNK = 4 << 20;
 const NEWLINE = 0x0a;
 
+/** Where a line is in its file, in bytes (without its newline): enough to read it again alone. */
+export interface LineAt {
+  readonly file: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
 /**
  * Calls `onRecord` with each complete JSON line of a file, reading it in chunks so no more than a
  * chunk and one line are in memory. A last line cut off by a kill (no newline) is skipped, as
  * readJsonLines does.
  */
-export function forEachJsonLine(file: string, onRecord: (record: unknown, line: number) => void): void {
+export function forEachJsonLine(file: string, onRecord: (record: unknown, line: number, at: LineAt) => void): void {
   const fd = openSync(file, 'r');
   const chunk = Buffer.allocUnsafe(CHUNK);
   let carry: Buffer = Buffer.alloc(0);
   let line = 0;
+  /** File offset of the first byte of `data`. */
+  let base = 0;
   try {
     for (;;) {
       const read = readSync(fd, chunk, 0, CHUNK, null);
@@ -24,6 +33,7 @@ export function forEachJsonLine(file: string, onRecord: (record: unknown, line: 
       let start = 0;
       for (let end = data.indexOf(NEWLINE, start); end !== -1; end = data.indexOf(NEWLINE, start)) {
         line++;
+        const lineStart = start;
         const text = data.toString('utf8', start, end);
         start = end + 1;
         if (text.trim() === '') continue;
@@ -33,11 +43,24 @@ export function forEachJsonLine(file: string, onRecord: (record: unknown, line: 
         } catch {
           throw new TransferbenchError('BAD_CONFIG', `${file}: line ${line} is not a JSON record; the file was edited or corrupted`);
         }
-        onRecord(record, line);
+        onRecord(record, line, { file, offset: base + lineStart, length: end - lineStart });
       }
       // The unfinished line is copied out: the chunk buffer is reused by the next read.
       carry = Buffer.from(data.subarray(start));
+      base += start;
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One line of a file, as forEachJsonLine found it, parsed. */
+export function readJsonLineAt<T>(at: LineAt): T {
+  const fd = openSync(at.file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(at.length);
+    readSync(fd, buffer, 0, at.length, at.offset);
+    return JSON.parse(buffer.toString('utf8')) as T;
   } finally {
     closeSync(fd);
   }

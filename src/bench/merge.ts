@@ -9,6 +9,7 @@ import { gridCells, gridSize, suiteHash } from './grid.js';
 import { forEachJsonLine, SpillByIndex } from './merge-stream.js';
 import { mergeQueryRecords } from './query-merge.js';
 import { queryTables } from '../report/queries.js';
+import type { GridCollector } from '../report/grids.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
 
@@ -21,6 +22,8 @@ export interface MergeOptions {
    * Off, merging holds no state per cell beyond 21 bytes: what a run of any size needs.
    */
   readonly tables?: boolean;
+  /** Given, it is offered every record (and where it is) as merge reads it: the report's example grids, without a second pass. */
+  readonly grids?: GridCollector;
 }
 
 /**
@@ -49,7 +52,7 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
     let stray = 0;
     let seconds = 0;
     for (const file of files) {
-      forEachJsonLine(file, (value) => {
+      forEachJsonLine(file, (value, _line, at) => {
         const r = value as Unchecked;
         if (r.suiteHash !== hash) {
           throw new TransferbenchError('BAD_CONFIG', `${file}: holds results of suite version ${String(r.suiteHash)}, but ${suitePath} is version ${hash}; shards of different suites cannot be merged`);
@@ -65,6 +68,7 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
           return;
         }
         seen[index] = 1;
+        options.grids?.offer(r as CellResult, at);
         seconds += typeof r.seconds === 'number' ? r.seconds : 0;
         const { examples: _examples, ...compact } = r;
         spill.put(index, compact);

@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'merge',
     usage: 'transferbench merge DIR [--no-report]',
     summary: "gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report",
-    options: [['--no-report', 'CSVs and manifest only, in memory that does not grow with the records (then `transferbench report DIR`)']],
+    options: [['--no-report', 'CSVs and manifest only, no plots, grids or page (later: `transferbench report DIR`); memory does not grow with the records either way']],
     examples: ['transferbench merge reports/quickstart'],
   },
   {

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
-import { groupBy } from '../records/aggregate.js';
 import { fromBytes, type CellExamples } from '../records/examples.js';
+import { readJsonLineAt, type LineAt } from '../bench/merge-stream.js';
 import type { CellResult } from '../records/results.js';
 import { drawDigits, GLYPH_HEIGHT, GLYPH_WIDTH } from './digits.js';
 
@@ -21,29 +21,62 @@ export interface Grid {
   readonly png: Buffer;
 }
 
+/** Grids a report draws at most (one per attack, eps and label source); the CSVs hold every cell. */
+export const MAX_GRIDS = 100;
+
 /**
- * One PNG per (attack, eps, label source): the first row the clean images labelled with their
- * true class, then one row per cell (target x substitute, in suite order) of the adversarial
- * images, each labelled with the target's answer: green when still right, red when fooled.
+ * The cells the example grids show, gathered from records in any order: per (attack, eps, label
+ * source), where the MAX_ROWS lowest cell indices are in the shard files, and a count of the
+ * rest. It keeps positions, not images: merge offers it every record as it streams them, and the
+ * images of the few cells shown are read back one grid at a time, so memory grows with neither
+ * the cells nor the grids' images.
  */
-export function exampleGrids(results: readonly CellResult[]): Grid[] {
-  const withExamples = [...results].sort((a, b) => a.index - b.index).filter((r) => r.examples !== undefined);
-  const groups = groupBy(withExamples, (r) => `${r.attack}-eps${r.eps}-${r.labelSource}`);
-  return [...groups.entries()].map(([key, cells]) => {
-    const shown = cells.slice(0, MAX_ROWS);
-    const first = shown[0] as CellResult;
-    const rows = [
-      'clean images, true class',
-      ...shown.map((c) => `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: target's class`),
-    ];
-    const more = cells.length - shown.length;
-    return {
-      file: `${key.replace(/[^A-Za-z0-9.-]+/g, '_')}.png`,
-      title: `${first.attack} eps ${first.eps}, ${first.labelSource} labels${more > 0 ? ` (first ${shown.length} of ${cells.length} cells)` : ''}`,
-      rows,
-      png: drawGrid(shown.map((c) => c.examples as CellExamples)),
-    };
-  });
+export class GridCollector {
+  private readonly groups = new Map<string, { first: number; count: number; cells: { index: number; at: LineAt }[] }>();
+
+  offer(r: CellResult, at: LineAt): void {
+    if (r.examples === undefined) return;
+    const key = `${r.attack}-eps${r.eps}-${r.labelSource}`;
+    let group = this.groups.get(key);
+    if (group === undefined) this.groups.set(key, (group = { first: r.index, count: 0, cells: [] }));
+    group.first = Math.min(group.first, r.index);
+    group.count++;
+    const last = group.cells[group.cells.length - 1];
+    if (group.cells.length === MAX_ROWS && last !== undefined && last.index < r.index) return;
+    const position = group.cells.findIndex((c) => c.index > r.index);
+    group.cells.splice(position === -1 ? group.cells.length : position, 0, { index: r.index, at });
+    if (group.cells.length > MAX_ROWS) group.cells.pop();
+  }
+
+  /** How many grids the records make (the report draws the first MAX_GRIDS). */
+  get total(): number {
+    return this.groups.size;
+  }
+
+  /**
+   * One PNG per (attack, eps, label source), in the order of their first cells, at most
+   * MAX_GRIDS, drawn when asked for: the first row the clean images labelled with their true
+   * class, then one row per cell (target x substitute, in suite order) of the adversarial images,
+   * each labelled with the target's answer: green when still right, red when fooled.
+   */
+  *grids(): Generator<Grid> {
+    const groups = [...this.groups.entries()].sort(([, a], [, b]) => a.first - b.first).slice(0, MAX_GRIDS);
+    for (const [key, { count, cells }] of groups) {
+      const shown = cells.map((c) => readJsonLineAt<CellResult>(c.at));
+      const first = shown[0] as CellResult;
+      const rows = [
+        'clean images, true class',
+        ...shown.map((c) => `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: target's class`),
+      ];
+      const more = count - shown.length;
+      yield {
+        file: `${key.replace(/[^A-Za-z0-9.-]+/g, '_')}.png`,
+        title: `${first.attack} eps ${first.eps}, ${first.labelSource} labels${more > 0 ? ` (first ${shown.length} of ${count} cells)` : ''}`,
+        rows,
+        png: drawGrid(shown.map((c) => c.examples as CellExamples)),
+      };
+    }
+  }
 }
 
 /** Draws a numbered row of clean images (true classes) and, under it, one numbered row of adversarial images per cell. */

@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { groupBy, pooled, substituteName } from '../records/aggregate.js';
+import { substituteName } from '../records/aggregate.js';
+import { rate } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 
 /** Vega-Lite specs built from results: pure data in, spec out; rendering is separate. */
@@ -17,21 +18,55 @@ export interface PlotSpec {
  */
 const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#444' } } } } } as Record<string, unknown>;
 
-/** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
-export function plotSpecs(results: readonly CellResult[]): PlotSpec[] {
-  const attacks = results.filter((r) => !r.reference);
-  const byAttackEps = [...groupBy(attacks, (r) => `${r.attack}|${r.labelSource}|${r.eps}`).values()].map((g) => {
-    const r = g[0] as CellResult;
-    return { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, transferRate: pooled(g.map((x) => x.transferRate)).value };
-  });
-  const heat = [...groupBy(results, (r) => `${substituteName(r)}|${r.target}`).values()].map((g) => {
-    const r = g[0] as CellResult;
-    return { substitute: substituteName(r), target: r.target, transferRate: pooled(g.map((x) => x.transferRate)).value };
-  });
-  const fidelity = [...groupBy(results, (r) => `${substituteName(r)}|${r.target}`).values()].map((g) => {
-    const r = g[0] as CellResult;
-    return { strategy: r.strategy, target: r.target, queries: r.substituteQueries, fidelity: r.substituteFidelity };
-  });
+/** What the plots read of a cell: results.csv holds all of it, so the report needs no records. */
+export type PlotRecord = Pick<CellResult, 'attack' | 'attackKind' | 'labelSource' | 'eps' | 'reference' | 'target' | 'strategy' | 'architecture' | 'budget' | 'substituteQueries' | 'substituteFidelity'> & {
+  readonly transferRate: Pick<CellResult['transferRate'], 'numerator' | 'denominator'>;
+};
+
+/**
+ * The plots' data gathered one cell at a time, with state per plotted point only (attack x eps,
+ * substitute x target), never per cell: the report streams results.csv through it. Points keep
+ * the order of their first cell, rates are pooled as running sums.
+ */
+export class PlotData {
+  private readonly byAttackEps = new Map<string, { attack: string; kind: string; eps: number; numerator: number; denominator: number }>();
+  private readonly bySubstituteTarget = new Map<string, { substitute: string; target: string; strategy: string; queries: number; fidelity: number; numerator: number; denominator: number }>();
+
+  add(r: PlotRecord): void {
+    if (!r.reference) {
+      const key = `${r.attack}|${r.labelSource}|${r.eps}`;
+      let point = this.byAttackEps.get(key);
+      if (point === undefined) this.byAttackEps.set(key, (point = { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, numerator: 0, denominator: 0 }));
+      point.numerator += r.transferRate.numerator;
+      point.denominator += r.transferRate.denominator;
+    }
+    const substitute = substituteName(r);
+    const key = `${substitute}|${r.target}`;
+    let point = this.bySubstituteTarget.get(key);
+    // Queries and fidelity are the substitute's, the same in every cell of the pair: the first cell's.
+    if (point === undefined) this.bySubstituteTarget.set(key, (point = { substitute, target: r.target, strategy: r.strategy, queries: r.substituteQueries, fidelity: r.substituteFidelity, numerator: 0, denominator: 0 }));
+    point.numerator += r.transferRate.numerator;
+    point.denominator += r.transferRate.denominator;
+  }
+
+  /** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
+  specs(): PlotSpec[] {
+    const byAttackEps = [...this.byAttackEps.values()].map((p) => ({ attack: p.attack, kind: p.kind, eps: p.eps, transferRate: rate(p.numerator, p.denominator).value }));
+    const pairs = [...this.bySubstituteTarget.values()];
+    const heat = pairs.map((p) => ({ substitute: p.substitute, target: p.target, transferRate: rate(p.numerator, p.denominator).value }));
+    const fidelity = pairs.map((p) => ({ strategy: p.strategy, target: p.target, queries: p.queries, fidelity: p.fidelity }));
+    return specsOf(byAttackEps, heat, fidelity);
+  }
+}
+
+/** The three plots of a set of results (in the order given). */
+export function plotSpecs(results: readonly PlotRecord[]): PlotSpec[] {
+  const data = new PlotData();
+  for (const r of results) data.add(r);
+  return data.specs();
+}
+
+function specsOf(byAttackEps: Record<string, unknown>[], heat: Record<string, unknown>[], fidelity: Record<string, unknown>[]): PlotSpec[] {
   const width = 420;
   return [
     {

@@ -23,11 +23,14 @@ interface Entry {
   readonly costPerImage: number;
 }
 
-export function transferCost(r: CellResult): number {
+/** What the query plot and tables read of a transfer cell (results.csv holds all of it). */
+export type TransferRecord = Pick<CellResult, 'reference' | 'target' | 'eps' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget' | 'targetError' | 'substituteQueries' | 'evaluated'>;
+
+export function transferCost(r: Pick<CellResult, 'substituteQueries' | 'evaluated'>): number {
   return r.substituteQueries / Math.max(1, r.evaluated) + 1;
 }
 
-function transferEntries(results: readonly CellResult[]): Entry[] {
+function transferEntries(results: readonly TransferRecord[]): Entry[] {
   return results
     .filter((r) => !r.reference)
     .map((r) => ({ target: r.target, eps: r.eps, norm: 'linf', method: `${r.attack} (${r.labelSource}) from ${substituteName(r)}`, kind: 'transfer', oracleMode: '', success: r.targetError, costPerImage: transferCost(r) }));
@@ -115,7 +118,7 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
 }
 
 /** Success against queries per image (log x): query attacks as curves, transfer settings as points. */
-export function queriesPlot(results: readonly CellResult[], queries: readonly QueryCellResult[]): PlotSpec {
+export function queriesPlot(results: readonly TransferRecord[], queries: readonly QueryCellResult[]): PlotSpec {
   const curves = queries.flatMap((q) => curvePoints(q).map((p) => ({ panel: `${q.target}, ${q.norm} eps ${q.eps}`, method: queryMethod(q), ...p })));
   const panels = new Set(curves.map((c) => c.panel));
   const points = transferEntries(results)

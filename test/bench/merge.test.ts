@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandGrid, gridSize } from '../../src/bench/grid.js';
 import { mergeResults } from '../../src/bench/merge.js';
+import { mergeCommand } from '../../src/cli/commands/bench.js';
+import { writeReport } from '../../src/report/report.js';
 import { templateRecord, writeSyntheticRun } from '../../src/bench/perf/synthetic-run.js';
 import { readResults, resultFiles, resultsFile, type CellResult } from '../../src/records/results.js';
 import { leaderboards } from '../../src/report/leaderboards.js';
@@ -67,6 +69,25 @@ describe('merge (streaming)', () => {
     assert.match(r.stdout, new RegExp(`merged ${SHAPE.shards * SHAPE.cellsPerShard} cells`));
     assert.ok(existsSync(join(dir, 'results.csv')) && existsSync(join(dir, 'manifest.json')));
     assert.ok(!existsSync(join(dir, 'index.html')), 'no report page');
+  });
+
+  it('merges with the report (as `merge` does): the same plots, grids and page as `report` run afterwards', async () => {
+    const dir = tempDir('transferbench-merge-report-');
+    writeSyntheticRun(dir, { shards: 4, cellsPerShard: 10 }, templateRecord(TEMPLATE));
+    const lines: string[] = [];
+    await mergeCommand({ info: (line) => lines.push(line), warn: () => {}, verbose: () => {} }, dir);
+    assert.match(lines.join('\n'), /^merged 40 cells -> [\s\S]*^report: .*index\.html$/m);
+    const report = () => [join(dir, 'index.html'), ...['plots', 'grids'].flatMap((d) => readdirSync(join(dir, d)).sort().map((f) => join(dir, d, f)))];
+    const merged = new Map(report().map((f) => [f, readFileSync(f)]));
+    // merge gathers the grids' cells as it streams the records; report reads the shard files again.
+    assert.ok([...merged.keys()].filter((f) => f.endsWith('.png')).length > 0, 'example grids written');
+    rmSync(join(dir, 'grids'), { recursive: true });
+    await writeReport(dir);
+    assert.deepEqual(report(), [...merged.keys()]);
+    // Vega numbers its gradients per process (gradient_0, then gradient_1 in a second render here).
+    const same = (bytes: Buffer) => bytes.toString('latin1').replace(/gradient_\d+/g, 'gradient');
+    for (const [file, bytes] of merged) assert.equal(same(readFileSync(file)), same(bytes), `${file} differs`);
+    assert.equal((readFileSync(join(dir, 'index.html'), 'utf8').match(/<tr><td>/g) ?? []).length > 40, true, 'every results row is on the page');
   });
 
   it('skips a last line cut off by a kill, and then misses exactly that cell', () => {

@@ -32,7 +32,7 @@ describe('target names', function () {
     const out = tempDir('transferbench-by-path-');
     await runSuite(suite, { shard: { k: 1, n: 1 }, resume: false, outDir: out, targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache'), useCache: true, parallel: 1, progress: () => {} });
     const merged = mergeResults(out);
-    await writeReport(out, merged.tables);
+    await writeReport(out);
     assert.equal(merged.tables['transfer-matrix.csv']?.columns[1], 'tiny-softmax');
     for (const name of ['results.csv', 'leaderboard-targets.csv', 'rubbish.csv']) {
       const table = merged.tables[name];

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { leaderboardTables } from '../../src/report/leaderboards.js';
+import { leaderboards, leaderboardTables, toCsv } from '../../src/report/leaderboards.js';
+import { readCsvTable } from '../../src/report/csv-read.js';
+import { PlotData, plotSpecs } from '../../src/report/plots.js';
+import { forEachResultsRow } from '../../src/report/results-csv.js';
 import { rate } from '../../src/records/metrics.js';
 import { PNG } from 'pngjs';
 import { toBytes, type CellExamples } from '../../src/records/examples.js';
 import { appendResult, type CellResult } from '../../src/records/results.js';
 import { drawDigits } from '../../src/report/digits.js';
 import { reportPage } from '../../src/report/html.js';
-import { writeReport } from '../../src/report/report.js';
+import { PAGE_ROWS, writeReport } from '../../src/report/report.js';
 import { tempDir } from '../fixtures/files.js';
 import { skipBecause } from '../helpers/skip.js';
 
@@ -50,6 +53,17 @@ function examples(eps: number): CellExamples {
   };
 }
 
+/** The page's plots and grids as reportPage takes them, cut back out of a page it wrote. */
+function plotsOf(html: string): { title: string; svg: string }[] {
+  return [...html.matchAll(/<figure><figcaption>([^<]*)<\/figcaption>(<svg[\s\S]*?<\/svg>)<\/figure>/g)].map((m) => ({ title: unescape(m[1] ?? ''), svg: m[2] ?? '' }));
+}
+function gridsOf(html: string): { src: string; title: string; rows: string[] }[] {
+  return [...html.matchAll(/<figure><figcaption>([^<]*)<\/figcaption><img src="([^"]*)" alt="[^"]*"><ol>(.*?)<\/ol><\/figure>/g)].map((m) => ({
+    src: m[2] ?? '', title: unescape(m[1] ?? ''), rows: [...(m[3] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((li) => unescape(li[1] ?? '')),
+  }));
+}
+const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+
 describe('report', function () {
   this.timeout(120000);
   const dir = tempDir('transferbench-report-');
@@ -57,6 +71,8 @@ describe('report', function () {
   before(async () => {
     const records = results();
     for (const r of records) appendResult(join(dir, 'results-1-of-1.jsonl'), r);
+    // What merge writes: the report reads its tables and plot data from these CSVs.
+    for (const [name, csv] of Object.entries(leaderboards(records))) writeFileSync(join(dir, name), csv);
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ suite: 'report-test', backend: { name: 'wasm' } }));
     await writeReport(dir);
   });
@@ -103,11 +119,35 @@ describe('report', function () {
     assert.throws(() => drawDigits('a', 1, () => {}), /digits only/);
   });
 
-  it('shows the leaderboards built from the records, with no CSV on disk to read', () => {
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.csv')), []);
+  it('shows the merged CSVs as tables, cell for cell', () => {
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
-    for (const name of Object.keys(leaderboardTables(results()))) assert.ok(html.includes(`id="${name.replace(/\W+/g, '-')}"`), name);
+    const tables = leaderboardTables(results());
+    for (const name of Object.keys(tables)) assert.ok(html.includes(`id="${name.replace(/\W+/g, '-')}"`), name);
+    assert.equal(html, reportPage({ title: 'transferbench: report-test', tables, plots: plotsOf(html), grids: gridsOf(html), manifest: readFileSync(join(dir, 'manifest.json'), 'utf8') }));
     assert.match(html, /<td>fgsm<\/td><td>single-step<\/td><td>true<\/td>/);
+    assert.doesNotMatch(html, /rows; .* holds them all/, 'every row shown');
+  });
+
+  it('plots from results.csv exactly what it would plot from the records', async () => {
+    const fromCsv = new PlotData();
+    await forEachResultsRow(dir, (r) => fromCsv.add(r));
+    assert.deepEqual(fromCsv.specs(), plotSpecs(results()));
+    // A stale results.csv without a column the plots need is refused, naming it.
+    const stale = tempDir('transferbench-stale-');
+    writeFileSync(join(stale, 'results.csv'), readFileSync(join(dir, 'results.csv'), 'utf8').replace('substitute_fidelity', 'fidelity'));
+    await assert.rejects(forEachResultsRow(stale, () => {}), /results\.csv has no column substitute_fidelity: written by an older transferbench\? merge again/);
+  });
+
+  it('shows at most PAGE_ROWS rows of a table, saying where the rest are, and text as merge meant it', async () => {
+    const file = join(tempDir('transferbench-page-'), 'results.csv');
+    // toCsv escapes text a spreadsheet would take for a formula; the page shows it unescaped.
+    writeFileSync(file, toCsv({ columns: ['cell', 'x'], rows: Array.from({ length: 5 }, (_, i) => [i, `=cmd${i}, "q"`]) }));
+    const { table, total } = await readCsvTable(file, 2);
+    assert.deepEqual([table.rows, total], [[['0', '=cmd0, "q"'], ['1', '=cmd1, "q"']], 5]);
+    const html = reportPage({ title: 't', tables: { 'results.csv': { ...table, total } }, plots: [], manifest: '{}' });
+    assert.match(html, /<p>The first 2 of 5 rows; results\.csv holds them all\.<\/p>/);
+    assert.equal((html.match(/<tr><td>/g) ?? []).length, 2);
+    assert.equal(PAGE_ROWS, 2000);
   });
 
   it('shows the tables it is given, text escaped and numbers as written', () => {

@@ -3,6 +3,7 @@ import { groupCosts, zooCostModel } from '../../bench/balance.js';
 import { expandGrid, parseShard, type Shard } from '../../bench/grid.js';
 import { mergeResults } from '../../bench/merge.js';
 import { writeReport } from '../../report/report.js';
+import { GridCollector } from '../../report/grids.js';
 import { outputDir, runSuite } from '../../bench/run.js';
 import { loadSuite, type Suite } from '../../bench/suite.js';
 import { badOption } from '../../common/errors.js';
@@ -75,8 +76,9 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   });
   reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
   if (shard.n === 1) {
-    const merged = mergeResults(out);
-    const report = await writeReport(out, merged.tables);
+    const grids = new GridCollector();
+    const merged = mergeResults(out, { tables: false, grids });
+    const report = await writeReport(out, { grids });
     reporter.info(`leaderboards: ${merged.files.join(', ')}`);
     reporter.info(`report: ${report[report.length - 1] ?? ''}`);
   } else {
@@ -87,11 +89,13 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
 
 /** `transferbench merge DIR`: the CSVs and manifest, then the report. */
 export async function mergeCommand(reporter: Reporter, dir: string, options: { report: boolean } = { report: true }): Promise<number> {
-  // Without the report, nothing is kept per cell: a run of any size merges in bounded memory.
-  const merged = mergeResults(dir, { tables: options.report });
+  // Nothing is kept per cell, report or not: the report reads the CSVs merge writes, and the
+  // grids keep a few cells' images, so a run of any size merges in bounded memory.
+  const grids = options.report ? new GridCollector() : undefined;
+  const merged = mergeResults(dir, { tables: false, grids });
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
-  if (!options.report) return 0;
-  const written = await writeReport(dir, merged.tables);
+  if (grids === undefined) return 0;
+  const written = await writeReport(dir, { grids });
   reporter.info(`report: ${written.join(', ')}`);
   return 0;
 }

@@ -3,7 +3,9 @@ import { Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
+import { commuteReluMaxPool } from '../onnx-gradient/rewrite.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
+import { blockedConvolutions, nchwcBlockSize } from './nchwc.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
 import type { RunningStatistics } from './normalization.js';
@@ -38,7 +40,9 @@ export interface TrainingModel {
  * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
  */
 export async function buildTrainingModel(model: tf.Sequential, options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings }): Promise<TrainingModel> {
-  const forward = trainingGraph(model);
+  const built = trainingGraph(model);
+  // Relu after MaxPool rather than before: its mask and gradient at the pooled resolution.
+  const forward = { ...built, graph: commuteReluMaxPool(built.graph, { indicesRouteGradientOnly: true }) };
   const emit = new Emitter('train/loss', forward.graph.opset);
   lossHead(emit, options.loss);
   const head = emit.done();
@@ -58,7 +62,7 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   ]);
   const names = forward.weights.map((w) => w.name);
   const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
-  let result = withGradients.graph;
+  let result = blockedConvolutions(withGradients.graph, facts, await nchwcBlockSize());
   let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
   if (options.optimizer) {
     const step = inGraphStep(result, forward.weights, options.optimizer);

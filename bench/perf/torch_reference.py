@@ -1,6 +1,6 @@
 """PyTorch reference for transferbench's compute benchmark (a benchmark extra, never a runtime
 dependency). Times the same two models, batch and steps as src/bench/perf/compute.ts and prints
-one JSON object. Usage: python3 torch_reference.py [--seconds S] [--threads N]"""
+one JSON object. Usage: python3 torch_reference.py [--seconds S] [--threads N] [--models a,b] [--train-only]"""
 import argparse, json, statistics, time
 import torch
 import torch.nn as nn
@@ -41,12 +41,18 @@ def main():
     parser.add_argument('--seconds', type=float, default=6.0)
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--batch', type=int, default=64)
+    # The training engine's benchmark times PyTorch's step between its own windows: one model, the step only.
+    parser.add_argument('--models', type=str, default='mlp,cnn-small,model-c')
+    parser.add_argument('--train-only', action='store_true')
     args = parser.parse_args()
+    wanted = args.models.split(',')
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'batch': args.batch, 'models': {}}
     for name, build in [('mlp', mlp), ('cnn-small', cnn_small), ('model-c', model_c)]:
+        if name not in wanted:
+            continue
         model = build()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         x = torch.rand(args.batch, 1, 28, 28)
@@ -78,10 +84,11 @@ def main():
                 xa = torch.min(torch.max(xa.detach() + 0.01 * g.sign(), x0 - 0.1), x0 + 0.1).clamp(0, 1)
             return xa
 
-        entry = {
-            'trainImagesPerSecond': rate(train_step, args.batch, args.seconds, 5),
-            'inputGradientImagesPerSecond': rate(input_gradient, args.batch, args.seconds, 5),
-        }
+        entry = {'trainImagesPerSecond': rate(train_step, args.batch, args.seconds, 5)}
+        if args.train_only:
+            out['models'][name] = entry
+            continue
+        entry['inputGradientImagesPerSecond'] = rate(input_gradient, args.batch, args.seconds, 5)
         if name == 'model-c':
             entry['fgsmImagesPerSecond'] = rate(fgsm_256, 256, args.seconds, 5)
             entry['pgd10ImagesPerSecond'] = rate(pgd10_256, 256, args.seconds, 5)

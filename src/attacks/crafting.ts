@@ -1,3 +1,4 @@
+import { TransferbenchError } from '../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate } from '../compute/surrogate.js';
 import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
 
@@ -10,9 +11,15 @@ import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
  */
 export type SurrogateCall =
   | { readonly kind: 'logits'; readonly images: Float32Array; readonly count: number }
-  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest };
+  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest }
+  /** Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls. */
+  | { readonly kind: 'task'; readonly run: () => Promise<void> };
 
 export type SurrogateAnswer = Float32Array | LossGradient;
+
+/** What a task's yield receives: whether the driver ran it (awaitTask keeps the result). */
+const TASK_RAN = new Float32Array(0);
+const TASK_REFUSED = new Float32Array(0);
 
 /** A computation that calls the surrogate and returns T. */
 export type Crafting<T> = Generator<SurrogateCall, T, SurrogateAnswer>;
@@ -25,6 +32,19 @@ export function* lossGradientOf(images: Float32Array, labels: Int32Array, reques
   return (yield { kind: 'loss-gradient', images, labels, request }) as LossGradient;
 }
 
+/** Awaits `run` from inside a crafting computation (`drive` only: a synchronous driver refuses it). */
+export function* awaitTask<T>(run: () => Promise<T>): Crafting<T> {
+  let result: T | undefined;
+  const answer = yield { kind: 'task', run: async () => void (result = await run()) };
+  if (answer === TASK_REFUSED) throw new TransferbenchError('BAD_OPTION', 'this computation awaits onnxruntime work, which a synchronous driver (driveSync) cannot; check canAwait() first');
+  return result as T;
+}
+
+/** Whether the driver awaits tasks (drive) or not (driveSync, inside synchronous tfjs loops). */
+export function* canAwait(): Crafting<boolean> {
+  return (yield { kind: 'task', run: async () => undefined }) !== TASK_REFUSED;
+}
+
 /** Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its `finally` blocks run. */
 export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Promise<T> {
   let step = crafting.next(undefined as unknown as SurrogateAnswer);
@@ -32,7 +52,8 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
-      answer = call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
+      if (call.kind === 'task') await call.run();
+      answer = call.kind === 'task' ? TASK_RAN : call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;
@@ -49,7 +70,7 @@ export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
-      answer = call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
+      answer = call.kind === 'task' ? TASK_REFUSED : call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;

@@ -43,6 +43,7 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
   epochs: { range: positiveInteger, description: 'generator training epochs', fallback: () => 10 },
   alpha: { range: nonNegative, description: 'weight of the least-squares GAN loss', fallback: () => 1 },
   beta: { range: nonNegative, description: 'weight of the hinge loss', fallback: () => 1 },
+  trainImages: { range: positiveInteger, description: 'AdvGAN: attacker images the generator trains on (the first N of the attacker split, at most all of it)', fallback: () => 2000 },
   hingeBound: { range: nonNegative, description: 'c: the hinge bound on ||G(x)||_2', fallback: () => 3 },
   neighbours: { range: { type: 'integer', minimum: 0 }, description: 'neighbours sampled to estimate the gradient variance (0: none)', fallback: () => 20 },
   neighbourhood: { range: nonNegative, description: 'radius of the neighbourhood, in units of eps (beta of Wang and He)', fallback: () => 1.5 },

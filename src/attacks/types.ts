@@ -67,6 +67,8 @@ export interface AttackParams {
   readonly epochs: number;
   readonly alpha: number;
   readonly beta: number;
+  /** AdvGAN: attacker images its generator trains on. */
+  readonly trainImages: number;
   /** AdvGAN: the hinge's bound c on the perturbation's L2 norm. */
   readonly hingeBound: number;
   /** VMI/VNI-FGSM: neighbours sampled for the gradient variance, and their radius in units of eps. */

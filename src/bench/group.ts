@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { attackFor, resolveParams, resolvePoolLabels, type LabelledImages, type LabelSource } from '../attacks/index.js';
+import { attackFor, resolveParams, resolvePoolLabels, type LabelledImages } from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
@@ -15,6 +15,20 @@ import { agreement, obtainSurrogate } from './substitute-surrogate.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { targetDescriptorPath } from './targets.js';
+
+/** Attacker images handed to the attacks that learn from data, unless they ask for another number. */
+const ATTACKER_POOL = 2000;
+
+/**
+ * How many attacker images a cell's attack learns from: what AdvGAN's `trainImages` asks for,
+ * else the first 2,000 (Admix's images of other classes; the pool every result so far was made
+ * with).
+ */
+export function attackerPoolSize(cell: Pick<Cell, 'attack' | 'transforms' | 'eps' | 'attackParams'>, seed: number): number {
+  const attack = attackFor(cell.attack, cell.transforms);
+  if (!attack.parameters.some((p) => p.name === 'trainImages')) return ATTACKER_POOL;
+  return resolveParams(attack, cell.eps, { ...cell.attackParams, seed }).trainImages;
+}
 
 /** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
 const MEMO_BYTES = 256 * 1024 * 1024;
@@ -81,13 +95,14 @@ export class GroupRunner {
       const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
       // An ensemble's fidelity and accuracy are its own, from its clean predictions (no further queries).
       const record = spec.members === undefined ? obtained.record : { ...obtained.record, fidelity: agreement(substituteClean, entry.clean), cleanAccuracy: agreement(substituteClean, evaluation.labels) };
-      const pools = new Map<LabelSource, LabelledImages>();
+      const pools = new Map<string, LabelledImages>();
       let spent = obtained.spentNow;
       for (const cell of cells) {
-        let pool = pools.get(cell.labelSource);
+        const size = attackerPoolSize(cell, this.suite.seed);
+        let pool = pools.get(`${cell.labelSource}/${size}`);
         if (pool === undefined) {
-          pool = await resolvePoolLabels(surrogate, this.attackerPool(), cell.labelSource);
-          pools.set(cell.labelSource, pool);
+          pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
+          pools.set(`${cell.labelSource}/${size}`, pool);
         }
         onResult(await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry), spent);
         spent = 0;
@@ -110,8 +125,8 @@ export class GroupRunner {
   }
 
   /** Attacker images a generative attack fits on and Admix mixes in: the first 2,000 of the attacker's split, true labels. */
-  private attackerPool(): LabelledImages {
-    const n = Math.min(2000, this.attacker.labels.length);
+  private attackerPool(count: number): LabelledImages {
+    const n = Math.min(count, this.attacker.labels.length);
     const size = this.attacker.images.length / this.attacker.labels.length;
     return { images: this.attacker.images.subarray(0, n * size), labels: this.attacker.labels.subarray(0, n) };
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelFingerprint } from '../../compute/architectures.js';
+import { currentEngineInfo } from '../../compute/engine.js';
 import { drive } from '../crafting.js';
 import { param } from '../params.js';
 import type { Attack, Prepared } from '../types.js';
@@ -50,6 +51,7 @@ export const advgan: Attack = {
   usesLabels: true,
   parameters: [
     param('epochs', 10),
+    param('trainImages', 2000),
     param('learningRate', 0.001, '0.001', 'Adam learning rate of G and D'),
     param('alpha', 1),
     param('beta', 1),
@@ -59,7 +61,10 @@ export const advgan: Attack = {
   transformable: false,
   fingerprint: networkFingerprint,
   prepare: async (surrogate, context, params) => {
-    const key = { params, images: context.training.labels.length, networks: networkFingerprint(context.imageShape) };
+    // Generators trained on onnxruntime are other (equally good) weights: their own cache entries;
+    // tfjs-trained ones keep the keys they had before engines existed.
+    const engine = currentEngineInfo();
+    const key = { params, images: context.training.labels.length, networks: networkFingerprint(context.imageShape), ...(engine.name === 'tfjs' ? {} : { engine: engine.name }) };
     const cached = await context.cache.load(key);
     if (cached !== undefined) return new PreparedGenerator(cached);
     const generator = await drive(surrogate, trainGenerator(context.training.images, context.training.labels, context.imageShape, generatorOptions(params)));

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
-import { trainableVariables } from '../../compute/train.js';
-import { lossGradientOf, type Crafting } from '../crafting.js';
+import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
+import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
 import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
-import { valuesOf } from '../../compute/values.js';
+import { OnnxGanSteps } from './onnx-steps.js';
+import { TfjsGanSteps, type GanSteps } from './steps.js';
+
+export { generate } from './steps.js';
 
 export interface AdvGanOptions {
   readonly eps: number;
@@ -23,33 +26,38 @@ export interface AdvGanOptions {
   readonly seed: number;
 }
 
-/** Perturbed images: clip(x + eps * G(x)). */
-export function generate(generator: tf.LayersModel, images: tf.Tensor4D, eps: number): tf.Tensor4D {
-  return tf.tidy(() => images.add((generator.apply(images) as tf.Tensor4D).mul(eps)).clipByValue(0, 1) as tf.Tensor4D);
-}
-
 /**
  * Trains AdvGAN's generator against a surrogate (the paper's L = L_adv + alpha L_GAN + beta
  * L_hinge), alternating a discriminator step and a generator step per batch. L_adv is the
  * surrogate's C&W margin, averaged over the batch: the surrogate gives its gradient with respect
  * to the adversarial images, and that gradient enters the generator's backward pass as the
  * upstream gradient of those images (a vector-Jacobian product through the generator), through
- * the linear term sum(adversarial * upstream) whose gradient it is.
+ * the linear term sum(adversarial * upstream) whose gradient it is. The networks train on the
+ * training engine (--engine, steps.ts and onnx-steps.ts; tfjs when driven synchronously); the
+ * same batches either way.
  */
-export function* trainGenerator(images: Float32Array, labels: Int32Array, imageShape: readonly [number, number, number], options: AdvGanOptions): Crafting<tf.LayersModel> {
+export function* trainGenerator(
+  images: Float32Array,
+  labels: Int32Array,
+  imageShape: readonly [number, number, number],
+  options: AdvGanOptions,
+  engine: EngineInfo = currentEngineInfo(),
+): Crafting<tf.LayersModel> {
   const [h, w, c] = imageShape;
   const size = h * w * c;
   const count = labels.length;
   const generator = buildGenerator(imageShape, options.seed);
   const discriminator = buildDiscriminator(imageShape, options.seed);
-  const gOptimizer = tf.train.adam(options.learningRate);
-  const dOptimizer = tf.train.adam(options.learningRate);
-  const gVariables = trainableVariables(generator);
-  const dVariables = trainableVariables(discriminator);
+  let steps: GanSteps | undefined;
   const random = new Random(options.seed).fork('advgan-train');
   const request = { loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const), kappa: options.confidence };
   let trained = false;
   try {
+    // Driven synchronously (inside a tfjs loop, which cannot await onnxruntime), it trains on tfjs.
+    const onOnnxruntime = engine.name === 'onnxruntime' && (yield* canAwait());
+    steps = !onOnnxruntime
+      ? new TfjsGanSteps(generator, discriminator, imageShape, options)
+      : yield* awaitTask(() => OnnxGanSteps.create(generator, discriminator, imageShape, options, engine.threads ?? 1));
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const order = random.permutation(count);
       for (let start = 0; start < count; start += options.batchSize) {
@@ -58,35 +66,17 @@ export function* trainGenerator(images: Float32Array, labels: Int32Array, imageS
         const pixels = new Float32Array(n * size);
         indices.forEach((i, k) => pixels.set(images.subarray(i * size, (i + 1) * size), k * size));
         const y = Int32Array.from(indices, (i) => labels[i] as number);
-        const adversarialValues = valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(pixels, [n, h, w, c]), options.eps)));
-        const { gradient } = yield* lossGradientOf(adversarialValues, y, request);
-        tf.tidy(() => {
-          const x = tf.tensor4d(pixels, [n, h, w, c]);
-          const upstream = tf.tensor4d(gradient, [n, h, w, c]).div(n);
-          // The discriminator's step needs G's output only as data: the images already generated.
-          const fake = tf.tensor4d(adversarialValues, [n, h, w, c]);
-          dOptimizer.minimize(() => {
-            const real = discriminator.apply(x) as tf.Tensor;
-            const faked = discriminator.apply(fake) as tf.Tensor;
-            return real.sub(1).square().mean().add(faked.square().mean()) as tf.Scalar;
-          }, false, dVariables);
-          gOptimizer.minimize(() => {
-            const perturbation = (generator.apply(x) as tf.Tensor4D).mul(options.eps);
-            const adversarial = x.add(perturbation).clipByValue(0, 1) as tf.Tensor4D;
-            const gan = (discriminator.apply(adversarial) as tf.Tensor).sub(1).square().mean();
-            const hinge = perturbation.square().sum([1, 2, 3]).sqrt().sub(options.hingeBound).relu().mean();
-            const adv = adversarial.mul(upstream).sum();
-            return adv.add(gan.mul(options.alpha)).add(hinge.mul(options.beta)) as tf.Scalar;
-          }, false, gVariables);
-        });
+        const adversarial = yield* steps.generate(pixels, n);
+        const { gradient } = yield* lossGradientOf(adversarial, y, request);
+        yield* steps.step({ count: n, images: pixels, adversarial, upstream: Float32Array.from(gradient, (g) => g / n) });
       }
     }
+    const result = yield* steps.finish();
     trained = true;
-    return generator;
+    return result;
   } finally {
-    gOptimizer.dispose();
-    dOptimizer.dispose();
-    discriminator.dispose();
+    if (steps) yield* steps.dispose();
+    else discriminator.dispose();
     if (!trained) generator.dispose();
   }
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { advganTrainingBenchmark } from './advgan-training.js';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
 import { mergeBenchmark } from './merge.js';
@@ -19,6 +20,7 @@ const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => v
   queries: queriesBenchmark,
   merge: mergeBenchmark,
   surrogate: surrogateBenchmark,
+  'advgan-training': advganTrainingBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildArchitecture } from '../../compute/architectures.js';
 import { optimizerSettings } from '../../compute/onnx-train/optimizer.js';
@@ -23,7 +24,14 @@ export interface OnnxTrainingResult {
   readonly forward: Throughput;
   /** Forward passes one training step costs: forward / (faster) train throughput. Goal <= 6. */
   readonly stepInForwardPasses: number;
+  /** One-minute load average before and after the interleaved windows (the machine is shared). */
+  readonly loadAverage: readonly [number, number];
+  /** PyTorch's training step at the same threads, timed just before and just after those windows, images per second. */
+  readonly pytorchTrain?: { readonly before: number; readonly after: number; readonly mean: number };
 }
+
+/** PyTorch's step for one model at some threads, images per second (undefined without PyTorch). */
+export type PytorchTrainStep = (model: (typeof TRAINING_MODELS)[number], threads: number) => number | undefined;
 
 /** The tfjs (wasm) training step of the same models, for the side-by-side. */
 export interface TfjsTrainingResult {
@@ -34,19 +42,26 @@ export interface TfjsTrainingResult {
 
 type Windows = { repeats: number; windowSeconds: number; warmup: number };
 
-async function measureAsync(step: () => Promise<unknown>, items: number, options: Windows): Promise<Throughput> {
-  for (let i = 0; i < options.warmup; i++) await step();
-  const samples: number[] = [];
+/**
+ * Several async steps timed in alternating windows (a window of each per repeat), so that a
+ * machine shared with other jobs loads each of them alike and their ratio is fair.
+ */
+async function measureInterleaved<K extends string>(steps: Record<K, () => Promise<unknown>>, items: number, options: Windows): Promise<Record<K, Throughput>> {
+  const names = Object.keys(steps) as K[];
+  for (const name of names) for (let i = 0; i < options.warmup; i++) await steps[name]();
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < options.repeats; r++) {
-    const start = performance.now();
-    let steps = 0;
-    do {
-      await step();
-      steps++;
-    } while (performance.now() - start < options.windowSeconds * 1000);
-    samples.push((steps * items) / ((performance.now() - start) / 1000));
+    for (const name of names) {
+      const start = performance.now();
+      let count = 0;
+      do {
+        await steps[name]();
+        count++;
+      } while (performance.now() - start < options.windowSeconds * 1000);
+      samples[name].push((count * items) / ((performance.now() - start) / 1000));
+    }
   }
-  return { median: median(samples), samples };
+  return Object.fromEntries(names.map((name) => [name, { median: median(samples[name]), samples: samples[name] }])) as unknown as Record<K, Throughput>;
 }
 
 function batchOf(seed: number): { images: Float32Array; targets: Float32Array } {
@@ -56,8 +71,8 @@ function batchOf(seed: number): { images: Float32Array; targets: Float32Array } 
   return { images, targets };
 }
 
-/** onnxruntime training at 1 and 2 threads beside onnxruntime inference of the same model. */
-export async function measureOnnxTraining(quick: boolean, log: (line: string) => void): Promise<OnnxTrainingResult[]> {
+/** onnxruntime training at 1 and 2 threads beside onnxruntime inference of the same model, in alternating windows. */
+export async function measureOnnxTraining(quick: boolean, log: (line: string) => void, pytorch?: PytorchTrainStep): Promise<OnnxTrainingResult[]> {
   const windows: Windows = { repeats: quick ? 3 : 7, windowSeconds: quick ? 0.5 : 1.5, warmup: 3 };
   const { images, targets } = batchOf(1);
   const results: OnnxTrainingResult[] = [];
@@ -66,33 +81,30 @@ export async function measureOnnxTraining(quick: boolean, log: (line: string) =>
     try {
       for (const threads of [1, 2]) {
         // Inference at its best: with and without spin-waiting threads, the faster counts.
-        const forwardWith = async (spinning: boolean) => {
-          const session = await ort.InferenceSession.create(exportToOnnx(model), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } } });
+        const inference = (spinning: boolean) => ort.InferenceSession.create(exportToOnnx(model), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } } });
+        const trainer = (optimizerInGraph: boolean) => OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads, optimizerInGraph });
+        const [spinning, idle, typed, inGraph] = [await inference(true), await inference(false), await trainer(false), await trainer(true)];
+        try {
           const feeds = { [INPUT_NAME]: new ort.Tensor('float32', images, [BATCH, 28, 28, 1]) };
-          try {
-            return await measureAsync(() => session.run(feeds), BATCH, windows);
-          } finally {
-            await session.release();
-          }
-        };
-        const [spinning, idle] = [await forwardWith(true), await forwardWith(false)];
-        const forward = spinning.median >= idle.median ? spinning : idle;
-        const train = async (optimizerInGraph: boolean) => {
-          const trainer = await OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads, optimizerInGraph });
-          try {
-            const masks = trainer.masks.map((m) => new Float32Array(BATCH * m.shape.reduce((a, b) => a * b, 1)).fill(1));
-            const batch = { count: BATCH, images, targets, sampleWeights: new Float32Array(BATCH).fill(1 / BATCH), masks };
-            return await measureAsync(() => trainer.step(batch), BATCH, windows);
-          } finally {
-            await trainer.dispose();
-          }
-        };
-        const trainTypedArrays = await train(false);
-        const trainInGraph = await train(true);
-        const best = Math.max(trainTypedArrays.median, trainInGraph.median);
-        const result = { model: name, threads, trainTypedArrays, trainInGraph, forward, stepInForwardPasses: forward.median / best };
-        log(`training engine onnxruntime ${name} ${threads} thread(s): train ${trainTypedArrays.median.toFixed(0)} img/s (typed arrays), ${trainInGraph.median.toFixed(0)} img/s (in graph); forward ${forward.median.toFixed(0)} img/s; a step = ${result.stepInForwardPasses.toFixed(1)} forward passes`);
-        results.push(result);
+          const masks = typed.masks.map((m) => new Float32Array(BATCH * m.shape.reduce((a, b) => a * b, 1)).fill(1));
+          const batch = { count: BATCH, images, targets, sampleWeights: new Float32Array(BATCH).fill(1 / BATCH), masks };
+          const loadBefore = os.loadavg()[0] as number;
+          const torchBefore = pytorch?.(name, threads);
+          const measured = await measureInterleaved(
+            { spinning: () => spinning.run(feeds), idle: () => idle.run(feeds), typed: () => typed.step(batch), inGraph: () => inGraph.step(batch) },
+            BATCH,
+            windows,
+          );
+          const torchAfter = pytorch?.(name, threads);
+          const forward = measured.spinning.median >= measured.idle.median ? measured.spinning : measured.idle;
+          const best = Math.max(measured.typed.median, measured.inGraph.median);
+          const result = { model: name, threads, trainTypedArrays: measured.typed, trainInGraph: measured.inGraph, forward, stepInForwardPasses: forward.median / best, loadAverage: [loadBefore, os.loadavg()[0] as number] as const,
+            ...(torchBefore !== undefined && torchAfter !== undefined ? { pytorchTrain: { before: torchBefore, after: torchAfter, mean: (torchBefore + torchAfter) / 2 } } : {}) };
+          log(`training engine onnxruntime ${name} ${threads} thread(s): train ${measured.typed.median.toFixed(0)} img/s (typed arrays), ${measured.inGraph.median.toFixed(0)} img/s (in graph); forward ${forward.median.toFixed(0)} img/s; a step = ${result.stepInForwardPasses.toFixed(1)} forward passes; PyTorch ${result.pytorchTrain ? `${result.pytorchTrain.before.toFixed(0)} / ${result.pytorchTrain.after.toFixed(0)} img/s before / after` : '-'}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}`);
+          results.push(result);
+        } finally {
+          await Promise.all([spinning.release(), idle.release(), typed.dispose(), inGraph.dispose()]);
+        }
       }
     } finally {
       model.dispose();

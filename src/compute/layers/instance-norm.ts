@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Added to each variance before its square root (the ONNX training graph uses the same). */
+export const INSTANCE_NORM_EPSILON = 1e-5;
+
 /**
  * Instance normalisation (Ulyanov et al. 2016), which AdvGAN's generator uses after each
  * convolution: every image's every channel is normalised over its own height and width, then
@@ -27,7 +30,7 @@ export class InstanceNorm extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const { mean, variance } = tf.moments(x, [1, 2], true);
-      const normalised = x.sub(mean).mul(variance.add(1e-5).rsqrt());
+      const normalised = x.sub(mean).mul(variance.add(INSTANCE_NORM_EPSILON).rsqrt());
       return normalised.mul((this.gamma as tf.LayerVariable).read()).add((this.beta as tf.LayerVariable).read());
     });
   }

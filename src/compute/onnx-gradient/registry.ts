@@ -1,12 +1,14 @@
 import { Registry } from '../../common/registry.js';
 import { clipGradient, leakyReluGradient, reluGradient, sigmoidGradient, tanhGradient } from './ops/activation.js';
 import { convGradient } from './ops/conv.js';
+import { convTransposeGradient } from './ops/conv-transpose.js';
 import { addGradient, divGradient, expGradient, identityGradient, logGradient, maxGradient, mulGradient, negGradient, subGradient } from './ops/elementwise.js';
 import { gemmGradient, matMulGradient } from './ops/gemm.js';
 import { batchNormalizationGradient } from './ops/normalization.js';
 import { averagePoolGradient, globalAveragePoolGradient, maxPoolGradient } from './ops/pool.js';
 import { reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
 import { concatGradient, padGradient, reshapeGradient, transposeGradient } from './ops/shape.js';
+import { sqrtGradient } from './ops/sqrt.js';
 import { logSoftmaxGradient, softmaxGradient } from './ops/softmax.js';
 import type { GradientBuilder } from './ops/types.js';
 
@@ -17,6 +19,7 @@ import type { GradientBuilder } from './ops/types.js';
  */
 export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable operator')
   .add('Conv', convGradient)
+  .add('ConvTranspose', convTransposeGradient)
   .add('Gemm', gemmGradient)
   .add('MatMul', matMulGradient)
   .add('Add', addGradient)
@@ -27,6 +30,7 @@ export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable o
   .add('Max', maxGradient)
   .add('Log', logGradient)
   .add('Exp', expGradient)
+  .add('Sqrt', sqrtGradient)
   .add('Relu', reluGradient)
   .add('LeakyRelu', leakyReluGradient)
   .add('Sigmoid', sigmoidGradient)

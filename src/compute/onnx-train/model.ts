@@ -3,9 +3,12 @@ import { Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
+import { commuteReluMaxPool } from '../onnx-gradient/rewrite.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
+import { blockedConvolutions, nchwcBlockSize } from './nchwc.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
 import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
+import type { RunningStatistics } from './normalization.js';
 
 /** The losses training minimises (src/compute/train.ts): softmax cross-entropy, or per-class detectors. */
 export type TrainingLoss = 'softmax-cross-entropy' | 'detector';
@@ -25,6 +28,8 @@ export interface TrainingModel {
   readonly bytes: Uint8Array;
   readonly weights: readonly TrainableWeight[];
   readonly masks: readonly DropoutMask[];
+  /** BatchNormalization's running statistics: the batch's mean and variance are outputs too. */
+  readonly statistics: readonly RunningStatistics[];
   /** Whether the optimiser step is in the graph (inputs and outputs of optimizer.ts's inGraphStep). */
   readonly optimizerInGraph: boolean;
 }
@@ -35,7 +40,9 @@ export interface TrainingModel {
  * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
  */
 export async function buildTrainingModel(model: tf.Sequential, options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings }): Promise<TrainingModel> {
-  const forward = trainingGraph(model);
+  const built = trainingGraph(model);
+  // Relu after MaxPool rather than before: its mask and gradient at the pooled resolution.
+  const forward = { ...built, graph: commuteReluMaxPool(built.graph, { indicesRouteGradientOnly: true }) };
   const emit = new Emitter('train/loss', forward.graph.opset);
   lossHead(emit, options.loss);
   const head = emit.done();
@@ -55,15 +62,16 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   ]);
   const names = forward.weights.map((w) => w.name);
   const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
-  let result = withGradients.graph;
+  let result = blockedConvolutions(withGradients.graph, facts, await nchwcBlockSize());
   let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
   if (options.optimizer) {
     const step = inGraphStep(result, forward.weights, options.optimizer);
     result = step.graph;
     outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
   }
+  outputs.push(...forward.statistics.flatMap((s) => [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [m.variable.shape[0] as number]))));
   const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
-  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, optimizerInGraph: options.optimizer !== undefined };
+  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, statistics: forward.statistics, optimizerInGraph: options.optimizer !== undefined };
 }
 
 /**

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { weightGradientName } from './gradients.js';
 import type { DropoutMask, TrainableWeight } from './graph.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
+import { updateRunningStatistic, type RunningStatistics } from './normalization.js';
 import { CORRECTION_IO, nextName, stateName, stateSlots, TypedArrayOptimizer, type OptimizerSettings } from './optimizer.js';
 
 /** One step's data: `count` images (NHWC), their targets, loss weights and dropout masks. */
@@ -37,6 +38,8 @@ export class OnnxTrainer {
   private state: Float32Array[][];
   private readonly optimizer: TypedArrayOptimizer | undefined;
   private t = 0;
+  /** BatchNormalization's moving mean and variance, in the order of `statistics` (mean, variance). */
+  private readonly moving: Float32Array[];
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -44,7 +47,9 @@ export class OnnxTrainer {
     readonly masks: readonly DropoutMask[],
     private readonly options: TrainerOptions,
     model: tf.Sequential,
+    private readonly statistics: readonly RunningStatistics[] = [],
   ) {
+    this.moving = statistics.flatMap((s) => [s.mean, s.variance].map((m) => Float32Array.from(m.variable.read().dataSync() as Float32Array)));
     this.imageShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
     this.weights = trainable.map((w) => Float32Array.from(w.variable.read().dataSync() as Float32Array));
     const sizes = this.weights.map((w) => w.length);
@@ -63,7 +68,7 @@ export class OnnxTrainer {
       // gradient builder measured this first; README, "Gradients through any ONNX model").
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    return new OnnxTrainer(session, built.weights, built.masks, options, model);
+    return new OnnxTrainer(session, built.weights, built.masks, options, model, built.statistics);
   }
 
   private feeds(batch: StepBatch): Record<string, ort.Tensor> {
@@ -78,10 +83,10 @@ export class OnnxTrainer {
     return feeds;
   }
 
-  /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only). */
+  /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only); BatchNormalization's running statistics move, as in tfjs's training-mode forward pass. */
   async gradients(batch: StepBatch): Promise<{ loss: number; gradients: Float32Array[] }> {
     if (this.options.optimizerInGraph) throw new Error('OnnxTrainer.gradients: the in-graph optimiser model outputs updated weights, not gradients');
-    const out = await this.session.run(this.feeds(batch));
+    const out = await this.run(this.feeds(batch));
     return { loss: (out[STEP_IO.loss]?.data as Float32Array)[0] as number, gradients: this.trainable.map((w) => out[weightGradientName(w.name)]?.data as Float32Array) };
   }
 
@@ -101,15 +106,32 @@ export class OnnxTrainer {
     }
     const slots = stateSlots(s);
     slots.forEach((slot, k) => this.trainable.forEach((w, i) => (feeds[stateName(slot, w.name)] = new ort.Tensor('float32', this.state[k]?.[i] as Float32Array, [...w.shape]))));
-    const out = await this.session.run(feeds);
+    const out = await this.run(feeds);
     const read = (name: string) => out[nextName(name)]?.data as Float32Array;
     this.weights = this.trainable.map((w) => read(w.name));
     this.state = slots.map((slot) => this.trainable.map((w) => read(stateName(slot, w.name))));
     return (out[STEP_IO.loss]?.data as Float32Array)[0] as number;
   }
 
-  /** Copies the current weights into the tfjs model's variables. */
+  /** A training run; BatchNormalization's moving statistics follow the batch's, as in tfjs. */
+  private async run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const out = await this.session.run(feeds);
+    this.statistics.forEach((s, i) => {
+      updateRunningStatistic(this.moving[2 * i] as Float32Array, out[s.mean.output]?.data as Float32Array, s.momentum);
+      updateRunningStatistic(this.moving[2 * i + 1] as Float32Array, out[s.variance.output]?.data as Float32Array, s.momentum);
+    });
+    return out;
+  }
+
+  /** Copies the current weights (and running statistics) into the tfjs model's variables. */
   writeBack(): void {
+    this.statistics.forEach((s, i) => {
+      [s.mean, s.variance].forEach((m, k) => {
+        tf.tidy(() => {
+          m.variable.write(tf.tensor(this.moving[2 * i + k] as Float32Array, m.variable.shape as number[]));
+        });
+      });
+    });
     this.trainable.forEach((w, i) => {
       tf.tidy(() => {
         w.variable.write(tf.tensor(this.weights[i] as Float32Array, [...w.shape]));

@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { Random } from '../../../src/common/random.js';
 import { buildGradientModel, type GradientModelOptions } from '../../../src/compute/onnx-gradient/build.js';
+import { buildWeightGradientModel, WEIGHT_GRADIENT_IO, weightGradientName } from '../../../src/compute/onnx-gradient/weights.js';
+import { decodeModel, tensorValues } from '../../../src/compute/onnx-gradient/ir.js';
 import { imageShapeOf, type OnnxModelDescription } from '../../../src/compute/onnx-gradient/heads.js';
 
 /** ||a - b||_2 / ||b||_2. */
@@ -70,6 +72,57 @@ export async function checkAgainstFiniteDifferences(
       return (8 * (p1 - m1) - (p2 - m2)) / (12 * step);
     });
     return { analytic, numeric, error: normwiseRelativeError(analytic, numeric) };
+  } finally {
+    await session.release();
+  }
+}
+
+export interface WeightGradientCheck {
+  readonly weight: string;
+  /** Central difference of the mean loss along a random direction. */
+  readonly numeric: number;
+  /** The generated gradient's dot product with that direction. */
+  readonly analytic: number;
+  /** ||gradient|| ||direction||: the error is judged relative to it. */
+  readonly scale: number;
+}
+
+/**
+ * buildWeightGradientModel's d(mean loss)/d(weight) for every weight of a classifier, each
+ * against the central difference of the mean loss along one random direction in that weight's
+ * space (a batch of `count` random images and labels).
+ */
+export async function checkWeightGradients(bytes: Uint8Array, description: OnnxModelDescription, options: { count?: number; seed?: number; eps?: number } = {}): Promise<WeightGradientCheck[]> {
+  const built = await buildWeightGradientModel(bytes, description);
+  const initializers = decodeModel(bytes).initializers;
+  const values = new Map(built.weights.map((w) => [w.name, Float32Array.from(tensorValues(initializers.get(w.name) as NonNullable<ReturnType<typeof initializers.get>>))]));
+  const session = await ort.InferenceSession.create(built.bytes, { intraOpNumThreads: 1 });
+  const random = new Random(options.seed ?? 7);
+  const n = options.count ?? 5;
+  const shape = imageShapeOf(description);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const images = Float32Array.from({ length: n * size }, () => random.next());
+  const labels = Int32Array.from({ length: n }, () => random.int(description.classes));
+  const run = async (weights: Map<string, Float32Array>) => {
+    const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [n, ...shape]), labels: new ort.Tensor('int32', labels, [n]) };
+    for (const w of built.weights) feeds[w.name] = new ort.Tensor('float32', weights.get(w.name) as Float32Array, [...w.dims]);
+    return session.run(feeds);
+  };
+  const eps = options.eps ?? 1e-3;
+  try {
+    const base = await run(values);
+    const checks: WeightGradientCheck[] = [];
+    for (const w of built.weights) {
+      const gradient = base[weightGradientName(w.name)]?.data as Float32Array;
+      const direction = Float32Array.from(gradient, () => random.next() - 0.5);
+      const shifted = (sign: number) => new Map([...values, [w.name, Float32Array.from(values.get(w.name) as Float32Array, (v, i) => v + sign * eps * (direction[i] as number))]]);
+      const plus = (await run(shifted(1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
+      const minus = (await run(shifted(-1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
+      const analytic = gradient.reduce((s, g, i) => s + g * (direction[i] as number), 0);
+      const scale = Math.sqrt(gradient.reduce((s, g) => s + g * g, 0)) * Math.sqrt(direction.reduce((s, d) => s + d * d, 0));
+      checks.push({ weight: w.name, numeric: (plus - minus) / (2 * eps), analytic, scale });
+    }
+    return checks;
   } finally {
     await session.release();
   }

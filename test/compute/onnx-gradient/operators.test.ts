@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { float, int, ints, str } from '../../../src/compute/onnx-gradient/ir.js';
 import { checkAgainstFiniteDifferences } from './finite-differences.js';
+import { normalise } from './normalise.js';
 import { TinyGraph } from './tiny-graph.js';
 
 interface Row {
@@ -92,6 +93,10 @@ const ROWS: Row[] = [
   { name: 'ReduceMean, axes as input (opset 18)', shape: [2, 3, 4], opset: 18, build: (g) => g.node('ReduceMean', [g.node('Mul', ['x', 'x']), g.int64s([-1])]) },
   { name: 'ReduceSum, axes as input (opset 13)', shape: [2, 3, 4], build: (g) => g.node('ReduceSum', [g.node('Tanh', ['x']), g.int64s([2])], { keepdims: int(0) }) },
   { name: 'ReduceMax (maxout)', shape: [2, 3, 4], opset: 11, build: (g) => g.node('ReduceMax', ['x'], { axes: ints([3]), keepdims: int(0) }) },
+  { name: 'Sqrt', shape: [2, 4, 4], build: (g) => g.node('Sqrt', [g.node('Add', [g.node('Mul', ['x', 'x']), g.floats([], [0.3])])]) },
+  { name: 'ConvTranspose 3x3 stride 2, pads 0 0 1 1 (tfjs same), bias', shape: [2, 4, 4], build: (g) => g.node('ConvTranspose', ['x', g.weight([2, 3, 3, 3]), g.weight([3], 0.1)], { strides: ints([2, 2]), pads: ints([0, 0, 1, 1]) }) },
+  { name: 'ConvTranspose 1x1 stride 2, output_padding 1', shape: [2, 3, 3], build: (g) => g.node('ConvTranspose', ['x', g.weight([2, 2, 1, 1])], { strides: ints([2, 2]), output_padding: ints([1, 1]) }) },
+  { name: 'Instance normalisation from primitive nodes (ReduceMean, Sub, Sqrt, Div)', shape: [2, 4, 4], build: (g) => g.node('Mul', [normalise(g, g.node('Tanh', ['x']), [2, 3]), g.weight([2, 1, 1])]) },
   { name: 'Identity and Dropout', shape: [2, 3, 3], build: (g) => g.node('Dropout', [g.node('Identity', [g.node('Tanh', ['x'])])]) },
   { name: 'Fan-out: one value read by three nodes', shape: [2, 4, 4], build: (g) => {
     const t = g.node('Tanh', ['x']);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import { useBackend } from '../../../src/compute/backend.js';
 import { Maxout, Rbf } from '../../../src/compute/layers/index.js';
-import { buildWeightGradientModel, WEIGHT_GRADIENT_IO, weightGradientName } from '../../../src/compute/onnx-gradient/weights.js';
+import { buildWeightGradientModel } from '../../../src/compute/onnx-gradient/weights.js';
 import type { OnnxModelDescription } from '../../../src/compute/onnx-gradient/heads.js';
-import { decodeModel, tensorValues } from '../../../src/compute/onnx-gradient/ir.js';
-import { Random } from '../../../src/common/random.js';
 import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from '../../../src/targets/onnx/export.js';
+import { checkWeightGradients } from './finite-differences.js';
+import { int, ints, TinyGraph } from './tiny-graph.js';
 
 // Seeded weights: with unseeded ones a draw now and then puts a ReLU kink or a pooling tie
 // within the finite difference's step, and the test failed at random.
@@ -17,21 +16,22 @@ const CASES: { name: string; shape: [number, number, number]; layers: () => tf.l
   { name: 'RBF as exported (Mul, two Gemms, Add)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
 ];
 
+// Conv weight gradients (ops/conv.ts: per kernel offset, a strided slice of X times dY) through
+// every window attribute, on TinyGraph's NCHW input.
+const conv = (attributes: Parameters<TinyGraph['node']>[2], w: number[]) => (g: TinyGraph) => g.node('Conv', ['x', g.weight(w), g.weight([w[0] as number], 0.1)], attributes);
+const CONV_ROWS: { name: string; shape: [number, number, number]; build: (g: TinyGraph) => string }[] = [
+  { name: 'Conv 3x3, pads 1', shape: [2, 6, 6], build: conv({ pads: ints([1, 1, 1, 1]) }, [3, 2, 3, 3]) },
+  { name: 'Conv 2x3, asymmetric pads and strides', shape: [2, 7, 6], build: conv({ pads: ints([0, 1, 2, 0]), strides: ints([2, 1]) }, [3, 2, 2, 3]) },
+  { name: 'Conv 3x3, stride 2, rows left over', shape: [2, 8, 8], build: conv({ strides: ints([2, 2]) }, [3, 2, 3, 3]) },
+  { name: 'Conv 3x3, dilations 2', shape: [2, 8, 8], build: conv({ dilations: ints([2, 2]) }, [3, 2, 3, 3]) },
+  { name: 'Conv, groups 2', shape: [4, 6, 6], build: conv({ group: int(2) }, [6, 2, 3, 3]) },
+  { name: 'Conv, depthwise with multiplier 2, stride 2', shape: [3, 7, 7], build: conv({ group: int(3), strides: ints([2, 2]) }, [6, 1, 3, 3]) },
+  { name: 'Conv 1x1, stride 2', shape: [2, 6, 6], build: conv({ strides: ints([2, 2]) }, [4, 2, 1, 1]) },
+];
+
 const description = (shape: [number, number, number]): OnnxModelDescription => ({
   inputName: INPUT_NAME, outputName: OUTPUT_NAME, layout: 'NHWC', inputShape: shape, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: 4,
 });
-
-/** The exported weights, read back from the model bytes. */
-function initializerValues(bytes: Uint8Array, names: readonly string[]): Map<string, Float32Array> {
-  const initializers = decodeModel(bytes).initializers;
-  return new Map(
-    names.map((name) => {
-      const t = initializers.get(name);
-      assert.ok(t, `initializer ${name}`);
-      return [name, Float32Array.from(tensorValues(t))];
-    }),
-  );
-}
 
 describe('buildWeightGradientModel', () => {
   before(async () => {
@@ -45,37 +45,24 @@ describe('buildWeightGradientModel', () => {
       for (const layer of c.layers()) model.add(layer);
       const bytes = exportToOnnx(model);
       model.dispose();
-      const built = await buildWeightGradientModel(bytes, description(c.shape));
-      assert.ok(built.weights.length >= 2, 'every weight of the classifier is trainable by default');
-      const values = initializerValues(bytes, built.weights.map((w) => w.name));
-      const session = await ort.InferenceSession.create(built.bytes, { intraOpNumThreads: 1 });
-      const random = new Random(7);
-      const n = 5;
-      const size = c.shape[0] * c.shape[1] * c.shape[2];
-      const images = Float32Array.from({ length: n * size }, () => random.next());
-      const labels = Int32Array.from({ length: n }, () => random.int(4));
-      const run = async (weights: Map<string, Float32Array>) => {
-        const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [n, ...c.shape]), labels: new ort.Tensor('int32', labels, [n]) };
-        for (const w of built.weights) feeds[w.name] = new ort.Tensor('float32', weights.get(w.name) as Float32Array, [...w.dims]);
-        return session.run(feeds);
-      };
-      try {
-        const base = await run(values);
-        for (const w of built.weights) {
-          const gradient = base[weightGradientName(w.name)]?.data as Float32Array;
-          const direction = Float32Array.from(gradient, () => random.next() - 0.5);
-          const eps = 1e-3;
-          const shifted = (sign: number) => new Map([...values, [w.name, Float32Array.from(values.get(w.name) as Float32Array, (v, i) => v + sign * eps * (direction[i] as number))]]);
-          const plus = (await run(shifted(1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
-          const minus = (await run(shifted(-1)))[WEIGHT_GRADIENT_IO.meanLoss]?.data[0] as number;
-          const numeric = (plus - minus) / (2 * eps);
-          const analytic = gradient.reduce((s, g, i) => s + g * (direction[i] as number), 0);
-          const scale = Math.sqrt(gradient.reduce((s, g) => s + g * g, 0)) * Math.sqrt(direction.reduce((s, d) => s + d * d, 0));
-          assert.ok(scale > 0, `${w.name}: the gradient is not all zero`);
-          assert.ok(Math.abs(numeric - analytic) <= 2e-3 * scale, `${w.name}: finite difference ${numeric} vs gradient ${analytic} (scale ${scale})`);
-        }
-      } finally {
-        await session.release();
+      const checks = await checkWeightGradients(bytes, description(c.shape));
+      assert.ok(checks.length >= 2, 'every weight of the classifier is trainable by default');
+      for (const { weight, numeric, analytic, scale } of checks) {
+        assert.ok(scale > 0, `${weight}: the gradient is not all zero`);
+        assert.ok(Math.abs(numeric - analytic) <= 2e-3 * scale, `${weight}: finite difference ${numeric} vs gradient ${analytic} (scale ${scale})`);
+      }
+    });
+  }
+
+  for (const row of CONV_ROWS) {
+    it(`matches central finite differences for a Conv's kernel and bias: ${row.name}`, async () => {
+      const graph = new TinyGraph(row.shape, 13, 5);
+      const { bytes, description: tiny } = await graph.classifier(graph.node('Tanh', [row.build(graph)]));
+      const checks = await checkWeightGradients(bytes, tiny);
+      assert.equal(checks.length, 4, 'kernel, bias, and the head Gemm weights');
+      for (const { weight, numeric, analytic, scale } of checks) {
+        assert.ok(scale > 0, `${weight}: the gradient is not all zero`);
+        assert.ok(Math.abs(numeric - analytic) <= 2e-3 * scale, `${weight}: finite difference ${numeric} vs gradient ${analytic} (scale ${scale})`);
       }
     });
   }

@@ -7,6 +7,7 @@ import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js'
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import { accuracy, argmaxRows, outputKindOf, predictLogits, weightedLoss, type TrainingSet } from '../../../src/compute/train.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../../src/data/index.js';
+import { assertSeededRunsRepeat } from './repeatable.js';
 
 const SHAPE = [28, 28, 1] as const;
 
@@ -66,20 +67,7 @@ describe('onnxruntime training engine', () => {
 
   for (const threads of [1, 2]) {
   it(`is bit-for-bit repeatable for a seed at ${threads} thread(s) (dropout masks included), and another seed differs`, async () => {
-    const engine = useEngine('onnxruntime', threads);
-    const set = slice(96);
-    const weightsAfter = async (seed: number) => {
-      const model = buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 });
-      await trainModel(model, set, { epochs: 1, batchSize: 32, learningRate: 1e-3, seed }, engine);
-      const values = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-      model.dispose();
-      return values;
-    };
-    const first = await weightsAfter(5);
-    const again = await weightsAfter(5);
-    const other = await weightsAfter(6);
-    first.forEach((w, i) => assert.deepEqual(Buffer.from(w.buffer), Buffer.from((again[i] as Float32Array).buffer), `weight ${i} differs between two runs of seed 5`));
-    assert.ok(first.some((w, i) => w.some((v, k) => v !== (other[i] as Float32Array)[k])), 'seed 6 trains different weights');
+    await assertSeededRunsRepeat(() => buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 }), slice(96), useEngine('onnxruntime', threads));
   });
   }
 

@@ -69,3 +69,10 @@ export function transposeAttributes(window: Window, inSize: readonly number[], o
 
 export const isTrivialWindow = (w: Window): boolean =>
   w.padsBegin.every((p) => p === 0) && w.padsEnd.every((p) => p === 0) && w.dilations.every((d) => d === 1) && w.kernel.every((k, i) => k === w.strides[i]);
+
+/** Every kernel offset, row-major (the last axis fastest). */
+export function kernelOffsets(kernel: readonly number[]): number[][] {
+  let offsets: number[][] = [[]];
+  for (const k of kernel) offsets = offsets.flatMap((prefix) => Array.from({ length: k }, (_, i) => [...prefix, i]));
+  return offsets;
+}

@@ -1,5 +1,5 @@
 import { int, ints, str } from '../ir.js';
-import { resolveWindow, transposeAttributes, type Window } from './geometry.js';
+import { kernelOffsets, resolveWindow, transposeAttributes, type Window } from './geometry.js';
 import { attrInt, Backward, badModel, type GradientBuilder, type GradientContext } from './types.js';
 
 function poolGeometry(ctx: GradientContext) {
@@ -61,11 +61,6 @@ function scatterBack(b: Backward, gradient: string, weights: string, channels: n
   b.node('ConvTranspose', [gradient, weights], { group: int(channels), strides: ints(t.strides), dilations: ints(t.dilations), pads: ints(t.pads), output_padding: ints(t.outputPadding), kernel_shape: ints(window.kernel) }, output);
 }
 
-function kernelOffsets(kernel: readonly number[]): number[][] {
-  let offsets: number[][] = [[]];
-  for (const k of kernel) offsets = offsets.flatMap((prefix) => Array.from({ length: k }, (_, i) => [...prefix, i]));
-  return offsets;
-}
 
 /**
  * AveragePool: dY divided by each window's element count (which near a border depends on

@@ -1,0 +1,122 @@
+import type * as tf from '@tensorflow/tfjs';
+import { Emitter } from '../../compute/onnx-gradient/emit.js';
+import { prune } from '../../compute/onnx-gradient/fold.js';
+import { DataType, encodeModel, valueInfo, type Graph } from '../../compute/onnx-gradient/ir.js';
+import { probeGraph } from '../../compute/onnx-gradient/probe.js';
+import { trainingGradients, weightGradientName } from '../../compute/onnx-train/gradients.js';
+import { trainingGraph, type TrainableWeight } from '../../compute/onnx-train/graph.js';
+import type { AdvGanOptions } from './train.js';
+
+/** Names of the AdvGAN models' own inputs and outputs (weights are `g/w<i>` and `d/w<i>`). */
+export const GAN_IO = {
+  /** float32 [N, H, W, C]: clean images (generator) or real and generated ones (discriminator). */
+  images: 'images',
+  /** float32 [N, H, W, C]: d(L_adv)/d(adversarial images), the surrogate's vjp seed, already / N. */
+  upstream: 'upstream',
+  /** float32 [N, 1]: the discriminator's least-squares targets, 1 real and 0 generated. */
+  targets: 'targets',
+  /** float32 [N]: each image's weight in the discriminator's loss (1 / batch). */
+  sampleWeights: 'sample_weights',
+  adversarial: 'adversarial',
+  loss: 'loss',
+} as const;
+
+export interface GanModels {
+  /** images and G's weights -> clip(images + eps G(images)). */
+  readonly generate: Uint8Array;
+  /** images, upstream, G's and D's weights -> L and d(L)/d(G's weights). */
+  readonly generatorStep: Uint8Array;
+  /** images, targets, sample weights and D's weights -> D's loss and d/d(D's weights). */
+  readonly discriminatorStep: Uint8Array;
+  readonly generatorWeights: readonly TrainableWeight[];
+  readonly discriminatorWeights: readonly TrainableWeight[];
+}
+
+const graphOf = (parts: Graph, extra: ReturnType<Emitter['done']>, inputs: Graph['inputs']): Graph => ({
+  ...parts,
+  nodes: [...parts.nodes, ...extra.nodes],
+  initializers: new Map([...parts.initializers, ...extra.initializers.map((t) => [t.name, t] as const)]),
+  inputs,
+});
+
+/** Keeps the values `outputs` need, and of the graph's inputs only those they read. */
+function finish(graph: Graph, outputs: ReturnType<typeof valueInfo>[], doc: string): Uint8Array {
+  const pruned = prune({ ...graph, outputs }, outputs.map((o) => o.name));
+  const read = new Set(pruned.nodes.flatMap((n) => n.inputs));
+  return encodeModel({ ...pruned, inputs: pruned.inputs.filter((i) => read.has(i.name)) }, doc);
+}
+
+/** Turns the named initializers into graph inputs: weights fed each run but not differentiated. */
+function asInputs(graph: Graph, weights: readonly TrainableWeight[]): Graph {
+  const initializers = new Map(graph.initializers);
+  for (const w of weights) initializers.delete(w.name);
+  return { ...graph, initializers, inputs: [...graph.inputs, ...weights.map((w) => valueInfo(w.name, DataType.FLOAT, w.shape))] };
+}
+
+/**
+ * AdvGAN's three onnxruntime models, from the tfjs generator and discriminator (their current
+ * weights only set the probe's values): the generator's forward pass, its training step and the
+ * discriminator's. The generator step computes, in one graph, the perturbation eps G(x), the
+ * adversarial images clip(x + eps G(x), 0, 1), the discriminator on them (its weights as plain
+ * inputs), and L = sum(adversarial * upstream) + alpha LSGAN + beta hinge, whose first term
+ * chains the surrogate's gradient (the `upstream` input) into G's weight gradients, as the tfjs
+ * path does (src/attacks/advgan/train.ts).
+ */
+export async function buildGanModels(generator: tf.LayersModel, discriminator: tf.LayersModel, imageShape: readonly [number, number, number], options: AdvGanOptions): Promise<GanModels> {
+  const g = trainingGraph(generator, { prefix: 'g/', input: GAN_IO.images, output: 'g/output' });
+  const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.adversarial, output: 'd/score' });
+  const emit = new Emitter('advgan', g.graph.opset);
+  const scalar = (v: number) => emit.floats([], [v]);
+  const perturbation = emit.node('Mul', ['g/output', scalar(options.eps)]);
+  emit.node('Clip', [emit.node('Add', [GAN_IO.images, perturbation]), scalar(0), scalar(1)], {}, GAN_IO.adversarial);
+  const forward = emit.done();
+  const lossEmit = new Emitter('advgan/loss', g.graph.opset);
+  const s = (v: number) => lossEmit.floats([], [v]);
+  const offBy = lossEmit.node('Sub', ['d/score', s(1)]);
+  const gan = lossEmit.reduce('ReduceMean', lossEmit.node('Mul', [offBy, offBy]), [0, 1], false);
+  const norms = lossEmit.node('Sqrt', [lossEmit.reduceSum(lossEmit.node('Mul', [perturbation, perturbation]), [1, 2, 3], false)]);
+  const hinge = lossEmit.reduce('ReduceMean', lossEmit.node('Relu', [lossEmit.node('Sub', [norms, s(options.hingeBound)])]), [0], false);
+  const adv = lossEmit.reduceSum(lossEmit.node('Mul', [GAN_IO.adversarial, GAN_IO.upstream]), [0, 1, 2, 3], false);
+  const weighted = lossEmit.node('Add', [lossEmit.node('Mul', [gan, s(options.alpha)]), lossEmit.node('Mul', [hinge, s(options.beta)])]);
+  lossEmit.node('Add', [adv, weighted], {}, GAN_IO.loss);
+  const head = lossEmit.done();
+  const images = valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]);
+  const upstream = valueInfo(GAN_IO.upstream, DataType.FLOAT, ['batch', ...imageShape]);
+  const joined: Graph = graphOf(
+    { ...g.graph, nodes: [...g.graph.nodes, ...forward.nodes, ...d.graph.nodes], initializers: new Map([...g.graph.initializers, ...forward.initializers.map((t) => [t.name, t] as const), ...d.graph.initializers]) },
+    head,
+    [images, upstream],
+  );
+  const facts = await probeGraph(joined, [
+    { name: GAN_IO.images, type: 'float32', dims: imageShape },
+    { name: GAN_IO.upstream, type: 'float32', dims: imageShape },
+  ]);
+  const withGradients = asInputs(trainingGradients(joined, facts, GAN_IO.loss, g.weights.map((w) => w.name)).graph, d.weights);
+  const gradientOutputs = g.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape));
+  return {
+    generate: finish(withGradients, [valueInfo(GAN_IO.adversarial, DataType.FLOAT, ['batch', ...imageShape])], 'transferbench AdvGAN generator'),
+    generatorStep: finish(withGradients, [valueInfo(GAN_IO.loss, DataType.FLOAT, []), ...gradientOutputs], 'transferbench AdvGAN generator step'),
+    discriminatorStep: await discriminatorStep(discriminator, imageShape),
+    generatorWeights: g.weights,
+    discriminatorWeights: d.weights,
+  };
+}
+
+/** The least-squares discriminator loss sum_i w_i (D(x_i) - t_i)^2 and its weight gradients. */
+async function discriminatorStep(discriminator: tf.LayersModel, imageShape: readonly [number, number, number]): Promise<Uint8Array> {
+  const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.images, output: 'd/score' });
+  const emit = new Emitter('advgan/discriminator', d.graph.opset);
+  const offBy = emit.node('Sub', ['d/score', GAN_IO.targets]);
+  const perImage = emit.reduceSum(emit.node('Mul', [offBy, offBy]), [1], false);
+  emit.reduceSum(emit.node('Mul', [perImage, GAN_IO.sampleWeights]), [0], false, GAN_IO.loss);
+  const inputs = [valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]), valueInfo(GAN_IO.targets, DataType.FLOAT, ['batch', 1]), valueInfo(GAN_IO.sampleWeights, DataType.FLOAT, ['batch'])];
+  const graph = graphOf(d.graph, emit.done(), inputs);
+  const facts = await probeGraph(graph, [
+    { name: GAN_IO.images, type: 'float32', dims: imageShape },
+    { name: GAN_IO.targets, type: 'float32', dims: [1] },
+    { name: GAN_IO.sampleWeights, type: 'float32', dims: [] },
+  ]);
+  const withGradients = trainingGradients(graph, facts, GAN_IO.loss, d.weights.map((w) => w.name)).graph;
+  const outputs = [valueInfo(GAN_IO.loss, DataType.FLOAT, []), ...d.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
+  return finish(withGradients, outputs, 'transferbench AdvGAN discriminator step');
+}

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+import { trainableVariables } from '../../compute/train.js';
+import { valuesOf } from '../../compute/values.js';
+import type { Crafting } from '../crafting.js';
+import type { AdvGanOptions } from './train.js';
+
+/** One batch's data for a training step: n clean images, the generated ones and d(L_adv)/d(generated) / n. */
+export interface GanBatch {
+  readonly count: number;
+  readonly images: Float32Array;
+  readonly adversarial: Float32Array;
+  readonly upstream: Float32Array;
+}
+
+/**
+ * Where AdvGAN's networks train (the engine, --engine): the generated images of a batch, one
+ * discriminator step then one generator step on it, and the trained generator as a tfjs model
+ * (which crafting, the cache and saving use on either engine). Crafting computations, so the
+ * onnxruntime engine can await its sessions (awaitTask).
+ */
+export interface GanSteps {
+  generate(images: Float32Array, count: number): Crafting<Float32Array>;
+  step(batch: GanBatch): Crafting<void>;
+  /** The trained generator; the caller owns it. */
+  finish(): Crafting<tf.LayersModel>;
+  /** Frees everything but a generator `finish` returned. */
+  dispose(): Crafting<void>;
+}
+
+/** Perturbed images: clip(x + eps * G(x)). */
+export function generate(generator: tf.LayersModel, images: tf.Tensor4D, eps: number): tf.Tensor4D {
+  return tf.tidy(() => images.add((generator.apply(images) as tf.Tensor4D).mul(eps)).clipByValue(0, 1) as tf.Tensor4D);
+}
+
+/** The least-squares GAN discriminator loss: mean (D(real) - 1)^2 + mean D(generated)^2. */
+export function discriminatorLoss(discriminator: tf.LayersModel, real: tf.Tensor4D, generated: tf.Tensor4D): tf.Scalar {
+  const realScores = discriminator.apply(real) as tf.Tensor;
+  const generatedScores = discriminator.apply(generated) as tf.Tensor;
+  return realScores.sub(1).square().mean().add(generatedScores.square().mean()) as tf.Scalar;
+}
+
+/**
+ * The generator's loss L = L_adv + alpha L_GAN + beta L_hinge, with L_adv as the linear term
+ * sum(adversarial * upstream) whose gradient is the surrogate's (upstream = d(L_adv)/d(adversarial)).
+ */
+export function generatorLoss(generator: tf.LayersModel, discriminator: tf.LayersModel, images: tf.Tensor4D, upstream: tf.Tensor4D, options: AdvGanOptions): tf.Scalar {
+  const perturbation = (generator.apply(images) as tf.Tensor4D).mul(options.eps);
+  const adversarial = images.add(perturbation).clipByValue(0, 1) as tf.Tensor4D;
+  const gan = (discriminator.apply(adversarial) as tf.Tensor).sub(1).square().mean();
+  const hinge = perturbation.square().sum([1, 2, 3]).sqrt().sub(options.hingeBound).relu().mean();
+  const adv = adversarial.mul(upstream).sum();
+  return adv.add(gan.mul(options.alpha)).add(hinge.mul(options.beta)) as tf.Scalar;
+}
+
+/** The tfjs engine: both networks' own variables, tf.train.adam each. */
+export class TfjsGanSteps implements GanSteps {
+  private readonly gOptimizer: tf.AdamOptimizer;
+  private readonly dOptimizer: tf.AdamOptimizer;
+
+  constructor(
+    private readonly generator: tf.LayersModel,
+    private readonly discriminator: tf.LayersModel,
+    private readonly imageShape: readonly [number, number, number],
+    private readonly options: AdvGanOptions,
+  ) {
+    this.gOptimizer = tf.train.adam(options.learningRate);
+    this.dOptimizer = tf.train.adam(options.learningRate);
+  }
+
+  *generate(images: Float32Array, count: number): Crafting<Float32Array> {
+    return valuesOf(tf.tidy(() => generate(this.generator, tf.tensor4d(images, [count, ...this.imageShape]), this.options.eps)));
+  }
+
+  *step(batch: GanBatch): Crafting<void> {
+    const shape: [number, number, number, number] = [batch.count, ...this.imageShape];
+    tf.tidy(() => {
+      const x = tf.tensor4d(batch.images, shape);
+      const upstream = tf.tensor4d(batch.upstream, shape);
+      // The discriminator's step needs G's output only as data: the images already generated.
+      const fake = tf.tensor4d(batch.adversarial, shape);
+      this.dOptimizer.minimize(() => discriminatorLoss(this.discriminator, x, fake), false, trainableVariables(this.discriminator));
+      this.gOptimizer.minimize(() => generatorLoss(this.generator, this.discriminator, x, upstream, this.options), false, trainableVariables(this.generator));
+    });
+  }
+
+  *finish(): Crafting<tf.LayersModel> {
+    return this.generator;
+  }
+
+  *dispose(): Crafting<void> {
+    this.gOptimizer.dispose();
+    this.dOptimizer.dispose();
+    this.discriminator.dispose();
+  }
+}

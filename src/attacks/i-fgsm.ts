@@ -1,5 +1,5 @@
 import { gradientLoop } from './gradient-loop.js';
-import { param } from './params.js';
+import { SCHEDULE_PARAMETERS } from './mi-fgsm.js';
 import type { Attack } from './types.js';
 
 /**
@@ -11,7 +11,7 @@ export const iFgsm: Attack = {
   kind: 'multi-step',
   description: 'iterative FGSM, 10 steps of eps/10 as in TransferAttack (Kurakin et al. 1607.02533)',
   usesLabels: true,
-  parameters: [param('steps', 10), param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps')],
+  parameters: SCHEDULE_PARAMETERS,
   transformable: true,
   craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false, decay: 0 }, { transforms }),
 };

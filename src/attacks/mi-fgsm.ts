@@ -2,12 +2,11 @@ import { gradientLoop } from './gradient-loop.js';
 import { param } from './params.js';
 import type { Attack } from './types.js';
 
-/** TransferAttack's schedule (attack.py): 10 iterations of eps/steps, momentum decay 1. */
-export const MOMENTUM_PARAMETERS = [
-  param('steps', 10),
-  param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps'),
-  param('decay', 1.0, '1.0', 'momentum decay mu'),
-];
+/** TransferAttack's schedule (attack.py): 10 iterations of eps/steps. */
+export const SCHEDULE_PARAMETERS = [param('steps', 10), param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps')];
+
+/** The schedule with momentum decay 1. */
+export const MOMENTUM_PARAMETERS = [...SCHEDULE_PARAMETERS, param('decay', 1.0, '1.0', 'momentum decay mu')];
 
 /** Momentum iterative FGSM (Dong et al. 1710.06081): L1-normalised gradients accumulated with decay mu. */
 export const miFgsm: Attack = {

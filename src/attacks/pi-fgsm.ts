@@ -1,4 +1,5 @@
 import { gradientLoop, PLAIN, signOf, type GradientMethod, type LoopContext, type LoopState } from './gradient-loop.js';
+import { SCHEDULE_PARAMETERS } from './mi-fgsm.js';
 import { param } from './params.js';
 import type { Attack } from './types.js';
 
@@ -8,8 +9,7 @@ import type { Attack } from './types.js';
  * projected noise of size gamma = eps (their 16/255 at eps 16/255).
  */
 export const PATCH_PARAMETERS = [
-  param('steps', 10),
-  param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps'),
+  ...SCHEDULE_PARAMETERS,
   param('decay', 0, '0', 'momentum decay mu (1: MPI-FGSM)'),
   param('amplification', 10),
   param('projectionKernel', 3),

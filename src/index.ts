@@ -49,6 +49,8 @@ export { ARCHITECTURES } from './compute/architectures.js';
 
 // Compute backend and data.
 export { useBackend, ensureBackend, currentBackendInfo, BACKEND_NAMES, type BackendInfo } from './compute/backend.js';
+export { useEngine, resolveEngine, currentEngineInfo, trainModel, ENGINE_NAMES, ENGINE_REQUESTS, type EngineInfo, type EngineName, type EngineRequest } from './compute/engine.js';
+export { measureEngines, type EngineMeasurement } from './compute/engine-measure.js';
 export { loadSplit, parseDatasetSpec, type Dataset, type Split } from './data/index.js';
 
 export { TransferbenchError, type ErrorCode } from './common/errors.js';

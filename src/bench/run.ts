@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
 import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
+import { resolveEngine } from '../compute/engine.js';
 import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
 import { runRecord } from './manifest.js';
@@ -66,6 +67,8 @@ function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOption
 export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promise<{ ran: number; skipped: number; file: string }> {
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
+  // Before any worker starts: an engine chosen by measurement is timed once, here.
+  await resolveEngine();
   const hash = suiteHash(suite);
   requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);

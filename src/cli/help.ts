@@ -138,7 +138,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
 ];
 
-const ENGINE = ['--engine NAME', 'onnxruntime | tfjs: where substitutes and targets train (default onnxruntime beside wasm or cpu, tfjs beside native TensorFlow; env TRANSFERBENCH_ENGINE); --train-threads N: onnxruntime threads (default 1)'] as const;
+const ENGINE = ['--engine NAME', 'onnxruntime | tfjs | auto: where substitutes and targets train; auto times both engines here and keeps the faster (default onnxruntime beside wasm or cpu, auto beside native TensorFlow; env TRANSFERBENCH_ENGINE); --train-threads N: onnxruntime threads (default 1)'] as const;
 const GLOBAL: readonly (readonly [string, string])[] = [BACKEND, ENGINE, SEED, TARGETS_DIR, CACHE_DIR, QUIET, ['--verbose', 'print stack traces on errors'], ['-h, --help', 'this text; `transferbench COMMAND --help` for one command']];
 
 function table(rows: readonly (readonly [string, string])[], indent: string): string {

@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.engine !== undefined) process.env['TRANSFERBENCH_ENGINE'] = values.engine;
   if (values['train-threads'] !== undefined) process.env['TRANSFERBENCH_TRAIN_THREADS'] = values['train-threads'];
   // Checked here, so a typo fails before any work; the default waits for the backend.
-  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).useEngine();
+  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).checkEngineRequest();
   // Each command's modules load when it runs, so `--help` and typos answer at once.
   switch (command) {
     case 'backends': {

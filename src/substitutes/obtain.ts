@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ATTACKS } from '../attacks/index.js';
 import { architectureFingerprint } from '../compute/architectures.js';
 import { currentBackendInfo } from '../compute/backend.js';
-import { currentEngineInfo } from '../compute/engine.js';
+import { resolveEngine } from '../compute/engine.js';
 import { atomicWrite } from '../common/files.js';
 import { loadTfjs, saveTfjs } from '../compute/persist.js';
 import type { Surrogate } from '../compute/surrogate.js';
@@ -108,7 +108,7 @@ export async function obtainSubstitute(
     cleanAccuracy: accuracy(predicted, options.evaluationLabels),
     trainSeconds,
     backend: currentBackendInfo().name,
-    engine: currentEngineInfo().name,
+    engine: (await resolveEngine()).name,
     rounds: result.rounds,
     // What is fitted on a surrogate (a generator) is cached under this key: for an owned model
     // it names the model file, so a changed surrogate never reuses what was fitted on another.

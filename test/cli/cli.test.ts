@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../../src/cli/help.js';
 
@@ -73,5 +75,31 @@ describe('transferbench command', () => {
     const r = transferbench('backends', '--backend', 'gpu');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--backend \(or TRANSFERBENCH_BACKEND\): got "gpu", expected one of tensorflow, wasm, cpu/);
+  });
+
+  it('names a bad --engine or --train-threads and the allowed values, before any work', () => {
+    const r = transferbench('targets', 'build', '--engine', 'torch');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--engine \(or TRANSFERBENCH_ENGINE\): got "torch", expected one of onnxruntime, tfjs, auto/);
+    const t = transferbench('targets', 'build', '--train-threads', 'two');
+    assert.equal(t.status, 2);
+    assert.match(t.stderr, /--train-threads \(or TRANSFERBENCH_TRAIN_THREADS\): got "two", expected a positive integer/);
+  });
+
+  it('with --engine auto, times both engines, trains on the faster and says what it measured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-engine-auto-'));
+    try {
+      const zoo = join(dir, 'zoo.json');
+      writeFileSync(zoo, JSON.stringify({ dataset: 'mnist-embedded', targets: [{ name: 'tiny', architecture: 'softmax', epochs: 1, trainImages: 256, batchSize: 64, learningRate: 0.005, seed: 1 }] }));
+      const r = transferbench('targets', 'build', '--zoo', zoo, '--out', join(dir, 'targets'), '--engine', 'auto');
+      assert.equal(r.status, 0, r.stderr);
+      const line = /engine (onnxruntime|tfjs) \(1 thread; chosen by measurement: cnn-small Adam step, batch 64: onnxruntime (\d+) img\/s, tfjs \(wasm\) (\d+) img\/s\)/.exec(r.stdout + r.stderr);
+      assert.ok(line, r.stdout + r.stderr);
+      const [chosen, onnx, tfjs] = [line[1], Number(line[2]), Number(line[3])];
+      assert.equal(chosen, onnx >= tfjs ? 'onnxruntime' : 'tfjs');
+      assert.ok(existsSync(join(dir, 'targets', 'tiny', 'model.onnx')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelFingerprint } from '../../compute/architectures.js';
-import { currentEngineInfo } from '../../compute/engine.js';
+import { resolveEngine } from '../../compute/engine.js';
 import { drive } from '../crafting.js';
 import { param } from '../params.js';
 import type { Attack, Prepared } from '../types.js';
@@ -63,11 +63,11 @@ export const advgan: Attack = {
   prepare: async (surrogate, context, params) => {
     // Generators trained on onnxruntime are other (equally good) weights: their own cache entries;
     // tfjs-trained ones keep the keys they had before engines existed.
-    const engine = currentEngineInfo();
+    const engine = await resolveEngine();
     const key = { params, images: context.training.labels.length, networks: networkFingerprint(context.imageShape), ...(engine.name === 'tfjs' ? {} : { engine: engine.name }) };
     const cached = await context.cache.load(key);
     if (cached !== undefined) return new PreparedGenerator(cached);
-    const generator = await drive(surrogate, trainGenerator(context.training.images, context.training.labels, context.imageShape, generatorOptions(params)));
+    const generator = await drive(surrogate, trainGenerator(context.training.images, context.training.labels, context.imageShape, generatorOptions(params), engine));
     try {
       await context.cache.save(key, generator);
     } catch (error) {

@@ -106,7 +106,7 @@ export async function computeBenchmark(options: { quick: boolean; log: (line: st
   const trainingRatios = onnxTraining.map((r) => {
     const reference = r.pytorchTrain?.mean ?? torch.byThreads[String(r.threads)]?.models[r.model]?.trainImagesPerSecond;
     const tfjs = tfjsTraining.find((t) => t.model === r.model)?.train.median;
-    const best = Math.max(r.trainTypedArrays.median, r.trainInGraph.median);
+    const best = Math.max(r.trainTypedArrays.median, r.trainInGraph.median, r.trainReplicas?.median ?? 0);
     return { model: r.model, threads: r.threads, onnxruntimeOverPytorch: reference ? best / reference : null, onnxruntimeOverTfjs: tfjs ? best / tfjs : null, stepInForwardPasses: r.stepInForwardPasses };
   });
   for (const r of trainingRatios) options.log(`training engine ${r.model} ${r.threads} thread(s): ${r.onnxruntimeOverPytorch?.toFixed(2) ?? '-'}x PyTorch, ${r.onnxruntimeOverTfjs?.toFixed(2) ?? '-'}x tfjs`);
@@ -138,7 +138,7 @@ export async function computeBenchmark(options: { quick: boolean; log: (line: st
     notes: [
       'Medians over timed windows; tfjs wasm runs on one thread under Node (tfjs disables its threaded build there), PyTorch at 1 and 2 threads.',
       'cpu is measured with a single step: it is the plain-JS fallback.',
-      'trainingEngine: Adam steps at batch 64; onnxruntime with the optimiser on typed arrays and in the graph and onnxruntime inference of the same model at the same threads, in alternating windows; PyTorch (pytorchTrain) timed just before and after them at the same threads; ratios use the faster placement and the mean of those two PyTorch figures.',
+      'trainingEngine: Adam steps at batch 64; onnxruntime with the optimiser on typed arrays and in the graph (one session), at 2 threads also on 2 one-thread replicas (what --train-threads 2 runs), and onnxruntime inference of the same model at the same threads, in alternating windows; PyTorch (pytorchTrain) timed just before and after them at the same threads; ratios use the fastest of those and the mean of those two PyTorch figures.',
     ],
   };
 }

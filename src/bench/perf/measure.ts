@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { median } from '../../common/stats.js';
 
 /** Samples of a throughput and their median, as hyperfine reports them. */
 export interface Throughput {
@@ -14,11 +15,7 @@ export interface Throughput {
   readonly perCpuSecond?: number;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
+export { median };
 
 /**
  * Runs `step` (which handles `itemsPerStep` items) for `warmup` untimed steps, then `repeats`

@@ -3,6 +3,7 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildArchitecture } from '../../compute/architectures.js';
 import { optimizerSettings } from '../../compute/onnx-train/optimizer.js';
+import { ReplicaTrainer } from '../../compute/onnx-train/replicas.js';
 import { OnnxTrainer } from '../../compute/onnx-train/trainer.js';
 import { trainableVariables, trainStep } from '../../compute/train.js';
 import { exportToOnnx, INPUT_NAME } from '../../targets/onnx/export.js';
@@ -20,6 +21,8 @@ export interface OnnxTrainingResult {
   readonly trainTypedArrays: Throughput;
   /** Training steps, optimiser as graph nodes, images per second. */
   readonly trainInGraph: Throughput;
+  /** At more than one thread: the step on that many one-thread replicas (replicas.ts), what the engine runs, images per second. */
+  readonly trainReplicas?: Throughput;
   /** onnxruntime inference of the same model (exportToOnnx) at the same threads and batch, images per second (the faster of spinning and idle threads). */
   readonly forward: Throughput;
   /** Forward passes one training step costs: forward / (faster) train throughput. Goal <= 6. */
@@ -84,6 +87,7 @@ export async function measureOnnxTraining(quick: boolean, log: (line: string) =>
         const inference = (spinning: boolean) => ort.InferenceSession.create(exportToOnnx(model), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } } });
         const trainer = (optimizerInGraph: boolean) => OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads, optimizerInGraph });
         const [spinning, idle, typed, inGraph] = [await inference(true), await inference(false), await trainer(false), await trainer(true)];
+        const replicas = threads > 1 ? await ReplicaTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads, optimizerInGraph: false }) : undefined;
         try {
           const feeds = { [INPUT_NAME]: new ort.Tensor('float32', images, [BATCH, 28, 28, 1]) };
           const masks = typed.masks.map((m) => new Float32Array(BATCH * m.shape.reduce((a, b) => a * b, 1)).fill(1));
@@ -91,19 +95,19 @@ export async function measureOnnxTraining(quick: boolean, log: (line: string) =>
           const loadBefore = os.loadavg()[0] as number;
           const torchBefore = pytorch?.(name, threads);
           const measured = await measureInterleaved(
-            { spinning: () => spinning.run(feeds), idle: () => idle.run(feeds), typed: () => typed.step(batch), inGraph: () => inGraph.step(batch) },
+            { spinning: () => spinning.run(feeds), idle: () => idle.run(feeds), typed: () => typed.step(batch), inGraph: () => inGraph.step(batch), ...(replicas ? { replicas: () => replicas.step(batch) } : {}) } as Record<'spinning' | 'idle' | 'typed' | 'inGraph' | 'replicas', () => Promise<unknown>>,
             BATCH,
             windows,
           );
           const torchAfter = pytorch?.(name, threads);
           const forward = measured.spinning.median >= measured.idle.median ? measured.spinning : measured.idle;
-          const best = Math.max(measured.typed.median, measured.inGraph.median);
-          const result = { model: name, threads, trainTypedArrays: measured.typed, trainInGraph: measured.inGraph, forward, stepInForwardPasses: forward.median / best, loadAverage: [loadBefore, os.loadavg()[0] as number] as const,
+          const best = Math.max(measured.typed.median, measured.inGraph.median, replicas ? measured.replicas.median : 0);
+          const result = { model: name, threads, trainTypedArrays: measured.typed, trainInGraph: measured.inGraph, ...(replicas ? { trainReplicas: measured.replicas } : {}), forward, stepInForwardPasses: forward.median / best, loadAverage: [loadBefore, os.loadavg()[0] as number] as const,
             ...(torchBefore !== undefined && torchAfter !== undefined ? { pytorchTrain: { before: torchBefore, after: torchAfter, mean: (torchBefore + torchAfter) / 2 } } : {}) };
-          log(`training engine onnxruntime ${name} ${threads} thread(s): train ${measured.typed.median.toFixed(0)} img/s (typed arrays), ${measured.inGraph.median.toFixed(0)} img/s (in graph); forward ${forward.median.toFixed(0)} img/s; a step = ${result.stepInForwardPasses.toFixed(1)} forward passes; PyTorch ${result.pytorchTrain ? `${result.pytorchTrain.before.toFixed(0)} / ${result.pytorchTrain.after.toFixed(0)} img/s before / after` : '-'}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}`);
+          log(`training engine onnxruntime ${name} ${threads} thread(s): train ${measured.typed.median.toFixed(0)} img/s (typed arrays), ${measured.inGraph.median.toFixed(0)} img/s (in graph)${replicas ? `, ${measured.replicas.median.toFixed(0)} img/s (${threads} replicas)` : ''}; forward ${forward.median.toFixed(0)} img/s; a step = ${result.stepInForwardPasses.toFixed(1)} forward passes; PyTorch ${result.pytorchTrain ? `${result.pytorchTrain.before.toFixed(0)} / ${result.pytorchTrain.after.toFixed(0)} img/s before / after` : '-'}; load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}`);
           results.push(result);
         } finally {
-          await Promise.all([spinning.release(), idle.release(), typed.dispose(), inGraph.dispose()]);
+          await Promise.all([spinning.release(), idle.release(), typed.dispose(), inGraph.dispose(), replicas?.dispose()]);
         }
       }
     } finally {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TransferbenchError } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
+import { describeEngine, resolveEngine } from '../../compute/engine.js';
 import { loadSplit, parseDatasetSpec } from '../../data/index.js';
 import { inspectOnnx } from '../../targets/inspect.js';
 import { gradientSupport } from '../../targets/owned-model.js';
@@ -58,7 +59,8 @@ export async function targetsCommand(reporter: Reporter, action: string | undefi
   const backend = await useBackend(options.backend);
   const datasetName = options.dataset ?? zoo.dataset;
   const split = loadSplit(parseDatasetSpec(datasetName), options.seed);
-  reporter.info(`building ${recipes.length} target(s) on ${datasetName} (${split.train.labels.length} train / ${split.test.labels.length} test images), backend ${backend.name}`);
+  const engine = await resolveEngine();
+  reporter.info(`building ${recipes.length} target(s) on ${datasetName} (${split.train.labels.length} train / ${split.test.labels.length} test images), backend ${backend.name}, engine ${describeEngine(engine)}`);
   const rows = [['target', 'clean accuracy', 'parity max |diff|', 'train s']];
   for (const recipe of recipes) {
     const built = await buildTarget(recipe, split, datasetName, options.out);

@@ -4,10 +4,11 @@ import { Random } from '../../common/random.js';
 import { batchArrays, countOfSet, outputKindOf, type TrainingSet, type TrainOptions, type TrainResult } from '../train.js';
 import type { DropoutMask } from './graph.js';
 import { optimizerSettings } from './optimizer.js';
+import { ReplicaTrainer } from './replicas.js';
 import { OnnxTrainer, type StepBatch } from './trainer.js';
 
 export interface OnnxEngineSettings {
-  /** onnxruntime intra-op threads. */
+  /** onnxruntime threads: one-thread replicas where the model allows (splitsIntoReplicas), else one session's intra-op threads. */
   readonly threads: number;
   /** The optimiser step as graph nodes rather than on typed arrays (see the README's measurements). */
   readonly optimizerInGraph: boolean;
@@ -28,13 +29,14 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
   const random = new Random(options.seed).fork('train');
   const dropout = new Random(options.seed).fork('dropout');
   const started = performance.now();
-  const trainer = await OnnxTrainer.create(model, {
-    loss: outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy',
+  const trainerOptions = {
+    loss: outputKindOf(model) === 'log-probabilities' ? ('detector' as const) : ('softmax-cross-entropy' as const),
     classes: set.classes,
     optimizer: optimizerSettings('adam', options.learningRate),
     threads: engine.threads,
     optimizerInGraph: engine.optimizerInGraph,
-  });
+  };
+  const trainer = splitsIntoReplicas(model, engine) ? await ReplicaTrainer.create(model, trainerOptions) : await OnnxTrainer.create(model, trainerOptions);
   let steps = 0;
   let finalLoss = Number.NaN;
   try {
@@ -64,6 +66,16 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
     await trainer.dispose();
   }
   return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
+}
+
+/**
+ * More than one thread trains as that many one-thread replicas, each a share of the batch's rows
+ * (replicas.ts; 1.6-1.8x one thread, where one session on two threads gave 1.1-1.2x: README,
+ * "Training engine"), except where the step needs the whole batch at once: BatchNormalization's
+ * batch statistics, or the optimiser in the graph.
+ */
+export function splitsIntoReplicas(model: tf.Sequential, engine: OnnxEngineSettings): boolean {
+  return engine.threads > 1 && !engine.optimizerInGraph && !model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
 }
 
 /** Inverted dropout, as tfjs draws it: keep where u >= rate, scaled by 1 / (1 - rate). */

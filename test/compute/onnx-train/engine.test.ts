@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
-import { defaultEngine, resetEngine, trainModel, useEngine } from '../../../src/compute/engine.js';
+import { currentEngineInfo, defaultEngine, describeEngine, resetEngine, resolveEngine, trainModel, useEngine } from '../../../src/compute/engine.js';
+import { fasterEngine, measureEngines, type EngineMeasurement } from '../../../src/compute/engine-measure.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import { accuracy, argmaxRows, outputKindOf, predictLogits, weightedLoss, type TrainingSet } from '../../../src/compute/train.js';
@@ -110,15 +111,55 @@ describe('onnxruntime training engine', () => {
     assert.ok(Math.abs(onnx - tfjs) <= 0.01, `onnxruntime ${onnx} vs tfjs ${tfjs}`);
   });
 
-  it('defaults to onnxruntime beside tfjs on wasm or cpu, and to tfjs beside native TensorFlow', () => {
+  it('defaults to onnxruntime beside tfjs on wasm or cpu, and to a measured choice beside native TensorFlow', () => {
     assert.equal(defaultEngine('wasm'), 'onnxruntime');
     assert.equal(defaultEngine('cpu'), 'onnxruntime');
-    assert.equal(defaultEngine('tensorflow'), 'tfjs');
+    assert.equal(defaultEngine('tensorflow'), 'auto');
   });
 
   it('refuses an unknown engine or thread count, naming the flag and the allowed values', () => {
-    assert.throws(() => useEngine('torch'), /--engine \(or TRANSFERBENCH_ENGINE\).*one of onnxruntime, tfjs/);
+    assert.throws(() => useEngine('torch'), /--engine \(or TRANSFERBENCH_ENGINE\).*one of onnxruntime, tfjs, auto/);
     assert.throws(() => useEngine('onnxruntime', 0), /--train-threads.*a positive integer/);
+  });
+
+  describe('auto: chosen by measurement', () => {
+    const saved = process.env['TRANSFERBENCH_ENGINE'];
+    const restore = () => {
+      resetEngine();
+      if (saved === undefined) delete process.env['TRANSFERBENCH_ENGINE'];
+      else process.env['TRANSFERBENCH_ENGINE'] = saved;
+    };
+    beforeEach(restore);
+    afterEach(restore);
+
+    const timed = (tfjs: number, onnxruntime: number) => async (): Promise<EngineMeasurement> => ({ model: 'cnn-small', imageShape: [28, 28, 1], batch: 64, imagesPerSecond: { tfjs, onnxruntime }, backend: 'tensorflow' });
+
+    for (const [tfjs, onnxruntime, expected] of [[900, 300, 'tfjs'], [300, 900, 'onnxruntime']] as const) {
+      it(`keeps the faster engine (tfjs ${tfjs} vs onnxruntime ${onnxruntime} img/s -> ${expected}), records what it measured, and hands it to later workers`, async () => {
+        const engine = await resolveEngine('auto', 2, timed(tfjs, onnxruntime));
+        assert.equal(engine.name, expected);
+        assert.deepEqual(engine.measured?.imagesPerSecond, { tfjs, onnxruntime });
+        assert.equal(process.env['TRANSFERBENCH_ENGINE'], expected);
+        assert.equal(currentEngineInfo(), engine, 'the manifest sees the measured engine');
+        assert.equal(await resolveEngine('auto', 2, () => Promise.reject(new Error('measured twice'))), engine, 'measured once per process');
+        assert.match(describeEngine(engine), new RegExp(`^${expected} .*chosen by measurement: cnn-small Adam step, batch 64: onnxruntime ${onnxruntime} img/s, tfjs \\(tensorflow\\) ${tfjs} img/s`));
+      });
+    }
+
+    it('says that auto must be measured before a synchronous caller asks for the engine', () => {
+      process.env['TRANSFERBENCH_ENGINE'] = 'auto';
+      assert.throws(() => currentEngineInfo(), /chosen by measurement.*resolveEngine\(\) times both engines first/);
+    });
+
+    it('times both engines\' real training steps on this backend and keeps the faster of them', async () => {
+      const measured = await measureEngines({ threads: 1, windows: 1, windowSeconds: 0.3 });
+      assert.equal(measured.backend, 'wasm');
+      assert.ok(measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0, JSON.stringify(measured));
+      const faster = measured.imagesPerSecond.onnxruntime >= measured.imagesPerSecond.tfjs ? 'onnxruntime' : 'tfjs';
+      assert.equal(fasterEngine(measured), faster);
+      const engine = await resolveEngine('auto', 1, async () => measured);
+      assert.equal(engine.name, faster);
+    });
   });
 
   after(() => {

@@ -2,47 +2,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/compute/backend.js';
 import { resetEngine, useEngine } from '../../../src/compute/engine.js';
-import { InstanceNorm, registerCustomLayers } from '../../../src/compute/layers/index.js';
 import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import { weightedLoss } from '../../../src/compute/train.js';
 import { loadEmbeddedMnist, take } from '../../../src/data/index.js';
+import { NETWORKS } from './networks.js';
 import { assertSeededRunsRepeat } from './repeatable.js';
 
 const SHAPE = [28, 28, 1] as const;
-
-/** Test-only networks: no architecture of the registry normalises (README, "Training engine"). */
-const NETWORKS: Record<string, (seed: number) => tf.Sequential> = {
-  'BatchNormalization after a Conv2D and after a Dense (training mode)': (seed) => {
-    const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-    const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(1) }));
-    model.add(tf.layers.batchNormalization({ momentum: 0.9 }));
-    model.add(tf.layers.activation({ activation: 'relu' }));
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    model.add(tf.layers.flatten());
-    model.add(tf.layers.dense({ units: 16, kernelInitializer: init(2) }));
-    model.add(tf.layers.batchNormalization());
-    model.add(tf.layers.activation({ activation: 'relu' }));
-    model.add(tf.layers.dense({ units: 10, kernelInitializer: init(3) }));
-    return model;
-  },
-  'InstanceNorm after each Conv2D': (seed) => {
-    registerCustomLayers();
-    const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-    const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(1) }));
-    model.add(new InstanceNorm());
-    model.add(tf.layers.activation({ activation: 'relu' }));
-    model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, kernelInitializer: init(2) }));
-    model.add(new InstanceNorm());
-    model.add(tf.layers.leakyReLU({ alpha: 0.2 }));
-    model.add(tf.layers.flatten());
-    model.add(tf.layers.dense({ units: 10, kernelInitializer: init(3) }));
-    return model;
-  },
-};
 
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   assert.equal(a.length, b.length);

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { median } from '../common/stats.js';
 import { buildArchitecture } from './architectures.js';
 import { optimizerSettings } from './onnx-train/optimizer.js';
+import { ReplicaTrainer } from './onnx-train/replicas.js';
+import { splitsIntoReplicas } from './onnx-train/train.js';
 import { OnnxTrainer } from './onnx-train/trainer.js';
 import { trainableVariables, trainStep } from './train.js';
 
@@ -32,7 +34,7 @@ export interface MeasureOptions {
  * Times the small CNN's Adam step (batch 64) on both engines in alternating windows after a
  * warm-up, so that a machine shared with other jobs loads both alike: the choice `--engine auto`
  * makes rests on this, on the machine and backend it will train on. The two steps are the ones
- * training runs (tfjs's `trainStep`; onnxruntime's `OnnxTrainer.step`); the weights are fresh
+ * training runs (tfjs's `trainStep`; onnxruntime's step, on replicas above one thread); the weights are fresh
  * and their values do not matter to the time.
  */
 export async function measureEngines(options: MeasureOptions): Promise<EngineMeasurement> {
@@ -51,7 +53,9 @@ export async function measureEngines(options: MeasureOptions): Promise<EngineMea
   const optimizer = tf.train.adam(1e-3);
   const x = tf.tensor4d(images, [batch, ...imageShape]);
   const y = tf.tensor2d(targets, [batch, classes]);
-  const trainer = await OnnxTrainer.create(onnxModel, { loss: 'softmax-cross-entropy', classes, optimizer: optimizerSettings('adam', 1e-3), threads: options.threads, optimizerInGraph: false });
+  const settings = { loss: 'softmax-cross-entropy' as const, classes, optimizer: optimizerSettings('adam', 1e-3), threads: options.threads, optimizerInGraph: false };
+  // What training at these threads runs: one session, or one-thread replicas (onnx-train/train.ts).
+  const trainer = splitsIntoReplicas(onnxModel, settings) ? await ReplicaTrainer.create(onnxModel, settings) : await OnnxTrainer.create(onnxModel, settings);
   try {
     const variables = trainableVariables(tfjsModel);
     const masks = trainer.masks.map((m) => new Float32Array(batch * m.shape.reduce((a, b) => a * b, 1)).fill(1));

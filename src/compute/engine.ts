@@ -29,7 +29,7 @@ export interface EngineInfo {
 
 /**
  * The engine when neither --engine nor TRANSFERBENCH_ENGINE names one. Beside tfjs on wasm or
- * cpu it is onnxruntime, measured 3-4x faster on every model we train (README, "Training
+ * cpu it is onnxruntime, measured 3.3-6.3x faster on the models the benchmark trains (README, "Training
  * engine"). Beside native TensorFlow (tfjs-node, tfjs-node-gpu; a GPU perhaps) nothing measured
  * here says which is faster, so it is `auto`: both are timed on this machine before training.
  */

@@ -8,6 +8,7 @@ import { outputDir, runSuite } from '../../bench/run.js';
 import { loadSuite, type Suite } from '../../bench/suite.js';
 import { badOption } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
+import { describeEngine, resolveEngine } from '../../compute/engine.js';
 import type { Reporter } from '../reporter.js';
 import { shippedZooFiles } from './suite-targets.js';
 
@@ -63,7 +64,9 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   const out = outputDir(suite, options.out);
   const backend = await useBackend(options.backend);
   const shard = shardWithCosts(parseShard(options.shard), options.shardBy, suite);
-  reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, output ${out}`);
+  // Measured here when it is `auto`, once, before runSuite starts any worker.
+  const engine = await resolveEngine();
+  reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, training engine ${describeEngine(engine)}, output ${out}`);
   const result = await runSuite(suite, {
     shard,
     resume: options.resume,

@@ -151,15 +151,17 @@ describe('onnxruntime training engine', () => {
       assert.throws(() => currentEngineInfo(), /chosen by measurement.*resolveEngine\(\) times both engines first/);
     });
 
-    it('times both engines\' real training steps on this backend and keeps the faster of them', async () => {
-      const measured = await measureEngines({ threads: 1, windows: 1, windowSeconds: 0.3 });
+    for (const threads of [1, 2]) {
+    it(`times both engines' real training steps on this backend (onnxruntime at ${threads} thread(s)) and keeps the faster of them`, async () => {
+      const measured = await measureEngines({ threads, windows: 1, windowSeconds: 0.3 });
       assert.equal(measured.backend, 'wasm');
       assert.ok(measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0, JSON.stringify(measured));
       const faster = measured.imagesPerSecond.onnxruntime >= measured.imagesPerSecond.tfjs ? 'onnxruntime' : 'tfjs';
       assert.equal(fasterEngine(measured), faster);
-      const engine = await resolveEngine('auto', 1, async () => measured);
+      const engine = await resolveEngine('auto', threads, async () => measured);
       assert.equal(engine.name, faster);
     });
+    }
   });
 
   after(() => {

@@ -19,7 +19,7 @@ export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 /** What a report's manifest records about the training engine. */
 export interface EngineInfo {
   readonly name: EngineName;
-  /** onnxruntime threads (onnxruntime only): as many one-thread replicas of the step, each a share of the batch, or one session's intra-op threads for BatchNormalization in training mode (onnx-train/train.ts). */
+  /** onnxruntime threads (onnxruntime only): as many one-thread replicas of the step, each a share of the batch, or one session's intra-op threads for BatchNormalization in training mode (onnx-train/train.ts) and for AdvGAN's networks. */
   readonly threads?: number;
   /** Where the optimiser step runs (onnxruntime only): graph nodes or typed arrays. */
   readonly optimizer?: 'in-graph' | 'typed-arrays';

@@ -69,13 +69,17 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
 }
 
 /**
- * More than one thread trains as that many one-thread replicas, each a share of the batch's rows
- * (replicas.ts; 1.6-1.8x one thread, where one session on two threads gave 1.1-1.2x: README,
- * "Training engine"), except where the step needs the whole batch at once: BatchNormalization's
- * batch statistics, or the optimiser in the graph.
+ * More than one thread trains a convolutional network as that many one-thread replicas, each a
+ * share of the batch's rows (replicas.ts; 1.55-1.61x one thread, where one session on two
+ * threads gave 1.09-1.29x: README, "Training engine"), except where the step needs the whole
+ * batch at once: BatchNormalization's batch statistics, or the optimiser in the graph. A network
+ * of Dense layers only keeps one session: its step is a few milliseconds of arithmetic over up to
+ * a million weights, which the replicas' weight copies, the sum and Adam on the main thread
+ * outweigh (the maxout zoo target trained slower on replicas than on one thread).
  */
 export function splitsIntoReplicas(model: tf.Sequential, engine: OnnxEngineSettings): boolean {
-  return engine.threads > 1 && !engine.optimizerInGraph && !model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+  const kinds = model.layers.map((layer) => layer.getClassName());
+  return engine.threads > 1 && !engine.optimizerInGraph && kinds.some((kind) => kind.includes('Conv')) && !kinds.includes('BatchNormalization');
 }
 
 /** Inverted dropout, as tfjs draws it: keep where u >= rate, scaled by 1 / (1 - rate). */

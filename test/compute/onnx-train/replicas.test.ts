@@ -52,7 +52,10 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
           await assert.rejects(ReplicaTrainer.create(model as tf.Sequential, options(model, 2)), /BatchNormalization in training mode needs the whole batch/);
           return;
         }
-        assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }), true);
+        // Dense-only networks keep one session in training (too little arithmetic per weight to split), but split alike.
+        const convolutional = model.layers.some((l) => l.getClassName().includes('Conv'));
+        assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }), convolutional);
+        assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 1, optimizerInGraph: false }), false);
         const single = await OnnxTrainer.create(model as tf.Sequential, options(model, 1));
         try {
           for (const [rows, replicas] of [[7, 2], [1, 3]] as const) {

@@ -89,6 +89,8 @@ export class ReplicaTrainer {
   /** The batch's weighted loss and d(loss)/d(weight) at the current weights: the replicas' sums (valid until the next call). */
   async gradients(batch: StepBatch): Promise<{ loss: number; gradients: readonly Float32Array[] }> {
     if (this.failure) throw this.failure;
+    // A replica that has ended would never answer.
+    if (this.exited.size > 0) throw new TransferbenchError('WORKER_CRASHED', `${this.exited.size} of ${this.workers.length} training replicas have ended`);
     const used = Math.min(this.workers.length, batch.count);
     const rows = (r: number) => Math.round((r * batch.count) / used);
     const replies = Array.from({ length: used }, (_, r) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
@@ -111,6 +112,21 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
       await Promise.all([single.dispose(), replicated.dispose()]);
       a.dispose();
       b.dispose();
+    }
+  });
+
+  it('refuses to step once a replica has ended, instead of waiting for its answer', async () => {
+    const model = buildArchitecture('cnn-small', { imageShape: SHAPE, classes: 10, seed: 1 });
+    const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, 2));
+    try {
+      // As if the thread had been killed (out of memory, a native abort).
+      await (replicated as unknown as { workers: Worker[] }).workers[0]?.terminate();
+      const n = 4;
+      const targets = new Float32Array(n * 10).fill(0.1);
+      await assert.rejects(replicated.step({ count: n, images: train.images.subarray(0, n * 784), targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] }), /1 of 2 training replicas have ended/);
+    } finally {
+      await replicated.dispose();
+      model.dispose();
     }
   });
 

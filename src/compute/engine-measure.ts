@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { median } from '../common/stats.js';
+import { measureInterleaved } from '../common/timing.js';
 import { buildArchitecture } from './architectures.js';
 import { optimizerSettings } from './onnx-train/optimizer.js';
 import { ReplicaTrainer } from './onnx-train/replicas.js';
@@ -64,21 +64,8 @@ export async function measureEngines(options: MeasureOptions): Promise<EngineMea
       tfjs: async () => void trainStep(tfjsModel, optimizer, variables, [{ images: x, labels: y }]),
       onnxruntime: async () => void (await trainer.step(stepBatch)),
     };
-    const samples = { tfjs: [] as number[], onnxruntime: [] as number[] };
-    for (const engine of ['tfjs', 'onnxruntime'] as const) for (let i = 0; i < 2; i++) await steps[engine]();
-    const windowMs = (options.windowSeconds ?? 0.5) * 1000;
-    for (let w = 0; w < (options.windows ?? 3); w++) {
-      for (const engine of ['tfjs', 'onnxruntime'] as const) {
-        const start = performance.now();
-        let count = 0;
-        do {
-          await steps[engine]();
-          count++;
-        } while (performance.now() - start < windowMs);
-        samples[engine].push((count * batch) / ((performance.now() - start) / 1000));
-      }
-    }
-    return { model: name, imageShape, batch, imagesPerSecond: { tfjs: median(samples.tfjs), onnxruntime: median(samples.onnxruntime) }, backend: tf.getBackend() };
+    const timed = await measureInterleaved(steps, batch, { repeats: options.windows ?? 3, windowSeconds: options.windowSeconds ?? 0.5, warmup: 2 });
+    return { model: name, imageShape, batch, imagesPerSecond: { tfjs: timed.tfjs.median, onnxruntime: timed.onnxruntime.median }, backend: tf.getBackend() };
   } finally {
     await trainer.dispose();
     tf.dispose([x, y]);

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { Emitter } from '../../compute/onnx-gradient/emit.js';
+import { appendEmitted, Emitter } from '../../compute/onnx-gradient/emit.js';
 import { prune } from '../../compute/onnx-gradient/fold.js';
 import { DataType, encodeModel, valueInfo, type Graph } from '../../compute/onnx-gradient/ir.js';
 import { probeGraph } from '../../compute/onnx-gradient/probe.js';
@@ -32,12 +32,6 @@ export interface GanModels {
   readonly discriminatorWeights: readonly TrainableWeight[];
 }
 
-const graphOf = (parts: Graph, extra: ReturnType<Emitter['done']>, inputs: Graph['inputs']): Graph => ({
-  ...parts,
-  nodes: [...parts.nodes, ...extra.nodes],
-  initializers: new Map([...parts.initializers, ...extra.initializers.map((t) => [t.name, t] as const)]),
-  inputs,
-});
 
 /** Keeps the values `outputs` need, and of the graph's inputs only those they read. */
 function finish(graph: Graph, outputs: ReturnType<typeof valueInfo>[], doc: string): Uint8Array {
@@ -82,11 +76,8 @@ export async function buildGanModels(generator: tf.LayersModel, discriminator: t
   const head = lossEmit.done();
   const images = valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]);
   const upstream = valueInfo(GAN_IO.upstream, DataType.FLOAT, ['batch', ...imageShape]);
-  const joined: Graph = graphOf(
-    { ...g.graph, nodes: [...g.graph.nodes, ...forward.nodes, ...d.graph.nodes], initializers: new Map([...g.graph.initializers, ...forward.initializers.map((t) => [t.name, t] as const), ...d.graph.initializers]) },
-    head,
-    [images, upstream],
-  );
+  const discriminatorPart = { nodes: d.graph.nodes, initializers: [...d.graph.initializers.values()] };
+  const joined: Graph = { ...appendEmitted(g.graph, forward, discriminatorPart, head), inputs: [images, upstream] };
   const facts = await probeGraph(joined, [
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.upstream, type: 'float32', dims: imageShape },
@@ -110,7 +101,7 @@ async function discriminatorStep(discriminator: tf.LayersModel, imageShape: read
   const perImage = emit.reduceSum(emit.node('Mul', [offBy, offBy]), [1], false);
   emit.reduceSum(emit.node('Mul', [perImage, GAN_IO.sampleWeights]), [0], false, GAN_IO.loss);
   const inputs = [valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]), valueInfo(GAN_IO.targets, DataType.FLOAT, ['batch', 1]), valueInfo(GAN_IO.sampleWeights, DataType.FLOAT, ['batch'])];
-  const graph = graphOf(d.graph, emit.done(), inputs);
+  const graph = { ...appendEmitted(d.graph, emit.done()), inputs };
   const facts = await probeGraph(graph, [
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.targets, type: 'float32', dims: [1] },

@@ -1,8 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { weightGradientName } from '../../compute/onnx-train/gradients.js';
 import type { TrainableWeight } from '../../compute/onnx-train/graph.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../compute/onnx-train/optimizer.js';
+import { writeWeights } from '../../compute/onnx-train/trainer.js';
 import { awaitTask, type Crafting } from '../crafting.js';
 import { buildGanModels, GAN_IO } from './onnx-graphs.js';
 import type { GanBatch, GanSteps } from './steps.js';
@@ -32,11 +33,7 @@ class Weights {
   }
 
   writeBack(): void {
-    this.trainable.forEach((w, i) => {
-      tf.tidy(() => {
-        w.variable.write(tf.tensor(this.values[i] as Float32Array, [...w.shape]));
-      });
-    });
+    writeWeights(this.trainable, this.values);
   }
 }
 

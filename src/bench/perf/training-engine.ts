@@ -7,7 +7,8 @@ import { ReplicaTrainer } from '../../compute/onnx-train/replicas.js';
 import { OnnxTrainer } from '../../compute/onnx-train/trainer.js';
 import { trainableVariables, trainStep } from '../../compute/train.js';
 import { exportToOnnx, INPUT_NAME } from '../../targets/onnx/export.js';
-import { measureThroughput, median, type Throughput } from './measure.js';
+import { measureInterleaved, type Windows } from '../../common/timing.js';
+import { measureThroughput, type Throughput } from './measure.js';
 import { valuesOf } from '../../compute/values.js';
 
 export const TRAINING_MODELS = ['cnn-small', 'model-c'] as const;
@@ -41,30 +42,6 @@ export interface TfjsTrainingResult {
   readonly model: (typeof TRAINING_MODELS)[number];
   readonly backend: string;
   readonly train: Throughput;
-}
-
-type Windows = { repeats: number; windowSeconds: number; warmup: number };
-
-/**
- * Several async steps timed in alternating windows (a window of each per repeat), so that a
- * machine shared with other jobs loads each of them alike and their ratio is fair.
- */
-async function measureInterleaved<K extends string>(steps: Record<K, () => Promise<unknown>>, items: number, options: Windows): Promise<Record<K, Throughput>> {
-  const names = Object.keys(steps) as K[];
-  for (const name of names) for (let i = 0; i < options.warmup; i++) await steps[name]();
-  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
-  for (let r = 0; r < options.repeats; r++) {
-    for (const name of names) {
-      const start = performance.now();
-      let count = 0;
-      do {
-        await steps[name]();
-        count++;
-      } while (performance.now() - start < options.windowSeconds * 1000);
-      samples[name].push((count * items) / ((performance.now() - start) / 1000));
-    }
-  }
-  return Object.fromEntries(names.map((name) => [name, { median: median(samples[name]), samples: samples[name] }])) as unknown as Record<K, Throughput>;
 }
 
 function batchOf(seed: number): { images: Float32Array; targets: Float32Array } {

@@ -1,4 +1,4 @@
-import { floatTensor, int, int64Tensor, ints, onnx, type Attribute, type Node, type TensorProto } from './ir.js';
+import { floatTensor, int, int64Tensor, ints, onnx, type Attribute, type Graph, type Node, type TensorProto } from './ir.js';
 
 /**
  * Collects nodes and constants, naming every one under a prefix (a builder's: its forward node's
@@ -74,4 +74,16 @@ export class Emitter {
   done(): { nodes: Node[]; initializers: TensorProto[] } {
     return { nodes: this.nodes, initializers: this.initializers };
   }
+}
+
+/** What an Emitter collected: nodes and the constants they read. */
+export type Emitted = ReturnType<Emitter['done']>;
+
+/** `graph` with `parts` appended in order: their nodes after its own, their constants among its initializers. */
+export function appendEmitted(graph: Graph, ...parts: readonly Emitted[]): Graph {
+  return {
+    ...graph,
+    nodes: [...graph.nodes, ...parts.flatMap((p) => p.nodes)],
+    initializers: new Map([...graph.initializers, ...parts.flatMap((p) => p.initializers).map((t) => [t.name, t] as const)]),
+  };
 }

@@ -1,6 +1,6 @@
 import { TransferbenchError } from '../../common/errors.js';
 import { forwardGraph } from './build.js';
-import { Emitter } from './emit.js';
+import { appendEmitted, Emitter } from './emit.js';
 import { GRADIENT_IO, type OnnxModelDescription } from './heads.js';
 import { prune } from './fold.js';
 import { DataType, encodeModel, floatTensor, int, valueInfo, type Graph, type Node } from './ir.js';
@@ -80,7 +80,7 @@ export async function buildWeightGradientModel(onnxBytes: Uint8Array, descriptio
   const perImage = emit.node('Reciprocal', [emit.reduceSum(count, [0], false)]);
   emit.node('Mul', [total, perImage], {}, WEIGHT_GRADIENT_IO.meanLoss);
   const head = emit.done();
-  const withMean: Graph = { ...graph, nodes: [...graph.nodes, ...head.nodes], initializers: new Map([...graph.initializers, ...head.initializers.map((t) => [t.name, t] as const)]) };
+  const withMean = appendEmitted(graph, head);
   // Running statistics of an inference-mode BatchNormalization are not trained by gradient.
   const statistics = new Set(graph.nodes.filter((n) => n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(3)));
   const candidates = options.weights ?? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name)).map((t) => t.name);

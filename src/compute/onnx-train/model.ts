@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { Emitter } from '../onnx-gradient/emit.js';
+import { appendEmitted, Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { probeGraph } from '../onnx-gradient/probe.js';
@@ -47,9 +47,7 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   lossHead(emit, options.loss);
   const head = emit.done();
   const graph: Graph = {
-    ...forward.graph,
-    nodes: [...forward.graph.nodes, ...head.nodes],
-    initializers: new Map([...forward.graph.initializers, ...head.initializers.map((t) => [t.name, t] as const)]),
+    ...appendEmitted(forward.graph, head),
     inputs: [...forward.graph.inputs, valueInfo(STEP_IO.targets, DataType.FLOAT, ['batch', options.classes]), valueInfo(STEP_IO.sampleWeights, DataType.FLOAT, ['batch'])],
     outputs: [{ name: STEP_IO.loss } as Graph['outputs'][number]],
   };

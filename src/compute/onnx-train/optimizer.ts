@@ -1,5 +1,5 @@
 import { badOption } from '../../common/errors.js';
-import { Emitter } from '../onnx-gradient/emit.js';
+import { appendEmitted, Emitter } from '../onnx-gradient/emit.js';
 import { DataType, valueInfo, type Graph } from '../onnx-gradient/ir.js';
 import { weightGradientName } from './gradients.js';
 
@@ -121,7 +121,7 @@ export function inGraphStep(graph: Graph, weights: readonly { name: string; shap
   }
   const added = emit.done();
   return {
-    graph: { ...graph, nodes: [...graph.nodes, ...added.nodes], initializers: new Map([...graph.initializers, ...added.initializers.map((t) => [t.name, t] as const)]), inputs },
+    graph: { ...appendEmitted(graph, added), inputs },
     outputs,
   };
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { stepFeeds, type StepInputNames, type StepRows } from './feeds.js';
 
 /** What a replica needs: the training step model and where the shared weights and its gradients live. */
 export interface ReplicaData {
@@ -10,20 +11,14 @@ export interface ReplicaData {
   readonly gradients: readonly SharedArrayBuffer[];
   readonly gradientNames: readonly string[];
   readonly lossName: string;
-  readonly io: { readonly images: string; readonly targets: string; readonly sampleWeights: string };
+  readonly io: StepInputNames;
   readonly imageShape: readonly number[];
   readonly classes: number;
   readonly masks: readonly { readonly name: string; readonly shape: readonly number[] }[];
 }
 
 /** One replica's share of a step: its rows of the batch. */
-export interface ReplicaStep {
-  readonly count: number;
-  readonly images: Float32Array;
-  readonly targets: Float32Array;
-  readonly sampleWeights: Float32Array;
-  readonly masks: readonly Float32Array[];
-}
+export type ReplicaStep = StepRows;
 
 export type FromReplica = { type: 'ready' } | { type: 'done'; loss: number } | { type: 'error'; message: string };
 
@@ -58,14 +53,7 @@ async function main(): Promise<void> {
       const fail = (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
       try {
         local.forEach((w, k) => w.set(shared[k] as Float32Array));
-        const n = step.count;
-        const feeds: Record<string, ort.Tensor> = {
-          [data.io.images]: new ort.Tensor('float32', step.images, [n, ...data.imageShape]),
-          [data.io.targets]: new ort.Tensor('float32', step.targets, [n, data.classes]),
-          [data.io.sampleWeights]: new ort.Tensor('float32', step.sampleWeights, [n]),
-        };
-        data.masks.forEach((m, i) => (feeds[m.name] = new ort.Tensor('float32', step.masks[i] as Float32Array, [n, ...m.shape])));
-        data.weights.forEach((w, k) => (feeds[w.name] = new ort.Tensor('float32', local[k] as Float32Array, [...w.shape])));
+        const feeds = stepFeeds(data.io, step, data, local);
         session
           .run(feeds)
           .then((out) => {

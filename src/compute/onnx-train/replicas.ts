@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../../common/errors.js';
 import { weightGradientName } from './gradients.js';
@@ -6,7 +6,7 @@ import type { DropoutMask, TrainableWeight } from './graph.js';
 import { buildTrainingModel, STEP_IO } from './model.js';
 import { TypedArrayOptimizer } from './optimizer.js';
 import type { FromReplica, ReplicaData, ReplicaStep } from './replica-worker.js';
-import type { StepBatch, TrainerOptions } from './trainer.js';
+import { writeWeights, type StepBatch, type TrainerOptions } from './trainer.js';
 
 const REPLICA_WORKER = new URL('./replica-worker.js', import.meta.url);
 
@@ -98,7 +98,7 @@ export class ReplicaTrainer {
       const maskSize = (m: DropoutMask) => m.shape.reduce((a, b) => a * b, 1);
       const step: ReplicaStep = {
         count: to - from,
-        // slice, not subarray: a posted view would carry its whole buffer.
+        // slice, not subarray: a posted view would carry its whole buffer; the slices' own buffers move to the replica.
         images: batch.images.slice(from * this.imageSize, to * this.imageSize),
         targets: batch.targets.slice(from * this.classes, to * this.classes),
         sampleWeights: batch.sampleWeights.slice(from, to),
@@ -106,7 +106,7 @@ export class ReplicaTrainer {
       };
       const worker = this.workers[r] as Worker;
       const answer = reply(worker);
-      worker.postMessage(step);
+      worker.postMessage(step, [step.images, step.targets, step.sampleWeights, ...step.masks].map((a) => a.buffer as ArrayBuffer));
       return answer;
     });
     const losses = await Promise.all(replies);
@@ -122,11 +122,11 @@ export class ReplicaTrainer {
 
   /** Copies the current weights into the tfjs model's variables. */
   writeBack(): void {
-    this.trainable.forEach((w, i) => {
-      tf.tidy(() => {
-        w.variable.write(tf.tensor(Float32Array.from(this.weights[i] as Float32Array), [...w.shape]));
-      });
-    });
+    // Copied out of shared memory: a tfjs backend may keep the array it is given.
+    writeWeights(
+      this.trainable,
+      this.weights.map((w) => Float32Array.from(w)),
+    );
   }
 
   /** Each replica releases its session and ends (a thread ended mid-session can take the process with it). */

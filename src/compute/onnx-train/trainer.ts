@@ -2,20 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { weightGradientName } from './gradients.js';
 import type { DropoutMask, TrainableWeight } from './graph.js';
+import { stepFeeds, type StepRows } from './feeds.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
 import { updateRunningStatistic, type RunningStatistics } from './normalization.js';
 import { CORRECTION_IO, nextName, stateName, stateSlots, TypedArrayOptimizer, type OptimizerSettings } from './optimizer.js';
 
-/** One step's data: `count` images (NHWC), their targets, loss weights and dropout masks. */
-export interface StepBatch {
-  readonly count: number;
-  readonly images: Float32Array;
-  readonly targets: Float32Array;
-  /** Each image's weight in the loss (1 / count for the batch mean). */
-  readonly sampleWeights: Float32Array;
-  /** One per Dropout layer (count x the mask's shape), 0 or 1 / (1 - rate); all ones to disable. */
-  readonly masks: readonly Float32Array[];
-}
+/**
+ * One step's data: `count` images (NHWC), their targets, each image's weight in the loss (1 /
+ * count for the batch mean), and one mask per Dropout layer (count x the mask's shape), 0 or
+ * 1 / (1 - rate); all ones to disable.
+ */
+export type StepBatch = StepRows;
 
 export interface TrainerOptions {
   readonly loss: TrainingLoss;
@@ -72,15 +69,7 @@ export class OnnxTrainer {
   }
 
   private feeds(batch: StepBatch): Record<string, ort.Tensor> {
-    const n = batch.count;
-    const feeds: Record<string, ort.Tensor> = {
-      [STEP_IO.images]: new ort.Tensor('float32', batch.images, [n, ...this.imageShape]),
-      [STEP_IO.targets]: new ort.Tensor('float32', batch.targets, [n, this.options.classes]),
-      [STEP_IO.sampleWeights]: new ort.Tensor('float32', batch.sampleWeights, [n]),
-    };
-    this.masks.forEach((m, i) => (feeds[m.name] = new ort.Tensor('float32', batch.masks[i] as Float32Array, [n, ...m.shape])));
-    this.trainable.forEach((w, i) => (feeds[w.name] = new ort.Tensor('float32', this.weights[i] as Float32Array, [...w.shape])));
-    return feeds;
+    return stepFeeds(STEP_IO, batch, { imageShape: this.imageShape, classes: this.options.classes, masks: this.masks, weights: this.trainable }, this.weights);
   }
 
   /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only); BatchNormalization's running statistics move, as in tfjs's training-mode forward pass. */
@@ -132,14 +121,19 @@ export class OnnxTrainer {
         });
       });
     });
-    this.trainable.forEach((w, i) => {
-      tf.tidy(() => {
-        w.variable.write(tf.tensor(this.weights[i] as Float32Array, [...w.shape]));
-      });
-    });
+    writeWeights(this.trainable, this.weights);
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Weights kept as typed arrays between onnxruntime runs, written into their tfjs variables. */
+export function writeWeights(trainable: readonly TrainableWeight[], values: readonly Float32Array[]): void {
+  trainable.forEach((w, i) => {
+    tf.tidy(() => {
+      w.variable.write(tf.tensor(values[i] as Float32Array, [...w.shape]));
+    });
+  });
 }

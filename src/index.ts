@@ -11,7 +11,15 @@
 
 // Suites: load and check, expand into cells, shard.
 export { loadSuite, parseSuite, suiteSchema, DEFAULT_TRAINING, type Suite, type RubbishSpec } from './bench/suite.js';
-export { expandGrid, shardCells, parseShard, suiteHash, type Cell, type Shard, type SubstituteSpec } from './bench/grid.js';
+export {
+  expandGrid,
+  shardCells,
+  parseShard,
+  suiteHash,
+  type Cell,
+  type Shard,
+  type SubstituteSpec,
+} from './bench/grid.js';
 export { targetDescriptorPath, targetNames } from './bench/targets.js';
 
 // Running, merging, reporting.
@@ -38,18 +46,48 @@ export {
 } from './report/leaderboards.js';
 
 // The black-box boundary: targets behind a query-counting oracle.
-export { OraclePool, TargetOracle, BudgetExceededError, ORACLE_MODES, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage, type PoolOptions, type TargetOracleOptions } from './oracle/index.js';
+export {
+  OraclePool,
+  TargetOracle,
+  BudgetExceededError,
+  ORACLE_MODES,
+  type Oracle,
+  type OracleAnswer,
+  type OracleMode,
+  type QueryPurpose,
+  type QueryUsage,
+  type PoolOptions,
+  type TargetOracleOptions,
+} from './oracle/index.js';
 export { loadTarget, type TargetDescriptor, type ResolvedTarget } from './targets/descriptor.js';
 
 // The registries: what a suite may name.
 export { Registry } from './common/registry.js';
 export { ATTACKS, type Attack } from './attacks/index.js';
-export { STRATEGIES, obtainSubstitute, resolveStrategyParams, type SubstituteStrategy, type SubstituteContext, type SubstituteRecord, type ParameterSpec } from './substitutes/index.js';
+export {
+  STRATEGIES,
+  obtainSubstitute,
+  resolveStrategyParams,
+  type SubstituteStrategy,
+  type SubstituteContext,
+  type SubstituteRecord,
+  type ParameterSpec,
+} from './substitutes/index.js';
 export { ARCHITECTURES } from './compute/architectures.js';
 
 // Compute backend and data.
 export { useBackend, ensureBackend, currentBackendInfo, BACKEND_NAMES, type BackendInfo } from './compute/backend.js';
-export { useEngine, resolveEngine, currentEngineInfo, trainModel, ENGINE_NAMES, ENGINE_REQUESTS, type EngineInfo, type EngineName, type EngineRequest } from './compute/engine.js';
+export {
+  useEngine,
+  resolveEngine,
+  currentEngineInfo,
+  trainModel,
+  ENGINE_NAMES,
+  ENGINE_REQUESTS,
+  type EngineInfo,
+  type EngineName,
+  type EngineRequest,
+} from './compute/engine.js';
 export { measureEngines, type EngineMeasurement } from './compute/engine-measure.js';
 export { loadSplit, parseDatasetSpec, type Dataset, type Split } from './data/index.js';
 

@@ -37,41 +37,102 @@ describe('transferbench as a library', function () {
    */
   function installPacked(): string {
     const project = tempDir('transferbench-user-');
-    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8' });
+    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     assert.equal(pack.status, 0, pack.stderr);
     const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const packed = files.map((f) => f.path);
-    for (const entry of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'package.json']) assert.ok(packed.includes(entry), `${entry} is published`);
+    for (const entry of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'package.json'])
+      assert.ok(packed.includes(entry), `${entry} is published`);
     const modules = join(project, 'node_modules');
     mkdirSync(join(modules, 'transferbench'), { recursive: true });
-    const untar = spawnSync('tar', ['-xzf', join(project, filename), '-C', join(modules, 'transferbench'), '--strip-components=1']);
+    const untar = spawnSync('tar', [
+      '-xzf',
+      join(project, filename),
+      '-C',
+      join(modules, 'transferbench'),
+      '--strip-components=1',
+    ]);
     assert.equal(untar.status, 0, String(untar.stderr));
     for (const dependency of readdirSync(join(ROOT, 'node_modules'))) {
-      if (dependency !== 'transferbench' && dependency !== '.bin') symlinkSync(join(ROOT, 'node_modules', dependency), join(modules, dependency));
+      if (dependency !== 'transferbench' && dependency !== '.bin')
+        symlinkSync(join(ROOT, 'node_modules', dependency), join(modules, dependency));
     }
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', type: 'module', private: true }));
     return project;
   }
 
-  it("is imported by name, type-checks against its published types, and runs, merges and reads a tiny suite", async () => {
-    const fixture = await tinySuite('library');
-    const suitePath = join(fixture.dir, 'library-small.json');
-    writeFileSync(suitePath, JSON.stringify({
-      ...fixture.suite, name: 'library-small', evaluationSize: 20, examples: 0, rubbish: undefined,
-      substitutes: [{ strategy: 'ground-truth', architectures: ['softmax'], budgets: [0], params: { trainImages: 200 }, training: { epochs: 1 } }],
-      attacks: [{ name: 'fgsm', eps: [0.1, 0.2] }], labelSources: ['true'],
-    }));
-    const project = installPacked();
-    writeFileSync(join(project, 'use.ts'), SCRIPT);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] }, files: ['use.ts'] }));
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
-    assert.equal(tsc.status, 0, `the user's script does not type-check against the published types:\n${tsc.stdout}${tsc.stderr}`);
-    const out = join(project, 'out');
-    const run = spawnSync(process.execPath, [join(project, 'use.js'), suitePath, fixture.targetsDir, out], { cwd: project, encoding: 'utf8', timeout: 300000 });
-    assert.equal(run.status, 0, run.stderr);
-    const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-    assert.deepEqual(summary, { ran: 2, attacks: summary['attacks'], strategies: true, rows: 2, targets: ['tiny-softmax'], refused: 'UNKNOWN_NAME' });
-    assert.ok((summary['attacks'] as number) > 0);
-    assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /^cell,cell_id,target/);
-  });
+  it(
+    'is imported by name, type-checks against its published types, ' + 'and runs, merges and reads a tiny suite',
+    async () => {
+      const fixture = await tinySuite('library');
+      const suitePath = join(fixture.dir, 'library-small.json');
+      writeFileSync(
+        suitePath,
+        JSON.stringify({
+          ...fixture.suite,
+          name: 'library-small',
+          evaluationSize: 20,
+          examples: 0,
+          rubbish: undefined,
+          substitutes: [
+            {
+              strategy: 'ground-truth',
+              architectures: ['softmax'],
+              budgets: [0],
+              params: { trainImages: 200 },
+              training: { epochs: 1 },
+            },
+          ],
+          attacks: [{ name: 'fgsm', eps: [0.1, 0.2] }],
+          labelSources: ['true'],
+        }),
+      );
+      const project = installPacked();
+      writeFileSync(join(project, 'use.ts'), SCRIPT);
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            skipLibCheck: true,
+            types: ['node'],
+            typeRoots: [join(ROOT, 'node_modules', '@types')],
+          },
+          files: ['use.ts'],
+        }),
+      );
+      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], {
+        encoding: 'utf8',
+      });
+      assert.equal(
+        tsc.status,
+        0,
+        `the user's script does not type-check against the published types:\n${tsc.stdout}${tsc.stderr}`,
+      );
+      const out = join(project, 'out');
+      const run = spawnSync(process.execPath, [join(project, 'use.js'), suitePath, fixture.targetsDir, out], {
+        cwd: project,
+        encoding: 'utf8',
+        timeout: 300000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+      assert.deepEqual(summary, {
+        ran: 2,
+        attacks: summary.attacks,
+        strategies: true,
+        rows: 2,
+        targets: ['tiny-softmax'],
+        refused: 'UNKNOWN_NAME',
+      });
+      assert.ok((summary.attacks as number) > 0);
+      assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /^cell,cell_id,target/);
+    },
+  );
 });

@@ -9,7 +9,7 @@ export function kurakinSteps(eps: number): number {
 
 /** Kurakin et al.'s step count and step, shared by BIM and the iterative least-likely class method. */
 export const KURAKIN_PARAMETERS = [
-  param('steps', (p) => kurakinSteps(p['eps'] as number), 'min(eps*255 + 4, 1.25*eps*255)'),
+  param('steps', (p) => kurakinSteps(p.eps as number), 'min(eps*255 + 4, 1.25*eps*255)'),
   param('stepSize', 1 / 255, '1/255', 'alpha per iteration'),
 ];
 
@@ -21,5 +21,6 @@ export const bim: Attack = {
   usesLabels: true,
   parameters: KURAKIN_PARAMETERS,
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, randomStart: false, decay: 0 }, { transforms }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, randomStart: false, decay: 0 }, { transforms }),
 };

@@ -11,8 +11,15 @@ import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
  */
 export type SurrogateCall =
   | { readonly kind: 'logits'; readonly images: Float32Array; readonly count: number }
-  | { readonly kind: 'loss-gradient'; readonly images: Float32Array; readonly labels: Int32Array; readonly request: LossRequest }
-  /** Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls. */
+  | {
+      readonly kind: 'loss-gradient';
+      readonly images: Float32Array;
+      readonly labels: Int32Array;
+      readonly request: LossRequest;
+    }
+  /**
+   * Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls.
+   */
   | { readonly kind: 'task'; readonly run: () => Promise<void> };
 
 export type SurrogateAnswer = Float32Array | LossGradient;
@@ -28,15 +35,28 @@ export function* logitsOf(images: Float32Array, count: number): Crafting<Float32
   return (yield { kind: 'logits', images, count }) as Float32Array;
 }
 
-export function* lossGradientOf(images: Float32Array, labels: Int32Array, request: LossRequest): Crafting<LossGradient> {
+export function* lossGradientOf(
+  images: Float32Array,
+  labels: Int32Array,
+  request: LossRequest,
+): Crafting<LossGradient> {
   return (yield { kind: 'loss-gradient', images, labels, request }) as LossGradient;
 }
 
 /** Awaits `run` from inside a crafting computation (`drive` only: a synchronous driver refuses it). */
 export function* awaitTask<T>(run: () => Promise<T>): Crafting<T> {
   let result: T | undefined;
-  const answer = yield { kind: 'task', run: async () => void (result = await run()) };
-  if (answer === TASK_REFUSED) throw new TransferbenchError('BAD_OPTION', 'this computation awaits onnxruntime work, which a synchronous driver (driveSync) cannot; check canAwait() first');
+  const answer = yield {
+    kind: 'task',
+    run: async () => {
+      result = await run();
+    },
+  };
+  if (answer === TASK_REFUSED)
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      'this computation awaits onnxruntime work, which a synchronous driver (driveSync) cannot; check canAwait() first',
+    );
   return result as T;
 }
 
@@ -45,7 +65,10 @@ export function* canAwait(): Crafting<boolean> {
   return (yield { kind: 'task', run: async () => undefined }) !== TASK_REFUSED;
 }
 
-/** Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its `finally` blocks run. */
+/**
+ * Runs a crafting computation against an asynchronous surrogate. A failed call is thrown into the computation, so its
+ * `finally` blocks run.
+ */
 export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Promise<T> {
   let step = crafting.next(undefined as unknown as SurrogateAnswer);
   while (!step.done) {
@@ -53,7 +76,12 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
     let answer: SurrogateAnswer;
     try {
       if (call.kind === 'task') await call.run();
-      answer = call.kind === 'task' ? TASK_RAN : call.kind === 'logits' ? await surrogate.logits(call.images, call.count) : await surrogate.lossGradient(call.images, call.labels, call.request);
+      answer =
+        call.kind === 'task'
+          ? TASK_RAN
+          : call.kind === 'logits'
+            ? await surrogate.logits(call.images, call.count)
+            : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;
@@ -70,7 +98,12 @@ export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T
     const call = step.value;
     let answer: SurrogateAnswer;
     try {
-      answer = call.kind === 'task' ? TASK_REFUSED : call.kind === 'logits' ? surrogate.logitsSync(call.images, call.count) : surrogate.lossGradientSync(call.images, call.labels, call.request);
+      answer =
+        call.kind === 'task'
+          ? TASK_REFUSED
+          : call.kind === 'logits'
+            ? surrogate.logitsSync(call.images, call.count)
+            : surrogate.lossGradientSync(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;

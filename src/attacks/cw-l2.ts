@@ -54,11 +54,15 @@ function* craftCwL2(batch: AttackBatch, params: AttackParams): Crafting<Float32A
       const correction2 = 1 - BETA2 ** (step + 1);
       for (let i = 0; i < w.length; i++) {
         const k = Math.floor(i / size);
-        const dx = 2 * ((x[i] as number) - (original[i] as number)) + (constant[k] as number) * (answer.gradient[i] as number);
+        const dx =
+          2 * ((x[i] as number) - (original[i] as number)) + (constant[k] as number) * (answer.gradient[i] as number);
         const g = (dx * (1 - (tanh[i] as number) ** 2)) / 2;
         first[i] = BETA1 * (first[i] as number) + (1 - BETA1) * g;
         second[i] = BETA2 * (second[i] as number) + (1 - BETA2) * g * g;
-        w[i] = (w[i] as number) - (params.learningRate * ((first[i] as number) / correction1)) / (Math.sqrt((second[i] as number) / correction2) + EPSILON);
+        w[i] =
+          (w[i] as number) -
+          (params.learningRate * ((first[i] as number) / correction1)) /
+            (Math.sqrt((second[i] as number) / correction2) + EPSILON);
       }
     }
     for (let k = 0; k < n; k++) {

@@ -9,5 +9,6 @@ export const fgsm: Attack = {
   usesLabels: true,
   parameters: [],
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, steps: 1, stepSize: params.eps, randomStart: false, decay: 0 }, { transforms }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, steps: 1, stepSize: params.eps, randomStart: false, decay: 0 }, { transforms }),
 };

@@ -63,10 +63,20 @@ const shapeOf = (batch: AttackBatch): [number, number, number, number] => [batch
  * normalised direction (ascending the loss, or descending towards the labels when targeted), then
  * projects into the eps-ball and [0, 1]. FGSM is this loop run once with the whole budget as its step.
  */
-export function* gradientLoop(batch: AttackBatch, params: AttackParams, options: LoopOptions = {}): Crafting<Float32Array> {
+export function* gradientLoop(
+  batch: AttackBatch,
+  params: AttackParams,
+  options: LoopOptions = {},
+): Crafting<Float32Array> {
   const shape = shapeOf(batch);
   const original = batch.images;
-  const start = options.start ?? (params.randomStart ? valuesOf(tf.tidy(() => randomPoint(tf.tensor4d(original, shape), batch.ids, params.eps, params.norm, params.seed))) : original);
+  const start =
+    options.start ??
+    (params.randomStart
+      ? valuesOf(
+          tf.tidy(() => randomPoint(tf.tensor4d(original, shape), batch.ids, params.eps, params.norm, params.seed)),
+        )
+      : original);
   const state: LoopState = { original, x: start, evaluations: 0 };
   const setting: GradientSetting = {
     labels: batch.labels,
@@ -87,7 +97,9 @@ export function* gradientLoop(batch: AttackBatch, params: AttackParams, options:
   for (let step = 0; step < params.steps; step++) {
     const gradient = yield* method.gradient(context, state);
     state.momentum = accumulate(gradient, state.momentum, params.decay, shape);
-    state.x = method.step ? method.step(context, state, state.momentum) : update(state.x, original, state.momentum, params, context.direction, shape);
+    state.x = method.step
+      ? method.step(context, state, state.momentum)
+      : update(state.x, original, state.momentum, params, context.direction, shape);
   }
   return state.x === original ? Float32Array.from(original) : state.x;
 }
@@ -113,7 +125,12 @@ function imageSum(values: Float32Array, from: number, to: number, squared: boole
  * MI-FGSM's momentum (decay > 0): decay * m + g / mean|g| per image; without decay the raw
  * gradient. Typed-array arithmetic rounded to float32 at every operation, as tfjs computes it.
  */
-export function accumulate(gradient: Float32Array, momentum: Float32Array | undefined, decay: number, shape: readonly number[]): Float32Array {
+export function accumulate(
+  gradient: Float32Array,
+  momentum: Float32Array | undefined,
+  decay: number,
+  shape: readonly number[],
+): Float32Array {
   if (!(decay > 0)) return gradient;
   const [n, h, w, c] = shape as [number, number, number, number];
   const size = h * w * c;
@@ -137,7 +154,14 @@ export function accumulate(gradient: Float32Array, momentum: Float32Array | unde
  * (norms.ts's normalize and project) bit for bit, at a fraction of the time of a dozen wasm
  * kernel calls per step.
  */
-export function update(x: Float32Array, original: Float32Array, direction: Float32Array, params: AttackParams, sign: 1 | -1, shape: readonly number[]): Float32Array {
+export function update(
+  x: Float32Array,
+  original: Float32Array,
+  direction: Float32Array,
+  params: AttackParams,
+  sign: 1 | -1,
+  shape: readonly number[],
+): Float32Array {
   const [n, h, w, c] = shape as [number, number, number, number];
   const size = h * w * c;
   const f = Math.fround;
@@ -157,9 +181,13 @@ export function update(x: Float32Array, original: Float32Array, direction: Float
     }
     const length = f(f(Math.sqrt(imageSum(direction, from, to, true))) + f(1e-12));
     const delta = new Float32Array(size);
-    for (let i = from; i < to; i++) delta[i - from] = f(f((x[i] as number) + f(f((direction[i] as number) / length) * step)) - (original[i] as number));
+    for (let i = from; i < to; i++)
+      delta[i - from] = f(
+        f((x[i] as number) + f(f((direction[i] as number) / length) * step)) - (original[i] as number),
+      );
     const shrink = Math.min(1, f(eps / f(f(Math.sqrt(imageSum(delta, 0, size, true))) + f(1e-12))));
-    for (let i = from; i < to; i++) out[i] = Math.min(Math.max(f((original[i] as number) + f((delta[i - from] as number) * shrink)), 0), 1);
+    for (let i = from; i < to; i++)
+      out[i] = Math.min(Math.max(f((original[i] as number) + f((delta[i - from] as number) * shrink)), 0), 1);
   }
   return out;
 }

@@ -13,5 +13,6 @@ export const iFgsm: Attack = {
   usesLabels: true,
   parameters: SCHEDULE_PARAMETERS,
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false, decay: 0 }, { transforms }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false, decay: 0 }, { transforms }),
 };

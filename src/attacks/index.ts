@@ -1,5 +1,13 @@
 export * from './types.js';
-export { ATTACKS, attackFor, craftAdversarial, craftAdversarialSync, resolveParams, resolvePoolLabels, type CraftRequest } from './registry.js';
+export {
+  ATTACKS,
+  attackFor,
+  craftAdversarial,
+  craftAdversarialSync,
+  resolveParams,
+  resolvePoolLabels,
+  type CraftRequest,
+} from './registry.js';
 export { TRANSFORMS } from './transforms/registry.js';
 export type { InputTransform } from './transforms/types.js';
 export { PARAMETERS, describeRange, type ParamSpec, type ParamRange } from './params.js';

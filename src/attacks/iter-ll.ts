@@ -6,12 +6,16 @@ import type { Attack } from './types.js';
 export const iterLl: Attack = {
   name: 'iter-ll',
   kind: 'multi-step',
-  description: 'iterative least-likely class: BIM towards the clean image\'s least-likely class (Kurakin et al.)',
+  description: "iterative least-likely class: BIM towards the clean image's least-likely class (Kurakin et al.)",
   usesLabels: false,
   parameters: KURAKIN_PARAMETERS,
   transformable: true,
   craft: function* (batch, params, transforms) {
     const labels = yield* leastLikely(batch);
-    return yield* gradientLoop({ ...batch, labels }, { ...params, targeted: true, randomStart: false, decay: 0 }, { transforms });
+    return yield* gradientLoop(
+      { ...batch, labels },
+      { ...params, targeted: true, randomStart: false, decay: 0 },
+      { transforms },
+    );
   },
 };

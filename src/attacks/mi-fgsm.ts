@@ -3,7 +3,10 @@ import { param } from './params.js';
 import type { Attack } from './types.js';
 
 /** TransferAttack's schedule (attack.py): 10 iterations of eps/steps. */
-export const SCHEDULE_PARAMETERS = [param('steps', 10), param('stepSize', (p) => (p['eps'] as number) / (p['steps'] as number), 'eps/steps')];
+export const SCHEDULE_PARAMETERS = [
+  param('steps', 10),
+  param('stepSize', (p) => (p.eps as number) / (p.steps as number), 'eps/steps'),
+];
 
 /** The schedule with momentum decay 1. */
 export const MOMENTUM_PARAMETERS = [...SCHEDULE_PARAMETERS, param('decay', 1.0, '1.0', 'momentum decay mu')];
@@ -17,5 +20,6 @@ export const miFgsm: Attack = {
   parameters: MOMENTUM_PARAMETERS,
   transformable: true,
   // decay 0 is plain I-FGSM: sign(g / |g|_1) = sign(g).
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms }),
 };

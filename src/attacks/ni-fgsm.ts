@@ -14,10 +14,18 @@ export function lookAhead(context: LoopContext, state: LoopState): Float32Array 
   if (state.momentum === undefined || params.decay === 0) return state.x;
   const shape: [number, number, number, number] = [context.batch.labels.length, ...context.batch.imageShape];
   const momentum = state.momentum;
-  return valuesOf(tf.tidy(() => tf.tensor4d(state.x, shape).add(tf.tensor4d(momentum, shape).mul(context.direction * params.stepSize * params.decay))));
+  return valuesOf(
+    tf.tidy(() =>
+      tf
+        .tensor4d(state.x, shape)
+        .add(tf.tensor4d(momentum, shape).mul(context.direction * params.stepSize * params.decay)),
+    ),
+  );
 }
 
-export const NESTEROV: GradientMethod = { gradient: (context, state) => context.gradientAt(state, lookAhead(context, state)) };
+export const NESTEROV: GradientMethod = {
+  gradient: (context, state) => context.gradientAt(state, lookAhead(context, state)),
+};
 
 /** NI-FGSM: MI-FGSM with the gradient taken at Nesterov's look-ahead point. */
 export const niFgsm: Attack = {
@@ -27,5 +35,6 @@ export const niFgsm: Attack = {
   usesLabels: true,
   parameters: MOMENTUM_PARAMETERS,
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: NESTEROV }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: NESTEROV }),
 };

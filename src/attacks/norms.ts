@@ -30,7 +30,13 @@ export function project(point: tf.Tensor4D, original: tf.Tensor4D, eps: number, 
 }
 
 /** A uniform random point of the eps-ball for each image, drawn from a stream per image id. */
-export function randomPoint(original: tf.Tensor4D, ids: readonly number[], eps: number, norm: Norm, seed: number): tf.Tensor4D {
+export function randomPoint(
+  original: tf.Tensor4D,
+  ids: readonly number[],
+  eps: number,
+  norm: Norm,
+  seed: number,
+): tf.Tensor4D {
   const [n, h, w, c] = original.shape;
   const size = h * w * c;
   const noise = new Float32Array(n * size);
@@ -47,7 +53,7 @@ export function randomPoint(original: tf.Tensor4D, ids: readonly number[], eps: 
         row[i] = v;
         sumSquares += v * v;
       }
-      const radius = (eps * Math.pow(random.next(), 1 / size)) / Math.sqrt(sumSquares);
+      const radius = (eps * random.next() ** (1 / size)) / Math.sqrt(sumSquares);
       for (let i = 0; i < size; i++) row[i] = (row[i] as number) * radius;
     }
   }
@@ -55,7 +61,11 @@ export function randomPoint(original: tf.Tensor4D, ids: readonly number[], eps: 
 }
 
 /** Perturbation sizes per example, for checks and reports. */
-export function perturbationNorms(adversarial: Float32Array, original: Float32Array, count: number): { linf: Float32Array; l2: Float32Array } {
+export function perturbationNorms(
+  adversarial: Float32Array,
+  original: Float32Array,
+  count: number,
+): { linf: Float32Array; l2: Float32Array } {
   const size = original.length / count;
   const linf = new Float32Array(count);
   const l2 = new Float32Array(count);

@@ -29,34 +29,105 @@ const positive: ParamRange = { type: 'number', exclusiveMinimum: 0 };
 
 /** The one catalogue of attack and transformation parameters. */
 export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Catalogued>> = {
-  norm: { range: { type: 'string', enum: NORMS }, description: 'norm of the budget and of the step: linf or l2', fallback: () => 'linf' },
+  norm: {
+    range: { type: 'string', enum: NORMS },
+    description: 'norm of the budget and of the step: linf or l2',
+    fallback: () => 'linf',
+  },
   steps: { range: positiveInteger, description: 'iterations', fallback: () => 1 },
-  stepSize: { range: nonNegative, description: 'step per iteration', fallback: (p) => p['eps'] as number },
-  targeted: { range: { type: 'boolean' }, description: 'move towards the given labels', fallback: () => false, internal: true },
-  randomStart: { range: { type: 'boolean' }, description: 'start from a uniform point of the eps-ball', fallback: () => false },
+  stepSize: { range: nonNegative, description: 'step per iteration', fallback: (p) => p.eps as number },
+  targeted: {
+    range: { type: 'boolean' },
+    description: 'move towards the given labels',
+    fallback: () => false,
+    internal: true,
+  },
+  randomStart: {
+    range: { type: 'boolean' },
+    description: 'start from a uniform point of the eps-ball',
+    fallback: () => false,
+  },
   decay: { range: nonNegative, description: 'momentum decay mu (0: no momentum)', fallback: () => 0 },
   confidence: { range: nonNegative, description: 'C&W margin kappa', fallback: () => 0 },
-  binarySearchSteps: { range: positiveInteger, description: 'binary search steps on the constant c', fallback: () => 5 },
+  binarySearchSteps: {
+    range: positiveInteger,
+    description: 'binary search steps on the constant c',
+    fallback: () => 5,
+  },
   initialConst: { range: positive, description: 'initial c', fallback: () => 1 },
   learningRate: { range: positive, description: 'Adam learning rate', fallback: () => 0.05 },
-  clipToLinf: { range: { type: 'boolean' }, description: 'clip the result into the L-inf eps-ball', fallback: () => true },
+  clipToLinf: {
+    range: { type: 'boolean' },
+    description: 'clip the result into the L-inf eps-ball',
+    fallback: () => true,
+  },
   epochs: { range: positiveInteger, description: 'generator training epochs', fallback: () => 10 },
   alpha: { range: nonNegative, description: 'weight of the least-squares GAN loss', fallback: () => 1 },
   beta: { range: nonNegative, description: 'weight of the hinge loss', fallback: () => 1 },
-  trainImages: { range: positiveInteger, description: 'AdvGAN: attacker images the generator trains on (the first N of the attacker split, at most all of it)', fallback: () => 2000 },
+  trainImages: {
+    range: positiveInteger,
+    description:
+      'AdvGAN: attacker images the generator trains on (the first N of the attacker split, at most all of it)',
+    fallback: () => 2000,
+  },
   hingeBound: { range: nonNegative, description: 'c: the hinge bound on ||G(x)||_2', fallback: () => 3 },
-  neighbours: { range: { type: 'integer', minimum: 0 }, description: 'neighbours sampled to estimate the gradient variance (0: none)', fallback: () => 20 },
-  neighbourhood: { range: nonNegative, description: 'radius of the neighbourhood, in units of eps (beta of Wang and He)', fallback: () => 1.5 },
-  resizeRate: { range: { type: 'number', minimum: 1 }, description: 'DI: the padded size, relative to the image size', fallback: () => 1.1 },
-  diversityProb: { range: { type: 'number', minimum: 0, maximum: 1 }, description: 'DI: probability of transforming an image at each gradient', fallback: () => 0.5 },
-  kernelSize: { range: { type: 'integer', minimum: 1, odd: true }, description: 'TI: side of the Gaussian kernel (odd; 1 leaves the gradient alone)', fallback: () => 5 },
-  scaleCopies: { range: positiveInteger, description: 'SI and Admix: scale copies x / 2^i, i < scaleCopies', fallback: () => 5 },
-  admixCopies: { range: positiveInteger, description: 'Admix: images of other classes mixed in per scale copy', fallback: () => 3 },
+  neighbours: {
+    range: { type: 'integer', minimum: 0 },
+    description: 'neighbours sampled to estimate the gradient variance (0: none)',
+    fallback: () => 20,
+  },
+  neighbourhood: {
+    range: nonNegative,
+    description: 'radius of the neighbourhood, in units of eps (beta of Wang and He)',
+    fallback: () => 1.5,
+  },
+  resizeRate: {
+    range: { type: 'number', minimum: 1 },
+    description: 'DI: the padded size, relative to the image size',
+    fallback: () => 1.1,
+  },
+  diversityProb: {
+    range: { type: 'number', minimum: 0, maximum: 1 },
+    description: 'DI: probability of transforming an image at each gradient',
+    fallback: () => 0.5,
+  },
+  kernelSize: {
+    range: { type: 'integer', minimum: 1, odd: true },
+    description: 'TI: side of the Gaussian kernel (odd; 1 leaves the gradient alone)',
+    fallback: () => 5,
+  },
+  scaleCopies: {
+    range: positiveInteger,
+    description: 'SI and Admix: scale copies x / 2^i, i < scaleCopies',
+    fallback: () => 5,
+  },
+  admixCopies: {
+    range: positiveInteger,
+    description: 'Admix: images of other classes mixed in per scale copy',
+    fallback: () => 3,
+  },
   admixStrength: { range: nonNegative, description: 'Admix: weight eta of the mixed-in image', fallback: () => 0.2 },
-  amplification: { range: { type: 'number', minimum: 1 }, description: 'PI-FGSM: amplification factor beta of the step (1: none)', fallback: () => 10 },
-  projectionKernel: { range: { type: 'integer', minimum: 1, odd: true }, description: 'PI-FGSM: side of the uniform kernel spreading the cut noise to its neighbours (odd)', fallback: () => 3 },
-  projectionFactor: { range: nonNegative, description: 'PI-FGSM: size gamma of the projected noise (0: none)', fallback: (p) => p['eps'] as number },
-  seed: { range: { type: 'integer' }, description: 'seed of random starts and transformations', fallback: () => 0, internal: true },
+  amplification: {
+    range: { type: 'number', minimum: 1 },
+    description: 'PI-FGSM: amplification factor beta of the step (1: none)',
+    fallback: () => 10,
+  },
+  projectionKernel: {
+    range: { type: 'integer', minimum: 1, odd: true },
+    description: 'PI-FGSM: side of the uniform kernel spreading the cut noise to its neighbours (odd)',
+    fallback: () => 3,
+  },
+  projectionFactor: {
+    range: nonNegative,
+    description: 'PI-FGSM: size gamma of the projected noise (0: none)',
+    fallback: (p) => p.eps as number,
+  },
+  seed: {
+    range: { type: 'integer' },
+    description: 'seed of random starts and transformations',
+    fallback: () => 0,
+    internal: true,
+  },
 };
 
 export type ParamName = keyof typeof PARAMETERS;
@@ -76,10 +147,21 @@ export interface ParamSpec {
  * Declares a parameter: a fixed default or one computed from eps and earlier parameters, and
  * optionally a description specific to the attack (the catalogue's otherwise).
  */
-export function param(name: ParamName, defaultValue: Value | ((p: Readonly<Record<string, Value>>) => Value), defaultText?: string, description?: string): ParamSpec {
+export function param(
+  name: ParamName,
+  defaultValue: Value | ((p: Readonly<Record<string, Value>>) => Value),
+  defaultText?: string,
+  description?: string,
+): ParamSpec {
   const entry = PARAMETERS[name];
   const compute = typeof defaultValue === 'function' ? defaultValue : () => defaultValue;
-  return { name, default: compute, defaultText: defaultText ?? String(defaultValue), description: description ?? entry.description, range: entry.range };
+  return {
+    name,
+    default: compute,
+    defaultText: defaultText ?? String(defaultValue),
+    description: description ?? entry.description,
+    range: entry.range,
+  };
 }
 
 /** Whether a value lies in a parameter's range. */
@@ -119,7 +201,12 @@ export function describeRange(range: ParamRange): string {
  * its catalogue value; an override of a parameter the attack does not take is an error naming
  * the ones it does.
  */
-export function resolveSpecs(owner: string, specs: readonly ParamSpec[], eps: number, overrides: Readonly<Record<string, unknown>>): AttackParams {
+export function resolveSpecs(
+  owner: string,
+  specs: readonly ParamSpec[],
+  eps: number,
+  overrides: Readonly<Record<string, unknown>>,
+): AttackParams {
   if (!(typeof eps === 'number' && eps >= 0 && eps <= 1)) throw badOption(`${owner}: eps`, eps, 'a number in [0, 1]');
   const declared = new Set<string>(specs.map((s) => s.name));
   for (const key of Object.keys(overrides)) {
@@ -127,7 +214,11 @@ export function resolveSpecs(owner: string, specs: readonly ParamSpec[], eps: nu
     if (entry?.internal) continue;
     if (!declared.has(key)) {
       const allowed = [...declared].filter((k) => !PARAMETERS[k as ParamName].internal);
-      throw badOption(`${owner}: parameter "${key}"`, overrides[key], allowed.length > 0 ? `one of the parameters it takes: ${allowed.join(', ')}` : 'no parameter (it takes none)');
+      throw badOption(
+        `${owner}: parameter "${key}"`,
+        overrides[key],
+        allowed.length > 0 ? `one of the parameters it takes: ${allowed.join(', ')}` : 'no parameter (it takes none)',
+      );
     }
   }
   const resolved: Record<string, Value> = { eps };

@@ -10,7 +10,7 @@ export const pgd: Attack = {
   usesLabels: true,
   parameters: [
     param('steps', 10),
-    param('stepSize', (p) => (2.5 * (p['eps'] as number)) / (p['steps'] as number), '2.5*eps/steps'),
+    param('stepSize', (p) => (2.5 * (p.eps as number)) / (p.steps as number), '2.5*eps/steps'),
     param('randomStart', true),
     param('norm', 'linf'),
   ],

@@ -13,7 +13,7 @@ export const PATCH_PARAMETERS = [
   param('decay', 0, '0', 'momentum decay mu (1: MPI-FGSM)'),
   param('amplification', 10),
   param('projectionKernel', 3),
-  param('projectionFactor', (p) => p['eps'] as number, 'eps'),
+  param('projectionFactor', (p) => p.eps as number, 'eps'),
 ];
 
 /**
@@ -73,8 +73,12 @@ function patchStep(context: LoopContext, state: LoopState, direction: Float32Arr
     const projection = f(gamma * Math.sign(spread[i] as number));
     amplification[i] = f((amplification[i] as number) + projection);
     const original = state.original[i] as number;
-    // In the loop's order of float32 roundings (x + step, then - original), so beta 1 and gamma 0 give its images bit for bit.
-    const delta = Math.min(Math.max(f(f(f((state.x[i] as number) + (moved[i] as number)) - original) + projection), -eps), eps);
+    // In the loop's order of float32 roundings (x + step, then - original), so beta 1 and gamma 0 give its images bit
+    // for bit.
+    const delta = Math.min(
+      Math.max(f(f(f((state.x[i] as number) + (moved[i] as number)) - original) + projection), -eps),
+      eps,
+    );
     out[i] = Math.min(Math.max(f(original + delta), 0), 1);
   }
   state.amplification = amplification;
@@ -83,13 +87,19 @@ function patchStep(context: LoopContext, state: LoopState, direction: Float32Arr
 
 const PATCH_WISE: GradientMethod = { gradient: PLAIN.gradient, step: patchStep };
 
-/** Patch-wise iterative FGSM (Gao et al. 2007.06765): amplified steps whose overflow beyond eps is projected onto neighbouring pixels. */
+/**
+ * Patch-wise iterative FGSM (Gao et al. 2007.06765): amplified steps whose overflow beyond eps is projected onto
+ * neighbouring pixels.
+ */
 export const piFgsm: Attack = {
   name: 'pi-fgsm',
   kind: 'multi-step',
-  description: 'patch-wise iterative FGSM: amplified steps, the noise cut by the clip projected onto its neighbours (Gao et al. 2007.06765)',
+  description:
+    'patch-wise iterative FGSM: amplified steps, the noise cut by ' +
+    'the clip projected onto its neighbours (Gao et al. 2007.06765)',
   usesLabels: true,
   parameters: PATCH_PARAMETERS,
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: PATCH_WISE }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: PATCH_WISE }),
 };

@@ -12,7 +12,7 @@ export const randFgsm: Attack = {
   kind: 'single-step',
   description: 'R+FGSM: random sign step of eps/2, then FGSM with eps/2 (Tramer et al. 1705.07204)',
   usesLabels: true,
-  parameters: [param('stepSize', (p) => (p['eps'] as number) / 2, 'eps/2', 'alpha, the size of the random step')],
+  parameters: [param('stepSize', (p) => (p.eps as number) / 2, 'eps/2', 'alpha, the size of the random step')],
   transformable: true,
   craft: (batch, params, transforms) => {
     const alpha = Math.min(params.stepSize, params.eps);
@@ -22,9 +22,16 @@ export const randFgsm: Attack = {
       const random = new Random(params.seed).fork(`rand-fgsm:${id}`);
       for (let i = k * size; i < (k + 1) * size; i++) {
         // Same float32 arithmetic as adding the signs in tfjs, then clipping to [0, 1].
-        start[i] = Math.min(1, Math.max(0, Math.fround((batch.images[i] as number) + Math.fround(random.normal() >= 0 ? alpha : -alpha))));
+        start[i] = Math.min(
+          1,
+          Math.max(0, Math.fround((batch.images[i] as number) + Math.fround(random.normal() >= 0 ? alpha : -alpha))),
+        );
       }
     });
-    return gradientLoop(batch, { ...params, norm: 'linf', steps: 1, stepSize: params.eps - alpha, randomStart: false, decay: 0 }, { start, transforms });
+    return gradientLoop(
+      batch,
+      { ...params, norm: 'linf', steps: 1, stepSize: params.eps - alpha, randomStart: false, decay: 0 },
+      { start, transforms },
+    );
   },
 };

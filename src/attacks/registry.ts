@@ -30,7 +30,10 @@ const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, v
  * methods, then the common compositions of a method with input transformations under the names
  * the literature gives them (any other composition is named in a suite by `transforms`).
  */
-export const ATTACKS = BASE.reduce((registry, attack) => registry.add(attack.name, attack), new Registry<Attack>('attack'))
+export const ATTACKS = BASE.reduce(
+  (registry, attack) => registry.add(attack.name, attack),
+  new Registry<Attack>('attack'),
+)
   .add('di-mi-fgsm', compose(miFgsm, ['di'], 'di-mi-fgsm'))
   .add('ti-di-mi-fgsm', compose(miFgsm, ['di', 'ti'], 'ti-di-mi-fgsm'))
   .add('si-ni-fgsm', compose(niFgsm, ['si'], 'si-ni-fgsm'))
@@ -47,8 +50,15 @@ export function attackFor(name: string, transforms: readonly string[] = []): Att
   return compose(attack, transforms);
 }
 
-/** Fills in the attack's defaults (computed from eps and the parameters before them) under the overrides, and checks every value. */
-export function resolveParams(attack: Attack, eps: number, overrides: Readonly<Record<string, unknown>> = {}): AttackParams {
+/**
+ * Fills in the attack's defaults (computed from eps and the parameters before them) under the overrides, and checks
+ * every value.
+ */
+export function resolveParams(
+  attack: Attack,
+  eps: number,
+  overrides: Readonly<Record<string, unknown>> = {},
+): AttackParams {
   return resolveSpecs(attack.name, attack.parameters, eps, overrides);
 }
 
@@ -75,14 +85,23 @@ export interface CraftRequest {
  * surrogate's own prediction (Kurakin et al.'s label leaking hinges on this); a targeted attack
  * moves towards `targetLabels`.
  */
-function* crafting(attackName: string, imageShape: readonly [number, number, number], request: CraftRequest): Crafting<Float32Array> {
+function* crafting(
+  attackName: string,
+  imageShape: readonly [number, number, number],
+  request: CraftRequest,
+): Crafting<Float32Array> {
   const attack = attackFor(attackName, request.transforms);
   const params = resolveParams(attack, request.eps, request.params);
   if (params.targeted && request.targetLabels === undefined && attack.usesLabels) {
     throw badOption(`${attack.name}: targeted`, true, 'targetLabels for a targeted attack');
   }
   const count = request.trueLabels.length;
-  const labels = params.targeted && request.targetLabels ? request.targetLabels : request.labelSource === 'predicted' ? yield* predictedLabels(request.images, count) : request.trueLabels;
+  const labels =
+    params.targeted && request.targetLabels
+      ? request.targetLabels
+      : request.labelSource === 'predicted'
+        ? yield* predictedLabels(request.images, count)
+        : request.trueLabels;
   const batch = {
     images: request.images,
     imageShape,
@@ -95,24 +114,39 @@ function* crafting(attackName: string, imageShape: readonly [number, number, num
 }
 
 /** Crafts adversarial images on a surrogate with the named attack (and transformations). */
-export function craftAdversarial(attackName: string, surrogate: Surrogate, request: CraftRequest): Promise<Float32Array> {
+export function craftAdversarial(
+  attackName: string,
+  surrogate: Surrogate,
+  request: CraftRequest,
+): Promise<Float32Array> {
   return drive(surrogate, crafting(attackName, surrogate.imageShape, request));
 }
 
 /** The same, synchronously, on a tfjs surrogate (inside synchronous training loops). */
-export function craftAdversarialSync(attackName: string, surrogate: SyncSurrogate, request: CraftRequest): Float32Array {
+export function craftAdversarialSync(
+  attackName: string,
+  surrogate: SyncSurrogate,
+  request: CraftRequest,
+): Float32Array {
   return driveSync(surrogate, crafting(attackName, surrogate.imageShape, request));
 }
 
 /** Pool images' labels by label source: the truth, or the surrogate's predictions (256 at a time). */
-export async function resolvePoolLabels(surrogate: Surrogate, pool: LabelledImages, source: LabelSource): Promise<LabelledImages> {
+export async function resolvePoolLabels(
+  surrogate: Surrogate,
+  pool: LabelledImages,
+  source: LabelSource,
+): Promise<LabelledImages> {
   if (source === 'true') return pool;
   const count = pool.labels.length;
   const size = pool.images.length / Math.max(1, count);
   const labels = new Int32Array(count);
   for (let start = 0; start < count; start += 256) {
     const n = Math.min(256, count - start);
-    labels.set(await drive(surrogate, predictedLabels(pool.images.subarray(start * size, (start + n) * size), n)), start);
+    labels.set(
+      await drive(surrogate, predictedLabels(pool.images.subarray(start * size, (start + n) * size), n)),
+      start,
+    );
   }
   return { images: pool.images, labels };
 }

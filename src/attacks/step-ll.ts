@@ -14,6 +14,10 @@ export const stepLl: Attack = {
   transformable: true,
   craft: function* (batch, params, transforms) {
     const labels = yield* leastLikely(batch);
-    return yield* gradientLoop({ ...batch, labels }, { ...params, steps: 1, stepSize: params.eps, targeted: true, randomStart: false, decay: 0 }, { transforms });
+    return yield* gradientLoop(
+      { ...batch, labels },
+      { ...params, steps: 1, stepSize: params.eps, targeted: true, randomStart: false, decay: 0 },
+      { transforms },
+    );
   },
 };

@@ -11,7 +11,9 @@ export type AttackKind = (typeof ATTACK_KINDS)[number];
 export const NORMS = ['linf', 'l2'] as const;
 export type Norm = (typeof NORMS)[number];
 
-/** Where an attack's labels come from: the truth, or the substitute's own prediction (label leaking, Kurakin et al.). */
+/**
+ * Where an attack's labels come from: the truth, or the substitute's own prediction (label leaking, Kurakin et al.).
+ */
 export const LABEL_SOURCES = ['true', 'predicted'] as const;
 export type LabelSource = (typeof LABEL_SOURCES)[number];
 
@@ -83,7 +85,9 @@ export interface AttackParams {
   readonly scaleCopies: number;
   readonly admixCopies: number;
   readonly admixStrength: number;
-  /** PI-FGSM: the step's amplification factor beta, the projection kernel's side and the projected noise's size gamma. */
+  /**
+   * PI-FGSM: the step's amplification factor beta, the projection kernel's side and the projected noise's size gamma.
+   */
   readonly amplification: number;
   readonly projectionKernel: number;
   readonly projectionFactor: number;
@@ -126,7 +130,11 @@ export interface Attack {
   /** For a composition: the gradient method it runs and the transformations baked into it. */
   readonly composition?: { readonly method: string; readonly transforms: readonly string[] };
   /** Adversarial images for the batch, crafted through surrogate calls (see crafting.ts). */
-  readonly craft: (batch: AttackBatch, params: AttackParams, transforms: readonly InputTransform[]) => Crafting<Float32Array>;
+  readonly craft: (
+    batch: AttackBatch,
+    params: AttackParams,
+    transforms: readonly InputTransform[],
+  ) => Crafting<Float32Array>;
   /** For an attack that fits something first (a generator): once per cell, before crafting every chunk. */
   readonly prepare?: (surrogate: Surrogate, context: PrepareContext, params: AttackParams) => Promise<Prepared>;
   /**

@@ -50,9 +50,16 @@ export function varianceTuned(base: GradientMethod, atLookAhead: boolean): Gradi
 export const vmiFgsm: Attack = {
   name: 'vmi-fgsm',
   kind: 'multi-step',
-  description: 'variance-tuned MI-FGSM: each gradient corrected by the gradient variance around the previous point (Wang and He 2103.15571)',
+  description:
+    'variance-tuned MI-FGSM: each gradient corrected by the gradient ' +
+    'variance around the previous point (Wang and He 2103.15571)',
   usesLabels: true,
   parameters: VARIANCE_PARAMETERS,
   transformable: true,
-  craft: (batch, params, transforms) => gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: varianceTuned(PLAIN, false) }),
+  craft: (batch, params, transforms) =>
+    gradientLoop(
+      batch,
+      { ...params, norm: 'linf', randomStart: false },
+      { transforms, method: varianceTuned(PLAIN, false) },
+    ),
 };

@@ -47,10 +47,15 @@ export function forwardCost(architecture: string): number {
 export function zooCostModel(zooFiles: readonly string[]): CostModel {
   const forward = new Map<string, number>();
   const architectures = new Map<string, string>();
-  for (const file of zooFiles) for (const recipe of loadZoo(file).targets) architectures.set(recipe.name, recipe.architecture);
+  for (const file of zooFiles)
+    for (const recipe of loadZoo(file).targets) architectures.set(recipe.name, recipe.architecture);
   return {
     forward: (architecture) => {
-      if (!forward.has(architecture)) forward.set(architecture, tf.tidy(() => forwardCost(architecture)));
+      if (!forward.has(architecture))
+        forward.set(
+          architecture,
+          tf.tidy(() => forwardCost(architecture)),
+        );
       return forward.get(architecture) ?? 0;
     },
     targetArchitecture: (target) => architectures.get(target),
@@ -60,7 +65,8 @@ export function zooCostModel(zooFiles: readonly string[]): CostModel {
 /** Images the substitute's training passes over, all epochs and rounds counted. */
 function trainingImages(cell: Cell): number {
   const { strategy, budget, params, training } = cell.substitute;
-  const number = (key: string, fallback: number) => (typeof params[key] === 'number' ? (params[key] as number) : fallback);
+  const number = (key: string, fallback: number) =>
+    typeof params[key] === 'number' ? (params[key] as number) : fallback;
   switch (strategy) {
     case 'white-box':
     case 'pretrained':
@@ -108,7 +114,12 @@ export interface ShardBalance {
 }
 
 /** How evenly `n` shards share the predicted work, dealt round robin or by cost. */
-export function shardBalance(cells: readonly Cell[], costs: ReadonlyMap<string, number>, n: number, byCost: boolean): ShardBalance {
+export function shardBalance(
+  cells: readonly Cell[],
+  costs: ReadonlyMap<string, number>,
+  n: number,
+  byCost: boolean,
+): ShardBalance {
   const groups = [...new Set(cells.map((c) => c.group))];
   const owner = assignGroups(groups, n, byCost ? costs : undefined);
   const work = new Array<number>(n).fill(0);

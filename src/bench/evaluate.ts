@@ -1,4 +1,10 @@
-import { craftAdversarial, perturbationNorms, type LabelledImages, type LabelSource, type Prepared } from '../attacks/index.js';
+import {
+  craftAdversarial,
+  perturbationNorms,
+  type LabelledImages,
+  type LabelSource,
+  type Prepared,
+} from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { argmaxRows } from '../compute/train.js';
 import type { Oracle } from '../oracle/oracle.js';
@@ -16,12 +22,19 @@ export interface AttackOutcome {
 const CHUNK = 256;
 
 /** The surrogate's predicted class for each image, 256 at a time. */
-export async function surrogatePredictions(surrogate: Surrogate, images: Float32Array, count: number): Promise<Int32Array> {
+export async function surrogatePredictions(
+  surrogate: Surrogate,
+  images: Float32Array,
+  count: number,
+): Promise<Int32Array> {
   const size = images.length / Math.max(1, count);
   const predictions = new Int32Array(count);
   for (let start = 0; start < count; start += CHUNK) {
     const n = Math.min(CHUNK, count - start);
-    predictions.set(argmaxRows(await surrogate.logits(images.subarray(start * size, (start + n) * size), n), surrogate.classes), start);
+    predictions.set(
+      argmaxRows(await surrogate.logits(images.subarray(start * size, (start + n) * size), n), surrogate.classes),
+      start,
+    );
   }
   return predictions;
 }
@@ -64,14 +77,22 @@ export async function craftOnSurrogate(
   }
   const craftingSeconds = (performance.now() - started) / 1000;
   const norms = perturbationNorms(adversarial, images, count);
-  return { adversarial, substitutePredictions: await surrogatePredictions(surrogate, adversarial, count), craftingSeconds, ...norms };
+  return {
+    adversarial,
+    substitutePredictions: await surrogatePredictions(surrogate, adversarial, count),
+    craftingSeconds,
+    ...norms,
+  };
 }
 
 /**
  * The target's labels for images, through the oracle (evaluation queries), and the mean
  * probability it gives its top class (its confidence), when the oracle reveals probabilities.
  */
-export async function targetLabels(oracle: Oracle, images: Float32Array): Promise<{ labels: Int32Array; meanConfidence?: number }> {
+export async function targetLabels(
+  oracle: Oracle,
+  images: Float32Array,
+): Promise<{ labels: Int32Array; meanConfidence?: number }> {
   const answer = await oracle.query(images, 'evaluation');
   if (answer.probabilities === undefined) return { labels: answer.labels };
   let sum = 0;

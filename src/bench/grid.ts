@@ -17,18 +17,41 @@ export interface SubstituteSpec {
 
 /** The substitute specs of a suite entry: one per architecture and budget, or one ensemble of its members. */
 function substituteSpecs(entry: Suite['substitutes'][number]): SubstituteSpec[] {
-  const spec = (strategy: string, architecture: string, budget: number, params?: Readonly<Record<string, number | string>>, training?: Partial<TrainingConfig>): SubstituteSpec => ({
-    strategy, architecture, budget, params: params ?? {}, training: { ...DEFAULT_TRAINING, ...training },
+  const spec = (
+    strategy: string,
+    architecture: string,
+    budget: number,
+    params?: Readonly<Record<string, number | string>>,
+    training?: Partial<TrainingConfig>,
+  ): SubstituteSpec => ({
+    strategy,
+    architecture,
+    budget,
+    params: params ?? {},
+    training: { ...DEFAULT_TRAINING, ...training },
   });
   if (entry.members !== undefined) {
     const members = entry.members.map((m) => spec(m.strategy, m.architecture, m.budget, m.params, m.training));
     const name = members.map((m) => `${m.strategy}/${m.architecture}/${m.budget}`).join('+');
     // The combination enters the params only when set, so the default keeps its group keys.
-    return [{ ...spec(entry.strategy, name, members.reduce((s, m) => s + m.budget, 0), entry.combine ? { combine: entry.combine } : undefined), members }];
+    return [
+      {
+        ...spec(
+          entry.strategy,
+          name,
+          members.reduce((s, m) => s + m.budget, 0),
+          entry.combine ? { combine: entry.combine } : undefined,
+        ),
+        members,
+      },
+    ];
   }
   // A pretrained surrogate has no architecture of ours: it is named after its descriptor.
-  const architectures = entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.['model']))] : []);
-  return architectures.flatMap((architecture) => (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)));
+  const architectures =
+    entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.model))] : []);
+  return architectures.flatMap((architecture) =>
+    (entry.budgets ?? []).map((budget) => spec(entry.strategy, architecture, budget, entry.params, entry.training)),
+  );
 }
 
 /** One cell of the grid: a target, a substitute, an attack at one eps, one label source. */
@@ -60,19 +83,47 @@ export function suiteHash(suite: Suite): string {
  */
 export function* gridCells(suite: Suite): Generator<Cell> {
   let index = 0;
-  const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, oracle: suite.oracle };
+  const shared = {
+    dataset: suite.dataset,
+    seed: suite.seed,
+    evaluationSize: suite.evaluationSize,
+    oracle: suite.oracle,
+  };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
       for (const substitute of substituteSpecs(s)) {
-        const group = createHash('sha256').update(canonicalJson({ shared, target, substitute })).digest('hex').slice(0, 16);
+        const group = createHash('sha256')
+          .update(canonicalJson({ shared, target, substitute }))
+          .digest('hex')
+          .slice(0, 16);
         for (const attack of suite.attacks) {
           const transforms = attack.transforms ?? [];
           for (const eps of attack.eps) {
             for (const labelSource of suite.labelSources) {
               // Transforms enter the configuration only when there are some, so cells without them keep their ids.
-              const config = { shared, target, substitute, attack: attack.name, attackParams: attack.params ?? {}, eps, labelSource, ...(transforms.length > 0 ? { transforms } : {}) };
+              const config = {
+                shared,
+                target,
+                substitute,
+                attack: attack.name,
+                attackParams: attack.params ?? {},
+                eps,
+                labelSource,
+                ...(transforms.length > 0 ? { transforms } : {}),
+              };
               const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-              yield { id, index: index++, target, substitute, attack: attack.name, transforms, attackParams: attack.params ?? {}, eps, labelSource, group };
+              yield {
+                id,
+                index: index++,
+                target,
+                substitute,
+                attack: attack.name,
+                transforms,
+                attackParams: attack.params ?? {},
+                eps,
+                labelSource,
+                group,
+              };
             }
           }
         }
@@ -93,7 +144,11 @@ export function expandGrid(suite: Suite): Cell[] {
   const cells = [...gridCells(suite)];
   const seen = new Set<string>();
   for (const cell of cells) {
-    if (seen.has(cell.id)) throw new TransferbenchError('BAD_CONFIG', `suite ${suite.name}: two cells have the same configuration (cell ${cell.index}); remove the repeated entry`);
+    if (seen.has(cell.id))
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `suite ${suite.name}: two cells have the same configuration (cell ${cell.index}); remove the repeated entry`,
+      );
     seen.add(cell.id);
   }
   return cells;
@@ -116,7 +171,11 @@ export interface Shard {
  * order) each to the least loaded shard (ties to the lowest), which is deterministic and keeps
  * the largest shard within 4/3 of the best possible split.
  */
-export function assignGroups(groups: readonly string[], n: number, costs?: ReadonlyMap<string, number>): Map<string, number> {
+export function assignGroups(
+  groups: readonly string[],
+  n: number,
+  costs?: ReadonlyMap<string, number>,
+): Map<string, number> {
   if (costs === undefined) return new Map(groups.map((g, i) => [g, i % n]));
   const cost = (g: string) => costs.get(g) ?? 0;
   const order = groups.map((g, i) => ({ g, i })).sort((a, b) => cost(b.g) - cost(a.g) || a.i - b.i);
@@ -135,7 +194,11 @@ export function parseShard(text: string | undefined): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const k = Number(match?.[1]);
   const n = Number(match?.[2]);
-  if (!match || k < 1 || n < 1 || k > n) throw new TransferbenchError('BAD_OPTION', `--shard: got ${JSON.stringify(text)}, expected K/N with 1 <= K <= N (e.g. 2/3)`);
+  if (!match || k < 1 || n < 1 || k > n)
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `--shard: got ${JSON.stringify(text)}, expected K/N with 1 <= K <= N (e.g. 2/3)`,
+    );
   return { k, n };
 }
 

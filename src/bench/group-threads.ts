@@ -16,7 +16,10 @@ export function describeGroup(cells: readonly Cell[]): string {
 
 function crashed(group: readonly Cell[] | undefined, how: string): TransferbenchError {
   const which = group === undefined ? 'between groups' : `while running the cells of ${describeGroup(group)}`;
-  return new TransferbenchError('WORKER_CRASHED', `a group worker thread crashed ${which} (${how}); finished cells are kept: rerun with --resume`);
+  return new TransferbenchError(
+    'WORKER_CRASHED',
+    `a group worker thread crashed ${which} (${how}); finished cells are kept: rerun with --resume`,
+  );
 }
 
 /**
@@ -55,7 +58,10 @@ export async function runGroupsInThreads(
               if (message.type === 'ready' || message.type === 'group-done') next();
               else if (message.type === 'result') onResult(message.result, message.substituteQueries);
               else if (message.code !== undefined) reject(new TransferbenchError(message.code, message.message));
-              else reject(new Error(`${current === undefined ? 'a group worker' : describeGroup(current)}: ${message.message}`));
+              else
+                reject(
+                  new Error(`${current === undefined ? 'a group worker' : describeGroup(current)}: ${message.message}`),
+                );
             });
             worker.on('error', (error) => reject(crashed(current, error.message)));
             worker.on('exit', (code) => {

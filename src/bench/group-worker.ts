@@ -24,7 +24,12 @@ export interface GroupWorkerData {
 }
 
 function errorMessage(error: Error): FromGroupWorker {
-  return { type: 'error', message: error.message, ...(error instanceof TransferbenchError ? { code: error.code } : {}), ...(error.stack ? { stack: error.stack } : {}) };
+  return {
+    type: 'error',
+    message: error.message,
+    ...(error instanceof TransferbenchError ? { code: error.code } : {}),
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
 }
 
 /** A worker thread with its own tfjs backend, data and oracle pool, running whole groups on request. */

@@ -24,7 +24,10 @@ const ATTACKER_POOL = 2000;
  * else the first 2,000 (Admix's images of other classes; the pool every result so far was made
  * with).
  */
-export function attackerPoolSize(cell: Pick<Cell, 'attack' | 'transforms' | 'eps' | 'attackParams'>, seed: number): number {
+export function attackerPoolSize(
+  cell: Pick<Cell, 'attack' | 'transforms' | 'eps' | 'attackParams'>,
+  seed: number,
+): number {
   const attack = attackFor(cell.attack, cell.transforms);
   if (!attack.parameters.some((p) => p.name === 'trainImages')) return ATTACKER_POOL;
   return resolveParams(attack, cell.eps, { ...cell.attackParams, seed }).trainImages;
@@ -94,7 +97,14 @@ export class GroupRunner {
     try {
       const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
       // An ensemble's fidelity and accuracy are its own, from its clean predictions (no further queries).
-      const record = spec.members === undefined ? obtained.record : { ...obtained.record, fidelity: agreement(substituteClean, entry.clean), cleanAccuracy: agreement(substituteClean, evaluation.labels) };
+      const record =
+        spec.members === undefined
+          ? obtained.record
+          : {
+              ...obtained.record,
+              fidelity: agreement(substituteClean, entry.clean),
+              cleanAccuracy: agreement(substituteClean, evaluation.labels),
+            };
       const pools = new Map<string, LabelledImages>();
       let spent = obtained.spentNow;
       for (const cell of cells) {
@@ -104,7 +114,10 @@ export class GroupRunner {
           pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
           pools.set(`${cell.labelSource}/${size}`, pool);
         }
-        onResult(await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry), spent);
+        onResult(
+          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry),
+          spent,
+        );
         spent = 0;
       }
     } finally {
@@ -124,7 +137,10 @@ export class GroupRunner {
     }
   }
 
-  /** Attacker images a generative attack fits on and Admix mixes in: the first 2,000 of the attacker's split, true labels. */
+  /**
+   * Attacker images a generative attack fits on and Admix mixes in: the first 2,000 of the attacker's split, true
+   * labels.
+   */
   private attackerPool(count: number): LabelledImages {
     const n = Math.min(count, this.attacker.labels.length);
     const size = this.attacker.images.length / this.attacker.labels.length;
@@ -168,19 +184,32 @@ export class GroupRunner {
     const memoKey = canonicalJson({ weights, attack: attack.name, params, labelSource: cell.labelSource });
     let outcome = this.crafted.get(memoKey);
     if (outcome === undefined) {
-      const cache = directoryModelCache(this.paths.cacheDir, `${cell.attack}-${record.strategy}`, { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource }, this.paths.useCache);
+      const cache = directoryModelCache(
+        this.paths.cacheDir,
+        `${cell.attack}-${record.strategy}`,
+        { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource },
+        this.paths.useCache,
+      );
       const preparing = performance.now();
-      const prepared = attack.prepare ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params) : undefined;
+      const prepared = attack.prepare
+        ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params)
+        : undefined;
       const prepareSeconds = (performance.now() - preparing) / 1000;
       try {
-        const crafted = await craftOnSurrogate(surrogate, { name: cell.attack, transforms: cell.transforms }, evaluation.images, evaluation.labels, {
-          eps: cell.eps,
-          labelSource: cell.labelSource,
-          params: cell.attackParams,
-          seed: this.suite.seed,
-          pool,
-          ...(prepared ? { prepared } : {}),
-        });
+        const crafted = await craftOnSurrogate(
+          surrogate,
+          { name: cell.attack, transforms: cell.transforms },
+          evaluation.images,
+          evaluation.labels,
+          {
+            eps: cell.eps,
+            labelSource: cell.labelSource,
+            params: cell.attackParams,
+            seed: this.suite.seed,
+            pool,
+            ...(prepared ? { prepared } : {}),
+          },
+        );
         // Crafting time includes the prepare step (fitting a generator, or loading it from the cache).
         outcome = { ...crafted, craftingSeconds: prepareSeconds + crafted.craftingSeconds };
       } finally {
@@ -189,10 +218,22 @@ export class GroupRunner {
       this.remember(memoKey, outcome);
     }
     const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
-    const outcomes = countOutcomes(evaluation.labels, { substitute: substituteClean, target: entry.clean }, { substitute: outcome.substitutePredictions, target: onTarget });
+    const outcomes = countOutcomes(
+      evaluation.labels,
+      { substitute: substituteClean, target: entry.clean },
+      { substitute: outcome.substitutePredictions, target: onTarget },
+    );
     const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
     const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
-    const examples = captureExamples(this.suite.examples ?? DEFAULT_EXAMPLES, evaluation.imageShape, evaluation.images, outcome.adversarial, evaluation.labels, entry.clean, onTarget);
+    const examples = captureExamples(
+      this.suite.examples ?? DEFAULT_EXAMPLES,
+      evaluation.imageShape,
+      evaluation.images,
+      outcome.adversarial,
+      evaluation.labels,
+      entry.clean,
+      onTarget,
+    );
     const n = evaluation.labels.length;
     return {
       cellId: cell.id,
@@ -204,7 +245,9 @@ export class GroupRunner {
       budget: cell.substitute.budget,
       reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
       attack: attack.name,
-      composition: attack.composition ? [attack.composition.method, ...attack.composition.transforms].join('+') : attack.name,
+      composition: attack.composition
+        ? [attack.composition.method, ...attack.composition.transforms].join('+')
+        : attack.name,
       attackKind: attack.kind,
       eps: cell.eps,
       labelSource: cell.labelSource,

@@ -30,7 +30,11 @@ export function lockShard(lockFile: string): () => void {
       const [host, pid] = readFileSync(lockFile, 'utf8').trim().split(' ');
       const owner = Number(pid);
       if (host === hostname() && Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new TransferbenchError('BAD_OPTION', `another run (pid ${owner}) is writing this shard's results (${lockFile}); wait for it, or stop it and pass --resume`);
+        throw new TransferbenchError(
+          'BAD_OPTION',
+          `another run (pid ${owner}) is writing this shard's results (${lockFile}); ` +
+            `wait for it, or stop it and pass --resume`,
+        );
       }
       rmSync(lockFile, { force: true });
     }

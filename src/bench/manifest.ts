@@ -29,15 +29,26 @@ export function gitCommit(): string {
 export function packageVersions(): Record<string, string> {
   const require = createRequire(import.meta.url);
   const versions: Record<string, string> = {};
-  for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'piscina', 'csv-stringify', 'ajv']) {
+  for (const name of [
+    '@tensorflow/tfjs',
+    '@tensorflow/tfjs-backend-wasm',
+    'onnxruntime-node',
+    'piscina',
+    'csv-stringify',
+    'ajv',
+  ]) {
     try {
-      versions[name] = (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+      versions[name] = (
+        JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }
+      ).version;
     } catch {
       versions[name] = 'unknown';
     }
   }
-  const own = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  versions['transferbench'] = own.version;
+  const own = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  versions.transferbench = own.version;
   return versions;
 }
 
@@ -48,7 +59,13 @@ export function runRecord(shard: string, started: Date, cellsRun: number, cellsS
     ended: new Date().toISOString(),
     backend: currentBackendInfo(),
     engine: currentEngineInfo(),
-    machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     cellsRun,
     cellsSkipped,
   };

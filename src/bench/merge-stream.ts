@@ -41,7 +41,10 @@ export function forEachJsonLine(file: string, onRecord: (record: unknown, line: 
         try {
           record = JSON.parse(text);
         } catch {
-          throw new TransferbenchError('BAD_CONFIG', `${file}: line ${line} is not a JSON record; the file was edited or corrupted`);
+          throw new TransferbenchError(
+            'BAD_CONFIG',
+            `${file}: line ${line} is not a JSON record; the file was edited or corrupted`,
+          );
         }
         onRecord(record, line, { file, offset: base + lineStart, length: end - lineStart });
       }

@@ -4,7 +4,15 @@ import { TransferbenchError } from '../common/errors.js';
 import { atomicWrite } from '../common/files.js';
 import { resultFiles, type CellResult } from '../records/results.js';
 import { readRubbish, rubbishFiles } from '../records/rubbish.js';
-import { csvLines, LeaderboardBuilder, RESULTS_COLUMNS, resultsRow, summaryTables, toCsv, type Table } from '../report/leaderboards.js';
+import {
+  csvLines,
+  LeaderboardBuilder,
+  RESULTS_COLUMNS,
+  resultsRow,
+  summaryTables,
+  toCsv,
+  type Table,
+} from '../report/leaderboards.js';
 import { gridCells, gridSize, suiteHash } from './grid.js';
 import { forEachJsonLine, SpillByIndex } from './merge-stream.js';
 import { mergeQueryRecords } from './query-merge.js';
@@ -22,7 +30,10 @@ export interface MergeOptions {
    * Off, merging holds no state per cell beyond 21 bytes: what a run of any size needs.
    */
   readonly tables?: boolean;
-  /** Given, it is offered every record (and where it is) as merge reads it: the report's example grids, without a second pass. */
+  /**
+   * Given, it is offered every record (and where it is) as merge reads it: the report's example grids, without a second
+   * pass.
+   */
   readonly grids?: GridCollector;
 }
 
@@ -33,9 +44,13 @@ export interface MergeOptions {
  * suite's order, so memory does not grow with the records and time is linear in the cells.
  * Refuses results of different suites, and missing, duplicated or unknown cells, naming them.
  */
-export function mergeResults(dir: string, options: MergeOptions = {}): { cells: number; files: string[]; tables: Record<string, Table> } {
+export function mergeResults(
+  dir: string,
+  options: MergeOptions = {},
+): { cells: number; files: string[]; tables: Record<string, Table> } {
   const suitePath = join(dir, 'suite.json');
-  if (!existsSync(suitePath)) throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
+  if (!existsSync(suitePath))
+    throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
   const stored = JSON.parse(readFileSync(suitePath, 'utf8')) as { suiteHash: string; suite: unknown };
   const suite: Suite = parseSuite(stored.suite, suitePath);
   const hash = suiteHash(suite);
@@ -55,10 +70,22 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
       forEachJsonLine(file, (value, _line, at) => {
         const r = value as Unchecked;
         if (r.suiteHash !== hash) {
-          throw new TransferbenchError('BAD_CONFIG', `${file}: holds results of suite version ${String(r.suiteHash)}, but ${suitePath} is version ${hash}; shards of different suites cannot be merged`);
+          throw new TransferbenchError(
+            'BAD_CONFIG',
+            `${file}: holds results of suite version ${String(r.suiteHash)}, ` +
+              `but ${suitePath} is version ${hash}; shards of different suites ` +
+              `cannot be merged`,
+          );
         }
         const index = r.index;
-        const known = typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < total && typeof r.cellId === 'string' && /^[0-9a-f]{16}$/.test(r.cellId) && ids[index] === BigInt(`0x${r.cellId}`);
+        const known =
+          typeof index === 'number' &&
+          Number.isInteger(index) &&
+          index >= 0 &&
+          index < total &&
+          typeof r.cellId === 'string' &&
+          /^[0-9a-f]{16}$/.test(r.cellId) &&
+          ids[index] === BigInt(`0x${r.cellId}`);
         if (!known) {
           stray++;
           return;
@@ -74,24 +101,46 @@ export function mergeResults(dir: string, options: MergeOptions = {}): { cells: 
         spill.put(index, compact);
       });
     }
-    if (duplicated.size > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${duplicated.size} cell(s) appear more than once (e.g. ${[...duplicated].slice(0, 3).join(', ')}); remove the repeated shard file`);
+    if (duplicated.size > 0)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${dir}: ${duplicated.size} cell(s) appear more than once (e.g. ` +
+          `${[...duplicated].slice(0, 3).join(', ')}); remove the repeated ` +
+          `shard file`,
+      );
     const missing = seen.reduce((n, s) => n + (s === 0 ? 1 : 0), 0);
     if (missing > 0) {
       const first = seen.indexOf(0);
-      throw new TransferbenchError('BAD_CONFIG', `${dir}: ${missing} of ${total} cells have no result (e.g. cell ${first} ${ids[first]?.toString(16).padStart(16, '0')}); run the missing shards (with --resume) before merging`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${dir}: ${missing} of ${total} cells have no result (e.g. cell ` +
+          `${first} ${ids[first]?.toString(16).padStart(16, '0')}); run ` +
+          `the missing shards (with --resume) before merging`,
+      );
     }
-    if (stray > 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray} result(s) belong to no cell of the suite`);
+    if (stray > 0)
+      throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray} result(s) belong to no cell of the suite`);
     const queryRecords = mergeQueryRecords(dir, suite, hash);
     // The query leaderboards set every transfer cell beside the query cells: only suites with
     // query cells keep the records (without images) for them.
     const kept: CellResult[] | undefined = queryRecords.length > 0 ? [] : undefined;
     const { builder, rows } = writeResultsCsv(dir, spill, total, options.tables ?? true, kept);
-    const summaries = summaryTables(builder, suite.rubbish !== undefined ? mergeRubbish(dir, builder.targetOrder, hash) : undefined);
+    const summaries = summaryTables(
+      builder,
+      suite.rubbish !== undefined ? mergeRubbish(dir, builder.targetOrder, hash) : undefined,
+    );
     const queries = queryTables(kept ?? [], queryRecords);
-    for (const [name, table] of Object.entries({ ...summaries, ...queries })) atomicWrite(join(dir, name), toCsv(table));
+    for (const [name, table] of Object.entries({ ...summaries, ...queries }))
+      atomicWrite(join(dir, name), toCsv(table));
     writeManifest(dir, suite, hash, total, seconds);
-    const tables = { ...summaries, ...(rows === undefined ? {} : { 'results.csv': { columns: RESULTS_COLUMNS, rows } }), ...queries };
-    const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) => join(dir, f));
+    const tables = {
+      ...summaries,
+      ...(rows === undefined ? {} : { 'results.csv': { columns: RESULTS_COLUMNS, rows } }),
+      ...queries,
+    };
+    const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) =>
+      join(dir, f),
+    );
     return { cells: total, files: written, tables };
   } finally {
     spill.close();
@@ -148,7 +197,11 @@ function writeManifest(dir: string, suite: Suite, hash: string, cells: number, s
     backend: runs[0]?.backend ?? null,
     machines: runs.map((r) => ({ shard: r.shard, ...r.machine, backend: r.backend.name })),
     started: runs.map((r) => r.started).sort()[0] ?? null,
-    ended: runs.map((r) => r.ended).sort().reverse()[0] ?? null,
+    ended:
+      runs
+        .map((r) => r.ended)
+        .sort()
+        .reverse()[0] ?? null,
     runs,
     totalCellSeconds: Math.round(seconds * 1000) / 1000,
   };
@@ -159,11 +212,24 @@ function writeManifest(dir: string, suite: Suite, hash: string, cells: number, s
 function mergeRubbish(dir: string, targets: readonly string[], hash: string) {
   const records = rubbishFiles(dir).flatMap((f) => readRubbish(f));
   const wrong = records.find((r) => r.suiteHash !== hash);
-  if (wrong) throw new TransferbenchError('BAD_CONFIG', `${dir}: a rubbish-class record of ${wrong.target} belongs to suite version ${wrong.suiteHash}, not ${hash}`);
+  if (wrong)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${dir}: a rubbish-class record of ${wrong.target} belongs to suite version ${wrong.suiteHash}, not ${hash}`,
+    );
   for (const target of targets) {
     const n = records.filter((r) => r.target === target).length;
-    if (n === 0) throw new TransferbenchError('BAD_CONFIG', `${dir}: no rubbish-class record for target ${target}; run the shard that owns it (with --resume) before merging`);
-    if (n > 1) throw new TransferbenchError('BAD_CONFIG', `${dir}: target ${target} has ${n} rubbish-class records; remove the repeated shard file`);
+    if (n === 0)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${dir}: no rubbish-class record for target ${target}; run the ` +
+          `shard that owns it (with --resume) before merging`,
+      );
+    if (n > 1)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${dir}: target ${target} has ${n} rubbish-class records; remove the repeated shard file`,
+      );
   }
   return records;
 }

@@ -11,9 +11,20 @@ import { canonicalJson } from '../substitutes/index.js';
  * `<cacheDir>/<prefix>-<hash>` named after the scope (the substitute, the label source) and the
  * attack's own key. With the cache off nothing is loaded, but what is fitted is still saved.
  */
-export function directoryModelCache(cacheDir: string, prefix: string, scope: Readonly<Record<string, unknown>>, useCache: boolean): ModelCache {
+export function directoryModelCache(
+  cacheDir: string,
+  prefix: string,
+  scope: Readonly<Record<string, unknown>>,
+  useCache: boolean,
+): ModelCache {
   const dir = (key: Readonly<Record<string, unknown>>) =>
-    join(cacheDir, `${prefix}-${createHash('sha256').update(canonicalJson({ ...scope, ...key })).digest('hex').slice(0, 16)}`);
+    join(
+      cacheDir,
+      `${prefix}-${createHash('sha256')
+        .update(canonicalJson({ ...scope, ...key }))
+        .digest('hex')
+        .slice(0, 16)}`,
+    );
   return {
     load: async (key) => {
       const path = dir(key);

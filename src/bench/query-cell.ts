@@ -1,5 +1,5 @@
 import { TransferbenchError } from '../common/errors.js';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../attacks/query/index.js';
 import type { Dataset } from '../data/index.js';
@@ -58,9 +58,18 @@ export class QueryCellRunner {
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
     try {
-      const starts = substitute && cell.start !== null ? await this.transferStarts(cell, substitute.model, images, labels) : undefined;
-      const surrogate = substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model) : undefined;
-      const oracle = new TargetOracle(this.pool, target, { mode: cell.oracleMode, topK: this.suite.oracle.topK ?? 5 }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
+      const starts =
+        substitute && cell.start !== null
+          ? await this.transferStarts(cell, substitute.model, images, labels)
+          : undefined;
+      const surrogate =
+        substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
+          ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model)
+          : undefined;
+      const oracle = new TargetOracle(this.pool, target, {
+        mode: cell.oracleMode,
+        topK: this.suite.oracle.topK ?? 5,
+      }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
       const attackStarted = performance.now();
       outcome = await runQueryAttack({
         attack: cell.attack,
@@ -79,10 +88,26 @@ export class QueryCellRunner {
     } finally {
       substitute?.model.dispose();
     }
-    return this.record(cell, target.descriptor.name, outcome, substitute?.record, images, (performance.now() - started) / 1000, attackSeconds);
+    return this.record(
+      cell,
+      target.descriptor.name,
+      outcome,
+      substitute?.record,
+      images,
+      (performance.now() - started) / 1000,
+      attackSeconds,
+    );
   }
 
-  private record(cell: QueryCell, targetName: string, outcome: QueryRunOutcome, substitute: SubstituteRecord | undefined, images: Float32Array, seconds: number, attackSeconds: number): QueryCellResult {
+  private record(
+    cell: QueryCell,
+    targetName: string,
+    outcome: QueryRunOutcome,
+    substitute: SubstituteRecord | undefined,
+    images: Float32Array,
+    seconds: number,
+    attackSeconds: number,
+  ): QueryCellResult {
     const n = cell.images;
     const perImage = outcome.images;
     const fooled = perImage.filter((i) => i.success);
@@ -90,9 +115,14 @@ export class QueryCellRunner {
     const mean = (v: readonly number[]) => (v.length === 0 ? 0 : v.reduce((a, b) => a + b, 0) / v.length);
     const median = (v: readonly number[]) => {
       const s = [...v].sort((a, b) => a - b);
-      return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+      return s.length === 0
+        ? 0
+        : s.length % 2 === 1
+          ? (s[(s.length - 1) / 2] as number)
+          : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
     };
-    const within = (budget: number) => perImage.filter((i) => i.queriesToSuccess !== null && i.queriesToSuccess <= budget).length;
+    const within = (budget: number) =>
+      perImage.filter((i) => i.queriesToSuccess !== null && i.queriesToSuccess <= budget).length;
     const norms = perturbationNorms(outcome.adversarial, images, n);
     const substituteQueries = substitute?.queriesSpent ?? 0;
     const successful = fooled.map((i) => i.queriesToSuccess as number);
@@ -109,7 +139,9 @@ export class QueryCellRunner {
       norm: cell.norm,
       eps: cell.eps,
       start: cell.start === null ? 'clean' : `transfer:${cell.start}`,
-      substitute: cell.substitute ? `${cell.substitute.strategy}/${cell.substitute.architecture}/${cell.substitute.budget}` : '',
+      substitute: cell.substitute
+        ? `${cell.substitute.strategy}/${cell.substitute.architecture}/${cell.substitute.budget}`
+        : '',
       substituteQueries,
       images: n,
       budget: cell.budgets[cell.budgets.length - 1] as number,
@@ -133,28 +165,71 @@ export class QueryCellRunner {
   }
 
   /** The hybrid's substitute, from the cache transfer cells fill (or trained now, spending its queries). */
-  private async substitute(cell: QueryCell, target: ReturnType<typeof loadTarget>): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
+  private async substitute(
+    cell: QueryCell,
+    target: ReturnType<typeof loadTarget>,
+  ): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
     const spec = cell.substitute as NonNullable<QueryCell['substitute']>;
     const suite = this.suite;
     const evaluation = this.evaluation;
-    const oracle = new TargetOracle(this.pool, target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
+    const oracle = new TargetOracle(this.pool, target, {
+      mode: suite.oracle.mode,
+      topK: suite.oracle.topK ?? 5,
+      budget: spec.budget,
+    });
     const obtained = await obtainSubstitute(
       spec.strategy,
       spec.params,
-      { oracle, architecture: spec.architecture, seed: suite.seed, budget: spec.budget, training: spec.training, attackerImages: this.attacker.images, attackerLabels: this.attacker.labels, imageShape: evaluation.imageShape, classes: evaluation.classNames.length, measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape) },
-      { cacheDir: this.paths.cacheDir, useCache: this.paths.useCache, targetFingerprint: target.descriptor.sha256, oracleMode: suite.oracle.mode, dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`, evaluationImages: evaluation.images, evaluationLabels: evaluation.labels },
+      {
+        oracle,
+        architecture: spec.architecture,
+        seed: suite.seed,
+        budget: spec.budget,
+        training: spec.training,
+        attackerImages: this.attacker.images,
+        attackerLabels: this.attacker.labels,
+        imageShape: evaluation.imageShape,
+        classes: evaluation.classNames.length,
+        measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
+      },
+      {
+        cacheDir: this.paths.cacheDir,
+        useCache: this.paths.useCache,
+        targetFingerprint: target.descriptor.sha256,
+        oracleMode: suite.oracle.mode,
+        dataFingerprint: `${suite.dataset}/seed${suite.seed}/${this.attacker.labels.length}`,
+        evaluationImages: evaluation.images,
+        evaluationLabels: evaluation.labels,
+      },
     );
     if (obtained.model === undefined) {
       await obtained.surrogate.dispose();
-      throw new TransferbenchError('BAD_CONFIG', `${spec.strategy}: a query hybrid starts from a substitute trained here (tfjs); choose another strategy for its substitute`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${spec.strategy}: a query hybrid starts from a substitute trained ` +
+          `here (tfjs); choose another strategy for its substitute`,
+      );
     }
     return { model: obtained.model, record: obtained.record };
   }
 
-  /** The transfer attack's examples on the substitute (true labels, L-inf eps of the cell), the hybrid's starting points. */
-  private async transferStarts(cell: QueryCell, model: tf.LayersModel, images: Float32Array, labels: Int32Array): Promise<Float32Array> {
+  /**
+   * The transfer attack's examples on the substitute (true labels, L-inf eps of the cell), the hybrid's starting
+   * points.
+   */
+  private async transferStarts(
+    cell: QueryCell,
+    model: tf.LayersModel,
+    images: Float32Array,
+    labels: Int32Array,
+  ): Promise<Float32Array> {
     const surrogate = TfjsSurrogate.fromLayersModel(model.name, model);
-    const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, { eps: cell.eps, labelSource: 'true', params: {}, seed: this.suite.seed });
+    const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, {
+      eps: cell.eps,
+      labelSource: 'true',
+      params: {},
+      seed: this.suite.seed,
+    });
     return outcome.adversarial;
   }
 }

@@ -58,8 +58,18 @@ export function querySuiteSchema(): Record<string, unknown> {
     required: ['budgets', 'attacks'],
     description: 'query attacks and hybrids, spending per-image budgets through the oracle',
     properties: {
-      budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 1 }, description: 'per-image query budgets; the attacks run at the largest' },
-      images: { type: 'integer', minimum: 1, description: 'images attacked (the first of the evaluation set; default all)' },
+      budgets: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'integer', minimum: 1 },
+        description: 'per-image query budgets; the attacks run at the largest',
+      },
+      images: {
+        type: 'integer',
+        minimum: 1,
+        description: 'images attacked (the first of the evaluation set; default all)',
+      },
       oracles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...ORACLE_MODES] } },
       attacks: {
         type: 'array',
@@ -73,9 +83,25 @@ export function querySuiteSchema(): Record<string, unknown> {
             eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', exclusiveMinimum: 0 } },
             norm: { type: 'string', enum: [...NORMS] },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
-            start: { type: 'string', enum: ATTACKS.names(), description: 'hybrid: start from this transfer attack\'s example on each substitute' },
-            oracles: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...ORACLE_MODES] }, description: 'only these of the query oracle modes' },
-            substitutes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: STRATEGIES.names() }, description: 'hybrids: only the substitutes of these strategies' },
+            start: {
+              type: 'string',
+              enum: ATTACKS.names(),
+              description: "hybrid: start from this transfer attack's example on each substitute",
+            },
+            oracles: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...ORACLE_MODES] },
+              description: 'only these of the query oracle modes',
+            },
+            substitutes: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: STRATEGIES.names() },
+              description: 'hybrids: only the substitutes of these strategies',
+            },
           },
         },
       },
@@ -87,15 +113,27 @@ export function querySuiteSchema(): Record<string, unknown> {
 export function checkQuerySuite(suite: Suite, source: string): void {
   const spec = suite.queryAttacks;
   if (spec === undefined) return;
-  if (spec.images !== undefined && spec.images > suite.evaluationSize) throw new TransferbenchError('BAD_CONFIG', `${source}: queryAttacks.images is ${spec.images}, more than evaluationSize ${suite.evaluationSize}`);
+  if (spec.images !== undefined && spec.images > suite.evaluationSize)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${source}: queryAttacks.images is ${spec.images}, more than evaluationSize ${suite.evaluationSize}`,
+    );
   spec.attacks.forEach((a, i) => {
     const attack = QUERY_ATTACKS.get(a.name);
-    if (a.start !== undefined && (a.norm ?? attack.norms[0]) !== 'linf') throw new TransferbenchError('BAD_CONFIG', `${source}: queryAttacks.attacks[${i}].start needs norm "linf" (transfer examples are crafted in the L-inf ball)`);
+    if (a.start !== undefined && (a.norm ?? attack.norms[0]) !== 'linf')
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}].start needs norm "linf" ` +
+          `(transfer examples are crafted in the L-inf ball)`,
+      );
     for (const eps of a.eps) {
       try {
         resolveQueryParams(attack, a.norm ?? (attack.norms[0] as Norm), eps, [28, 28, 1], a.params ?? {});
       } catch (error) {
-        throw new TransferbenchError('BAD_CONFIG', `${source}: queryAttacks.attacks[${i}]: ${(error as Error).message}`);
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${source}: queryAttacks.attacks[${i}]: ${(error as Error).message}`,
+        );
       }
     }
   });
@@ -108,31 +146,80 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
   const spec = suite.queryAttacks;
   if (spec === undefined) return [];
   const cells: QueryCell[] = [];
-  const shared = { dataset: suite.dataset, seed: suite.seed, evaluationSize: suite.evaluationSize, topK: suite.oracle.topK ?? 5 };
+  const shared = {
+    dataset: suite.dataset,
+    seed: suite.seed,
+    evaluationSize: suite.evaluationSize,
+    topK: suite.oracle.topK ?? 5,
+  };
   const budgets = [...spec.budgets].sort((a, b) => a - b);
   const images = spec.images ?? suite.evaluationSize;
   const substitutes: SubstituteSpec[] = suite.substitutes.flatMap((s) =>
     // An ensemble has no architecture of its own: hybrids start from single substitutes.
-    (s.architectures ?? []).flatMap((architecture) => (s.budgets ?? []).map((budget) => ({ strategy: s.strategy, architecture, budget, params: s.params ?? {}, training: { ...DEFAULT_TRAINING, ...s.training } }))),
+    (s.architectures ?? []).flatMap((architecture) =>
+      (s.budgets ?? []).map((budget) => ({
+        strategy: s.strategy,
+        architecture,
+        budget,
+        params: s.params ?? {},
+        training: { ...DEFAULT_TRAINING, ...s.training },
+      })),
+    ),
   );
   for (const target of suite.targets) {
     for (const oracleMode of spec.oracles ?? [suite.oracle.mode]) {
       for (const a of spec.attacks) {
         const attack = QUERY_ATTACKS.get(a.name);
-        if ((attack.kind !== 'decision-based' && oracleMode === 'label') || (a.oracles !== undefined && !a.oracles.includes(oracleMode))) continue;
+        if (
+          (attack.kind !== 'decision-based' && oracleMode === 'label') ||
+          (a.oracles !== undefined && !a.oracles.includes(oracleMode))
+        )
+          continue;
         const norm = a.norm ?? (attack.norms[0] as Norm);
         const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
         for (const eps of a.eps) {
-          const chosen = substitutes.filter((sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy));
+          const chosen = substitutes.filter(
+            (sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy),
+          );
           for (const substitute of needsSubstitute ? chosen : [null]) {
-            const config = { shared, target, oracleMode, attack: a.name, norm, eps, params: a.params ?? {}, start: a.start ?? null, substitute, budgets, images };
-            cells.push({ id: hash(config), index: cells.length, target, oracleMode, attack: a.name, norm, eps, params: a.params ?? {}, start: a.start ?? null, substitute, budgets, images, group: hash({ shared, target, oracleMode, substitute }) });
+            const config = {
+              shared,
+              target,
+              oracleMode,
+              attack: a.name,
+              norm,
+              eps,
+              params: a.params ?? {},
+              start: a.start ?? null,
+              substitute,
+              budgets,
+              images,
+            };
+            cells.push({
+              id: hash(config),
+              index: cells.length,
+              target,
+              oracleMode,
+              attack: a.name,
+              norm,
+              eps,
+              params: a.params ?? {},
+              start: a.start ?? null,
+              substitute,
+              budgets,
+              images,
+              group: hash({ shared, target, oracleMode, substitute }),
+            });
           }
         }
       }
     }
   }
-  if (new Set(cells.map((c) => c.id)).size !== cells.length) throw new TransferbenchError('BAD_CONFIG', `suite ${suite.name}: two query cells have the same configuration; remove the repeated queryAttacks entry`);
+  if (new Set(cells.map((c) => c.id)).size !== cells.length)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `suite ${suite.name}: two query cells have the same configuration; remove the repeated queryAttacks entry`,
+    );
   return cells;
 }
 

@@ -17,14 +17,27 @@ import type { Suite } from './suite.js';
 export async function runQueryCellsOfShard(
   suite: Suite,
   hash: string,
-  options: GroupPaths & { shard: Shard; outDir: string; resume: boolean; progress?: (event: { done: number; total: number; skipped: number; queries: number }) => void },
+  options: GroupPaths & {
+    shard: Shard;
+    outDir: string;
+    resume: boolean;
+    progress?: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+  },
 ): Promise<{ ran: number; skipped: number }> {
   const cells = shardQueryCells(expandQueryGrid(suite), options.shard);
   if (cells.length === 0) return { ran: 0, skipped: 0 };
   const file = queriesFile(options.outDir, options.shard);
-  if (existsSync(file) && !options.resume) throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
+  if (existsSync(file) && !options.resume)
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} already exists; pass --resume to continue it, or --out another folder`,
+    );
   const previous = readQueryResults(file, true);
-  if (previous.some((r) => r.suiteHash !== hash)) throw new TransferbenchError('BAD_OPTION', `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`);
+  if (previous.some((r) => r.suiteHash !== hash))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`,
+    );
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
   if (pending.length === 0) return { ran: 0, skipped: cells.length };

@@ -12,7 +12,12 @@ import type { Suite } from './suite.js';
  * the shard that runs its first (target, substitute) group, so merged shards hold each target
  * once, as a single run would. Targets already in the shard's file (a resumed run) are skipped.
  */
-export async function measureRubbishOfShard(suite: Suite, hash: string, names: ReadonlyMap<string, string>, options: { shard: Shard; outDir: string; targetsDir: string }): Promise<void> {
+export async function measureRubbishOfShard(
+  suite: Suite,
+  hash: string,
+  names: ReadonlyMap<string, string>,
+  options: { shard: Shard; outDir: string; targetsDir: string },
+): Promise<void> {
   const spec = suite.rubbish;
   if (spec === undefined) return;
   const all = expandGrid(suite);
@@ -29,7 +34,13 @@ export async function measureRubbishOfShard(suite: Suite, hash: string, names: R
     for (const owner of owned) {
       const target = loadTarget(targetDescriptorPath(owner, options.targetsDir));
       const oracle = new TargetOracle(pool, target, { mode: 'probabilities' });
-      const result = await measureRubbish(oracle, { name: target.descriptor.name, classNames: target.descriptor.classNames }, spec, suite.seed, hash);
+      const result = await measureRubbish(
+        oracle,
+        { name: target.descriptor.name, classNames: target.descriptor.classNames },
+        spec,
+        suite.seed,
+        hash,
+      );
       appendJsonLine(file, result);
     }
   } finally {

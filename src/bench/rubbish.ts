@@ -12,7 +12,11 @@ import { DEFAULT_RUBBISH, type RubbishSpec } from './suite.js';
  *
  * The noise images: the same for every target of a suite (seeded by the suite's seed only).
  */
-export function rubbishImages(spec: RubbishSpec, imageShape: readonly [number, number, number], seed: number): Float32Array {
+export function rubbishImages(
+  spec: RubbishSpec,
+  imageShape: readonly [number, number, number],
+  seed: number,
+): Float32Array {
   const { mean, std } = { ...DEFAULT_RUBBISH, ...spec };
   const random = new Random(seed).fork('rubbish');
   const images = new Float32Array(spec.samples * imageShape[0] * imageShape[1] * imageShape[2]);
@@ -31,7 +35,8 @@ export async function measureRubbish(
   const { mean, std, threshold } = { ...DEFAULT_RUBBISH, ...spec };
   const answer = await oracle.query(rubbishImages(spec, oracle.imageShape, seed), 'evaluation');
   const probabilities = answer.probabilities;
-  if (probabilities === undefined) throw new TransferbenchError('BAD_CONFIG', 'rubbish-class inputs need an oracle that reveals probabilities');
+  if (probabilities === undefined)
+    throw new TransferbenchError('BAD_CONFIG', 'rubbish-class inputs need an oracle that reveals probabilities');
   let confident = 0;
   let sum = 0;
   const counts = new Array<number>(answer.classes).fill(0);

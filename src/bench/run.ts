@@ -16,7 +16,6 @@ import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
 import { targetDescriptorPath, targetNames } from './targets.js';
 
-
 /** How to run a suite; every field has a default, as the CLI's. */
 export interface RunOptions {
   /** The part of the suite to run (default the whole suite, 1/1). */
@@ -64,7 +63,10 @@ function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOption
  * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
  * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
-export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promise<{ ran: number; skipped: number; file: string }> {
+export async function runSuite(
+  suite: Suite,
+  runOptions: RunOptions = {},
+): Promise<{ ran: number; skipped: number; file: string }> {
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   // Before any worker starts: an engine chosen by measurement is timed once, here.
@@ -83,7 +85,10 @@ export async function runSuite(suite: Suite, runOptions: RunOptions = {}): Promi
     await runQueryCellsOfShard(suite, hash, options);
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
-    writeFileSync(join(options.outDir, `run-${k}-of-${n}.json`), `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`);
+    writeFileSync(
+      join(options.outDir, `run-${k}-of-${n}.json`),
+      `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`,
+    );
     return result;
   } finally {
     release();
@@ -99,18 +104,38 @@ function requireBuiltTargets(targets: readonly string[], targetsDir: string, sha
   for (const target of targets) {
     const path = targetDescriptorPath(target, targetsDir);
     if (existsSync(path)) continue;
-    const fix = target.endsWith('.json') ? 'copy it there' : `build it with \`transferbench targets build --only ${target} --out ${targetsDir}\` or point --targets-dir at the shared folder`;
-    throw new TransferbenchError('BAD_CONFIG', `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} is not built here (${path} is missing); ${fix}`);
+    const fix = target.endsWith('.json')
+      ? 'copy it there'
+      : `build it with \`transferbench targets build --only ${target} ` +
+        `--out ${targetsDir}\` or point --targets-dir at the shared folder`;
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} ` +
+        `is not built here (${path} is missing); ${fix}`,
+    );
   }
 }
 
-async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, string>, cells: Cell[], file: string, options: ResolvedRunOptions): Promise<{ ran: number; skipped: number; file: string }> {
+async function runLocked(
+  suite: Suite,
+  hash: string,
+  names: ReadonlyMap<string, string>,
+  cells: Cell[],
+  file: string,
+  options: ResolvedRunOptions,
+): Promise<{ ran: number; skipped: number; file: string }> {
   if (existsSync(file) && !options.resume) {
-    throw new TransferbenchError('BAD_OPTION', `${file} already exists; pass --resume to continue it, or --out another folder`);
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} already exists; pass --resume to continue it, or --out another folder`,
+    );
   }
   const previous = readResults(file, true);
   if (previous.some((r) => r.suiteHash !== hash)) {
-    throw new TransferbenchError('BAD_OPTION', `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`);
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`,
+    );
   }
   await measureRubbishOfShard(suite, hash, names, options);
   const done = new Set(previous.map((r) => r.cellId));
@@ -137,7 +162,13 @@ async function runLocked(suite: Suite, hash: string, names: ReadonlyMap<string, 
     }
   } else {
     // The machine's cores are shared: each group worker gets a one-thread oracle pool.
-    const data: GroupWorkerData = { suite, hash, paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache }, backend: currentBackendInfo().name, oracleWorkers: 1 };
+    const data: GroupWorkerData = {
+      suite,
+      hash,
+      paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache },
+      backend: currentBackendInfo().name,
+      oracleWorkers: 1,
+    };
     await runGroupsInThreads(data, groups, workers, onResult);
   }
   return { ran: pending.length, skipped, file };

@@ -43,7 +43,11 @@ export interface ObtainedSurrogate {
 /** Trains or reloads one substitute of a strategy and wraps it as a surrogate (the surrogate owns the model). */
 async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise<ObtainedSurrogate> {
   const { suite, evaluation } = sources;
-  const oracle = new TargetOracle(sources.pool, sources.target, { mode: suite.oracle.mode, topK: suite.oracle.topK ?? 5, budget: spec.budget });
+  const oracle = new TargetOracle(sources.pool, sources.target, {
+    mode: suite.oracle.mode,
+    topK: suite.oracle.topK ?? 5,
+    budget: spec.budget,
+  });
   const obtained = await obtainSubstitute(
     spec.strategy,
     spec.params,
@@ -75,10 +79,17 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
   // A pretrained model already is a surrogate; its record's key names the model file's sha256.
   if (model === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
   // Substitutes come as tfjs models; attacks see them as surrogates.
-  const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model, () => model.dispose());
+  const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model, () =>
+    model.dispose(),
+  );
   const hash = createHash('sha256').update(modelFingerprint(model));
   for (const weight of model.getWeights()) hash.update(new Uint8Array(weight.dataSync().buffer));
-  return { surrogate, weights: hash.digest('hex').slice(0, 16), record, spentNow: record.fromCache ? 0 : record.queriesSpent };
+  return {
+    surrogate,
+    weights: hash.digest('hex').slice(0, 16),
+    record,
+    spentNow: record.fromCache ? 0 : record.queriesSpent,
+  };
 }
 
 /**
@@ -92,8 +103,12 @@ export async function obtainSurrogate(spec: SubstituteSpec, sources: SubstituteS
   const parts: ObtainedSurrogate[] = [];
   try {
     for (const member of spec.members) parts.push(await single(member, sources));
-    const combination = spec.params['combine'] === 'loss' ? 'loss' : 'logits';
-    const surrogate = EnsembleSurrogate.of(`${ENSEMBLE}/${spec.architecture}`, parts.map((p) => p.surrogate), combination);
+    const combination = spec.params.combine === 'loss' ? 'loss' : 'logits';
+    const surrogate = EnsembleSurrogate.of(
+      `${ENSEMBLE}/${spec.architecture}`,
+      parts.map((p) => p.surrogate),
+      combination,
+    );
     const records = parts.map((p) => p.record);
     const sum = (f: (r: SubstituteRecord) => number) => records.reduce((s, r) => s + f(r), 0);
     const record: SubstituteRecord = {
@@ -111,10 +126,18 @@ export async function obtainSurrogate(spec: SubstituteSpec, sources: SubstituteS
       trainSeconds: sum((r) => r.trainSeconds),
       backend: records[0]?.backend ?? '',
       rounds: [],
-      cacheKey: createHash('sha256').update(records.map((r) => r.cacheKey).join('+')).digest('hex').slice(0, 16),
+      cacheKey: createHash('sha256')
+        .update(records.map((r) => r.cacheKey).join('+'))
+        .digest('hex')
+        .slice(0, 16),
       fromCache: records.every((r) => r.fromCache),
     };
-    return { surrogate, weights: parts.map((p) => p.weights).join('+'), record, spentNow: parts.reduce((s, p) => s + p.spentNow, 0) };
+    return {
+      surrogate,
+      weights: parts.map((p) => p.weights).join('+'),
+      record,
+      spentNow: parts.reduce((s, p) => s + p.spentNow, 0),
+    };
   } catch (error) {
     for (const part of parts) await part.surrogate.dispose();
     throw error;

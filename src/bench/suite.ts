@@ -1,4 +1,13 @@
-import { ATTACKS, attackFor, LABEL_SOURCES, PARAMETERS, resolveParams, TRANSFORMS, type LabelSource, type ParamRange } from '../attacks/index.js';
+import {
+  ATTACKS,
+  attackFor,
+  LABEL_SOURCES,
+  PARAMETERS,
+  resolveParams,
+  TRANSFORMS,
+  type LabelSource,
+  type ParamRange,
+} from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { parseDatasetSpec } from '../data/index.js';
@@ -10,7 +19,14 @@ import { ENSEMBLE_COMBINATIONS, type EnsembleCombination } from '../compute/ense
 import { ENSEMBLE } from './substitute-surrogate.js';
 
 /** What a suite's `dataset` may name (checked by parseDatasetSpec in parseSuite). */
-export const SUITE_DATASETS = ['mnist-embedded', 'fashion-mnist', 'image-folder:DIR', 'cifar10:DIR', 'idx:IMAGES,LABELS', 'npy:IMAGES,LABELS'] as const;
+export const SUITE_DATASETS = [
+  'mnist-embedded',
+  'fashion-mnist',
+  'image-folder:DIR',
+  'cifar10:DIR',
+  'idx:IMAGES,LABELS',
+  'npy:IMAGES,LABELS',
+] as const;
 
 /** A benchmark suite: bench/*.json, checked against bench/suite.schema.json (the schema below). */
 export interface Suite {
@@ -36,10 +52,16 @@ export interface Suite {
     training?: Partial<TrainingConfig>;
     /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
     members?: EnsembleMember[];
-    /** How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their logits, such as ONNX surrogates). */
+    /**
+     * How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their
+     * logits, such as ONNX surrogates).
+     */
     combine?: EnsembleCombination;
   }[];
-  /** Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di", "ti"] }). */
+  /**
+   * Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di",
+   * "ti"] }).
+   */
   attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
   labelSources: LabelSource[];
   /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
@@ -94,7 +116,10 @@ const TRAINING_SCHEMA = {
 
 let schema: Record<string, unknown> | undefined;
 
-/** The suite schema (built once: ajv compiles it once per $id); bench/suite.schema.json is this, written by `npm run schema`. */
+/**
+ * The suite schema (built once: ajv compiles it once per $id); bench/suite.schema.json is this, written by `npm run
+ * schema`.
+ */
 export function suiteSchema(): Record<string, unknown> {
   schema ??= buildSchema();
   return schema;
@@ -107,14 +132,30 @@ function buildSchema(): Record<string, unknown> {
     title: 'transferbench suite',
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'dataset', 'seed', 'evaluationSize', 'targets', 'oracle', 'substitutes', 'attacks', 'labelSources'],
+    required: [
+      'name',
+      'dataset',
+      'seed',
+      'evaluationSize',
+      'targets',
+      'oracle',
+      'substitutes',
+      'attacks',
+      'labelSources',
+    ],
     properties: {
       $schema: { type: 'string' },
       name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'names the output folder reports/<name>/' },
       dataset: { type: 'string', minLength: 1, description: `one of ${SUITE_DATASETS.join(', ')}` },
       seed: { type: 'integer' },
       evaluationSize: { type: 'integer', minimum: 1, maximum: 10000 },
-      targets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'zoo names or paths to target.json' },
+      targets: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', minLength: 1 },
+        description: 'zoo names or paths to target.json',
+      },
       oracle: {
         type: 'object',
         additionalProperties: false,
@@ -139,17 +180,31 @@ function buildSchema(): Record<string, unknown> {
             {
               if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
               then: { properties: { members: true }, required: ['members'] },
-              // (architectures: required by every strategy but pretrained, which brings its own network; checked in parseSuite)
+              // (architectures: required by every strategy but pretrained, which brings its own network; checked in
+              // parseSuite)
               else: { properties: { architectures: true, budgets: true }, required: ['budgets'] },
             },
           ],
           properties: {
-            strategy: { type: 'string', enum: [...STRATEGIES.names(), ENSEMBLE], description: `a substitute strategy, or "${ENSEMBLE}" with members` },
-            architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ARCHITECTURES.names() } },
+            strategy: {
+              type: 'string',
+              enum: [...STRATEGIES.names(), ENSEMBLE],
+              description: `a substitute strategy, or "${ENSEMBLE}" with members`,
+            },
+            architectures: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: ARCHITECTURES.names() },
+            },
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
             training: TRAINING_SCHEMA,
-            combine: { type: 'string', enum: [...ENSEMBLE_COMBINATIONS], description: 'an ensemble: average the logits (default) or the losses' },
+            combine: {
+              type: 'string',
+              enum: [...ENSEMBLE_COMBINATIONS],
+              description: 'an ensemble: average the logits (default) or the losses',
+            },
             members: {
               type: 'array',
               minItems: 1,
@@ -181,7 +236,12 @@ function buildSchema(): Record<string, unknown> {
           properties: {
             name: { type: 'string', enum: ATTACKS.names() },
             eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1 } },
-            transforms: { type: 'array', uniqueItems: true, items: { type: 'string', enum: TRANSFORMS.names() }, description: 'input transformations applied to every gradient evaluation' },
+            transforms: {
+              type: 'array',
+              uniqueItems: true,
+              items: { type: 'string', enum: TRANSFORMS.names() },
+              description: 'input transformations applied to every gradient evaluation',
+            },
             params: {
               type: 'object',
               additionalProperties: false,
@@ -191,8 +251,18 @@ function buildSchema(): Record<string, unknown> {
           },
         },
       },
-      labelSources: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...LABEL_SOURCES] } },
-      examples: { type: 'integer', minimum: 0, maximum: 64, description: 'clean/adversarial pairs kept per cell for the example grids (default 8)' },
+      labelSources: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', enum: [...LABEL_SOURCES] },
+      },
+      examples: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 64,
+        description: 'clean/adversarial pairs kept per cell for the example grids (default 8)',
+      },
       rubbish: {
         type: 'object',
         additionalProperties: false,
@@ -201,8 +271,17 @@ function buildSchema(): Record<string, unknown> {
         properties: {
           samples: { type: 'integer', minimum: 1, maximum: 100000 },
           mean: { type: 'number', description: 'noise mean in pixel units (default 0.5)' },
-          std: { type: 'number', exclusiveMinimum: 0, description: 'noise standard deviation (default 0.5); pixels are clipped to [0, 1]' },
-          threshold: { type: 'number', minimum: 0, maximum: 1, description: 'confidence above which a noise image counts as classified (default 0.5)' },
+          std: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            description: 'noise standard deviation (default 0.5); pixels are clipped to [0, 1]',
+          },
+          threshold: {
+            type: 'number',
+            minimum: 0,
+            maximum: 1,
+            description: 'confidence above which a noise image counts as classified (default 0.5)',
+          },
         },
       },
       queryAttacks: querySuiteSchema(),
@@ -217,7 +296,11 @@ function attackParamProperties(): Record<string, Record<string, unknown>> {
     const { odd: _odd, ...json } = range;
     return { ...json, ...(json.enum ? { enum: [...json.enum] } : {}), description };
   };
-  return Object.fromEntries(Object.entries(PARAMETERS).filter(([, p]) => !p.internal).map(([name, p]) => [name, schemaOf(p.range, p.description)]));
+  return Object.fromEntries(
+    Object.entries(PARAMETERS)
+      .filter(([, p]) => !p.internal)
+      .map(([name, p]) => [name, schemaOf(p.range, p.description)]),
+  );
 }
 
 /** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
@@ -230,11 +313,18 @@ export function parseSuite(raw: unknown, source: string): Suite {
   try {
     parseDatasetSpec(suite.dataset);
   } catch {
-    throw new TransferbenchError('BAD_CONFIG', `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`);
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ` +
+        `${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`,
+    );
   }
   const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
     if ((strategy === 'white-box' || strategy === 'pretrained') && budgets.some((b) => b !== 0)) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`,
+      );
     }
     if (!['ground-truth', 'white-box', 'pretrained'].includes(strategy) && budgets.some((b) => b === 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
@@ -242,15 +332,31 @@ export function parseSuite(raw: unknown, source: string): Suite {
   };
   suite.substitutes.forEach((s, i) => {
     const ensemble = s.strategy === ENSEMBLE;
-    const misplaced = ensemble ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined) : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
+    const misplaced = ensemble
+      ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined)
+      : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
     if (misplaced !== undefined) {
-      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`,
+      );
     }
     // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
-    if (!ensemble && s.strategy !== 'pretrained' && s.architectures === undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
+    if (!ensemble && s.strategy !== 'pretrained' && s.architectures === undefined)
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
     if (s.strategy === 'pretrained') {
-      if (s.architectures !== undefined) throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures: pretrained brings its own network (params.model); remove "architectures"`);
-      if (typeof s.params?.['model'] !== 'string') throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].params.model: pretrained needs the path of its surrogate's descriptor (target.json format)`);
+      if (s.architectures !== undefined)
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${source}: substitutes[${i}].architectures: pretrained brings ` +
+            `its own network (params.model); remove "architectures"`,
+        );
+      if (typeof s.params?.model !== 'string')
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${source}: substitutes[${i}].params.model: pretrained needs ` +
+            `the path of its surrogate's descriptor (target.json format)`,
+        );
     }
     if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
     else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));

@@ -21,7 +21,9 @@ export function targetNames(targets: readonly string[], targetsDir: string, sour
     if (first !== undefined) {
       throw new TransferbenchError(
         'DUPLICATE_NAME',
-        `${source}: targets[${first}] (${targets[first]}) and targets[${i}] (${target}) are both named "${name}" in their target.json; leaderboards name targets by that name, so give one of them another "name"`,
+        `${source}: targets[${first}] (${targets[first]}) and targets[${i}] ` +
+          `(${target}) are both named "${name}" in their target.json; leaderboards ` +
+          `name targets by that name, so give one of them another "name"`,
       );
     }
     owner.set(name, i);

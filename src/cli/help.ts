@@ -14,7 +14,10 @@ export interface CommandHelp {
 
 const TARGETS_DIR = ['--targets-dir DIR', 'where zoo targets live: DIR/<name>/target.json (default targets)'] as const;
 const CACHE_DIR = ['--cache-dir DIR', 'substitute and generator cache (default substitutes)'] as const;
-const BACKEND = ['--backend NAME', 'tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)'] as const;
+const BACKEND = [
+  '--backend NAME',
+  'tensorflow | wasm | cpu (default: fastest that loads; env TRANSFERBENCH_BACKEND)',
+] as const;
 const SEED = ['--seed N', 'seed for every random choice (default 0)'] as const;
 const QUIET = ['--quiet', 'print less'] as const;
 
@@ -32,7 +35,11 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "run a suite's cells (all of them, or one shard), then merge when unsharded",
     options: [
       ['--shard K/N', 'run shard K of N (whole (target, substitute) groups); merge the shards afterwards'],
-      ['--shard-by HOW', 'round-robin (default) or cost: deal groups by predicted cost (see `transferbench balance`); the same for every shard'],
+      [
+        '--shard-by HOW',
+        'round-robin (default) or cost: deal groups by predicted cost ' +
+          '(see `transferbench balance`); the same for every shard',
+      ],
       ['--resume', 'continue a results file, skipping finished cells'],
       ['--out DIR', "output folder (default the suite's output, else reports/<name>)"],
       ['--no-cache', 'retrain substitutes and generators even when cached'],
@@ -42,20 +49,37 @@ export const COMMANDS: readonly CommandHelp[] = [
       BACKEND,
       QUIET,
     ],
-    examples: ['transferbench run bench/quickstart.json', 'transferbench run bench/substitutes.json --shard 2/4 --out /scratch/substitutes --targets-dir /data/targets --cache-dir /scratch/cache'],
+    examples: [
+      'transferbench run bench/quickstart.json',
+      'transferbench run bench/substitutes.json --shard 2/4 --out /scratch/substitutes ' +
+        '--targets-dir /data/targets --cache-dir /scratch/cache',
+    ],
   },
   {
     name: 'repro',
     usage: 'transferbench repro [NAME...] [options]',
     summary: 'build the targets the reproduction suites (bench/repro-*.json) need, run and merge them',
-    options: [['--out ROOT', 'write ROOT/<suite> and compare every CSV with the committed reports/<suite>'], TARGETS_DIR, CACHE_DIR, BACKEND, SEED, QUIET],
+    options: [
+      ['--out ROOT', 'write ROOT/<suite> and compare every CSV with the committed reports/<suite>'],
+      TARGETS_DIR,
+      CACHE_DIR,
+      BACKEND,
+      SEED,
+      QUIET,
+    ],
     examples: ['transferbench repro repro-kurakin --out /tmp/repro'],
   },
   {
     name: 'merge',
     usage: 'transferbench merge DIR [--no-report]',
     summary: "gather every shard's results in DIR into the CSV leaderboards, manifest.json and the report",
-    options: [['--no-report', 'CSVs and manifest only, no plots, grids or page (later: `transferbench report DIR`); memory does not grow with the records either way']],
+    options: [
+      [
+        '--no-report',
+        'CSVs and manifest only, no plots, grids or page (later: `transferbench ' +
+          'report DIR`); memory does not grow with the records either way',
+      ],
+    ],
     examples: ['transferbench merge reports/quickstart'],
   },
   {
@@ -82,7 +106,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'data',
     usage: 'transferbench data NAME [--seed N]',
-    summary: 'load a data set and show its split (NAME: mnist-embedded | fashion-mnist | idx:IMAGES,LABELS | npy:IMAGES,LABELS | image-folder:DIR | cifar10:DIR)',
+    summary:
+      'load a data set and show its split (NAME: mnist-embedded | fashion-mnist ' +
+      '| idx:IMAGES,LABELS | npy:IMAGES,LABELS | image-folder:DIR | ' +
+      'cifar10:DIR)',
     options: [SEED],
     examples: ['transferbench data mnist-embedded', 'transferbench data idx:train-images.gz,train-labels.gz'],
   },
@@ -101,45 +128,71 @@ export const COMMANDS: readonly CommandHelp[] = [
       ['--only A,B', 'build only these zoo targets'],
       ['--out DIR', 'where to write DIR/<name>/ (default targets)'],
       ['--zoo FILE', 'zoo recipes (default the shipped targets/zoo.json)'],
-      ['--dataset NAME', 'mnist-embedded | fashion-mnist (default the zoo\'s)'],
-      ['--suite FILE', "build only the suite's zoo targets not yet built in --out, each from the shipped zoo file holding it"],
+      ['--dataset NAME', "mnist-embedded | fashion-mnist (default the zoo's)"],
+      [
+        '--suite FILE',
+        "build only the suite's zoo targets not yet built in --out, each from the shipped zoo file holding it",
+      ],
       BACKEND,
       SEED,
     ],
-    examples: ['transferbench targets build --only mlp,cnn-small', 'transferbench targets build --suite bench/repro-kurakin.json --out /shared/targets'],
+    examples: [
+      'transferbench targets build --only mlp,cnn-small',
+      'transferbench targets build --suite bench/repro-kurakin.json --out /shared/targets',
+    ],
   },
   {
     name: 'targets missing',
     usage: 'transferbench targets missing SUITE [--targets-dir DIR]',
-    summary: "print the suite's zoo targets not built in --targets-dir, one per line (what a scheduler script needs to know)",
+    summary:
+      "print the suite's zoo targets not built in --targets-dir, one per line (what a scheduler script needs to know)",
     options: [TARGETS_DIR],
     examples: ['transferbench targets missing bench/quickstart.json --targets-dir /shared/targets'],
   },
   {
     name: 'balance',
     usage: 'transferbench balance SUITE N',
-    summary: "predicted work per shard of N, groups dealt round robin and by cost, with the largest shard's share over the mean",
+    summary:
+      "predicted work per shard of N, groups dealt round robin and by cost, with the largest shard's share over the mean",
     options: [],
     examples: ['transferbench balance bench/repro-papernot.json 4'],
   },
   {
     name: 'kubernetes',
     usage: 'transferbench kubernetes [VALUES]',
-    summary: 'print the Kubernetes manifests (volume, build, Indexed Job of shards, merge) of a sharded run from VALUES (default deploy/kubernetes/values.json)',
+    summary:
+      'print the Kubernetes manifests (volume, build, Indexed Job of ' +
+      'shards, merge) of a sharded run from VALUES (default deploy/kubernetes/values.json)',
     options: [],
     examples: ['transferbench kubernetes deploy/kubernetes/values.json > transferbench.json'],
   },
   {
     name: 'targets inspect',
     usage: 'transferbench targets inspect FILE [--write]',
-    summary: "print an ONNX model's inputs and outputs, draft its target.json, say whether it can serve as a pretrained surrogate",
+    summary:
+      "print an ONNX model's inputs and outputs, draft its target.json, say whether it can serve as a pretrained surrogate",
     options: [['--write', 'save the draft as target.json beside FILE (refused when one exists)']],
     examples: ['transferbench targets inspect /data/models/pt_cnn/model.onnx --write'],
   },
 ];
 
-const ENGINE = ['--engine NAME', 'onnxruntime | tfjs | auto: where substitutes and targets train; auto times both engines here and keeps the faster (default onnxruntime beside wasm or cpu, auto beside native TensorFlow; env TRANSFERBENCH_ENGINE); --train-threads N: onnxruntime threads (default 1)'] as const;
-const GLOBAL: readonly (readonly [string, string])[] = [BACKEND, ENGINE, SEED, TARGETS_DIR, CACHE_DIR, QUIET, ['--verbose', 'print stack traces on errors'], ['-h, --help', 'this text; `transferbench COMMAND --help` for one command']];
+const ENGINE = [
+  '--engine NAME',
+  'onnxruntime | tfjs | auto: where substitutes and targets train; ' +
+    'auto times both engines here and keeps the faster (default onnxruntime ' +
+    'beside wasm or cpu, auto beside native TensorFlow; env TRANSFERBENCH_ENGINE); ' +
+    '--train-threads N: onnxruntime threads (default 1)',
+] as const;
+const GLOBAL: readonly (readonly [string, string])[] = [
+  BACKEND,
+  ENGINE,
+  SEED,
+  TARGETS_DIR,
+  CACHE_DIR,
+  QUIET,
+  ['--verbose', 'print stack traces on errors'],
+  ['-h, --help', 'this text; `transferbench COMMAND --help` for one command'],
+];
 
 function table(rows: readonly (readonly [string, string])[], indent: string): string {
   const width = Math.max(0, ...rows.map(([left]) => left.length));
@@ -153,7 +206,10 @@ export function overview(): string {
 Usage: transferbench <command> [options]
 
 Commands:
-${table(COMMANDS.map((c) => [c.name, c.summary]), '  ')}
+${table(
+  COMMANDS.map((c) => [c.name, c.summary]),
+  '  ',
+)}
 
 Options:
 ${table(GLOBAL, '  ')}

@@ -6,7 +6,8 @@ import { consoleReporter } from './reporter.js';
 
 function parallelOption(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new TransferbenchError('BAD_OPTION', `--parallel: got ${JSON.stringify(text)}, expected a positive integer`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new TransferbenchError('BAD_OPTION', `--parallel: got ${JSON.stringify(text)}, expected a positive integer`);
   return n;
 }
 
@@ -47,18 +48,24 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === 'help') {
     const words = command === 'help' ? rest : positionals;
     const help = commandHelp(words);
-    if (help === undefined) throw new TransferbenchError('UNKNOWN_NAME', `unknown command "${words.join(' ')}"; run \`transferbench --help\``);
+    if (help === undefined)
+      throw new TransferbenchError(
+        'UNKNOWN_NAME',
+        `unknown command "${words.join(' ')}"; run \`transferbench --help\``,
+      );
     process.stdout.write(help);
     return 0;
   }
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
-  const backend = values.backend ?? process.env['TRANSFERBENCH_BACKEND'];
+  if (!Number.isInteger(seed))
+    throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
+  const backend = values.backend ?? process.env.TRANSFERBENCH_BACKEND;
   // The training engine travels in the environment, so pool workers train on the same one.
-  if (values.engine !== undefined) process.env['TRANSFERBENCH_ENGINE'] = values.engine;
-  if (values['train-threads'] !== undefined) process.env['TRANSFERBENCH_TRAIN_THREADS'] = values['train-threads'];
+  if (values.engine !== undefined) process.env.TRANSFERBENCH_ENGINE = values.engine;
+  if (values['train-threads'] !== undefined) process.env.TRANSFERBENCH_TRAIN_THREADS = values['train-threads'];
   // Checked here, so a typo fails before any work; the default waits for the backend.
-  if (values.engine !== undefined || values['train-threads'] !== undefined) (await import('../compute/engine.js')).checkEngineRequest();
+  if (values.engine !== undefined || values['train-threads'] !== undefined)
+    (await import('../compute/engine.js')).checkEngineRequest();
   // Each command's modules load when it runs, so `--help` and typos answer at once.
   switch (command) {
     case 'backends': {
@@ -67,21 +74,39 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'data': {
       const name = rest[0];
-      if (name === undefined) throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
+      if (name === undefined)
+        throw new TransferbenchError('BAD_OPTION', 'data: missing NAME; e.g. `transferbench data mnist-embedded`');
       const { dataCommand } = await import('./commands/data.js');
       return dataCommand(reporter, name, seed);
     }
     case 'repro': {
       const { reproCommand } = await import('./commands/repro.js');
-      return reproCommand(reporter, rest, { targetsDir: values['targets-dir'], cacheDir: values['cache-dir'], seed, quiet: values.quiet, ...(values.out !== undefined ? { out: values.out } : {}), ...(backend !== undefined ? { backend } : {}) });
+      return reproCommand(reporter, rest, {
+        targetsDir: values['targets-dir'],
+        cacheDir: values['cache-dir'],
+        seed,
+        quiet: values.quiet,
+        ...(values.out !== undefined ? { out: values.out } : {}),
+        ...(backend !== undefined ? { backend } : {}),
+      });
     }
     case 'quickstart': {
       const { quickstartCommand } = await import('./commands/quickstart.js');
-      return quickstartCommand(reporter, { targetsDir: values['targets-dir'], cacheDir: values['cache-dir'], seed, quiet: values.quiet, ...(backend !== undefined ? { backend } : {}) });
+      return quickstartCommand(reporter, {
+        targetsDir: values['targets-dir'],
+        cacheDir: values['cache-dir'],
+        seed,
+        quiet: values.quiet,
+        ...(backend !== undefined ? { backend } : {}),
+      });
     }
     case 'run': {
       const suite = rest[0];
-      if (suite === undefined) throw new TransferbenchError('BAD_OPTION', 'run: missing SUITE; e.g. `transferbench run bench/quickstart.json`');
+      if (suite === undefined)
+        throw new TransferbenchError(
+          'BAD_OPTION',
+          'run: missing SUITE; e.g. `transferbench run bench/quickstart.json`',
+        );
       const { runCommand } = await import('./commands/bench.js');
       return runCommand(reporter, suite, {
         resume: values.resume,
@@ -98,13 +123,18 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'merge': {
       const dir = rest[0];
-      if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
+      if (dir === undefined)
+        throw new TransferbenchError('BAD_OPTION', 'merge: missing DIR; e.g. `transferbench merge reports/quickstart`');
       const { mergeCommand } = await import('./commands/bench.js');
       return mergeCommand(reporter, dir, { report: !values['no-report'] });
     }
     case 'report': {
       const dir = rest[0];
-      if (dir === undefined) throw new TransferbenchError('BAD_OPTION', 'report: missing DIR; e.g. `transferbench report reports/quickstart`');
+      if (dir === undefined)
+        throw new TransferbenchError(
+          'BAD_OPTION',
+          'report: missing DIR; e.g. `transferbench report reports/quickstart`',
+        );
       const { reportCommand } = await import('./commands/bench.js');
       return reportCommand(reporter, dir);
     }
@@ -137,7 +167,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'balance': {
       const [suite, shards] = rest;
-      if (suite === undefined || shards === undefined) throw new TransferbenchError('BAD_OPTION', 'balance: give SUITE and N; e.g. `transferbench balance bench/repro-kurakin.json 3`');
+      if (suite === undefined || shards === undefined)
+        throw new TransferbenchError(
+          'BAD_OPTION',
+          'balance: give SUITE and N; e.g. `transferbench balance bench/repro-kurakin.json 3`',
+        );
       const { balanceCommand } = await import('./commands/balance.js');
       return balanceCommand(reporter, suite, shards);
     }

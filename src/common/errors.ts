@@ -48,7 +48,9 @@ export function badImages(target: string, length: number, imageShape: readonly n
   const size = imageShape.reduce((a, b) => a * b, 1);
   return new TransferbenchError(
     'BAD_IMAGES',
-    `target ${target}: got ${length} values, not a whole number of ${imageShape.join('x')} images (${size} values each); pass NHWC images of the target's shape`,
+    `target ${target}: got ${length} values, not a whole number of ` +
+      `${imageShape.join('x')} images (${size} values each); pass NHWC ` +
+      `images of the target's shape`,
   );
 }
 

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { TransferbenchError } from './errors.js';
 
 /** Writes beside the target and renames, so a crash never leaves half a file. */
@@ -34,7 +44,10 @@ export function readJsonLines<T>(file: string, repair = false): T[] {
       try {
         return JSON.parse(line) as T;
       } catch {
-        throw new TransferbenchError('BAD_CONFIG', `${file}: line ${i + 1} is not a JSON record; the file was edited or corrupted`);
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${file}: line ${i + 1} is not a JSON record; the file was edited or corrupted`,
+        );
       }
     });
 }

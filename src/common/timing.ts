@@ -12,7 +12,11 @@ export interface Windows {
  * machine shared with other jobs loads each of them alike and their ratio is fair. Each step
  * handles `items` items; every sample is items per second over one window (at least one step).
  */
-export async function measureInterleaved<K extends string>(steps: Record<K, () => Promise<unknown>>, items: number, options: Windows): Promise<Record<K, { median: number; samples: number[] }>> {
+export async function measureInterleaved<K extends string>(
+  steps: Record<K, () => Promise<unknown>>,
+  items: number,
+  options: Windows,
+): Promise<Record<K, { median: number; samples: number[] }>> {
   const names = Object.keys(steps) as K[];
   for (const name of names) for (let i = 0; i < options.warmup; i++) await steps[name]();
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
@@ -27,5 +31,7 @@ export async function measureInterleaved<K extends string>(steps: Record<K, () =
       samples[name].push((count * items) / ((performance.now() - start) / 1000));
     }
   }
-  return Object.fromEntries(names.map((name) => [name, { median: median(samples[name]), samples: samples[name] }])) as Record<K, { median: number; samples: number[] }>;
+  return Object.fromEntries(
+    names.map((name) => [name, { median: median(samples[name]), samples: samples[name] }]),
+  ) as Record<K, { median: number; samples: number[] }>;
 }

@@ -29,14 +29,14 @@ export function describeError(error: ErrorObject, data: unknown): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
-      return `${path === '(top level)' ? '' : `${path}.`}${String(params['missingProperty'])} is missing`;
+      return `${path === '(top level)' ? '' : `${path}.`}${String(params.missingProperty)} is missing`;
     case 'additionalProperties': {
       const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const hint = allowed.length > 0 ? `allowed keys: ${allowed.join(', ')}` : 'no keys are allowed here';
-      return `${path}: unknown key "${String(params['additionalProperty'])}"; ${hint}`;
+      return `${path}: unknown key "${String(params.additionalProperty)}"; ${hint}`;
     }
     case 'enum':
-      return `${path} is ${found(data, error.instancePath)}; allowed: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `${path} is ${found(data, error.instancePath)}; allowed: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:
       return `${path} ${error.message ?? 'is invalid'} (found ${found(data, error.instancePath)})`;
   }
@@ -53,7 +53,9 @@ export function validateWith<T>(schema: Schema & object, data: unknown, source: 
     compiled.set(schema, validate);
   }
   if (!validate(data)) {
-    const lines = (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => `${source}: ${describeError(e, data)}`);
+    const lines = (validate.errors ?? [])
+      .filter((e) => e.keyword !== 'if')
+      .map((e) => `${source}: ${describeError(e, data)}`);
     throw new TransferbenchError('BAD_CONFIG', [...new Set(lines)].join('\n'));
   }
   return data as T;
@@ -65,7 +67,10 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new TransferbenchError('BAD_CONFIG', `${path}: cannot read ${what} (${(error as { code?: string }).code ?? (error as Error).message}); check the path`);
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${path}: cannot read ${what} (${(error as { code?: string }).code ?? (error as Error).message}); check the path`,
+    );
   }
   try {
     return JSON.parse(text);

@@ -37,8 +37,12 @@ function sequential(input: ArchitectureInput, layers: LayerFactory): tf.Sequenti
   return model;
 }
 
-const conv = (filters: number, kernelSize: number, init: Init, extra: Partial<{ strides: number; padding: 'valid' | 'same' }> = {}) =>
-  tf.layers.conv2d({ filters, kernelSize, activation: 'relu', ...extra, ...init() });
+const conv = (
+  filters: number,
+  kernelSize: number,
+  init: Init,
+  extra: Partial<{ strides: number; padding: 'valid' | 'same' }> = {},
+) => tf.layers.conv2d({ filters, kernelSize, activation: 'relu', ...extra, ...init() });
 
 const dense = (units: number, init: Init, activation: 'relu' | 'linear' = 'relu') =>
   tf.layers.dense({ units, activation, ...init() });
@@ -68,13 +72,23 @@ export const ARCHITECTURES = new Registry<Architecture>('architecture')
     // No bias, so every score is <= 0 and exp(score), the class's Gaussian bump, is a confidence
     // in (0, 1]: Goodfellow et al.'s p(y = k | x), not normalised across classes. Noise far from
     // every centre gets low confidence in every class, which is why RBF networks resist rubbish inputs.
-    build: (i) => sequential(i, () => [tf.layers.flatten(), new Rbf({ units: i.classes, useBias: false, seed: new Random(i.seed).fork('rbf').seedForLibrary() })]),
+    build: (i) =>
+      sequential(i, () => [
+        tf.layers.flatten(),
+        new Rbf({ units: i.classes, useBias: false, seed: new Random(i.seed).fork('rbf').seedForLibrary() }),
+      ]),
     outputKind: 'log-probabilities',
   })
   .add('mlp', {
     name: 'mlp',
     description: 'MLP 784-256-256-10 with ReLU',
-    build: (i) => sequential(i, (init) => [tf.layers.flatten(), dense(256, init), dense(256, init), dense(i.classes, init, 'linear')]),
+    build: (i) =>
+      sequential(i, (init) => [
+        tf.layers.flatten(),
+        dense(256, init),
+        dense(256, init),
+        dense(i.classes, init, 'linear'),
+      ]),
   })
   .add('cnn-small', {
     name: 'cnn-small',
@@ -165,5 +179,8 @@ export function modelFingerprint(model: tf.LayersModel): string {
     const { name: _name, ...config } = layer.getConfig();
     return { className: layer.getClassName(), config };
   });
-  return createHash('sha256').update(JSON.stringify({ layers, metadata: model.getUserDefinedMetadata() ?? null })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ layers, metadata: model.getUserDefinedMetadata() ?? null }))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -40,7 +40,8 @@ async function tryNative(): Promise<BackendCandidate> {
       const code = (error as { code?: string }).code;
       reasons.push(
         code === 'ERR_MODULE_NOT_FOUND'
-          ? `${packageName}: not installed (optional dependency; its install downloads libtensorflow, which needs internet access)`
+          ? `${packageName}: not installed (optional dependency; its install ` +
+              `downloads libtensorflow, which needs internet access)`
           : `${packageName}: failed to load (${firstLine(error)})`,
       );
     }
@@ -81,7 +82,7 @@ export function probeBackends(): Promise<BackendCandidate[]> {
 
 /** The override from the environment, if any. */
 export function requestedBackend(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env['TRANSFERBENCH_BACKEND'];
+  const value = env.TRANSFERBENCH_BACKEND;
   return value === undefined || value === '' ? undefined : value;
 }
 
@@ -98,7 +99,10 @@ export async function useBackend(requested: string | undefined = requestedBacken
     }
     chosen = candidates.find((c) => c.name === requested);
     if (!chosen?.loaded) {
-      throw new TransferbenchError('BACKEND_UNAVAILABLE', `backend ${requested} is not available: ${chosen?.reason ?? 'unknown'}; run \`transferbench backends\``);
+      throw new TransferbenchError(
+        'BACKEND_UNAVAILABLE',
+        `backend ${requested} is not available: ${chosen?.reason ?? 'unknown'}; run \`transferbench backends\``,
+      );
     }
   } else {
     chosen = candidates.find((c) => c.loaded);

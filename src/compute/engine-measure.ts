@@ -53,9 +53,17 @@ export async function measureEngines(options: MeasureOptions): Promise<EngineMea
   const optimizer = tf.train.adam(1e-3);
   const x = tf.tensor4d(images, [batch, ...imageShape]);
   const y = tf.tensor2d(targets, [batch, classes]);
-  const settings = { loss: 'softmax-cross-entropy' as const, classes, optimizer: optimizerSettings('adam', 1e-3), threads: options.threads, optimizerInGraph: false };
+  const settings = {
+    loss: 'softmax-cross-entropy' as const,
+    classes,
+    optimizer: optimizerSettings('adam', 1e-3),
+    threads: options.threads,
+    optimizerInGraph: false,
+  };
   // What training at these threads runs: one session, or one-thread replicas (onnx-train/train.ts).
-  const trainer = splitsIntoReplicas(onnxModel, settings) ? await ReplicaTrainer.create(onnxModel, settings) : await OnnxTrainer.create(onnxModel, settings);
+  const trainer = splitsIntoReplicas(onnxModel, settings)
+    ? await ReplicaTrainer.create(onnxModel, settings)
+    : await OnnxTrainer.create(onnxModel, settings);
   try {
     const variables = trainableVariables(tfjsModel);
     const masks = trainer.masks.map((m) => new Float32Array(batch * m.shape.reduce((a, b) => a * b, 1)).fill(1));
@@ -64,8 +72,18 @@ export async function measureEngines(options: MeasureOptions): Promise<EngineMea
       tfjs: async () => void trainStep(tfjsModel, optimizer, variables, [{ images: x, labels: y }]),
       onnxruntime: async () => void (await trainer.step(stepBatch)),
     };
-    const timed = await measureInterleaved(steps, batch, { repeats: options.windows ?? 3, windowSeconds: options.windowSeconds ?? 0.5, warmup: 2 });
-    return { model: name, imageShape, batch, imagesPerSecond: { tfjs: timed.tfjs.median, onnxruntime: timed.onnxruntime.median }, backend: tf.getBackend() };
+    const timed = await measureInterleaved(steps, batch, {
+      repeats: options.windows ?? 3,
+      windowSeconds: options.windowSeconds ?? 0.5,
+      warmup: 2,
+    });
+    return {
+      model: name,
+      imageShape,
+      batch,
+      imagesPerSecond: { tfjs: timed.tfjs.median, onnxruntime: timed.onnxruntime.median },
+      backend: tf.getBackend(),
+    };
   } finally {
     await trainer.dispose();
     tf.dispose([x, y]);

@@ -19,7 +19,10 @@ export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 /** What a report's manifest records about the training engine. */
 export interface EngineInfo {
   readonly name: EngineName;
-  /** onnxruntime threads (onnxruntime only): as many one-thread replicas of the step, each a share of the batch, or one session's intra-op threads for BatchNormalization in training mode (onnx-train/train.ts) and for AdvGAN's networks. */
+  /**
+   * onnxruntime threads (onnxruntime only): as many one-thread replicas of the step, each a share of the batch, or one
+   * session's intra-op threads for BatchNormalization in training mode (onnx-train/train.ts) and for AdvGAN's networks.
+   */
   readonly threads?: number;
   /** Where the optimiser step runs (onnxruntime only): graph nodes or typed arrays. */
   readonly optimizer?: 'in-graph' | 'typed-arrays';
@@ -42,26 +45,45 @@ const OPTIMIZER_IN_GRAPH = false;
 
 let current: EngineInfo | undefined;
 
-/** Checks a request (--engine, then TRANSFERBENCH_ENGINE; --train-threads, then TRANSFERBENCH_TRAIN_THREADS) without acting on it. */
-export function checkEngineRequest(requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'), threads: string | number | undefined = envValue('TRANSFERBENCH_TRAIN_THREADS')): { name: EngineRequest | undefined; threads: number } {
-  if (requested !== undefined && !(ENGINE_REQUESTS as readonly string[]).includes(requested)) throw badOption('--engine (or TRANSFERBENCH_ENGINE)', requested, `one of ${ENGINE_REQUESTS.join(', ')}`);
+/**
+ * Checks a request (--engine, then TRANSFERBENCH_ENGINE; --train-threads, then TRANSFERBENCH_TRAIN_THREADS) without
+ * acting on it.
+ */
+export function checkEngineRequest(
+  requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'),
+  threads: string | number | undefined = envValue('TRANSFERBENCH_TRAIN_THREADS'),
+): { name: EngineRequest | undefined; threads: number } {
+  if (requested !== undefined && !(ENGINE_REQUESTS as readonly string[]).includes(requested))
+    throw badOption('--engine (or TRANSFERBENCH_ENGINE)', requested, `one of ${ENGINE_REQUESTS.join(', ')}`);
   const count = threads === undefined ? DEFAULT_THREADS : Number(threads);
-  if (!Number.isInteger(count) || count < 1) throw badOption('--train-threads (or TRANSFERBENCH_TRAIN_THREADS)', threads, 'a positive integer');
+  if (!Number.isInteger(count) || count < 1)
+    throw badOption('--train-threads (or TRANSFERBENCH_TRAIN_THREADS)', threads, 'a positive integer');
   return { name: requested as EngineRequest | undefined, threads: count };
 }
 
 function infoOf(name: EngineName, threads: number): EngineInfo {
-  return name === 'tfjs' ? { name: 'tfjs' } : { name: 'onnxruntime', threads, optimizer: OPTIMIZER_IN_GRAPH ? 'in-graph' : 'typed-arrays' };
+  return name === 'tfjs'
+    ? { name: 'tfjs' }
+    : { name: 'onnxruntime', threads, optimizer: OPTIMIZER_IN_GRAPH ? 'in-graph' : 'typed-arrays' };
 }
 
 /**
  * Chooses a named training engine (the one requested, else the environment's, else the default)
  * without measuring; `auto` needs `resolveEngine`, which times both.
  */
-export function useEngine(requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'), threads: string | number | undefined = envValue('TRANSFERBENCH_TRAIN_THREADS')): EngineInfo {
+export function useEngine(
+  requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'),
+  threads: string | number | undefined = envValue('TRANSFERBENCH_TRAIN_THREADS'),
+): EngineInfo {
   const request = checkEngineRequest(requested, threads);
   const name = request.name ?? defaultEngine();
-  if (name === 'auto') throw new TransferbenchError('BAD_OPTION', 'the training engine is to be chosen by measurement (--engine auto, or the default beside native TensorFlow); resolveEngine() times both engines first');
+  if (name === 'auto')
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      'the training engine is to be chosen by measurement (--engine ' +
+        'auto, or the default beside native TensorFlow); resolveEngine() ' +
+        'times both engines first',
+    );
   current = infoOf(name, request.threads);
   return current;
 }
@@ -83,7 +105,7 @@ export async function resolveEngine(
   if (name !== 'auto') return infoOf(name, request.threads);
   const measured = await measure({ threads: request.threads });
   current = { ...infoOf(fasterEngine(measured), request.threads), measured };
-  process.env['TRANSFERBENCH_ENGINE'] = current.name;
+  process.env.TRANSFERBENCH_ENGINE = current.name;
   return current;
 }
 
@@ -101,9 +123,16 @@ export function currentEngineInfo(): EngineInfo {
 
 /** One line on the engine, with what was timed when it was measured ("onnxruntime (1 thread; measured: ...)"). */
 export function describeEngine(engine: EngineInfo): string {
-  const details = [engine.threads !== undefined ? `${engine.threads} thread${engine.threads === 1 ? '' : 's'}` : undefined];
+  const details = [
+    engine.threads !== undefined ? `${engine.threads} thread${engine.threads === 1 ? '' : 's'}` : undefined,
+  ];
   const m = engine.measured;
-  if (m) details.push(`chosen by measurement: ${m.model} Adam step, batch ${m.batch}: onnxruntime ${m.imagesPerSecond.onnxruntime.toFixed(0)} img/s, tfjs (${m.backend}) ${m.imagesPerSecond.tfjs.toFixed(0)} img/s`);
+  if (m)
+    details.push(
+      `chosen by measurement: ${m.model} Adam step, batch ${m.batch}: ` +
+        `onnxruntime ${m.imagesPerSecond.onnxruntime.toFixed(0)} img/s, ` +
+        `tfjs (${m.backend}) ${m.imagesPerSecond.tfjs.toFixed(0)} img/s`,
+    );
   const shown = details.filter((d) => d !== undefined);
   return shown.length > 0 ? `${engine.name} (${shown.join('; ')})` : engine.name;
 }
@@ -114,10 +143,18 @@ export function resetEngine(): void {
 }
 
 /** Fits `model` to `set` on the current engine (or the one given). */
-export async function trainModel(model: tf.LayersModel, set: TrainingSet, options: TrainOptions, chosen?: EngineInfo): Promise<TrainResult> {
+export async function trainModel(
+  model: tf.LayersModel,
+  set: TrainingSet,
+  options: TrainOptions,
+  chosen?: EngineInfo,
+): Promise<TrainResult> {
   const engine = chosen ?? (await resolveEngine());
   if (engine.name === 'tfjs') return trainClassifier(model, set, options);
-  return trainOnOnnxruntime(model, set, options, { threads: engine.threads ?? DEFAULT_THREADS, optimizerInGraph: engine.optimizer === 'in-graph' });
+  return trainOnOnnxruntime(model, set, options, {
+    threads: engine.threads ?? DEFAULT_THREADS,
+    optimizerInGraph: engine.optimizer === 'in-graph',
+  });
 }
 
 function envValue(key: string): string | undefined {

@@ -14,7 +14,12 @@ export function hasLogitsGradient(surrogate: Surrogate): surrogate is LogitsDiff
  * The losses of `SURROGATE_LOSSES` on given logits, with their gradient with respect to the
  * logits: what a combinator needs to differentiate a loss of combined logits.
  */
-export function lossOnLogits(logits: Float32Array, labels: Int32Array, classes: number, request: LossRequest): { loss: Float32Array; upstream: Float32Array } {
+export function lossOnLogits(
+  logits: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  request: LossRequest,
+): { loss: Float32Array; upstream: Float32Array } {
   const count = labels.length;
   const loss = new Float32Array(count);
   const upstream = new Float32Array(count * classes);
@@ -27,12 +32,17 @@ export function lossOnLogits(logits: Float32Array, labels: Int32Array, classes: 
       let sum = 0;
       for (const v of row) sum += Math.exp(v - max);
       loss[i] = Math.log(sum) + max - (row[y] as number);
-      for (let j = 0; j < classes; j++) upstream[i * classes + j] = Math.exp((row[j] as number) - max) / sum - (j === y ? 1 : 0);
+      for (let j = 0; j < classes; j++)
+        upstream[i * classes + j] = Math.exp((row[j] as number) - max) / sum - (j === y ? 1 : 0);
       continue;
     }
     let other = -1;
-    for (let j = 0; j < classes; j++) if (j !== y && (other < 0 || (row[j] as number) > (row[other] as number))) other = j;
-    const margin = request.loss === 'cw-untargeted' ? (row[y] as number) - (row[other] as number) : (row[other] as number) - (row[y] as number);
+    for (let j = 0; j < classes; j++)
+      if (j !== y && (other < 0 || (row[j] as number) > (row[other] as number))) other = j;
+    const margin =
+      request.loss === 'cw-untargeted'
+        ? (row[y] as number) - (row[other] as number)
+        : (row[other] as number) - (row[y] as number);
     // max(margin, -kappa): the clamp wins ties and passes no gradient.
     loss[i] = Math.max(margin, -kappa);
     if (margin > -kappa) {
@@ -69,12 +79,15 @@ export class EnsembleSurrogate implements Surrogate {
     readonly combination: EnsembleCombination,
   ) {
     const first = members[0];
-    if (first === undefined) throw new TransferbenchError('BAD_CONFIG', `${name}: an ensemble needs at least one member`);
+    if (first === undefined)
+      throw new TransferbenchError('BAD_CONFIG', `${name}: an ensemble needs at least one member`);
     for (const member of members) {
       if (member.imageShape.join('x') !== first.imageShape.join('x') || member.classes !== first.classes) {
         throw new TransferbenchError(
           'BAD_CONFIG',
-          `${name}: member ${member.name} takes ${member.imageShape.join('x')} images into ${member.classes} classes, ${first.name} ${first.imageShape.join('x')} into ${first.classes}; ensemble members must agree`,
+          `${name}: member ${member.name} takes ${member.imageShape.join('x')} ` +
+            `images into ${member.classes} classes, ${first.name} ${first.imageShape.join('x')} ` +
+            `into ${first.classes}; ensemble members must agree`,
         );
       }
     }
@@ -83,12 +96,18 @@ export class EnsembleSurrogate implements Surrogate {
   }
 
   /** An ensemble, its members checked for what the combination needs. */
-  static of(name: string, members: readonly Surrogate[], combination: EnsembleCombination = 'logits'): EnsembleSurrogate {
+  static of(
+    name: string,
+    members: readonly Surrogate[],
+    combination: EnsembleCombination = 'logits',
+  ): EnsembleSurrogate {
     const lacking = combination === 'logits' ? members.filter((m) => !hasLogitsGradient(m)) : [];
     if (lacking.length > 0) {
       throw new TransferbenchError(
         'BAD_CONFIG',
-        `${name}: member(s) ${lacking.map((m) => m.name).join(', ')} cannot backpropagate a gradient of their logits (logitsGradient), which a logits ensemble needs; combine by "loss" instead`,
+        `${name}: member(s) ${lacking.map((m) => m.name).join(', ')} ` +
+          `cannot backpropagate a gradient of their logits (logitsGradient), ` +
+          `which a logits ensemble needs; combine by "loss" instead`,
       );
     }
     return new EnsembleSurrogate(name, members, combination);
@@ -96,7 +115,8 @@ export class EnsembleSurrogate implements Surrogate {
 
   private mean(parts: readonly Float32Array[]): Float32Array {
     const out = new Float32Array((parts[0] as Float32Array).length);
-    for (const part of parts) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (part[i] as number) / parts.length;
+    for (const part of parts)
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (part[i] as number) / parts.length;
     return out;
   }
 
@@ -111,12 +131,17 @@ export class EnsembleSurrogate implements Surrogate {
     if (this.combination === 'loss') {
       const answers: LossGradient[] = [];
       for (const member of this.members) answers.push(await member.lossGradient(images, labels, request));
-      return { logits: this.mean(answers.map((a) => a.logits)), loss: this.mean(answers.map((a) => a.loss)), gradient: this.mean(answers.map((a) => a.gradient)) };
+      return {
+        logits: this.mean(answers.map((a) => a.logits)),
+        loss: this.mean(answers.map((a) => a.loss)),
+        gradient: this.mean(answers.map((a) => a.gradient)),
+      };
     }
     const logits = await this.logits(images, labels.length);
     const { loss, upstream } = lossOnLogits(logits, labels, this.classes, request);
     const parts: Float32Array[] = [];
-    for (const member of this.members) parts.push(await (member as LogitsDifferentiable).logitsGradient(images, upstream));
+    for (const member of this.members)
+      parts.push(await (member as LogitsDifferentiable).logitsGradient(images, upstream));
     return { logits, loss, gradient: this.mean(parts) };
   }
 

@@ -9,8 +9,16 @@ export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       atomicWrite(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData as ArrayBuffer));
-      const metadata = artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {};
-      atomicWrite(join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }], ...metadata }));
+      const metadata =
+        artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {};
+      atomicWrite(
+        join(dir, 'model.json'),
+        JSON.stringify({
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+          ...metadata,
+        }),
+      );
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );

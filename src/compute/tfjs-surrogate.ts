@@ -22,7 +22,13 @@ export interface SyncSurrogate extends Surrogate {
 export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: LossRequest): tf.Tensor1D {
   const classes = logits.shape[1];
   if (request.loss === 'cross-entropy') {
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, 0, tf.Reduction.NONE) as tf.Tensor1D;
+    return tf.losses.softmaxCrossEntropy(
+      tf.oneHot(labels, classes),
+      logits,
+      undefined,
+      0,
+      tf.Reduction.NONE,
+    ) as tf.Tensor1D;
   }
   const kappa = request.kappa ?? 0;
   const oneHot = tf.oneHot(labels, classes).toFloat();
@@ -59,16 +65,30 @@ export class TfjsSurrogate implements SyncSurrogate {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw badOption('batchSize', batchSize, 'an integer >= 1');
   }
 
-  /** A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate runs `release` (by default, leaves the model alone). */
+  /**
+   * A tf.LayersModel (inference mode: dropout off) as a surrogate; disposing the surrogate runs `release` (by default,
+   * leaves the model alone).
+   */
   static fromLayersModel(name: string, model: tf.LayersModel, release?: () => void, batchSize?: number): TfjsSurrogate {
     const input = model.inputs[0]?.shape;
     const output = model.outputs[0]?.shape;
     const [h, w, c] = [input?.[1], input?.[2], input?.[3]];
     const classes = output?.[1];
     if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number' || typeof classes !== 'number') {
-      throw new TransferbenchError('BAD_MODEL', `${name}: a surrogate needs an NHWC image input and a [batch, classes] output, got ${JSON.stringify(input)} -> ${JSON.stringify(output)}`);
+      throw new TransferbenchError(
+        'BAD_MODEL',
+        `${name}: a surrogate needs an NHWC image input and a [batch, ` +
+          `classes] output, got ${JSON.stringify(input)} -> ${JSON.stringify(output)}`,
+      );
     }
-    return new TfjsSurrogate(name, (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], classes, release, batchSize);
+    return new TfjsSurrogate(
+      name,
+      (x) => model.apply(x, { training: false }) as tf.Tensor2D,
+      [h, w, c],
+      classes,
+      release,
+      batchSize,
+    );
   }
 
   private get imageSize(): number {
@@ -78,7 +98,12 @@ export class TfjsSurrogate implements SyncSurrogate {
   private checkImages(images: Float32Array, count: number): void {
     const size = this.imageSize;
     if (images.length !== count * size) {
-      throw new TransferbenchError('BAD_OPTION', `${this.name}: got ${images.length} pixel values for ${count} image(s) of shape ${this.imageShape.join('x')} (${count * size} expected)`);
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `${this.name}: got ${images.length} pixel values for ${count} ` +
+          `image(s) of shape ${this.imageShape.join('x')} (${count * size} ` +
+          `expected)`,
+      );
     }
   }
 
@@ -91,7 +116,11 @@ export class TfjsSurrogate implements SyncSurrogate {
    * `compute` on slices of at most batchSize images (`start`, `n`), each output concatenated
    * over the slices; `perImage[i]` is how many values output i has per image.
    */
-  private inBatches(count: number, perImage: readonly number[], compute: (start: number, n: number) => readonly Float32Array[]): Float32Array[] {
+  private inBatches(
+    count: number,
+    perImage: readonly number[],
+    compute: (start: number, n: number) => readonly Float32Array[],
+  ): Float32Array[] {
     if (count <= this.batchSize) return [...compute(0, count)];
     const outputs = perImage.map((values) => new Float32Array(count * values));
     for (let start = 0; start < count; start += this.batchSize) {
@@ -104,7 +133,9 @@ export class TfjsSurrogate implements SyncSurrogate {
   logitsSync(images: Float32Array, count: number): Float32Array {
     this.checkImages(images, count);
     const size = this.imageSize;
-    const [logits] = this.inBatches(count, [this.classes], (start, n) => [valuesOf(tf.tidy(() => this.model(this.tensor(images.subarray(start * size, (start + n) * size), n))))]);
+    const [logits] = this.inBatches(count, [this.classes], (start, n) => [
+      valuesOf(tf.tidy(() => this.model(this.tensor(images.subarray(start * size, (start + n) * size), n)))),
+    ]);
     return logits as Float32Array;
   }
 
@@ -113,7 +144,11 @@ export class TfjsSurrogate implements SyncSurrogate {
     this.checkImages(images, count);
     const size = this.imageSize;
     const [logits, loss, gradient] = this.inBatches(count, [this.classes, 1, size], (start, n) => {
-      const part = this.lossGradientOnce(images.subarray(start * size, (start + n) * size), labels.subarray(start, start + n), request);
+      const part = this.lossGradientOnce(
+        images.subarray(start * size, (start + n) * size),
+        labels.subarray(start, start + n),
+        request,
+      );
       return [part.logits, part.loss, part.gradient];
     });
     return { logits: logits as Float32Array, loss: loss as Float32Array, gradient: gradient as Float32Array };
@@ -123,17 +158,19 @@ export class TfjsSurrogate implements SyncSurrogate {
     // Kept tensors outlive every tidy scope: released in `finally`.
     const kept: tf.Tensor[] = [];
     try {
-      const gradient = valuesOf(tf.tidy(() => {
-        const x = this.tensor(images, labels.length);
-        const y = tf.tensor1d(labels, 'int32');
-        // The sum of per-image losses: each image's gradient is its own, whatever the batch.
-        return tf.grad((input: tf.Tensor) => {
-          const logits = tf.keep(this.model(input as tf.Tensor4D));
-          const loss = tf.keep(lossOfLogits(logits, y, request));
-          kept.push(logits, loss);
-          return loss.sum();
-        })(x);
-      }));
+      const gradient = valuesOf(
+        tf.tidy(() => {
+          const x = this.tensor(images, labels.length);
+          const y = tf.tensor1d(labels, 'int32');
+          // The sum of per-image losses: each image's gradient is its own, whatever the batch.
+          return tf.grad((input: tf.Tensor) => {
+            const logits = tf.keep(this.model(input as tf.Tensor4D));
+            const loss = tf.keep(lossOfLogits(logits, y, request));
+            kept.push(logits, loss);
+            return loss.sum();
+          })(x);
+        }),
+      );
       const [logits, loss] = kept as [tf.Tensor2D, tf.Tensor1D];
       return { logits: logits.dataSync() as Float32Array, loss: loss.dataSync() as Float32Array, gradient };
     } finally {
@@ -150,7 +187,11 @@ export class TfjsSurrogate implements SyncSurrogate {
       valuesOf(
         tf.tidy(() => {
           const dy = tf.tensor2d(upstream.subarray(start * classes, (start + n) * classes), [n, classes]);
-          return tf.grad((input: tf.Tensor) => this.model(input as tf.Tensor4D).mul(dy).sum())(this.tensor(images.subarray(start * size, (start + n) * size), n));
+          return tf.grad((input: tf.Tensor) =>
+            this.model(input as tf.Tensor4D)
+              .mul(dy)
+              .sum(),
+          )(this.tensor(images.subarray(start * size, (start + n) * size), n));
         }),
       ),
     ]);
@@ -174,4 +215,3 @@ export class TfjsSurrogate implements SyncSurrogate {
     return Promise.resolve();
   }
 }
-

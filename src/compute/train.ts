@@ -16,7 +16,11 @@ export interface TrainingSet {
 }
 
 /** A hook that may replace the clean batch before the step (adversarial training). */
-export type BatchTransform = (images: tf.Tensor4D, labels: tf.Tensor2D, step: number) => { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[];
+export type BatchTransform = (
+  images: tf.Tensor4D,
+  labels: tf.Tensor2D,
+  step: number,
+) => { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[];
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -40,7 +44,10 @@ export function countOfSet(set: TrainingSet): number {
 }
 
 /** The rows of a training set at `indices`: pixels and one-hot (or soft) targets, row-major. */
-export function batchArrays(set: TrainingSet, indices: ArrayLike<number>): { pixels: Float32Array; targets: Float32Array } {
+export function batchArrays(
+  set: TrainingSet,
+  indices: ArrayLike<number>,
+): { pixels: Float32Array; targets: Float32Array } {
   const [h, w, c] = set.imageShape;
   const size = h * w * c;
   const pixels = new Float32Array(indices.length * size);
@@ -56,7 +63,10 @@ export function batchArrays(set: TrainingSet, indices: ArrayLike<number>): { pix
 }
 
 /** The rows of a training set at `indices`, as tensors (one-hot or soft targets). */
-export function batchTensors(set: TrainingSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+export function batchTensors(
+  set: TrainingSet,
+  indices: ArrayLike<number>,
+): { images: tf.Tensor4D; labels: tf.Tensor2D } {
   const { pixels, targets } = batchArrays(set, indices);
   return {
     images: tf.tensor4d(pixels, [indices.length, ...set.imageShape]),
@@ -75,8 +85,10 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
  * Dropout is active (training: true). Every tensor lives inside tidy or is disposed.
  */
 export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options: TrainOptions): TrainResult {
-  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs)) throw badOption('epochs', options.epochs, 'a non-negative integer');
-  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize)) throw badOption('batchSize', options.batchSize, 'a positive integer');
+  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
+    throw badOption('epochs', options.epochs, 'a non-negative integer');
+  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
+    throw badOption('batchSize', options.batchSize, 'a positive integer');
   const count = countOfSet(set);
   const random = new Random(options.seed).fork('train');
   const optimizer = tf.train.adam(options.learningRate);
@@ -93,7 +105,9 @@ export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options
         const indices = order.subarray(start, Math.min(count, start + options.batchSize));
         const loss = tf.tidy(() => {
           const clean = batchTensors(set, indices);
-          const parts = options.transform ? options.transform(clean.images, clean.labels, steps) : [{ images: clean.images, labels: clean.labels }];
+          const parts = options.transform
+            ? options.transform(clean.images, clean.labels, steps)
+            : [{ images: clean.images, labels: clean.labels }];
           return trainStep(model, optimizer, variables, parts);
         });
         lossSum += loss;
@@ -141,7 +155,11 @@ function detectorLoss(targets: tf.Tensor2D, logProbabilities: tf.Tensor2D): tf.S
 }
 
 /** The training loss of weighted batch parts (dropout active unless `training` is false). */
-export function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[], training = true): tf.Scalar {
+export function weightedLoss(
+  model: tf.LayersModel,
+  parts: { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[],
+  training = true,
+): tf.Scalar {
   const detectors = outputKindOf(model) === 'log-probabilities';
   const losses = parts.map((p) => {
     const logits = model.apply(p.images, { training }) as tf.Tensor2D;
@@ -152,7 +170,12 @@ export function weightedLoss(model: tf.LayersModel, parts: { images: tf.Tensor4D
 }
 
 /** Logits for many images, computed in batches; returns count x classes. */
-export function predictLogits(model: tf.LayersModel, images: Float32Array, imageShape: readonly [number, number, number], batchSize = 256): Float32Array {
+export function predictLogits(
+  model: tf.LayersModel,
+  images: Float32Array,
+  imageShape: readonly [number, number, number],
+  batchSize = 256,
+): Float32Array {
   const [h, w, c] = imageShape;
   const size = h * w * c;
   const count = images.length / size;
@@ -161,7 +184,9 @@ export function predictLogits(model: tf.LayersModel, images: Float32Array, image
     const n = Math.min(batchSize, count - start);
     // tidy returns the tensor, not its values: tidy walks a returned container looking for
     // tensors, which for a typed array means visiting every element.
-    const logits = tf.tidy(() => model.predict(tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, h, w, c])) as tf.Tensor);
+    const logits = tf.tidy(
+      () => model.predict(tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, h, w, c])) as tf.Tensor,
+    );
     try {
       chunks.push(logits.dataSync() as Float32Array);
     } finally {
@@ -184,7 +209,8 @@ export function argmaxRows(values: Float32Array, columns: number): Int32Array {
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let k = 1; k < columns; k++) if ((values[r * columns + k] as number) > (values[r * columns + best] as number)) best = k;
+    for (let k = 1; k < columns; k++)
+      if ((values[r * columns + k] as number) > (values[r * columns + best] as number)) best = k;
     out[r] = best;
   }
   return out;

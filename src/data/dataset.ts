@@ -98,7 +98,10 @@ export function stratifiedSplit(ds: Dataset, testFraction: number, seed: number)
 /** The first n images (after a split, these are already shuffled). */
 export function take(ds: Dataset, n: number): Dataset {
   const count = Math.min(n, countOf(ds));
-  return subset(ds, Int32Array.from({ length: count }, (_, i) => i));
+  return subset(
+    ds,
+    Int32Array.from({ length: count }, (_, i) => i),
+  );
 }
 
 /** Images of several data sets of the same image shape and classes, one after another. */

@@ -28,8 +28,22 @@ export type DatasetKind = (typeof DATASET_KINDS)[number];
 export type DatasetSpec =
   | { readonly kind: 'mnist-embedded'; readonly testFraction?: number }
   | { readonly kind: 'fashion-mnist'; readonly dir?: string }
-  | { readonly kind: 'idx' | 'npy'; readonly images: string; readonly labels: string; readonly name?: string; readonly classNames?: readonly string[]; readonly testFraction?: number }
-  | { readonly kind: 'image-folder'; readonly dir: string; readonly name?: string; readonly classNames?: readonly string[]; readonly channels?: 1 | 3; readonly testFraction?: number }
+  | {
+      readonly kind: 'idx' | 'npy';
+      readonly images: string;
+      readonly labels: string;
+      readonly name?: string;
+      readonly classNames?: readonly string[];
+      readonly testFraction?: number;
+    }
+  | {
+      readonly kind: 'image-folder';
+      readonly dir: string;
+      readonly name?: string;
+      readonly classNames?: readonly string[];
+      readonly channels?: 1 | 3;
+      readonly testFraction?: number;
+    }
   | { readonly kind: 'cifar10'; readonly dir: string };
 
 /**
@@ -43,7 +57,11 @@ export function parseDatasetSpec(text: string): DatasetSpec {
   if (match) return { kind: match[1] as 'idx' | 'npy', images: match[2] as string, labels: match[3] as string };
   const folder = /^(image-folder|cifar10):(.+)$/.exec(text);
   if (folder) return { kind: folder[1] as 'image-folder' | 'cifar10', dir: folder[2] as string };
-  throw badOption('--dataset', text, `one of mnist-embedded, fashion-mnist, idx:IMAGES,LABELS, npy:IMAGES,LABELS, image-folder:DIR, cifar10:DIR`);
+  throw badOption(
+    '--dataset',
+    text,
+    `one of mnist-embedded, fashion-mnist, idx:IMAGES,LABELS, npy:IMAGES,LABELS, image-folder:DIR, cifar10:DIR`,
+  );
 }
 
 /** The embedded digits are split 80/20 by default: 8,000 to train on and 2,000 to evaluate. */
@@ -62,7 +80,10 @@ export function loadSplit(spec: DatasetSpec, seed: number): Split {
     case 'idx':
     case 'npy': {
       const load = spec.kind === 'idx' ? loadIdxPair : loadNpyPair;
-      const options = { name: spec.name ?? `${spec.kind}:${spec.images}`, ...(spec.classNames ? { classNames: spec.classNames } : {}) };
+      const options = {
+        name: spec.name ?? `${spec.kind}:${spec.images}`,
+        ...(spec.classNames ? { classNames: spec.classNames } : {}),
+      };
       return stratifiedSplit(load(spec.images, spec.labels, options), spec.testFraction ?? DEFAULT_TEST_FRACTION, seed);
     }
     case 'image-folder': {
@@ -82,13 +103,17 @@ export function loadSplit(spec: DatasetSpec, seed: number): Split {
  * split by a plain seeded shuffle instead.
  */
 function folderSplit(ds: Dataset, testFraction: number, seed: number): Split {
-  if (!(testFraction > 0 && testFraction < 1)) throw badOption(`dataset ${ds.name}: testFraction`, testFraction, 'a number in (0, 1)');
+  if (!(testFraction > 0 && testFraction < 1))
+    throw badOption(`dataset ${ds.name}: testFraction`, testFraction, 'a number in (0, 1)');
   const perClass = new Map<number, number>();
   ds.labels.forEach((y) => perClass.set(y, (perClass.get(y) ?? 0) + 1));
   if ([...perClass.values()].every((n) => n >= 2)) return stratifiedSplit(ds, testFraction, seed);
   const order = new Random(seed).fork(`split:${ds.name}`).permutation(ds.labels.length);
   const nTest = Math.max(1, Math.round(order.length * testFraction));
-  return { test: subset(ds, order.slice(0, nTest), `${ds.name}/test`), train: subset(ds, order.slice(nTest), `${ds.name}/train`) };
+  return {
+    test: subset(ds, order.slice(0, nTest), `${ds.name}/test`),
+    train: subset(ds, order.slice(nTest), `${ds.name}/train`),
+  };
 }
 
 function shuffled(ds: Dataset, seed: number): Dataset {

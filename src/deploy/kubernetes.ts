@@ -49,7 +49,11 @@ const validateValues = new Ajv({ allErrors: true }).compile<KubernetesValues>(VA
 export function parseKubernetesValues(data: unknown, source: string): KubernetesValues {
   if (validateValues(data)) return data;
   const lines = (validateValues.errors ?? []).map((e) => {
-    const key = e.instancePath.slice(1) || (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty || (e.params as { additionalProperty?: string }).additionalProperty || '(root)';
+    const key =
+      e.instancePath.slice(1) ||
+      (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ||
+      (e.params as { additionalProperty?: string }).additionalProperty ||
+      '(root)';
     const found = e.instancePath === '' ? '' : `, got ${JSON.stringify((data as Record<string, unknown>)[key])}`;
     return `${source}: ${key} ${e.message ?? 'is invalid'}${found}`;
   });
@@ -69,12 +73,26 @@ export function loadKubernetesValues(file: string): KubernetesValues {
 const VOLUME = 'results';
 const CLAIM = 'transferbench-results';
 /** The shell line of shard pods: the completion index (0-based) is shard index + 1, as a Slurm array task id. */
-export const SHARD_COMMAND = 'exec transferbench run "$SUITE" --shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS" --shard-by "$SHARD_BY" --out "$OUT" --targets-dir /results/targets --cache-dir /results/substitutes --parallel "$CPUS" --resume';
+export const SHARD_COMMAND =
+  'exec transferbench run "$SUITE" --shard "$((JOB_COMPLETION_INDEX ' +
+  '+ 1))/$SHARDS" --shard-by "$SHARD_BY" --out "$OUT" --targets-dir ' +
+  '/results/targets --cache-dir /results/substitutes --parallel ' +
+  '"$CPUS" --resume';
 
 type Manifest = IJob | IPersistentVolumeClaim;
 
-function job(values: KubernetesValues, name: string, stage: string, container: Omit<IContainer, 'name' | 'image' | 'volumeMounts'>, spec: Partial<NonNullable<IJob['spec']>> = {}): IJob {
-  const labels = { 'app.kubernetes.io/name': 'transferbench', 'app.kubernetes.io/instance': values.name, 'transferbench/stage': stage };
+function job(
+  values: KubernetesValues,
+  name: string,
+  stage: string,
+  container: Omit<IContainer, 'name' | 'image' | 'volumeMounts'>,
+  spec: Partial<NonNullable<IJob['spec']>> = {},
+): IJob {
+  const labels = {
+    'app.kubernetes.io/name': 'transferbench',
+    'app.kubernetes.io/instance': values.name,
+    'transferbench/stage': stage,
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -89,7 +107,15 @@ function job(values: KubernetesValues, name: string, stage: string, container: O
           restartPolicy: 'OnFailure',
           // The image runs as user node (uid 1000): make the volume group-writable for it.
           securityContext: { fsGroup: 1000 },
-          containers: [{ name: stage, image: values.image, workingDir: '/app', ...container, volumeMounts: [{ name: VOLUME, mountPath: '/results' }] }],
+          containers: [
+            {
+              name: stage,
+              image: values.image,
+              workingDir: '/app',
+              ...container,
+              volumeMounts: [{ name: VOLUME, mountPath: '/results' }],
+            },
+          ],
           volumes: [{ name: VOLUME, persistentVolumeClaim: { claimName: CLAIM } }],
         },
       },
@@ -104,7 +130,10 @@ function job(values: KubernetesValues, name: string, stage: string, container: O
  */
 export function kubernetesManifests(values: KubernetesValues): Manifest[] {
   const out = `/results/reports/${values.name}`;
-  const resources = { requests: { cpu: String(values.cpusPerShard), memory: values.memoryPerShard }, limits: { memory: values.memoryPerShard } };
+  const resources = {
+    requests: { cpu: String(values.cpusPerShard), memory: values.memoryPerShard },
+    limits: { memory: values.memoryPerShard },
+  };
   const pvc: IPersistentVolumeClaim = {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -114,7 +143,10 @@ export function kubernetesManifests(values: KubernetesValues): Manifest[] {
   };
   return [
     pvc,
-    job(values, `${values.name}-build`, 'prepare', { args: ['targets', 'build', '--suite', values.suite, '--out', '/results/targets'], resources }),
+    job(values, `${values.name}-build`, 'prepare', {
+      args: ['targets', 'build', '--suite', values.suite, '--out', '/results/targets'],
+      resources,
+    }),
     job(
       values,
       values.name,
@@ -128,13 +160,24 @@ export function kubernetesManifests(values: KubernetesValues): Manifest[] {
           { name: 'SHARD_BY', value: values.shardBy },
           { name: 'OUT', value: out },
           // Groups in parallel up to the CPUs the pod requested, not the node's core count.
-          { name: 'CPUS', valueFrom: { resourceFieldRef: { containerName: 'shards', resource: 'requests.cpu', divisor: '1' } } },
+          {
+            name: 'CPUS',
+            valueFrom: { resourceFieldRef: { containerName: 'shards', resource: 'requests.cpu', divisor: '1' } },
+          },
         ],
         resources,
       },
-      { completionMode: 'Indexed', completions: values.shards, parallelism: values.shards, backoffLimit: 3 * values.shards },
+      {
+        completionMode: 'Indexed',
+        completions: values.shards,
+        parallelism: values.shards,
+        backoffLimit: 3 * values.shards,
+      },
     ),
-    job(values, `${values.name}-merge`, 'merge', { args: ['merge', out], resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '2Gi' } } }),
+    job(values, `${values.name}-merge`, 'merge', {
+      args: ['merge', out],
+      resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '2Gi' } },
+    }),
   ];
 }
 

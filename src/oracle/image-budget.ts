@@ -24,7 +24,8 @@ export class ImageBudgetView implements ImageBudgetOracle {
     private readonly runner: AttackQueryRunner,
     readonly perImageBudget: number,
   ) {
-    if (!(Number.isInteger(perImageBudget) && perImageBudget >= 1)) throw badOption('per-image query budget', perImageBudget, 'a positive integer');
+    if (!(Number.isInteger(perImageBudget) && perImageBudget >= 1))
+      throw badOption('per-image query budget', perImageBudget, 'a positive integer');
     this.targetName = runner.targetName;
     this.mode = runner.mode;
     this.classes = runner.classes;
@@ -37,23 +38,33 @@ export class ImageBudgetView implements ImageBudgetOracle {
 
   async query(images: Float32Array, ids: readonly number[]): Promise<BudgetedAnswer> {
     const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
-    if (images.length !== ids.length * size) throw badOption(`${this.targetName}: attack query`, `${images.length} values for ${ids.length} ids`, `${size} values (one ${this.imageShape.join('x')} image) per id`);
+    if (images.length !== ids.length * size)
+      throw badOption(
+        `${this.targetName}: attack query`,
+        `${images.length} values for ${ids.length} ids`,
+        `${size} values (one ${this.imageShape.join('x')} image) per id`,
+      );
     const answered: number[] = [];
     const refused: number[] = [];
     const taking = new Map<number, number>();
     ids.forEach((id, row) => {
-      if (!Number.isInteger(id)) throw badOption(`${this.targetName}: attack query ids[${row}]`, id, 'an integer image id');
+      if (!Number.isInteger(id))
+        throw badOption(`${this.targetName}: attack query ids[${row}]`, id, 'an integer image id');
       const used = this.spent(id) + (this.reserved.get(id) ?? 0) + (taking.get(id) ?? 0);
       if (used < this.perImageBudget) {
         answered.push(row);
         taking.set(id, (taking.get(id) ?? 0) + 1);
       } else refused.push(row);
     });
-    const shift = (sign: 1 | -1) => taking.forEach((n, id) => this.reserved.set(id, (this.reserved.get(id) ?? 0) + sign * n));
+    const shift = (sign: 1 | -1) =>
+      taking.forEach((n, id) => this.reserved.set(id, (this.reserved.get(id) ?? 0) + sign * n));
     shift(1);
     try {
       const batch = refused.length === 0 ? images : gatherRows(images, answered, size);
-      const answer = answered.length === 0 ? emptyAnswer(this.mode, this.classes) : await this.runner.runAttackQueries(batch, answered.length);
+      const answer =
+        answered.length === 0
+          ? emptyAnswer(this.mode, this.classes)
+          : await this.runner.runAttackQueries(batch, answered.length);
       taking.forEach((n, id) => this.charged.set(id, this.spent(id) + n));
       return { answered: Int32Array.from(answered), refused: Int32Array.from(refused), answer };
     } finally {
@@ -71,6 +82,7 @@ function gatherRows(images: Float32Array, rows: readonly number[], size: number)
 function emptyAnswer(mode: OracleMode, classes: number): OracleAnswer {
   const labels = new Int32Array(0);
   if (mode === 'probabilities') return { mode, count: 0, classes, labels, probabilities: new Float32Array(0) };
-  if (mode === 'top-k') return { mode, count: 0, classes, labels, topK: { k: 0, values: new Float32Array(0), indices: new Int32Array(0) } };
+  if (mode === 'top-k')
+    return { mode, count: 0, classes, labels, topK: { k: 0, values: new Float32Array(0), indices: new Int32Array(0) } };
   return { mode, count: 0, classes, labels };
 }

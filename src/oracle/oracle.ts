@@ -83,17 +83,27 @@ export class BudgetExceededError extends TransferbenchError {
     readonly requested: number,
     readonly remaining: number,
   ) {
-    super('BAD_OPTION', `query budget of target ${target} exceeded: ${requested} queries asked, ${remaining} left; nothing was run`);
+    super(
+      'BAD_OPTION',
+      `query budget of target ${target} exceeded: ${requested} queries asked, ${remaining} left; nothing was run`,
+    );
     this.name = 'BudgetExceededError';
   }
 }
 
 /** Shapes raw probabilities into what the mode reveals. */
-export function answerFor(mode: OracleMode, probabilities: Float32Array, count: number, classes: number, k: number): OracleAnswer {
+export function answerFor(
+  mode: OracleMode,
+  probabilities: Float32Array,
+  count: number,
+  classes: number,
+  k: number,
+): OracleAnswer {
   const labels = new Int32Array(count);
   for (let r = 0; r < count; r++) {
     let best = 0;
-    for (let c = 1; c < classes; c++) if ((probabilities[r * classes + c] as number) > (probabilities[r * classes + best] as number)) best = c;
+    for (let c = 1; c < classes; c++)
+      if ((probabilities[r * classes + c] as number) > (probabilities[r * classes + best] as number)) best = c;
     labels[r] = best;
   }
   if (mode === 'label') return { mode, count, classes, labels };
@@ -102,7 +112,9 @@ export function answerFor(mode: OracleMode, probabilities: Float32Array, count: 
   const values = new Float32Array(count * kk);
   const indices = new Int32Array(count * kk);
   for (let r = 0; r < count; r++) {
-    const order = Array.from({ length: classes }, (_, c) => c).sort((a, b) => (probabilities[r * classes + b] as number) - (probabilities[r * classes + a] as number));
+    const order = Array.from({ length: classes }, (_, c) => c).sort(
+      (a, b) => (probabilities[r * classes + b] as number) - (probabilities[r * classes + a] as number),
+    );
     for (let j = 0; j < kk; j++) {
       indices[r * kk + j] = order[j] as number;
       values[r * kk + j] = probabilities[r * classes + (order[j] as number)] as number;
@@ -115,6 +127,8 @@ export function answerFor(mode: OracleMode, probabilities: Float32Array, count: 
 export function imageKeys(images: Float32Array, count: number): string[] {
   const size = images.length / count;
   return Array.from({ length: count }, (_, i) =>
-    createHash('sha1').update(new Uint8Array(images.buffer, images.byteOffset + i * size * 4, size * 4)).digest('base64'),
+    createHash('sha1')
+      .update(new Uint8Array(images.buffer, images.byteOffset + i * size * 4, size * 4))
+      .digest('base64'),
   );
 }

@@ -37,12 +37,20 @@ export class OraclePool {
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers ?? 2;
-    if (!Number.isInteger(this.workers) || this.workers < 1) throw new TransferbenchError('BAD_OPTION', `oracle workers: got ${this.workers}, expected a positive integer`);
+    if (!Number.isInteger(this.workers) || this.workers < 1)
+      throw new TransferbenchError('BAD_OPTION', `oracle workers: got ${this.workers}, expected a positive integer`);
     this.intraOpThreads = options.intraOpThreads ?? 1;
     this.minChunk = options.minChunk ?? 32;
     this.maxChunk = options.maxChunk ?? 256;
-    if (!Number.isInteger(this.maxChunk) || this.maxChunk < 1) throw new TransferbenchError('BAD_OPTION', `oracle maxChunk: got ${this.maxChunk}, expected a positive integer`);
-    this.piscina = new Piscina({ filename: WORKER, minThreads: this.workers, maxThreads: this.workers, idleTimeout: Number.POSITIVE_INFINITY, atomics: 'disabled' });
+    if (!Number.isInteger(this.maxChunk) || this.maxChunk < 1)
+      throw new TransferbenchError('BAD_OPTION', `oracle maxChunk: got ${this.maxChunk}, expected a positive integer`);
+    this.piscina = new Piscina({
+      filename: WORKER,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+    });
     this.piscina.on('workerDestroy', () => {
       if (!this.closing) this.lost++;
     });
@@ -64,7 +72,11 @@ export class OraclePool {
   }
 
   /** Class probabilities (count x classes) for NHWC [0,1] images. */
-  async infer(target: ResolvedTarget, images: Float32Array, count: number): Promise<{ probabilities: Float32Array; classes: number }> {
+  async infer(
+    target: ResolvedTarget,
+    images: Float32Array,
+    count: number,
+  ): Promise<{ probabilities: Float32Array; classes: number }> {
     if (count === 0) return { probabilities: new Float32Array(0), classes: target.descriptor.classNames.length };
     const size = images.length / count;
     const chunk = Math.min(this.maxChunk, Math.max(this.minChunk, Math.ceil(count / this.workers)));
@@ -84,7 +96,13 @@ export class OraclePool {
     return { probabilities, classes };
   }
 
-  private async runWithRetry(target: ResolvedTarget, images: Float32Array, offset: number, count: number, size: number): Promise<{ probabilities: Float32Array; classes: number }> {
+  private async runWithRetry(
+    target: ResolvedTarget,
+    images: Float32Array,
+    offset: number,
+    count: number,
+    size: number,
+  ): Promise<{ probabilities: Float32Array; classes: number }> {
     for (let attempt = 0; ; attempt++) {
       // A fresh copy per attempt: a transferred buffer is gone from this thread.
       const slice = images.slice(offset, offset + count * size);
@@ -111,7 +129,10 @@ export class OraclePool {
       } catch (error) {
         // The worker died (exit, out of memory, terminated): piscina has replaced it.
         if (attempt === 0) continue;
-        throw new TransferbenchError('BAD_MODEL', `model ${d.name}: a pool worker died twice on the same request (${(error as Error).message})`);
+        throw new TransferbenchError(
+          'BAD_MODEL',
+          `model ${d.name}: a pool worker died twice on the same request (${(error as Error).message})`,
+        );
       }
       if (!result.ok) throw new TransferbenchError('BAD_MODEL', result.error);
       return { probabilities: result.probabilities, classes: result.classes };

@@ -1,7 +1,17 @@
 import { badImages, badOption } from '../common/errors.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
 import { ImageBudgetView } from './image-budget.js';
-import { answerFor, BudgetExceededError, imageKeys, type ImageBudgetOracle, type Oracle, type OracleAnswer, type OracleMode, type QueryPurpose, type QueryUsage } from './oracle.js';
+import {
+  answerFor,
+  BudgetExceededError,
+  imageKeys,
+  type ImageBudgetOracle,
+  type Oracle,
+  type OracleAnswer,
+  type OracleMode,
+  type QueryPurpose,
+  type QueryUsage,
+} from './oracle.js';
 import type { OraclePool } from './pool.js';
 
 export interface TargetOracleOptions {
@@ -48,7 +58,12 @@ export class TargetOracle implements Oracle {
     const size = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
     const count = images.length / size;
     if (!Number.isInteger(count)) throw badImages(this.targetName, images.length, this.imageShape);
-    if (purpose === 'attack') throw badOption(`${this.targetName}: query purpose`, purpose, '"substitute-training" or "evaluation"; attack queries go through withImageBudget(budget).query(images, ids)');
+    if (purpose === 'attack')
+      throw badOption(
+        `${this.targetName}: query purpose`,
+        purpose,
+        '"substitute-training" or "evaluation"; attack queries go through withImageBudget(budget).query(images, ids)',
+      );
     if (purpose === 'substitute-training') {
       const remaining = this.budget - this.counts['substitute-training'] - this.reserved;
       if (count > remaining) throw new BudgetExceededError(this.targetName, count, remaining);
@@ -68,7 +83,13 @@ export class TargetOracle implements Oracle {
    */
   withImageBudget(perImageBudget: number): ImageBudgetOracle {
     return new ImageBudgetView(
-      { targetName: this.targetName, mode: this.mode, classes: this.classes, imageShape: this.imageShape, runAttackQueries: (images, count) => this.answer(images, count, 'attack') },
+      {
+        targetName: this.targetName,
+        mode: this.mode,
+        classes: this.classes,
+        imageShape: this.imageShape,
+        runAttackQueries: (images, count) => this.answer(images, count, 'attack'),
+      },
       perImageBudget,
     );
   }
@@ -92,10 +113,17 @@ export class TargetOracle implements Oracle {
       const firstIndex = new Map<string, number>();
       keys.forEach((k, i) => firstIndex.has(k) || firstIndex.set(k, i));
       const batch = new Float32Array(missing.length * size);
-      missing.forEach((k, j) => batch.set(images.subarray((firstIndex.get(k) as number) * size, ((firstIndex.get(k) as number) + 1) * size), j * size));
+      missing.forEach((k, j) =>
+        batch.set(
+          images.subarray((firstIndex.get(k) as number) * size, ((firstIndex.get(k) as number) + 1) * size),
+          j * size,
+        ),
+      );
       const answer = await this.pool.infer(this.target, batch, missing.length);
       this.physical += missing.length;
-      missing.forEach((k, j) => this.cache.set(k, answer.probabilities.slice(j * this.classes, (j + 1) * this.classes)));
+      missing.forEach((k, j) =>
+        this.cache.set(k, answer.probabilities.slice(j * this.classes, (j + 1) * this.classes)),
+      );
     }
     const out = new Float32Array(count * this.classes);
     keys.forEach((k, i) => out.set(this.cache.get(k) as Float32Array, i * this.classes));

@@ -13,12 +13,18 @@ function session(task: InferenceTask): Promise<ort.InferenceSession> {
     sessions.set(task.sha256, cached);
     return cached;
   }
-  const created = ort.InferenceSession.create(task.modelPath, { intraOpNumThreads: task.intraOpThreads, interOpNumThreads: 1 });
+  const created = ort.InferenceSession.create(task.modelPath, {
+    intraOpNumThreads: task.intraOpThreads,
+    interOpNumThreads: 1,
+  });
   created.catch(() => sessions.delete(task.sha256));
   sessions.set(task.sha256, created);
   while (sessions.size > MAX_SESSIONS) {
     const oldest = sessions.keys().next().value as string;
-    void sessions.get(oldest)?.then((s) => s.release()).catch(() => undefined);
+    void sessions
+      .get(oldest)
+      ?.then((s) => s.release())
+      .catch(() => undefined);
     sessions.delete(oldest);
   }
   return created;
@@ -30,21 +36,25 @@ function prepare(task: InferenceTask): Float32Array {
   const [h, w, channels] = task.layout === 'NHWC' ? [a, b, c] : [b, c, a];
   const size = h * w * channels;
   if (task.images.length !== task.count * size) {
-    throw new Error(`got ${task.images.length / task.count} values per image, the model takes ${task.inputShape.join('x')} (${size})`);
+    throw new Error(
+      `got ${task.images.length / task.count} values per image, the model takes ${task.inputShape.join('x')} (${size})`,
+    );
   }
   const [lo, hi] = task.inputRange;
   const scale = hi - lo;
   const out = new Float32Array(task.images.length);
   const mean = (k: number) => (task.mean.length === 1 ? task.mean[0] : task.mean[k]) as number;
   const std = (k: number) => (task.std.length === 1 ? task.std[0] : task.std[k]) as number;
-  const identity = task.layout === 'NHWC' && lo === 0 && hi === 1 && task.mean.every((m) => m === 0) && task.std.every((s) => s === 1);
+  const identity =
+    task.layout === 'NHWC' && lo === 0 && hi === 1 && task.mean.every((m) => m === 0) && task.std.every((s) => s === 1);
   if (identity) return task.images;
   for (let n = 0; n < task.count; n++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         for (let k = 0; k < channels; k++) {
           const v = ((task.images[((n * h + y) * w + x) * channels + k] as number) * scale + lo - mean(k)) / std(k);
-          const target = task.layout === 'NHWC' ? ((n * h + y) * w + x) * channels + k : ((n * channels + k) * h + y) * w + x;
+          const target =
+            task.layout === 'NHWC' ? ((n * h + y) * w + x) * channels + k : ((n * channels + k) * h + y) * w + x;
           out[target] = v;
         }
       }
@@ -75,23 +85,58 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
     } catch (error) {
       return { ok: false, error: `${where} failed to load: ${(error as Error).message}` };
     }
-    if (!s.inputNames.includes(task.inputName)) return { ok: false, error: `${where}: input "${task.inputName}" not found; the model's inputs are ${s.inputNames.join(', ')} (fix inputName in target.json)` };
-    if (!s.outputNames.includes(task.outputName)) return { ok: false, error: `${where}: output "${task.outputName}" not found; the model's outputs are ${s.outputNames.join(', ')} (fix outputName in target.json)` };
+    if (!s.inputNames.includes(task.inputName))
+      return {
+        ok: false,
+        error:
+          `${where}: input "${task.inputName}" not found; the model's inputs ` +
+          `are ${s.inputNames.join(', ')} (fix inputName in target.json)`,
+      };
+    if (!s.outputNames.includes(task.outputName))
+      return {
+        ok: false,
+        error:
+          `${where}: output "${task.outputName}" not found; the model's ` +
+          `outputs are ${s.outputNames.join(', ')} (fix outputName in target.json)`,
+      };
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      outputs = await s.run({ [task.inputName]: new ort.Tensor('float32', prepare(task), [task.count, ...task.inputShape]) });
+      outputs = await s.run({
+        [task.inputName]: new ort.Tensor('float32', prepare(task), [task.count, ...task.inputShape]),
+      });
     } catch (error) {
-      return { ok: false, error: `${where}: inference failed for input shape [${task.count}, ${task.inputShape.join(', ')}]: ${(error as Error).message.split('\n')[0]}` };
+      return {
+        ok: false,
+        error:
+          `${where}: inference failed for input shape [${task.count}, ${task.inputShape.join(', ')}]: ` +
+          `${(error as Error).message.split('\n')[0]}`,
+      };
     }
     const output = outputs[task.outputName] as ort.Tensor;
     const values = output.data as Float32Array;
     const classes = values.length / task.count;
-    if (!Number.isInteger(classes) || classes < 2) return { ok: false, error: `${where}: output "${task.outputName}" has shape [${output.dims.join(', ')}], expected [${task.count}, classes]` };
+    if (!Number.isInteger(classes) || classes < 2)
+      return {
+        ok: false,
+        error:
+          `${where}: output "${task.outputName}" has shape [${output.dims.join(', ')}], ` +
+          `expected [${task.count}, classes]`,
+      };
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i] as number)) return { ok: false, error: `${where}: output value ${i} (image ${Math.floor(i / classes)}) is ${values[i]}; the model produced NaN or infinite outputs` };
+      if (!Number.isFinite(values[i] as number))
+        return {
+          ok: false,
+          error:
+            `${where}: output value ${i} (image ${Math.floor(i / classes)}) ` +
+            `is ${values[i]}; the model produced NaN or infinite outputs`,
+        };
     }
     const probabilities =
-      task.outputKind === 'logits' ? softmaxRows(values, classes) : task.outputKind === 'log-probabilities' ? values.map(Math.exp) : Float32Array.from(values);
+      task.outputKind === 'logits'
+        ? softmaxRows(values, classes)
+        : task.outputKind === 'log-probabilities'
+          ? values.map(Math.exp)
+          : Float32Array.from(values);
     const result: InferenceResult = { ok: true, probabilities, classes };
     // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
     return move({ [transferableSymbol]: probabilities.buffer, [valueSymbol]: result } as never);

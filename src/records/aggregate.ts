@@ -8,7 +8,10 @@ export function substituteName(r: Pick<CellResult, 'strategy' | 'architecture' |
 
 /** Rates over several cells pooled as one: summed numerators over summed denominators. */
 export function pooled(rates: readonly Rate[]): Rate {
-  return rate(rates.reduce((s, r) => s + r.numerator, 0), rates.reduce((s, r) => s + r.denominator, 0));
+  return rate(
+    rates.reduce((s, r) => s + r.numerator, 0),
+    rates.reduce((s, r) => s + r.denominator, 0),
+  );
 }
 
 /** Items grouped by a key, groups in the order their first item appears. */

@@ -17,7 +17,8 @@ export function rate(numerator: number, denominator: number): Rate {
   const p = numerator / denominator;
   const z2 = Z95 * Z95;
   const centre = (p + z2 / (2 * denominator)) / (1 + z2 / denominator);
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / denominator + z2 / (4 * denominator * denominator))) / (1 + z2 / denominator);
+  const half =
+    (Z95 * Math.sqrt((p * (1 - p)) / denominator + z2 / (4 * denominator * denominator))) / (1 + z2 / denominator);
   return { numerator, denominator, value: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
@@ -36,7 +37,10 @@ export interface Outcomes {
   readonly targetError: Rate;
   /** Kurakin et al.: of the images that fool the substitute, those that also fool the target. */
   readonly transferRate: Rate;
-  /** Of the images the target classifies correctly when clean, those it misclassifies after the attack (TransferAttack's attack success rate). */
+  /**
+   * Of the images the target classifies correctly when clean, those it misclassifies after the attack (TransferAttack's
+   * attack success rate).
+   */
   readonly attackSuccess: Rate;
 }
 

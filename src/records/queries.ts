@@ -39,13 +39,18 @@ export interface QueryCellResult {
   readonly medianQueriesSuccessful: number | null;
   /** Queries per image including the substitute's queries shared over the images it served. */
   readonly queriesPerImageWithSubstitute: number;
-  /** Distance (in the attack's norm) of each result before projection: for decision-based attacks the final perturbation norm. */
+  /**
+   * Distance (in the attack's norm) of each result before projection: for decision-based attacks the final perturbation
+   * norm.
+   */
   readonly meanDistance: number;
   readonly medianDistance: number;
   /** Of the returned images (inside the ball). */
   readonly meanLinf: number;
   readonly meanL2: number;
-  /** Images stopped by the oracle at their budget, and images whose attack gave up (e.g. no first adversarial point). */
+  /**
+   * Images stopped by the oracle at their budget, and images whose attack gave up (e.g. no first adversarial point).
+   */
   readonly stoppedByBudget: number;
   readonly gaveUp: number;
   /** Oracle queries per second during the attack (wall time; not in the CSVs). */

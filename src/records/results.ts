@@ -36,9 +36,14 @@ export interface CellResult {
   readonly targetError: Rate;
   /** Kurakin et al.: of the adversarial images that fool the substitute, the share that fool the target. */
   readonly transferRate: Rate;
-  /** Of the images the target classifies correctly when clean, the share it misclassifies after the attack (TransferAttack's attack success rate). */
+  /**
+   * Of the images the target classifies correctly when clean, the share it misclassifies after the attack
+   * (TransferAttack's attack success rate).
+   */
   readonly attackSuccess?: Rate;
-  /** Mean probability the target gives its predicted class on the adversarial images (Goodfellow et al.'s confidence). */
+  /**
+   * Mean probability the target gives its predicted class on the adversarial images (Goodfellow et al.'s confidence).
+   */
   readonly targetMeanConfidence?: number;
   /** Queries the substitute cost (from the oracle's counts, or its cache record). */
   readonly substituteQueries: number;

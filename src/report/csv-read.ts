@@ -16,15 +16,23 @@ function unescapeCell(cell: string): string {
  * the rows), and returns the header. The report reads its tables and plot data this way, so a
  * merge of any size can be followed by its report.
  */
-export async function forEachCsvRow(file: string, onRow: (row: readonly string[], header: readonly string[]) => void): Promise<readonly string[]> {
-  if (!existsSync(file)) throw new TransferbenchError('BAD_OPTION', `${file} is missing: the report reads the merged CSVs; run \`transferbench merge\` on the folder first`);
+export async function forEachCsvRow(
+  file: string,
+  onRow: (row: readonly string[], header: readonly string[]) => void,
+): Promise<readonly string[]> {
+  if (!existsSync(file))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} is missing: the report reads the merged CSVs; run \`transferbench merge\` on the folder first`,
+    );
   let header: string[] | undefined;
   for await (const record of createReadStream(file).pipe(parse())) {
     const row = (record as string[]).map(unescapeCell);
     if (header === undefined) header = row;
     else onRow(row, header);
   }
-  if (header === undefined) throw new TransferbenchError('BAD_CONFIG', `${file} is empty: not a merged CSV (merge again)`);
+  if (header === undefined)
+    throw new TransferbenchError('BAD_CONFIG', `${file} is empty: not a merged CSV (merge again)`);
   return header;
 }
 
@@ -42,6 +50,10 @@ export async function readCsvTable(file: string, maxRows: number): Promise<{ tab
 /** Column positions by name, refusing a CSV that lacks one the caller needs. */
 export function columnIndex(file: string, header: readonly string[], names: readonly string[]): Record<string, number> {
   const missing = names.filter((n) => !header.includes(n));
-  if (missing.length > 0) throw new TransferbenchError('BAD_CONFIG', `${file} has no column ${missing.join(', ')}: written by an older transferbench? merge again`);
+  if (missing.length > 0)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${file} has no column ${missing.join(', ')}: written by an older transferbench? merge again`,
+    );
   return Object.fromEntries(names.map((n) => [n, header.indexOf(n)]));
 }

@@ -38,7 +38,10 @@ export class GridCollector {
     if (r.examples === undefined) return;
     const key = `${r.attack}-eps${r.eps}-${r.labelSource}`;
     let group = this.groups.get(key);
-    if (group === undefined) this.groups.set(key, (group = { first: r.index, count: 0, cells: [] }));
+    if (group === undefined) {
+      group = { first: r.index, count: 0, cells: [] };
+      this.groups.set(key, group);
+    }
     group.first = Math.min(group.first, r.index);
     group.count++;
     const last = group.cells[group.cells.length - 1];
@@ -66,7 +69,11 @@ export class GridCollector {
       const first = shown[0] as CellResult;
       const rows = [
         'clean images, true class',
-        ...shown.map((c) => `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: target's class`),
+        ...shown.map(
+          (c) =>
+            `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: ` +
+            `target's class`,
+        ),
       ];
       const more = count - shown.length;
       yield {
@@ -79,7 +86,9 @@ export class GridCollector {
   }
 }
 
-/** Draws a numbered row of clean images (true classes) and, under it, one numbered row of adversarial images per cell. */
+/**
+ * Draws a numbered row of clean images (true classes) and, under it, one numbered row of adversarial images per cell.
+ */
 export function drawGrid(rows: readonly CellExamples[]): Buffer {
   const first = rows[0];
   if (first === undefined) throw new RangeError('drawGrid needs at least one row');
@@ -96,7 +105,12 @@ export function drawGrid(rows: readonly CellExamples[]): Buffer {
     png.data[o + 1] = rgb[1] as number;
     png.data[o + 2] = rgb[2] as number;
   };
-  const drawRow = (row: number, pixels: Uint8Array, labels: readonly number[], ink: (i: number) => readonly number[]) => {
+  const drawRow = (
+    row: number,
+    pixels: Uint8Array,
+    labels: readonly number[],
+    ink: (i: number) => readonly number[],
+  ) => {
     const top = GAP + row * cellH;
     drawDigits(String(row + 1), SCALE, (x, y) => put(GAP + x, top + y, INK.row));
     for (let i = 0; i < columns && i < labels.length; i++) {
@@ -104,7 +118,8 @@ export function drawGrid(rows: readonly CellExamples[]): Buffer {
       for (let y = 0; y < h * SCALE; y++) {
         for (let x = 0; x < w * SCALE; x++) {
           const base = ((i * h + Math.floor(y / SCALE)) * w + Math.floor(x / SCALE)) * c;
-          const rgb = c >= 3 ? [pixels[base], pixels[base + 1], pixels[base + 2]] : [pixels[base], pixels[base], pixels[base]];
+          const rgb =
+            c >= 3 ? [pixels[base], pixels[base + 1], pixels[base + 2]] : [pixels[base], pixels[base], pixels[base]];
           put(left + x, top + y, rgb as number[]);
         }
       }
@@ -113,6 +128,10 @@ export function drawGrid(rows: readonly CellExamples[]): Buffer {
     }
   };
   drawRow(0, fromBytes(first.clean), first.trueLabels, () => INK.truth);
-  rows.forEach((r, k) => drawRow(k + 1, fromBytes(r.adversarial), r.targetAdversarial, (i) => (r.targetAdversarial[i] === r.trueLabels[i] ? INK.kept : INK.fooled)));
+  rows.forEach((r, k) =>
+    drawRow(k + 1, fromBytes(r.adversarial), r.targetAdversarial, (i) =>
+      r.targetAdversarial[i] === r.trueLabels[i] ? INK.kept : INK.fooled,
+    ),
+  );
   return PNG.sync.write(png);
 }

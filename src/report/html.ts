@@ -1,19 +1,34 @@
 import type { Table } from './leaderboards.js';
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A table as the page shows it: `total` rows in the CSV, of which `rows` are shown (the first ones). */
 export type PageTable = Table & { readonly total?: number };
 
 function table(name: string, data: PageTable): string {
-  const cut = data.total !== undefined && data.total > data.rows.length ? `<p>The first ${data.rows.length.toLocaleString('en')} of ${data.total.toLocaleString('en')} rows; ${escapeHtml(name)} holds them all.</p>` : '';
-  const head = data.columns.map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`).join('');
-  const body = data.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`).join('\n');
-  return `<section><h2>${escapeHtml(name)}</h2>${cut}<div class="scroll"><table class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`;
+  const cut =
+    data.total !== undefined && data.total > data.rows.length
+      ? `<p>The first ${data.rows.length.toLocaleString('en')} of ${data.total.toLocaleString('en')} ` +
+        `rows; ${escapeHtml(name)} holds them all.</p>`
+      : '';
+  const head = data.columns
+    .map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`)
+    .join('');
+  const body = data.rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return (
+    `<section><h2>${escapeHtml(name)}</h2>${cut}<div class="scroll"><table ` +
+    `class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`
+  );
 }
 
 function grid(g: { src: string; title: string; rows: readonly string[] }): string {
-  return `<figure><figcaption>${escapeHtml(g.title)}</figcaption><img src="${escapeHtml(g.src)}" alt="${escapeHtml(g.title)}"><ol>${g.rows.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ol></figure>`;
+  return (
+    `<figure><figcaption>${escapeHtml(g.title)}</figcaption><img ` +
+    `src="${escapeHtml(g.src)}" alt="${escapeHtml(g.title)}"><ol>${g.rows.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ol></figure>`
+  );
 }
 
 /** Sorting by header click, numbers as numbers; no library, so the page opens from disk. */
@@ -46,7 +61,11 @@ export function reportPage(input: {
   manifest: string;
 }): string {
   const grids = input.grids ?? [];
-  const gridsCut = input.gridsTotal !== undefined && input.gridsTotal > grids.length ? ` The first ${grids.length.toLocaleString('en')} of ${input.gridsTotal.toLocaleString('en')} (attack, eps, label source) grids are drawn.` : '';
+  const gridsCut =
+    input.gridsTotal !== undefined && input.gridsTotal > grids.length
+      ? ` The first ${grids.length.toLocaleString('en')} of ${input.gridsTotal.toLocaleString('en')} ` +
+        `(attack, eps, label source) grids are drawn.`
+      : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>
@@ -60,8 +79,10 @@ th { background: #eef; cursor: pointer; position: sticky; top: 0; } th[data-orde
 <h1>${escapeHtml(input.title)}</h1>
 <p>transferbench report: every rate with its numerator, denominator and Wilson 95% interval; click a column to sort.</p>
 <div class="plots">${input.plots.map((p) => `<figure><figcaption>${escapeHtml(p.title)}</figcaption>${p.svg}</figure>`).join('\n')}</div>
-${grids.length > 0 ? `<section><h2>Example grids</h2><p>Each image is labelled with a class index: the first row with the true class, the other rows with the target's answer on the adversarial image, green when still right, red when fooled.${gridsCut}</p><div class="grids">${grids.map(grid).join('\n')}</div></section>` : ''}
-${Object.entries(input.tables).map(([name, data]) => table(name, data)).join('\n')}
+${grids.length > 0 ? `<section><h2>Example grids</h2><p>Each image is labelled with ` + `a class index: the first row with the true class, the other ` + `rows with the target's answer on the adversarial image, green ` + `when still right, red when fooled.${gridsCut}</p><div class="grids">${grids.map(grid).join('\n')}</div></section>` : ''}
+${Object.entries(input.tables)
+  .map(([name, data]) => table(name, data))
+  .join('\n')}
 <section><h2>manifest.json</h2><pre>${escapeHtml(input.manifest)}</pre></section>
 <script>${SCRIPT}</script>
 </body></html>

@@ -28,16 +28,41 @@ export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as con
 /** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
 export function withoutVolatileColumns(text: string): string {
   const lines = text.split('\n');
-  const keep = (lines[0] ?? '').split(',').map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i)).filter((i) => i >= 0);
+  const keep = (lines[0] ?? '')
+    .split(',')
+    .map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i))
+    .filter((i) => i >= 0);
   return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
 }
 
 export const RESULTS_COLUMNS: readonly string[] = [
-  'cell', 'cell_id', 'target', 'strategy', 'architecture', 'budget', 'reference', 'attack', 'attack_kind', 'eps', 'label_source', 'evaluated',
-  ...rateColumns('target_error'), ...rateColumns('transfer_rate'), ...rateColumns('white_box_success'),
-  ...rateColumns('target_clean_accuracy'), ...rateColumns('substitute_clean_accuracy'),
-  'substitute_queries', 'substitute_fidelity', 'mean_linf', 'max_linf', 'mean_l2', 'max_l2', 'target_mean_confidence',
-  'composition', ...rateColumns('attack_success'), ...VOLATILE_COLUMNS,
+  'cell',
+  'cell_id',
+  'target',
+  'strategy',
+  'architecture',
+  'budget',
+  'reference',
+  'attack',
+  'attack_kind',
+  'eps',
+  'label_source',
+  'evaluated',
+  ...rateColumns('target_error'),
+  ...rateColumns('transfer_rate'),
+  ...rateColumns('white_box_success'),
+  ...rateColumns('target_clean_accuracy'),
+  ...rateColumns('substitute_clean_accuracy'),
+  'substitute_queries',
+  'substitute_fidelity',
+  'mean_linf',
+  'max_linf',
+  'mean_l2',
+  'max_l2',
+  'target_mean_confidence',
+  'composition',
+  ...rateColumns('attack_success'),
+  ...VOLATILE_COLUMNS,
 ];
 
 /**
@@ -47,11 +72,34 @@ export const RESULTS_COLUMNS: readonly string[] = [
  */
 export function resultsRow(r: CellResult): (number | string | boolean)[] {
   return [
-    r.index, r.cellId, r.target, r.strategy, r.architecture, r.budget, r.reference, r.attack, r.attackKind, r.eps, r.labelSource, r.evaluated,
-    ...rateCells(r.targetError), ...rateCells(r.transferRate), ...rateCells(r.whiteBoxSuccess),
-    ...rateCells(r.targetCleanAccuracy), ...rateCells(r.substituteCleanAccuracy),
-    r.substituteQueries, r.substituteFidelity, r.meanLinf, r.maxLinf, r.meanL2, r.maxL2, r.targetMeanConfidence ?? '',
-    r.composition ?? r.attack, ...optionalRateCells(r.attackSuccess), r.craftingSeconds ?? '', r.imagesPerSecond ?? '',
+    r.index,
+    r.cellId,
+    r.target,
+    r.strategy,
+    r.architecture,
+    r.budget,
+    r.reference,
+    r.attack,
+    r.attackKind,
+    r.eps,
+    r.labelSource,
+    r.evaluated,
+    ...rateCells(r.targetError),
+    ...rateCells(r.transferRate),
+    ...rateCells(r.whiteBoxSuccess),
+    ...rateCells(r.targetCleanAccuracy),
+    ...rateCells(r.substituteCleanAccuracy),
+    r.substituteQueries,
+    r.substituteFidelity,
+    r.meanLinf,
+    r.maxLinf,
+    r.meanL2,
+    r.maxL2,
+    r.targetMeanConfidence ?? '',
+    r.composition ?? r.attack,
+    ...optionalRateCells(r.attackSuccess),
+    r.craftingSeconds ?? '',
+    r.imagesPerSecond ?? '',
   ];
 }
 
@@ -85,7 +133,14 @@ function entry<T>(map: Map<string, T>, key: string, make: () => T): T {
 
 /** What the targets leaderboard keeps of one record: the worst is the first with the highest error. */
 type Setting = Pick<CellResult, 'targetError' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget'>;
-const setting = (r: CellResult): Setting => ({ targetError: r.targetError, attack: r.attack, labelSource: r.labelSource, strategy: r.strategy, architecture: r.architecture, budget: r.budget });
+const setting = (r: CellResult): Setting => ({
+  targetError: r.targetError,
+  attack: r.attack,
+  labelSource: r.labelSource,
+  strategy: r.strategy,
+  architecture: r.architecture,
+  budget: r.budget,
+});
 interface AttackRow {
   readonly attack: string;
   readonly kind: string;
@@ -110,7 +165,8 @@ interface TargetEps {
   worst?: Setting;
   whiteBox?: Setting;
 }
-const worse = (worst: Setting | undefined, r: CellResult): Setting => (worst === undefined || r.targetError.value > worst.targetError.value ? setting(r) : worst);
+const worse = (worst: Setting | undefined, r: CellResult): Setting =>
+  worst === undefined || r.targetError.value > worst.targetError.value ? setting(r) : worst;
 
 /**
  * The summary leaderboards built one record at a time, with state per group only (never per
@@ -121,20 +177,47 @@ const worse = (worst: Setting | undefined, r: CellResult): Setting => (worst ===
 export class LeaderboardBuilder {
   private readonly targets = new Map<string, TargetEps>();
   private readonly attacks = new Map<string, AttackRow>();
-  private readonly substitutes = new Map<string, { first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>; transfer: Pool; error: Pool; queries: Map<string, number>; fidelitySum: number; cells: number }>();
+  private readonly substitutes = new Map<
+    string,
+    {
+      first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>;
+      transfer: Pool;
+      error: Pool;
+      queries: Map<string, number>;
+      fidelitySum: number;
+      cells: number;
+    }
+  >();
   private readonly matrix = new Map<string, Map<string, Pool>>();
   /** Targets in the order their first record came. */
   readonly targetOrder: string[] = [];
 
   add(r: CellResult): void {
-    const t = entry(this.targets, `${r.target}\u0000${r.eps}`, (): TargetEps => ({ target: r.target, eps: r.eps, clean: r.targetCleanAccuracy }));
+    const t = entry(
+      this.targets,
+      `${r.target}\u0000${r.eps}`,
+      (): TargetEps => ({ target: r.target, eps: r.eps, clean: r.targetCleanAccuracy }),
+    );
     if (r.reference) t.whiteBox = worse(t.whiteBox, r);
     else t.worst = worse(t.worst, r);
     if (!r.reference) {
-      const a = entry(this.attacks, `${r.attack}\u0000${r.labelSource}`, (): AttackRow => ({
-        attack: r.attack, kind: r.attackKind, labelSource: r.labelSource, composition: r.composition ?? r.attack, cells: 0, transferSum: 0,
-        transfer: new Pool(), error: new Pool(), whiteBox: new Pool(), success: new Pool(), successCells: 0,
-      }));
+      const a = entry(
+        this.attacks,
+        `${r.attack}\u0000${r.labelSource}`,
+        (): AttackRow => ({
+          attack: r.attack,
+          kind: r.attackKind,
+          labelSource: r.labelSource,
+          composition: r.composition ?? r.attack,
+          cells: 0,
+          transferSum: 0,
+          transfer: new Pool(),
+          error: new Pool(),
+          whiteBox: new Pool(),
+          success: new Pool(),
+          successCells: 0,
+        }),
+      );
       a.cells++;
       if (r.attackSuccess !== undefined) {
         a.success.add(r.attackSuccess);
@@ -147,14 +230,25 @@ export class LeaderboardBuilder {
     }
     const name = substituteName(r);
     const first = { strategy: r.strategy, architecture: r.architecture, budget: r.budget, reference: r.reference };
-    const s = entry(this.substitutes, name, () => ({ first, transfer: new Pool(), error: new Pool(), queries: new Map<string, number>(), fidelitySum: 0, cells: 0 }));
+    const s = entry(this.substitutes, name, () => ({
+      first,
+      transfer: new Pool(),
+      error: new Pool(),
+      queries: new Map<string, number>(),
+      fidelitySum: 0,
+      cells: 0,
+    }));
     s.transfer.add(r.transferRate);
     s.error.add(r.targetError);
     s.queries.set(r.target, r.substituteQueries);
     s.fidelitySum += r.substituteFidelity;
     s.cells++;
     if (!this.matrix.has(r.target)) this.targetOrder.push(r.target);
-    entry(entry(this.matrix, r.target, () => new Map<string, Pool>()), name, () => new Pool()).add(r.transferRate);
+    entry(
+      entry(this.matrix, r.target, () => new Map<string, Pool>()),
+      name,
+      () => new Pool(),
+    ).add(r.transferRate);
   }
 
   /** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
@@ -162,14 +256,30 @@ export class LeaderboardBuilder {
     const rows = [...this.targets.values()].map((t) => ({
       ...t,
       cells: [
-        t.target, t.eps, ...rateCells(t.worst?.targetError ?? rate(0, 0)), t.worst ? `${t.worst.attack} (${t.worst.labelSource}) from ${substituteName(t.worst)}` : '',
-        ...rateCells(t.clean), t.whiteBox ? round6(t.whiteBox.targetError.value) : '',
+        t.target,
+        t.eps,
+        ...rateCells(t.worst?.targetError ?? rate(0, 0)),
+        t.worst ? `${t.worst.attack} (${t.worst.labelSource}) from ${substituteName(t.worst)}` : '',
+        ...rateCells(t.clean),
+        t.whiteBox ? round6(t.whiteBox.targetError.value) : '',
       ],
     }));
-    rows.sort((a, b) => (a.target === b.target ? a.eps - b.eps : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target)));
+    rows.sort((a, b) =>
+      a.target === b.target
+        ? a.eps - b.eps
+        : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target),
+    );
     const order = [...new Set(rows.map((r) => r.target))];
     return {
-      columns: ['rank', 'target', 'eps', ...rateColumns('worst_target_error'), 'worst_setting', ...rateColumns('clean_accuracy'), 'white_box_error'],
+      columns: [
+        'rank',
+        'target',
+        'eps',
+        ...rateColumns('worst_target_error'),
+        'worst_setting',
+        ...rateColumns('clean_accuracy'),
+        'white_box_error',
+      ],
       rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
     };
   }
@@ -185,14 +295,41 @@ export class LeaderboardBuilder {
       const success = a.successCells === a.cells ? rateCells(a.success.rate()) : optionalRateCells(undefined);
       return {
         transfer,
-        cells: [a.attack, a.kind, a.labelSource, a.cells, round6(a.transferSum / a.cells), ...rateCells(transfer), ...rateCells(a.error.rate()), ...rateCells(a.whiteBox.rate()), a.composition, ...success, 'pooled_transfer_rate'],
+        cells: [
+          a.attack,
+          a.kind,
+          a.labelSource,
+          a.cells,
+          round6(a.transferSum / a.cells),
+          ...rateCells(transfer),
+          ...rateCells(a.error.rate()),
+          ...rateCells(a.whiteBox.rate()),
+          a.composition,
+          ...success,
+          'pooled_transfer_rate',
+        ],
       };
     });
-    rows.sort((a, b) => b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0])) || String(a.cells[2]).localeCompare(String(b.cells[2])));
+    rows.sort(
+      (a, b) =>
+        b.transfer.value - a.transfer.value ||
+        String(a.cells[0]).localeCompare(String(b.cells[0])) ||
+        String(a.cells[2]).localeCompare(String(b.cells[2])),
+    );
     return {
       columns: [
-        'rank', 'attack', 'kind', 'label_source', 'cells', 'mean_transfer_rate', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), ...rateColumns('pooled_white_box_success'),
-        'composition', ...rateColumns('pooled_attack_success'), 'ranked_by',
+        'rank',
+        'attack',
+        'kind',
+        'label_source',
+        'cells',
+        'mean_transfer_rate',
+        ...rateColumns('pooled_transfer_rate'),
+        ...rateColumns('pooled_target_error'),
+        ...rateColumns('pooled_white_box_success'),
+        'composition',
+        ...rateColumns('pooled_attack_success'),
+        'ranked_by',
       ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),
     };
@@ -209,16 +346,42 @@ export class LeaderboardBuilder {
       const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
       const per1000 = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
       const { first } = s;
-      return { per1000, transfer, cells: [first.strategy, first.architecture, first.budget, first.reference, round6(queries), per1000, ...rateCells(transfer), ...rateCells(s.error.rate()), round6(s.fidelitySum / s.cells)] };
+      return {
+        per1000,
+        transfer,
+        cells: [
+          first.strategy,
+          first.architecture,
+          first.budget,
+          first.reference,
+          round6(queries),
+          per1000,
+          ...rateCells(transfer),
+          ...rateCells(s.error.rate()),
+          round6(s.fidelitySum / s.cells),
+        ],
+      };
     });
     rows.sort((a, b) => {
       if (a.per1000 === '' && b.per1000 !== '') return 1;
       if (b.per1000 === '' && a.per1000 !== '') return -1;
-      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000) return b.per1000 - a.per1000;
+      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000)
+        return b.per1000 - a.per1000;
       return b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0]));
     });
     return {
-      columns: ['rank', 'strategy', 'architecture', 'budget', 'reference', 'mean_queries', 'transfer_per_1000_queries', ...rateColumns('pooled_transfer_rate'), ...rateColumns('pooled_target_error'), 'mean_fidelity'],
+      columns: [
+        'rank',
+        'strategy',
+        'architecture',
+        'budget',
+        'reference',
+        'mean_queries',
+        'transfer_per_1000_queries',
+        ...rateColumns('pooled_transfer_rate'),
+        ...rateColumns('pooled_target_error'),
+        'mean_fidelity',
+      ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),
     };
   }
@@ -228,10 +391,13 @@ export class LeaderboardBuilder {
     const substitutes = [...this.substitutes.keys()];
     return {
       columns: ['substitute', ...this.targetOrder],
-      rows: substitutes.map((s) => [s, ...this.targetOrder.map((t) => {
-        const pool = this.matrix.get(t)?.get(s);
-        return pool === undefined ? '' : round6(pool.rate().value);
-      })]),
+      rows: substitutes.map((s) => [
+        s,
+        ...this.targetOrder.map((t) => {
+          const pool = this.matrix.get(t)?.get(s);
+          return pool === undefined ? '' : round6(pool.rate().value);
+        }),
+      ]),
     };
   }
 }
@@ -260,8 +426,28 @@ export function transferMatrix(results: readonly CellResult[]): Table {
 export function rubbishTable(results: readonly RubbishResult[], targetOrder: readonly string[]): Table {
   const sorted = [...results].sort((a, b) => targetOrder.indexOf(a.target) - targetOrder.indexOf(b.target));
   return {
-    columns: ['target', 'samples', 'noise_mean', 'noise_std', 'threshold', ...rateColumns('classified'), 'mean_confidence', 'top_class', 'top_class_share'],
-    rows: sorted.map((r) => [r.target, r.samples, r.mean, r.std, r.threshold, ...rateCells(r.classified), r.meanConfidence, r.topClass, r.topClassShare]),
+    columns: [
+      'target',
+      'samples',
+      'noise_mean',
+      'noise_std',
+      'threshold',
+      ...rateColumns('classified'),
+      'mean_confidence',
+      'top_class',
+      'top_class_share',
+    ],
+    rows: sorted.map((r) => [
+      r.target,
+      r.samples,
+      r.mean,
+      r.std,
+      r.threshold,
+      ...rateCells(r.classified),
+      r.meanConfidence,
+      r.topClass,
+      r.topClassShare,
+    ]),
   };
 }
 
@@ -289,7 +475,10 @@ export function csvLines(rows: readonly (readonly (number | string | boolean)[])
  * there when rubbish records are given; its targets follow the suite's order, the order targets
  * first appear in the cells.
  */
-export function leaderboardTables(unordered: readonly CellResult[], rubbish?: readonly RubbishResult[]): Record<string, Table> {
+export function leaderboardTables(
+  unordered: readonly CellResult[],
+  rubbish?: readonly RubbishResult[],
+): Record<string, Table> {
   const results = [...unordered].sort((a, b) => a.index - b.index);
   return { ...summaryTables(built(results), rubbish), 'results.csv': resultsTable(results) };
 }
@@ -306,6 +495,11 @@ export function summaryTables(builder: LeaderboardBuilder, rubbish?: readonly Ru
 }
 
 /** Every leaderboard as CSV bytes, by file name. */
-export function leaderboards(results: readonly CellResult[], rubbish?: readonly RubbishResult[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(leaderboardTables(results, rubbish)).map(([name, table]) => [name, toCsv(table)]));
+export function leaderboards(
+  results: readonly CellResult[],
+  rubbish?: readonly RubbishResult[],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(leaderboardTables(results, rubbish)).map(([name, table]) => [name, toCsv(table)]),
+  );
 }

@@ -16,10 +16,27 @@ export interface PlotSpec {
  * symbols without a stroke colour (so they are invisible) and ignores symbolStrokeColor there;
  * Vega's own legend encode, which Vega-Lite passes through but does not type, sets it.
  */
-const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#444' } } } } } as Record<string, unknown>;
+const DASH_LEGEND = {
+  symbolType: 'stroke',
+  symbolStrokeWidth: 2,
+  encode: { symbols: { update: { stroke: { value: '#444' } } } },
+} as Record<string, unknown>;
 
 /** What the plots read of a cell: results.csv holds all of it, so the report needs no records. */
-export type PlotRecord = Pick<CellResult, 'attack' | 'attackKind' | 'labelSource' | 'eps' | 'reference' | 'target' | 'strategy' | 'architecture' | 'budget' | 'substituteQueries' | 'substituteFidelity'> & {
+export type PlotRecord = Pick<
+  CellResult,
+  | 'attack'
+  | 'attackKind'
+  | 'labelSource'
+  | 'eps'
+  | 'reference'
+  | 'target'
+  | 'strategy'
+  | 'architecture'
+  | 'budget'
+  | 'substituteQueries'
+  | 'substituteFidelity'
+> & {
   readonly transferRate: Pick<CellResult['transferRate'], 'numerator' | 'denominator'>;
 };
 
@@ -29,14 +46,37 @@ export type PlotRecord = Pick<CellResult, 'attack' | 'attackKind' | 'labelSource
  * the order of their first cell, rates are pooled as running sums.
  */
 export class PlotData {
-  private readonly byAttackEps = new Map<string, { attack: string; kind: string; eps: number; numerator: number; denominator: number }>();
-  private readonly bySubstituteTarget = new Map<string, { substitute: string; target: string; strategy: string; queries: number; fidelity: number; numerator: number; denominator: number }>();
+  private readonly byAttackEps = new Map<
+    string,
+    { attack: string; kind: string; eps: number; numerator: number; denominator: number }
+  >();
+  private readonly bySubstituteTarget = new Map<
+    string,
+    {
+      substitute: string;
+      target: string;
+      strategy: string;
+      queries: number;
+      fidelity: number;
+      numerator: number;
+      denominator: number;
+    }
+  >();
 
   add(r: PlotRecord): void {
     if (!r.reference) {
       const key = `${r.attack}|${r.labelSource}|${r.eps}`;
       let point = this.byAttackEps.get(key);
-      if (point === undefined) this.byAttackEps.set(key, (point = { attack: `${r.attack} (${r.labelSource})`, kind: r.attackKind, eps: r.eps, numerator: 0, denominator: 0 }));
+      if (point === undefined) {
+        point = {
+          attack: `${r.attack} (${r.labelSource})`,
+          kind: r.attackKind,
+          eps: r.eps,
+          numerator: 0,
+          denominator: 0,
+        };
+        this.byAttackEps.set(key, point);
+      }
       point.numerator += r.transferRate.numerator;
       point.denominator += r.transferRate.denominator;
     }
@@ -44,17 +84,42 @@ export class PlotData {
     const key = `${substitute}|${r.target}`;
     let point = this.bySubstituteTarget.get(key);
     // Queries and fidelity are the substitute's, the same in every cell of the pair: the first cell's.
-    if (point === undefined) this.bySubstituteTarget.set(key, (point = { substitute, target: r.target, strategy: r.strategy, queries: r.substituteQueries, fidelity: r.substituteFidelity, numerator: 0, denominator: 0 }));
+    if (point === undefined) {
+      point = {
+        substitute,
+        target: r.target,
+        strategy: r.strategy,
+        queries: r.substituteQueries,
+        fidelity: r.substituteFidelity,
+        numerator: 0,
+        denominator: 0,
+      };
+      this.bySubstituteTarget.set(key, point);
+    }
     point.numerator += r.transferRate.numerator;
     point.denominator += r.transferRate.denominator;
   }
 
   /** The three plots of a report: transfer vs eps, the substitute x target heatmap, fidelity vs queries. */
   specs(): PlotSpec[] {
-    const byAttackEps = [...this.byAttackEps.values()].map((p) => ({ attack: p.attack, kind: p.kind, eps: p.eps, transferRate: rate(p.numerator, p.denominator).value }));
+    const byAttackEps = [...this.byAttackEps.values()].map((p) => ({
+      attack: p.attack,
+      kind: p.kind,
+      eps: p.eps,
+      transferRate: rate(p.numerator, p.denominator).value,
+    }));
     const pairs = [...this.bySubstituteTarget.values()];
-    const heat = pairs.map((p) => ({ substitute: p.substitute, target: p.target, transferRate: rate(p.numerator, p.denominator).value }));
-    const fidelity = pairs.map((p) => ({ strategy: p.strategy, target: p.target, queries: p.queries, fidelity: p.fidelity }));
+    const heat = pairs.map((p) => ({
+      substitute: p.substitute,
+      target: p.target,
+      transferRate: rate(p.numerator, p.denominator).value,
+    }));
+    const fidelity = pairs.map((p) => ({
+      strategy: p.strategy,
+      target: p.target,
+      queries: p.queries,
+      fidelity: p.fidelity,
+    }));
     return specsOf(byAttackEps, heat, fidelity);
   }
 }
@@ -66,7 +131,11 @@ export function plotSpecs(results: readonly PlotRecord[]): PlotSpec[] {
   return data.specs();
 }
 
-function specsOf(byAttackEps: Record<string, unknown>[], heat: Record<string, unknown>[], fidelity: Record<string, unknown>[]): PlotSpec[] {
+function specsOf(
+  byAttackEps: Record<string, unknown>[],
+  heat: Record<string, unknown>[],
+  fidelity: Record<string, unknown>[],
+): PlotSpec[] {
   const width = 420;
   return [
     {
@@ -94,10 +163,21 @@ function specsOf(byAttackEps: Record<string, unknown>[], heat: Record<string, un
         width,
         height: { step: 22 },
         data: { values: heat },
-        encoding: { x: { field: 'target', type: 'nominal', axis: { labelAngle: -30 } }, y: { field: 'substitute', type: 'nominal', axis: { labelLimit: 320 } } },
+        encoding: {
+          x: { field: 'target', type: 'nominal', axis: { labelAngle: -30 } },
+          y: { field: 'substitute', type: 'nominal', axis: { labelLimit: 320 } },
+        },
         layer: [
-          { mark: 'rect', encoding: { color: { field: 'transferRate', type: 'quantitative', scale: { domain: [0, 1] }, title: 'transfer rate' } } },
-          { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'transferRate', type: 'quantitative', format: '.2f' } } },
+          {
+            mark: 'rect',
+            encoding: {
+              color: { field: 'transferRate', type: 'quantitative', scale: { domain: [0, 1] }, title: 'transfer rate' },
+            },
+          },
+          {
+            mark: { type: 'text', fontSize: 10 },
+            encoding: { text: { field: 'transferRate', type: 'quantitative', format: '.2f' } },
+          },
         ],
       },
     },

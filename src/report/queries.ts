@@ -24,7 +24,20 @@ interface Entry {
 }
 
 /** What the query plot and tables read of a transfer cell (results.csv holds all of it). */
-export type TransferRecord = Pick<CellResult, 'reference' | 'target' | 'eps' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget' | 'targetError' | 'substituteQueries' | 'evaluated'>;
+export type TransferRecord = Pick<
+  CellResult,
+  | 'reference'
+  | 'target'
+  | 'eps'
+  | 'attack'
+  | 'labelSource'
+  | 'strategy'
+  | 'architecture'
+  | 'budget'
+  | 'targetError'
+  | 'substituteQueries'
+  | 'evaluated'
+>;
 
 export function transferCost(r: Pick<CellResult, 'substituteQueries' | 'evaluated'>): number {
   return r.substituteQueries / Math.max(1, r.evaluated) + 1;
@@ -33,7 +46,16 @@ export function transferCost(r: Pick<CellResult, 'substituteQueries' | 'evaluate
 function transferEntries(results: readonly TransferRecord[]): Entry[] {
   return results
     .filter((r) => !r.reference)
-    .map((r) => ({ target: r.target, eps: r.eps, norm: 'linf', method: `${r.attack} (${r.labelSource}) from ${substituteName(r)}`, kind: 'transfer', oracleMode: '', success: r.targetError, costPerImage: transferCost(r) }));
+    .map((r) => ({
+      target: r.target,
+      eps: r.eps,
+      norm: 'linf',
+      method: `${r.attack} (${r.labelSource}) from ${substituteName(r)}`,
+      kind: 'transfer',
+      oracleMode: '',
+      success: r.targetError,
+      costPerImage: transferCost(r),
+    }));
 }
 
 export function queryMethod(q: QueryCellResult): string {
@@ -46,8 +68,18 @@ export function queryMethod(q: QueryCellResult): string {
 function atBudget(q: QueryCellResult, budget: number): Entry {
   const fooled = q.queriesToSuccess.filter((n) => n !== null && n <= budget).length;
   const spent = q.queriesToSuccess.map((n) => Math.min(n ?? budget, budget));
-  const cost = spent.reduce((a, b) => a + b, 0) / Math.max(1, spent.length) + q.substituteQueries / Math.max(1, q.images);
-  return { target: q.target, eps: q.eps, norm: q.norm, method: queryMethod(q), kind: q.attackKind, oracleMode: q.oracleMode, success: rate(fooled, q.images), costPerImage: cost };
+  const cost =
+    spent.reduce((a, b) => a + b, 0) / Math.max(1, spent.length) + q.substituteQueries / Math.max(1, q.images);
+  return {
+    target: q.target,
+    eps: q.eps,
+    norm: q.norm,
+    method: queryMethod(q),
+    kind: q.attackKind,
+    oracleMode: q.oracleMode,
+    success: rate(fooled, q.images),
+    costPerImage: cost,
+  };
 }
 
 /**
@@ -64,13 +96,47 @@ export function queriesTable(results: readonly CellResult[], queries: readonly Q
     const eps = Number(epsText);
     for (const budget of budgets) {
       const entries = [
-        ...queries.filter((q) => q.target === target && q.eps === eps && q.norm === norm && q.budget >= budget).map((q) => atBudget(q, budget)),
-        ...(norm === 'linf' ? transfer.filter((t) => t.target === target && t.eps === eps && t.costPerImage <= budget) : []),
-      ].sort((a, b) => b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method));
-      entries.forEach((e, i) => rows.push([target, eps, norm, budget, i + 1, e.method, e.kind, e.oracleMode, ...rateCells(e.success), round6(e.costPerImage)]));
+        ...queries
+          .filter((q) => q.target === target && q.eps === eps && q.norm === norm && q.budget >= budget)
+          .map((q) => atBudget(q, budget)),
+        ...(norm === 'linf'
+          ? transfer.filter((t) => t.target === target && t.eps === eps && t.costPerImage <= budget)
+          : []),
+      ].sort(
+        (a, b) =>
+          b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method),
+      );
+      entries.forEach((e, i) =>
+        rows.push([
+          target,
+          eps,
+          norm,
+          budget,
+          i + 1,
+          e.method,
+          e.kind,
+          e.oracleMode,
+          ...rateCells(e.success),
+          round6(e.costPerImage),
+        ]),
+      );
     }
   }
-  return { columns: ['target', 'eps', 'norm', 'queries_per_image', 'rank', 'method', 'kind', 'oracle_mode', ...rateColumns('success'), 'cost_per_image'], rows };
+  return {
+    columns: [
+      'target',
+      'eps',
+      'norm',
+      'queries_per_image',
+      'rank',
+      'method',
+      'kind',
+      'oracle_mode',
+      ...rateColumns('success'),
+      'cost_per_image',
+    ],
+    rows,
+  };
 }
 
 /** Success of a query cell within q queries per image, at the points of a log grid up to its budget. */
@@ -78,7 +144,10 @@ function curvePoints(q: QueryCellResult): { queries: number; success: number }[]
   const points: number[] = [];
   for (let x = 1; x < q.budget; x = Math.ceil(x * 1.25)) points.push(x);
   points.push(q.budget);
-  return points.map((b) => ({ queries: b + q.substituteQueries / Math.max(1, q.images), success: round6(q.queriesToSuccess.filter((n) => n !== null && n <= b).length / Math.max(1, q.images)) }));
+  return points.map((b) => ({
+    queries: b + q.substituteQueries / Math.max(1, q.images),
+    success: round6(q.queriesToSuccess.filter((n) => n !== null && n <= b).length / Math.max(1, q.images)),
+  }));
 }
 
 /**
@@ -89,13 +158,19 @@ function curvePoints(q: QueryCellResult): { queries: number; success: number }[]
 export function crossoverTable(results: readonly CellResult[], queries: readonly QueryCellResult[]): Table {
   const transfer = transferEntries(results);
   const rows: (number | string)[][] = [];
-  const keys = [...new Set(queries.filter((q) => q.norm === 'linf').map((q) => `${q.target}\u0000${q.eps}\u0000${q.oracleMode}`))];
+  const keys = [
+    ...new Set(queries.filter((q) => q.norm === 'linf').map((q) => `${q.target}\u0000${q.eps}\u0000${q.oracleMode}`)),
+  ];
   for (const key of keys) {
     const [target, epsText, mode] = key.split('\u0000') as [string, string, string];
     const eps = Number(epsText);
-    const best = transfer.filter((t) => t.target === target && t.eps === eps)
+    const best = transfer
+      .filter((t) => t.target === target && t.eps === eps)
       // Ties go to the cheaper setting, then by name, so the choice never depends on record order.
-      .sort((a, b) => b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method))[0];
+      .sort(
+        (a, b) =>
+          b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method),
+      )[0];
     if (best === undefined) continue;
     const firstAbove = (candidates: readonly QueryCellResult[]) => {
       let first: { method: string; queries: number; success: number } | undefined;
@@ -105,30 +180,74 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
         const k = Math.floor(best.success.value * q.images) + 1;
         const at = sorted[k - 1];
         if (at === undefined) continue;
-        const point = { queries: round6(at + q.substituteQueries / Math.max(1, q.images)), success: round6(k / q.images) };
+        const point = {
+          queries: round6(at + q.substituteQueries / Math.max(1, q.images)),
+          success: round6(k / q.images),
+        };
         if (first === undefined || point.queries < first.queries) first = { method: queryMethod(q), ...point };
       }
       return first ? [first.method, first.queries, first.success] : ['', '', ''];
     };
-    const candidates = queries.filter((x) => x.target === target && x.eps === eps && x.oracleMode === mode && x.norm === 'linf');
+    const candidates = queries.filter(
+      (x) => x.target === target && x.eps === eps && x.oracleMode === mode && x.norm === 'linf',
+    );
     const pure = candidates.filter((q) => q.start === 'clean' && q.attackKind !== 'hybrid');
-    rows.push([target, eps, mode, best.method, ...rateCells(best.success), round6(best.costPerImage), ...firstAbove(candidates), ...firstAbove(pure)]);
+    rows.push([
+      target,
+      eps,
+      mode,
+      best.method,
+      ...rateCells(best.success),
+      round6(best.costPerImage),
+      ...firstAbove(candidates),
+      ...firstAbove(pure),
+    ]);
   }
-  return { columns: ['target', 'eps', 'oracle_mode', 'best_transfer', ...rateColumns('transfer_success'), 'transfer_cost_per_image', 'first_above', 'first_above_queries_per_image', 'first_above_success', 'first_pure_query_attack_above', 'pure_queries_per_image', 'pure_success'], rows };
+  return {
+    columns: [
+      'target',
+      'eps',
+      'oracle_mode',
+      'best_transfer',
+      ...rateColumns('transfer_success'),
+      'transfer_cost_per_image',
+      'first_above',
+      'first_above_queries_per_image',
+      'first_above_success',
+      'first_pure_query_attack_above',
+      'pure_queries_per_image',
+      'pure_success',
+    ],
+    rows,
+  };
 }
 
 /** Success against queries per image (log x): query attacks as curves, transfer settings as points. */
 export function queriesPlot(results: readonly TransferRecord[], queries: readonly QueryCellResult[]): PlotSpec {
-  const curves = queries.flatMap((q) => curvePoints(q).map((p) => ({ panel: `${q.target}, ${q.norm} eps ${q.eps}`, method: queryMethod(q), ...p })));
+  const curves = queries.flatMap((q) =>
+    curvePoints(q).map((p) => ({ panel: `${q.target}, ${q.norm} eps ${q.eps}`, method: queryMethod(q), ...p })),
+  );
   const panels = new Set(curves.map((c) => c.panel));
   const points = transferEntries(results)
-    .map((t) => ({ panel: `${t.target}, linf eps ${t.eps}`, method: t.method, queries: round6(t.costPerImage), success: round6(t.success.value) }))
+    .map((t) => ({
+      panel: `${t.target}, linf eps ${t.eps}`,
+      method: t.method,
+      queries: round6(t.costPerImage),
+      success: round6(t.success.value),
+    }))
     .filter((p) => panels.has(p.panel));
   const x = { field: 'queries', type: 'quantitative', title: 'queries per image', scale: { type: 'log' } } as const;
-  const y = { field: 'success', type: 'quantitative', title: 'success (target fooled)', scale: { domain: [0, 1] } } as const;
+  const y = {
+    field: 'success',
+    type: 'quantitative',
+    title: 'success (target fooled)',
+    scale: { domain: [0, 1] },
+  } as const;
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: [...curves.map((c) => ({ ...c, type: 'query' })), ...points.map((p) => ({ ...p, type: 'transfer' }))] },
+    data: {
+      values: [...curves.map((c) => ({ ...c, type: 'query' })), ...points.map((p) => ({ ...p, type: 'transfer' }))],
+    },
     facet: { field: 'panel', type: 'nominal', title: null },
     columns: 2,
     spec: {
@@ -136,15 +255,46 @@ export function queriesPlot(results: readonly TransferRecord[], queries: readonl
       height: 220,
       resolve: { legend: { color: 'independent', shape: 'independent' } },
       layer: [
-        { transform: [{ filter: "datum.type == 'query'" }], mark: { type: 'line' }, encoding: { x, y, color: { field: 'method', type: 'nominal', title: 'query attack', legend: { labelLimit: 420 } } } },
-        { transform: [{ filter: "datum.type == 'transfer'" }], mark: { type: 'point', filled: true, size: 50, color: '#333' }, encoding: { x, y, shape: { field: 'method', type: 'nominal', title: 'transfer (substitute queries / image + 1)', legend: { labelLimit: 420 } } } },
+        {
+          transform: [{ filter: "datum.type == 'query'" }],
+          mark: { type: 'line' },
+          encoding: {
+            x,
+            y,
+            color: { field: 'method', type: 'nominal', title: 'query attack', legend: { labelLimit: 420 } },
+          },
+        },
+        {
+          transform: [{ filter: "datum.type == 'transfer'" }],
+          mark: { type: 'point', filled: true, size: 50, color: '#333' },
+          encoding: {
+            x,
+            y,
+            shape: {
+              field: 'method',
+              type: 'nominal',
+              title: 'transfer (substitute queries / image + 1)',
+              legend: { labelLimit: 420 },
+            },
+          },
+        },
       ],
     },
   } as unknown as TopLevelSpec;
-  return { file: 'success-vs-queries.svg', title: 'Success vs queries per image: query attacks (curves) and transfer (points)', spec };
+  return {
+    file: 'success-vs-queries.svg',
+    title: 'Success vs queries per image: query attacks (curves) and transfer (points)',
+    spec,
+  };
 }
 
-export function queryTables(results: readonly CellResult[], queries: readonly QueryCellResult[]): Record<string, Table> {
+export function queryTables(
+  results: readonly CellResult[],
+  queries: readonly QueryCellResult[],
+): Record<string, Table> {
   if (queries.length === 0) return {};
-  return { 'leaderboard-queries.csv': queriesTable(results, queries), 'crossover-queries.csv': crossoverTable(results, queries) };
+  return {
+    'leaderboard-queries.csv': queriesTable(results, queries),
+    'crossover-queries.csv': crossoverTable(results, queries),
+  };
 }

@@ -13,12 +13,24 @@ import { queriesPlot } from './queries.js';
 import { forEachResultsRow, type ReportRecord } from './results-csv.js';
 
 /** The merged CSVs the page shows, in its order (those present). */
-const PAGE_TABLES = ['rubbish.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv', 'transfer-matrix.csv', 'results.csv', 'leaderboard-queries.csv', 'crossover-queries.csv'];
+const PAGE_TABLES = [
+  'rubbish.csv',
+  'leaderboard-attacks.csv',
+  'leaderboard-substitutes.csv',
+  'leaderboard-targets.csv',
+  'transfer-matrix.csv',
+  'results.csv',
+  'leaderboard-queries.csv',
+  'crossover-queries.csv',
+];
 /** Rows of a table the page shows at most (results.csv has one per cell): the CSV holds them all. */
 export const PAGE_ROWS = 2000;
 
 export interface ReportOptions {
-  /** The example grids' cells, gathered by merge as it streamed the records; without it the report reads the shard files once more. */
+  /**
+   * The example grids' cells, gathered by merge as it streamed the records; without it the report reads the shard files
+   * once more.
+   */
   readonly grids?: GridCollector;
 }
 
@@ -26,13 +38,20 @@ export interface ReportOptions {
  * Writes `DIR/plots/*.svg`, `DIR/grids/*.png` and `DIR/index.html` from a merged results folder
  * (run by `merge` and by `transferbench report DIR`), in memory that does not grow with the cells:
  * tables and plot data are read from the merged CSVs a row at a time, and the grids' images are
- * read back from the shard files one grid at a time (at most MAX_GRIDS). Only suites with query cells keep the transfer cells that share a target and eps
+ * read back from the shard files one grid at a time (at most MAX_GRIDS). Only suites with query cells keep the transfer
+ * cells that share a target and eps
  * with one, for the success-vs-queries plot. Returns the files written.
  */
 export async function writeReport(dir: string, options: ReportOptions = {}): Promise<string[]> {
   const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new TransferbenchError('BAD_OPTION', `${dir}: not merged (no manifest.json); run \`transferbench merge ${dir}\` first`);
-  const queries = queryResultFiles(dir).flatMap((f) => readQueryResults(f)).sort((a, b) => a.index - b.index);
+  if (!existsSync(manifestPath))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${dir}: not merged (no manifest.json); run \`transferbench merge ${dir}\` first`,
+    );
+  const queries = queryResultFiles(dir)
+    .flatMap((f) => readQueryResults(f))
+    .sort((a, b) => a.index - b.index);
   const queried = new Set(queries.map((q) => `${q.target}\u0000${q.eps}`));
   const plotData = new PlotData();
   const transfer: ReportRecord[] = [];
@@ -73,7 +92,17 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   }
   const manifest = readFileSync(manifestPath, 'utf8');
   const suite = (JSON.parse(manifest) as { suite?: string }).suite ?? dir;
-  atomicWrite(join(dir, 'index.html'), reportPage({ title: `transferbench: ${suite}`, tables, plots, grids: figures, gridsTotal: collector.total, manifest }));
+  atomicWrite(
+    join(dir, 'index.html'),
+    reportPage({
+      title: `transferbench: ${suite}`,
+      tables,
+      plots,
+      grids: figures,
+      gridsTotal: collector.total,
+      manifest,
+    }),
+  );
   written.push(join(dir, 'index.html'));
   return written;
 }
@@ -81,6 +110,7 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
 /** The grids' cells from the shard files, a record at a time. */
 function collectGrids(dir: string): GridCollector {
   const collector = new GridCollector();
-  for (const file of resultFiles(dir)) forEachJsonLine(file, (record, _line, at) => collector.offer(record as CellResult, at));
+  for (const file of resultFiles(dir))
+    forEachJsonLine(file, (record, _line, at) => collector.offer(record as CellResult, at));
   return collector;
 }

@@ -17,7 +17,13 @@ export const dynamicDistillation: SubstituteStrategy = {
   reference: false,
   parameters: [
     { name: 'rounds', type: 'integer', default: 4, minimum: 1, description: 'adversarial rounds after the seed round' },
-    { name: 'attack', type: 'string', default: 'fgsm', enum: ATTACKS.names(), description: 'attack used to place the queries' },
+    {
+      name: 'attack',
+      type: 'string',
+      default: 'fgsm',
+      enum: ATTACKS.names(),
+      description: 'attack used to place the queries',
+    },
     { name: 'eps', type: 'number', default: 0.3, minimum: 0, maximum: 1, description: 'eps of that attack' },
   ],
   train: async (context, params) => {
@@ -25,7 +31,8 @@ export const dynamicDistillation: SubstituteStrategy = {
     const attack = params.string('attack');
     const eps = params.number('eps');
     const perRound = Math.floor(Math.min(context.budget, attackerCount(context)) / (rounds + 1));
-    if (perRound < 1) throw badOption('dynamic-distillation: budget', context.budget, `at least ${rounds + 1} queries (one per round)`);
+    if (perRound < 1)
+      throw badOption('dynamic-distillation: budget', context.budget, `at least ${rounds + 1} queries (one per round)`);
     const images: Float32Array[] = [];
     const targets: (Int32Array | Float32Array)[] = [];
     const records: RoundRecord[] = [];
@@ -43,7 +50,14 @@ export const dynamicDistillation: SubstituteStrategy = {
       const predicted = argmaxRows(predictLogits(model, clean, context.imageShape), context.classes);
       const ids = Array.from({ length: perRound }, (_, i) => round * perRound + i);
       const surrogate = TfjsSurrogate.fromLayersModel('dynamic-distillation', model);
-      const points = await craftAdversarial(attack, surrogate, { images: clean, trueLabels: predicted, ids, eps, labelSource: 'predicted', params: { seed: context.seed + round } });
+      const points = await craftAdversarial(attack, surrogate, {
+        images: clean,
+        trueLabels: predicted,
+        ids,
+        eps,
+        labelSource: 'predicted',
+        params: { seed: context.seed + round },
+      });
       const before = argmaxRows(predictLogits(model, points, context.imageShape), context.classes);
       const answer = await context.oracle.query(points, 'substitute-training');
       spent += perRound;
@@ -57,7 +71,12 @@ export const dynamicDistillation: SubstituteStrategy = {
         offset += part.length;
       }
       await fit(model, context, all, concatTargets(targets), context.seed + round);
-      records.push({ round, queries: spent, fidelity: await context.measureFidelity(model), attackPointAgreement: agreement });
+      records.push({
+        round,
+        queries: spent,
+        fidelity: await context.measureFidelity(model),
+        attackPointAgreement: agreement,
+      });
     }
     return { model, rounds: records };
   },

@@ -6,7 +6,12 @@ import type { Oracle } from '../oracle/oracle.js';
 const CHUNK = 256;
 
 /** Predicted classes of a tfjs substitute or of a surrogate (256 images per call). */
-export async function predictClasses(model: tf.LayersModel | Surrogate, images: Float32Array, imageShape: readonly [number, number, number], classes: number): Promise<Int32Array> {
+export async function predictClasses(
+  model: tf.LayersModel | Surrogate,
+  images: Float32Array,
+  imageShape: readonly [number, number, number],
+  classes: number,
+): Promise<Int32Array> {
   if (!('lossGradient' in model)) return argmaxRows(predictLogits(model, images, imageShape), classes);
   const size = imageShape[0] * imageShape[1] * imageShape[2];
   const count = images.length / size;
@@ -22,7 +27,11 @@ export async function predictClasses(model: tf.LayersModel | Surrogate, images: 
  * Agreement between a substitute and the target on fixed held-out images. The target's labels
  * are asked once (evaluation queries, counted apart from the attacker's budget) and reused.
  */
-export function fidelityMeter(oracle: Oracle, images: Float32Array, imageShape: readonly [number, number, number]): (model: tf.LayersModel | Surrogate) => Promise<number> {
+export function fidelityMeter(
+  oracle: Oracle,
+  images: Float32Array,
+  imageShape: readonly [number, number, number],
+): (model: tf.LayersModel | Surrogate) => Promise<number> {
   let targetLabels: Promise<Int32Array> | undefined;
   return async (model) => {
     targetLabels ??= oracle.query(images, 'evaluation').then((answer) => answer.labels);

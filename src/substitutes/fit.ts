@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { buildArchitecture } from '../compute/architectures.js';
 import { trainModel } from '../compute/engine.js';
 import type { OracleAnswer } from '../oracle/oracle.js';
@@ -6,7 +6,11 @@ import type { SubstituteContext } from './types.js';
 
 /** A fresh substitute of the context's architecture. */
 export function newSubstitute(context: SubstituteContext, salt = 0): tf.LayersModel {
-  return buildArchitecture(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed: context.seed + salt });
+  return buildArchitecture(context.architecture, {
+    imageShape: context.imageShape,
+    classes: context.classes,
+    seed: context.seed + salt,
+  });
 }
 
 /**
@@ -20,7 +24,9 @@ export function targetsFromAnswer(answer: OracleAnswer): Int32Array | Float32Arr
     for (let r = 0; r < answer.count; r++) {
       let sum = 0;
       for (let k = 0; k < answer.classes; k++) sum += p[r * answer.classes + k] as number;
-      if (sum > 0) for (let k = 0; k < answer.classes; k++) p[r * answer.classes + k] = (p[r * answer.classes + k] as number) / sum;
+      if (sum > 0)
+        for (let k = 0; k < answer.classes; k++)
+          p[r * answer.classes + k] = (p[r * answer.classes + k] as number) / sum;
     }
     return p;
   }
@@ -32,7 +38,8 @@ export function targetsFromAnswer(answer: OracleAnswer): Int32Array | Float32Arr
       for (let j = 0; j < k; j++) mass += values[r * k + j] as number;
       const rest = answer.classes > k ? Math.max(0, 1 - mass) / (answer.classes - k) : 0;
       soft.fill(rest, r * answer.classes, (r + 1) * answer.classes);
-      for (let j = 0; j < k; j++) soft[r * answer.classes + (indices[r * k + j] as number)] = values[r * k + j] as number;
+      for (let j = 0; j < k; j++)
+        soft[r * answer.classes + (indices[r * k + j] as number)] = values[r * k + j] as number;
     }
     return soft;
   }
@@ -42,7 +49,9 @@ export function targetsFromAnswer(answer: OracleAnswer): Int32Array | Float32Arr
 /** Concatenates training targets of the same kind. */
 export function concatTargets(parts: (Int32Array | Float32Array)[]): Int32Array | Float32Array {
   const soft = parts[0] instanceof Float32Array;
-  const out = soft ? new Float32Array(parts.reduce((n, p) => n + p.length, 0)) : new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  const out = soft
+    ? new Float32Array(parts.reduce((n, p) => n + p.length, 0))
+    : new Int32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);
@@ -52,8 +61,18 @@ export function concatTargets(parts: (Int32Array | Float32Array)[]): Int32Array 
 }
 
 /** Trains on the current training engine (--engine). */
-export async function fit(model: tf.LayersModel, context: SubstituteContext, images: Float32Array, targets: Int32Array | Float32Array, seed: number): Promise<void> {
-  await trainModel(model, { images, imageShape: context.imageShape, targets, classes: context.classes }, { ...context.training, seed });
+export async function fit(
+  model: tf.LayersModel,
+  context: SubstituteContext,
+  images: Float32Array,
+  targets: Int32Array | Float32Array,
+  seed: number,
+): Promise<void> {
+  await trainModel(
+    model,
+    { images, imageShape: context.imageShape, targets, classes: context.classes },
+    { ...context.training, seed },
+  );
 }
 
 /** The first n attacker images (they are shuffled by the split). */

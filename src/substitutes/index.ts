@@ -1,7 +1,19 @@
 export * from './types.js';
 export { STRATEGIES } from './registry.js';
-export { paramsSchema, resolveStrategyParams, ResolvedParams, type ParameterSpec, type StrategyParams } from './params.js';
-export { obtainSubstitute, substituteCacheKey, canonicalJson, type ObtainOptions, type ObtainedSubstitute } from './obtain.js';
+export {
+  paramsSchema,
+  resolveStrategyParams,
+  ResolvedParams,
+  type ParameterSpec,
+  type StrategyParams,
+} from './params.js';
+export {
+  obtainSubstitute,
+  substituteCacheKey,
+  canonicalJson,
+  type ObtainOptions,
+  type ObtainedSubstitute,
+} from './obtain.js';
 export { fidelityMeter, predictClasses } from './fidelity.js';
 export { jacobianQueriesPerRound, type JacobianPlan } from './jacobian.js';
 export { ownedModelLabel } from './pretrained.js';

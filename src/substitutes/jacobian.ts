@@ -35,15 +35,35 @@ export function jacobianQueriesPerRound(plan: JacobianPlan): number[] {
  */
 export const jacobian: SubstituteStrategy = {
   name: 'jacobian',
-  description: 'Jacobian-based dataset augmentation from 150 seeds, lambda 0.1 with sign flips, reservoir sampling (Papernot et al. 1602.02697)',
+  description:
+    'Jacobian-based dataset augmentation from 150 seeds, lambda 0.1 ' +
+    'with sign flips, reservoir sampling (Papernot et al. 1602.02697)',
   reference: false,
   parameters: [
-    { name: 'seedCount', type: 'integer', default: 150, minimum: 1, description: 'initial images: the first ones of the attacker split (shuffled, stratified)' },
+    {
+      name: 'seedCount',
+      type: 'integer',
+      default: 150,
+      minimum: 1,
+      description: 'initial images: the first ones of the attacker split (shuffled, stratified)',
+    },
     { name: 'rounds', type: 'integer', default: 6, minimum: 1, description: 'substitute training epochs rho (rounds)' },
     { name: 'lambda', type: 'number', default: 0.1, exclusiveMinimum: 0, maximum: 1, description: 'augmentation step' },
     { name: 'tau', type: 'integer', default: 3, minimum: 1, description: 'lambda changes sign every tau rounds' },
-    { name: 'reservoirAfter', type: 'integer', default: 3, minimum: 0, description: 'sigma: rounds of doubling before reservoir sampling' },
-    { name: 'reservoir', type: 'integer', default: 400, minimum: 1, description: 'kappa: new points per round after sigma' },
+    {
+      name: 'reservoirAfter',
+      type: 'integer',
+      default: 3,
+      minimum: 0,
+      description: 'sigma: rounds of doubling before reservoir sampling',
+    },
+    {
+      name: 'reservoir',
+      type: 'integer',
+      default: 400,
+      minimum: 1,
+      description: 'kappa: new points per round after sigma',
+    },
   ],
   train: async (context, params) => {
     const plan: JacobianPlan = {
@@ -58,9 +78,12 @@ export const jacobian: SubstituteStrategy = {
     // Plan within the budget: drop whole rounds that would not fit.
     let affordable = 0;
     let total = 0;
-    while (affordable < perRound.length && total + (perRound[affordable] as number) <= context.budget) total += perRound[affordable++] as number;
-    if (affordable === 0) throw badOption('jacobian: budget', context.budget, `at least seedCount (${plan.seedCount}) queries`);
-    if (plan.seedCount > attackerCount(context)) throw badOption('jacobian: seedCount', plan.seedCount, `at most the ${attackerCount(context)} attacker images`);
+    while (affordable < perRound.length && total + (perRound[affordable] as number) <= context.budget)
+      total += perRound[affordable++] as number;
+    if (affordable === 0)
+      throw badOption('jacobian: budget', context.budget, `at least seedCount (${plan.seedCount}) queries`);
+    if (plan.seedCount > attackerCount(context))
+      throw badOption('jacobian: seedCount', plan.seedCount, `at most the ${attackerCount(context)} attacker images`);
     const [h, w, c] = context.imageShape;
     const size = h * w * c;
     const random = new Random(context.seed).fork('jacobian');
@@ -81,7 +104,10 @@ export const jacobian: SubstituteStrategy = {
       records.push({ round, queries: spent, fidelity: await context.measureFidelity(model) });
       if (round + 1 >= affordable) break;
       const count = labels.length;
-      const toAugment = round + 1 <= plan.reservoirAfter ? Int32Array.from({ length: count }, (_, i) => i) : random.permutation(count).subarray(0, Math.min(plan.reservoir, count));
+      const toAugment =
+        round + 1 <= plan.reservoirAfter
+          ? Int32Array.from({ length: count }, (_, i) => i)
+          : random.permutation(count).subarray(0, Math.min(plan.reservoir, count));
       const step = lambda * (Math.floor(round / tau) % 2 === 0 ? 1 : -1);
       const chosen = new Float32Array(toAugment.length * size);
       toAugment.forEach((i, j) => chosen.set(set.subarray(i * size, (i + 1) * size), j * size));
@@ -90,7 +116,12 @@ export const jacobian: SubstituteStrategy = {
         const x = tf.tensor4d(chosen, [toAugment.length, h, w, c]);
         const mask = tf.oneHot(tf.tensor1d(chosenLabels, 'int32'), context.classes);
         // dF_{O(x)}/dx: the gradient of the substitute's probability for the oracle's label.
-        const g = tf.grad((input: tf.Tensor) => tf.softmax(model.apply(input) as tf.Tensor2D).mul(mask).sum())(x);
+        const g = tf.grad((input: tf.Tensor) =>
+          tf
+            .softmax(model.apply(input) as tf.Tensor2D)
+            .mul(mask)
+            .sum(),
+        )(x);
         return x.add(g.sign().mul(step)).clipByValue(0, 1);
       });
       pending = augmented.dataSync() as Float32Array;

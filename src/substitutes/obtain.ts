@@ -34,19 +34,34 @@ export interface ObtainOptions {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
-export function substituteCacheKey(strategy: string, params: Readonly<Record<string, number | string>>, context: SubstituteContext, options: ObtainOptions): string {
+export function substituteCacheKey(
+  strategy: string,
+  params: Readonly<Record<string, number | string>>,
+  context: SubstituteContext,
+  options: ObtainOptions,
+): string {
   const config = {
     strategy,
     params,
     architecture: context.architecture,
-    topology: architectureFingerprint(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed: context.seed }),
+    topology: architectureFingerprint(context.architecture, {
+      imageShape: context.imageShape,
+      classes: context.classes,
+      seed: context.seed,
+    }),
     // A strategy that places its queries with a generative attack depends on that attack's networks.
-    attackNetworks: typeof params['attack'] === 'string' && ATTACKS.has(params['attack']) ? (ATTACKS.get(params['attack']).fingerprint?.(context.imageShape) ?? null) : null,
+    attackNetworks:
+      typeof params.attack === 'string' && ATTACKS.has(params.attack)
+        ? (ATTACKS.get(params.attack).fingerprint?.(context.imageShape) ?? null)
+        : null,
     seed: context.seed,
     budget: context.budget,
     training: context.training,
@@ -62,7 +77,10 @@ function hashConfig(config: unknown): string {
 }
 
 /** A tfjs substitute (the caller disposes it), or an owned model's surrogate (the caller disposes that). */
-export type ObtainedSubstitute = { readonly record: SubstituteRecord } & ({ readonly model: tf.LayersModel; readonly surrogate?: undefined } | { readonly surrogate: Surrogate; readonly model?: undefined });
+export type ObtainedSubstitute = { readonly record: SubstituteRecord } & (
+  | { readonly model: tf.LayersModel; readonly surrogate?: undefined }
+  | { readonly surrogate: Surrogate; readonly model?: undefined }
+);
 
 /**
  * Trains (or reloads from the cache) a substitute with the named strategy, and records what it
@@ -81,7 +99,10 @@ export async function obtainSubstitute(
   // not trained at all; it has no architecture of ours to key a cache on.
   const cacheable = !strategy.reference && strategy.cacheable !== false;
   const key = cacheable || strategy.reference ? substituteCacheKey(strategyName, params, context, options) : undefined;
-  const dir = join(options.cacheDir, `${strategyName}-${context.architecture}-${options.targetFingerprint.slice(0, 12)}-${key}`);
+  const dir = join(
+    options.cacheDir,
+    `${strategyName}-${context.architecture}-${options.targetFingerprint.slice(0, 12)}-${key}`,
+  );
   const metaPath = join(dir, 'meta.json');
   if (cacheable && options.useCache && existsSync(metaPath)) {
     const record = JSON.parse(readFileSync(metaPath, 'utf8')) as SubstituteRecord;
@@ -112,7 +133,14 @@ export async function obtainSubstitute(
     rounds: result.rounds,
     // What is fitted on a surrogate (a generator) is cached under this key: for an owned model
     // it names the model file, so a changed surrogate never reuses what was fitted on another.
-    cacheKey: key ?? hashConfig({ strategy: strategyName, params, model: result.surrogate?.name ?? null, sha256: result.model ? null : result.fingerprint }),
+    cacheKey:
+      key ??
+      hashConfig({
+        strategy: strategyName,
+        params,
+        model: result.surrogate?.name ?? null,
+        sha256: result.model ? null : result.fingerprint,
+      }),
     fromCache: false,
   };
   if (cacheable && result.model) {

@@ -56,7 +56,11 @@ function fits(p: ParameterSpec, value: number | string): boolean {
   if (p.type === 'string') return typeof value === 'string' && (p.enum === undefined || p.enum.includes(value));
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   if (p.type === 'integer' && !Number.isInteger(value)) return false;
-  return (p.minimum === undefined || value >= p.minimum) && (p.exclusiveMinimum === undefined || value > p.exclusiveMinimum) && (p.maximum === undefined || value <= p.maximum);
+  return (
+    (p.minimum === undefined || value >= p.minimum) &&
+    (p.exclusiveMinimum === undefined || value > p.exclusiveMinimum) &&
+    (p.maximum === undefined || value <= p.maximum)
+  );
 }
 
 /** A strategy's parameters checked against its declaration, defaults filled in; read with `number` and `string`. */
@@ -86,19 +90,29 @@ export class ResolvedParams {
  * wrong value names the key and what is allowed. Suites are checked by the schema first; this is
  * the same check for callers of the library.
  */
-export function resolveStrategyParams(strategy: { name: string; parameters: readonly ParameterSpec[] }, params: StrategyParams): ResolvedParams {
+export function resolveStrategyParams(
+  strategy: { name: string; parameters: readonly ParameterSpec[] },
+  params: StrategyParams,
+): ResolvedParams {
   const known = new Map(strategy.parameters.map((p) => [p.name, p]));
   for (const key of Object.keys(params)) {
     if (!known.has(key)) {
-      const allowed = strategy.parameters.length > 0 ? `allowed: ${[...known.keys()].join(', ')}` : 'it takes no parameters';
-      throw new TransferbenchError('BAD_CONFIG', `substitute strategy ${strategy.name}: unknown parameter "${key}"; ${allowed}`);
+      const allowed =
+        strategy.parameters.length > 0 ? `allowed: ${[...known.keys()].join(', ')}` : 'it takes no parameters';
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `substitute strategy ${strategy.name}: unknown parameter "${key}"; ${allowed}`,
+      );
     }
   }
   const values: Record<string, number | string | undefined> = {};
   for (const p of strategy.parameters) {
     const value = params[p.name] ?? p.default;
     if (value !== undefined && !fits(p, value)) {
-      throw new TransferbenchError('BAD_CONFIG', `substitute strategy ${strategy.name}: ${p.name}: got ${JSON.stringify(value)}, expected ${allowedText(p)}`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `substitute strategy ${strategy.name}: ${p.name}: got ${JSON.stringify(value)}, expected ${allowedText(p)}`,
+      );
     }
     values[p.name] = value;
   }

@@ -20,7 +20,8 @@ function modelPath(params: ResolvedParams): string {
   } catch {
     // Not given: reported below with what is expected.
   }
-  if (path === '') throw badOption('pretrained: model', null, 'the path of a target.json-format descriptor of the surrogate');
+  if (path === '')
+    throw badOption('pretrained: model', null, 'the path of a target.json-format descriptor of the surrogate');
   return path;
 }
 
@@ -32,17 +33,33 @@ function modelPath(params: ResolvedParams): string {
  */
 export const pretrained: SubstituteStrategy = {
   name: 'pretrained',
-  description: "the attacker's own ONNX classifier (e.g. a PyTorch export) given by a target.json-format descriptor; white-box on it, spends no queries",
+  description:
+    "the attacker's own ONNX classifier (e.g. a PyTorch export) given by a target.json-format descriptor; white-box on it, spends no queries",
   reference: false,
   cacheable: false,
   parameters: [
-    { name: 'model', type: 'string', description: "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)" },
-    { name: 'threads', type: 'integer', default: 1, minimum: 1, description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)' },
+    {
+      name: 'model',
+      type: 'string',
+      description:
+        "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)",
+    },
+    {
+      name: 'threads',
+      type: 'integer',
+      default: 1,
+      minimum: 1,
+      description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)',
+    },
   ],
   train: async (context, params) => {
     const path = modelPath(params);
     const threads = params.number('threads');
-    if (context.openOwnedModel === undefined) throw new TransferbenchError('BAD_OPTION', 'pretrained: this runner cannot open models (no openOwnedModel in the substitute context)');
+    if (context.openOwnedModel === undefined)
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        'pretrained: this runner cannot open models (no openOwnedModel in the substitute context)',
+      );
     const owned = await context.openOwnedModel(path, { threads });
     const { surrogate } = owned;
     const [h, w, c] = context.imageShape;
@@ -50,9 +67,16 @@ export const pretrained: SubstituteStrategy = {
       await surrogate.dispose();
       throw new TransferbenchError(
         'BAD_MODEL',
-        `pretrained: ${path} takes ${surrogate.imageShape.join('x')} images (HxWxC) and has ${surrogate.classes} classes, but the data set has ${h}x${w}x${c} images and ${context.classes} classes; use a surrogate made for this data`,
+        `pretrained: ${path} takes ${surrogate.imageShape.join('x')} ` +
+          `images (HxWxC) and has ${surrogate.classes} classes, but the ` +
+          `data set has ${h}x${w}x${c} images and ${context.classes} classes; ` +
+          `use a surrogate made for this data`,
       );
     }
-    return { surrogate, fingerprint: owned.sha256, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(surrogate) }] };
+    return {
+      surrogate,
+      fingerprint: owned.sha256,
+      rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(surrogate) }],
+    };
   },
 };

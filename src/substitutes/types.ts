@@ -60,7 +60,12 @@ export interface RoundRecord {
 /** A substitute trained in tfjs (cached as weights), or a ready-made surrogate (never cached). */
 export type StrategyResult =
   | { readonly model: tf.LayersModel; readonly surrogate?: undefined; readonly rounds: readonly RoundRecord[] }
-  | { readonly surrogate: Surrogate; readonly model?: undefined; readonly rounds: readonly RoundRecord[]; readonly fingerprint: string };
+  | {
+      readonly surrogate: Surrogate;
+      readonly model?: undefined;
+      readonly rounds: readonly RoundRecord[];
+      readonly fingerprint: string;
+    };
 
 export interface SubstituteStrategy {
   readonly name: string;

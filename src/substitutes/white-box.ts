@@ -8,12 +8,17 @@ import type { SubstituteStrategy } from './types.js';
  */
 export const whiteBox: SubstituteStrategy = {
   name: 'white-box',
-  description: 'reference, not an attack setting: the target\'s own weights (zoo targets only)',
+  description: "reference, not an attack setting: the target's own weights (zoo targets only)",
   reference: true,
   parameters: [],
   train: async (context) => {
     if (context.whiteBoxWeights === undefined) {
-      throw new TransferbenchError('BAD_OPTION', `white-box: target ${context.oracle.targetName} is not a zoo target built by transferbench, so its weights are unknown; use another strategy`);
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `white-box: target ${context.oracle.targetName} is not a zoo ` +
+          `target built by transferbench, so its weights are unknown; use ` +
+          `another strategy`,
+      );
     }
     const model = await loadTfjs(context.whiteBoxWeights);
     return { model, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(model) }] };

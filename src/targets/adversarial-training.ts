@@ -29,14 +29,34 @@ export interface KurakinTraining {
 export type AdversarialTraining = GoodfellowTraining | KurakinTraining;
 
 /** The batch transform trainClassifier applies for a recipe's adversarial training. */
-export function adversarialTransform(model: tf.LayersModel, training: AdversarialTraining, seed: number): BatchTransform {
+export function adversarialTransform(
+  model: tf.LayersModel,
+  training: AdversarialTraining,
+  seed: number,
+): BatchTransform {
   const random = new Random(seed).fork('adversarial-training');
   return (images, labels, step) => {
     const [n, h, w, c] = images.shape;
     // The model as it is at this step, inference mode (dropout off), crafted on synchronously.
-    const surrogate = new TfjsSurrogate('adversarial-training', (x) => model.apply(x, { training: false }) as tf.Tensor2D, [h, w, c], labels.shape[1]);
-    const craft = (attack: string, x: tf.Tensor4D, request: Omit<CraftRequest, 'images' | 'trueLabels'> & { trueLabels: tf.Tensor1D }) =>
-      tf.tensor4d(craftAdversarialSync(attack, surrogate, { ...request, images: x.dataSync() as Float32Array, trueLabels: request.trueLabels.dataSync() as Int32Array }), x.shape);
+    const surrogate = new TfjsSurrogate(
+      'adversarial-training',
+      (x) => model.apply(x, { training: false }) as tf.Tensor2D,
+      [h, w, c],
+      labels.shape[1],
+    );
+    const craft = (
+      attack: string,
+      x: tf.Tensor4D,
+      request: Omit<CraftRequest, 'images' | 'trueLabels'> & { trueLabels: tf.Tensor1D },
+    ) =>
+      tf.tensor4d(
+        craftAdversarialSync(attack, surrogate, {
+          ...request,
+          images: x.dataSync() as Float32Array,
+          trueLabels: request.trueLabels.dataSync() as Int32Array,
+        }),
+        x.shape,
+      );
     const trueLabels = labels.argMax(1).cast('int32') as tf.Tensor1D;
     const ids = Array.from({ length: n }, (_, i) => step * 100000 + i);
     if (training.method === 'goodfellow') {
@@ -53,7 +73,12 @@ export function adversarialTransform(model: tf.LayersModel, training: Adversaria
     const toAttack = images.slice([0, 0, 0, 0], [k, -1, -1, -1]);
     const attack = training.attack ?? 'step-ll';
     const labelSource = attack === 'fgsm' ? 'true' : 'predicted';
-    const adversarial = craft(attack, toAttack, { trueLabels: trueLabels.slice([0], [k]), ids: ids.slice(0, k), eps, labelSource });
+    const adversarial = craft(attack, toAttack, {
+      trueLabels: trueLabels.slice([0], [k]),
+      ids: ids.slice(0, k),
+      eps,
+      labelSource,
+    });
     const denominator = n - k + training.lambda * k;
     return [
       { images: clean, labels: labels.slice([k, 0], [n - k, -1]), weight: (n - k) / denominator },

@@ -49,7 +49,20 @@ export interface TargetDescriptor {
 export const TARGET_SCHEMA: JSONSchemaType<TargetDescriptor> = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'model', 'sha256', 'inputName', 'outputName', 'layout', 'inputShape', 'inputRange', 'normalization', 'outputKind', 'classNames', 'dataset'],
+  required: [
+    'name',
+    'model',
+    'sha256',
+    'inputName',
+    'outputName',
+    'layout',
+    'inputShape',
+    'inputRange',
+    'normalization',
+    'outputKind',
+    'classNames',
+    'dataset',
+  ],
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
     model: { type: 'string', minLength: 1 },
@@ -101,7 +114,10 @@ export function loadTarget(descriptorPath: string): ResolvedTarget {
   for (const key of ['mean', 'std'] as const) {
     const length = descriptor.normalization[key].length;
     if (length !== 1 && length !== channels) {
-      throw new TransferbenchError('BAD_CONFIG', `${descriptorPath}: normalization.${key} has ${length} values; expected 1 or one per channel (${channels})`);
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${descriptorPath}: normalization.${key} has ${length} values; expected 1 or one per channel (${channels})`,
+      );
     }
   }
   const modelPath = resolve(dirname(descriptorPath), descriptor.model);
@@ -109,12 +125,18 @@ export function loadTarget(descriptorPath: string): ResolvedTarget {
   try {
     actual = sha256File(modelPath);
   } catch {
-    throw new TransferbenchError('BAD_MODEL', `${descriptorPath}: model file ${modelPath} not found; build it (transferbench targets build) or fix "model"`);
+    throw new TransferbenchError(
+      'BAD_MODEL',
+      `${descriptorPath}: model file ${modelPath} not found; build it (transferbench targets build) or fix "model"`,
+    );
   }
   if (actual !== descriptor.sha256) {
     throw new TransferbenchError(
       'BAD_MODEL',
-      `${descriptorPath}: ${modelPath} has sha256 ${actual}, the descriptor says ${descriptor.sha256}; the model changed since the descriptor was written (rebuild it, or update "sha256" if the change is intended)`,
+      `${descriptorPath}: ${modelPath} has sha256 ${actual}, the descriptor ` +
+        `says ${descriptor.sha256}; the model changed since the descriptor ` +
+        `was written (rebuild it, or update "sha256" if the change is ` +
+        `intended)`,
     );
   }
   return { descriptor, modelPath, descriptorPath: resolve(descriptorPath) };

@@ -48,16 +48,21 @@ export function inspectOnnx(path: string): Inspection {
   const graph = model.graph;
   if (!graph) throw new TransferbenchError('BAD_MODEL', `${path}: ONNX model has no graph`);
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
-  const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? '')).map((v) => describe(v as InstanceType<typeof onnx.ValueInfoProto>));
+  const inputs = (graph.input ?? [])
+    .filter((i) => !initializers.has(i.name ?? ''))
+    .map((v) => describe(v as InstanceType<typeof onnx.ValueInfoProto>));
   const outputs = (graph.output ?? []).map((v) => describe(v as InstanceType<typeof onnx.ValueInfoProto>));
   const input = inputs[0];
   const output = outputs[0];
-  if (input === undefined || output === undefined) throw new TransferbenchError('BAD_MODEL', `${path}: the graph needs at least one input and one output`);
+  if (input === undefined || output === undefined)
+    throw new TransferbenchError('BAD_MODEL', `${path}: the graph needs at least one input and one output`);
   const dims = input.shape.slice(1).map((d) => (typeof d === 'number' ? d : 0));
   // Channels first when the first non-batch dimension looks like channels and the last does not.
-  const layout: Layout = dims.length === 3 && [1, 3].includes(dims[0] as number) && ![1, 3].includes(dims[2] as number) ? 'NCHW' : 'NHWC';
+  const layout: Layout =
+    dims.length === 3 && [1, 3].includes(dims[0] as number) && ![1, 3].includes(dims[2] as number) ? 'NCHW' : 'NHWC';
   const channels = layout === 'NCHW' ? (dims[0] as number) : (dims[2] as number);
-  const classes = typeof output.shape[output.shape.length - 1] === 'number' ? (output.shape[output.shape.length - 1] as number) : 10;
+  const classes =
+    typeof output.shape[output.shape.length - 1] === 'number' ? (output.shape[output.shape.length - 1] as number) : 10;
   const nodes = graph.node ?? [];
   const lastOp = nodes[nodes.length - 1]?.opType ?? '';
   return {

@@ -10,14 +10,22 @@ import { gradientDescriptionOf } from './onnx/gradient-description.js';
  * a target's: schema, model present, sha256), as a white-box Surrogate: onnxruntime with a
  * generated backward pass, the descriptor's layout, range and normalisation folded in.
  */
-export async function openOwnedModel(descriptorPath: string, options: { readonly threads: number }): Promise<OwnedModel> {
+export async function openOwnedModel(
+  descriptorPath: string,
+  options: { readonly threads: number },
+): Promise<OwnedModel> {
   const model = loadTarget(descriptorPath);
   try {
-    const surrogate = await createOnnxSurrogate(readFileSync(model.modelPath), gradientDescriptionOf(model.descriptor), { name: model.descriptor.name, intraOpNumThreads: options.threads });
+    const surrogate = await createOnnxSurrogate(
+      readFileSync(model.modelPath),
+      gradientDescriptionOf(model.descriptor),
+      { name: model.descriptor.name, intraOpNumThreads: options.threads },
+    );
     return { surrogate, sha256: model.descriptor.sha256 };
   } catch (error) {
     // The builder names the operator it cannot differentiate; say which surrogate it was in.
-    if (error instanceof TransferbenchError) throw new TransferbenchError(error.code, `${descriptorPath}: ${error.message}`);
+    if (error instanceof TransferbenchError)
+      throw new TransferbenchError(error.code, `${descriptorPath}: ${error.message}`);
     throw error;
   }
 }
@@ -26,7 +34,10 @@ export async function openOwnedModel(descriptorPath: string, options: { readonly
  * Whether the gradient builder can differentiate this model as described (every operator has a
  * gradient builder, the shapes fold): what `targets inspect` reports before a suite relies on it.
  */
-export async function gradientSupport(onnxBytes: Uint8Array, descriptor: TargetDescriptor): Promise<{ readonly supported: boolean; readonly reason?: string }> {
+export async function gradientSupport(
+  onnxBytes: Uint8Array,
+  descriptor: TargetDescriptor,
+): Promise<{ readonly supported: boolean; readonly reason?: string }> {
   try {
     await buildGradientModel(onnxBytes, gradientDescriptionOf(descriptor), { loss: 'cross-entropy' });
     return { supported: true };

@@ -56,7 +56,11 @@ const RECIPE_SCHEMA: JSONSchemaType<TargetRecipe> = {
           type: 'object',
           additionalProperties: false,
           required: ['method', 'eps', 'alpha'],
-          properties: { method: { type: 'string', const: 'goodfellow' }, eps: { type: 'number', minimum: 0, maximum: 1 }, alpha: { type: 'number', minimum: 0, maximum: 1 } },
+          properties: {
+            method: { type: 'string', const: 'goodfellow' },
+            eps: { type: 'number', minimum: 0, maximum: 1 },
+            alpha: { type: 'number', minimum: 0, maximum: 1 },
+          },
         },
         {
           type: 'object',
@@ -91,7 +95,11 @@ export function loadZoo(path: string): Zoo {
   const zoo = validateWith<Zoo>(ZOO_SCHEMA, raw, path);
   const seen = new Set<string>();
   for (const [i, recipe] of zoo.targets.entries()) {
-    if (seen.has(recipe.name)) throw new TransferbenchError('BAD_CONFIG', `${path}: targets[${i}].name "${recipe.name}" appears twice; names must be unique`);
+    if (seen.has(recipe.name))
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${path}: targets[${i}].name "${recipe.name}" appears twice; names must be unique`,
+      );
     seen.add(recipe.name);
   }
   return zoo;
@@ -110,27 +118,51 @@ export interface BuiltTarget {
  * 1e-4), and writes `<out>/<name>/model.onnx`, `target.json` and the tfjs weights that the
  * white-box reference substitute loads.
  */
-export async function buildTarget(recipe: TargetRecipe, split: Split, datasetName: string, outDir: string): Promise<BuiltTarget> {
+export async function buildTarget(
+  recipe: TargetRecipe,
+  split: Split,
+  datasetName: string,
+  outDir: string,
+): Promise<BuiltTarget> {
   const { train, test } = split;
   const imageShape = train.imageShape;
   const count = Math.min(recipe.trainImages ?? train.labels.length, train.labels.length);
   const size = imageShape[0] * imageShape[1] * imageShape[2];
-  const model = buildArchitecture(recipe.architecture, { imageShape, classes: train.classNames.length, seed: recipe.seed });
+  const model = buildArchitecture(recipe.architecture, {
+    imageShape,
+    classes: train.classNames.length,
+    seed: recipe.seed,
+  });
   try {
     const result = await trainModel(
       model,
-      { images: train.images.subarray(0, count * size), imageShape, targets: train.labels.subarray(0, count), classes: train.classNames.length },
+      {
+        images: train.images.subarray(0, count * size),
+        imageShape,
+        targets: train.labels.subarray(0, count),
+        classes: train.classNames.length,
+      },
       {
         epochs: recipe.epochs,
         batchSize: recipe.batchSize,
         learningRate: recipe.learningRate,
         seed: recipe.seed,
-        ...(recipe.adversarialTraining ? { transform: adversarialTransform(model, recipe.adversarialTraining, recipe.seed) } : {}),
+        ...(recipe.adversarialTraining
+          ? { transform: adversarialTransform(model, recipe.adversarialTraining, recipe.seed) }
+          : {}),
       },
     );
-    const cleanAccuracy = accuracy(argmaxRows(predictLogits(model, test.images, imageShape), train.classNames.length), test.labels);
+    const cleanAccuracy = accuracy(
+      argmaxRows(predictLogits(model, test.images, imageShape), train.classNames.length),
+      test.labels,
+    );
     const onnxBytes = exportToOnnx(model, `transferbench zoo target ${recipe.name}`);
-    const parity = await checkParity(model, onnxBytes, imageShape, { count: 256, images: test.images, name: recipe.name, seed: recipe.seed });
+    const parity = await checkParity(model, onnxBytes, imageShape, {
+      count: 256,
+      images: test.images,
+      name: recipe.name,
+      seed: recipe.seed,
+    });
     const dir = join(outDir, recipe.name);
     mkdirSync(join(dir, 'tfjs'), { recursive: true });
     atomicWrite(join(dir, 'model.onnx'), onnxBytes);
@@ -153,7 +185,13 @@ export async function buildTarget(recipe: TargetRecipe, split: Split, datasetNam
     };
     const descriptorPath = join(dir, 'target.json');
     atomicWrite(descriptorPath, `${JSON.stringify(descriptor, null, 2)}\n`);
-    return { name: recipe.name, cleanAccuracy, parityMaxDifference: parity.maxAbsoluteDifference, trainSeconds: result.seconds, descriptorPath };
+    return {
+      name: recipe.name,
+      cleanAccuracy,
+      parityMaxDifference: parity.maxAbsoluteDifference,
+      trainSeconds: result.seconds,
+      descriptorPath,
+    };
   } finally {
     model.dispose();
   }

@@ -24,19 +24,29 @@ describe('AdvGAN', function () {
   before(async () => {
     await useBackend('wasm');
     net = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 3 });
-    trainClassifier(net, { images: fit.images, imageShape: [28, 28, 1], targets: fit.labels, classes: 10 }, { epochs: 3, batchSize: 64, learningRate: 0.002, seed: 3 });
+    trainClassifier(
+      net,
+      { images: fit.images, imageShape: [28, 28, 1], targets: fit.labels, classes: 10 },
+      { epochs: 3, batchSize: 64, learningRate: 0.002, seed: 3 },
+    );
     model = (x) => net.apply(x) as tf.Tensor2D;
     surrogate = TfjsSurrogate.fromLayersModel('mlp', net);
   });
   after(() => net.dispose());
 
-  const accuracyOn = (images: tf.Tensor4D) => tf.tidy(() => model(images).argMax(1).equal(tf.tensor1d(victims.labels, 'int32')).mean().dataSync()[0] as number);
+  const accuracyOn = (images: tf.Tensor4D) =>
+    tf.tidy(() => model(images).argMax(1).equal(tf.tensor1d(victims.labels, 'int32')).mean().dataSync()[0] as number);
 
-  it('training the generator lowers the model\'s accuracy on its outputs, inside the eps-ball', async () => {
+  it("training the generator lowers the model's accuracy on its outputs, inside the eps-ball", async () => {
     const before = tf.memory().numTensors;
     const values = await craftAdversarial('advgan', surrogate, {
-      images: victims.images, trueLabels: victims.labels, ids: Array.from({ length: 200 }, (_, i) => i), eps: 0.3, labelSource: 'true',
-      params: { epochs: 3, seed: 1 }, pool: { images: fit.images, labels: fit.labels },
+      images: victims.images,
+      trueLabels: victims.labels,
+      ids: Array.from({ length: 200 }, (_, i) => i),
+      eps: 0.3,
+      labelSource: 'true',
+      params: { epochs: 3, seed: 1 },
+      pool: { images: fit.images, labels: fit.labels },
     });
     assert.equal(tf.memory().numTensors, before, 'no tensor remains');
     const x = tf.tensor4d(victims.images, [200, 28, 28, 1]);
@@ -50,9 +60,21 @@ describe('AdvGAN', function () {
   });
 
   it('a saved generator reloads and reproduces the same outputs', async () => {
-    const generator = await drive(surrogate, trainGenerator(fit.images.subarray(0, 256 * 784), fit.labels.subarray(0, 256), [28, 28, 1], {
-      eps: 0.3, epochs: 1, batchSize: 64, learningRate: 0.001, alpha: 1, beta: 1, hingeBound: 3, confidence: 0, targeted: false, seed: 2,
-    }));
+    const generator = await drive(
+      surrogate,
+      trainGenerator(fit.images.subarray(0, 256 * 784), fit.labels.subarray(0, 256), [28, 28, 1], {
+        eps: 0.3,
+        epochs: 1,
+        batchSize: 64,
+        learningRate: 0.001,
+        alpha: 1,
+        beta: 1,
+        hingeBound: 3,
+        confidence: 0,
+        targeted: false,
+        seed: 2,
+      }),
+    );
     const dir = tempDir('transferbench-advgan-');
     await saveTfjs(generator, dir);
     const reloaded = await loadTfjs(join(dir));
@@ -73,14 +95,24 @@ describe('InstanceNorm', () => {
 
   it('normalises every image and channel over height and width, then applies gamma and beta, with gradients', () => {
     const layer = new InstanceNorm();
-    const x = tf.tidy(() => tf.randomNormal([3, 5, 4, 2], 2, 3, 'float32', 7).mul(tf.tensor1d([1, 10]).reshape([1, 1, 1, 2])) as tf.Tensor4D);
+    const x = tf.tidy(
+      () =>
+        tf
+          .randomNormal([3, 5, 4, 2], 2, 3, 'float32', 7)
+          .mul(tf.tensor1d([1, 10]).reshape([1, 1, 1, 2])) as tf.Tensor4D,
+    );
     const y = layer.apply(x) as tf.Tensor4D;
     const { mean, variance } = tf.moments(y, [1, 2]);
     assert.ok(mean.abs().max().dataSync()[0]! < 1e-5, 'zero mean per image and channel');
     assert.ok(variance.sub(1).abs().max().dataSync()[0]! < 1e-3, 'unit variance per image and channel');
-    const grad = tf.grad((input: tf.Tensor) => (layer.apply(input) as tf.Tensor).mul(tf.linspace(0, 1, 120).reshape([3, 5, 4, 2])).sum())(x);
+    const grad = tf.grad((input: tf.Tensor) =>
+      (layer.apply(input) as tf.Tensor).mul(tf.linspace(0, 1, 120).reshape([3, 5, 4, 2])).sum(),
+    )(x);
     assert.ok(grad.abs().sum().dataSync()[0]! > 0 && grad.isFinite().all().dataSync()[0] === 1);
-    assert.deepEqual(layer.getWeights().map((w) => w.shape), [[2], [2]]);
+    assert.deepEqual(
+      layer.getWeights().map((w) => w.shape),
+      [[2], [2]],
+    );
     tf.dispose([x, y, mean, variance, grad]);
     layer.dispose();
   });

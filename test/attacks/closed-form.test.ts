@@ -39,26 +39,45 @@ describe('attacks on a linear softmax model (closed form)', () => {
   const perturbation = (adversarial: tf.Tensor4D) => tf.tidy(() => adversarial.sub(x).reshape([n, 16]));
 
   it('FGSM perturbation equals eps times the sign of the analytic input gradient', async () => {
-    const adversarial = await craftTensors('fgsm', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
+    const adversarial = await craftTensors('fgsm', linear.surrogate, {
+      images: x,
+      trueLabels: labels,
+      ids,
+      eps: 0.1,
+      labelSource: 'true',
+    });
     const expected = tf.tidy(() => analyticGradient(labels).sign().mul(0.1));
     const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
     tf.dispose([adversarial, expected]);
     assert.ok(diff < 1e-6, `max difference ${diff}`);
   });
 
-  it('step-ll moves towards the least-likely class: -eps sign of its gradient, and raises its probability', async () => {
-    const leastLikely = tf.tidy(() => linear.model(x).argMin(1).cast('int32') as tf.Tensor1D);
-    const adversarial = await craftTensors('step-ll', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
-    const expected = tf.tidy(() => analyticGradient(leastLikely).sign().mul(-0.1));
-    const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
-    const [before, after] = tf.tidy(() => {
-      const mask = tf.oneHot(leastLikely, classes);
-      return [tf.softmax(linear.model(x)).mul(mask).sum(1).dataSync(), tf.softmax(linear.model(adversarial)).mul(mask).sum(1).dataSync()];
-    }) as unknown as [Float32Array, Float32Array];
-    tf.dispose([leastLikely, adversarial, expected]);
-    assert.ok(diff < 1e-6, `max difference ${diff}`);
-    for (let k = 0; k < n; k++) assert.ok((after[k] as number) > (before[k] as number), `image ${k}: ${before[k]} -> ${after[k]}`);
-  });
+  it(
+    'step-ll moves towards the least-likely class: -eps sign of its ' + 'gradient, and raises its probability',
+    async () => {
+      const leastLikely = tf.tidy(() => linear.model(x).argMin(1).cast('int32') as tf.Tensor1D);
+      const adversarial = await craftTensors('step-ll', linear.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps: 0.1,
+        labelSource: 'true',
+      });
+      const expected = tf.tidy(() => analyticGradient(leastLikely).sign().mul(-0.1));
+      const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
+      const [before, after] = tf.tidy(() => {
+        const mask = tf.oneHot(leastLikely, classes);
+        return [
+          tf.softmax(linear.model(x)).mul(mask).sum(1).dataSync(),
+          tf.softmax(linear.model(adversarial)).mul(mask).sum(1).dataSync(),
+        ];
+      }) as unknown as [Float32Array, Float32Array];
+      tf.dispose([leastLikely, adversarial, expected]);
+      assert.ok(diff < 1e-6, `max difference ${diff}`);
+      for (let k = 0; k < n; k++)
+        assert.ok((after[k] as number) > (before[k] as number), `image ${k}: ${before[k]} -> ${after[k]}`);
+    },
+  );
 
   for (const [name, params] of [
     ['BIM with one step of eps', { steps: 1, stepSize: 0.1 }],
@@ -67,8 +86,21 @@ describe('attacks on a linear softmax model (closed form)', () => {
   ] as const) {
     it(`${name} equals FGSM`, async () => {
       const attack = name.split(' ')[0]?.toLowerCase() as string;
-      const a = await craftTensors(attack, linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true', params });
-      const b = await craftTensors('fgsm', linear.surrogate, { images: x, trueLabels: labels, ids, eps: 0.1, labelSource: 'true' });
+      const a = await craftTensors(attack, linear.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps: 0.1,
+        labelSource: 'true',
+        params,
+      });
+      const b = await craftTensors('fgsm', linear.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps: 0.1,
+        labelSource: 'true',
+      });
       assert.deepEqual(a.dataSync(), b.dataSync());
       tf.dispose([a, b]);
     });
@@ -76,11 +108,22 @@ describe('attacks on a linear softmax model (closed form)', () => {
 
   it('C&W L2 finds a smaller L2 perturbation than FGSM at equal or better success', async () => {
     const wide = images(n, shape, 41, 0.1, 0.9);
-    const fooled = (adversarial: tf.Tensor4D) => tf.tidy(() => linear.model(adversarial).argMax(1).notEqual(labels).dataSync()) as unknown as Uint8Array;
+    const fooled = (adversarial: tf.Tensor4D) =>
+      tf.tidy(() => linear.model(adversarial).argMax(1).notEqual(labels).dataSync()) as unknown as Uint8Array;
     const eps = 0.3;
-    const fgsmImages = await craftTensors('fgsm', linear.surrogate, { images: wide, trueLabels: labels, ids, eps, labelSource: 'true' });
+    const fgsmImages = await craftTensors('fgsm', linear.surrogate, {
+      images: wide,
+      trueLabels: labels,
+      ids,
+      eps,
+      labelSource: 'true',
+    });
     const cwImages = await craftTensors('cw-l2', linear.surrogate, {
-      images: wide, trueLabels: labels, ids, eps, labelSource: 'true',
+      images: wide,
+      trueLabels: labels,
+      ids,
+      eps,
+      labelSource: 'true',
       params: { steps: 200, binarySearchSteps: 6, learningRate: 0.02, clipToLinf: false },
     });
     const fgsmFooled = fooled(fgsmImages);

@@ -4,12 +4,23 @@ import { TfjsSurrogate, type LogitsFunction } from '../../src/compute/tfjs-surro
 import { fixedValues } from '../helpers/backend.js';
 
 /** A linear softmax model with fixed weights: logits = flatten(x) W + b, gradients known in closed form. */
-export function linearModel(inputShape: [number, number, number], classes: number, seed = 1): { model: LogitsFunction; surrogate: TfjsSurrogate; weights: tf.Tensor2D; bias: tf.Tensor1D; dispose: () => void } {
+export function linearModel(
+  inputShape: [number, number, number],
+  classes: number,
+  seed = 1,
+): { model: LogitsFunction; surrogate: TfjsSurrogate; weights: tf.Tensor2D; bias: tf.Tensor1D; dispose: () => void } {
   const d = inputShape[0] * inputShape[1] * inputShape[2];
   const weights = tf.tensor2d(fixedValues(d * classes, seed), [d, classes]);
   const bias = tf.tensor1d(fixedValues(classes, seed + 1));
-  const model: LogitsFunction = (x) => tf.tidy(() => x.reshape([x.shape[0], d]).matMul(weights).add(bias) as tf.Tensor2D);
-  return { model, surrogate: new TfjsSurrogate('linear', model, inputShape, classes), weights, bias, dispose: () => tf.dispose([weights, bias]) };
+  const model: LogitsFunction = (x) =>
+    tf.tidy(() => x.reshape([x.shape[0], d]).matMul(weights).add(bias) as tf.Tensor2D);
+  return {
+    model,
+    surrogate: new TfjsSurrogate('linear', model, inputShape, classes),
+    weights,
+    bias,
+    dispose: () => tf.dispose([weights, bias]),
+  };
 }
 
 /** A tiny untrained CNN (8x8x1 -> 3 classes) with fixed weights, for attack invariants. */
@@ -17,8 +28,20 @@ export function tinyCnn(seed = 3): { model: LogitsFunction; surrogate: TfjsSurro
   const filter = tf.tensor4d(fixedValues(3 * 3 * 1 * 4, seed), [3, 3, 1, 4]);
   const dense = tf.tensor2d(fixedValues(6 * 6 * 4 * 3, seed + 1), [6 * 6 * 4, 3]);
   const model: LogitsFunction = (x) =>
-    tf.tidy(() => tf.conv2d(x, filter, 1, 'valid').relu().reshape([x.shape[0], 6 * 6 * 4]).matMul(dense).mul(3) as tf.Tensor2D);
-  return { model, surrogate: new TfjsSurrogate('tiny-cnn', model, [8, 8, 1], 3), dispose: () => tf.dispose([filter, dense]) };
+    tf.tidy(
+      () =>
+        tf
+          .conv2d(x, filter, 1, 'valid')
+          .relu()
+          .reshape([x.shape[0], 6 * 6 * 4])
+          .matMul(dense)
+          .mul(3) as tf.Tensor2D,
+    );
+  return {
+    model,
+    surrogate: new TfjsSurrogate('tiny-cnn', model, [8, 8, 1], 3),
+    dispose: () => tf.dispose([filter, dense]),
+  };
 }
 
 /** n images in [lo, hi] (interior, so small perturbations are not clipped by [0, 1]). */
@@ -31,7 +54,11 @@ export function images(n: number, shape: [number, number, number], seed: number,
 export async function craftTensors(
   attack: string,
   surrogate: TfjsSurrogate,
-  request: Omit<CraftRequest, 'images' | 'trueLabels' | 'targetLabels'> & { images: tf.Tensor4D; trueLabels: tf.Tensor1D; targetLabels?: tf.Tensor1D },
+  request: Omit<CraftRequest, 'images' | 'trueLabels' | 'targetLabels'> & {
+    images: tf.Tensor4D;
+    trueLabels: tf.Tensor1D;
+    targetLabels?: tf.Tensor1D;
+  },
 ): Promise<tf.Tensor4D> {
   const { images: x, trueLabels, targetLabels, ...rest } = request;
   const result = await craftAdversarial(attack, surrogate, {

@@ -20,10 +20,22 @@ describe('gradient loop step', () => {
   });
 
   const reference = (norm: 'linf' | 'l2', eps: number, step: number, sign: 1 | -1) =>
-    tf.tidy(() => project(tf.tensor4d(x, shape).add(normalize(tf.tensor4d(g, shape), norm).mul(sign * step)), tf.tensor4d(original, shape), eps, norm).dataSync() as Float32Array);
+    tf.tidy(
+      () =>
+        project(
+          tf.tensor4d(x, shape).add(normalize(tf.tensor4d(g, shape), norm).mul(sign * step)),
+          tf.tensor4d(original, shape),
+          eps,
+          norm,
+        ).dataSync() as Float32Array,
+    );
 
   it('L-inf: bit-identical to tfjs, ascending and descending, with the eps clip binding', () => {
-    for (const [eps, step, sign] of [[0.05, 1 / 255, 1], [0.03, 0.02, -1], [0.3, 0.1, 1]] as const) {
+    for (const [eps, step, sign] of [
+      [0.05, 1 / 255, 1],
+      [0.03, 0.02, -1],
+      [0.3, 0.1, 1],
+    ] as const) {
       const params = { ...resolveParams(ATTACKS.get('pgd'), eps), stepSize: step };
       assert.deepEqual(update(x, original, g, params, sign, shape), reference('linf', eps, step, sign), `eps ${eps}`);
     }
@@ -36,14 +48,20 @@ describe('gradient loop step', () => {
     ours.forEach((v, i) => assert.ok(Math.abs(v - (theirs[i] as number)) <= 1e-6, `value ${i}: ${v} vs ${theirs[i]}`));
   });
 
-  it('MI-FGSM\'s momentum equals decay * m + g / mean|g| computed by tfjs, within float rounding', () => {
+  it("MI-FGSM's momentum equals decay * m + g / mean|g| computed by tfjs, within float rounding", () => {
     const m = Float32Array.from(fixedValues(size, 9));
     const ours = accumulate(g, m, 0.9, shape);
     const theirs = tf.tidy(() => {
       const gt = tf.tensor4d(g, shape);
-      return tf.tensor4d(m, shape).mul(0.9).add(gt.div(gt.abs().mean([1, 2, 3], true).add(1e-12))).dataSync() as Float32Array;
+      return tf
+        .tensor4d(m, shape)
+        .mul(0.9)
+        .add(gt.div(gt.abs().mean([1, 2, 3], true).add(1e-12)))
+        .dataSync() as Float32Array;
     });
-    ours.forEach((v, i) => assert.ok(Math.abs(v - (theirs[i] as number)) <= 1e-5 * Math.max(1, Math.abs(theirs[i] as number)), `value ${i}`));
+    ours.forEach((v, i) =>
+      assert.ok(Math.abs(v - (theirs[i] as number)) <= 1e-5 * Math.max(1, Math.abs(theirs[i] as number)), `value ${i}`),
+    );
     assert.equal(accumulate(g, m, 0, shape), g, 'no decay: the raw gradient');
   });
 });

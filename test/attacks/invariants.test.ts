@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ATTACKS, craftAdversarial, perturbationNorms, resolvePoolLabels, TRANSFORMS, type LabelSource } from '../../src/attacks/index.js';
+import {
+  ATTACKS,
+  craftAdversarial,
+  perturbationNorms,
+  resolvePoolLabels,
+  TRANSFORMS,
+  type LabelSource,
+} from '../../src/attacks/index.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { images, linearModel, tinyCnn } from './fixtures.js';
 
@@ -28,7 +35,14 @@ const CASES: Case[] = [
   ...ATTACKS.names().map((attack) => ({ attack, transforms: [], params: SHORT[attack] ?? {}, bound: 'linf' as const })),
   ...ATTACKS.values()
     .filter((a) => a.transformable && a.composition === undefined)
-    .flatMap((a) => TRANSFORMS.names().map((t) => ({ attack: a.name, transforms: [t], params: SHORT[a.name] ?? {}, bound: 'linf' as const }))),
+    .flatMap((a) =>
+      TRANSFORMS.names().map((t) => ({
+        attack: a.name,
+        transforms: [t],
+        params: SHORT[a.name] ?? {},
+        bound: 'linf' as const,
+      })),
+    ),
   { attack: 'pgd', transforms: [], params: { norm: 'l2', stepSize: 0.5 }, bound: 'l2' },
 ];
 
@@ -47,12 +61,31 @@ describe('attack invariants (every registered attack and composition)', () => {
     await useBackend('wasm');
     fixture = tinyCnn();
     x = tf.tidy(() => images(6, shape, 21).dataSync() as Float32Array);
-    pool = { images: tf.tidy(() => images(16, shape, 77).dataSync() as Float32Array), labels: Int32Array.from({ length: 16 }, (_, i) => i % 3) };
+    pool = {
+      images: tf.tidy(() => images(16, shape, 77).dataSync() as Float32Array),
+      labels: Int32Array.from({ length: 16 }, (_, i) => i % 3),
+    };
   });
   after(() => fixture.dispose());
 
-  const craft = (c: Case, input: Float32Array, y: Int32Array, idList: number[], labelSource: LabelSource = 'true', seed = 5) =>
-    craftAdversarial(c.attack, fixture.surrogate, { images: input, trueLabels: y, ids: idList, eps: c.bound === 'l2' ? 1.0 : eps, labelSource, params: { ...c.params, seed }, transforms: c.transforms, pool });
+  const craft = (
+    c: Case,
+    input: Float32Array,
+    y: Int32Array,
+    idList: number[],
+    labelSource: LabelSource = 'true',
+    seed = 5,
+  ) =>
+    craftAdversarial(c.attack, fixture.surrogate, {
+      images: input,
+      trueLabels: y,
+      ids: idList,
+      eps: c.bound === 'l2' ? 1.0 : eps,
+      labelSource,
+      params: { ...c.params, seed },
+      transforms: c.transforms,
+      pool,
+    });
 
   for (const c of CASES) {
     const label = `${[c.attack, ...c.transforms].join('+')}${c.bound === 'l2' ? ' (L2)' : ''}`;
@@ -63,9 +96,13 @@ describe('attack invariants (every registered attack and composition)', () => {
       assert.equal(tf.memory().numTensors, before, 'tensor leak');
       const norms = perturbationNorms(values, x, 6);
       const budget = c.bound === 'l2' ? 1.0 : eps;
-      for (const n of c.bound === 'l2' ? norms.l2 : norms.linf) assert.ok(n <= budget + 1e-6, `${c.bound} norm ${n} > ${budget}`);
+      for (const n of c.bound === 'l2' ? norms.l2 : norms.linf)
+        assert.ok(n <= budget + 1e-6, `${c.bound} norm ${n} > ${budget}`);
       for (const v of values) assert.ok(v >= 0 && v <= 1, `pixel ${v} outside [0, 1]`);
-      assert.ok(norms.linf.some((n) => n > 0), 'no image was perturbed at all');
+      assert.ok(
+        norms.linf.some((n) => n > 0),
+        'no image was perturbed at all',
+      );
     });
 
     it(`${label}: is deterministic under a seed`, async () => {
@@ -75,15 +112,20 @@ describe('attack invariants (every registered attack and composition)', () => {
     it(`${label}: gives the same images batched as one by one`, async () => {
       const whole = await craft(c, x, labels, ids);
       for (let k = 0; k < 6; k++) {
-        const single = await craft(c, x.subarray(k * size, (k + 1) * size), labels.subarray(k, k + 1), [ids[k] as number]);
+        const single = await craft(c, x.subarray(k * size, (k + 1) * size), labels.subarray(k, k + 1), [
+          ids[k] as number,
+        ]);
         for (let i = 0; i < size; i++) {
-          assert.ok(Math.abs((single[i] as number) - (whole[k * size + i] as number)) <= 1e-5, `image ${k} pixel ${i}: ${single[i]} vs ${whole[k * size + i]}`);
+          assert.ok(
+            Math.abs((single[i] as number) - (whole[k * size + i] as number)) <= 1e-5,
+            `image ${k} pixel ${i}: ${single[i]} vs ${whole[k * size + i]}`,
+          );
         }
       }
     });
   }
 
-  it('labels pool images with the surrogate\'s predictions for any image shape', async () => {
+  it("labels pool images with the surrogate's predictions for any image shape", async () => {
     const other: [number, number, number] = [4, 6, 3];
     const linear = linearModel(other, 5, 9);
     const pixels = images(7, other, 12);
@@ -102,37 +144,117 @@ describe('attack invariants (every registered attack and composition)', () => {
       new RegExp(`unknown attack "deepfool"; known attacks: ${ATTACKS.names().join(', ')}`),
     );
     await assert.rejects(
-      craftAdversarial('mi-fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', transforms: ['rotate'] }),
+      craftAdversarial('mi-fgsm', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        transforms: ['rotate'],
+      }),
       /unknown transformation "rotate"; known transformations: di, ti, si, admix/,
     );
   });
 
   it('refuses transformations on an attack outside the gradient loop, and one listed twice', async () => {
-    await assert.rejects(craftAdversarial('cw-l2', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', transforms: ['di'] }), /cw-l2: transforms: cw-l2 does not run the gradient loop/);
-    await assert.rejects(craftAdversarial('di-mi-fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', transforms: ['di'] }), /transforms: "di" is listed twice/);
+    await assert.rejects(
+      craftAdversarial('cw-l2', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        transforms: ['di'],
+      }),
+      /cw-l2: transforms: cw-l2 does not run the gradient loop/,
+    );
+    await assert.rejects(
+      craftAdversarial('di-mi-fgsm', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        transforms: ['di'],
+      }),
+      /transforms: "di" is listed twice/,
+    );
   });
 
   it('refuses eps outside [0, 1], a bad step count and a parameter the attack does not take, naming it', async () => {
-    await assert.rejects(craftAdversarial('fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps: 2, labelSource: 'true' }), /fgsm: eps: got 2, expected a number in \[0, 1\]/);
-    await assert.rejects(craftAdversarial('bim', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', params: { steps: 0 } }), /bim: steps: got 0, expected an integer >= 1/);
     await assert.rejects(
-      craftAdversarial('fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', params: { decay: 1 } }),
+      craftAdversarial('fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps: 2, labelSource: 'true' }),
+      /fgsm: eps: got 2, expected a number in \[0, 1\]/,
+    );
+    await assert.rejects(
+      craftAdversarial('bim', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        params: { steps: 0 },
+      }),
+      /bim: steps: got 0, expected an integer >= 1/,
+    );
+    await assert.rejects(
+      craftAdversarial('fgsm', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        params: { decay: 1 },
+      }),
       /fgsm: parameter "decay": got 1, expected no parameter \(it takes none\)/,
     );
     await assert.rejects(
-      craftAdversarial('mi-fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', params: { kernelSize: 3 } }),
+      craftAdversarial('mi-fgsm', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        params: { kernelSize: 3 },
+      }),
       /mi-fgsm: parameter "kernelSize": got 3, expected one of the parameters it takes: steps, stepSize, decay/,
     );
     await assert.rejects(
-      craftAdversarial('mi-fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'true', transforms: ['ti'], params: { kernelSize: 4 } }),
+      craftAdversarial('mi-fgsm', fixture.surrogate, {
+        images: x,
+        trueLabels: labels,
+        ids,
+        eps,
+        labelSource: 'true',
+        transforms: ['ti'],
+        params: { kernelSize: 4 },
+      }),
       /mi-fgsm\+ti: kernelSize: got 4, expected an odd integer >= 1/,
     );
   });
 
   it('uses the surrogate\'s prediction with labelSource "predicted" and the truth with "true"', async () => {
-    const predicted = tf.tidy(() => fixture.model(tf.tensor4d(x, [6, ...shape])).argMax(1).dataSync() as Int32Array);
-    const viaPredicted = await craftAdversarial('fgsm', fixture.surrogate, { images: x, trueLabels: labels, ids, eps, labelSource: 'predicted' });
-    const viaTruthOfPrediction = await craftAdversarial('fgsm', fixture.surrogate, { images: x, trueLabels: Int32Array.from(predicted), ids, eps, labelSource: 'true' });
+    const predicted = tf.tidy(
+      () =>
+        fixture
+          .model(tf.tensor4d(x, [6, ...shape]))
+          .argMax(1)
+          .dataSync() as Int32Array,
+    );
+    const viaPredicted = await craftAdversarial('fgsm', fixture.surrogate, {
+      images: x,
+      trueLabels: labels,
+      ids,
+      eps,
+      labelSource: 'predicted',
+    });
+    const viaTruthOfPrediction = await craftAdversarial('fgsm', fixture.surrogate, {
+      images: x,
+      trueLabels: Int32Array.from(predicted),
+      ids,
+      eps,
+      labelSource: 'true',
+    });
     assert.deepEqual(viaPredicted, viaTruthOfPrediction);
   });
 });

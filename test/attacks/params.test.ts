@@ -3,14 +3,14 @@ import { ATTACKS, PARAMETERS, resolveParams, TRANSFORMS, attackFor } from '../..
 import { suiteSchema } from '../../src/bench/suite.js';
 
 describe('attack parameter specs', () => {
-  it('PGD\'s step follows steps: 2.5*eps/steps, also when a suite sets steps', () => {
+  it("PGD's step follows steps: 2.5*eps/steps, also when a suite sets steps", () => {
     assert.equal(resolveParams(ATTACKS.get('pgd'), 0.1).stepSize, (2.5 * 0.1) / 10);
     const forty = resolveParams(ATTACKS.get('pgd'), 0.1, { steps: 40 });
     assert.equal(forty.steps, 40);
     assert.equal(forty.stepSize, (2.5 * 0.1) / 40);
   });
 
-  it('MI-FGSM\'s (and NI-, VMI-FGSM\'s) step follows steps: eps/steps', () => {
+  it("MI-FGSM's (and NI-, VMI-FGSM's) step follows steps: eps/steps", () => {
     for (const name of ['mi-fgsm', 'ni-fgsm', 'vmi-fgsm', 'i-fgsm', 'di-mi-fgsm']) {
       assert.equal(resolveParams(ATTACKS.get(name), 0.2).stepSize, 0.2 / 10, name);
       assert.equal(resolveParams(ATTACKS.get(name), 0.2, { steps: 40 }).stepSize, 0.2 / 40, name);
@@ -21,19 +21,23 @@ describe('attack parameter specs', () => {
     assert.equal(resolveParams(ATTACKS.get('pgd'), 0.1, { steps: 40, stepSize: 0.01 }).stepSize, 0.01);
   });
 
-  it('BIM\'s step count follows eps (Kurakin et al.) and its step stays 1/255', () => {
+  it("BIM's step count follows eps (Kurakin et al.) and its step stays 1/255", () => {
     const p = resolveParams(ATTACKS.get('bim'), 0.1);
     assert.equal(p.steps, Math.round(Math.min(0.1 * 255 + 4, 1.25 * 0.1 * 255)));
     assert.equal(p.stepSize, 1 / 255);
   });
 
-  it('a composition takes its method\'s parameters and its transformations\', with their defaults', () => {
+  it("a composition takes its method's parameters and its transformations', with their defaults", () => {
     const p = resolveParams(attackFor('mi-fgsm', ['di', 'ti', 'admix']), 16 / 255);
-    assert.deepEqual([p.steps, p.decay, p.resizeRate, p.diversityProb, p.kernelSize, p.admixCopies, p.admixStrength, p.scaleCopies], [10, 1, 1.1, 0.5, 5, 3, 0.2, 5]);
+    assert.deepEqual(
+      [p.steps, p.decay, p.resizeRate, p.diversityProb, p.kernelSize, p.admixCopies, p.admixStrength, p.scaleCopies],
+      [10, 1, 1.1, 0.5, 5, 3, 0.2, 5],
+    );
   });
 
   it('every declared parameter is in the catalogue the suite schema is built from, with a default in range', () => {
-    const schemaParams = (((suiteSchema()['properties'] as Record<string, any>)['attacks'].items.properties.params.properties) as Record<string, unknown>);
+    const schemaParams = (suiteSchema().properties as Record<string, any>).attacks.items.properties.params
+      .properties as Record<string, unknown>;
     for (const owner of [...ATTACKS.values(), ...TRANSFORMS.values()]) {
       for (const spec of owner.parameters) {
         assert.ok(spec.name in PARAMETERS, `${owner.name}.${spec.name}`);

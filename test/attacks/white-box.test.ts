@@ -22,7 +22,11 @@ describe('white-box attacks on a small trained CNN', () => {
     const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
     const subset = take(train, 3000);
     net = buildArchitecture('cnn-small', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    trainClassifier(net, { images: subset.images, imageShape: [28, 28, 1], targets: subset.labels, classes: 10 }, { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 });
+    trainClassifier(
+      net,
+      { images: subset.images, imageShape: [28, 28, 1], targets: subset.labels, classes: 10 },
+      { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 },
+    );
     model = (input) => net.apply(input) as tf.Tensor2D;
     surrogate = TfjsSurrogate.fromLayersModel('cnn-small', net);
     const evalSet = take(test, n);
@@ -35,7 +39,13 @@ describe('white-box attacks on a small trained CNN', () => {
   });
 
   const successRate = async (attack: string, eps: number): Promise<number> => {
-    const adversarial = await craftTensors(attack, surrogate, { images: x, trueLabels: y, ids, eps, labelSource: 'true' });
+    const adversarial = await craftTensors(attack, surrogate, {
+      images: x,
+      trueLabels: y,
+      ids,
+      eps,
+      labelSource: 'true',
+    });
     const rate = tf.tidy(() => model(adversarial).argMax(1).notEqual(y).mean().dataSync()[0] as number);
     adversarial.dispose();
     return rate;
@@ -47,7 +57,10 @@ describe('white-box attacks on a small trained CNN', () => {
 
   it('FGSM success rises with eps', async () => {
     const rates = [await successRate('fgsm', 0.05), await successRate('fgsm', 0.15), await successRate('fgsm', 0.3)];
-    assert.ok((rates[0] as number) < (rates[1] as number) && (rates[1] as number) < (rates[2] as number), `rates ${rates.join(', ')}`);
+    assert.ok(
+      (rates[0] as number) < (rates[1] as number) && (rates[1] as number) < (rates[2] as number),
+      `rates ${rates.join(', ')}`,
+    );
   });
 
   it('multi-step attacks beat single-step ones white-box at the same eps', async () => {

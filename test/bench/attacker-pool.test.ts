@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { attackerPoolSize } from '../../src/bench/group.js';
 
 describe('attacker images an attack learns from', () => {
-  const cell = (attack: string, attackParams: Record<string, unknown> = {}, transforms: string[] = []) => ({ attack, transforms, eps: 0.3, attackParams });
+  const cell = (attack: string, attackParams: Record<string, unknown> = {}, transforms: string[] = []) => ({
+    attack,
+    transforms,
+    eps: 0.3,
+    attackParams,
+  });
 
   it("AdvGAN takes its trainImages (default 2,000); every other attack the first 2,000 (Admix's pool)", () => {
     assert.equal(attackerPoolSize(cell('advgan'), 0), 2000);
@@ -12,6 +17,9 @@ describe('attacker images an attack learns from', () => {
   });
 
   it('refuses a trainImages that is not a positive integer, naming it', () => {
-    assert.throws(() => attackerPoolSize(cell('advgan', { trainImages: 0 }), 0), /advgan: trainImages: got 0, expected an integer >= 1/);
+    assert.throws(
+      () => attackerPoolSize(cell('advgan', { trainImages: 0 }), 0),
+      /advgan: trainImages: got 0, expected an integer >= 1/,
+    );
   });
 });

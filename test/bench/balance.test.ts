@@ -23,7 +23,10 @@ const skewed = parseSuite(
       { strategy: 'white-box', architectures: ['mlp'], budgets: [0] },
       { strategy: 'static-distillation', architectures: ['cnn-small'], budgets: [500, 8000] },
     ],
-    attacks: [{ name: 'fgsm', eps: [0.1] }, { name: 'bim', eps: [0.3] }],
+    attacks: [
+      { name: 'fgsm', eps: [0.1] },
+      { name: 'bim', eps: [0.3] },
+    ],
     labelSources: ['true'],
   },
   'skewed',
@@ -45,8 +48,9 @@ describe('shard balance', () => {
     const cells = expandGrid(skewed);
     const costs = groupCosts(skewed, cells, model);
     const [whiteBox, small, large] = [...costs.values()];
-    // white-box: no training; fgsm 1 step + bim at 0.3 (round(min(80.5, 95.6)) = 81 steps), x3 passes, + 2 target passes, per image.
-    assert.equal(whiteBox, 100 * ((1 * 3 + 2) + (81 * 3 + 2)));
+    // white-box: no training; fgsm 1 step + bim at 0.3 (round(min(80.5, 95.6)) = 81 steps), x3 passes, + 2 target
+    // passes, per image.
+    assert.equal(whiteBox, 100 * (1 * 3 + 2 + (81 * 3 + 2)));
     assert.equal((large ?? 0) - (small ?? 0), (8000 - 500) * 5 * 3, 'the budget x 5 default epochs x 3 passes');
   });
 
@@ -56,17 +60,32 @@ describe('shard balance', () => {
     const groups = [...new Set(cells.map((c) => c.group))];
     assert.deepEqual(assignGroups(groups, 3, costs), assignGroups(groups, 3, costs));
     const shards = [1, 2, 3].map((k) => shardCells(cells, { k, n: 3, costs }));
-    assert.deepEqual(shards.flat().map((c) => c.id).sort(), cells.map((c) => c.id).sort());
-    for (const shard of shards) for (const c of shard) assert.equal(shard.filter((d) => d.group === c.group).length, cells.filter((d) => d.group === c.group).length);
+    assert.deepEqual(
+      shards
+        .flat()
+        .map((c) => c.id)
+        .sort(),
+      cells.map((c) => c.id).sort(),
+    );
+    for (const shard of shards)
+      for (const c of shard)
+        assert.equal(shard.filter((d) => d.group === c.group).length, cells.filter((d) => d.group === c.group).length);
     const before = shardBalance(cells, costs, 3, false);
     const after = shardBalance(cells, costs, 3, true);
     assert.ok(before.maxOverMean > 1.2, `round robin ${before.maxOverMean}`);
     assert.ok(after.maxOverMean < before.maxOverMean, `${after.maxOverMean} < ${before.maxOverMean}`);
-    assert.equal(after.work.reduce((s, w) => s + w, 0), before.work.reduce((s, w) => s + w, 0));
+    assert.equal(
+      after.work.reduce((s, w) => s + w, 0),
+      before.work.reduce((s, w) => s + w, 0),
+    );
   });
 
   it('refuses an unknown --shard-by, naming the allowed ones', () => {
-    const r = spawnSync(process.execPath, [CLI, 'run', join(ROOT, 'bench', 'quickstart.json'), '--shard', '1/2', '--shard-by', 'size', '--backend', 'cpu'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'run', join(ROOT, 'bench', 'quickstart.json'), '--shard', '1/2', '--shard-by', 'size', '--backend', 'cpu'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--shard-by: got "size", expected "round-robin" \(the default\) or "cost"/);
   });

@@ -20,13 +20,28 @@ export function cli(args: string[], cwd: string): { status: number | null; stdou
 export const timeless = (r: CellResult) => ({ ...r, seconds: 0, craftingSeconds: 0, imagesPerSecond: 0 });
 
 /** A tiny zoo target and a small suite over it, in a fresh folder. */
-export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath: string; targetsDir: string; suite: Record<string, unknown> }> {
+export async function tinySuite(
+  name = 'tiny',
+): Promise<{ dir: string; suitePath: string; targetsDir: string; suite: Record<string, unknown> }> {
   await useBackend('wasm');
   const dir = tempDir(`transferbench-${name}-`);
   const targetsDir = join(dir, 'targets');
   mkdirSync(targetsDir, { recursive: true });
   const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
-  await buildTarget({ name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1, trainImages: 1000 }, { train, test: take(test, 200) }, 'mnist-embedded', targetsDir);
+  await buildTarget(
+    {
+      name: 'tiny-softmax',
+      architecture: 'softmax',
+      epochs: 2,
+      batchSize: 64,
+      learningRate: 0.01,
+      seed: 1,
+      trainImages: 1000,
+    },
+    { train, test: take(test, 200) },
+    'mnist-embedded',
+    targetsDir,
+  );
   const suite = {
     name,
     dataset: 'mnist-embedded',
@@ -35,7 +50,13 @@ export async function tinySuite(name = 'tiny'): Promise<{ dir: string; suitePath
     targets: ['tiny-softmax'],
     oracle: { mode: 'probabilities', workers: 1 },
     substitutes: [
-      { strategy: 'ground-truth', architectures: ['softmax'], budgets: [0], params: { trainImages: 600 }, training: { epochs: 1 } },
+      {
+        strategy: 'ground-truth',
+        architectures: ['softmax'],
+        budgets: [0],
+        params: { trainImages: 600 },
+        training: { epochs: 1 },
+      },
       { strategy: 'static-distillation', architectures: ['softmax'], budgets: [300], training: { epochs: 2 } },
       { strategy: 'white-box', architectures: ['softmax'], budgets: [0] },
     ],

@@ -35,8 +35,22 @@ parentPort.postMessage({ type: 'ready' });
 
 const group = (target: string, n: number): Cell[] =>
   Array.from({ length: n }, (_, i) => ({
-    id: `${target}-${i}`, index: i, target, attack: 'fgsm', transforms: [], attackParams: {}, eps: 0.1, labelSource: 'true', group: target,
-    substitute: { strategy: 'static-distillation', architecture: 'mlp', budget: 300, params: {}, training: { epochs: 1, batchSize: 8, learningRate: 0.01 } },
+    id: `${target}-${i}`,
+    index: i,
+    target,
+    attack: 'fgsm',
+    transforms: [],
+    attackParams: {},
+    eps: 0.1,
+    labelSource: 'true',
+    group: target,
+    substitute: {
+      strategy: 'static-distillation',
+      architecture: 'mlp',
+      budget: 300,
+      params: {},
+      training: { epochs: 1, batchSize: 8, learningRate: 0.01 },
+    },
   }));
 
 const DATA = {} as GroupWorkerData;
@@ -44,20 +58,42 @@ const DATA = {} as GroupWorkerData;
 describe('group worker threads', () => {
   it('runs every group and reports every cell once', async () => {
     const seen: string[] = [];
-    await runGroupsInThreads(DATA, [group('a', 2), group('b', 3), group('c', 1)], 2, (r: CellResult) => seen.push(r.cellId), fakeWorker('none'));
+    await runGroupsInThreads(
+      DATA,
+      [group('a', 2), group('b', 3), group('c', 1)],
+      2,
+      (r: CellResult) => seen.push(r.cellId),
+      fakeWorker('none'),
+    );
     assert.deepEqual(seen.sort(), ['a-0', 'a-1', 'b-0', 'b-1', 'b-2', 'c-0']);
   });
 
   it('reports a thread that dies as WORKER_CRASHED, naming the group it was running', async () => {
-    await assert.rejects(runGroupsInThreads(DATA, [group('a', 1), group('doomed', 2)], 1, () => {}, fakeWorker('crash')), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'WORKER_CRASHED');
-      assert.equal(e.message, 'a group worker thread crashed while running the cells of target doomed with substitute static-distillation/mlp/300 (exit code 7); finished cells are kept: rerun with --resume');
-      return true;
-    });
+    await assert.rejects(
+      runGroupsInThreads(DATA, [group('a', 1), group('doomed', 2)], 1, () => {}, fakeWorker('crash')),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'WORKER_CRASHED');
+        assert.equal(
+          e.message,
+          'a group worker thread crashed while running the cells of target ' +
+            'doomed with substitute static-distillation/mlp/300 (exit code ' +
+            '7); finished cells are kept: rerun with --resume',
+        );
+        return true;
+      },
+    );
   });
 
   it('keeps the code of an error a group raised, and names the group of an unexpected one', async () => {
-    await assert.rejects(runGroupsInThreads(DATA, [group('doomed', 1)], 1, () => {}, fakeWorker('throw-config')), (e: Error & { code?: string }) => e.code === 'BAD_CONFIG' && e.message === 'bad parameter');
-    await assert.rejects(runGroupsInThreads(DATA, [group('doomed', 1)], 1, () => {}, fakeWorker('throw-bug')), (e: Error & { code?: string }) => e.code === undefined && e.message === 'target doomed with substitute static-distillation/mlp/300: x is undefined');
+    await assert.rejects(
+      runGroupsInThreads(DATA, [group('doomed', 1)], 1, () => {}, fakeWorker('throw-config')),
+      (e: Error & { code?: string }) => e.code === 'BAD_CONFIG' && e.message === 'bad parameter',
+    );
+    await assert.rejects(
+      runGroupsInThreads(DATA, [group('doomed', 1)], 1, () => {}, fakeWorker('throw-bug')),
+      (e: Error & { code?: string }) =>
+        e.code === undefined &&
+        e.message === 'target doomed with substitute static-distillation/mlp/300: x is undefined',
+    );
   });
 });

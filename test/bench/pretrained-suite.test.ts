@@ -21,7 +21,20 @@ describe('a suite crafting on a PyTorch-exported surrogate (strategy pretrained)
     await useBackend('wasm');
     const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
     mkdirSync(join(dir, 'targets'), { recursive: true });
-    await buildTarget({ name: 'tiny-softmax', architecture: 'softmax', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 1, trainImages: 1000 }, { train, test: take(test, 200) }, 'mnist-embedded', join(dir, 'targets'));
+    await buildTarget(
+      {
+        name: 'tiny-softmax',
+        architecture: 'softmax',
+        epochs: 2,
+        batchSize: 64,
+        learningRate: 0.01,
+        seed: 1,
+        trainImages: 1000,
+      },
+      { train, test: take(test, 200) },
+      'mnist-embedded',
+      join(dir, 'targets'),
+    );
   });
 
   it('attacks a zoo target and a PyTorch target from it, with no query spent and every cell recorded', () => {
@@ -34,14 +47,32 @@ describe('a suite crafting on a PyTorch-exported surrogate (strategy pretrained)
       targets: ['tiny-softmax', SURROGATE],
       oracle: { mode: 'probabilities', workers: 1 },
       substitutes: [{ strategy: 'pretrained', budgets: [0], params: { model: SURROGATE } }],
-      attacks: [{ name: 'fgsm', eps: [0.3] }, { name: 'pgd', eps: [0.2], params: { steps: 5 } }],
+      attacks: [
+        { name: 'fgsm', eps: [0.3] },
+        { name: 'pgd', eps: [0.2], params: { steps: 5 } },
+      ],
       labelSources: ['true'],
       examples: 0,
     };
     const suitePath = join(dir, 'suite.json');
     writeFileSync(suitePath, JSON.stringify(suite));
     const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, [CLI, 'run', suitePath, '--out', out, '--targets-dir', join(dir, 'targets'), '--cache-dir', join(dir, 'cache'), '--quiet'], { cwd: dir, encoding: 'utf8', timeout: 240000 });
+    const run = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        suitePath,
+        '--out',
+        out,
+        '--targets-dir',
+        join(dir, 'targets'),
+        '--cache-dir',
+        join(dir, 'cache'),
+        '--quiet',
+      ],
+      { cwd: dir, encoding: 'utf8', timeout: 240000 },
+    );
     assert.equal(run.status, 0, run.stderr);
     const results = readResults(join(out, 'results-1-of-1.jsonl'));
     assert.equal(results.length, 4);
@@ -49,8 +80,14 @@ describe('a suite crafting on a PyTorch-exported surrogate (strategy pretrained)
       assert.equal(r.strategy, 'pretrained');
       assert.equal(r.architecture, 'mnist-cnn');
       assert.equal(r.substituteQueries, 0);
-      assert.ok(r.substituteCleanAccuracy.value >= 0.9, `the trained surrogate knows digits: ${r.substituteCleanAccuracy.value}`);
-      assert.ok(r.whiteBoxSuccess.value >= 0.5, `${r.attack} fools the surrogate it was crafted on: ${r.whiteBoxSuccess.value}`);
+      assert.ok(
+        r.substituteCleanAccuracy.value >= 0.9,
+        `the trained surrogate knows digits: ${r.substituteCleanAccuracy.value}`,
+      );
+      assert.ok(
+        r.whiteBoxSuccess.value >= 0.5,
+        `${r.attack} fools the surrogate it was crafted on: ${r.whiteBoxSuccess.value}`,
+      );
       assert.ok(r.maxLinf <= r.eps + 1e-6, `${r.attack} stays in the eps ball: ${r.maxLinf}`);
       if (r.target === 'mnist-cnn') {
         // The target is the surrogate's own export: what fools one fools the other.

@@ -9,7 +9,12 @@ function fakeOracle(mode: 'probabilities' | 'label' = 'probabilities'): Oracle {
     mode,
     classes: 3,
     imageShape: [2, 2, 1],
-    usage: () => ({ byPurpose: { 'substitute-training': 0, evaluation: 0, attack: 0 }, budget: Infinity, remaining: Infinity, physicalInferences: 0 }),
+    usage: () => ({
+      byPurpose: { 'substitute-training': 0, evaluation: 0, attack: 0 },
+      budget: Infinity,
+      remaining: Infinity,
+      physicalInferences: 0,
+    }),
     async query(images: Float32Array): Promise<OracleAnswer> {
       const count = images.length / 4;
       const labels = new Int32Array(count);
@@ -23,7 +28,9 @@ function fakeOracle(mode: 'probabilities' | 'label' = 'probabilities'): Oracle {
           probabilities.set([0.4, 0.3, 0.3], 3 * i);
         }
       }
-      return mode === 'probabilities' ? { mode, count, classes: 3, labels, probabilities } : { mode, count, classes: 3, labels };
+      return mode === 'probabilities'
+        ? { mode, count, classes: 3, labels, probabilities }
+        : { mode, count, classes: 3, labels };
     },
   };
 }
@@ -41,7 +48,13 @@ describe('rubbish-class inputs', () => {
   });
 
   it('counts the noise a target classifies with confidence above the threshold', async () => {
-    const r = await measureRubbish(fakeOracle(), { name: 'fake', classNames: ['zero', 'one', 'two'] }, { samples: 400 }, 3, 'h');
+    const r = await measureRubbish(
+      fakeOracle(),
+      { name: 'fake', classNames: ['zero', 'one', 'two'] },
+      { samples: 400 },
+      3,
+      'h',
+    );
     // half of the images' means lie above 0.5: those get class 2 at 0.9, the rest class 0 at 0.4
     assert.equal(r.samples, 400);
     assert.equal(r.classified.denominator, 400);
@@ -52,11 +65,20 @@ describe('rubbish-class inputs', () => {
     assert.notEqual(confident, 200, 'a tie would leave the top class undecided');
     assert.equal(r.topClass, confident > 200 ? 'two' : 'zero');
     assert.equal(r.topClassShare, Math.max(confident, 400 - confident) / 400);
-    const strict = await measureRubbish(fakeOracle(), { name: 'fake', classNames: ['zero', 'one', 'two'] }, { samples: 400, threshold: 0.95 }, 3, 'h');
+    const strict = await measureRubbish(
+      fakeOracle(),
+      { name: 'fake', classNames: ['zero', 'one', 'two'] },
+      { samples: 400, threshold: 0.95 },
+      3,
+      'h',
+    );
     assert.equal(strict.classified.numerator, 0);
   });
 
   it('refuses an oracle that hides probabilities', async () => {
-    await assert.rejects(measureRubbish(fakeOracle('label'), { name: 'fake', classNames: ['a', 'b', 'c'] }, { samples: 4 }, 0, 'h'), /need an oracle that reveals probabilities/);
+    await assert.rejects(
+      measureRubbish(fakeOracle('label'), { name: 'fake', classNames: ['a', 'b', 'c'] }, { samples: 4 }, 0, 'h'),
+      /need an oracle that reveals probabilities/,
+    );
   });
 });

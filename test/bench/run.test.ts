@@ -16,8 +16,14 @@ import { CLI, cli, timeless, tinySuite } from './fixture-suite.js';
 
 /** A CSV file without its timing columns: everything else must be identical between runs. */
 const stable = (file: string) => withoutVolatileColumns(readFileSync(file, 'utf8'));
-const CSVS = ['rubbish.csv', 'results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv'];
-
+const CSVS = [
+  'rubbish.csv',
+  'results.csv',
+  'leaderboard-targets.csv',
+  'leaderboard-attacks.csv',
+  'leaderboard-substitutes.csv',
+  'transfer-matrix.csv',
+];
 
 /** Runs `work` once, the first time any test asks, so each test can be run alone or in any order. */
 function once<T>(work: () => Promise<T>): () => Promise<T> {
@@ -28,7 +34,13 @@ function once<T>(work: () => Promise<T>): () => Promise<T> {
 describe('benchmark runner', function () {
   this.timeout(600000);
   let fixture: Awaited<ReturnType<typeof tinySuite>>;
-  const common = (quiet = true) => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), ...(quiet ? ['--quiet'] : [])];
+  const common = (quiet = true) => [
+    '--targets-dir',
+    fixture.targetsDir,
+    '--cache-dir',
+    join(fixture.dir, 'cache'),
+    ...(quiet ? ['--quiet'] : []),
+  ];
 
   /** The whole suite run in one go: the reference the other runs are compared with. Read it, never change it. */
   const single = once(async () => {
@@ -70,10 +82,21 @@ describe('benchmark runner', function () {
     const suite = parseSuite(fixture.suite, 'tiny');
     const cells = expandGrid(suite);
     assert.equal(cells.length, 3 * 3 * 2);
-    assert.deepEqual(expandGrid(suite).map((c) => c.id), cells.map((c) => c.id));
+    assert.deepEqual(
+      expandGrid(suite).map((c) => c.id),
+      cells.map((c) => c.id),
+    );
     const shards = [1, 2, 3].map((k) => shardCells(cells, { k, n: 3 }));
-    assert.deepEqual(shards.flat().map((c) => c.id).sort(), cells.map((c) => c.id).sort());
-    for (const shard of shards) for (const c of shard) assert.ok(shard.filter((d) => d.group === c.group).length === cells.filter((d) => d.group === c.group).length);
+    assert.deepEqual(
+      shards
+        .flat()
+        .map((c) => c.id)
+        .sort(),
+      cells.map((c) => c.id).sort(),
+    );
+    for (const shard of shards)
+      for (const c of shard)
+        assert.ok(shard.filter((d) => d.group === c.group).length === cells.filter((d) => d.group === c.group).length);
     const changed = expandGrid(parseSuite({ ...fixture.suite, seed: 1 }, 'tiny'));
     assert.notEqual(changed[0]?.id, cells[0]?.id, 'the id covers suite settings too');
   });
@@ -83,15 +106,26 @@ describe('benchmark runner', function () {
     for (const csv of CSVS) assert.equal(stable(join(three, csv)), stable(join(one, csv)), csv);
     const rows = readFileSync(join(one, 'results.csv'), 'utf8').trim().split('\n');
     assert.equal(rows.length, 1 + 18);
-    const manifest = JSON.parse(readFileSync(join(one, 'manifest.json'), 'utf8')) as { backend: { name: string }; suiteHash: string; cells: number };
+    const manifest = JSON.parse(readFileSync(join(one, 'manifest.json'), 'utf8')) as {
+      backend: { name: string };
+      suiteHash: string;
+      cells: number;
+    };
     assert.equal(manifest.backend.name, 'wasm');
     assert.equal(manifest.cells, 18);
     const rubbish = readFileSync(join(one, 'rubbish.csv'), 'utf8').trim().split('\n');
     assert.equal(rubbish.length, 2, 'one rubbish-class row per target');
     assert.match(rubbish[1] as string, /^tiny-softmax,64,0.5,0.5,0.5,/);
     const examples = readResults(join(one, 'results-1-of-1.jsonl')).map((r) => r.examples);
-    assert.ok(examples.every((e) => e !== undefined && e.indices.length === 4 && Buffer.from(e.adversarial, 'base64').length === 4 * 784));
-    assert.ok(readdirSync(join(one, 'grids')).some((f) => f.endsWith('.png')), 'merge draws the example grids');
+    assert.ok(
+      examples.every(
+        (e) => e !== undefined && e.indices.length === 4 && Buffer.from(e.adversarial, 'base64').length === 4 * 784,
+      ),
+    );
+    assert.ok(
+      readdirSync(join(one, 'grids')).some((f) => f.endsWith('.png')),
+      'merge draws the example grids',
+    );
   });
 
   it('marks the white-box reference in every leaderboard and keeps it out of the attack ranking', async () => {
@@ -114,11 +148,18 @@ describe('benchmark runner', function () {
     const reference = await single();
     const killed = join(fixture.dir, 'killed');
     const file = join(killed, 'results-1-of-1.jsonl');
-    const child = spawn(process.execPath, [CLI, 'run', fixture.suitePath, '--out', killed, '--no-cache', ...common()], { cwd: fixture.dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run', fixture.suitePath, '--out', killed, '--no-cache', ...common()], {
+      cwd: fixture.dir,
+      stdio: 'ignore',
+    });
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const poll = setInterval(() => {
-        const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length : 0;
+        const lines = existsSync(file)
+          ? readFileSync(file, 'utf8')
+              .split('\n')
+              .filter((l) => l !== '').length
+          : 0;
         if (lines >= 4) {
           clearInterval(poll);
           child.kill('SIGKILL');
@@ -144,7 +185,12 @@ describe('benchmark runner', function () {
   it('a pool worker killed mid-suite loses no cell', async () => {
     const suite = parseSuite(fixture.suite, 'tiny');
     const cells = expandGrid(suite).filter((c) => c.substitute.strategy === 'static-distillation');
-    const runner = new GroupRunner(suite, suiteHash(suite), { targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache-kill'), useCache: false }, 1);
+    const runner = new GroupRunner(
+      suite,
+      suiteHash(suite),
+      { targetsDir: fixture.targetsDir, cacheDir: join(fixture.dir, 'cache-kill'), useCache: false },
+      1,
+    );
     const results: CellResult[] = [];
     let exitCode: Promise<number> | undefined;
     let lost = -1;
@@ -161,7 +207,10 @@ describe('benchmark runner', function () {
     assert.equal(await exitCode, 1, 'the worker was terminated');
     assert.equal(lost, 1, 'the pool lost one worker and replaced it');
     assert.ok(cells.length > 1, 'cells ran after the kill');
-    assert.deepEqual(results.map((r) => r.cellId), cells.map((c) => c.id));
+    assert.deepEqual(
+      results.map((r) => r.cellId),
+      cells.map((c) => c.id),
+    );
     const reference = readResults(join(await single(), 'results-1-of-1.jsonl'));
     for (const r of results) {
       const same = reference.find((x) => x.cellId === r.cellId);
@@ -169,7 +218,7 @@ describe('benchmark runner', function () {
     }
   });
 
-  it('refuses a second run of the same shard while the first is alive, and takes over a dead one\'s lock', async () => {
+  it("refuses a second run of the same shard while the first is alive, and takes over a dead one's lock", async () => {
     // a finished run's folder, so the run that takes the lock over has nothing left to compute
     const dir = copyOf(await single());
     const lock = join(dir, 'results-1-of-1.jsonl.lock');
@@ -194,13 +243,20 @@ describe('benchmark runner', function () {
     const lines = text.trimEnd().split('\n');
     writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n${(lines[lines.length - 1] as string).slice(0, 40)}`);
     assert.equal(readResults(file, true).length, 17);
-    assert.equal(readFileSync(file, 'utf8'), `${lines.slice(0, -1).join('\n')}\n`, 'the cut line is gone from the file');
+    assert.equal(
+      readFileSync(file, 'utf8'),
+      `${lines.slice(0, -1).join('\n')}\n`,
+      'the cut line is gone from the file',
+    );
   });
 
   it('refuses to start over existing results without --resume', async () => {
     const r = cli(['run', fixture.suitePath, '--out', await single(), ...common()], fixture.dir);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/);
+    assert.match(
+      r.stderr,
+      /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/,
+    );
   });
 
   it('merge refuses missing cells, duplicated cells and mixed suites', async () => {
@@ -208,12 +264,18 @@ describe('benchmark runner', function () {
     const shard2 = join(dir, 'results-2-of-3.jsonl');
     const saved = readFileSync(shard2, 'utf8');
     writeFileSync(shard2, '');
-    assert.throws(() => mergeResults(dir), /cells have no result .*run the missing shards \(with --resume\) before merging/);
+    assert.throws(
+      () => mergeResults(dir),
+      /cells have no result .*run the missing shards \(with --resume\) before merging/,
+    );
     writeFileSync(shard2, saved + saved);
     assert.throws(() => mergeResults(dir), /cell\(s\) appear more than once/);
     const other = (JSON.parse(saved.split('\n')[0] as string) as { suiteHash: string }).suiteHash;
     writeFileSync(shard2, saved.replaceAll(other, '0000000000000000'));
-    assert.throws(() => mergeResults(dir), /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/);
+    assert.throws(
+      () => mergeResults(dir),
+      /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/,
+    );
     writeFileSync(shard2, saved);
     mergeResults(dir);
     const rubbishFiles = readdirSync(dir).filter((f) => f.startsWith('rubbish-'));
@@ -221,7 +283,10 @@ describe('benchmark runner', function () {
     const rubbishFile = join(dir, rubbishFiles[0] as string);
     const rubbish = readFileSync(rubbishFile, 'utf8');
     writeFileSync(rubbishFile, '');
-    assert.throws(() => mergeResults(dir), /no rubbish-class record for target tiny-softmax; run the shard that owns it/);
+    assert.throws(
+      () => mergeResults(dir),
+      /no rubbish-class record for target tiny-softmax; run the shard that owns it/,
+    );
     writeFileSync(rubbishFile, rubbish + rubbish);
     assert.throws(() => mergeResults(dir), /target tiny-softmax has 2 rubbish-class records/);
     writeFileSync(rubbishFile, rubbish);
@@ -229,16 +294,40 @@ describe('benchmark runner', function () {
   });
 
   it('writes every numeric column of results.csv as a bare number, never empty or quoted', async () => {
-    const [header, ...rows] = readFileSync(join(await single(), 'results.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
-    const text = new Set(['cell_id', 'target', 'strategy', 'architecture', 'reference', 'attack', 'attack_kind', 'label_source', 'composition']);
+    const [header, ...rows] = readFileSync(join(await single(), 'results.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+    const text = new Set([
+      'cell_id',
+      'target',
+      'strategy',
+      'architecture',
+      'reference',
+      'attack',
+      'attack_kind',
+      'label_source',
+      'composition',
+    ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');
     assert.equal(rows.length, 18);
-    for (const row of rows) for (const [name, i] of numeric) assert.match(row[i] as string, /^-?\d+(\.\d+)?(e-?\d+)?$/, `${name} in row ${row[0]}`);
+    for (const row of rows)
+      for (const [name, i] of numeric)
+        assert.match(row[i] as string, /^-?\d+(\.\d+)?(e-?\d+)?$/, `${name} in row ${row[0]}`);
   });
 
   it('escapes CSV text that a spreadsheet would read as a formula', () => {
-    const csv = toCsv({ columns: ['name', 'value'], rows: [['=SUM(A1)', 1], ['+1', 2], ['-x', 3], ['@me', 4], ['plain', -5]] });
+    const csv = toCsv({
+      columns: ['name', 'value'],
+      rows: [
+        ['=SUM(A1)', 1],
+        ['+1', 2],
+        ['-x', 3],
+        ['@me', 4],
+        ['plain', -5],
+      ],
+    });
     assert.equal(csv, "name,value\n'=SUM(A1),1\n'+1,2\n'-x,3\n'@me,4\nplain,-5\n");
   });
 
@@ -250,7 +339,10 @@ describe('benchmark runner', function () {
   it('repro names the shipped reproduction suites when asked for an unknown one', () => {
     const r = cli(['repro', 'repro-nope'], fixture.dir);
     assert.equal(r.status, 2, r.stderr);
-    const shipped = readdirSync(fileURLToPath(new URL('../../../bench/', import.meta.url))).filter((f) => /^repro-.*\.json$/.test(f)).map((f) => f.slice(0, -5)).sort();
+    const shipped = readdirSync(fileURLToPath(new URL('../../../bench/', import.meta.url)))
+      .filter((f) => /^repro-.*\.json$/.test(f))
+      .map((f) => f.slice(0, -5))
+      .sort();
     assert.match(r.stderr, new RegExp(`unknown suite\\(s\\) repro-nope; shipped: ${shipped.join(', ')}`));
   });
 

@@ -23,7 +23,11 @@ describe('transferbench command', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^transferbench: black-box adversarial transfer benchmarks/);
-    for (const command of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${command.name} +${command.summary.slice(0, 20).replace(/[()|.*+?]/g, '\\$&')}`, 'm'));
+    for (const command of COMMANDS)
+      assert.match(
+        r.stdout,
+        new RegExp(`^  ${command.name} +${command.summary.slice(0, 20).replace(/[()|.*+?]/g, '\\$&')}`, 'm'),
+      );
     assert.match(r.stdout, /--targets-dir DIR/);
     assert.match(r.stdout, /--cache-dir DIR/);
   });
@@ -35,15 +39,19 @@ describe('transferbench command', () => {
       assert.equal(r.stderr, '');
       assert.ok(r.stdout.startsWith(`Usage: ${command.usage}\n\n${command.summary}\n`), r.stdout);
       for (const [flag] of command.options) assert.ok(r.stdout.includes(`  ${flag}  `), `${flag} in ${r.stdout}`);
-      assert.match(r.stdout, /\nExamples?:\n  transferbench /);
+      assert.match(r.stdout, /\nExamples?:\n {2}transferbench /);
     });
   }
 
-  it('shows the three targets subcommands (build, missing, inspect) for `targets --help`, and `help run` as `run --help`', () => {
-    assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 3);
-    assert.equal(transferbench('help', 'run').stdout, transferbench('run', '--help').stdout);
-    assert.match(transferbench('run', '--help').stdout, /--targets-dir DIR .*\n.*--cache-dir DIR/);
-  });
+  it(
+    'shows the three targets subcommands (build, missing, inspect) ' +
+      'for `targets --help`, and `help run` as `run --help`',
+    () => {
+      assert.equal((transferbench('targets', '--help').stdout.match(/^Usage: /gm) ?? []).length, 3);
+      assert.equal(transferbench('help', 'run').stdout, transferbench('run', '--help').stdout);
+      assert.match(transferbench('run', '--help').stdout, /--targets-dir DIR .*\n.*--cache-dir DIR/);
+    },
+  );
 
   it('answers --help for an unknown command with exit code 2', () => {
     const r = transferbench('frobnicate', '--help');
@@ -61,7 +69,8 @@ describe('transferbench command', () => {
   it('lists the query attacks with their kinds, norms and parameter defaults', () => {
     const r = transferbench('list', 'query-attacks');
     assert.equal(r.status, 0, r.stderr);
-    for (const name of ['square-linf', 'square-l2', 'simba-pixel', 'simba-dct', 'hop-skip-jump', 'boundary', 'p-rgf']) assert.match(r.stdout, new RegExp(`^${name}  \\[`, 'm'));
+    for (const name of ['square-linf', 'square-l2', 'simba-pixel', 'simba-dct', 'hop-skip-jump', 'boundary', 'p-rgf'])
+      assert.match(r.stdout, new RegExp(`^${name}  \\[`, 'm'));
     assert.match(r.stdout, /^ +pInit +default 0\.05 /m);
   });
 
@@ -80,20 +89,45 @@ describe('transferbench command', () => {
   it('names a bad --engine or --train-threads and the allowed values, before any work', () => {
     const r = transferbench('targets', 'build', '--engine', 'torch');
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--engine \(or TRANSFERBENCH_ENGINE\): got "torch", expected one of onnxruntime, tfjs, auto/);
+    assert.match(
+      r.stderr,
+      /--engine \(or TRANSFERBENCH_ENGINE\): got "torch", expected one of onnxruntime, tfjs, auto/,
+    );
     const t = transferbench('targets', 'build', '--train-threads', 'two');
     assert.equal(t.status, 2);
-    assert.match(t.stderr, /--train-threads \(or TRANSFERBENCH_TRAIN_THREADS\): got "two", expected a positive integer/);
+    assert.match(
+      t.stderr,
+      /--train-threads \(or TRANSFERBENCH_TRAIN_THREADS\): got "two", expected a positive integer/,
+    );
   });
 
   it('with --engine auto, times both engines, trains on the faster and says what it measured', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tb-engine-auto-'));
     try {
       const zoo = join(dir, 'zoo.json');
-      writeFileSync(zoo, JSON.stringify({ dataset: 'mnist-embedded', targets: [{ name: 'tiny', architecture: 'softmax', epochs: 1, trainImages: 256, batchSize: 64, learningRate: 0.005, seed: 1 }] }));
+      writeFileSync(
+        zoo,
+        JSON.stringify({
+          dataset: 'mnist-embedded',
+          targets: [
+            {
+              name: 'tiny',
+              architecture: 'softmax',
+              epochs: 1,
+              trainImages: 256,
+              batchSize: 64,
+              learningRate: 0.005,
+              seed: 1,
+            },
+          ],
+        }),
+      );
       const r = transferbench('targets', 'build', '--zoo', zoo, '--out', join(dir, 'targets'), '--engine', 'auto');
       assert.equal(r.status, 0, r.stderr);
-      const line = /engine (onnxruntime|tfjs) \(1 thread; chosen by measurement: cnn-small Adam step, batch 64: onnxruntime (\d+) img\/s, tfjs \(wasm\) (\d+) img\/s\)/.exec(r.stdout + r.stderr);
+      const line =
+        /engine (onnxruntime|tfjs) \(1 thread; chosen by measurement: cnn-small Adam step, batch 64: onnxruntime (\d+) img\/s, tfjs \(wasm\) (\d+) img\/s\)/.exec(
+          r.stdout + r.stderr,
+        );
       assert.ok(line, r.stdout + r.stderr);
       const [chosen, onnx, tfjs] = [line[1], Number(line[2]), Number(line[3])];
       assert.equal(chosen, onnx >= tfjs ? 'onnxruntime' : 'tfjs');

@@ -44,7 +44,10 @@ describe('Random', () => {
 
   it('makes permutations of every index exactly once', () => {
     const p = new Random(11).permutation(50);
-    assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      [...p].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 
   it('refuses a non-integer seed', () => {

@@ -20,8 +20,13 @@ describe('EnsembleSurrogate of an ONNX and a tfjs member', () => {
   before(async () => {
     await useBackend('wasm');
     const g = new TinyGraph([2, 6, 6]);
-    const conv = g.node('Relu', [g.node('Conv', ['x', g.weight([4, 2, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) })]);
-    const { bytes, description } = await g.classifier(g.node('MaxPool', [conv], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }), 3);
+    const conv = g.node('Relu', [
+      g.node('Conv', ['x', g.weight([4, 2, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) }),
+    ]);
+    const { bytes, description } = await g.classifier(
+      g.node('MaxPool', [conv], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }),
+      3,
+    );
     onnx = await createOnnxSurrogate(bytes, description, { name: 'onnx-cnn' });
     linear = linearModel(shape, 3, 4);
     x = tf.tidy(() => images(5, shape, 17).dataSync() as Float32Array);
@@ -31,22 +36,35 @@ describe('EnsembleSurrogate of an ONNX and a tfjs member', () => {
     linear.dispose();
   });
 
-  it('combined by loss: the mean of the members\' losses and gradients', async () => {
+  it("combined by loss: the mean of the members' losses and gradients", async () => {
     const ensemble = EnsembleSurrogate.of('mixed', [onnx, linear.surrogate], 'loss');
     const ours = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
     const a = await onnx.lossGradient(x, labels, { loss: 'cross-entropy' });
     const b = linear.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
-    ours.gradient.forEach((v, i) => assert.ok(Math.abs(v - ((a.gradient[i] as number) + (b.gradient[i] as number)) / 2) <= 1e-6, `gradient ${i}`));
+    ours.gradient.forEach((v, i) =>
+      assert.ok(Math.abs(v - ((a.gradient[i] as number) + (b.gradient[i] as number)) / 2) <= 1e-6, `gradient ${i}`),
+    );
     assert.ok(ours.gradient.some((v) => v !== 0));
   });
 
   it('combined by logits, names the ONNX member that cannot backpropagate its logits', () => {
-    assert.throws(() => EnsembleSurrogate.of('mixed', [onnx, linear.surrogate]), /mixed: member\(s\) onnx-cnn cannot backpropagate a gradient of their logits/);
+    assert.throws(
+      () => EnsembleSurrogate.of('mixed', [onnx, linear.surrogate]),
+      /mixed: member\(s\) onnx-cnn cannot backpropagate a gradient of their logits/,
+    );
   });
 
   it('MI-FGSM with DI and TI crafts on it inside the eps-ball, deterministically', async () => {
     const ensemble = EnsembleSurrogate.of('mixed', [onnx, linear.surrogate], 'loss');
-    const request = { images: x, trueLabels: labels, ids: [0, 1, 2, 3, 4], eps: 0.1, labelSource: 'true' as const, transforms: ['di', 'ti'], params: { resizeRate: 1.5, kernelSize: 3, seed: 1 } };
+    const request = {
+      images: x,
+      trueLabels: labels,
+      ids: [0, 1, 2, 3, 4],
+      eps: 0.1,
+      labelSource: 'true' as const,
+      transforms: ['di', 'ti'],
+      params: { resizeRate: 1.5, kernelSize: 3, seed: 1 },
+    };
     const first = await craftAdversarial('mi-fgsm', ensemble, request);
     assert.deepEqual(await craftAdversarial('mi-fgsm', ensemble, request), first);
     const norms = perturbationNorms(first, x, 5);

@@ -29,7 +29,7 @@ describe('TfjsSurrogate', () => {
   beforeEach(() => (seen = []));
   after(() => cnn.dispose());
 
-  it('calls its model on at most batchSize images at a time (the wasm heap keeps the largest call\'s activations)', () => {
+  it("calls its model on at most batchSize images at a time (the wasm heap keeps the largest call's activations)", () => {
     const split = new TfjsSurrogate('split', counting, shape, 3, undefined, 4);
     const before = tf.memory().numTensors;
     split.logitsSync(x, count);
@@ -48,16 +48,25 @@ describe('TfjsSurrogate', () => {
       assert.ok(bytes(b.logits).equals(bytes(a.logits)), 'logits');
       assert.ok(bytes(b.loss).equals(bytes(a.loss)), 'loss');
       assert.ok(bytes(b.gradient).equals(bytes(a.gradient)), 'gradient');
-      assert.ok(a.gradient.some((v) => v !== 0), 'a gradient at all');
+      assert.ok(
+        a.gradient.some((v) => v !== 0),
+        'a gradient at all',
+      );
       assert.ok(bytes(split.logitsSync(x, count)).equals(bytes(whole.logitsSync(x, count))), 'logitsSync');
-      assert.ok(bytes(split.logitsGradientSync(x, a.logits)).equals(bytes(whole.logitsGradientSync(x, a.logits))), 'logitsGradientSync');
+      assert.ok(
+        bytes(split.logitsGradientSync(x, a.logits)).equals(bytes(whole.logitsGradientSync(x, a.logits))),
+        'logitsGradientSync',
+      );
     });
   }
 
   it('refuses a batch size that is not a positive integer, and images that do not match the count, naming them', () => {
     assert.throws(() => new TfjsSurrogate('bad', counting, shape, 3, undefined, 0), /batchSize.*0.*integer >= 1/);
     const split = new TfjsSurrogate('split', counting, shape, 3, undefined, 3);
-    assert.throws(() => split.lossGradientSync(x.subarray(1), labels, { loss: 'cross-entropy' }), /split: got 639 pixel values for 10 image\(s\) of shape 8x8x1 \(640 expected\)/);
+    assert.throws(
+      () => split.lossGradientSync(x.subarray(1), labels, { loss: 'cross-entropy' }),
+      /split: got 639 pixel values for 10 image\(s\) of shape 8x8x1 \(640 expected\)/,
+    );
     assert.deepEqual(seen, [], 'nothing computed on a bad call');
   });
 });

@@ -36,7 +36,11 @@ describe('trainClassifier', () => {
   it('is deterministic for a seed: same weights twice, different for another seed', () => {
     const weightsAfter = (seed: number) => {
       const model = buildArchitecture('cnn-small', { imageShape: [28, 28, 1], classes: 10, seed });
-      trainClassifier(model, { ...set, images: set.images.subarray(0, 128 * 784), targets: small.labels.subarray(0, 128) }, { epochs: 1, batchSize: 64, learningRate: 1e-3, seed });
+      trainClassifier(
+        model,
+        { ...set, images: set.images.subarray(0, 128 * 784), targets: small.labels.subarray(0, 128) },
+        { epochs: 1, batchSize: 64, learningRate: 1e-3, seed },
+      );
       const values = model.getWeights()[0]?.dataSync().slice() as Float32Array;
       model.dispose();
       return values;
@@ -49,7 +53,11 @@ describe('trainClassifier', () => {
     it(`leaves no tensor behind after a training step and an input-gradient step: ${name}`, () => {
       const model = buildArchitecture(name, { imageShape: [28, 28, 1], classes: 10, seed: 0 });
       const before = tf.memory().numTensors;
-      trainClassifier(model, { ...set, images: set.images.subarray(0, 16 * 784), targets: small.labels.subarray(0, 16) }, { epochs: 1, batchSize: 8, learningRate: 1e-3, seed: 0 });
+      trainClassifier(
+        model,
+        { ...set, images: set.images.subarray(0, 16 * 784), targets: small.labels.subarray(0, 16) },
+        { epochs: 1, batchSize: 8, learningRate: 1e-3, seed: 0 },
+      );
       assert.equal(tf.memory().numTensors, before, 'after a training step');
       tf.tidy(() => {
         const x = tf.tensor4d(set.images.subarray(0, 8 * 784), [8, 28, 28, 1]);
@@ -69,32 +77,49 @@ describe('trainClassifier', () => {
       soft[i * 10 + 9 - label] = (soft[i * 10 + 9 - label] as number) + 0.1;
     }
     const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    const result = trainClassifier(model, { images: set.images.subarray(0, 64 * 784), imageShape: [28, 28, 1], targets: soft, classes: 10 }, { epochs: 20, batchSize: 64, learningRate: 1e-2, seed: 0 });
+    const result = trainClassifier(
+      model,
+      { images: set.images.subarray(0, 64 * 784), imageShape: [28, 28, 1], targets: soft, classes: 10 },
+      { epochs: 20, batchSize: 64, learningRate: 1e-2, seed: 0 },
+    );
     model.dispose();
     assert.ok(Number.isFinite(result.finalLoss) && result.finalLoss < 1.0, `loss ${result.finalLoss}`);
   });
 
   it('refuses a bad batch size, naming the option', () => {
     const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    assert.throws(() => trainClassifier(model, set, { epochs: 1, batchSize: 0, learningRate: 1e-3, seed: 0 }), /batchSize: got 0, expected a positive integer/);
+    assert.throws(
+      () => trainClassifier(model, set, { epochs: 1, batchSize: 0, learningRate: 1e-3, seed: 0 }),
+      /batchSize: got 0, expected a positive integer/,
+    );
     model.dispose();
   });
 });
 
 describe('backend selection', () => {
   it('refuses an unknown backend and lists the known ones', async () => {
-    await assert.rejects(useBackend('gpu'), /--backend \(or TRANSFERBENCH_BACKEND\): got "gpu", expected one of tensorflow, wasm, cpu/);
+    await assert.rejects(
+      useBackend('gpu'),
+      /--backend \(or TRANSFERBENCH_BACKEND\): got "gpu", expected one of tensorflow, wasm, cpu/,
+    );
   });
 
   it('refuses a backend that cannot load, with the reason', async function () {
-    if (tf.findBackend('tensorflow') !== null) skipBecause(this, 'native TensorFlow (tfjs-node) is installed, so no backend here fails to load');
+    if (tf.findBackend('tensorflow') !== null)
+      skipBecause(this, 'native TensorFlow (tfjs-node) is installed, so no backend here fails to load');
     await assert.rejects(useBackend('tensorflow'), /backend tensorflow is not available: .*not installed/);
   });
 
   it('selects wasm by default when native TensorFlow is absent, with composed kernels', async function () {
-    if (tf.findBackend('tensorflow') !== null) skipBecause(this, 'native TensorFlow (tfjs-node) is installed and is the default');
+    if (tf.findBackend('tensorflow') !== null)
+      skipBecause(this, 'native TensorFlow (tfjs-node) is installed and is the default');
     const info = await useBackend(undefined);
     assert.equal(info.name, 'wasm');
-    assert.deepEqual(info.composedKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']);
+    assert.deepEqual(info.composedKernels, [
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'BatchMatMul',
+      'MaxPoolGrad',
+    ]);
   });
 });

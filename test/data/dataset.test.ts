@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { FASHION_MNIST_DIR, loadEmbeddedMnist, loadSplit, parseDatasetSpec, stratifiedSplit } from '../../src/data/index.js';
+import {
+  FASHION_MNIST_DIR,
+  loadEmbeddedMnist,
+  loadSplit,
+  parseDatasetSpec,
+  stratifiedSplit,
+} from '../../src/data/index.js';
 
 describe('embedded MNIST', () => {
   const all = loadEmbeddedMnist();
@@ -39,10 +45,13 @@ describe('dataset specs', () => {
   });
 
   it('refuses an unknown name and lists the forms it takes', () => {
-    assert.throws(() => parseDatasetSpec('cifar'), /--dataset: got "cifar", expected one of mnist-embedded, fashion-mnist, idx:IMAGES,LABELS/);
+    assert.throws(
+      () => parseDatasetSpec('cifar'),
+      /--dataset: got "cifar", expected one of mnist-embedded, fashion-mnist, idx:IMAGES,LABELS/,
+    );
   });
 
-  it('says how to get Fashion-MNIST when it is not installed', function () {
+  it('says how to get Fashion-MNIST when it is not installed', () => {
     if (existsSync(FASHION_MNIST_DIR)) {
       const { test } = loadSplit({ kind: 'fashion-mnist' }, 0);
       assert.equal(test.labels.length, 10000);
@@ -50,6 +59,9 @@ describe('dataset specs', () => {
     } else {
       assert.throws(() => loadSplit({ kind: 'fashion-mnist' }, 0), /apt-get install dataset-fashion-mnist/);
     }
-    assert.throws(() => loadSplit({ kind: 'fashion-mnist', dir: '/nonexistent' }, 0), /not found; pass the folder holding the Fashion-MNIST IDX files/);
+    assert.throws(
+      () => loadSplit({ kind: 'fashion-mnist', dir: '/nonexistent' }, 0),
+      /not found; pass the folder holding the Fashion-MNIST IDX files/,
+    );
   });
 });

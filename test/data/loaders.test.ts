@@ -31,7 +31,10 @@ describe('IDX loader', () => {
   it('names the file and the magic number when the magic is wrong', () => {
     const file = join(dir, 'bad-magic');
     writeFileSync(file, Buffer.from([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0]));
-    assert.throws(() => readIdx(file), (error: Error) => error.message.startsWith(`${file}: wrong magic number 0x12340801; expected an IDX file`));
+    assert.throws(
+      () => readIdx(file),
+      (error: Error) => error.message.startsWith(`${file}: wrong magic number 0x12340801; expected an IDX file`),
+    );
   });
 
   it('refuses a truncated file, saying how many bytes were needed', () => {
@@ -54,7 +57,10 @@ describe('IDX loader', () => {
   it('refuses float pixels outside [0, 1]', () => {
     const images = writeIdx(join(dir, 'fimg'), 'float32', [1, 2, 1], [0.5, 1.5]);
     const labelFile = writeIdx(join(dir, 'flab'), 'uint8', [1], [0]);
-    assert.throws(() => loadIdxPair(images, labelFile, { name: 't' }), /value 1\.5 at index 1 is outside \[0, 1\] after scaling/);
+    assert.throws(
+      () => loadIdxPair(images, labelFile, { name: 't' }),
+      /value 1\.5 at index 1 is outside \[0, 1\] after scaling/,
+    );
   });
 
   it('refuses float labels', () => {
@@ -73,7 +79,11 @@ describe('NPY loader', () => {
   const { pixels, labels } = tinyImages(4, 2, 2, 2);
 
   it('reads uint8 images with int64 labels', () => {
-    const ds = loadNpyPair(writeNpy(join(dir, 'x.npy'), 'uint8', [4, 2, 2], pixels), writeNpy(join(dir, 'y.npy'), 'int64', [4], labels), { name: 'n' });
+    const ds = loadNpyPair(
+      writeNpy(join(dir, 'x.npy'), 'uint8', [4, 2, 2], pixels),
+      writeNpy(join(dir, 'y.npy'), 'int64', [4], labels),
+      { name: 'n' },
+    );
     assert.deepEqual(ds.imageShape, [2, 2, 1]);
     assert.deepEqual([...ds.labels], labels);
     assert.ok(Math.abs((ds.images[5] as number) - (pixels[5] as number) / 255) < 1e-7);
@@ -81,17 +91,27 @@ describe('NPY loader', () => {
 
   it('reads float32 NHWC images already in [0, 1]', () => {
     const values = Array.from({ length: 2 * 2 * 2 * 3 }, (_, i) => i / 24);
-    const ds = loadNpyPair(writeNpy(join(dir, 'xf.npy'), 'float32', [2, 2, 2, 3], values), writeNpy(join(dir, 'yf.npy'), 'int32', [2], [0, 1]), { name: 'n' });
+    const ds = loadNpyPair(
+      writeNpy(join(dir, 'xf.npy'), 'float32', [2, 2, 2, 3], values),
+      writeNpy(join(dir, 'yf.npy'), 'int32', [2], [0, 1]),
+      { name: 'n' },
+    );
     assert.deepEqual(ds.imageShape, [2, 2, 3]);
     assert.ok(Math.abs((ds.images[23] as number) - 23 / 24) < 1e-6);
   });
 
   it('refuses an unsupported dtype and says which are read', () => {
-    assert.throws(() => readNpy(writeNpy(join(dir, 'h.npy'), 'float16', [2], [0, 0])), /unsupported dtype <f2; convert with arr.astype\(\.\.\.\) to one of uint8/);
+    assert.throws(
+      () => readNpy(writeNpy(join(dir, 'h.npy'), 'float16', [2], [0, 0])),
+      /unsupported dtype <f2; convert with arr.astype\(\.\.\.\) to one of uint8/,
+    );
   });
 
   it('refuses Fortran order', () => {
-    assert.throws(() => readNpy(writeNpy(join(dir, 'f.npy'), 'uint8', [2, 2], [0, 0, 0, 0], true)), /Fortran-ordered; save numpy.ascontiguousarray/);
+    assert.throws(
+      () => readNpy(writeNpy(join(dir, 'f.npy'), 'uint8', [2, 2], [0, 0, 0, 0], true)),
+      /Fortran-ordered; save numpy.ascontiguousarray/,
+    );
   });
 
   it('refuses a file that is not .npy', () => {
@@ -108,14 +128,24 @@ describe('NPY loader', () => {
 
   it('refuses float images outside [0, 1]', () => {
     assert.throws(
-      () => loadNpyPair(writeNpy(join(dir, 'xo.npy'), 'float32', [1, 1, 2], [0.1, 255]), writeNpy(join(dir, 'yo.npy'), 'int64', [1], [0]), { name: 'n' }),
+      () =>
+        loadNpyPair(
+          writeNpy(join(dir, 'xo.npy'), 'float32', [1, 1, 2], [0.1, 255]),
+          writeNpy(join(dir, 'yo.npy'), 'int64', [1], [0]),
+          { name: 'n' },
+        ),
       /value 255 at index 1 is outside \[0, 1\]/,
     );
   });
 
   it('refuses images of the wrong rank', () => {
     assert.throws(
-      () => loadNpyPair(writeNpy(join(dir, 'x2.npy'), 'uint8', [2, 4], [0, 0, 0, 0, 0, 0, 0, 0]), writeNpy(join(dir, 'y2.npy'), 'int64', [2], [0, 1]), { name: 'n' }),
+      () =>
+        loadNpyPair(
+          writeNpy(join(dir, 'x2.npy'), 'uint8', [2, 4], [0, 0, 0, 0, 0, 0, 0, 0]),
+          writeNpy(join(dir, 'y2.npy'), 'int64', [2], [0, 1]),
+          { name: 'n' },
+        ),
       /images have shape \[2, 4\]; expected \[N, H, W\] or \[N, H, W, C\]/,
     );
   });

@@ -26,7 +26,8 @@ const CLIENTS = ['sbatch', 'squeue', 'scancel', 'scontrol', 'sinfo'] as const;
 /** Why this machine cannot start the test cluster, or undefined when it can. */
 export function slurmUnavailable(): string | undefined {
   const missing = [...DAEMONS, ...CLIENTS].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-  if (missing.length > 0) return `Slurm is not installed (missing ${missing.join(', ')}; apt-get install slurm-wlm munge)`;
+  if (missing.length > 0)
+    return `Slurm is not installed (missing ${missing.join(', ')}; apt-get install slurm-wlm munge)`;
   // slurmd starts each job's steps as the submitting user, which only root may do.
   if (process.getuid?.() !== 0) return 'the test cluster needs root: slurmd launches job steps as the submitting user';
   return undefined;
@@ -39,7 +40,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -108,10 +111,15 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     const child = spawn(command, args, { env, stdio: ['ignore', out, out] });
     children.push(child);
   };
-  const logs = () => DAEMONS.map((d) => join(dir, 'log', `${d}.out`)).filter(existsSync).map((f) => `${f}:\n${readFileSync(f, 'utf8')}`).join('\n');
+  const logs = () =>
+    DAEMONS.map((d) => join(dir, 'log', `${d}.out`))
+      .filter(existsSync)
+      .map((f) => `${f}:\n${readFileSync(f, 'utf8')}`)
+      .join('\n');
   // A crashed test must not leave daemons behind.
   const killAll = () => {
-    for (const child of children) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   };
   process.once('exit', killAll);
   const stopDaemons = async () => {
@@ -120,7 +128,10 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       if (child.exitCode !== null || child.pid === undefined) continue;
       const exited = new Promise((r) => child.once('exit', r));
       process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.exitCode === null && child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 10000);
+      const timer = setTimeout(
+        () => child.exitCode === null && child.pid !== undefined && process.kill(child.pid, 'SIGKILL'),
+        10000,
+      );
       await exited;
       clearTimeout(timer);
     }
@@ -128,11 +139,20 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   try {
     const socket = join(dir, 'munge', 'munge.socket');
     // --force: munged otherwise refuses to run with the temporary folder's permissions.
-    start('munged', 'munged', ['--foreground', '--force', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${join(dir, 'munge', 'munged.pid')}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munge', 'munged.seed')}`]);
+    start('munged', 'munged', [
+      '--foreground',
+      '--force',
+      `--key-file=${key}`,
+      `--socket=${socket}`,
+      `--pid-file=${join(dir, 'munge', 'munged.pid')}`,
+      `--log-file=${join(dir, 'log', 'munged.log')}`,
+      `--seed-file=${join(dir, 'munge', 'munged.seed')}`,
+    ]);
     await waitFor('munged did not open its socket', 10000, () => existsSync(socket), logs);
     start('slurmctld', 'slurmctld', ['-D', '-f', conf]);
     start('slurmd', 'slurmd', ['-D', '-f', conf]);
-    const idle = () => spawnSync('sinfo', ['-h', '-n', node, '-o', '%T'], { env, encoding: 'utf8' }).stdout.trim() === 'idle';
+    const idle = () =>
+      spawnSync('sinfo', ['-h', '-n', node, '-o', '%T'], { env, encoding: 'utf8' }).stdout.trim() === 'idle';
     await waitFor(`node ${node} did not become idle`, 30000, idle, logs);
   } catch (error) {
     await stopDaemons();

@@ -10,8 +10,25 @@ import { fixedValues } from '../helpers/backend.js';
  */
 export function linearOnnxTarget(
   dir: string,
-  options: { name: string; layout: 'NCHW' | 'NHWC'; inputName: string; outputName: string; h: number; w: number; c: number; classes: number; nanWeights?: boolean; descriptor?: Partial<TargetDescriptor> },
-): { descriptorPath: string; modelPath: string; logits: (nhwc: Float32Array, count: number) => Float32Array; weights: Float32Array; bias: Float32Array } {
+  options: {
+    name: string;
+    layout: 'NCHW' | 'NHWC';
+    inputName: string;
+    outputName: string;
+    h: number;
+    w: number;
+    c: number;
+    classes: number;
+    nanWeights?: boolean;
+    descriptor?: Partial<TargetDescriptor>;
+  },
+): {
+  descriptorPath: string;
+  modelPath: string;
+  logits: (nhwc: Float32Array, count: number) => Float32Array;
+  weights: Float32Array;
+  bias: Float32Array;
+} {
   const { h, w, c, classes } = options;
   const d = h * w * c;
   const weights = fixedValues(d * classes, 5);
@@ -19,8 +36,20 @@ export function linearOnnxTarget(
   const bias = fixedValues(classes, 6);
   const graph = new GraphBuilder();
   const flat = graph.node('Flatten', [options.inputName], { axis: 1 });
-  graph.node('Gemm', [flat, graph.constant('W', [d, classes], weights), graph.constant('B', [classes], bias)], {}, options.outputName);
-  const bytes = graph.build({ inputName: options.inputName, inputShape: options.layout === 'NCHW' ? [c, h, w] : [h, w, c], outputName: options.outputName, outputWidth: classes, opset: 13, docString: 'test fixture' });
+  graph.node(
+    'Gemm',
+    [flat, graph.constant('W', [d, classes], weights), graph.constant('B', [classes], bias)],
+    {},
+    options.outputName,
+  );
+  const bytes = graph.build({
+    inputName: options.inputName,
+    inputShape: options.layout === 'NCHW' ? [c, h, w] : [h, w, c],
+    outputName: options.outputName,
+    outputWidth: classes,
+    opset: 13,
+    docString: 'test fixture',
+  });
   const modelPath = join(dir, `${options.name}.onnx`);
   writeFileSync(modelPath, bytes);
   const range: [number, number] = options.layout === 'NCHW' ? [0, 255] : [0, 1];
@@ -48,11 +77,14 @@ export function linearOnnxTarget(
     for (let n = 0; n < count; n++) {
       for (let k = 0; k < classes; k++) {
         let s = bias[k] as number;
-        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
-          const v = ((nhwc[((n * h + y) * w + x) * c + ch] as number) * (range[1] - range[0]) + range[0] - mean) / std;
-          const flatIndex = options.layout === 'NCHW' ? (ch * h + y) * w + x : (y * w + x) * c + ch;
-          s += v * (weights[flatIndex * classes + k] as number);
-        }
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++)
+            for (let ch = 0; ch < c; ch++) {
+              const v =
+                ((nhwc[((n * h + y) * w + x) * c + ch] as number) * (range[1] - range[0]) + range[0] - mean) / std;
+              const flatIndex = options.layout === 'NCHW' ? (ch * h + y) * w + x : (y * w + x) * c + ch;
+              s += v * (weights[flatIndex * classes + k] as number);
+            }
         out[n * classes + k] = s;
       }
     }

@@ -7,8 +7,27 @@ import { linearOnnxTarget, softmax, uniformImages } from './fixtures.js';
 
 describe('oracle per-image budget (attack queries)', () => {
   const dir = tempDir('transferbench-image-budget-');
-  const model = linearOnnxTarget(dir, { name: 'linear', layout: 'NHWC', inputName: 'input', outputName: 'logits', h: 4, w: 4, c: 1, classes: 3 });
-  const bad = linearOnnxTarget(dir, { name: 'bad', layout: 'NHWC', inputName: 'input', outputName: 'logits', h: 4, w: 4, c: 1, classes: 3, descriptor: { inputName: 'wrong' } });
+  const model = linearOnnxTarget(dir, {
+    name: 'linear',
+    layout: 'NHWC',
+    inputName: 'input',
+    outputName: 'logits',
+    h: 4,
+    w: 4,
+    c: 1,
+    classes: 3,
+  });
+  const bad = linearOnnxTarget(dir, {
+    name: 'bad',
+    layout: 'NHWC',
+    inputName: 'input',
+    outputName: 'logits',
+    h: 4,
+    w: 4,
+    c: 1,
+    classes: 3,
+    descriptor: { inputName: 'wrong' },
+  });
   let pool: OraclePool;
   before(() => {
     pool = new OraclePool({ workers: 2 });
@@ -17,44 +36,58 @@ describe('oracle per-image budget (attack queries)', () => {
     await pool.close();
   });
 
-  it('never charges an image past its budget under many concurrent requests, and charges exactly the rows it answered', async () => {
-    for (let trial = 0; trial < 4; trial++) {
-      const random = new Random(40 + trial);
-      const budget = 5 + random.int(20);
-      const target = new TargetOracle(pool, loadTarget(model.descriptorPath), { mode: 'probabilities' });
-      const oracle = target.withImageBudget(budget);
-      const requests = Array.from({ length: 30 }, (_, r) => {
-        const ids = Array.from({ length: 1 + random.int(40) }, () => random.int(12));
-        return { ids, images: uniformImages(ids.length, 16, 1000 * trial + r) };
-      });
-      const answers = await Promise.all(requests.map((q) => oracle.query(q.images, q.ids)));
-      const tally = new Map<number, number>();
-      answers.forEach((a, r) => {
-        const { ids, images } = requests[r] as (typeof requests)[number];
-        assert.equal(a.answered.length + a.refused.length, ids.length);
-        assert.equal(a.answer.count, a.answered.length);
-        const expected = softmax(model.logits(images, ids.length), 3);
-        a.answered.forEach((row, j) => {
-          tally.set(ids[row] as number, (tally.get(ids[row] as number) ?? 0) + 1);
-          for (let k = 0; k < 3; k++) assert.ok(Math.abs((a.answer.probabilities?.[j * 3 + k] as number) - (expected[row * 3 + k] as number)) < 1e-5);
+  it(
+    'never charges an image past its budget under many concurrent ' +
+      'requests, and charges exactly the rows it answered',
+    async () => {
+      for (let trial = 0; trial < 4; trial++) {
+        const random = new Random(40 + trial);
+        const budget = 5 + random.int(20);
+        const target = new TargetOracle(pool, loadTarget(model.descriptorPath), { mode: 'probabilities' });
+        const oracle = target.withImageBudget(budget);
+        const requests = Array.from({ length: 30 }, (_, r) => {
+          const ids = Array.from({ length: 1 + random.int(40) }, () => random.int(12));
+          return { ids, images: uniformImages(ids.length, 16, 1000 * trial + r) };
         });
-        // A refused row's image was at its budget when the request was checked: no later row of that id in the same request was answered.
-        a.refused.forEach((row) => assert.ok(![...a.answered].some((other) => other > row && ids[other] === ids[row])));
-      });
-      const asked = new Map<number, number>();
-      requests.forEach((q) => q.ids.forEach((id) => asked.set(id, (asked.get(id) ?? 0) + 1)));
-      let total = 0;
-      for (let id = 0; id < 12; id++) {
-        const charged = oracle.spent(id);
-        assert.ok(charged <= budget, `image ${id}: ${charged} > ${budget}`);
-        assert.equal(charged, tally.get(id) ?? 0, `image ${id}: the oracle's count equals the answered rows`);
-        assert.equal(charged, Math.min(budget, asked.get(id) ?? 0), `image ${id}: refused only what would cross the budget`);
-        total += charged;
+        const answers = await Promise.all(requests.map((q) => oracle.query(q.images, q.ids)));
+        const tally = new Map<number, number>();
+        answers.forEach((a, r) => {
+          const { ids, images } = requests[r] as (typeof requests)[number];
+          assert.equal(a.answered.length + a.refused.length, ids.length);
+          assert.equal(a.answer.count, a.answered.length);
+          const expected = softmax(model.logits(images, ids.length), 3);
+          a.answered.forEach((row, j) => {
+            tally.set(ids[row] as number, (tally.get(ids[row] as number) ?? 0) + 1);
+            for (let k = 0; k < 3; k++)
+              assert.ok(
+                Math.abs((a.answer.probabilities?.[j * 3 + k] as number) - (expected[row * 3 + k] as number)) < 1e-5,
+              );
+          });
+          // A refused row's image was at its budget when the request was checked: no later row of that id in the same
+          // request was answered.
+          a.refused.forEach((row) =>
+            assert.ok(![...a.answered].some((other) => other > row && ids[other] === ids[row])),
+          );
+        });
+        const asked = new Map<number, number>();
+        requests.forEach((q) => q.ids.forEach((id) => asked.set(id, (asked.get(id) ?? 0) + 1)));
+        let total = 0;
+        for (let id = 0; id < 12; id++) {
+          const charged = oracle.spent(id);
+          assert.ok(charged <= budget, `image ${id}: ${charged} > ${budget}`);
+          assert.equal(charged, tally.get(id) ?? 0, `image ${id}: the oracle's count equals the answered rows`);
+          assert.equal(
+            charged,
+            Math.min(budget, asked.get(id) ?? 0),
+            `image ${id}: refused only what would cross the budget`,
+          );
+          total += charged;
+        }
+        assert.equal(target.usage().byPurpose.attack, total);
+        assert.equal(target.usage().byPurpose['substitute-training'], 0);
       }
-      assert.equal(target.usage().byPurpose.attack, total);
-      assert.equal(target.usage().byPurpose['substitute-training'], 0);
-    }
-  });
+    },
+  );
 
   it('refuses exactly the row that would cross, in request order, and nothing before it', async () => {
     const oracle = new TargetOracle(pool, loadTarget(model.descriptorPath), { mode: 'label' }).withImageBudget(3);
@@ -67,7 +100,7 @@ describe('oracle per-image budget (attack queries)', () => {
     assert.equal(oracle.spent(8), 1);
   });
 
-  it('keeps each view\'s counts apart, so every attack run gets its full budget', async () => {
+  it("keeps each view's counts apart, so every attack run gets its full budget", async () => {
     const target = new TargetOracle(pool, loadTarget(model.descriptorPath), { mode: 'label' });
     const a = target.withImageBudget(2);
     const b = target.withImageBudget(2);
@@ -86,8 +119,14 @@ describe('oracle per-image budget (attack queries)', () => {
 
   it('refuses attack queries outside a per-image budget, and malformed requests, naming what is allowed', async () => {
     const target = new TargetOracle(pool, loadTarget(model.descriptorPath), { mode: 'label' });
-    await assert.rejects(target.query(uniformImages(1, 16, 5), 'attack'), /query purpose: got "attack", expected .*withImageBudget/);
+    await assert.rejects(
+      target.query(uniformImages(1, 16, 5), 'attack'),
+      /query purpose: got "attack", expected .*withImageBudget/,
+    );
     assert.throws(() => target.withImageBudget(0), /per-image query budget: got 0, expected a positive integer/);
-    await assert.rejects(target.withImageBudget(3).query(uniformImages(2, 16, 5), [1]), /attack query: got "32 values for 1 ids", expected 16 values \(one 4x4x1 image\) per id/);
+    await assert.rejects(
+      target.withImageBudget(3).query(uniformImages(2, 16, 5), [1]),
+      /attack query: got "32 values for 1 ids", expected 16 values \(one 4x4x1 image\) per id/,
+    );
   });
 });

@@ -20,6 +20,9 @@ describe('countOutcomes', () => {
   it('counts the attack success rate only over images the target classifies correctly when clean', () => {
     // Of images 0-3 (clean-correct), the target errs on 0 and 2 after the attack; 4 and 5 were wrong already.
     assert.deepEqual(outcomes.attackSuccess, rate(2, 4));
-    assert.ok(outcomes.attackSuccess.low < 0.5 && outcomes.attackSuccess.high > 0.5, 'Wilson interval around the value');
+    assert.ok(
+      outcomes.attackSuccess.low < 0.5 && outcomes.attackSuccess.high > 0.5,
+      'Wilson interval around the value',
+    );
   });
 });

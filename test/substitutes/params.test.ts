@@ -22,8 +22,16 @@ describe('substitute strategy parameters', () => {
   });
 
   it('refuses an unknown key, naming the allowed ones', () => {
-    assert.throws(() => resolveStrategyParams(SPEC, { roundz: 5 }), (e: Error & { code?: string }) => e.code === 'BAD_CONFIG' && e.message === 'substitute strategy demo: unknown parameter "roundz"; allowed: rounds, eps, attack, images');
-    assert.throws(() => resolveStrategyParams({ name: 'bare', parameters: [] }, { x: 1 }), /^TransferbenchError: substitute strategy bare: unknown parameter "x"; it takes no parameters$/);
+    assert.throws(
+      () => resolveStrategyParams(SPEC, { roundz: 5 }),
+      (e: Error & { code?: string }) =>
+        e.code === 'BAD_CONFIG' &&
+        e.message === 'substitute strategy demo: unknown parameter "roundz"; allowed: rounds, eps, attack, images',
+    );
+    assert.throws(
+      () => resolveStrategyParams({ name: 'bare', parameters: [] }, { x: 1 }),
+      /^TransferbenchError: substitute strategy bare: unknown parameter "x"; it takes no parameters$/,
+    );
   });
 
   it('refuses a value of the wrong type or range, naming what is allowed', () => {
@@ -35,15 +43,25 @@ describe('substitute strategy parameters', () => {
       [{ attack: 'pgd' }, 'attack: got "pgd", expected one of fgsm, bim'],
       [{ images: 0 }, 'images: got 0, expected an integer > 0'],
     ];
-    for (const [params, message] of cases) assert.throws(() => resolveStrategyParams(SPEC, params), { message: `substitute strategy demo: ${message}` });
+    for (const [params, message] of cases)
+      assert.throws(() => resolveStrategyParams(SPEC, params), { message: `substitute strategy demo: ${message}` });
   });
 
   it('gives every registered strategy a schema of exactly its declared keys, whose defaults pass its own check', () => {
     for (const strategy of STRATEGIES.values()) {
-      const schema = paramsSchema(strategy.parameters) as { additionalProperties: boolean; properties: Record<string, unknown> };
+      const schema = paramsSchema(strategy.parameters) as {
+        additionalProperties: boolean;
+        properties: Record<string, unknown>;
+      };
       assert.equal(schema.additionalProperties, false, strategy.name);
-      assert.deepEqual(Object.keys(schema.properties), strategy.parameters.map((p) => p.name), strategy.name);
-      const defaults = Object.fromEntries(strategy.parameters.filter((p) => p.default !== undefined).map((p) => [p.name, p.default as number | string]));
+      assert.deepEqual(
+        Object.keys(schema.properties),
+        strategy.parameters.map((p) => p.name),
+        strategy.name,
+      );
+      const defaults = Object.fromEntries(
+        strategy.parameters.filter((p) => p.default !== undefined).map((p) => [p.name, p.default as number | string]),
+      );
       assert.doesNotThrow(() => resolveStrategyParams(strategy, defaults), strategy.name);
     }
   });

@@ -3,7 +3,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../src/data/index.js';
 import { OraclePool, TargetOracle } from '../../src/oracle/index.js';
-import { fidelityMeter, obtainSubstitute, ownedModelLabel, type ObtainOptions, type SubstituteContext } from '../../src/substitutes/index.js';
+import {
+  fidelityMeter,
+  obtainSubstitute,
+  ownedModelLabel,
+  type ObtainOptions,
+  type SubstituteContext,
+} from '../../src/substitutes/index.js';
 import { loadTarget } from '../../src/targets/descriptor.js';
 import { openOwnedModel } from '../../src/targets/owned-model.js';
 import { tempDir } from '../fixtures/files.js';
@@ -25,7 +31,7 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
     const oracle = new TargetOracle(pool, loadTarget(MNIST_CNN), { mode: 'probabilities', budget: 0 });
     const context: SubstituteContext = {
       oracle,
-      architecture: ownedModelLabel(String(params['model'])),
+      architecture: ownedModelLabel(String(params.model)),
       seed: 0,
       budget: 0,
       training: { epochs: 1, batchSize: 64, learningRate: 0.001 },
@@ -61,7 +67,11 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
       assert.equal(obtained.record.fidelity, 1, 'the target is the same network');
       assert.ok(obtained.record.cleanAccuracy > 0.9, `accuracy ${obtained.record.cleanAccuracy}`);
       assert.equal(obtained.record.architecture, 'mnist-cnn');
-      assert.equal(existsSync(join(dir, 'cache')) ? readdirSync(join(dir, 'cache')).length : 0, 0, 'nothing written to the substitute cache');
+      assert.equal(
+        existsSync(join(dir, 'cache')) ? readdirSync(join(dir, 'cache')).length : 0,
+        0,
+        'nothing written to the substitute cache',
+      );
     } finally {
       await obtained.surrogate?.dispose();
     }
@@ -81,16 +91,29 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
 
   it('refuses a surrogate made for other images, naming the descriptor and both shapes', async () => {
     const model = join(TORCH_FIXTURES, 'residual-bn', 'target.json');
-    await assert.rejects(setup({ model }).run(), (e: Error) => e.message === `pretrained: ${model} takes 12x12x3 images (HxWxC) and has 10 classes, but the data set has 28x28x1 images and 10 classes; use a surrogate made for this data`);
+    await assert.rejects(
+      setup({ model }).run(),
+      (e: Error) =>
+        e.message ===
+        `pretrained: ${model} takes 12x12x3 images (HxWxC) and has 10 ` +
+          `classes, but the data set has 28x28x1 images and 10 classes; ` +
+          `use a surrogate made for this data`,
+    );
   });
 
   it('refuses a missing model parameter and a descriptor whose model changed', async () => {
-    await assert.rejects(setup({}).run(), /pretrained: model: got null, expected the path of a target\.json-format descriptor/);
+    await assert.rejects(
+      setup({}).run(),
+      /pretrained: model: got null, expected the path of a target\.json-format descriptor/,
+    );
     const changed = join(dir, 'changed');
     mkdirSync(changed, { recursive: true });
     copyFileSync(MNIST_CNN, join(changed, 'target.json'));
     writeFileSync(join(changed, 'model.onnx'), 'not the model');
-    await assert.rejects(setup({ model: join(changed, 'target.json') }).run(), /changed.target\.json: .*model\.onnx has sha256 [0-9a-f]{64}, the descriptor says/);
+    await assert.rejects(
+      setup({ model: join(changed, 'target.json') }).run(),
+      /changed.target\.json: .*model\.onnx has sha256 [0-9a-f]{64}, the descriptor says/,
+    );
   });
 
   it('names pretrained surrogates in leaderboards after their folder or file', () => {

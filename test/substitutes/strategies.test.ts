@@ -4,13 +4,22 @@ import { join } from 'node:path';
 import { useBackend } from '../../src/compute/backend.js';
 import { loadEmbeddedMnist, stratifiedSplit, subset, take } from '../../src/data/index.js';
 import { OraclePool, TargetOracle } from '../../src/oracle/index.js';
-import { fidelityMeter, jacobianQueriesPerRound, obtainSubstitute, STRATEGIES, type ObtainOptions, type SubstituteContext } from '../../src/substitutes/index.js';
+import {
+  fidelityMeter,
+  jacobianQueriesPerRound,
+  obtainSubstitute,
+  STRATEGIES,
+  type ObtainOptions,
+  type SubstituteContext,
+} from '../../src/substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../../src/targets/descriptor.js';
 import { buildTarget } from '../../src/targets/zoo.js';
 import { tempDir } from '../fixtures/files.js';
 
 /** obtainSubstitute for a strategy that trains a tfjs model (every one here but pretrained). */
-async function obtainTrained(...args: Parameters<typeof obtainSubstitute>): Promise<{ model: tf.LayersModel; record: Awaited<ReturnType<typeof obtainSubstitute>>['record'] }> {
+async function obtainTrained(
+  ...args: Parameters<typeof obtainSubstitute>
+): Promise<{ model: tf.LayersModel; record: Awaited<ReturnType<typeof obtainSubstitute>>['record'] }> {
   const obtained = await obtainSubstitute(...args);
   assert.ok(obtained.model, `${args[0]} returned no tfjs model`);
   return { model: obtained.model, record: obtained.record };
@@ -20,7 +29,10 @@ describe('substitute strategies against a tiny target through the pool', () => {
   const dir = tempDir('transferbench-substitutes-');
   const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
   const targetData = take(train, 2000);
-  const attacker = subset(train, Int32Array.from({ length: 4000 }, (_, i) => 2000 + i));
+  const attacker = subset(
+    train,
+    Int32Array.from({ length: 4000 }, (_, i) => 2000 + i),
+  );
   const evaluation = take(test, 300);
   let pool: OraclePool;
   let target: ResolvedTarget;
@@ -28,7 +40,12 @@ describe('substitute strategies against a tiny target through the pool', () => {
   before(async function () {
     this.timeout(120000);
     await useBackend('wasm');
-    const built = await buildTarget({ name: 'tiny-mlp', architecture: 'mlp', epochs: 2, batchSize: 64, learningRate: 0.002, seed: 1 }, { train: targetData, test: evaluation }, 'mnist-embedded', dir);
+    const built = await buildTarget(
+      { name: 'tiny-mlp', architecture: 'mlp', epochs: 2, batchSize: 64, learningRate: 0.002, seed: 1 },
+      { train: targetData, test: evaluation },
+      'mnist-embedded',
+      dir,
+    );
     target = loadTarget(built.descriptorPath);
     pool = new OraclePool({ workers: 1 });
   });
@@ -36,7 +53,14 @@ describe('substitute strategies against a tiny target through the pool', () => {
     await pool.close();
   });
 
-  const setup = (options: { budget: number; mode?: 'probabilities' | 'top-k' | 'label'; architecture?: string; seed?: number; whiteBox?: boolean; epochs?: number }) => {
+  const setup = (options: {
+    budget: number;
+    mode?: 'probabilities' | 'top-k' | 'label';
+    architecture?: string;
+    seed?: number;
+    whiteBox?: boolean;
+    epochs?: number;
+  }) => {
     const oracle = new TargetOracle(pool, target, { mode: options.mode ?? 'probabilities', budget: options.budget });
     const context: SubstituteContext = {
       oracle,
@@ -64,7 +88,12 @@ describe('substitute strategies against a tiny target through the pool', () => {
   };
 
   it('marks the white-box strategy, and only it, as a reference', () => {
-    assert.deepEqual(STRATEGIES.values().filter((s) => s.reference).map((s) => s.name), ['white-box']);
+    assert.deepEqual(
+      STRATEGIES.values()
+        .filter((s) => s.reference)
+        .map((s) => s.name),
+      ['white-box'],
+    );
   });
 
   it('ground truth spends no queries and learns the digits', async () => {
@@ -93,21 +122,43 @@ describe('substitute strategies against a tiny target through the pool', () => {
     assert.ok(record.fidelity > 0.75, `fidelity ${record.fidelity}`);
   });
 
-  it('dynamic distillation spends queries in every round and agrees more near the attack points as rounds go', async () => {
-    const { context, obtain } = setup({ budget: 1200, epochs: 2 });
-    const { model, record } = await obtainTrained('dynamic-distillation', { rounds: 3, attack: 'fgsm', eps: 0.2 }, context, obtain);
-    model.dispose();
-    assert.deepEqual(record.rounds.map((r) => r.queries), [300, 600, 900, 1200]);
-    assert.equal(record.queriesSpent, 1200);
-    const agreements = record.rounds.slice(1).map((r) => r.attackPointAgreement as number);
-    assert.ok((agreements[agreements.length - 1] as number) > (agreements[0] as number), `agreement on attack points by round: ${agreements.join(', ')}`);
-  });
+  it(
+    'dynamic distillation spends queries in every round and agrees ' + 'more near the attack points as rounds go',
+    async () => {
+      const { context, obtain } = setup({ budget: 1200, epochs: 2 });
+      const { model, record } = await obtainTrained(
+        'dynamic-distillation',
+        { rounds: 3, attack: 'fgsm', eps: 0.2 },
+        context,
+        obtain,
+      );
+      model.dispose();
+      assert.deepEqual(
+        record.rounds.map((r) => r.queries),
+        [300, 600, 900, 1200],
+      );
+      assert.equal(record.queriesSpent, 1200);
+      const agreements = record.rounds.slice(1).map((r) => r.attackPointAgreement as number);
+      assert.ok(
+        (agreements[agreements.length - 1] as number) > (agreements[0] as number),
+        `agreement on attack points by round: ${agreements.join(', ')}`,
+      );
+    },
+  );
 
-  it('dynamic distillation with AdvGAN placing the queries (AdvGAN\'s black-box dynamic mode) counts every query', async () => {
+  it("dynamic distillation with AdvGAN placing the queries (AdvGAN's black-box dynamic mode) counts every query", async () => {
     const { context, obtain, oracle } = setup({ budget: 300, epochs: 1 });
-    const { model, record } = await obtainTrained('dynamic-distillation', { rounds: 2, attack: 'advgan', eps: 0.3 }, context, obtain);
+    const { model, record } = await obtainTrained(
+      'dynamic-distillation',
+      { rounds: 2, attack: 'advgan', eps: 0.3 },
+      context,
+      obtain,
+    );
     model.dispose();
-    assert.deepEqual(record.rounds.map((r) => r.queries), [100, 200, 300]);
+    assert.deepEqual(
+      record.rounds.map((r) => r.queries),
+      [100, 200, 300],
+    );
     assert.equal(oracle.usage().byPurpose['substitute-training'], 300);
   });
 
@@ -118,15 +169,26 @@ describe('substitute strategies against a tiny target through the pool', () => {
     const { model, record } = await obtainTrained('jacobian', { ...plan, lambda: 0.1, tau: 2 }, context, obtain);
     model.dispose();
     assert.equal(record.queriesSpent, 95);
-    assert.deepEqual(record.rounds.map((r) => r.queries), [20, 40, 80, 95]);
+    assert.deepEqual(
+      record.rounds.map((r) => r.queries),
+      [20, 40, 80, 95],
+    );
   });
 
   it('the Jacobian strategy plans within a budget smaller than its rounds need', async () => {
     const { context, obtain, oracle } = setup({ budget: 50, mode: 'label', epochs: 1 });
-    const { model, record } = await obtainTrained('jacobian', { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 }, context, obtain);
+    const { model, record } = await obtainTrained(
+      'jacobian',
+      { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 },
+      context,
+      obtain,
+    );
     model.dispose();
     // rounds of 20, 20, 40, 15 queries: the third would pass 50, so it and the fourth are dropped
-    assert.deepEqual(record.rounds.map((r) => r.queries), [20, 40]);
+    assert.deepEqual(
+      record.rounds.map((r) => r.queries),
+      [20, 40],
+    );
     assert.equal(oracle.usage().byPurpose['substitute-training'], 40);
   });
 
@@ -141,7 +203,10 @@ describe('substitute strategies against a tiny target through the pool', () => {
 
   it('the white-box reference is refused for a foreign target', async () => {
     const { context, obtain } = setup({ budget: 0 });
-    await assert.rejects(obtainSubstitute('white-box', {}, context, obtain), /white-box: target tiny-mlp is not a zoo target built by transferbench/);
+    await assert.rejects(
+      obtainSubstitute('white-box', {}, context, obtain),
+      /white-box: target tiny-mlp is not a zoo target built by transferbench/,
+    );
   });
 
   it('reuses a cached substitute for the same configuration and retrains when anything changes', async () => {
@@ -153,9 +218,16 @@ describe('substitute strategies against a tiny target through the pool', () => {
     assert.equal(again.oracle.usage().byPurpose['substitute-training'], 0, 'a cache hit spends no queries');
     assert.equal(b.record.queriesSpent, 500, 'but records what the substitute cost');
     const probe = tf.tidy(() => tf.ones([1, 28, 28, 1]));
-    assert.deepEqual((a.model.predict(probe) as tf.Tensor).dataSync(), (b.model.predict(probe) as tf.Tensor).dataSync());
+    assert.deepEqual(
+      (a.model.predict(probe) as tf.Tensor).dataSync(),
+      (b.model.predict(probe) as tf.Tensor).dataSync(),
+    );
     probe.dispose();
-    for (const change of [{ budget: 400, seed: 7 }, { budget: 500, seed: 8 }, { budget: 500, seed: 7, mode: 'label' as const }]) {
+    for (const change of [
+      { budget: 400, seed: 7 },
+      { budget: 500, seed: 8 },
+      { budget: 500, seed: 7, mode: 'label' as const },
+    ]) {
       const other = setup(change);
       const c = await obtainTrained('static-distillation', {}, other.context, other.obtain);
       assert.equal(c.record.fromCache, false, JSON.stringify(change));

@@ -8,19 +8,91 @@ import { checkParity } from '../../src/targets/onnx/parity.js';
 
 /** One tiny model per layer type (and padding/stride variant) the exporter supports. */
 const TINY: { name: string; shape: [number, number, number]; layers: () => tf.layers.Layer[] }[] = [
-  { name: 'Dense + ReLU', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 6, activation: 'relu' }), tf.layers.dense({ units: 3 })] },
-  { name: 'Conv2D valid, stride 1', shape: [7, 7, 2], layers: () => [tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'Conv2D same, stride 2 (even input)', shape: [8, 8, 1], layers: () => [tf.layers.conv2d({ filters: 3, kernelSize: 4, strides: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'Conv2D same, stride 2 (odd input)', shape: [9, 9, 2], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'Conv2D valid, stride 2 (leftover rows)', shape: [9, 9, 1], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: 4, strides: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'MaxPooling2D', shape: [6, 6, 2], layers: () => [tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'MaxPooling2D same (odd input)', shape: [7, 7, 1], layers: () => [tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'AveragePooling2D', shape: [6, 6, 2], layers: () => [tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] },
-  { name: 'Dropout (identity at inference)', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3 })] },
-  { name: 'Maxout', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 3 })] },
+  {
+    name: 'Dense + ReLU',
+    shape: [4, 4, 1],
+    layers: () => [
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 6, activation: 'relu' }),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'Conv2D valid, stride 1',
+    shape: [7, 7, 2],
+    layers: () => [
+      tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'Conv2D same, stride 2 (even input)',
+    shape: [8, 8, 1],
+    layers: () => [
+      tf.layers.conv2d({ filters: 3, kernelSize: 4, strides: 2, padding: 'same' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'Conv2D same, stride 2 (odd input)',
+    shape: [9, 9, 2],
+    layers: () => [
+      tf.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'Conv2D valid, stride 2 (leftover rows)',
+    shape: [9, 9, 1],
+    layers: () => [
+      tf.layers.conv2d({ filters: 2, kernelSize: 4, strides: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'MaxPooling2D',
+    shape: [6, 6, 2],
+    layers: () => [tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })],
+  },
+  {
+    name: 'MaxPooling2D same (odd input)',
+    shape: [7, 7, 1],
+    layers: () => [
+      tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  },
+  {
+    name: 'AveragePooling2D',
+    shape: [6, 6, 2],
+    layers: () => [tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })],
+  },
+  {
+    name: 'Dropout (identity at inference)',
+    shape: [4, 4, 1],
+    layers: () => [tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3 })],
+  },
+  {
+    name: 'Maxout',
+    shape: [4, 4, 1],
+    layers: () => [tf.layers.flatten(), new Maxout({ units: 5, pieces: 3, seed: 1 }), tf.layers.dense({ units: 3 })],
+  },
   { name: 'RBF', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })] },
-  { name: 'RBF without bias', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), new Rbf({ units: 4, useBias: false, seed: 2 })] },
-  { name: 'Softmax activation', shape: [4, 4, 1], layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })] },
+  {
+    name: 'RBF without bias',
+    shape: [4, 4, 1],
+    layers: () => [tf.layers.flatten(), new Rbf({ units: 4, useBias: false, seed: 2 })],
+  },
+  {
+    name: 'Softmax activation',
+    shape: [4, 4, 1],
+    layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
+  },
 ];
 
 describe('ONNX export', () => {
@@ -51,7 +123,10 @@ describe('ONNX export', () => {
   it('refuses to pass parity when the ONNX model differs from tfjs', async () => {
     const a = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 1 });
     const b = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
-    await assert.rejects(checkParity(a, exportToOnnx(b), [28, 28, 1], { count: 8, name: 'mismatch' }), /ONNX parity \(mismatch\): an output differs from tfjs by .* \(relative to max\(1, \|value\|\)\) > 0.0001; the model was not written/);
+    await assert.rejects(
+      checkParity(a, exportToOnnx(b), [28, 28, 1], { count: 8, name: 'mismatch' }),
+      /ONNX parity \(mismatch\): an output differs from tfjs by .* \(relative to max\(1, \|value\|\)\) > 0.0001; the model was not written/,
+    );
     a.dispose();
     b.dispose();
   });
@@ -60,7 +135,10 @@ describe('ONNX export', () => {
     const model = tf.sequential();
     model.add(tf.layers.inputLayer({ inputShape: [4, 4, 1] }));
     model.add(tf.layers.batchNormalization({}));
-    assert.throws(() => exportToOnnx(model), /layer .* \(BatchNormalization\) is not supported; supported: Conv2D, MaxPooling2D/);
+    assert.throws(
+      () => exportToOnnx(model),
+      /layer .* \(BatchNormalization\) is not supported; supported: Conv2D, MaxPooling2D/,
+    );
     model.dispose();
   });
 });

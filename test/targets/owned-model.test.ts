@@ -9,13 +9,26 @@ import { loadTorchFixtures } from '../fixtures/torch-cases.js';
 
 describe('targets inspect on PyTorch exports (drafts usable as pretrained surrogates)', () => {
   for (const fixture of loadTorchFixtures()) {
-    it(`${fixture.name}: the draft reads names, layout, shape and output kind off the export, and its gradient can be built`, async () => {
-      const committed = loadTarget(fixture.descriptorPath);
-      const { draft } = inspectOnnx(committed.modelPath);
-      const pick = (d: typeof draft) => ({ name: d.name, sha256: d.sha256, inputName: d.inputName, outputName: d.outputName, layout: d.layout, inputShape: d.inputShape, outputKind: d.outputKind, classes: d.classNames.length });
-      assert.deepEqual(pick(draft), pick(committed.descriptor));
-      assert.deepEqual(await gradientSupport(readFileSync(committed.modelPath), draft), { supported: true });
-    });
+    it(
+      `${fixture.name}: the draft reads names, layout, shape and output ` +
+        `kind off the export, and its gradient can be built`,
+      async () => {
+        const committed = loadTarget(fixture.descriptorPath);
+        const { draft } = inspectOnnx(committed.modelPath);
+        const pick = (d: typeof draft) => ({
+          name: d.name,
+          sha256: d.sha256,
+          inputName: d.inputName,
+          outputName: d.outputName,
+          layout: d.layout,
+          inputShape: d.inputShape,
+          outputKind: d.outputKind,
+          classes: d.classNames.length,
+        });
+        assert.deepEqual(pick(draft), pick(committed.descriptor));
+        assert.deepEqual(await gradientSupport(readFileSync(committed.modelPath), draft), { supported: true });
+      },
+    );
   }
 
   it('says which operator keeps a model from being a pretrained surrogate', async () => {

@@ -47,7 +47,10 @@ class PreparedGenerator implements Prepared {
 export const advgan: Attack = {
   name: 'advgan',
   kind: 'generative',
-  description: 'AdvGAN: a generator trained against the substitute (L_adv + alpha L_GAN + beta L_hinge), one forward pass per image (Xiao et al. 1801.02610)',
+  description:
+    'AdvGAN: a generator trained against the substitute (L_adv + ' +
+    'alpha L_GAN + beta L_hinge), one forward pass per image (Xiao ' +
+    'et al. 1801.02610)',
   usesLabels: true,
   parameters: [
     param('epochs', 10),
@@ -64,10 +67,24 @@ export const advgan: Attack = {
     // Generators trained on onnxruntime are other (equally good) weights: their own cache entries;
     // tfjs-trained ones keep the keys they had before engines existed.
     const engine = await resolveEngine();
-    const key = { params, images: context.training.labels.length, networks: networkFingerprint(context.imageShape), ...(engine.name === 'tfjs' ? {} : { engine: engine.name }) };
+    const key = {
+      params,
+      images: context.training.labels.length,
+      networks: networkFingerprint(context.imageShape),
+      ...(engine.name === 'tfjs' ? {} : { engine: engine.name }),
+    };
     const cached = await context.cache.load(key);
     if (cached !== undefined) return new PreparedGenerator(cached);
-    const generator = await drive(surrogate, trainGenerator(context.training.images, context.training.labels, context.imageShape, generatorOptions(params), engine));
+    const generator = await drive(
+      surrogate,
+      trainGenerator(
+        context.training.images,
+        context.training.labels,
+        context.imageShape,
+        generatorOptions(params),
+        engine,
+      ),
+    );
     try {
       await context.cache.save(key, generator);
     } catch (error) {
@@ -78,10 +95,16 @@ export const advgan: Attack = {
   },
   craft: function* (batch, params) {
     const shape: [number, number, number, number] = [batch.labels.length, ...batch.imageShape];
-    const perturb = (generator: tf.LayersModel) => valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps)));
+    const perturb = (generator: tf.LayersModel) =>
+      valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps)));
     if (batch.prepared instanceof PreparedGenerator) return perturb(batch.prepared.generator);
     const training = batch.pool ?? { images: batch.images, labels: batch.labels };
-    const generator = yield* trainGenerator(training.images, training.labels, batch.imageShape, generatorOptions(params));
+    const generator = yield* trainGenerator(
+      training.images,
+      training.labels,
+      batch.imageShape,
+      generatorOptions(params),
+    );
     try {
       return perturb(generator);
     } finally {

@@ -19,21 +19,45 @@ export function buildGenerator(imageShape: readonly [number, number, number], se
   const activate = (x: tf.SymbolicTensor, activation: 'relu' | 'linear') =>
     activation === 'linear' ? x : (tf.layers.activation({ activation }).apply(x) as tf.SymbolicTensor);
   // Convolution, instance norm, then the activation, as in the paper's c/d/r/u blocks.
-  const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, activation: 'relu' | 'linear' = 'relu') =>
-    activate(normalise(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor), activation);
+  const conv = (
+    x: tf.SymbolicTensor,
+    filters: number,
+    kernelSize: number,
+    strides: number,
+    activation: 'relu' | 'linear' = 'relu',
+  ) =>
+    activate(
+      normalise(
+        tf.layers
+          .conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init() })
+          .apply(x) as tf.SymbolicTensor,
+      ),
+      activation,
+    );
   const deconv = (x: tf.SymbolicTensor, filters: number) =>
-    activate(normalise(tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor), 'relu');
+    activate(
+      normalise(
+        tf.layers
+          .conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init() })
+          .apply(x) as tf.SymbolicTensor,
+      ),
+      'relu',
+    );
   const input = tf.input({ shape: [...imageShape] });
   let x = conv(input, 8, 3, 1);
   x = conv(x, 16, 3, 2);
   x = conv(x, 32, 3, 2);
   for (let block = 0; block < 4; block++) {
     const inner = conv(conv(x, 32, 3, 1), 32, 3, 1, 'linear');
-    x = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.add().apply([x, inner]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    x = tf.layers
+      .activation({ activation: 'relu' })
+      .apply(tf.layers.add().apply([x, inner]) as tf.SymbolicTensor) as tf.SymbolicTensor;
   }
   x = deconv(x, 16);
   x = deconv(x, 8);
-  const output = tf.layers.conv2d({ filters: imageShape[2], kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers
+    .conv2d({ filters: imageShape[2], kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: init() })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'advgan_generator' });
 }
 

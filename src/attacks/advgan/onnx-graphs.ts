@@ -32,10 +32,12 @@ export interface GanModels {
   readonly discriminatorWeights: readonly TrainableWeight[];
 }
 
-
 /** Keeps the values `outputs` need, and of the graph's inputs only those they read. */
 function finish(graph: Graph, outputs: ReturnType<typeof valueInfo>[], doc: string): Uint8Array {
-  const pruned = prune({ ...graph, outputs }, outputs.map((o) => o.name));
+  const pruned = prune(
+    { ...graph, outputs },
+    outputs.map((o) => o.name),
+  );
   const read = new Set(pruned.nodes.flatMap((n) => n.inputs));
   return encodeModel({ ...pruned, inputs: pruned.inputs.filter((i) => read.has(i.name)) }, doc);
 }
@@ -44,7 +46,11 @@ function finish(graph: Graph, outputs: ReturnType<typeof valueInfo>[], doc: stri
 function asInputs(graph: Graph, weights: readonly TrainableWeight[]): Graph {
   const initializers = new Map(graph.initializers);
   for (const w of weights) initializers.delete(w.name);
-  return { ...graph, initializers, inputs: [...graph.inputs, ...weights.map((w) => valueInfo(w.name, DataType.FLOAT, w.shape))] };
+  return {
+    ...graph,
+    initializers,
+    inputs: [...graph.inputs, ...weights.map((w) => valueInfo(w.name, DataType.FLOAT, w.shape))],
+  };
 }
 
 /**
@@ -56,7 +62,12 @@ function asInputs(graph: Graph, weights: readonly TrainableWeight[]): Graph {
  * chains the surrogate's gradient (the `upstream` input) into G's weight gradients, as the tfjs
  * path does (src/attacks/advgan/train.ts).
  */
-export async function buildGanModels(generator: tf.LayersModel, discriminator: tf.LayersModel, imageShape: readonly [number, number, number], options: AdvGanOptions): Promise<GanModels> {
+export async function buildGanModels(
+  generator: tf.LayersModel,
+  discriminator: tf.LayersModel,
+  imageShape: readonly [number, number, number],
+  options: AdvGanOptions,
+): Promise<GanModels> {
   const g = trainingGraph(generator, { prefix: 'g/', input: GAN_IO.images, output: 'g/output' });
   const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.adversarial, output: 'd/score' });
   const emit = new Emitter('advgan', g.graph.opset);
@@ -68,10 +79,20 @@ export async function buildGanModels(generator: tf.LayersModel, discriminator: t
   const s = (v: number) => lossEmit.floats([], [v]);
   const offBy = lossEmit.node('Sub', ['d/score', s(1)]);
   const gan = lossEmit.reduce('ReduceMean', lossEmit.node('Mul', [offBy, offBy]), [0, 1], false);
-  const norms = lossEmit.node('Sqrt', [lossEmit.reduceSum(lossEmit.node('Mul', [perturbation, perturbation]), [1, 2, 3], false)]);
-  const hinge = lossEmit.reduce('ReduceMean', lossEmit.node('Relu', [lossEmit.node('Sub', [norms, s(options.hingeBound)])]), [0], false);
+  const norms = lossEmit.node('Sqrt', [
+    lossEmit.reduceSum(lossEmit.node('Mul', [perturbation, perturbation]), [1, 2, 3], false),
+  ]);
+  const hinge = lossEmit.reduce(
+    'ReduceMean',
+    lossEmit.node('Relu', [lossEmit.node('Sub', [norms, s(options.hingeBound)])]),
+    [0],
+    false,
+  );
   const adv = lossEmit.reduceSum(lossEmit.node('Mul', [GAN_IO.adversarial, GAN_IO.upstream]), [0, 1, 2, 3], false);
-  const weighted = lossEmit.node('Add', [lossEmit.node('Mul', [gan, s(options.alpha)]), lossEmit.node('Mul', [hinge, s(options.beta)])]);
+  const weighted = lossEmit.node('Add', [
+    lossEmit.node('Mul', [gan, s(options.alpha)]),
+    lossEmit.node('Mul', [hinge, s(options.beta)]),
+  ]);
   lossEmit.node('Add', [adv, weighted], {}, GAN_IO.loss);
   const head = lossEmit.done();
   const images = valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]);
@@ -82,11 +103,27 @@ export async function buildGanModels(generator: tf.LayersModel, discriminator: t
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.upstream, type: 'float32', dims: imageShape },
   ]);
-  const withGradients = asInputs(trainingGradients(joined, facts, GAN_IO.loss, g.weights.map((w) => w.name)).graph, d.weights);
+  const withGradients = asInputs(
+    trainingGradients(
+      joined,
+      facts,
+      GAN_IO.loss,
+      g.weights.map((w) => w.name),
+    ).graph,
+    d.weights,
+  );
   const gradientOutputs = g.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape));
   return {
-    generate: finish(withGradients, [valueInfo(GAN_IO.adversarial, DataType.FLOAT, ['batch', ...imageShape])], 'transferbench AdvGAN generator'),
-    generatorStep: finish(withGradients, [valueInfo(GAN_IO.loss, DataType.FLOAT, []), ...gradientOutputs], 'transferbench AdvGAN generator step'),
+    generate: finish(
+      withGradients,
+      [valueInfo(GAN_IO.adversarial, DataType.FLOAT, ['batch', ...imageShape])],
+      'transferbench AdvGAN generator',
+    ),
+    generatorStep: finish(
+      withGradients,
+      [valueInfo(GAN_IO.loss, DataType.FLOAT, []), ...gradientOutputs],
+      'transferbench AdvGAN generator step',
+    ),
     discriminatorStep: await discriminatorStep(discriminator, imageShape),
     generatorWeights: g.weights,
     discriminatorWeights: d.weights,
@@ -94,20 +131,35 @@ export async function buildGanModels(generator: tf.LayersModel, discriminator: t
 }
 
 /** The least-squares discriminator loss sum_i w_i (D(x_i) - t_i)^2 and its weight gradients. */
-async function discriminatorStep(discriminator: tf.LayersModel, imageShape: readonly [number, number, number]): Promise<Uint8Array> {
+async function discriminatorStep(
+  discriminator: tf.LayersModel,
+  imageShape: readonly [number, number, number],
+): Promise<Uint8Array> {
   const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.images, output: 'd/score' });
   const emit = new Emitter('advgan/discriminator', d.graph.opset);
   const offBy = emit.node('Sub', ['d/score', GAN_IO.targets]);
   const perImage = emit.reduceSum(emit.node('Mul', [offBy, offBy]), [1], false);
   emit.reduceSum(emit.node('Mul', [perImage, GAN_IO.sampleWeights]), [0], false, GAN_IO.loss);
-  const inputs = [valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]), valueInfo(GAN_IO.targets, DataType.FLOAT, ['batch', 1]), valueInfo(GAN_IO.sampleWeights, DataType.FLOAT, ['batch'])];
+  const inputs = [
+    valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]),
+    valueInfo(GAN_IO.targets, DataType.FLOAT, ['batch', 1]),
+    valueInfo(GAN_IO.sampleWeights, DataType.FLOAT, ['batch']),
+  ];
   const graph = { ...appendEmitted(d.graph, emit.done()), inputs };
   const facts = await probeGraph(graph, [
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.targets, type: 'float32', dims: [1] },
     { name: GAN_IO.sampleWeights, type: 'float32', dims: [] },
   ]);
-  const withGradients = trainingGradients(graph, facts, GAN_IO.loss, d.weights.map((w) => w.name)).graph;
-  const outputs = [valueInfo(GAN_IO.loss, DataType.FLOAT, []), ...d.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
+  const withGradients = trainingGradients(
+    graph,
+    facts,
+    GAN_IO.loss,
+    d.weights.map((w) => w.name),
+  ).graph;
+  const outputs = [
+    valueInfo(GAN_IO.loss, DataType.FLOAT, []),
+    ...d.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape)),
+  ];
   return finish(withGradients, outputs, 'transferbench AdvGAN discriminator step');
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { weightGradientName } from '../../compute/onnx-train/gradients.js';
 import type { TrainableWeight } from '../../compute/onnx-train/graph.js';
+import { scalarOutput } from '../../compute/onnx-train/feeds.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../compute/onnx-train/optimizer.js';
 import { writeWeights } from '../../compute/onnx-train/trainer.js';
 import { awaitTask, type Crafting } from '../crafting.js';
@@ -14,13 +15,21 @@ class Weights {
   readonly values: Float32Array[];
   readonly optimizer: TypedArrayOptimizer;
 
-  constructor(readonly trainable: readonly TrainableWeight[], learningRate: number) {
+  constructor(
+    readonly trainable: readonly TrainableWeight[],
+    learningRate: number,
+  ) {
     this.values = trainable.map((w) => Float32Array.from(w.variable.read().dataSync() as Float32Array));
-    this.optimizer = new TypedArrayOptimizer(optimizerSettings('adam', learningRate), this.values.map((v) => v.length));
+    this.optimizer = new TypedArrayOptimizer(
+      optimizerSettings('adam', learningRate),
+      this.values.map((v) => v.length),
+    );
   }
 
   feed(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
-    this.trainable.forEach((w, i) => (feeds[w.name] = new ort.Tensor('float32', this.values[i] as Float32Array, [...w.shape])));
+    this.trainable.forEach(
+      (w, i) => (feeds[w.name] = new ort.Tensor('float32', this.values[i] as Float32Array, [...w.shape])),
+    );
     return feeds;
   }
 
@@ -51,7 +60,11 @@ export class OnnxGanSteps implements GanSteps {
     private readonly generator: tf.LayersModel,
     private readonly discriminator: tf.LayersModel,
     private readonly imageShape: readonly [number, number, number],
-    private readonly sessions: { generate: ort.InferenceSession; generatorStep: ort.InferenceSession; discriminatorStep: ort.InferenceSession },
+    private readonly sessions: {
+      generate: ort.InferenceSession;
+      generatorStep: ort.InferenceSession;
+      discriminatorStep: ort.InferenceSession;
+    },
     weights: { generator: readonly TrainableWeight[]; discriminator: readonly TrainableWeight[] },
     learningRate: number,
   ) {
@@ -59,7 +72,13 @@ export class OnnxGanSteps implements GanSteps {
     this.d = new Weights(weights.discriminator, learningRate);
   }
 
-  static async create(generator: tf.LayersModel, discriminator: tf.LayersModel, imageShape: readonly [number, number, number], options: AdvGanOptions, threads: number): Promise<OnnxGanSteps> {
+  static async create(
+    generator: tf.LayersModel,
+    discriminator: tf.LayersModel,
+    imageShape: readonly [number, number, number],
+    options: AdvGanOptions,
+    threads: number,
+  ): Promise<OnnxGanSteps> {
     const models = await buildGanModels(generator, discriminator, imageShape, options);
     const open = (bytes: Uint8Array) =>
       ort.InferenceSession.create(bytes, {
@@ -69,8 +88,19 @@ export class OnnxGanSteps implements GanSteps {
         graphOptimizationLevel: 'all',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-    const sessions = { generate: await open(models.generate), generatorStep: await open(models.generatorStep), discriminatorStep: await open(models.discriminatorStep) };
-    return new OnnxGanSteps(generator, discriminator, imageShape, sessions, { generator: models.generatorWeights, discriminator: models.discriminatorWeights }, options.learningRate);
+    const sessions = {
+      generate: await open(models.generate),
+      generatorStep: await open(models.generatorStep),
+      discriminatorStep: await open(models.discriminatorStep),
+    };
+    return new OnnxGanSteps(
+      generator,
+      discriminator,
+      imageShape,
+      sessions,
+      { generator: models.generatorWeights, discriminator: models.discriminatorWeights },
+      options.learningRate,
+    );
   }
 
   private images(values: Float32Array, count: number): ort.Tensor {
@@ -78,18 +108,29 @@ export class OnnxGanSteps implements GanSteps {
   }
 
   *generate(images: Float32Array, count: number): Crafting<Float32Array> {
-    const out = yield* awaitTask(() => this.sessions.generate.run(this.g.feed({ [GAN_IO.images]: this.images(images, count) })));
+    const out = yield* awaitTask(() =>
+      this.sessions.generate.run(this.g.feed({ [GAN_IO.images]: this.images(images, count) })),
+    );
     return out[GAN_IO.adversarial]?.data as Float32Array;
   }
 
   /** The generator's loss and d(loss)/d(weight) at the current weights (both networks'). */
-  async generatorGradients(batch: Pick<GanBatch, 'count' | 'images' | 'upstream'>): Promise<{ loss: number; gradients: Float32Array[] }> {
+  async generatorGradients(
+    batch: Pick<GanBatch, 'count' | 'images' | 'upstream'>,
+  ): Promise<{ loss: number; gradients: Float32Array[] }> {
     const out = await this.runGenerator(batch);
-    return { loss: (out[GAN_IO.loss]?.data as Float32Array)[0] as number, gradients: this.g.gradients(out) };
+    return { loss: scalarOutput(out, GAN_IO.loss), gradients: this.g.gradients(out) };
   }
 
-  private runGenerator(batch: Pick<GanBatch, 'count' | 'images' | 'upstream'>): Promise<ort.InferenceSession.ReturnType> {
-    const feeds = this.d.feed(this.g.feed({ [GAN_IO.images]: this.images(batch.images, batch.count), [GAN_IO.upstream]: this.images(batch.upstream, batch.count) }));
+  private runGenerator(
+    batch: Pick<GanBatch, 'count' | 'images' | 'upstream'>,
+  ): Promise<ort.InferenceSession.ReturnType> {
+    const feeds = this.d.feed(
+      this.g.feed({
+        [GAN_IO.images]: this.images(batch.images, batch.count),
+        [GAN_IO.upstream]: this.images(batch.upstream, batch.count),
+      }),
+    );
     return this.sessions.generatorStep.run(feeds);
   }
 
@@ -110,7 +151,7 @@ export class OnnxGanSteps implements GanSteps {
   /** The discriminator's loss and d(loss)/d(weight) on the batch's real and generated images. */
   async discriminatorGradients(batch: GanBatch): Promise<{ loss: number; gradients: Float32Array[] }> {
     const out = await this.sessions.discriminatorStep.run(this.discriminatorFeeds(batch));
-    return { loss: (out[GAN_IO.loss]?.data as Float32Array)[0] as number, gradients: this.d.gradients(out) };
+    return { loss: scalarOutput(out, GAN_IO.loss), gradients: this.d.gradients(out) };
   }
 
   *step(batch: GanBatch): Crafting<void> {

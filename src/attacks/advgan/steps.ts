@@ -43,7 +43,13 @@ export function discriminatorLoss(discriminator: tf.LayersModel, real: tf.Tensor
  * The generator's loss L = L_adv + alpha L_GAN + beta L_hinge, with L_adv as the linear term
  * sum(adversarial * upstream) whose gradient is the surrogate's (upstream = d(L_adv)/d(adversarial)).
  */
-export function generatorLoss(generator: tf.LayersModel, discriminator: tf.LayersModel, images: tf.Tensor4D, upstream: tf.Tensor4D, options: AdvGanOptions): tf.Scalar {
+export function generatorLoss(
+  generator: tf.LayersModel,
+  discriminator: tf.LayersModel,
+  images: tf.Tensor4D,
+  upstream: tf.Tensor4D,
+  options: AdvGanOptions,
+): tf.Scalar {
   const perturbation = (generator.apply(images) as tf.Tensor4D).mul(options.eps);
   const adversarial = images.add(perturbation).clipByValue(0, 1) as tf.Tensor4D;
   const gan = (discriminator.apply(adversarial) as tf.Tensor).sub(1).square().mean();
@@ -68,7 +74,9 @@ export class TfjsGanSteps implements GanSteps {
   }
 
   *generate(images: Float32Array, count: number): Crafting<Float32Array> {
-    return valuesOf(tf.tidy(() => generate(this.generator, tf.tensor4d(images, [count, ...this.imageShape]), this.options.eps)));
+    return valuesOf(
+      tf.tidy(() => generate(this.generator, tf.tensor4d(images, [count, ...this.imageShape]), this.options.eps)),
+    );
   }
 
   *step(batch: GanBatch): Crafting<void> {
@@ -78,8 +86,16 @@ export class TfjsGanSteps implements GanSteps {
       const upstream = tf.tensor4d(batch.upstream, shape);
       // The discriminator's step needs G's output only as data: the images already generated.
       const fake = tf.tensor4d(batch.adversarial, shape);
-      this.dOptimizer.minimize(() => discriminatorLoss(this.discriminator, x, fake), false, trainableVariables(this.discriminator));
-      this.gOptimizer.minimize(() => generatorLoss(this.generator, this.discriminator, x, upstream, this.options), false, trainableVariables(this.generator));
+      this.dOptimizer.minimize(
+        () => discriminatorLoss(this.discriminator, x, fake),
+        false,
+        trainableVariables(this.discriminator),
+      );
+      this.gOptimizer.minimize(
+        () => generatorLoss(this.generator, this.discriminator, x, upstream, this.options),
+        false,
+        trainableVariables(this.generator),
+      );
     });
   }
 

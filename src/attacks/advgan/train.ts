@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
 import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
 import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
@@ -50,7 +50,10 @@ export function* trainGenerator(
   const discriminator = buildDiscriminator(imageShape, options.seed);
   let steps: GanSteps | undefined;
   const random = new Random(options.seed).fork('advgan-train');
-  const request = { loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const), kappa: options.confidence };
+  const request = {
+    loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const),
+    kappa: options.confidence,
+  };
   let trained = false;
   try {
     // Driven synchronously (inside a tfjs loop, which cannot await onnxruntime), it trains on tfjs.
@@ -68,7 +71,12 @@ export function* trainGenerator(
         const y = Int32Array.from(indices, (i) => labels[i] as number);
         const adversarial = yield* steps.generate(pixels, n);
         const { gradient } = yield* lossGradientOf(adversarial, y, request);
-        yield* steps.step({ count: n, images: pixels, adversarial, upstream: Float32Array.from(gradient, (g) => g / n) });
+        yield* steps.step({
+          count: n,
+          images: pixels,
+          adversarial,
+          upstream: Float32Array.from(gradient, (g) => g / n),
+        });
       }
     }
     const result = yield* steps.finish();

@@ -13,7 +13,12 @@ export function rowAnswer(answer: OracleAnswer, j: number, label: number): RowAn
     let other = 0;
     for (let k = 0; k < p.length; k++) if (k !== label) other = Math.max(other, p[k] as number);
     const py = p[label] as number;
-    return { label: top, adversarial, margin: Math.log(Math.max(py, TINY)) - Math.log(Math.max(other, TINY)), trueClassProbability: py };
+    return {
+      label: top,
+      adversarial,
+      margin: Math.log(Math.max(py, TINY)) - Math.log(Math.max(other, TINY)),
+      trueClassProbability: py,
+    };
   }
   if (answer.topK) {
     const { k, values, indices } = answer.topK;
@@ -27,7 +32,12 @@ export function rowAnswer(answer: OracleAnswer, j: number, label: number): RowAn
     }
     const py = row(position).value;
     const other = k >= 2 ? row(position === 0 ? 1 : 0).value : Math.max(0, 1 - py);
-    return { label: top, adversarial, margin: Math.log(Math.max(py, TINY)) - Math.log(Math.max(other, TINY)), trueClassProbability: py };
+    return {
+      label: top,
+      adversarial,
+      margin: Math.log(Math.max(py, TINY)) - Math.log(Math.max(other, TINY)),
+      trueClassProbability: py,
+    };
   }
   return { label: top, adversarial, margin: adversarial ? -1 : 1, trueClassProbability: Number.NaN };
 }

@@ -13,11 +13,17 @@ import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 export const boundary: QueryAttack = {
   name: 'boundary',
   kind: 'decision-based',
-  description: 'Boundary attack (Brendel et al. 1712.04248): random walk along the decision boundary towards the clean image, label-only',
+  description:
+    'Boundary attack (Brendel et al. 1712.04248): random walk along ' +
+    'the decision boundary towards the clean image, label-only',
   norms: ['l2'],
   parameters: [
     { name: 'sphericalStep', description: 'initial orthogonal step, relative to the distance', default: () => 0.01 },
-    { name: 'sourceStep', description: 'initial step towards the clean image, relative to the distance', default: () => 0.01 },
+    {
+      name: 'sourceStep',
+      description: 'initial step towards the clean image, relative to the distance',
+      default: () => 0.01,
+    },
     { name: 'stepAdaptation', description: 'factor the steps grow or shrink by', default: () => 1.5 },
     { name: 'convergence', description: 'source step below which the attack stops', default: () => 1e-7 },
     initialTries,
@@ -43,7 +49,9 @@ export const boundary: QueryAttack = {
       for (let i = 0; i < d; i++) eta[i] = (eta[i] as number) - (along * (toClean[i] as number)) / sourceNorm;
       const etaScale = (spherical * sourceNorm) / l2(eta);
       const onSphere = Math.sqrt(spherical * spherical + 1);
-      const sphericalCandidate = clipUnit(Float32Array.from(clean, (v, i) => v + ((eta[i] as number) * etaScale - (toClean[i] as number)) / onSphere));
+      const sphericalCandidate = clipUnit(
+        Float32Array.from(clean, (v, i) => v + ((eta[i] as number) * etaScale - (toClean[i] as number)) / onSphere),
+      );
       const back = Float64Array.from(clean, (v, i) => v - (sphericalCandidate[i] as number));
       const backNorm = l2(back);
       const length = Math.max(0, source * sourceNorm + backNorm - sourceNorm) / backNorm;

@@ -40,7 +40,12 @@ export class Gather {
 
   ask<Request, Reply>(channel: Channel<Request, Reply>, request: Request): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.push({ channel: channel as Channel<unknown, unknown>, request, resolve: resolve as (reply: unknown) => void, reject });
+      this.waiting.push({
+        channel: channel as Channel<unknown, unknown>,
+        request,
+        resolve: resolve as (reply: unknown) => void,
+        reject,
+      });
       this.flushIfAllWaiting();
     });
   }
@@ -53,7 +58,8 @@ export class Gather {
     for (const w of batch) byChannel.set(w.channel, [...(byChannel.get(w.channel) ?? []), w]);
     for (const [channel, group] of byChannel) {
       channel.serve(group.map((w) => w.request)).then(
-        (replies) => group.forEach((w, i) => (replies[i] instanceof Error ? w.reject(replies[i]) : w.resolve(replies[i]))),
+        (replies) =>
+          group.forEach((w, i) => (replies[i] instanceof Error ? w.reject(replies[i]) : w.resolve(replies[i]))),
         (error: unknown) => group.forEach((w) => w.reject(error)),
       );
     }

@@ -11,18 +11,34 @@ import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 export const hopSkipJump: QueryAttack = {
   name: 'hop-skip-jump',
   kind: 'decision-based',
-  description: 'HopSkipJumpAttack (Chen et al. 1904.02144): boundary search + sign-based gradient estimates, label-only',
+  description:
+    'HopSkipJumpAttack (Chen et al. 1904.02144): boundary search + sign-based gradient estimates, label-only',
   norms: ['l2', 'linf'],
   parameters: [
-    { name: 'gamma', description: 'binary-search threshold factor (theta = gamma / d^1.5 in L2, gamma / d^2 in L-inf)', default: () => 1 },
-    { name: 'initEvals', description: 'gradient-estimation probes at the first iteration (grows with sqrt(t))', default: () => 100 },
-    { name: 'maxEvals', description: 'largest number of gradient-estimation probes per iteration', default: () => 10000 },
+    {
+      name: 'gamma',
+      description: 'binary-search threshold factor (theta = gamma / d^1.5 in L2, gamma / d^2 in L-inf)',
+      default: () => 1,
+    },
+    {
+      name: 'initEvals',
+      description: 'gradient-estimation probes at the first iteration (grows with sqrt(t))',
+      default: () => 100,
+    },
+    {
+      name: 'maxEvals',
+      description: 'largest number of gradient-estimation probes per iteration',
+      default: () => 10000,
+    },
     initialTries,
   ],
   async attack(task: ImageTask): Promise<void> {
     const { clean, norm } = task;
     const d = clean.length;
-    const theta = norm === 'l2' ? numberParam(task.params, 'gamma') / (Math.sqrt(d) * d) : numberParam(task.params, 'gamma') / (d * d);
+    const theta =
+      norm === 'l2'
+        ? numberParam(task.params, 'gamma') / (Math.sqrt(d) * d)
+        : numberParam(task.params, 'gamma') / (d * d);
     const start = await firstAdversarial(task);
     if (start === undefined) return;
     let [perturbed, distPost] = await boundarySearch(task, start, theta);
@@ -30,11 +46,15 @@ export const hopSkipJump: QueryAttack = {
     task.keep(perturbed);
     for (let t = 1; ; t++) {
       const delta = t === 1 ? 0.1 : (norm === 'l2' ? Math.sqrt(d) : d) * theta * distPost;
-      const evals = Math.min(Math.floor(numberParam(task.params, 'initEvals') * Math.sqrt(t)), numberParam(task.params, 'maxEvals'));
+      const evals = Math.min(
+        Math.floor(numberParam(task.params, 'initEvals') * Math.sqrt(t)),
+        numberParam(task.params, 'maxEvals'),
+      );
       const gradient = await estimateGradient(task, perturbed, evals, delta);
       const update = norm === 'linf' ? gradient.map(Math.sign) : gradient;
       let step = dist / Math.sqrt(t);
-      const moved = (size: number) => clipUnit(Float32Array.from(perturbed, (v, i) => v + size * (update[i] as number)));
+      const moved = (size: number) =>
+        clipUnit(Float32Array.from(perturbed, (v, i) => v + size * (update[i] as number)));
       while (!(await task.query(moved(step), 1))[0]?.adversarial) step /= 2;
       [perturbed, distPost] = await boundarySearch(task, moved(step), theta);
       dist = distance(perturbed, clean, norm);
@@ -66,12 +86,20 @@ async function boundarySearch(task: ImageTask, point: Float32Array, theta: numbe
 }
 
 /** The sign-weighted mean of random unit probes, baseline-subtracted, as a unit vector. */
-async function estimateGradient(task: ImageTask, point: Float32Array, evals: number, delta: number): Promise<Float64Array> {
+async function estimateGradient(
+  task: ImageTask,
+  point: Float32Array,
+  evals: number,
+  delta: number,
+): Promise<Float64Array> {
   const d = point.length;
   const rows = new Float32Array(evals * d);
   const probes: Float64Array[] = [];
   for (let k = 0; k < evals; k++) {
-    const raw = task.norm === 'l2' ? gaussian(d, task.random) : Float64Array.from({ length: d }, () => 2 * task.random.next() - 1);
+    const raw =
+      task.norm === 'l2'
+        ? gaussian(d, task.random)
+        : Float64Array.from({ length: d }, () => 2 * task.random.next() - 1);
     const scale = delta / l2(raw);
     const probe = new Float64Array(d);
     for (let i = 0; i < d; i++) {

@@ -15,9 +15,22 @@ export const pRgf: QueryAttack = {
   norms: ['linf', 'l2'],
   parameters: [
     { name: 'samples', description: 'probes q per gradient estimate', default: () => 50 },
-    { name: 'normSamples', description: "probes estimating the target gradient's norm (every 10 iterations and at the 3rd)", default: () => 10 },
-    { name: 'sigma', description: "probe radius per pixel (the authors' larger setting, 1e-3: float32 probabilities hide smaller changes)", default: () => 1e-3 },
-    { name: 'stepSize', description: "step per iteration: L-inf eps/10, L2 eps/8 in length (the authors' ratios)", default: (norm, eps) => (norm === 'linf' ? eps / 10 : eps / 8) },
+    {
+      name: 'normSamples',
+      description: "probes estimating the target gradient's norm (every 10 iterations and at the 3rd)",
+      default: () => 10,
+    },
+    {
+      name: 'sigma',
+      description:
+        "probe radius per pixel (the authors' larger setting, 1e-3: float32 probabilities hide smaller changes)",
+      default: () => 1e-3,
+    },
+    {
+      name: 'stepSize',
+      description: "step per iteration: L-inf eps/10, L2 eps/8 in length (the authors' ratios)",
+      default: (norm, eps) => (norm === 'linf' ? eps / 10 : eps / 8),
+    },
   ],
   async attack(task: ImageTask): Promise<void> {
     const { clean, eps, norm, random } = task;
@@ -51,7 +64,9 @@ export const pRgf: QueryAttack = {
       const priorScale = rms(prior);
       prior = prior.map((v) => v / priorScale);
       if (iteration % 10 === 0 || iteration === 3) {
-        const samples = await probe(Array.from({ length: numberParam(task.params, 'normSamples') }, () => unitRms(gaussian(d, random))));
+        const samples = await probe(
+          Array.from({ length: numberParam(task.params, 'normSamples') }, () => unitRms(gaussian(d, random))),
+        );
         normSquare = samples.reduce((s, p) => s + (p.change / sigma) ** 2, 0) / samples.length;
       }
       let priorChange = 0;
@@ -75,10 +90,15 @@ export const pRgf: QueryAttack = {
         });
         const samples = await probe(directions);
         direction = new Float64Array(d);
-        for (const s of samples) for (let i = 0; i < d; i++) direction[i] = (direction[i] as number) + (s.change * (s.direction[i] as number)) / q;
+        for (const s of samples)
+          for (let i = 0; i < d; i++)
+            direction[i] = (direction[i] as number) + (s.change * (s.direction[i] as number)) / q;
       }
       const length = norm === 'l2' ? Math.max(1e-12, Math.sqrt(direction.reduce((s, v) => s + v * v, 0))) : 1;
-      const moved = Float32Array.from(x, (v, i) => v + step * (norm === 'l2' ? (direction[i] as number) / length : Math.sign(direction[i] as number)));
+      const moved = Float32Array.from(
+        x,
+        (v, i) => v + step * (norm === 'l2' ? (direction[i] as number) / length : Math.sign(direction[i] as number)),
+      );
       x = projectToBall(moved, clean, eps, norm);
       loss = -((await task.query(x, 1))[0]?.margin as number);
       task.keep(x);

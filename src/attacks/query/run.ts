@@ -44,7 +44,9 @@ export interface ImageOutcome {
   /** The attack's own count of answered rows (tests compare it with `queries`). */
   readonly tally: number;
   readonly stop: StopReason;
-  /** Distance, in the run's norm, of the result before projection: a decision-based attack's closest adversarial point. */
+  /**
+   * Distance, in the run's norm, of the result before projection: a decision-based attack's closest adversarial point.
+   */
   readonly distance: number;
 }
 
@@ -86,11 +88,29 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
   const shape = oracle.imageShape;
   const size = shape[0] * shape[1] * shape[2];
   const count = request.ids.length;
-  if (request.images.length !== count * size || request.labels.length !== count) throw badOption(`${attack.name}: images`, `${request.images.length} values, ${request.labels.length} labels`, `${count} images of ${shape.join('x')} and ${count} labels`);
-  if (attack.kind !== 'decision-based' && oracle.mode === 'label') throw badOption(`${attack.name}: oracle mode`, oracle.mode, '"probabilities" or "top-k" (a score-based attack needs scores)');
-  if (attack.kind === 'hybrid' && request.surrogate === undefined) throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model (it guides the attack with its gradient)');
+  if (request.images.length !== count * size || request.labels.length !== count)
+    throw badOption(
+      `${attack.name}: images`,
+      `${request.images.length} values, ${request.labels.length} labels`,
+      `${count} images of ${shape.join('x')} and ${count} labels`,
+    );
+  if (attack.kind !== 'decision-based' && oracle.mode === 'label')
+    throw badOption(
+      `${attack.name}: oracle mode`,
+      oracle.mode,
+      '"probabilities" or "top-k" (a score-based attack needs scores)',
+    );
+  if (attack.kind === 'hybrid' && request.surrogate === undefined)
+    throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model (it guides the attack with its gradient)');
   const params = resolveQueryParams(attack, norm, eps, shape, request.params ?? {});
-  const states: ImageState[] = request.ids.map((id, i) => ({ id, clean: request.images.slice(i * size, (i + 1) * size), label: request.labels[i] as number, tally: 0, queriesToSuccess: null, stop: 'gave-up' }));
+  const states: ImageState[] = request.ids.map((id, i) => ({
+    id,
+    clean: request.images.slice(i * size, (i + 1) * size),
+    label: request.labels[i] as number,
+    tally: 0,
+    queriesToSuccess: null,
+    stop: 'gave-up',
+  }));
 
   const oracleChannel: Channel<{ state: ImageState; rows: Float32Array; count: number }, RowAnswer[]> = {
     async serve(requests) {
@@ -135,7 +155,11 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       const images = new Float32Array(requests.length * size);
       requests.forEach((r, i) => images.set(r.image, i * size));
       // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
-      const { gradient } = await surrogate.lossGradient(images, Int32Array.from(requests, (r) => r.label), { loss: 'cw-untargeted', kappa: 1e6 });
+      const { gradient } = await surrogate.lossGradient(
+        images,
+        Int32Array.from(requests, (r) => r.label),
+        { loss: 'cw-untargeted', kappa: 1e6 },
+      );
       return requests.map((_, i) => gradient.slice(i * size, (i + 1) * size));
     },
   };
@@ -182,7 +206,15 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
     const point = state.successImage ?? state.kept ?? state.clean;
     adversarial.set(state.successImage ?? projectToBall(point, state.clean, eps, norm), i * size);
     const success = state.queriesToSuccess !== null;
-    return { id: state.id, success, queriesToSuccess: state.queriesToSuccess, queries: oracle.spent(state.id), tally: state.tally, stop: success ? 'success' : state.stop, distance: distance(point, state.clean, norm) };
+    return {
+      id: state.id,
+      success,
+      queriesToSuccess: state.queriesToSuccess,
+      queries: oracle.spent(state.id),
+      tally: state.tally,
+      stop: success ? 'success' : state.stop,
+      distance: distance(point, state.clean, norm),
+    };
   });
   return { adversarial, images, params };
 }

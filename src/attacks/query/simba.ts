@@ -30,8 +30,11 @@ export async function simbaLoop(task: ImageTask, order: Int32Array, step: number
   }
 }
 
-export const simbaStep = (lInfDefault: (eps: number, shape: readonly [number, number, number]) => number): QueryParameterDoc => ({
+export const simbaStep = (
+  lInfDefault: (eps: number, shape: readonly [number, number, number]) => number,
+): QueryParameterDoc => ({
   name: 'stepSize',
-  description: "size of each basis step (the authors' 0.2 in L2; under L-inf, a step whose largest pixel change is eps)",
+  description:
+    "size of each basis step (the authors' 0.2 in L2; under L-inf, a step whose largest pixel change is eps)",
   default: (norm, eps, shape) => (norm === 'l2' ? 0.2 : lInfDefault(eps, shape)),
 });

@@ -12,7 +12,9 @@ import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 export const squareL2: QueryAttack = {
   name: 'square-l2',
   kind: 'score-based',
-  description: 'Square Attack, L2 (Andriushchenko et al. 1912.00049): pseudo-Gaussian square updates on the eps sphere, margin loss',
+  description:
+    'Square Attack, L2 (Andriushchenko et al. 1912.00049): pseudo-Gaussian ' +
+    'square updates on the eps sphere, margin loss',
   norms: ['l2'],
   parameters: [squareSchedule],
   async attack(task: ImageTask): Promise<void> {
@@ -29,11 +31,15 @@ export const squareL2: QueryAttack = {
         for (let bx = 0; bx < Math.floor(w / s); bx++) {
           const bump = metaPseudoGaussian(s, random);
           const signs = Array.from({ length: c }, () => (random.next() < 0.5 ? -1 : 1));
-          for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) for (let ch = 0; ch < c; ch++) {
-            const yy = offset + by * s + y;
-            const xx = offset + bx * s + x;
-            if (yy < h && xx < w) init[at(yy, xx, ch)] = (init[at(yy, xx, ch)] as number) + (bump[y * s + x] as number) * (signs[ch] as number);
-          }
+          for (let y = 0; y < s; y++)
+            for (let x = 0; x < s; x++)
+              for (let ch = 0; ch < c; ch++) {
+                const yy = offset + by * s + y;
+                const xx = offset + bx * s + x;
+                if (yy < h && xx < w)
+                  init[at(yy, xx, ch)] =
+                    (init[at(yy, xx, ch)] as number) + (bump[y * s + x] as number) * (signs[ch] as number);
+              }
         }
       }
       best = rescaled(clean, init, eps);
@@ -54,28 +60,38 @@ export const squareL2: QueryAttack = {
       const imageNorm = l2(delta);
       const windowNorms = new Float64Array(c);
       const unionNorms = new Float64Array(c);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
-        const v = (delta[at(y, x, ch)] as number) ** 2;
-        if (inWindow(y, x, top, left)) windowNorms[ch] = (windowNorms[ch] as number) + v;
-        if (inWindow(y, x, top, left) || inWindow(y, x, top2, left2)) unionNorms[ch] = (unionNorms[ch] as number) + v;
-      }
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let ch = 0; ch < c; ch++) {
+            const v = (delta[at(y, x, ch)] as number) ** 2;
+            if (inWindow(y, x, top, left)) windowNorms[ch] = (windowNorms[ch] as number) + v;
+            if (inWindow(y, x, top, left) || inWindow(y, x, top2, left2))
+              unionNorms[ch] = (unionNorms[ch] as number) + v;
+          }
       const bump = metaPseudoGaussian(s, random);
       const update = new Float64Array(s * s * c);
       for (let ch = 0; ch < c; ch++) {
         const sign = random.next() < 0.5 ? -1 : 1;
         const windowNorm = Math.sqrt(windowNorms[ch] as number);
         let norm = 0;
-        for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
-          const v = (bump[y * s + x] as number) * sign + (delta[at(top + y, left + x, ch)] as number) / (1e-10 + windowNorm);
-          update[(y * s + x) * c + ch] = v;
-          norm += v * v;
-        }
+        for (let y = 0; y < s; y++)
+          for (let x = 0; x < s; x++) {
+            const v =
+              (bump[y * s + x] as number) * sign + (delta[at(top + y, left + x, ch)] as number) / (1e-10 + windowNorm);
+            update[(y * s + x) * c + ch] = v;
+            norm += v * v;
+          }
         // The window takes the unused part of the eps budget plus what the two windows held.
         const target = Math.sqrt(Math.max(eps * eps - imageNorm * imageNorm, 0) / c + (unionNorms[ch] as number));
-        for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) update[(y * s + x) * c + ch] = ((update[(y * s + x) * c + ch] as number) / Math.sqrt(norm)) * target;
+        for (let y = 0; y < s; y++)
+          for (let x = 0; x < s; x++)
+            update[(y * s + x) * c + ch] = ((update[(y * s + x) * c + ch] as number) / Math.sqrt(norm)) * target;
       }
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) for (let ch = 0; ch < c; ch++) delta[at(top2 + y, left2 + x, ch)] = 0;
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) for (let ch = 0; ch < c; ch++) delta[at(top + y, left + x, ch)] = update[(y * s + x) * c + ch] as number;
+      for (let y = 0; y < s; y++)
+        for (let x = 0; x < s; x++) for (let ch = 0; ch < c; ch++) delta[at(top2 + y, left2 + x, ch)] = 0;
+      for (let y = 0; y < s; y++)
+        for (let x = 0; x < s; x++)
+          for (let ch = 0; ch < c; ch++) delta[at(top + y, left + x, ch)] = update[(y * s + x) * c + ch] as number;
       const candidate = rescaled(clean, delta, eps);
       const answer = (await task.query(candidate, 1))[0]?.margin as number;
       if (answer < margin) {
@@ -102,7 +118,8 @@ function pseudoGaussianRectangles(rows: number, cols: number): Float64Array {
   let c0 = Math.floor(cols / 2);
   for (let k = 0; k < Math.max(Math.floor(rows / 2) + 1, Math.floor(cols / 2) + 1); k++, r0--, c0--) {
     for (let y = Math.max(r0, 0); y < Math.min(r0 + 2 * k + 1, rows); y++) {
-      for (let x = Math.max(c0, 0); x < Math.min(c0 + 2 * k + 1, cols); x++) out[y * cols + x] = (out[y * cols + x] as number) + 1 / (k + 1) ** 2;
+      for (let x = Math.max(c0, 0); x < Math.min(c0 + 2 * k + 1, cols); x++)
+        out[y * cols + x] = (out[y * cols + x] as number) + 1 / (k + 1) ** 2;
     }
   }
   const norm = l2(out);
@@ -114,7 +131,10 @@ function metaPseudoGaussian(s: number, random: Random): Float64Array {
   const out = new Float64Array(s * s);
   const half = Math.floor(s / 2);
   if (half > 0) out.set(pseudoGaussianRectangles(half, s), 0);
-  out.set(pseudoGaussianRectangles(s - half, s).map((v) => -v), half * s);
+  out.set(
+    pseudoGaussianRectangles(s - half, s).map((v) => -v),
+    half * s,
+  );
   const norm = l2(out);
   const normalised = out.map((v) => v / norm);
   if (random.next() <= 0.5) return normalised;

@@ -10,7 +10,9 @@ import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 export const squareLinf: QueryAttack = {
   name: 'square-linf',
   kind: 'score-based',
-  description: 'Square Attack, L-inf (Andriushchenko et al. 1912.00049): random square updates of +-eps, margin loss, one query per iteration',
+  description:
+    'Square Attack, L-inf (Andriushchenko et al. 1912.00049): random ' +
+    'square updates of +-eps, margin loss, one query per iteration',
   norms: ['linf'],
   parameters: [squareSchedule],
   async attack(task: ImageTask): Promise<void> {
@@ -29,7 +31,8 @@ export const squareLinf: QueryAttack = {
     let margin = (await task.query(best, 1))[0]?.margin as number;
     task.keep(best);
     const pInit = numberParam(task.params, 'pInit');
-    // Windows that no sign can change (an eps below float32 resolution, say) cost no query; a long run of them ends the attack.
+    // Windows that no sign can change (an eps below float32 resolution, say) cost no query; a long run of them ends the
+    // attack.
     for (let iteration = 0, stalled = 0; stalled < 100; iteration++) {
       const s = Math.min(Math.max(squareSide(pInit, iteration, size / c), 1), h - 1);
       // Every window position, the last row and column included (the authors' randint(0, h - s) never reaches them).

@@ -22,6 +22,7 @@ export function squareSide(pInit: number, iteration: number, pixels: number): nu
 
 export const squareSchedule: QueryParameterDoc = {
   name: 'pInit',
-  description: "initial fraction of pixels changed per iteration (the authors' standard: 0.05 for L-inf, 0.1 for L2; higher for robust models)",
+  description:
+    "initial fraction of pixels changed per iteration (the authors' standard: 0.05 for L-inf, 0.1 for L2; higher for robust models)",
   default: (norm) => (norm === 'linf' ? 0.05 : 0.1),
 };

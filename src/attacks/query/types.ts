@@ -1,5 +1,4 @@
 import type { Random } from '../../common/random.js';
-import type { Surrogate } from '../../compute/surrogate.js';
 import type { OracleMode } from '../../oracle/oracle.js';
 import type { Norm } from '../types.js';
 

@@ -45,7 +45,8 @@ function otherClassImages(context: TransformContext, copies: number): Float32Arr
  */
 export const admix: InputTransform = {
   name: 'admix',
-  description: 'Admix: the gradient averaged over x + eta x\' for images x\' of other classes, each scaled as in SI (Wang et al. 2102.00436)',
+  description:
+    "Admix: the gradient averaged over x + eta x' for images x' of other classes, each scaled as in SI (Wang et al. 2102.00436)",
   parameters: [param('admixCopies', 3), param('admixStrength', 0.2), param('scaleCopies', 5)],
   plan: (context) => {
     const { admixCopies, admixStrength } = context.params;
@@ -57,7 +58,12 @@ export const admix: InputTransform = {
       identity,
       forward: (x) => {
         const others = tf.tensor4d(mixed, [admixCopies * x.shape[0], ...context.imageShape]).mul(admixStrength);
-        const mixtures = tf.concat(Array.from({ length: admixCopies }, () => x), 0).add(others) as tf.Tensor4D;
+        const mixtures = tf
+          .concat(
+            Array.from({ length: admixCopies }, () => x),
+            0,
+          )
+          .add(others) as tf.Tensor4D;
         return scaleCopies(mixtures, scales);
       },
     };

@@ -30,14 +30,25 @@ function tile(values: Int32Array, copies: number): Int32Array {
  * transformations (TI) then act on the result. Without any transformation that does something,
  * this is the surrogate's gradient itself, untouched.
  */
-export function* transformedGradient(points: Float32Array, setting: GradientSetting, evaluation: number): Crafting<Float32Array> {
+export function* transformedGradient(
+  points: Float32Array,
+  setting: GradientSetting,
+  evaluation: number,
+): Crafting<Float32Array> {
   const n = setting.labels.length;
   const plans: TransformPlan[] = [];
   let keys = setting.ids.map(String);
   let labels = setting.labels;
   for (const transform of setting.transforms) {
     if (transform.plan === undefined) continue;
-    const plan = transform.plan({ params: setting.params, imageShape: setting.imageShape, keys, labels, evaluation, pool: setting.pool });
+    const plan = transform.plan({
+      params: setting.params,
+      imageShape: setting.imageShape,
+      keys,
+      labels,
+      evaluation,
+      pool: setting.pool,
+    });
     if (plan.identity) continue;
     plans.push(plan);
     keys = Array.from({ length: plan.copies }, (_, j) => keys.map((k) => `${k}.${j}`)).flat();

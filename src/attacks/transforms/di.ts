@@ -4,7 +4,9 @@ import { param } from '../params.js';
 import type { InputTransform } from './types.js';
 
 /** One image's draw: left alone, or resized to `size` and padded by `top`/`left` inside the padded square. */
-type Draw = { readonly apply: false } | { readonly apply: true; readonly size: number; readonly top: number; readonly left: number };
+type Draw =
+  | { readonly apply: false }
+  | { readonly apply: true; readonly size: number; readonly top: number; readonly left: number };
 
 /**
  * Input diversity (Xie et al. 1803.06978, TransferAttack's DIM): with probability p, the image is
@@ -17,7 +19,8 @@ type Draw = { readonly apply: false } | { readonly apply: true; readonly size: n
  */
 export const di: InputTransform = {
   name: 'di',
-  description: 'input diversity: random resize and pad with probability p, then back to the input size (Xie et al. 1803.06978)',
+  description:
+    'input diversity: random resize and pad with probability p, then back to the input size (Xie et al. 1803.06978)',
   parameters: [param('resizeRate', 1.1), param('diversityProb', 0.5)],
   plan: (context) => {
     const [h, w] = context.imageShape;
@@ -40,7 +43,12 @@ export const di: InputTransform = {
           const resized = tf.image.resizeBilinear(image, [draw.size, Math.round((draw.size * w) / h)]);
           const bottom = padded - draw.size - draw.top;
           const right = Math.max(0, Math.floor((padded * w) / h) - resized.shape[2] - draw.left);
-          const pad = tf.pad(resized, [[0, 0], [draw.top, bottom], [draw.left, right], [0, 0]]);
+          const pad = tf.pad(resized, [
+            [0, 0],
+            [draw.top, bottom],
+            [draw.left, right],
+            [0, 0],
+          ]);
           return tf.image.resizeBilinear(pad, [h, w]);
         });
         return tf.concat(out, 0) as tf.Tensor4D;

@@ -6,4 +6,8 @@ import { ti } from './ti.js';
 import type { InputTransform } from './types.js';
 
 /** Every input transformation, in the order `transferbench list attacks` shows them. */
-export const TRANSFORMS = new Registry<InputTransform>('transformation').add(di.name, di).add(ti.name, ti).add(si.name, si).add(admix.name, admix);
+export const TRANSFORMS = new Registry<InputTransform>('transformation')
+  .add(di.name, di)
+  .add(ti.name, ti)
+  .add(si.name, si)
+  .add(admix.name, admix);

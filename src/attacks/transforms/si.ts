@@ -4,7 +4,10 @@ import type { InputTransform } from './types.js';
 
 /** Copies x / 2^i for i < copies, copy-major, as TransferAttack's SIM concatenates them. */
 export function scaleCopies(x: tf.Tensor4D, copies: number): tf.Tensor4D {
-  return tf.concat(Array.from({ length: copies }, (_, i) => (i === 0 ? x : x.div(2 ** i))), 0) as tf.Tensor4D;
+  return tf.concat(
+    Array.from({ length: copies }, (_, i) => (i === 0 ? x : x.div(2 ** i))),
+    0,
+  ) as tf.Tensor4D;
 }
 
 /**

@@ -11,7 +11,8 @@ export function gaussianKernel(size: number, nsig = 3): Float32Array {
   const kernel = new Float32Array(size * size);
   let sum = 0;
   for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) sum += (oneD[i] as number) * (oneD[j] as number);
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) kernel[i * size + j] = ((oneD[i] as number) * (oneD[j] as number)) / sum;
+  for (let i = 0; i < size; i++)
+    for (let j = 0; j < size; j++) kernel[i * size + j] = ((oneD[i] as number) * (oneD[j] as number)) / sum;
   return kernel;
 }
 
@@ -31,7 +32,10 @@ export const ti: InputTransform = {
     const channels = gradient.shape[3];
     const k = params.kernelSize;
     const kernel = gaussianKernel(k);
-    const filter = tf.tensor4d(Float32Array.from({ length: k * k * channels }, (_, i) => kernel[Math.floor(i / channels)] as number), [k, k, channels, 1]);
+    const filter = tf.tensor4d(
+      Float32Array.from({ length: k * k * channels }, (_, i) => kernel[Math.floor(i / channels)] as number),
+      [k, k, channels, 1],
+    );
     return tf.depthwiseConv2d(gradient, filter, 1, 'same');
   },
 };

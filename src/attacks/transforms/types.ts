@@ -26,9 +26,15 @@ export interface TransformContext {
  * replays exactly.
  */
 export interface TransformPlan {
-  /** Copies of each input image in the output: the output holds copies * n images, copy-major (copy j of image i at j * n + i). */
+  /**
+   * Copies of each input image in the output: the output holds copies * n images, copy-major (copy j of image i at j *
+   * n + i).
+   */
   readonly copies: number;
-  /** True when it changes nothing (DI with p = 0, one SI copy, Admix without mixing): skipped, so those reductions are exact. */
+  /**
+   * True when it changes nothing (DI with p = 0, one SI copy, Admix without mixing): skipped, so those reductions are
+   * exact.
+   */
   readonly identity: boolean;
   /** [n, H, W, C] -> [copies * n, H, W, C]; called inside tf.tidy and tf.grad. */
   forward(x: tf.Tensor4D): tf.Tensor4D;

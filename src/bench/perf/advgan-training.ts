@@ -51,7 +51,10 @@ const engineLabel = (e: EngineInfo) => (e.name === 'tfjs' ? 'tfjs' : `onnxruntim
  * surrogate, how many epochs on the full 8,000 training digits the onnxruntime engine (1 thread)
  * fits in the CPU time tfjs took for repro-advgan's old 5 epochs on 2,000.
  */
-export async function advganTrainingBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<Record<string, unknown>> {
+export async function advganTrainingBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<Record<string, unknown>> {
   await useBackend('wasm');
   const images = options.quick ? 256 : OLD_BUDGET.images;
   const repeats = options.quick ? 1 : 3;
@@ -76,33 +79,79 @@ export async function advganTrainingBenchmark(options: { quick: boolean; log: (l
         }
       },
     };
-    const rows = ENGINES.map((engine) => ({ engine, seconds: [] as number[], cpuSeconds: [] as number[], surrogateSeconds: [] as number[], loadAverage: [] as number[] }));
+    const rows = ENGINES.map((engine) => ({
+      engine,
+      seconds: [] as number[],
+      cpuSeconds: [] as number[],
+      surrogateSeconds: [] as number[],
+      loadAverage: [] as number[],
+    }));
     for (let r = 0; r < repeats; r++) {
       for (const row of rows) {
         row.loadAverage.push(loadavg()[0] as number);
         inSurrogate = 0;
         const start = performance.now();
         const cpu = process.cpuUsage();
-        const generator = await drive(timed, trainGenerator(digits.images, digits.labels, [28, 28, 1], {
-          eps: 0.3, epochs: 1, batchSize: 64, learningRate: 0.001, alpha: 1, beta: 1, hingeBound: 3, confidence: 0, targeted: false, seed: r,
-        }, row.engine));
+        const generator = await drive(
+          timed,
+          trainGenerator(
+            digits.images,
+            digits.labels,
+            [28, 28, 1],
+            {
+              eps: 0.3,
+              epochs: 1,
+              batchSize: 64,
+              learningRate: 0.001,
+              alpha: 1,
+              beta: 1,
+              hingeBound: 3,
+              confidence: 0,
+              targeted: false,
+              seed: r,
+            },
+            row.engine,
+          ),
+        );
         row.seconds.push((performance.now() - start) / 1000);
         const used = process.cpuUsage(cpu);
         row.cpuSeconds.push((used.user + used.system) / 1e6);
         row.surrogateSeconds.push(inSurrogate);
         generator.dispose();
-        options.log(`advgan-training ${name} ${engineLabel(row.engine)}: ${row.seconds.at(-1)?.toFixed(2)} s (${row.cpuSeconds.at(-1)?.toFixed(2)} CPU s) per epoch on ${images} digits (surrogate ${inSurrogate.toFixed(2)} s), load ${row.loadAverage.at(-1)?.toFixed(1)}`);
+        options.log(
+          `advgan-training ${name} ${engineLabel(row.engine)}: ${row.seconds.at(-1)?.toFixed(2)} ` +
+            `s (${row.cpuSeconds.at(-1)?.toFixed(2)} CPU s) per epoch on ` +
+            `${images} digits (surrogate ${inSurrogate.toFixed(2)} s), load ` +
+            `${row.loadAverage.at(-1)?.toFixed(1)}`,
+        );
       }
     }
     net.dispose();
-    for (const row of rows) results.push({ surrogate: name, engine: engineLabel(row.engine), seconds: row.seconds, medianSeconds: median(row.seconds), cpuSeconds: row.cpuSeconds, medianCpuSeconds: median(row.cpuSeconds), surrogateSeconds: row.surrogateSeconds, loadAverage: row.loadAverage });
+    for (const row of rows)
+      results.push({
+        surrogate: name,
+        engine: engineLabel(row.engine),
+        seconds: row.seconds,
+        medianSeconds: median(row.seconds),
+        cpuSeconds: row.cpuSeconds,
+        medianCpuSeconds: median(row.cpuSeconds),
+        surrogateSeconds: row.surrogateSeconds,
+        loadAverage: row.loadAverage,
+      });
   }
   // Read on CPU seconds (see cpuSeconds); the wall-clock medians are in `results` beside them.
   const fits = SURROGATES.map((name) => {
-    const of = (engine: string) => results.find((r) => r.surrogate === name && r.engine === engine)?.medianCpuSeconds ?? Number.NaN;
+    const of = (engine: string) =>
+      results.find((r) => r.surrogate === name && r.engine === engine)?.medianCpuSeconds ?? Number.NaN;
     const oldBudgetCpuSeconds = (OLD_BUDGET.epochs * of('tfjs') * OLD_BUDGET.images) / images;
     const fullEpochCpuSeconds = (of('onnxruntime/1') * FULL_TRAINING_SET) / images;
-    return { surrogate: name, speedup: of('tfjs') / of('onnxruntime/1'), oldBudgetCpuSeconds, fullEpochCpuSeconds, epochsOnFullTrainingSet: Math.floor(oldBudgetCpuSeconds / fullEpochCpuSeconds) };
+    return {
+      surrogate: name,
+      speedup: of('tfjs') / of('onnxruntime/1'),
+      oldBudgetCpuSeconds,
+      fullEpochCpuSeconds,
+      epochsOnFullTrainingSet: Math.floor(oldBudgetCpuSeconds / fullEpochCpuSeconds),
+    };
   });
   return { machine: machineInfo(), backend: currentBackendInfo(), images, repeats, results, fits };
 }

@@ -15,13 +15,21 @@ const ATTACKS = [
 ] as const;
 
 /** The `attacks` part of `npm run bench:perf`: adversarial images/s on model C, batch 256. */
-export async function attacksBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<Record<string, unknown>> {
+export async function attacksBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<Record<string, unknown>> {
   const candidates = await probeBackends();
   const results: { backend: string; attack: string; imagesPerSecond: Throughput }[] = [];
   const skipped: { backend: string; reason: string }[] = [];
   for (const candidate of candidates.filter((c) => c.loaded)) {
     if (candidate.name === 'cpu') {
-      skipped.push({ backend: 'cpu', reason: 'plain-JS fallback, about 100x slower than wasm on convolutions (see compute.json); PGD-10 at batch 256 would take minutes' });
+      skipped.push({
+        backend: 'cpu',
+        reason:
+          'plain-JS fallback, about 100x slower than wasm on convolutions ' +
+          '(see compute.json); PGD-10 at batch 256 would take minutes',
+      });
       continue;
     }
     await useBackend(candidate.name);
@@ -36,7 +44,14 @@ export async function attacksBenchmark(options: { quick: boolean; log: (line: st
       for (const attack of ATTACKS) {
         const throughput = measureThroughput(
           () => {
-            craftAdversarialSync(attack.name, surrogate, { images: pixels, trueLabels, ids, eps: 0.1, labelSource: 'true', params: attack.params });
+            craftAdversarialSync(attack.name, surrogate, {
+              images: pixels,
+              trueLabels,
+              ids,
+              eps: 0.1,
+              labelSource: 'true',
+              params: attack.params,
+            });
           },
           BATCH,
           { repeats: options.quick ? 3 : 5, windowSeconds: options.quick ? 0.5 : 2, warmup: 1 },
@@ -70,7 +85,12 @@ export async function attacksBenchmark(options: { quick: boolean; log: (line: st
     const attack = ATTACKS.find((a) => a.label === r.attack);
     return Object.entries(torch.byThreads).map(([threads, report]) => {
       const reference = attack?.torchKey ? report.models['model-c']?.[attack.torchKey] : undefined;
-      return { backend: r.backend, attack: r.attack, pytorchThreads: Number(threads), ratio: reference ? r.imagesPerSecond.median / reference : null };
+      return {
+        backend: r.backend,
+        attack: r.attack,
+        pytorchThreads: Number(threads),
+        ratio: reference ? r.imagesPerSecond.median / reference : null,
+      };
     });
   });
   return {

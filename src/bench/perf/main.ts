@@ -12,7 +12,10 @@ import { queriesBenchmark } from './queries.js';
 import { surrogateBenchmark } from './surrogate.js';
 
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
-const PARTS: Record<string, (options: { quick: boolean; log: (line: string) => void; modelC?: string }) => Promise<Record<string, unknown>>> = {
+const PARTS: Record<
+  string,
+  (options: { quick: boolean; log: (line: string) => void; modelC?: string }) => Promise<Record<string, unknown>>
+> = {
   compute: computeBenchmark,
   attacks: attacksBenchmark,
   oracle: oracleBenchmark,
@@ -29,17 +32,23 @@ async function main(): Promise<void> {
       part: { type: 'string', multiple: true },
       out: { type: 'string', default: join('reports', 'perf') },
       quick: { type: 'boolean', default: false },
-      // surrogate part: model C's descriptor (e.g. the zoo's targets/model-c/target.json); default: untrained model C exported here.
+      // surrogate part: model C's descriptor (e.g. the zoo's targets/model-c/target.json); default: untrained model C
+      // exported here.
       'model-c': { type: 'string' },
     },
   });
   const parts = values.part ?? Object.keys(PARTS);
   for (const part of parts) {
-    if (PARTS[part] === undefined) throw new Error(`--part: unknown part "${part}"; known parts: ${Object.keys(PARTS).join(', ')}`);
+    if (PARTS[part] === undefined)
+      throw new Error(`--part: unknown part "${part}"; known parts: ${Object.keys(PARTS).join(', ')}`);
   }
   mkdirSync(values.out, { recursive: true });
   for (const part of parts) {
-    const report = await (PARTS[part] as (typeof PARTS)[string])({ quick: values.quick, log: (line) => process.stdout.write(`${line}\n`), ...(values['model-c'] !== undefined ? { modelC: values['model-c'] } : {}) });
+    const report = await (PARTS[part] as (typeof PARTS)[string])({
+      quick: values.quick,
+      log: (line) => process.stdout.write(`${line}\n`),
+      ...(values['model-c'] !== undefined ? { modelC: values['model-c'] } : {}),
+    });
     const file = join(values.out, `${part}.json`);
     // Written beside and renamed, so an interrupted run never leaves half a file.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);

@@ -21,7 +21,11 @@ export { median };
  * Runs `step` (which handles `itemsPerStep` items) for `warmup` untimed steps, then `repeats`
  * windows of at least `windowSeconds` each (and at least one step), and reports items/s.
  */
-export function measureThroughput(step: () => void, itemsPerStep: number, options: { repeats: number; windowSeconds: number; warmup: number }): Throughput {
+export function measureThroughput(
+  step: () => void,
+  itemsPerStep: number,
+  options: { repeats: number; windowSeconds: number; warmup: number },
+): Throughput {
   for (let i = 0; i < options.warmup; i++) step();
   const samples: number[] = [];
   for (let r = 0; r < options.repeats; r++) {
@@ -37,7 +41,11 @@ export function measureThroughput(step: () => void, itemsPerStep: number, option
 }
 
 /** measureThroughput for a step that returns a promise (onnxruntime sessions run asynchronously). */
-export async function measureThroughputAsync(step: () => Promise<unknown>, itemsPerStep: number, options: { repeats: number; windowSeconds: number; warmup: number }): Promise<Throughput> {
+export async function measureThroughputAsync(
+  step: () => Promise<unknown>,
+  itemsPerStep: number,
+  options: { repeats: number; windowSeconds: number; warmup: number },
+): Promise<Throughput> {
   for (let i = 0; i < options.warmup; i++) await step();
   const samples: number[] = [];
   const cpuStart = process.cpuUsage();

@@ -18,7 +18,10 @@ const CELLS_PER_SHARD = 10000;
  * (peak RSS is the process's own), as `transferbench merge DIR` does it: the CSVs and manifest,
  * then the report (plots, grids, index.html), each timed.
  */
-export async function mergeBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<Record<string, unknown>> {
+export async function mergeBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<Record<string, unknown>> {
   const template = templateRecord(TEMPLATE);
   const runs: Record<string, unknown>[] = [];
   for (const shards of options.quick ? [4, 8] : [16, 32, 64]) {
@@ -41,10 +44,19 @@ const files = await writeReport(${JSON.stringify(dir)}, { grids });
 const report = since(reportStart);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(JSON.stringify({ cells: merged.cells, merge, report, reportFiles: files.length, peakRssMiB }));`;
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      });
       if (child.status !== 0) throw new Error(`merge of ${shards} shards failed: ${child.stderr}`);
       type Phase = { seconds: number; cpuSeconds: number };
-      const measured = JSON.parse(child.stdout) as { cells: number; merge: Phase; report: Phase; reportFiles: number; peakRssMiB: number };
+      const measured = JSON.parse(child.stdout) as {
+        cells: number;
+        merge: Phase;
+        report: Phase;
+        reportFiles: number;
+        peakRssMiB: number;
+      };
       const round = (x: number) => Math.round(x * 10) / 10;
       const page = statSync(join(dir, 'index.html')).size;
       const run = {
@@ -62,7 +74,13 @@ process.stdout.write(JSON.stringify({ cells: merged.cells, merge, report, report
         pageMiB: Math.round((page / 2 ** 20) * 10) / 10,
         peakRssMiB: Math.round(measured.peakRssMiB),
       };
-      options.log(`merge ${shards} shards x ${CELLS_PER_SHARD} cells (${run.inputGiB} GiB of records): ${run.seconds} s wall, ${run.cpuSeconds} s CPU (${run.cpuMicrosecondsPerCell} us/cell); report ${run.reportSeconds} s wall, ${run.reportCpuSeconds} s CPU (${run.reportCpuMicrosecondsPerCell} us/cell); peak RSS ${run.peakRssMiB} MiB`);
+      options.log(
+        `merge ${shards} shards x ${CELLS_PER_SHARD} cells (${run.inputGiB} ` +
+          `GiB of records): ${run.seconds} s wall, ${run.cpuSeconds} s ` +
+          `CPU (${run.cpuMicrosecondsPerCell} us/cell); report ${run.reportSeconds} ` +
+          `s wall, ${run.reportCpuSeconds} s CPU (${run.reportCpuMicrosecondsPerCell} ` +
+          `us/cell); peak RSS ${run.peakRssMiB} MiB`,
+      );
       runs.push(run);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -70,7 +88,12 @@ process.stdout.write(JSON.stringify({ cells: merged.cells, merge, report, report
   }
   return {
     machine: { cpus: availableParallelism(), loadAverage: loadavg().map((l) => Math.round(l * 10) / 10) },
-    what: 'transferbench merge with its report (CSVs and manifest, then plots, grids and index.html from the CSVs) of synthetic runs: every record a copy of a real repro-kurakin cell record with its 8 example images, its identity and counts varied per cell; shard files in reverse cell order',
+    what:
+      'transferbench merge with its report (CSVs and manifest, then ' +
+      'plots, grids and index.html from the CSVs) of synthetic runs: ' +
+      'every record a copy of a real repro-kurakin cell record with ' +
+      'its 8 example images, its identity and counts varied per cell; ' +
+      'shard files in reverse cell order',
     recordBytes: JSON.stringify(template).length,
     runs,
   };

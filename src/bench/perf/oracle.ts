@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,15 +38,30 @@ export function benchTarget(name: string, dir: string): { target: ResolvedTarget
   const flops = forwardFlops(model);
   model.dispose();
   const descriptor: TargetDescriptor = {
-    name, model: `${name}.onnx`, sha256: sha256File(modelPath), inputName: INPUT_NAME, outputName: OUTPUT_NAME, layout: 'NHWC',
-    inputShape: [28, 28, 1], inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits',
-    classNames: Array.from({ length: 10 }, (_, i) => String(i)), dataset: 'none',
+    name,
+    model: `${name}.onnx`,
+    sha256: sha256File(modelPath),
+    inputName: INPUT_NAME,
+    outputName: OUTPUT_NAME,
+    layout: 'NHWC',
+    inputShape: [28, 28, 1],
+    inputRange: [0, 1],
+    normalization: { mean: [0], std: [1] },
+    outputKind: 'logits',
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    dataset: 'none',
   };
   return { target: { descriptor, modelPath, descriptorPath: join(dir, `${name}.json`) }, flops };
 }
 
 /** Queries/s of `run` (one batch per call) with `inFlight` concurrent callers, median of windows. */
-async function rate(run: () => Promise<unknown>, batch: number, inFlight: number, windows: number, seconds: number): Promise<{ median: number; samples: number[] }> {
+async function rate(
+  run: () => Promise<unknown>,
+  batch: number,
+  inFlight: number,
+  windows: number,
+  seconds: number,
+): Promise<{ median: number; samples: number[] }> {
   for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: inFlight }, run));
   const samples: number[] = [];
   for (let w = 0; w < windows; w++) {
@@ -66,7 +81,10 @@ async function rate(run: () => Promise<unknown>, batch: number, inFlight: number
 }
 
 /** The `oracle` part of `npm run bench:perf`: reports/perf/oracle.json. */
-export async function oracleBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<Record<string, unknown>> {
+export async function oracleBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<Record<string, unknown>> {
   await useBackend(undefined);
   const dir = join(tmpdir(), `transferbench-oracle-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -81,7 +99,10 @@ export async function oracleBenchmark(options: { quick: boolean; log: (line: str
     const bySetting: Record<string, number> = {};
     for (const batch of BATCHES) {
       const images = new Float32Array(batch * 784).map(() => new Random(batch).next());
-      const session = await ort.InferenceSession.create(target.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      const session = await ort.InferenceSession.create(target.modelPath, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+      });
       const tensor = new ort.Tensor('float32', images, [batch, 28, 28, 1]);
       const bare = await rate(() => session.run({ [INPUT_NAME]: tensor }), batch, 1, windows, seconds);
       await session.release();
@@ -94,9 +115,19 @@ export async function oracleBenchmark(options: { quick: boolean; log: (line: str
         const measured = await rate(() => oracle.query(images, 'evaluation'), batch, workers, windows, seconds);
         await pool.close();
         bySetting[`pool${workers}-${batch}`] = measured.median;
-        results.push({ model: name, setting: `pool, ${workers} worker(s)`, workers, batch, queriesPerSecond: measured });
+        results.push({
+          model: name,
+          setting: `pool, ${workers} worker(s)`,
+          workers,
+          batch,
+          queriesPerSecond: measured,
+        });
       }
-      options.log(`oracle ${name} batch ${batch}: bare ${bySetting[`bare-${batch}`]?.toFixed(0)}, pool1 ${bySetting[`pool1-${batch}`]?.toFixed(0)}, pool2 ${bySetting[`pool2-${batch}`]?.toFixed(0)} queries/s`);
+      options.log(
+        `oracle ${name} batch ${batch}: bare ${bySetting[`bare-${batch}`]?.toFixed(0)}, ` +
+          `pool1 ${bySetting[`pool1-${batch}`]?.toFixed(0)}, pool2 ${bySetting[`pool2-${batch}`]?.toFixed(0)} ` +
+          `queries/s`,
+      );
     }
     summary[name] = {
       scaling2over1AtBatch256: (bySetting['pool2-256'] as number) / (bySetting['pool1-256'] as number),
@@ -112,9 +143,12 @@ export async function oracleBenchmark(options: { quick: boolean; log: (line: str
     intraOpThreadsPerWorker: 1,
     models,
     results,
-    scaling2over1AtBatch256: summary['model-c']?.['scaling2over1AtBatch256'],
-    poolOverheadAtBatch256: summary['model-c']?.['poolOverheadAtBatch256'],
+    scaling2over1AtBatch256: summary['model-c']?.scaling2over1AtBatch256,
+    poolOverheadAtBatch256: summary['model-c']?.poolOverheadAtBatch256,
     summaryByModel: summary,
-    notes: ['Untrained weights: inference speed does not depend on them.', 'Pool figures go through TargetOracle (counting, softmax, answer shaping), one concurrent caller per worker.'],
+    notes: [
+      'Untrained weights: inference speed does not depend on them.',
+      'Pool figures go through TargetOracle (counting, softmax, answer shaping), one concurrent caller per worker.',
+    ],
   };
 }

@@ -16,14 +16,25 @@ async function main(): Promise<void> {
   if (descriptorPath === undefined) throw new Error('usage: peak-memory.js DESCRIPTOR.json [BATCH]');
   const batch = Number(batchText ?? 256);
   const target = loadTarget(descriptorPath);
-  const surrogate = await createOnnxSurrogate(readFileSync(target.modelPath), gradientDescriptionOf(target.descriptor), { intraOpNumThreads: 1 });
+  const surrogate = await createOnnxSurrogate(
+    readFileSync(target.modelPath),
+    gradientDescriptionOf(target.descriptor),
+    { intraOpNumThreads: 1 },
+  );
   const size = surrogate.imageShape[0] * surrogate.imageShape[1] * surrogate.imageShape[2];
   const images = Float32Array.from({ length: batch * size }, (_, i) => ((i * 7919) % 1000) / 1000);
   const labels = Int32Array.from({ length: batch }, (_, i) => i % surrogate.classes);
   // One tiny call builds the gradient session, so the baseline includes the loaded model.
   await surrogate.lossGradient(images.subarray(0, size), labels.subarray(0, 1), { loss: 'cross-entropy' });
   const rssBefore = process.memoryUsage().rss;
-  await craftAdversarial('fgsm', surrogate, { images, trueLabels: labels, ids: Array.from({ length: batch }, (_, i) => i), eps: 0.03, labelSource: 'true', params: {} });
+  await craftAdversarial('fgsm', surrogate, {
+    images,
+    trueLabels: labels,
+    ids: Array.from({ length: batch }, (_, i) => i),
+    eps: 0.03,
+    labelSource: 'true',
+    params: {},
+  });
   const peakKiB = process.resourceUsage().maxRSS;
   await surrogate.dispose();
   process.stdout.write(`${JSON.stringify({ batch, rssBeforeMiB: rssBefore / 2 ** 20, peakRssMiB: peakKiB / 1024 })}\n`);

@@ -13,7 +13,10 @@ import { benchTarget } from './oracle.js';
  * a query attack runs, against the pool alone at the same batch. The eps is small enough that few
  * images succeed, so nearly every image spends its whole budget (the share is recorded).
  */
-export async function queriesBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<Record<string, unknown>> {
+export async function queriesBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<Record<string, unknown>> {
   const dir = join(tmpdir(), `transferbench-queries-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const count = 256;
@@ -37,10 +40,19 @@ export async function queriesBenchmark(options: { quick: boolean; log: (line: st
         for (let r = 0; r < repeats; r++) {
           const oracle = new TargetOracle(pool, target, { mode: 'probabilities' });
           const start = performance.now();
-          for (let k = 0; k < budget; k++) await Promise.all([oracle.query(images.subarray(0, (count / 2) * 784), 'evaluation'), oracle.query(images.subarray((count / 2) * 784), 'evaluation')]);
+          for (let k = 0; k < budget; k++)
+            await Promise.all([
+              oracle.query(images.subarray(0, (count / 2) * 784), 'evaluation'),
+              oracle.query(images.subarray((count / 2) * 784), 'evaluation'),
+            ]);
           bare.push((budget * count) / ((performance.now() - start) / 1000));
         }
-        results.push({ model, workers, setting: `pool alone, ${count} images per round in 2 requests`, queriesPerSecond: { median: median(bare), samples: bare } });
+        results.push({
+          model,
+          workers,
+          setting: `pool alone, ${count} images per round in 2 requests`,
+          queriesPerSecond: { median: median(bare), samples: bare },
+        });
         for (const s of settings) {
           for (const streams of [1, 2]) {
             const samples: number[] = [];
@@ -48,13 +60,34 @@ export async function queriesBenchmark(options: { quick: boolean; log: (line: st
             for (let r = 0; r < repeats; r++) {
               const oracle = new TargetOracle(pool, target, { mode: s.mode });
               const start = performance.now();
-              const outcome = await runQueryAttack({ attack: s.attack, oracle: oracle.withImageBudget(budget), images, labels, ids, eps: s.eps, norm: s.norm, seed: r, streams });
+              const outcome = await runQueryAttack({
+                attack: s.attack,
+                oracle: oracle.withImageBudget(budget),
+                images,
+                labels,
+                ids,
+                eps: s.eps,
+                norm: s.norm,
+                seed: r,
+                streams,
+              });
               const spent = outcome.images.reduce((n, i) => n + i.queries, 0);
               samples.push(spent / ((performance.now() - start) / 1000));
               spentShare.push(spent / (count * budget));
             }
-            results.push({ model, workers, setting: `${s.attack} (${s.mode}), ${count} images, ${streams} request stream(s)`, attack: s.attack, streams, queriesPerSecond: { median: median(samples), samples }, shareOfBudgetSpent: median(spentShare) });
-            options.log(`queries ${model} pool${workers} ${s.attack} streams ${streams}: ${median(samples).toFixed(0)} queries/s (pool alone ${median(bare).toFixed(0)})`);
+            results.push({
+              model,
+              workers,
+              setting: `${s.attack} (${s.mode}), ${count} images, ${streams} request stream(s)`,
+              attack: s.attack,
+              streams,
+              queriesPerSecond: { median: median(samples), samples },
+              shareOfBudgetSpent: median(spentShare),
+            });
+            options.log(
+              `queries ${model} pool${workers} ${s.attack} streams ${streams}: ` +
+                `${median(samples).toFixed(0)} queries/s (pool alone ${median(bare).toFixed(0)})`,
+            );
           }
         }
       } finally {
@@ -71,8 +104,9 @@ export async function queriesBenchmark(options: { quick: boolean; log: (line: st
     results,
     notes: [
       'Untrained model C and MLP exported to ONNX (speed does not depend on the weights); uniform-noise images.',
-      'Queries/s = queries the oracle charged / wall time of runQueryAttack, including the attack\'s own JS work between requests.',
-      'HopSkipJump sends its gradient probes (100 per image) in one request per image; Square one row per image per request.',
+      "Queries/s = queries the oracle charged / wall time of runQueryAttack, including the attack's own JS work between requests.",
+      'HopSkipJump sends its gradient probes (100 per image) in one ' +
+        'request per image; Square one row per image per request.',
     ],
   };
 }

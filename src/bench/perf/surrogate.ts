@@ -58,16 +58,40 @@ function probeImages(count: number): Float32Array {
 
 function randomBatch(size: number, classes: number, seed: number): { images: Float32Array; labels: Int32Array } {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32);
-  return { images: Float32Array.from({ length: BATCH * size }, next), labels: Int32Array.from({ length: BATCH }, () => Math.floor(next() * classes)) };
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  return {
+    images: Float32Array.from({ length: BATCH * size }, next),
+    labels: Int32Array.from({ length: BATCH }, () => Math.floor(next() * classes)),
+  };
 }
 
-/** Model C as ONNX: the given file (a zoo export) or the untrained tfjs model C exported here; throughput does not depend on weights. */
+/**
+ * Model C as ONNX: the given file (a zoo export) or the untrained tfjs model C exported here; throughput does not
+ * depend on weights.
+ */
 async function modelC(dir: string, given: string | undefined): Promise<BenchModel> {
-  const description: OnnxModelDescription = { inputName: 'input', outputName: 'logits', layout: 'NHWC', inputShape: [28, 28, 1], inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: 10 };
+  const description: OnnxModelDescription = {
+    inputName: 'input',
+    outputName: 'logits',
+    layout: 'NHWC',
+    inputShape: [28, 28, 1],
+    inputRange: [0, 1],
+    normalization: { mean: [0], std: [1] },
+    outputKind: 'logits',
+    classes: 10,
+  };
   if (given !== undefined) {
     const target = loadTarget(given);
-    return { name: 'model-c', onnxPath: target.modelPath, bytes: readFileSync(target.modelPath), description: gradientDescriptionOf(target.descriptor), descriptorPath: given };
+    return {
+      name: 'model-c',
+      onnxPath: target.modelPath,
+      bytes: readFileSync(target.modelPath),
+      description: gradientDescriptionOf(target.descriptor),
+      descriptorPath: given,
+    };
   }
   await useBackend('wasm');
   const net = buildArchitecture('model-c', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
@@ -80,10 +104,20 @@ async function modelC(dir: string, given: string | undefined): Promise<BenchMode
 
 /** ORT sessions for inference with the same thread settings the surrogate uses. */
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
 }
 
-async function measureModel(model: BenchModel, attacks: readonly (typeof ATTACKS)[number][], timing: { repeats: number; windowSeconds: number; warmup: number }, log: (line: string) => void): Promise<{ results: SurrogateResult[]; probe: Float32Array }> {
+async function measureModel(
+  model: BenchModel,
+  attacks: readonly (typeof ATTACKS)[number][],
+  timing: { repeats: number; windowSeconds: number; warmup: number },
+  log: (line: string) => void,
+): Promise<{ results: SurrogateResult[]; probe: Float32Array }> {
   const [a, b, c] = model.description.inputShape;
   const size = a * b * c;
   const batch = randomBatch(size, model.description.classes, 7);
@@ -93,19 +127,51 @@ async function measureModel(model: BenchModel, attacks: readonly (typeof ATTACKS
   for (const threads of THREADS) {
     // The plain model as onnxruntime runs it for inference: the ceiling a gradient pass is read against.
     const session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads));
-    const feed = { [model.description.inputName]: new ort.Tensor('float32', batch.images, [BATCH, ...model.description.inputShape]) };
+    const feed = {
+      [model.description.inputName]: new ort.Tensor('float32', batch.images, [BATCH, ...model.description.inputShape]),
+    };
     const inference = await measureThroughputAsync(() => session.run(feed), BATCH, timing);
     await session.release();
     log(`surrogate ${model.name} onnxruntime inference, ${threads} thread(s): ${inference.median.toFixed(0)} img/s`);
-    results.push({ path: 'onnxruntime-inference', model: model.name, attack: 'inference', threads, imagesPerSecond: inference });
-    const surrogate = await createOnnxSurrogate(model.bytes, model.description, { name: model.name, intraOpNumThreads: threads, batchSize: BATCH });
+    results.push({
+      path: 'onnxruntime-inference',
+      model: model.name,
+      attack: 'inference',
+      threads,
+      imagesPerSecond: inference,
+    });
+    const surrogate = await createOnnxSurrogate(model.bytes, model.description, {
+      name: model.name,
+      intraOpNumThreads: threads,
+      batchSize: BATCH,
+    });
     try {
       if (threads === 1) probe = await surrogate.logits(probeImages(4 * size), 4);
       for (const attack of attacks) {
-        const request = { images: batch.images, trueLabels: batch.labels, ids, eps: EPS, labelSource: 'true' as const, params: attack.params };
-        const throughput = await measureThroughputAsync(() => craftAdversarial(attack.name, surrogate, request), BATCH, timing);
-        log(`surrogate ${model.name} ${attack.label} on the ONNX surrogate, ${threads} thread(s): ${throughput.median.toFixed(0)} img/s`);
-        results.push({ path: 'onnx-surrogate', model: model.name, attack: attack.label, threads, imagesPerSecond: throughput });
+        const request = {
+          images: batch.images,
+          trueLabels: batch.labels,
+          ids,
+          eps: EPS,
+          labelSource: 'true' as const,
+          params: attack.params,
+        };
+        const throughput = await measureThroughputAsync(
+          () => craftAdversarial(attack.name, surrogate, request),
+          BATCH,
+          timing,
+        );
+        log(
+          `surrogate ${model.name} ${attack.label} on the ONNX surrogate, ` +
+            `${threads} thread(s): ${throughput.median.toFixed(0)} img/s`,
+        );
+        results.push({
+          path: 'onnx-surrogate',
+          model: model.name,
+          attack: attack.label,
+          threads,
+          imagesPerSecond: throughput,
+        });
       }
     } finally {
       await surrogate.dispose();
@@ -115,7 +181,10 @@ async function measureModel(model: BenchModel, attacks: readonly (typeof ATTACKS
 }
 
 /** The same attacks on the tfjs model C on the wasm backend (single-threaded under Node). */
-async function measureWasm(timing: { repeats: number; windowSeconds: number; warmup: number }, log: (line: string) => void): Promise<SurrogateResult[]> {
+async function measureWasm(
+  timing: { repeats: number; windowSeconds: number; warmup: number },
+  log: (line: string) => void,
+): Promise<SurrogateResult[]> {
   await useBackend('wasm');
   const net = buildArchitecture('model-c', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
   const surrogate = TfjsSurrogate.fromLayersModel('model-c', net);
@@ -124,7 +193,19 @@ async function measureWasm(timing: { repeats: number; windowSeconds: number; war
   try {
     const results: SurrogateResult[] = [];
     for (const attack of ATTACKS) {
-      const throughput = await measureThroughputAsync(async () => craftAdversarialSync(attack.name, surrogate, { images: batch.images, trueLabels: batch.labels, ids, eps: EPS, labelSource: 'true', params: attack.params }), BATCH, timing);
+      const throughput = await measureThroughputAsync(
+        async () =>
+          craftAdversarialSync(attack.name, surrogate, {
+            images: batch.images,
+            trueLabels: batch.labels,
+            ids,
+            eps: EPS,
+            labelSource: 'true',
+            params: attack.params,
+          }),
+        BATCH,
+        timing,
+      );
       log(`surrogate model-c ${attack.label} on wasm: ${throughput.median.toFixed(0)} img/s`);
       results.push({ path: 'wasm', model: 'model-c', attack: attack.label, threads: 1, imagesPerSecond: throughput });
     }
@@ -152,7 +233,11 @@ function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): numb
  * (FGSM), each beside onnxruntime's inference throughput of the same model, and the peak
  * resident memory of one 256-image FGSM batch on the ResNet.
  */
-export async function surrogateBenchmark(options: { quick: boolean; log: (line: string) => void; modelC?: string }): Promise<Record<string, unknown>> {
+export async function surrogateBenchmark(options: {
+  quick: boolean;
+  log: (line: string) => void;
+  modelC?: string;
+}): Promise<Record<string, unknown>> {
   const started = new Date().toISOString();
   const loadAtStart = loadavg();
   const timing = { repeats: options.quick ? 3 : 5, windowSeconds: options.quick ? 0.5 : 2, warmup: 1 };
@@ -171,26 +256,63 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
   } else {
     // The ResNet is defined in PyTorch and exported by the fixtures script (about 45 MB, not committed).
     const resnetDir = join(dir, 'resnet18');
-    execFileSync(python, [FIXTURES_SCRIPT, '--resnet18', resnetDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    execFileSync(python, [FIXTURES_SCRIPT, '--resnet18', resnetDir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const target = loadTarget(join(resnetDir, 'target.json'));
-    const resnet: BenchModel = { name: 'resnet18', onnxPath: target.modelPath, bytes: readFileSync(target.modelPath), description: gradientDescriptionOf(target.descriptor), descriptorPath: target.descriptorPath };
+    const resnet: BenchModel = {
+      name: 'resnet18',
+      onnxPath: target.modelPath,
+      bytes: readFileSync(target.modelPath),
+      description: gradientDescriptionOf(target.descriptor),
+      descriptorPath: target.descriptorPath,
+    };
     models.push(resnet);
     const measuredR = await measureModel(resnet, ATTACKS.slice(0, 1), timing, options.log);
     results.push(...measuredR.results);
-    probes['resnet18'] = measuredR.probe;
-    const ours = JSON.parse(execFileSync(process.execPath, [PEAK_MEMORY, target.descriptorPath, String(BATCH)], { encoding: 'utf8' })) as Record<string, number>;
-    const theirs = runJsonScript(python, TORCH_SCRIPT, ['--peak-memory', 'resnet18', '--threads', '1']) as Record<string, number>;
-    memory = { model: 'resnet18', batch: BATCH, onnxSurrogate: ours, pytorch: { peakRssMiB: (theirs['maxRssKiB'] ?? 0) / 1024, rssBeforeBatchMaxMiB: (theirs['maxRssKiBBefore'] ?? 0) / 1024 } };
-    options.log(`surrogate resnet18 peak RSS of a ${BATCH}-image FGSM batch: ${ours['peakRssMiB']?.toFixed(0)} MiB (PyTorch ${((theirs['maxRssKiB'] ?? 0) / 1024).toFixed(0)} MiB)`);
+    probes.resnet18 = measuredR.probe;
+    const ours = JSON.parse(
+      execFileSync(process.execPath, [PEAK_MEMORY, target.descriptorPath, String(BATCH)], { encoding: 'utf8' }),
+    ) as Record<string, number>;
+    const theirs = runJsonScript(python, TORCH_SCRIPT, ['--peak-memory', 'resnet18', '--threads', '1']) as Record<
+      string,
+      number
+    >;
+    memory = {
+      model: 'resnet18',
+      batch: BATCH,
+      onnxSurrogate: ours,
+      pytorch: {
+        peakRssMiB: (theirs.maxRssKiB ?? 0) / 1024,
+        rssBeforeBatchMaxMiB: (theirs.maxRssKiBBefore ?? 0) / 1024,
+      },
+    };
+    options.log(
+      `surrogate resnet18 peak RSS of a ${BATCH}-image FGSM batch: ` +
+        `${ours.peakRssMiB?.toFixed(0)} MiB (PyTorch ${((theirs.maxRssKiB ?? 0) / 1024).toFixed(0)} ` +
+        `MiB)`,
+    );
   }
   const pytorch: Record<string, TorchSurrogateReport> = {};
   if (python !== undefined) {
     for (const threads of THREADS) {
-      pytorch[String(threads)] = runJsonScript(python, TORCH_SCRIPT, ['--model-c', c.onnxPath, '--threads', String(threads), '--seconds', options.quick ? '2' : '6']) as TorchSurrogateReport;
-      options.log(`surrogate PyTorch ${threads} thread(s): ${JSON.stringify(Object.fromEntries(Object.entries(pytorch[String(threads)]?.models ?? {}).map(([m, e]) => [m, Math.round(e['fgsmImagesPerSecond'] as number)])))} FGSM img/s`);
+      pytorch[String(threads)] = runJsonScript(python, TORCH_SCRIPT, [
+        '--model-c',
+        c.onnxPath,
+        '--threads',
+        String(threads),
+        '--seconds',
+        options.quick ? '2' : '6',
+      ]) as TorchSurrogateReport;
+      options.log(
+        `surrogate PyTorch ${threads} thread(s): ${JSON.stringify(torchFgsmRates(pytorch[String(threads)]?.models))} FGSM img/s`,
+      );
     }
   }
-  const inference = (model: string, threads: number) => results.find((r) => r.path === 'onnxruntime-inference' && r.model === model && r.threads === threads)?.imagesPerSecond;
+  const inference = (model: string, threads: number) =>
+    results.find((r) => r.path === 'onnxruntime-inference' && r.model === model && r.threads === threads)
+      ?.imagesPerSecond;
   const ratios = results
     .filter((r) => r.path !== 'onnxruntime-inference')
     .flatMap((r) =>
@@ -198,7 +320,9 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
         const attack = ATTACKS.find((a) => a.label === r.attack);
         const entry = attack ? pytorch[String(threads)]?.models[r.model] : undefined;
         const reference = attack ? (entry?.[`${attack.torchKey}ImagesPerSecond`] as number | undefined) : undefined;
-        const referenceCpu = attack ? (entry?.[`${attack.torchKey}ImagesPerCpuSecond`] as number | undefined) : undefined;
+        const referenceCpu = attack
+          ? (entry?.[`${attack.torchKey}ImagesPerCpuSecond`] as number | undefined)
+          : undefined;
         const sameThreads = r.threads === threads || r.path === 'wasm';
         const cpu = r.imagesPerSecond.perCpuSecond;
         return {
@@ -212,19 +336,34 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
           /** The same in images per CPU-second of each process (less sensitive to the machine's other load). */
           vsPytorchCpu: referenceCpu && cpu && sameThreads ? cpu / referenceCpu : null,
           /** Goal for FGSM: >= 0.25 (a gradient costs a few forward passes). */
-          vsInference: r.path === 'onnx-surrogate' && r.threads === threads ? r.imagesPerSecond.median / (inference(r.model, threads)?.median ?? Number.NaN) : null,
-          vsInferenceCpu: r.path === 'onnx-surrogate' && r.threads === threads && cpu ? cpu / (inference(r.model, threads)?.perCpuSecond ?? Number.NaN) : null,
+          vsInference:
+            r.path === 'onnx-surrogate' && r.threads === threads
+              ? r.imagesPerSecond.median / (inference(r.model, threads)?.median ?? Number.NaN)
+              : null,
+          vsInferenceCpu:
+            r.path === 'onnx-surrogate' && r.threads === threads && cpu
+              ? cpu / (inference(r.model, threads)?.perCpuSecond ?? Number.NaN)
+              : null,
         };
       }),
     )
     .filter((r) => r.vsPytorch !== null || r.vsInference !== null);
   // Both sides must compute the same network: their logits on a fixed batch.
-  const parity = Object.fromEntries(Object.entries(probes).map(([m, logits]) => [m, pytorch['1']?.models[m] ? maxRelativeDifference(logits, pytorch['1'].models[m].probe) : null]));
+  const parity = Object.fromEntries(
+    Object.entries(probes).map(([m, logits]) => [
+      m,
+      pytorch['1']?.models[m] ? maxRelativeDifference(logits, pytorch['1'].models[m].probe) : null,
+    ]),
+  );
   return {
     part: 'surrogate',
     batch: BATCH,
     eps: EPS,
-    models: models.map((m) => ({ name: m.name, onnx: m.descriptorPath ?? 'model C (tfjs, seed 0, untrained) exported by exportToOnnx', bytes: m.bytes.length })),
+    models: models.map((m) => ({
+      name: m.name,
+      onnx: m.descriptorPath ?? 'model C (tfjs, seed 0, untrained) exported by exportToOnnx',
+      bytes: m.bytes.length,
+    })),
     measuredAt: started,
     finishedAt: new Date().toISOString(),
     /** 1-, 5- and 15-minute load averages at the start and the end: the machine is shared. */
@@ -234,7 +373,27 @@ export async function surrogateBenchmark(options: { quick: boolean; log: (line: 
     ratios,
     parityMaxRelativeDifference: parity,
     memory: memory ?? null,
-    pytorch: python === undefined ? { available: false, reason } : { available: true, byThreads: Object.fromEntries(Object.entries(pytorch).map(([t, r]) => [t, { ...r, models: Object.fromEntries(Object.entries(r.models).map(([m, e]) => [m, { ...e, probe: undefined }])) }])) },
+    pytorch:
+      python === undefined
+        ? { available: false, reason }
+        : {
+            available: true,
+            byThreads: Object.fromEntries(
+              Object.entries(pytorch).map(([t, r]) => [
+                t,
+                {
+                  ...r,
+                  models: Object.fromEntries(Object.entries(r.models).map(([m, e]) => [m, { ...e, probe: undefined }])),
+                },
+              ]),
+            ),
+          },
     skipped,
   };
+}
+
+function torchFgsmRates(models: TorchSurrogateReport['models'] | undefined): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(models ?? {}).map(([m, e]) => [m, Math.round(e.fgsmImagesPerSecond as number)]),
+  );
 }

@@ -24,7 +24,11 @@ const BUDGETS_PER_TARGET = 4;
 export function syntheticSuite(shape: SyntheticShape): Suite {
   const epsPerAttack = shape.cellsPerShard / (2 * ATTACKS.length);
   if (shape.shards % BUDGETS_PER_TARGET !== 0 || !Number.isInteger(epsPerAttack) || epsPerAttack < 1) {
-    throw new Error(`synthetic run: shards must be a multiple of ${BUDGETS_PER_TARGET} and cells per shard a multiple of ${2 * ATTACKS.length} (got ${shape.shards}, ${shape.cellsPerShard})`);
+    throw new Error(
+      `synthetic run: shards must be a multiple of ${BUDGETS_PER_TARGET} ` +
+        `and cells per shard a multiple of ${2 * ATTACKS.length} (got ` +
+        `${shape.shards}, ${shape.cellsPerShard})`,
+    );
   }
   const eps = Array.from({ length: epsPerAttack }, (_, i) => Math.round(((i + 1) / epsPerAttack) * 1e6) / 1e6);
   return parseSuite(
@@ -35,7 +39,13 @@ export function syntheticSuite(shape: SyntheticShape): Suite {
       evaluationSize: 1000,
       targets: Array.from({ length: shape.shards / BUDGETS_PER_TARGET }, (_, i) => `target-${i}`),
       oracle: { mode: 'probabilities' },
-      substitutes: [{ strategy: 'static-distillation', architectures: ['mlp'], budgets: Array.from({ length: BUDGETS_PER_TARGET }, (_, i) => 1000 * (i + 1)) }],
+      substitutes: [
+        {
+          strategy: 'static-distillation',
+          architectures: ['mlp'],
+          budgets: Array.from({ length: BUDGETS_PER_TARGET }, (_, i) => 1000 * (i + 1)),
+        },
+      ],
       attacks: ATTACKS.map((name) => ({ name, eps })),
       labelSources: ['true', 'predicted'],
     },

@@ -18,7 +18,10 @@ export async function balanceCommand(reporter: Reporter, suitePath: string, shar
   const roundRobin = shardBalance(cells, costs, n, false);
   const byCost = shardBalance(cells, costs, n, true);
   const giga = (x: number) => (x / 1e9).toFixed(1);
-  reporter.info(`${suite.name}: ${costs.size} (target, substitute) groups, ${cells.length} cells; predicted work in G multiply-adds`);
+  reporter.info(
+    `${suite.name}: ${costs.size} (target, substitute) groups, ${cells.length} ` +
+      `cells; predicted work in G multiply-adds`,
+  );
   const rows = [['shard', 'round robin', 'by cost']];
   for (let k = 0; k < n; k++) rows.push([String(k + 1), giga(roundRobin.work[k] ?? 0), giga(byCost.work[k] ?? 0)]);
   rows.push(['max/mean', roundRobin.maxOverMean.toFixed(2), byCost.maxOverMean.toFixed(2)]);

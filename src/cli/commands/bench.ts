@@ -66,7 +66,11 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
   const shard = shardWithCosts(parseShard(options.shard), options.shardBy, suite);
   // Measured here when it is `auto`, once, before runSuite starts any worker.
   const engine = await resolveEngine();
-  reporter.info(`suite ${suite.name}: ${expandGrid(suite).length} cells, shard ${shard.k}/${shard.n}, backend ${backend.name}, training engine ${describeEngine(engine)}, output ${out}`);
+  reporter.info(
+    `suite ${suite.name}: ${expandGrid(suite).length} cells, shard ` +
+      `${shard.k}/${shard.n}, backend ${backend.name}, training engine ` +
+      `${describeEngine(engine)}, output ${out}`,
+  );
   const result = await runSuite(suite, {
     shard,
     resume: options.resume,
@@ -91,7 +95,11 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
 }
 
 /** `transferbench merge DIR`: the CSVs and manifest, then the report. */
-export async function mergeCommand(reporter: Reporter, dir: string, options: { report: boolean } = { report: true }): Promise<number> {
+export async function mergeCommand(
+  reporter: Reporter,
+  dir: string,
+  options: { report: boolean } = { report: true },
+): Promise<number> {
   // Nothing is kept per cell, report or not: the report reads the CSVs merge writes, and the
   // grids keep a few cells' images, so a run of any size merges in bounded memory.
   const grids = options.report ? new GridCollector() : undefined;

@@ -9,6 +9,12 @@ export function dataCommand(reporter: Reporter, name: string, seed: number): num
     return [part, String(countOf(ds)), ds.imageShape.join('x'), perClass.join(' ')];
   };
   reporter.info(`${split.train.name.split('/')[0]}: ${split.train.source}`);
-  reporter.info(formatTable([['part', 'images', 'shape', 'per class'], describe('train', split.train), describe('test', split.test)]));
+  reporter.info(
+    formatTable([
+      ['part', 'images', 'shape', 'per class'],
+      describe('train', split.train),
+      describe('test', split.test),
+    ]),
+  );
   return 0;
 }

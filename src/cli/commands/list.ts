@@ -13,15 +13,28 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
   switch (what) {
     case 'attacks': {
       const parameters = (specs: readonly ParamSpec[]) => {
-        const rows = specs.map((p) => [`    ${p.name}`, `default ${p.defaultText}`, describeRange(p.range), p.description]);
+        const rows = specs.map((p) => [
+          `    ${p.name}`,
+          `default ${p.defaultText}`,
+          describeRange(p.range),
+          p.description,
+        ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       };
       for (const attack of ATTACKS.values()) {
-        const composition = attack.composition ? `, = ${attack.composition.method} + ${attack.composition.transforms.join(' + ')}` : '';
-        reporter.info(`${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}${attack.transformable ? '' : ', no transforms'}${composition}]  ${attack.description}`);
+        const composition = attack.composition
+          ? `, = ${attack.composition.method} + ${attack.composition.transforms.join(' + ')}`
+          : '';
+        reporter.info(
+          `${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}${attack.transformable ? '' : ', no transforms'}${composition}] ` +
+            ` ${attack.description}`,
+        );
         parameters(attack.composition ? [] : attack.parameters);
       }
-      reporter.info('\ninput transformations (a suite stacks them on a gradient-loop attack: { "name": "mi-fgsm", "transforms": ["di", "ti"] }):');
+      reporter.info(
+        '\ninput transformations (a suite stacks them on a gradient-loop ' +
+          'attack: { "name": "mi-fgsm", "transforms": ["di", "ti"] }):',
+      );
       for (const transform of TRANSFORMS.values()) {
         reporter.info(`${transform.name}  ${transform.description}`);
         parameters(transform.parameters);
@@ -33,25 +46,41 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
       for (const attack of QUERY_ATTACKS.values()) {
         reporter.info(`${attack.name}  [${attack.kind}; ${attack.norms.join(', ')}]  ${attack.description}`);
         // Defaults shown for a 28x28x1 image at L-inf eps 0.3 / L2 eps 2 (some scale with them).
-        const rows = attack.parameters.map((p) => [`    ${p.name}`, `default ${p.default(attack.norms[0] ?? 'linf', attack.norms[0] === 'l2' ? 2 : 0.3, [28, 28, 1])}`, p.description]);
+        const rows = attack.parameters.map((p) => [
+          `    ${p.name}`,
+          `default ${p.default(attack.norms[0] ?? 'linf', attack.norms[0] === 'l2' ? 2 : 0.3, [28, 28, 1])}`,
+          p.description,
+        ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       }
-      reporter.info('\nevery query attack also takes (in a suite\'s queryAttacks): eps, norm, start (a transfer attack to start from), oracles, substitutes');
+      reporter.info(
+        "\nevery query attack also takes (in a suite's queryAttacks): eps, norm, start (a transfer attack to start from), oracles, substitutes",
+      );
       return 0;
     }
     case 'substitutes': {
       for (const strategy of STRATEGIES.values()) {
         reporter.info(`${strategy.name}${strategy.reference ? '  [reference]' : ''}  ${strategy.description}`);
-        const rows = strategy.parameters.map((p) => [`    ${p.name}`, p.default !== undefined ? `default ${p.default}` : '', `${p.description}; ${allowedText(p)}`]);
+        const rows = strategy.parameters.map((p) => [
+          `    ${p.name}`,
+          p.default !== undefined ? `default ${p.default}` : '',
+          `${p.description}; ${allowedText(p)}`,
+        ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       }
-      reporter.info('\nevery strategy also takes: architecture, budget (substitute-training queries), seed, epochs, batch size, learning rate');
+      reporter.info(
+        '\nevery strategy also takes: architecture, budget (substitute-training ' +
+          'queries), seed, epochs, batch size, learning rate',
+      );
       return 0;
     }
     case 'architectures':
       reporter.info(formatTable(ARCHITECTURES.values().map((a) => [a.name, a.description])));
       return 0;
     default:
-      throw new TransferbenchError('UNKNOWN_NAME', `list: expected one of ${LISTS.join(', ')}, got ${JSON.stringify(what ?? '')}`);
+      throw new TransferbenchError(
+        'UNKNOWN_NAME',
+        `list: expected one of ${LISTS.join(', ')}, got ${JSON.stringify(what ?? '')}`,
+      );
   }
 }

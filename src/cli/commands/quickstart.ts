@@ -10,11 +10,21 @@ import type { Reporter } from '../reporter.js';
 export const QUICKSTART_SUITE = fileURLToPath(new URL('../../../../bench/quickstart.json', import.meta.url));
 
 /** `transferbench quickstart`: build missing targets, run the quickstart suite, merge, show the leaderboards' tops. */
-export async function quickstartCommand(reporter: Reporter, options: { backend?: string; targetsDir: string; cacheDir: string; seed: number; quiet: boolean }): Promise<number> {
+export async function quickstartCommand(
+  reporter: Reporter,
+  options: { backend?: string; targetsDir: string; cacheDir: string; seed: number; quiet: boolean },
+): Promise<number> {
   const started = performance.now();
   const suite = loadSuite(QUICKSTART_SUITE);
   await buildMissingTargets(reporter, suite, options);
-  await runCommand(reporter, QUICKSTART_SUITE, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...(options.backend ? { backend: options.backend } : {}) });
+  await runCommand(reporter, QUICKSTART_SUITE, {
+    resume: true,
+    targetsDir: options.targetsDir,
+    cacheDir: options.cacheDir,
+    useCache: true,
+    quiet: options.quiet,
+    ...(options.backend ? { backend: options.backend } : {}),
+  });
   const out = outputDir(suite, undefined);
   for (const board of ['leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv']) {
     const lines = readFileSync(join(out, board), 'utf8').trimEnd().split('\n');

@@ -10,7 +10,14 @@ import { buildMissingTargets } from './suite-targets.js';
 
 const BENCH = fileURLToPath(new URL('../../../../bench/', import.meta.url));
 const REPORTS = fileURLToPath(new URL('../../../../reports/', import.meta.url));
-const COMPARED = ['results.csv', 'leaderboard-targets.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'transfer-matrix.csv', 'rubbish.csv'];
+const COMPARED = [
+  'results.csv',
+  'leaderboard-targets.csv',
+  'leaderboard-attacks.csv',
+  'leaderboard-substitutes.csv',
+  'transfer-matrix.csv',
+  'rubbish.csv',
+];
 
 export interface ReproOptions {
   /** Folder the suites write into, as ROOT/<suite name>; the committed reports when absent. */
@@ -39,7 +46,11 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
   const known = reproSuites();
   const wanted = names.length > 0 ? names.map((n) => n.replace(/\.json$/, '').replace(/^bench\//, '')) : known;
   const unknown = wanted.filter((n) => !known.includes(n));
-  if (unknown.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `repro: unknown suite(s) ${unknown.join(', ')}; shipped: ${known.join(', ')}`);
+  if (unknown.length > 0)
+    throw new TransferbenchError(
+      'UNKNOWN_NAME',
+      `repro: unknown suite(s) ${unknown.join(', ')}; shipped: ${known.join(', ')}`,
+    );
   const backend = options.backend !== undefined ? { backend: options.backend } : {};
   let differing = 0;
   for (const name of wanted) {
@@ -47,7 +58,15 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
     const suite = loadSuite(path);
     await buildMissingTargets(reporter, suite, options);
     const out = options.out === undefined ? undefined : join(options.out, suite.name);
-    await runCommand(reporter, path, { resume: true, targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: true, quiet: options.quiet, ...backend, ...(out ? { out } : {}) });
+    await runCommand(reporter, path, {
+      resume: true,
+      targetsDir: options.targetsDir,
+      cacheDir: options.cacheDir,
+      useCache: true,
+      quiet: options.quiet,
+      ...backend,
+      ...(out ? { out } : {}),
+    });
     if (out !== undefined) differing += compareWithCommitted(reporter, suite.name, out);
   }
   // A difference is what the user asked to learn: it is shown even under --quiet.

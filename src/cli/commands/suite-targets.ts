@@ -12,7 +12,10 @@ const TARGETS = fileURLToPath(new URL('../../../../targets/', import.meta.url));
 
 /** The shipped zoo files, targets/zoo*.json. */
 export function shippedZooFiles(): string[] {
-  return readdirSync(TARGETS).filter((f) => /^zoo.*\.json$/.test(f)).sort().map((f) => join(TARGETS, f));
+  return readdirSync(TARGETS)
+    .filter((f) => /^zoo.*\.json$/.test(f))
+    .sort()
+    .map((f) => join(TARGETS, f));
 }
 
 /** Which shipped zoo file holds each recipe name. */
@@ -32,17 +35,35 @@ export function missingTargets(suite: Suite, targetsDir: string): Map<string, st
   if (missing.length === 0) return new Map();
   const owners = zooOf();
   const orphans = missing.filter((t) => !owners.has(t));
-  if (orphans.length > 0) throw new TransferbenchError('UNKNOWN_NAME', `${suite.name}: target(s) ${orphans.join(', ')} are not built in ${targetsDir} and are in no targets/zoo*.json; build them or name their target.json`);
+  if (orphans.length > 0)
+    throw new TransferbenchError(
+      'UNKNOWN_NAME',
+      `${suite.name}: target(s) ${orphans.join(', ')} are not built ` +
+        `in ${targetsDir} and are in no targets/zoo*.json; build them ` +
+        `or name their target.json`,
+    );
   return new Map(missing.map((t) => [t, owners.get(t) as string]));
 }
 
-/** Builds the suite's zoo targets that are not built yet (and only those), each from the shipped zoo file holding it. */
-export async function buildMissingTargets(reporter: Reporter, suite: Suite, options: { targetsDir: string; seed: number; backend?: string }): Promise<string[]> {
+/**
+ * Builds the suite's zoo targets that are not built yet (and only those), each from the shipped zoo file holding it.
+ */
+export async function buildMissingTargets(
+  reporter: Reporter,
+  suite: Suite,
+  options: { targetsDir: string; seed: number; backend?: string },
+): Promise<string[]> {
   const missing = missingTargets(suite, options.targetsDir);
   for (const zoo of new Set(missing.values())) {
     const only = [...missing.keys()].filter((t) => missing.get(t) === zoo);
     reporter.info(`${suite.name}: building ${only.join(', ')} from ${zoo}`);
-    await targetsCommand(reporter, 'build', [], { zoo, out: options.targetsDir, only: only.join(','), seed: options.seed, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
+    await targetsCommand(reporter, 'build', [], {
+      zoo,
+      out: options.targetsDir,
+      only: only.join(','),
+      seed: options.seed,
+      ...(options.backend !== undefined ? { backend: options.backend } : {}),
+    });
   }
   return [...missing.keys()];
 }
@@ -51,14 +72,24 @@ export async function buildMissingTargets(reporter: Reporter, suite: Suite, opti
  * `transferbench targets missing SUITE` (the names, one per line: what a scheduler script needs
  * to decide whether to submit a build job) and `transferbench targets build --suite SUITE`.
  */
-export async function suiteTargetsCommand(reporter: Reporter, action: string | undefined, suitePath: string | undefined, options: { targetsDir: string; seed: number; backend?: string }): Promise<number> {
-  if (suitePath === undefined) throw new TransferbenchError('BAD_OPTION', `targets ${action ?? ''}: missing SUITE; e.g. \`transferbench targets missing bench/quickstart.json\``);
+export async function suiteTargetsCommand(
+  reporter: Reporter,
+  action: string | undefined,
+  suitePath: string | undefined,
+  options: { targetsDir: string; seed: number; backend?: string },
+): Promise<number> {
+  if (suitePath === undefined)
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `targets ${action ?? ''}: missing SUITE; e.g. \`transferbench targets missing bench/quickstart.json\``,
+    );
   const suite = loadSuite(suitePath);
   if (action === 'missing') {
     for (const name of missingTargets(suite, options.targetsDir).keys()) process.stdout.write(`${name}\n`);
     return 0;
   }
-  if (action !== 'build') throw new TransferbenchError('BAD_OPTION', `--suite: only for \`targets build\` (got \`targets ${action ?? ''}\`)`);
+  if (action !== 'build')
+    throw new TransferbenchError('BAD_OPTION', `--suite: only for \`targets build\` (got \`targets ${action ?? ''}\`)`);
   const built = await buildMissingTargets(reporter, suite, options);
   if (built.length === 0) reporter.info(`${suite.name}: every zoo target it names is built in ${options.targetsDir}`);
   return 0;

@@ -44,7 +44,8 @@ export class Composer {
 
   private call(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
     const kernelFunc = this.originals.get(kernelName) ?? tf.getKernel(kernelName, this.backendName)?.kernelFunc;
-    if (kernelFunc === undefined) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    if (kernelFunc === undefined)
+      throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
     const result = kernelFunc({ inputs, backend: this.backend as tf.KernelBackend, attrs });
     if (Array.isArray(result)) throw new Error(`kernel ${kernelName} returned several outputs where one was expected`);
     return result as tf.TensorInfo;
@@ -73,15 +74,15 @@ export function convGeometry(
   filterShape: readonly number[],
   attrs: tf.NamedAttrMap,
 ): ConvGeometry {
-  const dataFormat = (attrs['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
+  const dataFormat = (attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
   if (dataFormat !== 'NHWC') throw new Error(`composed convolution gradients support NHWC only, got ${dataFormat}`);
   const info = tf.backend_util.computeConv2DInfo(
     inputShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    attrs['strides'] as number | [number, number],
+    attrs.strides as number | [number, number],
     1,
-    attrs['pad'] as 'valid' | 'same' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     false,
     'channelsLast',
   );

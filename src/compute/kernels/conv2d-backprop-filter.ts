@@ -10,10 +10,10 @@ import { Composer, convGeometry, type KernelArgs } from './compose.js';
  * result has exactly kh x kw positions. This runs on the backend's fast convolution (XNNPACK).
  */
 export function conv2dBackpropFilter(args: KernelArgs, backendName: string): tf.TensorInfo {
-  const x = args.inputs['x'] as tf.TensorInfo;
-  const dy = args.inputs['dy'] as tf.TensorInfo;
+  const x = args.inputs.x as tf.TensorInfo;
+  const dy = args.inputs.dy as tf.TensorInfo;
   const attrs = args.attrs ?? {};
-  const g = convGeometry(x.shape, attrs['filterShape'] as number[], attrs);
+  const g = convGeometry(x.shape, attrs.filterShape as number[], attrs);
   const compose = new Composer(args.backend, backendName);
   const neededHeight = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
   const neededWidth = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
@@ -21,21 +21,38 @@ export function conv2dBackpropFilter(args: KernelArgs, backendName: string): tf.
   const padRight = neededWidth - g.inWidth - g.padLeft;
   let input = x;
   if (g.padTop > 0 || g.padLeft > 0 || padBottom > 0 || padRight > 0) {
-    input = compose.run('PadV2', { x: input }, {
-      paddings: [[0, 0], [g.padTop, Math.max(0, padBottom)], [g.padLeft, Math.max(0, padRight)], [0, 0]],
-      constantValue: 0,
-    });
+    input = compose.run(
+      'PadV2',
+      { x: input },
+      {
+        paddings: [
+          [0, 0],
+          [g.padTop, Math.max(0, padBottom)],
+          [g.padLeft, Math.max(0, padRight)],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
   }
   if (padBottom < 0 || padRight < 0) {
-    input = compose.run('Slice', { x: input }, { begin: [0, 0, 0, 0], size: [g.batch, neededHeight, neededWidth, g.inChannels] });
+    input = compose.run(
+      'Slice',
+      { x: input },
+      { begin: [0, 0, 0, 0], size: [g.batch, neededHeight, neededWidth, g.inChannels] },
+    );
   }
   const channelsAsBatch = compose.run('Transpose', { x: input }, { perm: [3, 1, 2, 0] });
   const gradientAsFilter = compose.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-  const perInputChannel = compose.run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, {
-    strides: [1, 1],
-    pad: 'valid',
-    dataFormat: 'NHWC',
-    dilations: [g.strideHeight, g.strideWidth],
-  });
+  const perInputChannel = compose.run(
+    'Conv2D',
+    { x: channelsAsBatch, filter: gradientAsFilter },
+    {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: [g.strideHeight, g.strideWidth],
+    },
+  );
   return compose.finish('Transpose', { x: perInputChannel }, { perm: [1, 2, 0, 3] });
 }

@@ -18,7 +18,11 @@ const asKernel = (f: (args: KernelArgs) => tf.TensorInfo): tf.KernelFunc => f as
 /** The explicit list of kernels transferbench composes for the wasm backend. */
 export const WASM_COMPOSED_KERNELS: readonly ComposedKernel[] = [
   { kernelName: 'Conv2DBackpropFilter', reason: 'missing', build: (b) => asKernel((a) => conv2dBackpropFilter(a, b)) },
-  { kernelName: 'Conv2DBackpropInput', reason: 'faster', build: (b, o) => asKernel((a) => conv2dBackpropInput(a, b, o)) },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    reason: 'faster',
+    build: (b, o) => asKernel((a) => conv2dBackpropInput(a, b, o)),
+  },
   { kernelName: 'BatchMatMul', reason: 'faster', build: (b, o) => asKernel((a) => batchMatMul(a, b, o)) },
   { kernelName: 'MaxPoolGrad', reason: 'faster', build: () => asKernel(maxPoolGrad) },
 ];

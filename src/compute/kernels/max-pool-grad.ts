@@ -14,19 +14,30 @@ interface WasmHeapBackend {
  * 64 in the small CNN, a third of a training step; this loop takes a few.
  */
 export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
-  const dy = args.inputs['dy'] as tf.TensorInfo;
-  const x = args.inputs['input'] as tf.TensorInfo;
+  const dy = args.inputs.dy as tf.TensorInfo;
+  const x = args.inputs.input as tf.TensorInfo;
   const attrs = args.attrs ?? {};
   const backend = args.backend as WasmHeapBackend;
   const info = tf.backend_util.computePool2DInfo(
     x.shape as [number, number, number, number],
-    attrs['filterSize'] as number | [number, number],
-    attrs['strides'] as number | [number, number],
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
     1,
-    attrs['pad'] as 'valid' | 'same' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
   );
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    filterHeight,
+    filterWidth,
+  } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const out = backend.makeOutput([...x.shape], 'float32');
@@ -38,7 +49,16 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   dx.fill(0);
   const rowStride = inWidth * c;
   const imageStride = inHeight * rowStride;
-  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padTop === 0 && padLeft === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+  if (
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
     // The pool every zoo CNN uses: disjoint 2x2 windows, no bounds checks, no accumulation.
     let g = 0;
     for (let b = 0; b < batchSize; b++) {
@@ -53,8 +73,14 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
             const o11 = o10 + c;
             let best = o00;
             let bestValue = input[o00] as number;
-            if ((input[o01] as number) > bestValue) (best = o01), (bestValue = input[o01] as number);
-            if ((input[o10] as number) > bestValue) (best = o10), (bestValue = input[o10] as number);
+            if ((input[o01] as number) > bestValue) {
+              best = o01;
+              bestValue = input[o01] as number;
+            }
+            if ((input[o10] as number) > bestValue) {
+              best = o10;
+              bestValue = input[o10] as number;
+            }
             if ((input[o11] as number) > bestValue) best = o11;
             dx[best] = gradient[g] as number;
           }

@@ -31,7 +31,12 @@ export class Maxout extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const inputs = featureCount(inputShape);
     const width = this.units * this.pieces;
-    this.kernel = this.addWeight('kernel', [inputs, width], 'float32', tf.initializers.glorotUniform(this.seed === undefined ? {} : { seed: this.seed }));
+    this.kernel = this.addWeight(
+      'kernel',
+      [inputs, width],
+      'float32',
+      tf.initializers.glorotUniform(this.seed === undefined ? {} : { seed: this.seed }),
+    );
     this.bias = this.addWeight('bias', [width], 'float32', tf.initializers.zeros());
     this.built = true;
   }
@@ -43,7 +48,9 @@ export class Maxout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      const affine = x.matMul((this.kernel as tf.LayerVariable).read() as tf.Tensor2D).add((this.bias as tf.LayerVariable).read());
+      const affine = x
+        .matMul((this.kernel as tf.LayerVariable).read() as tf.Tensor2D)
+        .add((this.bias as tf.LayerVariable).read());
       return affine.reshape([-1, this.units, this.pieces]).max(2);
     });
   }

@@ -34,9 +34,19 @@ export class Rbf extends tf.layers.Layer {
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const inputs = featureCount(inputShape);
-    this.centres = this.addWeight('centres', [inputs, this.units], 'float32', tf.initializers.randomUniform({ minval: 0, maxval: 1, ...(this.seed === undefined ? {} : { seed: this.seed }) }));
+    this.centres = this.addWeight(
+      'centres',
+      [inputs, this.units],
+      'float32',
+      tf.initializers.randomUniform({ minval: 0, maxval: 1, ...(this.seed === undefined ? {} : { seed: this.seed }) }),
+    );
     // beta = 1/inputs at the start keeps the initial scores of order 1 whatever the input size.
-    this.logPrecision = this.addWeight('logPrecision', [inputs, this.units], 'float32', tf.initializers.constant({ value: -Math.log(inputs) }));
+    this.logPrecision = this.addWeight(
+      'logPrecision',
+      [inputs, this.units],
+      'float32',
+      tf.initializers.constant({ value: -Math.log(inputs) }),
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
     this.built = true;
   }
@@ -53,7 +63,12 @@ export class Rbf extends tf.layers.Layer {
       const betaMu = beta.mul(mu) as tf.Tensor2D;
       const offset = betaMu.mul(mu).sum(0).neg();
       const constant = this.bias ? offset.add(this.bias.read()) : offset;
-      return x.square().matMul(beta).neg().add(x.matMul(betaMu.mul(2) as tf.Tensor2D)).add(constant);
+      return x
+        .square()
+        .matMul(beta)
+        .neg()
+        .add(x.matMul(betaMu.mul(2) as tf.Tensor2D))
+        .add(constant);
     });
   }
 

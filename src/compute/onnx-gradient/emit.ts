@@ -1,4 +1,14 @@
-import { floatTensor, int, int64Tensor, ints, onnx, type Attribute, type Graph, type Node, type TensorProto } from './ir.js';
+import {
+  floatTensor,
+  int,
+  int64Tensor,
+  ints,
+  onnx,
+  type Attribute,
+  type Graph,
+  type Node,
+  type TensorProto,
+} from './ir.js';
 
 /**
  * Collects nodes and constants, naming every one under a prefix (a builder's: its forward node's
@@ -18,12 +28,23 @@ export class Emitter {
   /** Adds a node; its single output is `output` or a fresh name; returns that name. */
   node(opType: string, inputs: readonly string[], attributes: Record<string, Attribute> = {}, output?: string): string {
     const name = output ?? this.fresh(opType);
-    this.nodes.push({ opType, name: `${this.prefix}/${opType}_${this.counter++}`, inputs, outputs: [name], attributes });
+    this.nodes.push({
+      opType,
+      name: `${this.prefix}/${opType}_${this.counter++}`,
+      inputs,
+      outputs: [name],
+      attributes,
+    });
     return name;
   }
 
   /** Adds a node with several outputs. */
-  multi(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, Attribute> = {}): void {
+  multi(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attributes: Record<string, Attribute> = {},
+  ): void {
     this.nodes.push({ opType, name: `${this.prefix}/${opType}_${this.counter++}`, inputs, outputs, attributes });
   }
 
@@ -45,18 +66,32 @@ export class Emitter {
 
   int32s(dims: readonly number[], values: readonly number[]): string {
     const name = this.fresh('const');
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT32, rawData: new Uint8Array(Int32Array.from(values).buffer) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [...dims],
+        dataType: onnx.TensorProto.DataType.INT32,
+        rawData: new Uint8Array(Int32Array.from(values).buffer),
+      }),
+    );
     return name;
   }
 
   /** ReduceSum over `axes`: axes as an input from opset 13. */
   reduceSum(x: string, axes: readonly number[], keepdims: boolean, output?: string): string {
-    if (this.opset >= 13) return this.node('ReduceSum', [x, this.int64s(axes)], { keepdims: int(keepdims ? 1 : 0) }, output);
+    if (this.opset >= 13)
+      return this.node('ReduceSum', [x, this.int64s(axes)], { keepdims: int(keepdims ? 1 : 0) }, output);
     return this.node('ReduceSum', [x], { axes: ints(axes), keepdims: int(keepdims ? 1 : 0) }, output);
   }
 
   /** ReduceMax / ReduceMean over `axes`: axes as an input from opset 18. */
-  reduce(opType: 'ReduceMax' | 'ReduceMean', x: string, axes: readonly number[], keepdims: boolean, output?: string): string {
+  reduce(
+    opType: 'ReduceMax' | 'ReduceMean',
+    x: string,
+    axes: readonly number[],
+    keepdims: boolean,
+    output?: string,
+  ): string {
     if (this.opset >= 18) return this.node(opType, [x, this.int64s(axes)], { keepdims: int(keepdims ? 1 : 0) }, output);
     return this.node(opType, [x], { axes: ints(axes), keepdims: int(keepdims ? 1 : 0) }, output);
   }
@@ -84,6 +119,9 @@ export function appendEmitted(graph: Graph, ...parts: readonly Emitted[]): Graph
   return {
     ...graph,
     nodes: [...graph.nodes, ...parts.flatMap((p) => p.nodes)],
-    initializers: new Map([...graph.initializers, ...parts.flatMap((p) => p.initializers).map((t) => [t.name, t] as const)]),
+    initializers: new Map([
+      ...graph.initializers,
+      ...parts.flatMap((p) => p.initializers).map((t) => [t.name, t] as const),
+    ]),
   };
 }

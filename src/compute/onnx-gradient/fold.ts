@@ -16,7 +16,8 @@ export function foldShapeGraphs(graph: Graph, facts: Facts): Graph {
   // though the probe saw one value for it.
   const dataDependent = new Set(graph.inputs.map((i) => i.name));
   for (const node of graph.nodes) {
-    if (!SHAPE_READERS.has(node.opType) && node.inputs.some((i) => dataDependent.has(i))) for (const o of node.outputs) dataDependent.add(o);
+    if (!SHAPE_READERS.has(node.opType) && node.inputs.some((i) => dataDependent.has(i)))
+      for (const o of node.outputs) dataDependent.add(o);
   }
   for (const node of graph.nodes) {
     if (node.opType === 'Constant' && node.outputs.length === 1) {
@@ -37,11 +38,23 @@ export function foldShapeGraphs(graph: Graph, facts: Facts): Graph {
     }
     if (node.opType === 'Reshape') {
       const target = facts.get(node.inputs[1] ?? '')?.values;
-      if (target && !dataDependent.has(node.inputs[1] ?? '') && !sameValues(target[0], target[1]) && target[0].length === target[1].length) {
+      if (
+        target &&
+        !dataDependent.has(node.inputs[1] ?? '') &&
+        !sameValues(target[0], target[1]) &&
+        target[0].length === target[1].length
+      ) {
         const varying = target[0].map((v, i) => (v === target[1][i] ? -2 : i)).filter((i) => i >= 0);
         if (varying.length === 1 && !target[0].includes(-1)) {
           const name = `${node.name}/static_shape`;
-          initializers.set(name, int64Tensor(name, [target[0].length], target[0].map((v, i) => (i === varying[0] ? -1 : v))));
+          initializers.set(
+            name,
+            int64Tensor(
+              name,
+              [target[0].length],
+              target[0].map((v, i) => (i === varying[0] ? -1 : v)),
+            ),
+          );
           nodes.push({ ...node, inputs: [node.inputs[0] as string, name] });
           continue;
         }
@@ -49,7 +62,10 @@ export function foldShapeGraphs(graph: Graph, facts: Facts): Graph {
     }
     nodes.push(node);
   }
-  return prune({ ...graph, nodes, initializers }, graph.outputs.map((o) => o.name));
+  return prune(
+    { ...graph, nodes, initializers },
+    graph.outputs.map((o) => o.name),
+  );
 }
 
 const SHAPE_READERS = new Set(['Shape', 'Size']);
@@ -73,19 +89,29 @@ function sameValues(a: readonly number[], b: readonly number[]): boolean {
 
 function int64Like(name: string, type: string, shape: readonly number[], values: readonly number[]): TensorProto {
   if (type === 'int64') return int64Tensor(name, shape, values);
-  return onnx.TensorProto.create({ name, dims: [...shape], dataType: DataType.INT32, rawData: new Uint8Array(Int32Array.from(values).buffer) });
+  return onnx.TensorProto.create({
+    name,
+    dims: [...shape],
+    dataType: DataType.INT32,
+    rawData: new Uint8Array(Int32Array.from(values).buffer),
+  });
 }
 
 function constantNodeValue(node: Node): TensorProto {
   const name = node.outputs[0] as string;
   const a = node.attributes;
-  const value = a['value'];
+  const value = a.value;
   if (value?.kind === 'tensor') return onnx.TensorProto.create({ ...value.value, name });
-  const single = a['value_float'] ?? a['value_int'];
+  const single = a.value_float ?? a.value_int;
   if (single?.kind === 'float') return floatTensor(name, [], [single.value]);
   if (single?.kind === 'int') return int64Tensor(name, [], [single.value]);
-  const list = a['value_floats'] ?? a['value_ints'];
+  const list = a.value_floats ?? a.value_ints;
   if (list?.kind === 'floats') return floatTensor(name, [list.value.length], list.value);
   if (list?.kind === 'ints') return int64Tensor(name, [list.value.length], list.value);
-  throw new TransferbenchError('BAD_MODEL', `ONNX gradient: Constant node ${node.name} has no value, value_float(s) or value_int(s) attribute (sparse or string constants are not supported)`);
+  throw new TransferbenchError(
+    'BAD_MODEL',
+    `ONNX gradient: Constant node ${node.name} has no value, value_float(s) ` +
+      `or value_int(s) attribute (sparse or string constants are not ` +
+      `supported)`,
+  );
 }

@@ -1,6 +1,6 @@
 import { TransferbenchError } from '../../common/errors.js';
 import type { SurrogateLoss } from '../surrogate.js';
-import { Emitter } from './emit.js';
+import type { Emitter } from './emit.js';
 import { int, ints, onnx } from './ir.js';
 
 export const LAYOUTS = ['NHWC', 'NCHW'] as const;
@@ -55,15 +55,35 @@ export function preprocessing(emit: Emitter, d: OnnxModelDescription): void {
   const channels = imageShapeOf(d)[2];
   const perChannel = (values: readonly number[], key: string) => {
     if (values.length !== 1 && values.length !== channels) {
-      throw new TransferbenchError('BAD_OPTION', `normalization.${key} has ${values.length} values; expected 1 or one per channel (${channels})`);
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `normalization.${key} has ${values.length} values; expected 1 or one per channel (${channels})`,
+      );
     }
     return Array.from({ length: channels }, (_, c) => (values.length === 1 ? values[0] : values[c]) as number);
   };
   const mean = perChannel(d.normalization.mean, 'mean');
   const std = perChannel(d.normalization.std, 'std');
   const [lo, hi] = d.inputRange;
-  const scaled = emit.node('Mul', [GRADIENT_IO.images, emit.floats([channels], std.map((s) => (hi - lo) / s))]);
-  const normalised = emit.node('Add', [scaled, emit.floats([channels], mean.map((m, c) => (lo - m) / (std[c] as number)))], {}, d.layout === 'NHWC' ? d.inputName : undefined);
+  const scaled = emit.node('Mul', [
+    GRADIENT_IO.images,
+    emit.floats(
+      [channels],
+      std.map((s) => (hi - lo) / s),
+    ),
+  ]);
+  const normalised = emit.node(
+    'Add',
+    [
+      scaled,
+      emit.floats(
+        [channels],
+        mean.map((m, c) => (lo - m) / (std[c] as number)),
+      ),
+    ],
+    {},
+    d.layout === 'NHWC' ? d.inputName : undefined,
+  );
   if (d.layout === 'NCHW') emit.node('Transpose', [normalised], { perm: ints([0, 3, 1, 2]) }, d.inputName);
 }
 
@@ -78,12 +98,22 @@ export function lossHead(emit: Emitter, d: OnnxModelDescription, loss: Surrogate
       ? emit.node('Log', [emit.node('Clip', [out, emit.floats([], [1e-30])])], {}, GRADIENT_IO.logits)
       : emit.node('Identity', [out], {}, GRADIENT_IO.logits);
   const labels = emit.unsqueeze(GRADIENT_IO.labels, [1]);
-  const classes = emit.int32s([1, d.classes], Array.from({ length: d.classes }, (_, i) => i));
-  const oneHot = emit.node('Cast', [emit.node('Equal', [labels, classes])], { to: int(onnx.TensorProto.DataType.FLOAT) });
+  const classes = emit.int32s(
+    [1, d.classes],
+    Array.from({ length: d.classes }, (_, i) => i),
+  );
+  const oneHot = emit.node('Cast', [emit.node('Equal', [labels, classes])], {
+    to: int(onnx.TensorProto.DataType.FLOAT),
+  });
   let perImage: string;
   if (loss === 'cross-entropy') {
     const logProbabilities = emit.node('LogSoftmax', [z], { axis: int(1) });
-    perImage = emit.node('Neg', [emit.reduceSum(emit.node('Mul', [logProbabilities, oneHot]), [1], false)], {}, GRADIENT_IO.loss);
+    perImage = emit.node(
+      'Neg',
+      [emit.reduceSum(emit.node('Mul', [logProbabilities, oneHot]), [1], false)],
+      {},
+      GRADIENT_IO.loss,
+    );
   } else {
     const own = emit.reduceSum(emit.node('Mul', [z, oneHot]), [1], false);
     // The label's logit pushed far below the others, so the max is over the other classes.

@@ -34,10 +34,19 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
   for (const node of graph.nodes) for (const o of node.outputs) if (o !== '') outputs.add(o);
   for (const i of inputs) outputs.add(i.name);
   const probeModel = encodeModel(
-    { ...graph, outputs: [...outputs].filter((o) => !inputs.some((i) => i.name === o)).map((name) => ({ name }) as Graph['outputs'][number]) },
+    {
+      ...graph,
+      outputs: [...outputs]
+        .filter((o) => !inputs.some((i) => i.name === o))
+        .map((name) => ({ name }) as Graph['outputs'][number]),
+    },
     'probe',
   );
-  const session = await ort.InferenceSession.create(probeModel, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 4 });
+  const session = await ort.InferenceSession.create(probeModel, {
+    graphOptimizationLevel: 'disabled',
+    intraOpNumThreads: 1,
+    logSeverityLevel: 4,
+  });
   try {
     const runs: Record<string, ort.Tensor>[] = [];
     for (const batch of [1, 2]) {
@@ -57,7 +66,9 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
       } catch (error) {
         throw new TransferbenchError(
           'BAD_MODEL',
-          `ONNX gradient: the model does not run at batch ${batch} (${(error as Error).message.split('\n')[0]}); export it with a dynamic batch dimension (torch.onnx.export(..., dynamic_axes={"input": {0: "batch"}}))`,
+          `ONNX gradient: the model does not run at batch ${batch} (${(error as Error).message.split('\n')[0]}); ` +
+            `export it with a dynamic batch dimension (torch.onnx.export(..., ` +
+            `dynamic_axes={"input": {0: "batch"}}))`,
         );
       }
     }
@@ -68,7 +79,13 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
       if (!a || !b) continue;
       const shape = a.dims.map((d, axis) => (b.dims[axis] === d ? d : -1));
       const integer = a.type === 'int64' || a.type === 'int32';
-      const values = integer && a.size <= 64 && b.size <= 64 ? ([Array.from(a.data as ArrayLike<number | bigint>, Number), Array.from(b.data as ArrayLike<number | bigint>, Number)] as const) : undefined;
+      const values =
+        integer && a.size <= 64 && b.size <= 64
+          ? ([
+              Array.from(a.data as ArrayLike<number | bigint>, Number),
+              Array.from(b.data as ArrayLike<number | bigint>, Number),
+            ] as const)
+          : undefined;
       facts.set(name, { type: a.type, shape, ...(values ? { values } : {}) });
     }
     return facts;

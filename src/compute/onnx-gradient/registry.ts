@@ -2,7 +2,17 @@ import { Registry } from '../../common/registry.js';
 import { clipGradient, leakyReluGradient, reluGradient, sigmoidGradient, tanhGradient } from './ops/activation.js';
 import { convGradient } from './ops/conv.js';
 import { convTransposeGradient } from './ops/conv-transpose.js';
-import { addGradient, divGradient, expGradient, identityGradient, logGradient, maxGradient, mulGradient, negGradient, subGradient } from './ops/elementwise.js';
+import {
+  addGradient,
+  divGradient,
+  expGradient,
+  identityGradient,
+  logGradient,
+  maxGradient,
+  mulGradient,
+  negGradient,
+  subGradient,
+} from './ops/elementwise.js';
 import { gemmGradient, matMulGradient } from './ops/gemm.js';
 import { batchNormalizationGradient } from './ops/normalization.js';
 import { averagePoolGradient, globalAveragePoolGradient, maxPoolGradient } from './ops/pool.js';

@@ -24,7 +24,8 @@ export function commuteReluMaxPool(graph: Graph, options: { indicesRouteGradient
     const readers = consumers.get(value) ?? [];
     const pool = readers[0];
     if (readers.length !== 1 || outputs.has(value) || pool?.opType !== 'MaxPool' || pool.inputs[0] !== value) continue;
-    if (pool.outputs.length > 1 && pool.outputs[1] !== '' && options.indicesRouteGradientOnly !== true) continue; // Indices would change meaning
+    // Indices would change meaning
+    if (pool.outputs.length > 1 && pool.outputs[1] !== '' && options.indicesRouteGradientOnly !== true) continue;
     const pooled = `${pool.outputs[0] as string}/before_relu`;
     dropped.add(relu);
     replaced.set(pool, [

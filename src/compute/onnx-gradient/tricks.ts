@@ -25,14 +25,26 @@ export interface BackwardTricks {
 }
 
 export function checkTricks(tricks: BackwardTricks, graph: Graph): void {
-  if (tricks.sgm && !(tricks.sgm.gamma > 0 && tricks.sgm.gamma <= 1)) throw badOption('tricks.sgm.gamma', tricks.sgm.gamma, 'a number in (0, 1]');
+  if (tricks.sgm && !(tricks.sgm.gamma > 0 && tricks.sgm.gamma <= 1))
+    throw badOption('tricks.sgm.gamma', tricks.sgm.gamma, 'a number in (0, 1]');
   if (tricks.linbp && !graph.nodes.some((n) => n.name === tricks.linbp?.after)) {
-    throw badOption('tricks.linbp.after', tricks.linbp.after, `the name of a node of the model (e.g. ${graph.nodes.filter((n) => n.opType === 'Relu').slice(0, 3).map((n) => n.name).join(', ')})`);
+    throw badOption(
+      'tricks.linbp.after',
+      tricks.linbp.after,
+      `the name of a node of the model (e.g. ${graph.nodes
+        .filter((n) => n.opType === 'Relu')
+        .slice(0, 3)
+        .map((n) => n.name)
+        .join(', ')})`,
+    );
   }
 }
 
 /** The override for wireBackward: which nodes get which non-standard builder. */
-export function trickBuilders(tricks: BackwardTricks, graph: Graph): (node: Node, index: number, differentiable: (value: string) => boolean) => GradientBuilder | undefined {
+export function trickBuilders(
+  tricks: BackwardTricks,
+  graph: Graph,
+): (node: Node, index: number, differentiable: (value: string) => boolean) => GradientBuilder | undefined {
   const linbpFrom = tricks.linbp ? graph.nodes.findIndex((n) => n.name === tricks.linbp?.after) : Infinity;
   const depth = tricks.sgm ? nodeDepths(graph) : new Map<string, number>();
   return (node, index, differentiable) => {

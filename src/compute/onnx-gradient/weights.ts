@@ -33,10 +33,30 @@ export function withWeightGradients(
   const weights = requested;
   for (const [i, w] of weights.entries()) {
     const t = graph.initializers.get(w);
-    if (t === undefined) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" is not an initializer of the model (initializers: ${[...graph.initializers.keys()].slice(0, 20).join(', ')}...)`);
-    if (t.dataType !== DataType.FLOAT) throw new TransferbenchError('BAD_OPTION', `weights[${i}] "${w}" has data type ${t.dataType}; only float32 initializers are trainable`);
+    if (t === undefined)
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `weights[${i}] "${w}" is not an initializer of the model (initializers: ` +
+          `${[...graph.initializers.keys()].slice(0, 20).join(', ')}...)`,
+      );
+    if (t.dataType !== DataType.FLOAT)
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `weights[${i}] "${w}" has data type ${t.dataType}; only float32 initializers are trainable`,
+      );
   }
-  const wired = wireBackward(graph, facts, { wrt: weights, seed: objective, seedGradient, skipMissing: options.skipMissing ?? false, ...(options.override ? { override: options.override } : {}) }, GRADIENT_BUILDERS);
+  const wired = wireBackward(
+    graph,
+    facts,
+    {
+      wrt: weights,
+      seed: objective,
+      seedGradient,
+      skipMissing: options.skipMissing ?? false,
+      ...(options.override ? { override: options.override } : {}),
+    },
+    GRADIENT_BUILDERS,
+  );
   // With skipMissing, a float initializer no builder differentiates (a Clip bound, a Pad value) stays a constant.
   const kept = weights.filter((_, i) => wired.gradients[i] !== undefined);
   const backward = { ...wired, gradients: wired.gradients.filter((g) => g !== undefined) };
@@ -49,8 +69,18 @@ export function withWeightGradients(
     initializers.delete(w);
     inputs.push(valueInfo(w, DataType.FLOAT, (t?.dims ?? []).map(Number)));
   }
-  const rename: Node[] = kept.map((w, i) => ({ opType: 'Identity', name: `weights/grad_${i}`, inputs: [backward.gradients[i] as string], outputs: [weightGradientName(w)], attributes: {} }));
-  return { graph: { ...graph, nodes: [...graph.nodes, ...backward.nodes, ...rename], initializers, inputs }, gradients: kept.map(weightGradientName), weights: kept };
+  const rename: Node[] = kept.map((w, i) => ({
+    opType: 'Identity',
+    name: `weights/grad_${i}`,
+    inputs: [backward.gradients[i] as string],
+    outputs: [weightGradientName(w)],
+    attributes: {},
+  }));
+  return {
+    graph: { ...graph, nodes: [...graph.nodes, ...backward.nodes, ...rename], initializers, inputs },
+    gradients: kept.map(weightGradientName),
+    weights: kept,
+  };
 }
 
 /** Names of the extra input and output of a weight-gradient model. */
@@ -71,7 +101,11 @@ export interface WeightGradientModel {
  * initializer of the classifier, or the ones named), and outputs `mean_loss` (the
  * batch's mean cross-entropy, as training minimises) and `grad/<weight>` for each weight.
  */
-export async function buildWeightGradientModel(onnxBytes: Uint8Array, description: OnnxModelDescription, options: { weights?: readonly string[] } = {}): Promise<WeightGradientModel> {
+export async function buildWeightGradientModel(
+  onnxBytes: Uint8Array,
+  description: OnnxModelDescription,
+  options: { weights?: readonly string[] } = {},
+): Promise<WeightGradientModel> {
   const { graph, facts, total } = await forwardGraph(onnxBytes, description, 'cross-entropy');
   const emit = new Emitter('weights/mean', graph.opset);
   // Mean over a dynamic batch: the summed loss's gradient seeded with 1 / N, N read from the
@@ -82,13 +116,29 @@ export async function buildWeightGradientModel(onnxBytes: Uint8Array, descriptio
   const head = emit.done();
   const withMean = appendEmitted(graph, head);
   // Running statistics of an inference-mode BatchNormalization are not trained by gradient.
-  const statistics = new Set(graph.nodes.filter((n) => n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(3)));
-  const candidates = options.weights ?? [...graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name)).map((t) => t.name);
-  const result = withWeightGradients(withMean, facts, total, candidates, perImage, { skipMissing: options.weights === undefined });
+  const statistics = new Set(
+    graph.nodes.filter((n) => n.opType === 'BatchNormalization').flatMap((n) => n.inputs.slice(3)),
+  );
+  const candidates =
+    options.weights ??
+    [...graph.initializers.values()]
+      .filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name))
+      .map((t) => t.name);
+  const result = withWeightGradients(withMean, facts, total, candidates, perImage, {
+    skipMissing: options.weights === undefined,
+  });
   const weights = result.weights;
   const dims = weights.map((w) => (graph.initializers.get(w)?.dims ?? []).map(Number));
-  const outputs = [valueInfo(WEIGHT_GRADIENT_IO.meanLoss, DataType.FLOAT, []), ...weights.map((w, i) => valueInfo(weightGradientName(w), DataType.FLOAT, dims[i] as number[]))];
-  const pruned = prune(result.graph, outputs.map((o) => o.name));
-  return { bytes: encodeModel({ ...pruned, outputs }, 'transferbench weight-gradient model'), weights: weights.map((name, i) => ({ name, dims: dims[i] as number[] })) };
+  const outputs = [
+    valueInfo(WEIGHT_GRADIENT_IO.meanLoss, DataType.FLOAT, []),
+    ...weights.map((w, i) => valueInfo(weightGradientName(w), DataType.FLOAT, dims[i] as number[])),
+  ];
+  const pruned = prune(
+    result.graph,
+    outputs.map((o) => o.name),
+  );
+  return {
+    bytes: encodeModel({ ...pruned, outputs }, 'transferbench weight-gradient model'),
+    weights: weights.map((name, i) => ({ name, dims: dims[i] as number[] })),
+  };
 }
-

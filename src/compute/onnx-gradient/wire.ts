@@ -11,10 +11,17 @@ export interface BackwardRequest {
   readonly seed: string;
   /** ...and the value holding d(objective)/d(seed) (a constant 1 for a summed loss). */
   readonly seedGradient: string;
-  /** Leave out (rather than refuse) a `wrt` value no builder gives a gradient for (a Clip bound, BatchNorm's statistics). */
+  /**
+   * Leave out (rather than refuse) a `wrt` value no builder gives a gradient for (a Clip bound, BatchNorm's
+   * statistics).
+   */
   readonly skipMissing?: boolean;
   /** A different builder for some nodes (the backward-pass tricks); undefined keeps the registry's. */
-  readonly override?: (node: Node, index: number, differentiable: (value: string) => boolean) => GradientBuilder | undefined;
+  readonly override?: (
+    node: Node,
+    index: number,
+    differentiable: (value: string) => boolean,
+  ) => GradientBuilder | undefined;
 }
 
 export interface Backward {
@@ -31,23 +38,34 @@ export interface Backward {
  * for the input gradients that lead back to `wrt`; whatever else they emit and nothing reads is
  * pruned with the rest of the graph afterwards.
  */
-export function wireBackward(graph: Graph, facts: Facts, request: BackwardRequest, registry: Registry<GradientBuilder>): Backward {
+export function wireBackward(
+  graph: Graph,
+  facts: Facts,
+  request: BackwardRequest,
+  registry: Registry<GradientBuilder>,
+): Backward {
   const isFloat = (name: string) => facts.get(name)?.type === 'float32';
   const forward = new Set(request.wrt);
   for (const node of graph.nodes) {
-    if (node.inputs.some((i) => forward.has(i))) for (const o of node.outputs) if (o !== '' && isFloat(o)) forward.add(o);
+    if (node.inputs.some((i) => forward.has(i)))
+      for (const o of node.outputs) if (o !== '' && isFloat(o)) forward.add(o);
   }
   const backward = new Set([request.seed]);
   for (const node of [...graph.nodes].reverse()) {
     if (node.outputs.some((o) => backward.has(o))) for (const i of node.inputs) if (i !== '') backward.add(i);
   }
-  const active = graph.nodes.map((node, index) => ({ node, index })).filter(({ node }) => node.outputs.some((o) => forward.has(o) && backward.has(o)));
+  const active = graph.nodes
+    .map((node, index) => ({ node, index }))
+    .filter(({ node }) => node.outputs.some((o) => forward.has(o) && backward.has(o)));
   const differentiable = (value: string) => forward.has(value);
-  const missing = active.find(({ node, index }) => !registry.has(node.opType) && request.override?.(node, index, differentiable) === undefined);
+  const missing = active.find(
+    ({ node, index }) => !registry.has(node.opType) && request.override?.(node, index, differentiable) === undefined,
+  );
   if (missing) {
     throw new TransferbenchError(
       'BAD_MODEL',
-      `ONNX gradient: no gradient for operator ${missing.node.opType} (node ${missing.node.name}); supported: ${registry.names().join(', ')}`,
+      `ONNX gradient: no gradient for operator ${missing.node.opType} ` +
+        `(node ${missing.node.name}); supported: ${registry.names().join(', ')}`,
     );
   }
 
@@ -86,13 +104,18 @@ export function wireBackward(graph: Graph, facts: Facts, request: BackwardReques
     const produced = new Set(result.nodes.flatMap((n) => n.outputs));
     node.inputs.forEach((input, i) => {
       const name = context.gradInput(i);
-      if (forward.has(input) && produced.has(name)) contributions.set(input, [...(contributions.get(input) ?? []), name]);
+      if (forward.has(input) && produced.has(name))
+        contributions.set(input, [...(contributions.get(input) ?? []), name]);
     });
   }
   const gradients = request.wrt.map((w) => {
     const g = gradientOf(w);
     if (g === undefined && request.skipMissing) return undefined;
-    if (g === undefined) throw new TransferbenchError('BAD_MODEL', `ONNX gradient: ${request.seed} does not depend on ${w}; nothing to differentiate`);
+    if (g === undefined)
+      throw new TransferbenchError(
+        'BAD_MODEL',
+        `ONNX gradient: ${request.seed} does not depend on ${w}; nothing to differentiate`,
+      );
     return g;
   });
   return { nodes, initializers, gradients };

@@ -10,7 +10,13 @@ export { weightGradientName };
  * every weight must get one, and a MaxPool that outputs its Indices (the training graph asks for
  * them) gets the first-maximum gradient of max-pool-first.ts.
  */
-export function trainingGradients(graph: Graph, facts: Facts, objective: string, weights: readonly string[]): { graph: Graph; gradients: string[] } {
-  const override = (node: Node) => (node.opType === 'MaxPool' && node.outputs.length === 2 ? maxPoolFirstGradient : undefined);
+export function trainingGradients(
+  graph: Graph,
+  facts: Facts,
+  objective: string,
+  weights: readonly string[],
+): { graph: Graph; gradients: string[] } {
+  const override = (node: Node) =>
+    node.opType === 'MaxPool' && node.outputs.length === 2 ? maxPoolFirstGradient : undefined;
   return withWeightGradients(graph, facts, objective, weights, undefined, { override });
 }

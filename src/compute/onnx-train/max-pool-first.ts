@@ -20,11 +20,17 @@ export const maxPoolFirstGradient: GradientBuilder = (ctx) => {
   const x = ctx.input(0);
   const shape = ctx.shape(x);
   const window = resolveWindow(ctx.node, shape.slice(2));
-  const overlapping = window.kernel.some((k, i) => (k - 1) * (window.dilations[i] as number) + 1 > (window.strides[i] as number));
+  const overlapping = window.kernel.some(
+    (k, i) => (k - 1) * (window.dilations[i] as number) + 1 > (window.strides[i] as number),
+  );
   if (overlapping) return maxPoolGradient(ctx);
   const b = new Backward(ctx);
   if (dy === undefined || !ctx.needsGradient(0)) return b.done();
-  const attributes = { kernel_shape: ints(window.kernel), strides: ints(window.strides), pads: ints([...window.padsBegin, ...window.padsEnd]) };
+  const attributes = {
+    kernel_shape: ints(window.kernel),
+    strides: ints(window.strides),
+    pads: ints([...window.padsBegin, ...window.padsEnd]),
+  };
   b.node('MaxUnpool', [dy, indices, b.node('Shape', [x])], attributes, ctx.gradInput(0));
   return b.done();
 };

@@ -39,7 +39,10 @@ export interface TrainingModel {
  * weights, dropout masks and the current weights in; the weighted loss and d(loss)/d(weight) for
  * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
  */
-export async function buildTrainingModel(model: tf.Sequential, options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings }): Promise<TrainingModel> {
+export async function buildTrainingModel(
+  model: tf.Sequential,
+  options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings },
+): Promise<TrainingModel> {
   const built = trainingGraph(model);
   // Relu after MaxPool rather than before: its mask and gradient at the pooled resolution.
   const forward = { ...built, graph: commuteReluMaxPool(built.graph, { indicesRouteGradientOnly: true }) };
@@ -48,7 +51,11 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   const head = emit.done();
   const graph: Graph = {
     ...appendEmitted(forward.graph, head),
-    inputs: [...forward.graph.inputs, valueInfo(STEP_IO.targets, DataType.FLOAT, ['batch', options.classes]), valueInfo(STEP_IO.sampleWeights, DataType.FLOAT, ['batch'])],
+    inputs: [
+      ...forward.graph.inputs,
+      valueInfo(STEP_IO.targets, DataType.FLOAT, ['batch', options.classes]),
+      valueInfo(STEP_IO.sampleWeights, DataType.FLOAT, ['batch']),
+    ],
     outputs: [{ name: STEP_IO.loss } as Graph['outputs'][number]],
   };
   const imageDims = (model.inputs[0]?.shape ?? []).slice(1) as number[];
@@ -61,15 +68,31 @@ export async function buildTrainingModel(model: tf.Sequential, options: { loss: 
   const names = forward.weights.map((w) => w.name);
   const withGradients = trainingGradients(graph, facts, STEP_IO.loss, names);
   let result = blockedConvolutions(withGradients.graph, facts, await nchwcBlockSize());
-  let outputs = [valueInfo(STEP_IO.loss, DataType.FLOAT, []), ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape))];
+  let outputs = [
+    valueInfo(STEP_IO.loss, DataType.FLOAT, []),
+    ...forward.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape)),
+  ];
   if (options.optimizer) {
     const step = inGraphStep(result, forward.weights, options.optimizer);
     result = step.graph;
     outputs = [outputs[0] as (typeof outputs)[number], ...step.outputs];
   }
-  outputs.push(...forward.statistics.flatMap((s) => [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [m.variable.shape[0] as number]))));
-  const pruned = prune({ ...result, outputs }, outputs.map((o) => o.name));
-  return { bytes: encodeModel(pruned, 'transferbench training step'), weights: forward.weights, masks: forward.masks, statistics: forward.statistics, optimizerInGraph: options.optimizer !== undefined };
+  outputs.push(
+    ...forward.statistics.flatMap((s) =>
+      [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [m.variable.shape[0] as number])),
+    ),
+  );
+  const pruned = prune(
+    { ...result, outputs },
+    outputs.map((o) => o.name),
+  );
+  return {
+    bytes: encodeModel(pruned, 'transferbench training step'),
+    weights: forward.weights,
+    masks: forward.masks,
+    statistics: forward.statistics,
+    optimizerInGraph: options.optimizer !== undefined,
+  };
 }
 
 /**
@@ -85,7 +108,9 @@ function lossHead(emit: Emitter, loss: TrainingLoss): void {
     perClass = emit.node('Mul', [t, emit.node('LogSoftmax', [z], { axis: int(1) })]);
   } else {
     const one = emit.floats([], [1]);
-    const rest = emit.node('Log', [emit.node('Max', [emit.floats([], [1e-6]), emit.node('Sub', [one, emit.node('Exp', [z])])])]);
+    const rest = emit.node('Log', [
+      emit.node('Max', [emit.floats([], [1e-6]), emit.node('Sub', [one, emit.node('Exp', [z])])]),
+    ]);
     perClass = emit.node('Add', [emit.node('Mul', [t, z]), emit.node('Mul', [emit.node('Sub', [one, t]), rest])]);
   }
   const perImage = emit.node('Neg', [emit.reduceSum(perClass, [1], false)]);

@@ -1,6 +1,16 @@
 import * as ort from 'onnxruntime-node';
 import { Emitter } from '../onnx-gradient/emit.js';
-import { DataType, encodeModel, int, ints, str, valueInfo, type Graph, type Node, type TensorProto } from '../onnx-gradient/ir.js';
+import {
+  DataType,
+  encodeModel,
+  int,
+  ints,
+  str,
+  valueInfo,
+  type Graph,
+  type Node,
+  type TensorProto,
+} from '../onnx-gradient/ir.js';
 import type { Facts } from '../onnx-gradient/probe.js';
 
 /**
@@ -34,7 +44,7 @@ export function nchwcBlockSize(): Promise<number> {
       const session = await ort.InferenceSession.create(encodeModel(graph, 'nchwc probe'), { logSeverityLevel: 4 });
       try {
         const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
-        return Number(out['y']?.dims[1] ?? 0);
+        return Number(out.y?.dims[1] ?? 0);
       } finally {
         await session.release();
       }
@@ -66,26 +76,58 @@ export function blockedConvolutions(graph: Graph, facts: Facts, blockSize: numbe
     const [x, w, bias] = [conv.inputs[0] as string, conv.inputs[1] as string, conv.inputs[2]];
     const xShape = shape(x);
     const wShape = shape(w);
-    const group = conv.attributes['group'];
+    const group = conv.attributes.group;
     if (xShape?.length !== 4 || wShape?.length !== 4 || (group?.kind === 'int' && group.value !== 1)) continue;
     const [filters, channels, kh, kw] = wShape as [number, number, number, number];
     if (channels % blockSize !== 0 || filters % blockSize !== 0) continue;
     const emit = new Emitter(`${conv.name}/nchwc`, graph.opset);
-    const blocked = emit.reshape(emit.node('Transpose', [emit.reshape(w, [filters / blockSize, blockSize, channels / blockSize, blockSize, kh, kw])], { perm: ints([0, 2, 4, 5, 3, 1]) }), [filters, channels, kh, kw]);
+    const blocked = emit.reshape(
+      emit.node(
+        'Transpose',
+        [emit.reshape(w, [filters / blockSize, blockSize, channels / blockSize, blockSize, kh, kw])],
+        { perm: ints([0, 2, 4, 5, 3, 1]) },
+      ),
+      [filters, channels, kh, kw],
+    );
     const y = conv.outputs[0] as string;
     const next = readers.get(y) ?? [];
     const relu = next.length === 1 && next[0]?.opType === 'Relu' && !outputs.has(y) ? next[0] : undefined;
     if (relu) fused.add(relu);
     const reordered = emit.fresh('ReorderInput');
     const result = emit.fresh('Conv');
-    const attributes = { ...conv.attributes, kernel_shape: ints([kh, kw]), ...(relu ? { activation: str('Relu') } : {}) };
+    const attributes = {
+      ...conv.attributes,
+      kernel_shape: ints([kh, kw]),
+      ...(relu ? { activation: str('Relu') } : {}),
+    };
     const { nodes, initializers } = emit.done();
     constants.push(...initializers);
     replaced.set(conv, [
       ...nodes,
-      { opType: 'ReorderInput', name: `${conv.name}/nchwc/in`, inputs: [x], outputs: [reordered], attributes: {}, domain: DOMAIN },
-      { opType: 'Conv', name: `${conv.name}/nchwc/conv`, inputs: [reordered, blocked, ...(bias ? [bias] : [])], outputs: [result], attributes, domain: DOMAIN },
-      { opType: 'ReorderOutput', name: `${conv.name}/nchwc/out`, inputs: [result], outputs: [relu ? (relu.outputs[0] as string) : y], attributes: { channels: int(filters) }, domain: DOMAIN },
+      {
+        opType: 'ReorderInput',
+        name: `${conv.name}/nchwc/in`,
+        inputs: [x],
+        outputs: [reordered],
+        attributes: {},
+        domain: DOMAIN,
+      },
+      {
+        opType: 'Conv',
+        name: `${conv.name}/nchwc/conv`,
+        inputs: [reordered, blocked, ...(bias ? [bias] : [])],
+        outputs: [result],
+        attributes,
+        domain: DOMAIN,
+      },
+      {
+        opType: 'ReorderOutput',
+        name: `${conv.name}/nchwc/out`,
+        inputs: [result],
+        outputs: [relu ? (relu.outputs[0] as string) : y],
+        attributes: { channels: int(filters) },
+        domain: DOMAIN,
+      },
     ]);
   }
   if (replaced.size === 0) return graph;

@@ -1,7 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Emitter } from '../onnx-gradient/emit.js';
 
-/** The layout of a value in the training graph: images NHWC or NCHW; a [N, features] matrix counts as NHWC (channels last). */
+/**
+ * The layout of a value in the training graph: images NHWC or NCHW; a [N, features] matrix counts as NHWC (channels
+ * last).
+ */
 export type Layout = 'NHWC' | 'NCHW';
 
 /**
@@ -20,7 +23,12 @@ export interface RunningStatistics {
  * from x in the graph as tf.moments does, so the gradient builder differentiates through them:
  * the full dependence of the statistics on the input that tfjs and PyTorch train with.
  */
-export function normalised(emit: Emitter, x: string, axes: readonly number[], epsilon: number): { value: string; mean: string; variance: string } {
+export function normalised(
+  emit: Emitter,
+  x: string,
+  axes: readonly number[],
+  epsilon: number,
+): { value: string; mean: string; variance: string } {
   const mean = emit.reduce('ReduceMean', x, axes, true);
   const centred = emit.node('Sub', [x, mean]);
   const variance = emit.reduce('ReduceMean', emit.node('Mul', [centred, centred]), axes, true);
@@ -43,5 +51,6 @@ export function scaleAndShift(emit: Emitter, x: string, layout: Layout, gamma: s
 /** The moving average update tfjs's BatchNormalization applies after a training step, in place. */
 export function updateRunningStatistic(moving: Float32Array, batch: Float32Array, momentum: number): void {
   const decay = 1 - momentum;
-  for (let i = 0; i < moving.length; i++) moving[i] = (moving[i] as number) - ((moving[i] as number) - (batch[i] as number)) * decay;
+  for (let i = 0; i < moving.length; i++)
+    moving[i] = (moving[i] as number) - ((moving[i] as number) - (batch[i] as number)) * decay;
 }

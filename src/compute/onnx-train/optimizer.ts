@@ -12,7 +12,13 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
  * momentum is tf.train.momentum's (v = momentum v + g; w -= lr v).
  */
 export type OptimizerSettings =
-  | { readonly kind: 'adam'; readonly learningRate: number; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
+  | {
+      readonly kind: 'adam';
+      readonly learningRate: number;
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly epsilon: number;
+    }
   | { readonly kind: 'sgd-momentum'; readonly learningRate: number; readonly momentum: number };
 
 export function optimizerSettings(kind: string, learningRate: number, momentum = 0.9): OptimizerSettings {
@@ -23,7 +29,8 @@ export function optimizerSettings(kind: string, learningRate: number, momentum =
 }
 
 /** The per-weight state an optimiser keeps: Adam's two moments, or SGD's velocity. */
-export const stateSlots = (settings: OptimizerSettings): readonly string[] => (settings.kind === 'adam' ? ['m', 'v'] : ['velocity']);
+export const stateSlots = (settings: OptimizerSettings): readonly string[] =>
+  settings.kind === 'adam' ? ['m', 'v'] : ['velocity'];
 
 /** Names in the in-graph step: state input `opt/<slot>/<weight>`, updated outputs `next/<value>`. */
 export const stateName = (slot: string, weight: string): string => `opt/${slot}/${weight}`;
@@ -63,8 +70,10 @@ export class TypedArrayOptimizer {
         const v = this.state[1]?.[k] as Float32Array;
         for (let i = 0; i < w.length; i++) {
           const gi = g[i] as number;
-          const mi = (m[i] = beta1 * (m[i] as number) + keep1 * gi);
-          const vi = (v[i] = beta2 * (v[i] as number) + keep2 * gi * gi);
+          const mi = beta1 * (m[i] as number) + keep1 * gi;
+          m[i] = mi;
+          const vi = beta2 * (v[i] as number) + keep2 * gi * gi;
+          v[i] = vi;
           w[i] = (w[i] as number) - (rate * mi) / (Math.sqrt(vi / c2) + epsilon);
         }
       }
@@ -74,7 +83,8 @@ export class TypedArrayOptimizer {
       const g = gradients[k] as Float32Array;
       const velocity = this.state[0]?.[k] as Float32Array;
       for (let i = 0; i < w.length; i++) {
-        const vi = (velocity[i] = s.momentum * (velocity[i] as number) + (g[i] as number));
+        const vi = s.momentum * (velocity[i] as number) + (g[i] as number);
+        velocity[i] = vi;
         w[i] = (w[i] as number) - s.learningRate * vi;
       }
     });
@@ -86,7 +96,11 @@ export class TypedArrayOptimizer {
  * (stateName) in and `next/<weight>` and `next/<state>` out. The engine feeds the outputs
  * back as the next step's inputs.
  */
-export function inGraphStep(graph: Graph, weights: readonly { name: string; shape: readonly number[] }[], s: OptimizerSettings): { graph: Graph; outputs: ReturnType<typeof valueInfo>[] } {
+export function inGraphStep(
+  graph: Graph,
+  weights: readonly { name: string; shape: readonly number[] }[],
+  s: OptimizerSettings,
+): { graph: Graph; outputs: ReturnType<typeof valueInfo>[] } {
   const emit = new Emitter('opt', graph.opset);
   const scalar = (v: number) => emit.floats([], [v]);
   const inputs = [...graph.inputs];
@@ -96,7 +110,10 @@ export function inGraphStep(graph: Graph, weights: readonly { name: string; shap
     outputs.push(valueInfo(nextName(name), DataType.FLOAT, shape));
   };
   if (s.kind === 'adam') {
-    inputs.push(valueInfo(CORRECTION_IO.first, DataType.FLOAT, []), valueInfo(CORRECTION_IO.second, DataType.FLOAT, []));
+    inputs.push(
+      valueInfo(CORRECTION_IO.first, DataType.FLOAT, []),
+      valueInfo(CORRECTION_IO.second, DataType.FLOAT, []),
+    );
   }
   const lr = scalar(s.learningRate);
   for (const w of weights) {
@@ -107,9 +124,22 @@ export function inGraphStep(graph: Graph, weights: readonly { name: string; shap
       const [m, v] = [stateName('m', w.name), stateName('v', w.name)];
       declare(m, w.shape);
       declare(v, w.shape);
-      const nextM = emit.node('Add', [emit.node('Mul', [m, scalar(s.beta1)]), emit.node('Mul', [g, scalar(1 - s.beta1)])], {}, nextName(m));
-      const nextV = emit.node('Add', [emit.node('Mul', [v, scalar(s.beta2)]), emit.node('Mul', [emit.node('Mul', [g, g]), scalar(1 - s.beta2)])], {}, nextName(v));
-      const denominator = emit.node('Add', [emit.node('Sqrt', [emit.node('Div', [nextV, CORRECTION_IO.second])]), scalar(s.epsilon)]);
+      const nextM = emit.node(
+        'Add',
+        [emit.node('Mul', [m, scalar(s.beta1)]), emit.node('Mul', [g, scalar(1 - s.beta1)])],
+        {},
+        nextName(m),
+      );
+      const nextV = emit.node(
+        'Add',
+        [emit.node('Mul', [v, scalar(s.beta2)]), emit.node('Mul', [emit.node('Mul', [g, g]), scalar(1 - s.beta2)])],
+        {},
+        nextName(v),
+      );
+      const denominator = emit.node('Add', [
+        emit.node('Sqrt', [emit.node('Div', [nextV, CORRECTION_IO.second])]),
+        scalar(s.epsilon),
+      ]);
       step = emit.node('Div', [emit.node('Mul', [emit.node('Div', [nextM, CORRECTION_IO.first]), lr]), denominator]);
     } else {
       const velocity = stateName('velocity', w.name);

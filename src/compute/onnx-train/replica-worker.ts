@@ -1,12 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { stepFeeds, type StepInputNames, type StepRows } from './feeds.js';
+import { scalarOutput, stepFeeds, type StepInputNames, type StepRows } from './feeds.js';
 
 /** What a replica needs: the training step model and where the shared weights and its gradients live. */
 export interface ReplicaData {
   readonly bytes: Uint8Array;
   /** The weights' input names and shapes, and the shared buffers the main thread updates. */
-  readonly weights: readonly { readonly name: string; readonly shape: readonly number[]; readonly buffer: SharedArrayBuffer }[];
+  readonly weights: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly buffer: SharedArrayBuffer;
+  }[];
   /** This replica's gradient slots, one per weight, in the order of `weights`. */
   readonly gradients: readonly SharedArrayBuffer[];
   readonly gradientNames: readonly string[];
@@ -50,15 +54,18 @@ async function main(): Promise<void> {
         return;
       }
       // Every failure is answered, never thrown: an uncaught error would end the thread mid-session.
-      const fail = (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      const fail = (error: unknown) =>
+        send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
       try {
         local.forEach((w, k) => w.set(shared[k] as Float32Array));
         const feeds = stepFeeds(data.io, step, data, local);
         session
           .run(feeds)
           .then((out) => {
-            data.gradientNames.forEach((name, k) => (gradients[k] as Float32Array).set(out[name]?.data as Float32Array));
-            send({ type: 'done', loss: (out[data.lossName]?.data as Float32Array)[0] as number });
+            data.gradientNames.forEach((name, k) =>
+              (gradients[k] as Float32Array).set(out[name]?.data as Float32Array),
+            );
+            send({ type: 'done', loss: scalarOutput(out, data.lossName) });
           })
           .catch(fail);
       } catch (error) {

@@ -35,7 +35,10 @@ export class ReplicaTrainer {
     private readonly classes: number,
     options: TrainerOptions,
   ) {
-    this.optimizer = new TypedArrayOptimizer(options.optimizer, weights.map((w) => w.length));
+    this.optimizer = new TypedArrayOptimizer(
+      options.optimizer,
+      weights.map((w) => w.length),
+    );
     this.sum = weights.map((w) => new Float32Array(w.length));
     for (const worker of workers) {
       worker.on('error', (error) => (this.failure ??= error));
@@ -44,22 +47,34 @@ export class ReplicaTrainer {
   }
 
   static async create(model: tf.Sequential, options: TrainerOptions): Promise<ReplicaTrainer> {
-    if (options.optimizerInGraph) throw new TransferbenchError('BAD_OPTION', 'replicas take the optimiser step on typed arrays, not in the graph');
+    if (options.optimizerInGraph)
+      throw new TransferbenchError('BAD_OPTION', 'replicas take the optimiser step on typed arrays, not in the graph');
     const built = await buildTrainingModel(model, { loss: options.loss, classes: options.classes });
-    if (built.statistics.length > 0) throw new TransferbenchError('BAD_MODEL', `${model.name}: BatchNormalization in training mode needs the whole batch's statistics; it trains on one session`);
+    if (built.statistics.length > 0)
+      throw new TransferbenchError(
+        'BAD_MODEL',
+        `${model.name}: BatchNormalization in training mode needs the ` +
+          `whole batch's statistics; it trains on one session`,
+      );
     const weights = built.weights.map((w) => {
       const values = new Float32Array(new SharedArrayBuffer(4 * w.shape.reduce((a, b) => a * b, 1)));
       values.set(w.variable.read().dataSync() as Float32Array);
       return values;
     });
     const imageShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
-    const gradients = Array.from({ length: options.threads }, () => weights.map((w) => new Float32Array(new SharedArrayBuffer(w.byteLength))));
+    const gradients = Array.from({ length: options.threads }, () =>
+      weights.map((w) => new Float32Array(new SharedArrayBuffer(w.byteLength))),
+    );
     const workers = gradients.map(
       (slots) =>
         new Worker(REPLICA_WORKER, {
           workerData: {
             bytes: built.bytes,
-            weights: built.weights.map((w, k) => ({ name: w.name, shape: w.shape, buffer: (weights[k] as Float32Array).buffer as SharedArrayBuffer })),
+            weights: built.weights.map((w, k) => ({
+              name: w.name,
+              shape: w.shape,
+              buffer: (weights[k] as Float32Array).buffer as SharedArrayBuffer,
+            })),
             gradients: slots.map((g) => g.buffer as SharedArrayBuffer),
             gradientNames: built.weights.map((w) => weightGradientName(w.name)),
             lossName: STEP_IO.loss,
@@ -76,7 +91,16 @@ export class ReplicaTrainer {
       await Promise.all(workers.map((w) => w.terminate()));
       throw error;
     }
-    return new ReplicaTrainer(workers, gradients, weights, built.weights, built.masks, imageShape.reduce((a, b) => a * b, 1), options.classes, options);
+    return new ReplicaTrainer(
+      workers,
+      gradients,
+      weights,
+      built.weights,
+      built.masks,
+      imageShape.reduce((a, b) => a * b, 1),
+      options.classes,
+      options,
+    );
   }
 
   /** One optimiser step over the replicas; returns the batch's loss before it. */
@@ -86,11 +110,18 @@ export class ReplicaTrainer {
     return loss;
   }
 
-  /** The batch's weighted loss and d(loss)/d(weight) at the current weights: the replicas' sums (valid until the next call). */
+  /**
+   * The batch's weighted loss and d(loss)/d(weight) at the current weights: the replicas' sums (valid until the next
+   * call).
+   */
   async gradients(batch: StepBatch): Promise<{ loss: number; gradients: readonly Float32Array[] }> {
     if (this.failure) throw this.failure;
     // A replica that has ended would never answer.
-    if (this.exited.size > 0) throw new TransferbenchError('WORKER_CRASHED', `${this.exited.size} of ${this.workers.length} training replicas have ended`);
+    if (this.exited.size > 0)
+      throw new TransferbenchError(
+        'WORKER_CRASHED',
+        `${this.exited.size} of ${this.workers.length} training replicas have ended`,
+      );
     const used = Math.min(this.workers.length, batch.count);
     const rows = (r: number) => Math.round((r * batch.count) / used);
     const replies = Array.from({ length: used }, (_, r) => {
@@ -106,7 +137,10 @@ export class ReplicaTrainer {
       };
       const worker = this.workers[r] as Worker;
       const answer = reply(worker);
-      worker.postMessage(step, [step.images, step.targets, step.sampleWeights, ...step.masks].map((a) => a.buffer as ArrayBuffer));
+      worker.postMessage(
+        step,
+        [step.images, step.targets, step.sampleWeights, ...step.masks].map((a) => a.buffer as ArrayBuffer),
+      );
       return answer;
     });
     const losses = await Promise.all(replies);
@@ -132,13 +166,15 @@ export class ReplicaTrainer {
   /** Each replica releases its session and ends (a thread ended mid-session can take the process with it). */
   async dispose(): Promise<void> {
     await Promise.all(
-      this.workers.filter((w) => !this.exited.has(w)).map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.postMessage('stop');
-          }),
-      ),
+      this.workers
+        .filter((w) => !this.exited.has(w))
+        .map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              w.postMessage('stop');
+            }),
+        ),
     );
   }
 }
@@ -153,7 +189,8 @@ function reply(worker: Worker): Promise<number> {
     };
     const onMessage = (message: FromReplica) => {
       done();
-      if (message.type === 'error') reject(new TransferbenchError('WORKER_CRASHED', `training replica: ${message.message}`));
+      if (message.type === 'error')
+        reject(new TransferbenchError('WORKER_CRASHED', `training replica: ${message.message}`));
       else resolve(message.type === 'done' ? message.loss : 0);
     };
     const onError = (error: Error) => {

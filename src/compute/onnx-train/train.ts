@@ -1,14 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { badOption, TransferbenchError } from '../../common/errors.js';
 import { Random } from '../../common/random.js';
-import { batchArrays, countOfSet, outputKindOf, type TrainingSet, type TrainOptions, type TrainResult } from '../train.js';
+import {
+  batchArrays,
+  countOfSet,
+  outputKindOf,
+  type TrainingSet,
+  type TrainOptions,
+  type TrainResult,
+} from '../train.js';
 import type { DropoutMask } from './graph.js';
 import { optimizerSettings } from './optimizer.js';
 import { ReplicaTrainer } from './replicas.js';
 import { OnnxTrainer, type StepBatch } from './trainer.js';
 
 export interface OnnxEngineSettings {
-  /** onnxruntime threads: one-thread replicas where the model allows (splitsIntoReplicas), else one session's intra-op threads. */
+  /**
+   * onnxruntime threads: one-thread replicas where the model allows (splitsIntoReplicas), else one session's intra-op
+   * threads.
+   */
   readonly threads: number;
   /** The optimiser step as graph nodes rather than on typed arrays (see the README's measurements). */
   readonly optimizerInGraph: boolean;
@@ -21,10 +31,22 @@ export interface OnnxEngineSettings {
  * transform (adversarial training) sees the current weights: they are written back before it
  * runs, and its weighted parts become per-image loss weights.
  */
-export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet, options: TrainOptions, engine: OnnxEngineSettings): Promise<TrainResult> {
-  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs)) throw badOption('epochs', options.epochs, 'a non-negative integer');
-  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize)) throw badOption('batchSize', options.batchSize, 'a positive integer');
-  if (!(model instanceof tf.Sequential)) throw new TransferbenchError('BAD_OPTION', `--engine onnxruntime trains Sequential models only; ${model.name} is a ${model.getClassName()} (use --engine tfjs)`);
+export async function trainOnOnnxruntime(
+  model: tf.LayersModel,
+  set: TrainingSet,
+  options: TrainOptions,
+  engine: OnnxEngineSettings,
+): Promise<TrainResult> {
+  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
+    throw badOption('epochs', options.epochs, 'a non-negative integer');
+  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
+    throw badOption('batchSize', options.batchSize, 'a positive integer');
+  if (!(model instanceof tf.Sequential))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `--engine onnxruntime trains Sequential models only; ${model.name} ` +
+        `is a ${model.getClassName()} (use --engine tfjs)`,
+    );
   const count = countOfSet(set);
   const random = new Random(options.seed).fork('train');
   const dropout = new Random(options.seed).fork('dropout');
@@ -36,7 +58,9 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
     threads: engine.threads,
     optimizerInGraph: engine.optimizerInGraph,
   };
-  const trainer = splitsIntoReplicas(model, engine) ? await ReplicaTrainer.create(model, trainerOptions) : await OnnxTrainer.create(model, trainerOptions);
+  const trainer = splitsIntoReplicas(model, engine)
+    ? await ReplicaTrainer.create(model, trainerOptions)
+    : await OnnxTrainer.create(model, trainerOptions);
   let steps = 0;
   let finalLoss = Number.NaN;
   try {
@@ -52,9 +76,17 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
           trainer.writeBack();
           batch = transformed(options, set, pixels, targets, indices.length, steps);
         } else {
-          batch = { count: indices.length, images: pixels, targets, sampleWeights: new Float32Array(indices.length).fill(1 / indices.length) };
+          batch = {
+            count: indices.length,
+            images: pixels,
+            targets,
+            sampleWeights: new Float32Array(indices.length).fill(1 / indices.length),
+          };
         }
-        lossSum += await trainer.step({ ...batch, masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)) });
+        lossSum += await trainer.step({
+          ...batch,
+          masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)),
+        });
         batches++;
         steps++;
       }
@@ -79,7 +111,12 @@ export async function trainOnOnnxruntime(model: tf.LayersModel, set: TrainingSet
  */
 export function splitsIntoReplicas(model: tf.Sequential, engine: OnnxEngineSettings): boolean {
   const kinds = model.layers.map((layer) => layer.getClassName());
-  return engine.threads > 1 && !engine.optimizerInGraph && kinds.some((kind) => kind.includes('Conv')) && !kinds.includes('BatchNormalization');
+  return (
+    engine.threads > 1 &&
+    !engine.optimizerInGraph &&
+    kinds.some((kind) => kind.includes('Conv')) &&
+    !kinds.includes('BatchNormalization')
+  );
 }
 
 /** Inverted dropout, as tfjs draws it: keep where u >= rate, scaled by 1 / (1 - rate). */
@@ -92,7 +129,14 @@ export function dropoutMask(mask: DropoutMask, count: number, random: Random): F
 }
 
 /** The batch a transform makes of the clean one: its parts concatenated, each weighted weight / size. */
-function transformed(options: TrainOptions, set: TrainingSet, pixels: Float32Array, targets: Float32Array, n: number, step: number): Omit<StepBatch, 'masks'> {
+function transformed(
+  options: TrainOptions,
+  set: TrainingSet,
+  pixels: Float32Array,
+  targets: Float32Array,
+  n: number,
+  step: number,
+): Omit<StepBatch, 'masks'> {
   const transform = options.transform;
   if (transform === undefined) throw new Error('transformed: no transform');
   let batch: Omit<StepBatch, 'masks'> | undefined;
@@ -101,7 +145,12 @@ function transformed(options: TrainOptions, set: TrainingSet, pixels: Float32Arr
     const parts = transform(tf.tensor4d(pixels, [n, ...set.imageShape]), tf.tensor2d(targets, [n, set.classes]), step);
     const total = parts.reduce((s, p) => s + (p.images.shape[0] as number), 0);
     const size = pixels.length / n;
-    const made = { count: total, images: new Float32Array(total * size), targets: new Float32Array(total * set.classes), sampleWeights: new Float32Array(total) };
+    const made = {
+      count: total,
+      images: new Float32Array(total * size),
+      targets: new Float32Array(total * set.classes),
+      sampleWeights: new Float32Array(total),
+    };
     let row = 0;
     for (const p of parts) {
       const rows = p.images.shape[0] as number;

@@ -2,10 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { weightGradientName } from './gradients.js';
 import type { DropoutMask, TrainableWeight } from './graph.js';
-import { stepFeeds, type StepRows } from './feeds.js';
+import { scalarOutput, stepFeeds, type StepRows } from './feeds.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
 import { updateRunningStatistic, type RunningStatistics } from './normalization.js';
-import { CORRECTION_IO, nextName, stateName, stateSlots, TypedArrayOptimizer, type OptimizerSettings } from './optimizer.js';
+import {
+  CORRECTION_IO,
+  nextName,
+  stateName,
+  stateSlots,
+  TypedArrayOptimizer,
+  type OptimizerSettings,
+} from './optimizer.js';
 
 /**
  * One step's data: `count` images (NHWC), their targets, each image's weight in the loss (1 /
@@ -46,16 +53,24 @@ export class OnnxTrainer {
     model: tf.Sequential,
     private readonly statistics: readonly RunningStatistics[] = [],
   ) {
-    this.moving = statistics.flatMap((s) => [s.mean, s.variance].map((m) => Float32Array.from(m.variable.read().dataSync() as Float32Array)));
+    this.moving = statistics.flatMap((s) =>
+      [s.mean, s.variance].map((m) => Float32Array.from(m.variable.read().dataSync() as Float32Array)),
+    );
     this.imageShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
     this.weights = trainable.map((w) => Float32Array.from(w.variable.read().dataSync() as Float32Array));
     const sizes = this.weights.map((w) => w.length);
     this.optimizer = options.optimizerInGraph ? undefined : new TypedArrayOptimizer(options.optimizer, sizes);
-    this.state = options.optimizerInGraph ? stateSlots(options.optimizer).map(() => sizes.map((n) => new Float32Array(n))) : [];
+    this.state = options.optimizerInGraph
+      ? stateSlots(options.optimizer).map(() => sizes.map((n) => new Float32Array(n)))
+      : [];
   }
 
   static async create(model: tf.Sequential, options: TrainerOptions): Promise<OnnxTrainer> {
-    const built = await buildTrainingModel(model, { loss: options.loss, classes: options.classes, ...(options.optimizerInGraph ? { optimizer: options.optimizer } : {}) });
+    const built = await buildTrainingModel(model, {
+      loss: options.loss,
+      classes: options.classes,
+      ...(options.optimizerInGraph ? { optimizer: options.optimizer } : {}),
+    });
     const session = await ort.InferenceSession.create(built.bytes, {
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
@@ -69,14 +84,26 @@ export class OnnxTrainer {
   }
 
   private feeds(batch: StepBatch): Record<string, ort.Tensor> {
-    return stepFeeds(STEP_IO, batch, { imageShape: this.imageShape, classes: this.options.classes, masks: this.masks, weights: this.trainable }, this.weights);
+    return stepFeeds(
+      STEP_IO,
+      batch,
+      { imageShape: this.imageShape, classes: this.options.classes, masks: this.masks, weights: this.trainable },
+      this.weights,
+    );
   }
 
-  /** The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only); BatchNormalization's running statistics move, as in tfjs's training-mode forward pass. */
+  /**
+   * The weighted loss and d(loss)/d(weight) at the current weights (typed-array optimiser only); BatchNormalization's
+   * running statistics move, as in tfjs's training-mode forward pass.
+   */
   async gradients(batch: StepBatch): Promise<{ loss: number; gradients: Float32Array[] }> {
-    if (this.options.optimizerInGraph) throw new Error('OnnxTrainer.gradients: the in-graph optimiser model outputs updated weights, not gradients');
+    if (this.options.optimizerInGraph)
+      throw new Error('OnnxTrainer.gradients: the in-graph optimiser model outputs updated weights, not gradients');
     const out = await this.run(this.feeds(batch));
-    return { loss: (out[STEP_IO.loss]?.data as Float32Array)[0] as number, gradients: this.trainable.map((w) => out[weightGradientName(w.name)]?.data as Float32Array) };
+    return {
+      loss: scalarOutput(out, STEP_IO.loss),
+      gradients: this.trainable.map((w) => out[weightGradientName(w.name)]?.data as Float32Array),
+    };
   }
 
   /** One optimiser step; returns the batch's loss before it. */
@@ -94,12 +121,19 @@ export class OnnxTrainer {
       feeds[CORRECTION_IO.second] = new ort.Tensor('float32', Float32Array.of(1 - s.beta2 ** this.t), []);
     }
     const slots = stateSlots(s);
-    slots.forEach((slot, k) => this.trainable.forEach((w, i) => (feeds[stateName(slot, w.name)] = new ort.Tensor('float32', this.state[k]?.[i] as Float32Array, [...w.shape]))));
+    slots.forEach((slot, k) =>
+      this.trainable.forEach(
+        (w, i) =>
+          (feeds[stateName(slot, w.name)] = new ort.Tensor('float32', this.state[k]?.[i] as Float32Array, [
+            ...w.shape,
+          ])),
+      ),
+    );
     const out = await this.run(feeds);
     const read = (name: string) => out[nextName(name)]?.data as Float32Array;
     this.weights = this.trainable.map((w) => read(w.name));
     this.state = slots.map((slot) => this.trainable.map((w) => read(stateName(slot, w.name))));
-    return (out[STEP_IO.loss]?.data as Float32Array)[0] as number;
+    return scalarOutput(out, STEP_IO.loss);
   }
 
   /** A training run; BatchNormalization's moving statistics follow the batch's, as in tfjs. */
@@ -107,7 +141,11 @@ export class OnnxTrainer {
     const out = await this.session.run(feeds);
     this.statistics.forEach((s, i) => {
       updateRunningStatistic(this.moving[2 * i] as Float32Array, out[s.mean.output]?.data as Float32Array, s.momentum);
-      updateRunningStatistic(this.moving[2 * i + 1] as Float32Array, out[s.variance.output]?.data as Float32Array, s.momentum);
+      updateRunningStatistic(
+        this.moving[2 * i + 1] as Float32Array,
+        out[s.variance.output]?.data as Float32Array,
+        s.momentum,
+      );
     });
     return out;
   }

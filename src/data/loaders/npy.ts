@@ -35,13 +35,28 @@ export function readNpy(file: string): RawArray {
   }
   const type = NPY_TYPES[descr];
   if (type === undefined) {
-    throw badDataFile(file, `unsupported dtype ${descr}`, `convert with arr.astype(...) to one of ${Object.values(NPY_TYPES).map((t) => t.name).join(', ')}`);
+    throw badDataFile(
+      file,
+      `unsupported dtype ${descr}`,
+      `convert with arr.astype(...) to one of ${Object.values(NPY_TYPES)
+        .map((t) => t.name)
+        .join(', ')}`,
+    );
   }
   if (fortran === 'True') throw badDataFile(file, 'array is Fortran-ordered', 'save numpy.ascontiguousarray(arr)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length < dataStart + count * type.bytes) {
-    throw badDataFile(file, `truncated: shape [${shape.join(', ')}] of ${type.name} needs ${dataStart + count * type.bytes} bytes, file has ${bytes.length}`, 're-save the array');
+    throw badDataFile(
+      file,
+      `truncated: shape [${shape.join(', ')}] of ${type.name} needs ` +
+        `${dataStart + count * type.bytes} bytes, file has ${bytes.length}`,
+      're-save the array',
+    );
   }
   const values = new Float64Array(count);
   for (let i = 0; i < count; i++) values[i] = type.read(view, dataStart + i * type.bytes);
@@ -49,6 +64,12 @@ export function readNpy(file: string): RawArray {
 }
 
 /** An images .npy ([N,H,W] or [N,H,W,C], uint8 or float32 in [0,1]) and a labels .npy ([N]). */
-export function loadNpyPair(imagesFile: string, labelsFile: string, options: { name: string; classNames?: readonly string[] }): Dataset {
-  return checkDataset(toDataset(readNpy(imagesFile), readNpy(labelsFile), { ...options, source: `NPY ${imagesFile} + ${labelsFile}` }));
+export function loadNpyPair(
+  imagesFile: string,
+  labelsFile: string,
+  options: { name: string; classNames?: readonly string[] },
+): Dataset {
+  return checkDataset(
+    toDataset(readNpy(imagesFile), readNpy(labelsFile), { ...options, source: `NPY ${imagesFile} + ${labelsFile}` }),
+  );
 }

@@ -15,21 +15,35 @@ function samePadding(size: number, kernel: number, stride: number): [number, num
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-export function pads(config: tf.serialization.ConfigDict, inputShape: number[], kernel: [number, number], strides: [number, number]): number[] {
-  if (config['padding'] !== 'same') return [0, 0, 0, 0];
+export function pads(
+  config: tf.serialization.ConfigDict,
+  inputShape: number[],
+  kernel: [number, number],
+  strides: [number, number],
+): number[] {
+  if (config.padding !== 'same') return [0, 0, 0, 0];
   const [top, bottom] = samePadding(inputShape[1] as number, kernel[0], strides[0]);
   const [left, right] = samePadding(inputShape[2] as number, kernel[1], strides[1]);
   return [top, left, bottom, right];
 }
 
-export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+export const pair = (v: unknown): [number, number] =>
+  Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number];
 
 /** A MaxPooling2D / AveragePooling2D layer's ONNX operator and window. */
-export function poolingOf(layer: tf.layers.Layer, inputShape: number[]): { op: 'MaxPool' | 'AveragePool'; kernel: [number, number]; strides: [number, number]; pads: number[] } {
+export function poolingOf(
+  layer: tf.layers.Layer,
+  inputShape: number[],
+): { op: 'MaxPool' | 'AveragePool'; kernel: [number, number]; strides: [number, number]; pads: number[] } {
   const config = layer.getConfig();
-  const kernel = pair(config['poolSize']);
-  const strides = pair(config['strides'] ?? config['poolSize']);
-  return { op: layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', kernel, strides, pads: pads(config, inputShape, kernel, strides) };
+  const kernel = pair(config.poolSize);
+  const strides = pair(config.strides ?? config.poolSize);
+  return {
+    op: layer.getClassName() === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool',
+    kernel,
+    strides,
+    pads: pads(config, inputShape, kernel, strides),
+  };
 }
 
 function unsupported(layer: tf.layers.Layer, why: string): TransferbenchError {
@@ -63,7 +77,9 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
 
   model.layers.forEach((layer, index) => {
     const config = layer.getConfig();
-    const layerInput = (layer.getClassName() === 'InputLayer' ? [] : (layer.input as tf.SymbolicTensor).shape) as number[];
+    const layerInput = (
+      layer.getClassName() === 'InputLayer' ? [] : (layer.input as tf.SymbolicTensor).shape
+    ) as number[];
     const weights = layer.getWeights().map((w) => ({ shape: w.shape, values: w.dataSync() as Float32Array }));
     const prefix = `l${index}_${layer.name}`;
     switch (layer.getClassName()) {
@@ -71,22 +87,31 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
       case 'Dropout':
         return;
       case 'Conv2D': {
-        if (config['dataFormat'] === 'channelsFirst') throw unsupported(layer, 'uses channelsFirst; export expects channelsLast');
-        const dilation = pair(config['dilationRate']);
+        if (config.dataFormat === 'channelsFirst')
+          throw unsupported(layer, 'uses channelsFirst; export expects channelsLast');
+        const dilation = pair(config.dilationRate);
         if (dilation[0] !== 1 || dilation[1] !== 1) throw unsupported(layer, 'is dilated; not supported');
         toLayout('NCHW');
         const [kernel, bias] = weights;
         if (kernel === undefined) throw unsupported(layer, 'has no kernel');
         const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
         const oihw = new Float32Array(kernel.values.length);
-        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
-          oihw[((o * ci + c) * kh + i) * kw + j] = kernel.values[((i * kw + j) * ci + c) * co + o] as number;
-        }
-        const strides = pair(config['strides']);
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++)
+            for (let c = 0; c < ci; c++)
+              for (let o = 0; o < co; o++) {
+                oihw[((o * ci + c) * kh + i) * kw + j] = kernel.values[((i * kw + j) * ci + c) * co + o] as number;
+              }
+        const strides = pair(config.strides);
         const inputs = [current, graph.constant(`${prefix}_W`, [co, ci, kh, kw], oihw)];
         if (bias) inputs.push(graph.constant(`${prefix}_B`, [co], bias.values));
-        current = graph.node('Conv', inputs, { kernel_shape: [kh, kw], strides, pads: pads(config, layerInput, [kh, kw], strides), dilations: [1, 1] });
-        activation(layer, config['activation']);
+        current = graph.node('Conv', inputs, {
+          kernel_shape: [kh, kw],
+          strides,
+          pads: pads(config, layerInput, [kh, kw], strides),
+          dilations: [1, 1],
+        });
+        activation(layer, config.activation);
         return;
       }
       case 'MaxPooling2D':
@@ -102,21 +127,26 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
         return;
       case 'Dense': {
         const [kernel, bias] = weights;
-        if (kernel === undefined || kernel.shape.length !== 2) throw unsupported(layer, 'must follow a Flatten (2-D input)');
+        if (kernel === undefined || kernel.shape.length !== 2)
+          throw unsupported(layer, 'must follow a Flatten (2-D input)');
         const inputs = [current, graph.constant(`${prefix}_W`, kernel.shape, kernel.values)];
         if (bias) inputs.push(graph.constant(`${prefix}_B`, bias.shape, bias.values));
         current = graph.node('Gemm', inputs);
         outputWidth = kernel.shape[1] as number;
-        activation(layer, config['activation']);
+        activation(layer, config.activation);
         return;
       }
       case 'Maxout': {
         // Gemm to units * pieces, then the max over each unit's pieces.
         const [kernel, bias] = weights;
         if (kernel === undefined || bias === undefined) throw unsupported(layer, 'has no weights');
-        const units = config['units'] as number;
-        const pieces = config['pieces'] as number;
-        const affine = graph.node('Gemm', [current, graph.constant(`${prefix}_W`, kernel.shape, kernel.values), graph.constant(`${prefix}_B`, bias.shape, bias.values)]);
+        const units = config.units as number;
+        const pieces = config.pieces as number;
+        const affine = graph.node('Gemm', [
+          current,
+          graph.constant(`${prefix}_W`, kernel.shape, kernel.values),
+          graph.constant(`${prefix}_B`, bias.shape, bias.values),
+        ]);
         const grouped = graph.node('Reshape', [affine, graph.int64Constant(`${prefix}_shape`, [0, units, pieces])]);
         current = graph.node('ReduceMax', [grouped], { axes: [2], keepdims: 0 });
         outputWidth = units;
@@ -139,18 +169,33 @@ export function exportToOnnx(model: tf.Sequential, docString = ''): Uint8Array {
         }
         const squares = graph.node('Mul', [current, current]);
         const quadratic = graph.node('Gemm', [squares, graph.constant(`${prefix}_negBeta`, [d, units], negBeta)]);
-        const linear = graph.node('Gemm', [current, graph.constant(`${prefix}_twoBetaMu`, [d, units], twoBetaMu), graph.constant(`${prefix}_C`, [units], constant)]);
+        const linear = graph.node('Gemm', [
+          current,
+          graph.constant(`${prefix}_twoBetaMu`, [d, units], twoBetaMu),
+          graph.constant(`${prefix}_C`, [units], constant),
+        ]);
         current = graph.node('Add', [quadratic, linear]);
         outputWidth = units;
         return;
       }
       case 'Activation':
-        activation(layer, config['activation']);
+        activation(layer, config.activation);
         return;
       default:
-        throw unsupported(layer, 'is not supported; supported: Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Maxout, Rbf, Dropout, Activation');
+        throw unsupported(
+          layer,
+          'is not supported; supported: Conv2D, MaxPooling2D, AveragePooling2D, ' +
+            'Flatten, Dense, Maxout, Rbf, Dropout, Activation',
+        );
     }
   });
   current = graph.node('Identity', [current], {}, OUTPUT_NAME);
-  return graph.build({ inputName: INPUT_NAME, inputShape, outputName: OUTPUT_NAME, outputWidth, opset: OPSET, docString });
+  return graph.build({
+    inputName: INPUT_NAME,
+    inputShape,
+    outputName: OUTPUT_NAME,
+    outputWidth,
+    opset: OPSET,
+    docString,
+  });
 }

@@ -31,18 +31,39 @@ export class GraphBuilder {
 
   /** A float32 constant (weights, biases). */
   constant(name: string, dims: number[], values: Float32Array): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)),
+      }),
+    );
     return name;
   }
 
   /** An int64 constant (shapes). */
   int64Constant(name: string, values: number[]): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        int64Data: values,
+      }),
+    );
     return name;
   }
 
   /** Serialises the graph as a model with a dynamic batch dimension. */
-  build(options: { inputName: string; inputShape: number[]; outputName: string; outputWidth: number; opset: number; docString: string }): Uint8Array {
+  build(options: {
+    inputName: string;
+    inputShape: number[];
+    outputName: string;
+    outputWidth: number;
+    opset: number;
+    docString: string;
+  }): Uint8Array {
     const valueInfo = (name: string, dims: number[]) =>
       onnx.ValueInfoProto.create({
         name,
@@ -50,7 +71,10 @@ export class GraphBuilder {
           tensorType: onnx.TypeProto.Tensor.create({
             elemType: onnx.TensorProto.DataType.FLOAT,
             shape: onnx.TensorShapeProto.create({
-              dim: [onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }), ...dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d }))],
+              dim: [
+                onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }),
+                ...dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })),
+              ],
             }),
           }),
         }),
@@ -74,7 +98,8 @@ export class GraphBuilder {
 
 function attribute(name: string, value: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
   const { AttributeType } = onnx.AttributeProto;
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
+  if (typeof value === 'string')
+    return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value });
   return Number.isInteger(value)
     ? onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value })

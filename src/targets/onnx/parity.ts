@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { TransferbenchError } from '../../common/errors.js';
 import { Random } from '../../common/random.js';
@@ -36,7 +36,11 @@ export async function checkParity(
     const result = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', inputs, [count, h, w, c]) });
     const actual = result[OUTPUT_NAME]?.data as Float32Array | undefined;
     if (actual === undefined || actual.length !== expected.length) {
-      throw new TransferbenchError('BAD_OPTION', `ONNX parity${options.name ? ` (${options.name})` : ''}: output has ${actual?.length ?? 0} values, tfjs ${expected.length}`);
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `ONNX parity${options.name ? ` (${options.name})` : ''}: output ` +
+          `has ${actual?.length ?? 0} values, tfjs ${expected.length}`,
+      );
     }
     // Absolute for outputs of order 1, relative beyond: an RBF network's log-confidences reach
     // -1000 on unlike inputs, where float32 itself only resolves ~1e-4.
@@ -48,7 +52,12 @@ export async function checkParity(
       worst = Math.max(worst, diff / Math.max(1, Math.abs(expected[i] as number)));
     }
     if (!(worst <= tolerance)) {
-      throw new TransferbenchError('BAD_OPTION', `ONNX parity${options.name ? ` (${options.name})` : ''}: an output differs from tfjs by ${worst.toExponential(3)} (relative to max(1, |value|)) > ${tolerance}; the model was not written`);
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `ONNX parity${options.name ? ` (${options.name})` : ''}: an output ` +
+          `differs from tfjs by ${worst.toExponential(3)} (relative to ` +
+          `max(1, |value|)) > ${tolerance}; the model was not written`,
+      );
     }
     return { inputs: count, maxAbsoluteDifference: maxDiff };
   } finally {

@@ -32,21 +32,37 @@ describe('AdvGAN training loop on either engine', () => {
   };
   const onnxruntime: EngineInfo = { name: 'onnxruntime', threads: 1, optimizer: 'typed-arrays' };
 
-  it('on onnxruntime: a seeded run is bit-for-bit repeatable and trains the generator away from its initial weights', async () => {
-    const before = tf.memory().numTensors;
-    const first = await trainedWeights(onnxruntime);
-    const again = await trainedWeights(onnxruntime);
-    assert.equal(tf.memory().numTensors, before, 'no tensor remains');
-    first.forEach((w, i) => assert.deepEqual(Buffer.from(w.buffer), Buffer.from((again[i] as Float32Array).buffer), `weight ${i} differs between two runs`));
-    const initial = buildGenerator(SHAPE, options.seed);
-    const moved = initial.getWeights().some((w, i) => maxDifference(w.dataSync(), first[i] as Float32Array) > 0);
-    initial.dispose();
-    assert.ok(moved, 'the generator trained');
-  });
+  it(
+    'on onnxruntime: a seeded run is bit-for-bit repeatable and trains ' +
+      'the generator away from its initial weights',
+    async () => {
+      const before = tf.memory().numTensors;
+      const first = await trainedWeights(onnxruntime);
+      const again = await trainedWeights(onnxruntime);
+      assert.equal(tf.memory().numTensors, before, 'no tensor remains');
+      first.forEach((w, i) =>
+        assert.deepEqual(
+          Buffer.from(w.buffer),
+          Buffer.from((again[i] as Float32Array).buffer),
+          `weight ${i} differs between two runs`,
+        ),
+      );
+      const initial = buildGenerator(SHAPE, options.seed);
+      const moved = initial.getWeights().some((w, i) => maxDifference(w.dataSync(), first[i] as Float32Array) > 0);
+      initial.dispose();
+      assert.ok(moved, 'the generator trained');
+    },
+  );
 
   it('driven synchronously (inside a tfjs loop) it trains on tfjs, whatever the engine', async () => {
     const synchronous = await trainedWeights(onnxruntime, true);
     const tfjs = await trainedWeights({ name: 'tfjs' });
-    synchronous.forEach((w, i) => assert.deepEqual(Buffer.from(w.buffer), Buffer.from((tfjs[i] as Float32Array).buffer), `weight ${i} differs from the tfjs engine's`));
+    synchronous.forEach((w, i) =>
+      assert.deepEqual(
+        Buffer.from(w.buffer),
+        Buffer.from((tfjs[i] as Float32Array).buffer),
+        `weight ${i} differs from the tfjs engine's`,
+      ),
+    );
   });
 });

@@ -42,7 +42,10 @@ export function perturbedLinear(model: Linear, noise: number, seed: number): Lin
  * A Surrogate over a linear model, gradients in closed form: the margin m = z_y - max_{j != y} z_j
  * (clamped at -kappa) has gradient W_y - W_j*, cross-entropy has W (p - onehot(y)).
  */
-export function linearSurrogate(model: Linear, shape: readonly [number, number, number]): Surrogate & { calls: number[] } {
+export function linearSurrogate(
+  model: Linear,
+  shape: readonly [number, number, number],
+): Surrogate & { calls: number[] } {
   const calls: number[] = [];
   return {
     name: 'linear-test-surrogate',
@@ -90,8 +93,18 @@ export function linearSurrogate(model: Linear, shape: readonly [number, number, 
   };
 }
 
-/** White-box FGSM (L-inf: eps sign of the cross-entropy gradient; L2: eps times its unit vector) on the linear model; returns how many it fools. */
-export async function whiteBoxFgsmSuccess(model: Linear, shape: readonly [number, number, number], images: Float32Array, labels: Int32Array, eps: number, norm: 'linf' | 'l2'): Promise<number> {
+/**
+ * White-box FGSM (L-inf: eps sign of the cross-entropy gradient; L2: eps times its unit vector) on the linear model;
+ * returns how many it fools.
+ */
+export async function whiteBoxFgsmSuccess(
+  model: Linear,
+  shape: readonly [number, number, number],
+  images: Float32Array,
+  labels: Int32Array,
+  eps: number,
+  norm: 'linf' | 'l2',
+): Promise<number> {
   const { gradient } = await linearSurrogate(model, shape).lossGradient(images, labels, { loss: 'cross-entropy' });
   const { size, classes } = model;
   const adversarial = new Float32Array(images.length);
@@ -105,7 +118,8 @@ export async function whiteBoxFgsmSuccess(model: Linear, shape: readonly [number
   }
   const logits = linearLogits(model, adversarial, labels.length);
   let fooled = 0;
-  for (let n = 0; n < labels.length; n++) if (argmax(logits.subarray(n * classes, (n + 1) * classes)) !== labels[n]) fooled++;
+  for (let n = 0; n < labels.length; n++)
+    if (argmax(logits.subarray(n * classes, (n + 1) * classes)) !== labels[n]) fooled++;
   return fooled;
 }
 
@@ -119,7 +133,16 @@ export function useLinearTarget(count: number, seed: number) {
   const shape = [8, 8, 1] as const;
   const size = 64;
   const classes = 4;
-  const fixture = linearOnnxTarget(dir, { name: 'linear', layout: 'NHWC', inputName: 'input', outputName: 'logits', h: 8, w: 8, c: 1, classes });
+  const fixture = linearOnnxTarget(dir, {
+    name: 'linear',
+    layout: 'NHWC',
+    inputName: 'input',
+    outputName: 'logits',
+    h: 8,
+    w: 8,
+    c: 1,
+    classes,
+  });
   const state = {
     shape,
     size,
@@ -131,7 +154,8 @@ export function useLinearTarget(count: number, seed: number) {
     pool: undefined as unknown as OraclePool,
     labels: new Int32Array(0) as Int32Array<ArrayBufferLike>,
     /** A fresh target oracle (its own counts) in this mode. */
-    target: (mode: OracleMode = 'probabilities', topK = 2) => new TargetOracle(state.pool, loadTarget(fixture.descriptorPath), { mode, topK }),
+    target: (mode: OracleMode = 'probabilities', topK = 2) =>
+      new TargetOracle(state.pool, loadTarget(fixture.descriptorPath), { mode, topK }),
   };
   before(async () => {
     state.pool = new OraclePool({ workers: 2 });

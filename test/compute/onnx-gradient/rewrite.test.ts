@@ -8,8 +8,13 @@ describe('commuteReluMaxPool', () => {
     const g = new TinyGraph([2, 4, 4]);
     const pooled = g.node('MaxPool', [g.node('Relu', ['x'])], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) });
     const shared = g.node('Relu', [g.node('Neg', ['x'])]);
-    const both = g.node('Add', [g.node('MaxPool', [shared], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }), pooled]);
-    const graph = commuteReluMaxPool(decodeModel(g.asIs(g.node('Add', [both, g.node('ReduceMean', [shared], { axes: ints([2, 3]) })]), 2).bytes));
+    const both = g.node('Add', [
+      g.node('MaxPool', [shared], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }),
+      pooled,
+    ]);
+    const graph = commuteReluMaxPool(
+      decodeModel(g.asIs(g.node('Add', [both, g.node('ReduceMean', [shared], { axes: ints([2, 3]) })]), 2).bytes),
+    );
     const ops = graph.nodes.map((n) => n.opType);
     assert.deepEqual(ops.slice(0, 2), ['MaxPool', 'Relu']);
     assert.equal(graph.nodes[1]?.outputs[0], pooled);

@@ -8,7 +8,9 @@ import { TinyGraph } from './tiny-graph.js';
 
 async function classifier() {
   const g = new TinyGraph([2, 6, 6]);
-  const conv = g.node('Relu', [g.node('Conv', ['x', g.weight([4, 2, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) })]);
+  const conv = g.node('Relu', [
+    g.node('Conv', ['x', g.weight([4, 2, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) }),
+  ]);
   return g.classifier(g.node('MaxPool', [conv], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }), 3);
 }
 
@@ -27,7 +29,8 @@ describe('createOnnxSurrogate', () => {
       assert.equal(whole.classes, 3);
       const a = await whole.lossGradient(images, labels, { loss: 'cw-untargeted', kappa: 10 });
       const b = await pieces.lossGradient(images, labels, { loss: 'cw-untargeted', kappa: 10 });
-      for (const key of ['logits', 'loss', 'gradient'] as const) a[key].forEach((v, i) => assert.ok(Math.abs(v - (b[key][i] as number)) < 1e-5, key));
+      for (const key of ['logits', 'loss', 'gradient'] as const)
+        a[key].forEach((v, i) => assert.ok(Math.abs(v - (b[key][i] as number)) < 1e-5, key));
       assert.ok(a.gradient.some((v) => v !== 0));
       assert.deepEqual(await pieces.logits(images, count), await whole.logits(images, count));
     } finally {
@@ -38,14 +41,35 @@ describe('createOnnxSurrogate', () => {
 
   it('refuses images of the wrong size, labels out of range, bad options, and use after dispose', async () => {
     const { bytes, description } = await classifier();
-    await assert.rejects(createOnnxSurrogate(bytes, description, { intraOpNumThreads: 0 }), /intraOpNumThreads: got 0, expected an integer >= 1/);
-    await assert.rejects(createOnnxSurrogate(bytes, description, { batchSize: 1.5 }), /batchSize: got 1.5, expected an integer >= 1/);
-    await assert.rejects(createOnnxSurrogate(bytes, { ...description, classes: 5 }), /classes: got 5, expected the width of the model's output .* shape \[-1, 3\]/);
-    await assert.rejects(createOnnxSurrogate(bytes, { ...description, inputName: 'pixels' }), /inputName: got "pixels", expected an input of the model \(x\)/);
-    await assert.rejects(createOnnxSurrogate(bytes, { ...description, normalization: { mean: [0, 0, 0], std: [1] } }), /normalization.mean has 3 values; expected 1 or one per channel \(2\)/);
+    await assert.rejects(
+      createOnnxSurrogate(bytes, description, { intraOpNumThreads: 0 }),
+      /intraOpNumThreads: got 0, expected an integer >= 1/,
+    );
+    await assert.rejects(
+      createOnnxSurrogate(bytes, description, { batchSize: 1.5 }),
+      /batchSize: got 1.5, expected an integer >= 1/,
+    );
+    await assert.rejects(
+      createOnnxSurrogate(bytes, { ...description, classes: 5 }),
+      /classes: got 5, expected the width of the model's output .* shape \[-1, 3\]/,
+    );
+    await assert.rejects(
+      createOnnxSurrogate(bytes, { ...description, inputName: 'pixels' }),
+      /inputName: got "pixels", expected an input of the model \(x\)/,
+    );
+    await assert.rejects(
+      createOnnxSurrogate(bytes, { ...description, normalization: { mean: [0, 0, 0], std: [1] } }),
+      /normalization.mean has 3 values; expected 1 or one per channel \(2\)/,
+    );
     const surrogate = await createOnnxSurrogate(bytes, description);
-    await assert.rejects(surrogate.logits(new Float32Array(71), 1), /images: got "71 values", expected 1 images of 6x6x2 = 72 values/);
-    await assert.rejects(surrogate.lossGradient(new Float32Array(144), Int32Array.from([0, 3]), { loss: 'cross-entropy' }), /labels\[1\]: got 3, expected a class index in \[0, 2\]/);
+    await assert.rejects(
+      surrogate.logits(new Float32Array(71), 1),
+      /images: got "71 values", expected 1 images of 6x6x2 = 72 values/,
+    );
+    await assert.rejects(
+      surrogate.lossGradient(new Float32Array(144), Int32Array.from([0, 3]), { loss: 'cross-entropy' }),
+      /labels\[1\]: got 3, expected a class index in \[0, 2\]/,
+    );
     await surrogate.dispose();
     await assert.rejects(surrogate.logits(new Float32Array(72), 1), /a surrogate that has not been disposed/);
   });
@@ -54,7 +78,10 @@ describe('createOnnxSurrogate', () => {
     const g = new TinyGraph([2, 4, 4]);
     const { bytes, description } = await g.classifier(g.node('Erf', ['x']));
     await assert.rejects(buildGradientModel(bytes, description, { loss: 'cross-entropy' }), (error: Error) => {
-      assert.equal(error.message, `ONNX gradient: no gradient for operator Erf (node Erf_0); supported: ${GRADIENT_BUILDERS.names().join(', ')}`);
+      assert.equal(
+        error.message,
+        `ONNX gradient: no gradient for operator Erf (node Erf_0); supported: ${GRADIENT_BUILDERS.names().join(', ')}`,
+      );
       return true;
     });
   });
@@ -62,10 +89,16 @@ describe('createOnnxSurrogate', () => {
   it('refuses an opset outside 11-18 and a model whose batch is fixed', async () => {
     const old = new TinyGraph([2, 4, 4], 10);
     const oldModel = await old.classifier(old.node('Relu', ['x']));
-    await assert.rejects(buildGradientModel(oldModel.bytes, oldModel.description, { loss: 'cross-entropy' }), /uses opset 10; supported opsets are 11 to 18/);
+    await assert.rejects(
+      buildGradientModel(oldModel.bytes, oldModel.description, { loss: 'cross-entropy' }),
+      /uses opset 10; supported opsets are 11 to 18/,
+    );
     const fixed = new TinyGraph([2, 4, 4]);
     const reshaped = fixed.node('Reshape', ['x', fixed.int64s([1, 32])]);
     const fixedModel = fixed.asIs(fixed.node('Gemm', [reshaped, fixed.weight([32, 3])]), 3);
-    await assert.rejects(buildGradientModel(fixedModel.bytes, fixedModel.description, { loss: 'cross-entropy' }), /does not run at batch 2 .*dynamic_axes/);
+    await assert.rejects(
+      buildGradientModel(fixedModel.bytes, fixedModel.description, { loss: 'cross-entropy' }),
+      /does not run at batch 2 .*dynamic_axes/,
+    );
   });
 });

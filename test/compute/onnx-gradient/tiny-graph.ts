@@ -1,7 +1,19 @@
 import * as ort from 'onnxruntime-node';
 import { Random } from '../../../src/common/random.js';
 import type { OnnxModelDescription } from '../../../src/compute/onnx-gradient/heads.js';
-import { DataType, encodeModel, floatTensor, int, int64Tensor, ints, valueInfo, type Attribute, type Graph, type Node, type TensorProto } from '../../../src/compute/onnx-gradient/ir.js';
+import {
+  DataType,
+  encodeModel,
+  floatTensor,
+  int,
+  int64Tensor,
+  ints,
+  valueInfo,
+  type Attribute,
+  type Graph,
+  type Node,
+  type TensorProto,
+} from '../../../src/compute/onnx-gradient/ir.js';
 
 /**
  * Small random ONNX graphs for the gradient tests: an NCHW input `x`, the nodes under test, then
@@ -26,7 +38,13 @@ export class TinyGraph {
   weight(dims: readonly number[], scale = 0.5): string {
     const name = `w${this.counter++}`;
     const size = dims.reduce((a, b) => a * b, 1);
-    this.initializers.push(floatTensor(name, dims, Array.from({ length: size }, () => (this.random.next() * 2 - 1) * scale)));
+    this.initializers.push(
+      floatTensor(
+        name,
+        dims,
+        Array.from({ length: size }, () => (this.random.next() * 2 - 1) * scale),
+      ),
+    );
     return name;
   }
 
@@ -34,7 +52,13 @@ export class TinyGraph {
   positive(dims: readonly number[], lo = 0.5, hi = 1.5): string {
     const name = `w${this.counter++}`;
     const size = dims.reduce((a, b) => a * b, 1);
-    this.initializers.push(floatTensor(name, dims, Array.from({ length: size }, () => lo + this.random.next() * (hi - lo))));
+    this.initializers.push(
+      floatTensor(
+        name,
+        dims,
+        Array.from({ length: size }, () => lo + this.random.next() * (hi - lo)),
+      ),
+    );
     return name;
   }
 
@@ -65,7 +89,11 @@ export class TinyGraph {
   async classifier(value: string, classes = 3): Promise<{ bytes: Uint8Array; description: OnnxModelDescription }> {
     const width = await this.widthOf(value);
     const flat = this.node('Flatten', [value], { axis: int(1) });
-    const gemm = this.node('Gemm', [flat, this.weight([width, classes], 1 / Math.sqrt(width)), this.weight([classes], 0.1)]);
+    const gemm = this.node('Gemm', [
+      flat,
+      this.weight([width, classes], 1 / Math.sqrt(width)),
+      this.weight([classes], 0.1),
+    ]);
     return { bytes: this.encode(gemm), description: this.description(gemm, classes) };
   }
 
@@ -75,7 +103,16 @@ export class TinyGraph {
   }
 
   private description(output: string, classes: number): OnnxModelDescription {
-    return { inputName: 'x', outputName: output, layout: 'NCHW', inputShape: this.inputShape, inputRange: [0, 1], normalization: { mean: [0.5], std: [0.5] }, outputKind: 'logits', classes };
+    return {
+      inputName: 'x',
+      outputName: output,
+      layout: 'NCHW',
+      inputShape: this.inputShape,
+      inputRange: [0, 1],
+      normalization: { mean: [0.5], std: [0.5] },
+      outputKind: 'logits',
+      classes,
+    };
   }
 
   private encode(output: string): Uint8Array {
@@ -95,7 +132,9 @@ export class TinyGraph {
     const session = await ort.InferenceSession.create(this.encode(value));
     try {
       const size = this.inputShape.reduce((a, b) => a * b, 1);
-      const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(size).fill(0.5), [1, ...this.inputShape]) });
+      const out = await session.run({
+        x: new ort.Tensor('float32', new Float32Array(size).fill(0.5), [1, ...this.inputShape]),
+      });
       return (out[value] as ort.Tensor).size;
     } finally {
       await session.release();

@@ -12,7 +12,14 @@ const fixtures = loadTorchFixtures();
 
 describe('ONNX gradient builder against PyTorch autograd (test/fixtures/torch, bench/torch_fixtures.py)', () => {
   it('has the six committed fixtures', () => {
-    assert.deepEqual(fixtures.map((f) => f.name).sort(), ['avgpool', 'depthwise-separable', 'inception-concat', 'mnist-cnn', 'normalised-nchw', 'residual-bn']);
+    assert.deepEqual(fixtures.map((f) => f.name).sort(), [
+      'avgpool',
+      'depthwise-separable',
+      'inception-concat',
+      'mnist-cnn',
+      'normalised-nchw',
+      'residual-bn',
+    ]);
   });
 
   for (const fixture of fixtures) {
@@ -20,26 +27,46 @@ describe('ONNX gradient builder against PyTorch autograd (test/fixtures/torch, b
       let surrogate: Surrogate;
       before(async () => {
         const target = loadTarget(fixture.descriptorPath);
-        surrogate = await createOnnxSurrogate(readFileSync(target.modelPath), gradientDescriptionOf(target.descriptor), { name: fixture.name });
+        surrogate = await createOnnxSurrogate(
+          readFileSync(target.modelPath),
+          gradientDescriptionOf(target.descriptor),
+          { name: fixture.name },
+        );
       });
       after(async () => surrogate?.dispose());
 
       for (const [k, batch] of fixture.cases.entries()) {
         it(`batch ${k} (${batch.count} images): logits within ${TOLERANCE}`, async () => {
           const logits = await surrogate.logits(batch.images, batch.count);
-          assert.ok(normwiseRelativeError(logits, batch.logits) <= TOLERANCE, `logits error ${normwiseRelativeError(logits, batch.logits)}`);
+          assert.ok(
+            normwiseRelativeError(logits, batch.logits) <= TOLERANCE,
+            `logits error ${normwiseRelativeError(logits, batch.logits)}`,
+          );
         });
         for (const expected of batch.losses) {
-          it(`batch ${k}: ${expected.loss}${expected.loss === 'cross-entropy' ? '' : ` (kappa ${expected.kappa})`} loss and input gradient within ${TOLERANCE}`, async function () {
-            const actual = await surrogate.lossGradient(batch.images, batch.labels, { loss: expected.loss, kappa: expected.kappa });
-            const errors = {
-              logits: normwiseRelativeError(actual.logits, batch.logits),
-              loss: normwiseRelativeError(actual.loss, expected.values),
-              gradient: normwiseRelativeError(actual.gradient, expected.gradient),
-            };
-            assert.ok(errors.logits <= TOLERANCE && errors.loss <= TOLERANCE, `logits ${errors.logits.toExponential(2)}, loss ${errors.loss.toExponential(2)} > ${TOLERANCE}`);
-            assert.ok(errors.gradient <= TOLERANCE, `gradient: normwise relative error ${errors.gradient.toExponential(2)} > ${TOLERANCE}`);
-          });
+          it(
+            `batch ${k}: ${expected.loss}${expected.loss === 'cross-entropy' ? '' : ` (kappa ${expected.kappa})`} ` +
+              `loss and input gradient within ${TOLERANCE}`,
+            async () => {
+              const actual = await surrogate.lossGradient(batch.images, batch.labels, {
+                loss: expected.loss,
+                kappa: expected.kappa,
+              });
+              const errors = {
+                logits: normwiseRelativeError(actual.logits, batch.logits),
+                loss: normwiseRelativeError(actual.loss, expected.values),
+                gradient: normwiseRelativeError(actual.gradient, expected.gradient),
+              };
+              assert.ok(
+                errors.logits <= TOLERANCE && errors.loss <= TOLERANCE,
+                `logits ${errors.logits.toExponential(2)}, loss ${errors.loss.toExponential(2)} > ${TOLERANCE}`,
+              );
+              assert.ok(
+                errors.gradient <= TOLERANCE,
+                `gradient: normwise relative error ${errors.gradient.toExponential(2)} > ${TOLERANCE}`,
+              );
+            },
+          );
         }
       }
     });
@@ -50,13 +77,24 @@ describe('ONNX gradient builder against PyTorch autograd (test/fixtures/torch, b
       for (const batch of fixture.cases) {
         const [ce, untargeted, targeted] = batch.losses;
         assert.ok(ce && untargeted && targeted);
-        assert.ok(normwiseRelativeError(untargeted.gradient, ce.gradient) > 100 * TOLERANCE, `${fixture.name}: C&W and cross-entropy gradients coincide`);
-        assert.ok(normwiseRelativeError(targeted.gradient, untargeted.gradient) > 100 * TOLERANCE, `${fixture.name}: the two C&W gradients coincide`);
+        assert.ok(
+          normwiseRelativeError(untargeted.gradient, ce.gradient) > 100 * TOLERANCE,
+          `${fixture.name}: C&W and cross-entropy gradients coincide`,
+        );
+        assert.ok(
+          normwiseRelativeError(targeted.gradient, untargeted.gradient) > 100 * TOLERANCE,
+          `${fixture.name}: the two C&W gradients coincide`,
+        );
         // Some images are clamped at -kappa (zero gradient) and some are not, so the clamp is exercised.
         const size = batch.images.length / batch.count;
         const zero = (g: Float32Array, i: number) => g.subarray(i * size, (i + 1) * size).every((v) => v === 0);
-        const clamped = [untargeted, targeted].map((l) => Array.from({ length: batch.count }, (_, i) => zero(l.gradient, i)).filter(Boolean).length);
-        assert.ok(clamped.some((n) => n > 0 && n < batch.count), `${fixture.name}: no loss has both clamped and unclamped images`);
+        const clamped = [untargeted, targeted].map(
+          (l) => Array.from({ length: batch.count }, (_, i) => zero(l.gradient, i)).filter(Boolean).length,
+        );
+        assert.ok(
+          clamped.some((n) => n > 0 && n < batch.count),
+          `${fixture.name}: no loss has both clamped and unclamped images`,
+        );
       }
     }
   });

@@ -12,9 +12,11 @@ const K = 3;
 type Matrix = number[][];
 
 /** x W for a row vector x and W of shape [in, out]. */
-const times = (x: number[], w: Matrix) => (w[0] as number[]).map((_, j) => x.reduce((s, v, i) => s + v * ((w[i] as number[])[j] as number), 0));
+const times = (x: number[], w: Matrix) =>
+  (w[0] as number[]).map((_, j) => x.reduce((s, v, i) => s + v * ((w[i] as number[])[j] as number), 0));
 /** g W^T: the gradient through x W. */
-const timesTransposed = (g: number[], w: Matrix) => w.map((row) => row.reduce((s, v, j) => s + v * (g[j] as number), 0));
+const timesTransposed = (g: number[], w: Matrix) =>
+  w.map((row) => row.reduce((s, v, j) => s + v * (g[j] as number), 0));
 
 /**
  * Two residual blocks h_{i+1} = h_i + relu(h_i W_a) W_b, then logits = h_2 W_out, on a D-pixel
@@ -54,9 +56,15 @@ function handGradient(v: number[], label: number, weights: Matrix[], gamma: numb
   const [a1, b1, a2, b2, out] = weights as [Matrix, Matrix, Matrix, Matrix, Matrix];
   const x = v.map((p) => 2 * p - 1);
   const pre1 = times(x, a1);
-  const h1 = times(pre1.map((p) => Math.max(p, 0)), b1).map((p, i) => p + (x[i] as number));
+  const h1 = times(
+    pre1.map((p) => Math.max(p, 0)),
+    b1,
+  ).map((p, i) => p + (x[i] as number));
   const pre2 = times(h1, a2);
-  const h2 = times(pre2.map((p) => Math.max(p, 0)), b2).map((p, i) => p + (h1[i] as number));
+  const h2 = times(
+    pre2.map((p) => Math.max(p, 0)),
+    b2,
+  ).map((p, i) => p + (h1[i] as number));
   const logits = times(h2, out);
   const max = Math.max(...logits);
   const e = logits.map((z) => Math.exp(z - max));
@@ -73,11 +81,22 @@ function handGradient(v: number[], label: number, weights: Matrix[], gamma: numb
   return dx.map((q) => 2 * q);
 }
 
-async function generatedGradient(bytes: Uint8Array, description: Parameters<typeof buildGradientModel>[1], tricks: BackwardTricks, images: Float32Array, labels: Int32Array) {
-  const session = await ort.InferenceSession.create(await buildGradientModel(bytes, description, { loss: 'cross-entropy', tricks }));
+async function generatedGradient(
+  bytes: Uint8Array,
+  description: Parameters<typeof buildGradientModel>[1],
+  tricks: BackwardTricks,
+  images: Float32Array,
+  labels: Int32Array,
+) {
+  const session = await ort.InferenceSession.create(
+    await buildGradientModel(bytes, description, { loss: 'cross-entropy', tricks }),
+  );
   try {
-    const result = await session.run({ images: new ort.Tensor('float32', images, [labels.length, 1, 1, D]), labels: new ort.Tensor('int32', labels, [labels.length]) });
-    return result['gradient']?.data as Float32Array;
+    const result = await session.run({
+      images: new ort.Tensor('float32', images, [labels.length, 1, 1, D]),
+      labels: new ort.Tensor('int32', labels, [labels.length]),
+    });
+    return result.gradient?.data as Float32Array;
   } finally {
     await session.release();
   }
@@ -89,13 +108,35 @@ describe('backward-pass tricks on a two-block residual network', () => {
   const images = Float32Array.from({ length: count * D }, () => random.next());
   const labels = Int32Array.from({ length: count }, () => random.int(K));
   const expected = (net: ReturnType<typeof twoBlockNetwork>, gamma: number, linearFrom: number) =>
-    Array.from(labels).flatMap((label, n) => handGradient(Array.from(images.subarray(n * D, (n + 1) * D)), label, net.weights, gamma, linearFrom));
+    Array.from(labels).flatMap((label, n) =>
+      handGradient(Array.from(images.subarray(n * D, (n + 1) * D)), label, net.weights, gamma, linearFrom),
+    );
 
-  const cases: { name: string; tricks: (net: ReturnType<typeof twoBlockNetwork>) => BackwardTricks; gamma: number; linearFrom: number }[] = [
+  const cases: {
+    name: string;
+    tricks: (net: ReturnType<typeof twoBlockNetwork>) => BackwardTricks;
+    gamma: number;
+    linearFrom: number;
+  }[] = [
     { name: 'no trick: the plain gradient', tricks: () => ({}), gamma: 1, linearFrom: 2 },
-    { name: 'SGM gamma 0.5: each residual branch gradient halved', tricks: () => ({ sgm: { gamma: 0.5 } }), gamma: 0.5, linearFrom: 2 },
-    { name: 'LinBP after the first block: the second block\'s Relu passes gradient as identity', tricks: (net) => ({ linbp: { after: net.firstAdd } }), gamma: 1, linearFrom: 1 },
-    { name: 'SGM and LinBP together', tricks: (net) => ({ sgm: { gamma: 0.2 }, linbp: { after: net.firstAdd } }), gamma: 0.2, linearFrom: 1 },
+    {
+      name: 'SGM gamma 0.5: each residual branch gradient halved',
+      tricks: () => ({ sgm: { gamma: 0.5 } }),
+      gamma: 0.5,
+      linearFrom: 2,
+    },
+    {
+      name: "LinBP after the first block: the second block's Relu passes gradient as identity",
+      tricks: (net) => ({ linbp: { after: net.firstAdd } }),
+      gamma: 1,
+      linearFrom: 1,
+    },
+    {
+      name: 'SGM and LinBP together',
+      tricks: (net) => ({ sgm: { gamma: 0.2 }, linbp: { after: net.firstAdd } }),
+      gamma: 0.2,
+      linearFrom: 1,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} equals the hand-computed gradient`, async () => {
@@ -110,7 +151,16 @@ describe('backward-pass tricks on a two-block residual network', () => {
 
   it('refuses a gamma outside (0, 1] and an unknown LinBP node', async () => {
     const net = twoBlockNetwork();
-    await assert.rejects(buildGradientModel(net.bytes, net.description, { loss: 'cross-entropy', tricks: { sgm: { gamma: 0 } } }), /tricks.sgm.gamma: got 0, expected a number in \(0, 1\]/);
-    await assert.rejects(buildGradientModel(net.bytes, net.description, { loss: 'cross-entropy', tricks: { linbp: { after: 'nowhere' } } }), /tricks.linbp.after: got "nowhere", expected the name of a node of the model/);
+    await assert.rejects(
+      buildGradientModel(net.bytes, net.description, { loss: 'cross-entropy', tricks: { sgm: { gamma: 0 } } }),
+      /tricks.sgm.gamma: got 0, expected a number in \(0, 1\]/,
+    );
+    await assert.rejects(
+      buildGradientModel(net.bytes, net.description, {
+        loss: 'cross-entropy',
+        tricks: { linbp: { after: 'nowhere' } },
+      }),
+      /tricks.linbp.after: got "nowhere", expected the name of a node of the model/,
+    );
   });
 });

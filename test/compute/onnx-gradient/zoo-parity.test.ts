@@ -22,7 +22,14 @@ describe('ONNX gradient: zoo architectures against tfjs', () => {
     it(`${name}: cross-entropy input gradient through the exported ONNX equals tf.grad (<= 1e-4)`, async () => {
       const model = buildArchitecture(name, { imageShape: SHAPE, classes: CLASSES, seed: 3 });
       const surrogate = await createOnnxSurrogate(exportToOnnx(model), {
-        inputName: 'input', outputName: 'logits', layout: 'NHWC', inputShape: SHAPE, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: CLASSES,
+        inputName: 'input',
+        outputName: 'logits',
+        layout: 'NHWC',
+        inputShape: SHAPE,
+        inputRange: [0, 1],
+        normalization: { mean: [0], std: [1] },
+        outputKind: 'logits',
+        classes: CLASSES,
       });
       try {
         const count = 3;
@@ -33,10 +40,25 @@ describe('ONNX gradient: zoo architectures against tfjs', () => {
         const [expectedGradient, expectedLoss] = tf.tidy(() => {
           const x = tf.tensor4d(images, [count, ...SHAPE]);
           const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES);
-          const perImage = (v: tf.Tensor4D) => tf.losses.softmaxCrossEntropy(oneHot, model.predict(v) as tf.Tensor2D, undefined, undefined, tf.Reduction.NONE);
-          return [tf.grad((v: tf.Tensor) => perImage(v as tf.Tensor4D).sum())(x).dataSync() as Float32Array, perImage(x).dataSync() as Float32Array];
+          const perImage = (v: tf.Tensor4D) =>
+            tf.losses.softmaxCrossEntropy(
+              oneHot,
+              model.predict(v) as tf.Tensor2D,
+              undefined,
+              undefined,
+              tf.Reduction.NONE,
+            );
+          return [
+            tf
+              .grad((v: tf.Tensor) => perImage(v as tf.Tensor4D).sum())(x)
+              .dataSync() as Float32Array,
+            perImage(x).dataSync() as Float32Array,
+          ];
         });
-        assert.ok(normwiseRelativeError(actual.gradient, expectedGradient) <= 1e-4, `gradient error ${normwiseRelativeError(actual.gradient, expectedGradient)}`);
+        assert.ok(
+          normwiseRelativeError(actual.gradient, expectedGradient) <= 1e-4,
+          `gradient error ${normwiseRelativeError(actual.gradient, expectedGradient)}`,
+        );
         assert.ok(normwiseRelativeError(actual.loss, expectedLoss) <= 1e-5);
       } finally {
         await surrogate.dispose();
@@ -52,9 +74,12 @@ function toOnnxLayout(layer: tf.layers.Layer, gradient: tf.Tensor): Float32Array
   if (layer.getClassName() !== 'Conv2D' || gradient.shape.length !== 4) return values;
   const [kh, kw, ci, co] = gradient.shape as [number, number, number, number];
   const oihw = new Float32Array(values.length);
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
-    oihw[((o * ci + c) * kh + i) * kw + j] = values[((i * kw + j) * ci + c) * co + o] as number;
-  }
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) {
+          oihw[((o * ci + c) * kh + i) * kw + j] = values[((i * kw + j) * ci + c) * co + o] as number;
+        }
   return oihw;
 }
 
@@ -68,22 +93,44 @@ describe('ONNX gradient: zoo weight gradients against tfjs (issue 19)', () => {
     it(`${name}: d(mean cross-entropy)/d(weight) equals tf.variableGrads for every weight (<= 1e-4)`, async () => {
       const model = buildArchitecture(name, { imageShape: SHAPE, classes: CLASSES, seed: 5 });
       const bytes = exportToOnnx(model);
-      const built = await buildWeightGradientModel(bytes, { inputName: 'input', outputName: 'logits', layout: 'NHWC', inputShape: SHAPE, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: CLASSES });
+      const built = await buildWeightGradientModel(bytes, {
+        inputName: 'input',
+        outputName: 'logits',
+        layout: 'NHWC',
+        inputShape: SHAPE,
+        inputRange: [0, 1],
+        normalization: { mean: [0], std: [1] },
+        outputKind: 'logits',
+        classes: CLASSES,
+      });
       const session = await ort.InferenceSession.create(built.bytes);
       try {
         const count = 2;
         const random = new Random(12);
         const images = Float32Array.from({ length: count * 784 }, () => random.next());
         const labels = Int32Array.from({ length: count }, () => random.int(CLASSES));
-        const feeds: Record<string, ort.Tensor> = { images: new ort.Tensor('float32', images, [count, ...SHAPE]), labels: new ort.Tensor('int32', labels, [count]) };
+        const feeds: Record<string, ort.Tensor> = {
+          images: new ort.Tensor('float32', images, [count, ...SHAPE]),
+          labels: new ort.Tensor('int32', labels, [count]),
+        };
         for (const [weight, t] of decodeModel(bytes).initializers) {
-          if (session.inputNames.includes(weight)) feeds[weight] = new ort.Tensor('float32', Float32Array.from(tensorValues(t)), t.dims.map(Number));
+          if (session.inputNames.includes(weight))
+            feeds[weight] = new ort.Tensor('float32', Float32Array.from(tensorValues(t)), t.dims.map(Number));
         }
         const result = await session.run(feeds);
-        const { grads } = tf.variableGrads(() => {
-          const logits = model.predict(tf.tensor4d(images, [count, ...SHAPE])) as tf.Tensor2D;
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES), logits, undefined, undefined, tf.Reduction.MEAN) as tf.Scalar;
-        }, model.trainableWeights.map((w) => w.read() as tf.Variable));
+        const { grads } = tf.variableGrads(
+          () => {
+            const logits = model.predict(tf.tensor4d(images, [count, ...SHAPE])) as tf.Tensor2D;
+            return tf.losses.softmaxCrossEntropy(
+              tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES),
+              logits,
+              undefined,
+              undefined,
+              tf.Reduction.MEAN,
+            ) as tf.Scalar;
+          },
+          model.trainableWeights.map((w) => w.read() as tf.Variable),
+        );
         let compared = 0;
         model.layers.forEach((layer, index) => {
           layer.trainableWeights.forEach((weight, k) => {
@@ -91,7 +138,10 @@ describe('ONNX gradient: zoo weight gradients against tfjs (issue 19)', () => {
             const actual = result[weightGradientName(onnxName)]?.data as Float32Array | undefined;
             assert.ok(actual, `no gradient output for ${onnxName}`);
             const expected = toOnnxLayout(layer, grads[(weight.read() as tf.Variable).name] as tf.Tensor);
-            assert.ok(normwiseRelativeError(actual, expected) <= 1e-4, `${onnxName}: error ${normwiseRelativeError(actual, expected)}`);
+            assert.ok(
+              normwiseRelativeError(actual, expected) <= 1e-4,
+              `${onnxName}: error ${normwiseRelativeError(actual, expected)}`,
+            );
             compared++;
           });
         });

@@ -2,11 +2,26 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
-import { currentEngineInfo, defaultEngine, describeEngine, resetEngine, resolveEngine, trainModel, useEngine } from '../../../src/compute/engine.js';
+import {
+  currentEngineInfo,
+  defaultEngine,
+  describeEngine,
+  resetEngine,
+  resolveEngine,
+  trainModel,
+  useEngine,
+} from '../../../src/compute/engine.js';
 import { fasterEngine, measureEngines, type EngineMeasurement } from '../../../src/compute/engine-measure.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
-import { accuracy, argmaxRows, outputKindOf, predictLogits, weightedLoss, type TrainingSet } from '../../../src/compute/train.js';
+import {
+  accuracy,
+  argmaxRows,
+  outputKindOf,
+  predictLogits,
+  weightedLoss,
+  type TrainingSet,
+} from '../../../src/compute/train.js';
 import { loadEmbeddedMnist, stratifiedSplit, take } from '../../../src/data/index.js';
 import { assertSeededRunsRepeat } from './repeatable.js';
 
@@ -37,18 +52,36 @@ describe('onnxruntime training engine', () => {
       });
       try {
         const masks = trainer.masks.map((m) => new Float32Array(n * m.shape.reduce((a, b) => a * b, 1)).fill(1));
-        const ours = await trainer.gradients({ count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks });
+        const ours = await trainer.gradients({
+          count: n,
+          images,
+          targets,
+          sampleWeights: new Float32Array(n).fill(1 / n),
+          masks,
+        });
         const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-        const reference = tf.variableGrads(() => weightedLoss(model, [{ images: tf.tensor4d(images, [n, ...SHAPE]), labels: tf.tensor2d(targets, [n, 10]) }], false), variables);
+        const reference = tf.variableGrads(
+          () =>
+            weightedLoss(
+              model,
+              [{ images: tf.tensor4d(images, [n, ...SHAPE]), labels: tf.tensor2d(targets, [n, 10]) }],
+              false,
+            ),
+          variables,
+        );
         try {
           assert.equal(trainer.trainable.length, variables.length, 'every trainable variable has a gradient');
-          assert.ok(Math.abs(ours.loss - (reference.value.dataSync()[0] as number)) <= 1e-4, `loss ${ours.loss} vs ${reference.value.dataSync()[0]}`);
+          assert.ok(
+            Math.abs(ours.loss - (reference.value.dataSync()[0] as number)) <= 1e-4,
+            `loss ${ours.loss} vs ${reference.value.dataSync()[0]}`,
+          );
           trainer.trainable.forEach((w, i) => {
             const expected = reference.grads[(w.variable.read() as tf.Variable).name]?.dataSync() as Float32Array;
             const got = ours.gradients[i] as Float32Array;
             assert.equal(got.length, expected.length);
             let worst = 0;
-            for (let k = 0; k < got.length; k++) worst = Math.max(worst, Math.abs((got[k] as number) - (expected[k] as number)));
+            for (let k = 0; k < got.length; k++)
+              worst = Math.max(worst, Math.abs((got[k] as number) - (expected[k] as number)));
             assert.ok(worst <= 1e-4, `${w.variable.name}: max |difference| ${worst}`);
           });
         } finally {
@@ -67,14 +100,22 @@ describe('onnxruntime training engine', () => {
   };
 
   for (const threads of [1, 2]) {
-  it(`is bit-for-bit repeatable for a seed at ${threads} thread(s) (dropout masks included), and another seed differs`, async () => {
-    await assertSeededRunsRepeat(() => buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 }), slice(96), useEngine('onnxruntime', threads));
-  });
+    it(
+      `is bit-for-bit repeatable for a seed at ${threads} thread(s) ` +
+        `(dropout masks included), and another seed differs`,
+      async () => {
+        await assertSeededRunsRepeat(
+          () => buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 }),
+          slice(96),
+          useEngine('onnxruntime', threads),
+        );
+      },
+    );
   }
 
   // One step's gradients can agree while the steps do not (the optimiser, the loss's reduction or
   // its clamp); the RBF recipe's large learning rate amplifies any such difference.
-  it('rbf: ten Adam steps of the zoo recipe (detector loss, learning rate 0.03) take tfjs\'s weights (<= 1e-4)', async () => {
+  it("rbf: ten Adam steps of the zoo recipe (detector loss, learning rate 0.03) take tfjs's weights (<= 1e-4)", async () => {
     const set = slice(640);
     const options = { epochs: 1, batchSize: 64, learningRate: 0.03, seed: 11 };
     const weightsWith = async (engine: 'tfjs' | 'onnxruntime') => {
@@ -89,12 +130,13 @@ describe('onnxruntime training engine', () => {
     assert.ok(Math.abs(onnx.loss - tfjs.loss) <= 1e-4, `mean loss ${onnx.loss} vs ${tfjs.loss}`);
     tfjs.weights.forEach((expected, i) => {
       let worst = 0;
-      for (let k = 0; k < expected.length; k++) worst = Math.max(worst, Math.abs((onnx.weights[i]?.[k] as number) - (expected[k] as number)));
+      for (let k = 0; k < expected.length; k++)
+        worst = Math.max(worst, Math.abs((onnx.weights[i]?.[k] as number) - (expected[k] as number)));
       assert.ok(worst <= 1e-4, `weight ${i}: max |difference| ${worst}`);
     });
   });
 
-  it('reaches the tfjs engine\'s accuracy within one point on a slice of the digits', async () => {
+  it("reaches the tfjs engine's accuracy within one point on a slice of the digits", async () => {
     const set = slice(1200);
     const evalSet = take(test, 500);
     const options = { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1 };
@@ -123,44 +165,76 @@ describe('onnxruntime training engine', () => {
   });
 
   describe('auto: chosen by measurement', () => {
-    const saved = process.env['TRANSFERBENCH_ENGINE'];
+    const saved = process.env.TRANSFERBENCH_ENGINE;
     const restore = () => {
       resetEngine();
-      if (saved === undefined) delete process.env['TRANSFERBENCH_ENGINE'];
-      else process.env['TRANSFERBENCH_ENGINE'] = saved;
+      if (saved === undefined) delete process.env.TRANSFERBENCH_ENGINE;
+      else process.env.TRANSFERBENCH_ENGINE = saved;
     };
     beforeEach(restore);
     afterEach(restore);
 
-    const timed = (tfjs: number, onnxruntime: number) => async (): Promise<EngineMeasurement> => ({ model: 'cnn-small', imageShape: [28, 28, 1], batch: 64, imagesPerSecond: { tfjs, onnxruntime }, backend: 'tensorflow' });
+    const timed = (tfjs: number, onnxruntime: number) => async (): Promise<EngineMeasurement> => ({
+      model: 'cnn-small',
+      imageShape: [28, 28, 1],
+      batch: 64,
+      imagesPerSecond: { tfjs, onnxruntime },
+      backend: 'tensorflow',
+    });
 
-    for (const [tfjs, onnxruntime, expected] of [[900, 300, 'tfjs'], [300, 900, 'onnxruntime']] as const) {
-      it(`keeps the faster engine (tfjs ${tfjs} vs onnxruntime ${onnxruntime} img/s -> ${expected}), records what it measured, and hands it to later workers`, async () => {
-        const engine = await resolveEngine('auto', 2, timed(tfjs, onnxruntime));
-        assert.equal(engine.name, expected);
-        assert.deepEqual(engine.measured?.imagesPerSecond, { tfjs, onnxruntime });
-        assert.equal(process.env['TRANSFERBENCH_ENGINE'], expected);
-        assert.equal(currentEngineInfo(), engine, 'the manifest sees the measured engine');
-        assert.equal(await resolveEngine('auto', 2, () => Promise.reject(new Error('measured twice'))), engine, 'measured once per process');
-        assert.match(describeEngine(engine), new RegExp(`^${expected} .*chosen by measurement: cnn-small Adam step, batch 64: onnxruntime ${onnxruntime} img/s, tfjs \\(tensorflow\\) ${tfjs} img/s`));
-      });
+    for (const [tfjs, onnxruntime, expected] of [
+      [900, 300, 'tfjs'],
+      [300, 900, 'onnxruntime'],
+    ] as const) {
+      it(
+        `keeps the faster engine (tfjs ${tfjs} vs onnxruntime ${onnxruntime} ` +
+          `img/s -> ${expected}), records what it measured, and hands it ` +
+          `to later workers`,
+        async () => {
+          const engine = await resolveEngine('auto', 2, timed(tfjs, onnxruntime));
+          assert.equal(engine.name, expected);
+          assert.deepEqual(engine.measured?.imagesPerSecond, { tfjs, onnxruntime });
+          assert.equal(process.env.TRANSFERBENCH_ENGINE, expected);
+          assert.equal(currentEngineInfo(), engine, 'the manifest sees the measured engine');
+          assert.equal(
+            await resolveEngine('auto', 2, () => Promise.reject(new Error('measured twice'))),
+            engine,
+            'measured once per process',
+          );
+          assert.match(
+            describeEngine(engine),
+            new RegExp(
+              `^${expected} .*chosen by measurement: cnn-small Adam step, batch ` +
+                `64: onnxruntime ${onnxruntime} img/s, tfjs \\(tensorflow\\) ` +
+                `${tfjs} img/s`,
+            ),
+          );
+        },
+      );
     }
 
     it('says that auto must be measured before a synchronous caller asks for the engine', () => {
-      process.env['TRANSFERBENCH_ENGINE'] = 'auto';
+      process.env.TRANSFERBENCH_ENGINE = 'auto';
       assert.throws(() => currentEngineInfo(), /chosen by measurement.*resolveEngine\(\) times both engines first/);
     });
 
     for (const threads of [1, 2]) {
-    it(`times both engines' real training steps on this backend (onnxruntime at ${threads} thread(s)) and keeps the faster of them`, async () => {
-      const measured = await measureEngines({ threads, windows: 1, windowSeconds: 0.3 });
-      assert.equal(measured.backend, 'wasm');
-      assert.ok(measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0, JSON.stringify(measured));
-      const faster = measured.imagesPerSecond.onnxruntime >= measured.imagesPerSecond.tfjs ? 'onnxruntime' : 'tfjs';
-      assert.equal(fasterEngine(measured), faster);
-      const engine = await resolveEngine('auto', threads, async () => measured);
-      assert.equal(engine.name, faster);
-    });
+      it(
+        `times both engines' real training steps on this backend (onnxruntime ` +
+          `at ${threads} thread(s)) and keeps the faster of them`,
+        async () => {
+          const measured = await measureEngines({ threads, windows: 1, windowSeconds: 0.3 });
+          assert.equal(measured.backend, 'wasm');
+          assert.ok(
+            measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0,
+            JSON.stringify(measured),
+          );
+          const faster = measured.imagesPerSecond.onnxruntime >= measured.imagesPerSecond.tfjs ? 'onnxruntime' : 'tfjs';
+          assert.equal(fasterEngine(measured), faster);
+          const engine = await resolveEngine('auto', threads, async () => measured);
+          assert.equal(engine.name, faster);
+        },
+      );
     }
   });
 

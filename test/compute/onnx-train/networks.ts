@@ -8,7 +8,9 @@ export const NETWORKS: Record<string, (seed: number) => tf.Sequential> = {
   'BatchNormalization after a Conv2D and after a Dense (training mode)': (seed) => {
     const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
     const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(1) }));
+    model.add(
+      tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(1) }),
+    );
     model.add(tf.layers.batchNormalization({ momentum: 0.9 }));
     model.add(tf.layers.activation({ activation: 'relu' }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -23,7 +25,16 @@ export const NETWORKS: Record<string, (seed: number) => tf.Sequential> = {
     registerCustomLayers();
     const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
     const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(1) }));
+    model.add(
+      tf.layers.conv2d({
+        inputShape: [...SHAPE],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(1),
+      }),
+    );
     model.add(new InstanceNorm());
     model.add(tf.layers.activation({ activation: 'relu' }));
     model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, kernelInitializer: init(2) }));

@@ -33,17 +33,40 @@ describe('onnxruntime training engine: normalisation layers', () => {
       const images = digits.images.subarray(0, n * 784);
       const targets = new Float32Array(n * 10);
       for (let i = 0; i < n; i++) targets[i * 10 + (digits.labels[i] as number)] = 1;
-      const trainer = await OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads: 1, optimizerInGraph: false });
+      const trainer = await OnnxTrainer.create(model, {
+        loss: 'softmax-cross-entropy',
+        classes: 10,
+        optimizer: optimizerSettings('adam', 1e-3),
+        threads: 1,
+        optimizerInGraph: false,
+      });
       try {
-        const ours = await trainer.gradients({ count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] });
+        const ours = await trainer.gradients({
+          count: n,
+          images,
+          targets,
+          sampleWeights: new Float32Array(n).fill(1 / n),
+          masks: [],
+        });
         const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
         // training: true, so tfjs normalises by the batch and moves its statistics too.
-        const reference = tf.variableGrads(() => weightedLoss(model, [{ images: tf.tensor4d(images, [n, ...SHAPE]), labels: tf.tensor2d(targets, [n, 10]) }], true), variables);
+        const reference = tf.variableGrads(
+          () =>
+            weightedLoss(
+              model,
+              [{ images: tf.tensor4d(images, [n, ...SHAPE]), labels: tf.tensor2d(targets, [n, 10]) }],
+              true,
+            ),
+          variables,
+        );
         const statistics = model.weights.filter((w) => !w.trainable);
         const tfjsMoving = statistics.map((w) => w.read().dataSync().slice());
         try {
           assert.equal(trainer.trainable.length, variables.length, 'every trainable variable has a gradient');
-          assert.ok(Math.abs(ours.loss - (reference.value.dataSync()[0] as number)) <= 1e-4, `loss ${ours.loss} vs ${reference.value.dataSync()[0]}`);
+          assert.ok(
+            Math.abs(ours.loss - (reference.value.dataSync()[0] as number)) <= 1e-4,
+            `loss ${ours.loss} vs ${reference.value.dataSync()[0]}`,
+          );
           trainer.trainable.forEach((w, i) => {
             const expected = reference.grads[(w.variable.read() as tf.Variable).name]?.dataSync() as Float32Array;
             const worst = maxDifference(ours.gradients[i] as Float32Array, expected);
@@ -54,7 +77,8 @@ describe('onnxruntime training engine: normalisation layers', () => {
             const worst = maxDifference(w.read().dataSync(), tfjsMoving[i] as Float32Array);
             assert.ok(worst <= 1e-5, `${w.name}: moving statistic differs from tfjs's by ${worst}`);
           });
-          if (name.startsWith('BatchNormalization')) assert.equal(statistics.length, 4, 'two layers, a moving mean and variance each');
+          if (name.startsWith('BatchNormalization'))
+            assert.equal(statistics.length, 4, 'two layers, a moving mean and variance each');
         } finally {
           tf.dispose([reference.value, ...Object.values(reference.grads)]);
         }
@@ -103,7 +127,13 @@ describe('ONNX training graph: what it refuses, naming the layer', () => {
     }, /layer shared_dense \(Dense\) is applied more than once/);
     refusal(() => {
       const input = tf.input({ shape: [4] });
-      return tf.model({ inputs: input, outputs: [tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor, tf.layers.dense({ units: 3 }).apply(input) as tf.SymbolicTensor] });
+      return tf.model({
+        inputs: input,
+        outputs: [
+          tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor,
+          tf.layers.dense({ units: 3 }).apply(input) as tf.SymbolicTensor,
+        ],
+      });
     }, /has 1 inputs and 2 outputs; one of each is supported/);
   });
 });

@@ -31,7 +31,8 @@ describe('onnxruntime training engine: optimisers', () => {
       for (const g of gradients) optimizer.step([ours], [g]);
       const variable = tf.variable(tf.tensor1d(start));
       const reference = c.reference();
-      for (const g of gradients) tf.tidy(() => reference.applyGradients([{ name: variable.name, tensor: tf.tensor1d(g) }]));
+      for (const g of gradients)
+        tf.tidy(() => reference.applyGradients([{ name: variable.name, tensor: tf.tensor1d(g) }]));
       const expected = variable.dataSync();
       reference.dispose();
       variable.dispose();
@@ -46,9 +47,15 @@ describe('onnxruntime training engine: optimisers', () => {
       const targets = new Float32Array(n * 10);
       for (let i = 0; i < n; i++) targets[i * 10 + random.int(10)] = 1;
       const batch = { count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] };
-      const after = async (optimizerInGraph: boolean) => {
+      const weightsAfter = async (optimizerInGraph: boolean) => {
         const model = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
-        const trainer = await OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings(c.kind, 0.01), threads: 1, optimizerInGraph });
+        const trainer = await OnnxTrainer.create(model, {
+          loss: 'softmax-cross-entropy',
+          classes: 10,
+          optimizer: optimizerSettings(c.kind, 0.01),
+          threads: 1,
+          optimizerInGraph,
+        });
         for (let s = 0; s < 3; s++) await trainer.step(batch);
         trainer.writeBack();
         await trainer.dispose();
@@ -56,9 +63,14 @@ describe('onnxruntime training engine: optimisers', () => {
         model.dispose();
         return weights;
       };
-      const typed = await after(false);
-      const inGraph = await after(true);
-      typed.forEach((w, i) => assert.ok(maxDifference(w, inGraph[i] as ArrayLike<number>) <= 1e-6, `weight ${i}: max |difference| ${maxDifference(w, inGraph[i] as ArrayLike<number>)}`));
+      const typed = await weightsAfter(false);
+      const inGraph = await weightsAfter(true);
+      typed.forEach((w, i) =>
+        assert.ok(
+          maxDifference(w, inGraph[i] as ArrayLike<number>) <= 1e-6,
+          `weight ${i}: max |difference| ${maxDifference(w, inGraph[i] as ArrayLike<number>)}`,
+        ),
+      );
     });
   }
 

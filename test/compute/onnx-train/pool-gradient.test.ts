@@ -26,7 +26,13 @@ describe('onnxruntime training engine: MaxPool gradients', () => {
     it(`${name}: one step's weight gradients equal tfjs's (<= 1e-4)`, async () => {
       const model = tf.sequential({
         layers: [
-          tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+          tf.layers.conv2d({
+            inputShape: [28, 28, 1],
+            filters: 4,
+            kernelSize: 3,
+            activation: 'relu',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+          }),
           tf.layers.maxPooling2d(pool),
           tf.layers.flatten(),
           tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
@@ -36,16 +42,40 @@ describe('onnxruntime training engine: MaxPool gradients', () => {
       const n = 6;
       const images = digits.images.slice(0, n * 784);
       const targets = new Float32Array(n * 10).map((_, k) => (k % 10 === digits.labels[Math.floor(k / 10)] ? 1 : 0));
-      const trainer = await OnnxTrainer.create(model, { loss: 'softmax-cross-entropy', classes: 10, optimizer: optimizerSettings('adam', 1e-3), threads: 1, optimizerInGraph: false });
+      const trainer = await OnnxTrainer.create(model, {
+        loss: 'softmax-cross-entropy',
+        classes: 10,
+        optimizer: optimizerSettings('adam', 1e-3),
+        threads: 1,
+        optimizerInGraph: false,
+      });
       try {
-        const { gradients } = await trainer.gradients({ count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] });
+        const { gradients } = await trainer.gradients({
+          count: n,
+          images,
+          targets,
+          sampleWeights: new Float32Array(n).fill(1 / n),
+          masks: [],
+        });
         const expected = tf.tidy(() => {
           const variables = trainer.trainable.map((w) => w.variable.read() as tf.Variable);
-          const { grads } = tf.variableGrads(() => weightedLoss(model, [{ images: tf.tensor4d(images, [n, 28, 28, 1]), labels: tf.tensor2d(targets, [n, 10]) }], false), variables);
+          const { grads } = tf.variableGrads(
+            () =>
+              weightedLoss(
+                model,
+                [{ images: tf.tensor4d(images, [n, 28, 28, 1]), labels: tf.tensor2d(targets, [n, 10]) }],
+                false,
+              ),
+            variables,
+          );
           return variables.map((v) => grads[v.name]?.dataSync() as Float32Array);
         });
         trainer.trainable.forEach((w, i) => {
-          const difference = Math.max(...Array.from(gradients[i] as Float32Array, (g, k) => Math.abs(g - ((expected[i] as Float32Array)[k] as number))));
+          const difference = Math.max(
+            ...Array.from(gradients[i] as Float32Array, (g, k) =>
+              Math.abs(g - ((expected[i] as Float32Array)[k] as number)),
+            ),
+          );
           assert.ok(difference <= 1e-4, `${w.variable.name}: max |difference| ${difference}`);
         });
       } finally {

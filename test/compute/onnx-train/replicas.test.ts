@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
 import { Random } from '../../../src/common/random.js';
@@ -36,53 +36,91 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
     const targets = new Float32Array(n * 10);
     for (let i = 0; i < n; i++) targets[i * 10 + (train.labels[i] as number)] = 1;
     const sampleWeights = Float32Array.from({ length: n }, (_, i) => (i + 1) / ((n * (n + 1)) / 2));
-    const masks = trainer.masks.map((m) => Float32Array.from({ length: n * m.shape.reduce((a, b) => a * b, 1) }, () => (random.next() >= m.rate ? 1 / (1 - m.rate) : 0)));
+    const masks = trainer.masks.map((m) =>
+      Float32Array.from({ length: n * m.shape.reduce((a, b) => a * b, 1) }, () =>
+        random.next() >= m.rate ? 1 / (1 - m.rate) : 0,
+      ),
+    );
     return { count: n, images: train.images.subarray(0, n * 784), targets, sampleWeights, masks };
   };
 
   const networks: [string, () => tf.Sequential][] = [
-    ...ARCHITECTURES.names().map((name) => [name, () => buildArchitecture(name, { imageShape: SHAPE, classes: 10, seed: 1 }) as tf.Sequential] as [string, () => tf.Sequential]),
+    ...ARCHITECTURES.names().map(
+      (name) =>
+        [name, () => buildArchitecture(name, { imageShape: SHAPE, classes: 10, seed: 1 }) as tf.Sequential] as [
+          string,
+          () => tf.Sequential,
+        ],
+    ),
     ...Object.entries(NETWORKS).map(([name, build]) => [name, () => build(1)] as [string, () => tf.Sequential]),
   ];
   for (const [name, build] of networks) {
-    it(`${name}: the replicas' summed gradients equal one session's on the same batch (7 rows over 2 replicas, 1 row over 3)`, async function () {
-      const model = build();
-      try {
-        if (hasBatchNorm(model)) {
-          assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }), false, 'BatchNorm trains on one session');
-          await assert.rejects(ReplicaTrainer.create(model as tf.Sequential, options(model, 2)), /BatchNormalization in training mode needs the whole batch/);
-          return;
-        }
-        // Dense-only networks keep one session in training (too little arithmetic per weight to split), but split alike.
-        const convolutional = model.layers.some((l) => l.getClassName().includes('Conv'));
-        assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }), convolutional);
-        assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 1, optimizerInGraph: false }), false);
-        const single = await OnnxTrainer.create(model as tf.Sequential, options(model, 1));
+    it(
+      `${name}: the replicas' summed gradients equal one session's ` +
+        `on the same batch (7 rows over 2 replicas, 1 row over 3)`,
+      async () => {
+        const model = build();
         try {
-          for (const [rows, replicas] of [[7, 2], [1, 3]] as const) {
-            const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, replicas));
-            try {
-              const batch = batchFor(single, rows);
-              const expected = await single.gradients(batch);
-              const got = await replicated.gradients(batch);
-              assert.ok(Math.abs(got.loss - expected.loss) <= 1e-5 * Math.max(1, Math.abs(expected.loss)), `loss ${got.loss} vs ${expected.loss}`);
-              expected.gradients.forEach((e, k) => {
-                const g = got.gradients[k] as Float32Array;
-                let worst = 0;
-                for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs((g[i] as number) - (e[i] as number)) / Math.max(1, Math.abs(e[i] as number)));
-                assert.ok(worst <= 1e-5, `${rows} rows over ${replicas} replicas, weight ${k}: max difference ${worst}`);
-              });
-            } finally {
-              await replicated.dispose();
+          if (hasBatchNorm(model)) {
+            assert.equal(
+              splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }),
+              false,
+              'BatchNorm trains on one session',
+            );
+            await assert.rejects(
+              ReplicaTrainer.create(model as tf.Sequential, options(model, 2)),
+              /BatchNormalization in training mode needs the whole batch/,
+            );
+            return;
+          }
+          // Dense-only networks keep one session in training (too little arithmetic per weight to split), but split
+          // alike.
+          const convolutional = model.layers.some((l) => l.getClassName().includes('Conv'));
+          assert.equal(
+            splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }),
+            convolutional,
+          );
+          assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 1, optimizerInGraph: false }), false);
+          const single = await OnnxTrainer.create(model as tf.Sequential, options(model, 1));
+          try {
+            for (const [rows, replicas] of [
+              [7, 2],
+              [1, 3],
+            ] as const) {
+              const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, replicas));
+              try {
+                const batch = batchFor(single, rows);
+                const expected = await single.gradients(batch);
+                const got = await replicated.gradients(batch);
+                assert.ok(
+                  Math.abs(got.loss - expected.loss) <= 1e-5 * Math.max(1, Math.abs(expected.loss)),
+                  `loss ${got.loss} vs ${expected.loss}`,
+                );
+                expected.gradients.forEach((e, k) => {
+                  const g = got.gradients[k] as Float32Array;
+                  let worst = 0;
+                  for (let i = 0; i < e.length; i++)
+                    worst = Math.max(
+                      worst,
+                      Math.abs((g[i] as number) - (e[i] as number)) / Math.max(1, Math.abs(e[i] as number)),
+                    );
+                  assert.ok(
+                    worst <= 1e-5,
+                    `${rows} rows over ${replicas} replicas, weight ${k}: max difference ${worst}`,
+                  );
+                });
+              } finally {
+                await replicated.dispose();
+              }
             }
+          } finally {
+            await single.dispose();
           }
         } finally {
-          await single.dispose();
+          model.dispose();
         }
-      } finally {
-        model.dispose();
-      }
-    });
+      },
+    );
   }
 
   it('steps the weights as one session does, and writes them back into the tfjs model', async () => {
@@ -106,7 +144,10 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
         for (let k = 0; k < x.length; k++) worst = Math.max(worst, Math.abs((x[k] as number) - (y[k] as number)));
         // Adam's first steps move each weight by about lr (1e-3) whatever the gradient's size.
         assert.ok(worst <= 1e-5, `weight ${i}: max |difference| ${worst}`);
-        assert.ok(y.some((v, k) => v !== (before[i] as Float32Array)[k]), `weight ${i} moved`);
+        assert.ok(
+          y.some((v, k) => v !== (before[i] as Float32Array)[k]),
+          `weight ${i} moved`,
+        );
       });
     } finally {
       await Promise.all([single.dispose(), replicated.dispose()]);
@@ -123,7 +164,16 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
       await (replicated as unknown as { workers: Worker[] }).workers[0]?.terminate();
       const n = 4;
       const targets = new Float32Array(n * 10).fill(0.1);
-      await assert.rejects(replicated.step({ count: n, images: train.images.subarray(0, n * 784), targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] }), /1 of 2 training replicas have ended/);
+      await assert.rejects(
+        replicated.step({
+          count: n,
+          images: train.images.subarray(0, n * 784),
+          targets,
+          sampleWeights: new Float32Array(n).fill(1 / n),
+          masks: [],
+        }),
+        /1 of 2 training replicas have ended/,
+      );
     } finally {
       await replicated.dispose();
       model.dispose();
@@ -138,7 +188,16 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
       const targets = new Float32Array(n * 10).fill(0.1);
       // A dropout mask one row short: the second replica's share cannot be shaped.
       const masks = replicated.masks.map((m) => new Float32Array((n - 1) * m.shape.reduce((a, b) => a * b, 1)).fill(1));
-      await assert.rejects(replicated.step({ count: n, images: train.images.subarray(0, n * 784), targets, sampleWeights: new Float32Array(n).fill(1 / n), masks }), /training replica|size|length/i);
+      await assert.rejects(
+        replicated.step({
+          count: n,
+          images: train.images.subarray(0, n * 784),
+          targets,
+          sampleWeights: new Float32Array(n).fill(1 / n),
+          masks,
+        }),
+        /training replica|size|length/i,
+      );
     } finally {
       await replicated.dispose();
       model.dispose();

@@ -35,7 +35,11 @@ export const clipGradient = unary((b, ctx, dy, out) => {
   const x = ctx.input(0);
   // Bounds are inputs 1 and 2 from opset 11, attributes min and max before; either may be absent.
   const bound = (index: 1 | 2, attribute: 'min' | 'max') =>
-    ctx.input(index) !== '' ? ctx.input(index) : ctx.node.attributes[attribute] ? b.floats([], [attrFloat(ctx.node, attribute, 0)]) : undefined;
+    ctx.input(index) !== ''
+      ? ctx.input(index)
+      : ctx.node.attributes[attribute]
+        ? b.floats([], [attrFloat(ctx.node, attribute, 0)])
+        : undefined;
   const lower = bound(1, 'min');
   const upper = bound(2, 'max');
   const inside: string[] = [];

@@ -1,5 +1,13 @@
 import { convGradient } from './conv.js';
-import { attrInt, attrInts, attrString, Backward, badModel, type GradientBuilder, type GradientContext } from './types.js';
+import {
+  attrInt,
+  attrInts,
+  attrString,
+  Backward,
+  badModel,
+  type GradientBuilder,
+  type GradientContext,
+} from './types.js';
 
 /**
  * ConvTranspose (group 1, explicit pads): Y = ConvTranspose(X, W) is the adjoint of the Conv
@@ -21,7 +29,11 @@ export const convTransposeGradient: GradientBuilder = (ctx) => {
     name: `${ctx.node.name}_adjoint`,
     inputs: [dy, ctx.input(1)],
     outputs: [ctx.input(0)],
-    attributes: Object.fromEntries(['strides', 'pads', 'dilations', 'kernel_shape'].flatMap((key) => (ctx.node.attributes[key] ? [[key, ctx.node.attributes[key]]] : []))),
+    attributes: Object.fromEntries(
+      ['strides', 'pads', 'dilations', 'kernel_shape'].flatMap((key) =>
+        ctx.node.attributes[key] ? [[key, ctx.node.attributes[key]]] : [],
+      ),
+    ),
   };
   if (ctx.needsGradient(0)) b.node('Conv', adjoint.inputs, adjoint.attributes, ctx.gradInput(0));
   let weight: ReturnType<GradientBuilder> = { nodes: [], initializers: [] };
@@ -39,7 +51,8 @@ export const convTransposeGradient: GradientBuilder = (ctx) => {
     };
     weight = convGradient(asConv);
   }
-  if (ctx.input(2) !== '' && ctx.needsGradient(2)) b.reduceSum(dy, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false, ctx.gradInput(2));
+  if (ctx.input(2) !== '' && ctx.needsGradient(2))
+    b.reduceSum(dy, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false, ctx.gradInput(2));
   const own = b.done();
   return { nodes: [...own.nodes, ...weight.nodes], initializers: [...own.initializers, ...weight.initializers] };
 };

@@ -17,12 +17,25 @@ export const convGradient: GradientBuilder = (ctx) => {
   const wShape = ctx.shape(w);
   const yShape = ctx.shape(ctx.output(0));
   const spatial = xShape.slice(2);
-  if (spatial.some((d) => d < 0)) throw badModel(ctx.node, 'its spatial size changes with the batch; only the batch dimension may be dynamic');
+  if (spatial.some((d) => d < 0))
+    throw badModel(ctx.node, 'its spatial size changes with the batch; only the batch dimension may be dynamic');
   const group = attrInt(ctx.node, 'group', 1);
   const window = resolveWindow(ctx.node, spatial, wShape.slice(2));
   const t = transposeAttributes(window, spatial, yShape.slice(2));
   if (ctx.needsGradient(0)) {
-    b.node('ConvTranspose', [dy, w], { group: int(group), strides: ints(t.strides), dilations: ints(t.dilations), pads: ints(t.pads), output_padding: ints(t.outputPadding), kernel_shape: ints(window.kernel) }, ctx.gradInput(0));
+    b.node(
+      'ConvTranspose',
+      [dy, w],
+      {
+        group: int(group),
+        strides: ints(t.strides),
+        dilations: ints(t.dilations),
+        pads: ints(t.pads),
+        output_padding: ints(t.outputPadding),
+        kernel_shape: ints(window.kernel),
+      },
+      ctx.gradInput(0),
+    );
   }
   if (ctx.needsGradient(1)) weightGradient(b, ctx.gradInput(1), { x, dy, xShape, wShape, yShape, group, window });
   if (ctx.input(2) !== '' && ctx.needsGradient(2)) {
@@ -57,14 +70,22 @@ function weightGradient(b: Backward, output: string, input: WeightGradientInput)
   const inPerGroup = (xShape[1] as number) / group;
   const outPerGroup = (wShape[0] as number) / group;
   const positions = yShape.slice(2).reduce((a, d) => a * d, 1);
-  const padded = [...window.padsBegin, ...window.padsEnd].some((p) => p !== 0) ? b.node('Pad', [x, b.int64s([0, 0, ...window.padsBegin, 0, 0, ...window.padsEnd])], { mode: str('constant') }) : x;
+  const padded = [...window.padsBegin, ...window.padsEnd].some((p) => p !== 0)
+    ? b.node('Pad', [x, b.int64s([0, 0, ...window.padsBegin, 0, 0, ...window.padsEnd])], { mode: str('constant') })
+    : x;
   // dY as [N, group, positions, M/group]: onnxruntime folds this Transpose into the MatMul.
   const dyT = b.node('Transpose', [b.reshape(dy, [-1, group, outPerGroup, positions])], { perm: ints([0, 1, 3, 2]) });
   const unitSteps = window.strides.every((s) => s === 1);
   const perOffset = kernelOffsets(window.kernel).map((offset) => {
     const starts = offset.map((k, i) => k * (window.dilations[i] as number));
     const ends = starts.map((s, i) => s + ((yShape[i + 2] as number) - 1) * (window.strides[i] as number) + 1);
-    const sliceInputs = [padded, b.int64s(starts), b.int64s(ends), b.int64s(spatialAxes), ...(unitSteps ? [] : [b.int64s(window.strides)])];
+    const sliceInputs = [
+      padded,
+      b.int64s(starts),
+      b.int64s(ends),
+      b.int64s(spatialAxes),
+      ...(unitSteps ? [] : [b.int64s(window.strides)]),
+    ];
     const taken = b.reshape(b.node('Slice', sliceInputs), [-1, group, inPerGroup, positions]);
     // [N, group, C/group, M/group] summed over the images: [group, C/group, M/group, 1].
     return b.unsqueeze(b.reduceSum(b.node('MatMul', [taken, dyT]), [0], false), [3]);

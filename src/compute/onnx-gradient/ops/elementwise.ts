@@ -24,7 +24,11 @@ export const addGradient = binary((_b, _ctx, dy) => dy);
 export const subGradient = binary((b, _ctx, dy, i) => (i === 0 ? dy : b.node('Neg', [dy])));
 export const mulGradient = binary((b, ctx, dy, i) => b.node('Mul', [dy, ctx.input(1 - i)]));
 /** d(A/B)/dA = 1/B; d(A/B)/dB = -Y/B. */
-export const divGradient = binary((b, ctx, dy, i) => (i === 0 ? b.node('Div', [dy, ctx.input(1)]) : b.node('Neg', [b.node('Div', [b.node('Mul', [dy, ctx.output(0)]), ctx.input(1)])])));
+export const divGradient = binary((b, ctx, dy, i) =>
+  i === 0
+    ? b.node('Div', [dy, ctx.input(1)])
+    : b.node('Neg', [b.node('Div', [b.node('Mul', [dy, ctx.output(0)]), ctx.input(1)])]),
+);
 
 /** Binary Max: the gradient goes to the input that wins, to A on a tie (Carlini-Wagner's clamp). */
 const binaryMax = binary((b, ctx, dy, i) => {
@@ -33,7 +37,8 @@ const binaryMax = binary((b, ctx, dy, i) => {
   return b.node('Mul', [dy, b.node('Cast', [mask], { to: FLOAT })]);
 });
 export const maxGradient: GradientBuilder = (ctx) => {
-  if (ctx.node.inputs.length !== 2) throw badModel(ctx.node, `Max of ${ctx.node.inputs.length} inputs is not supported; only of two`);
+  if (ctx.node.inputs.length !== 2)
+    throw badModel(ctx.node, `Max of ${ctx.node.inputs.length} inputs is not supported; only of two`);
   return binaryMax(ctx);
 };
 

@@ -44,16 +44,27 @@ export const matMulGradient: GradientBuilder = (ctx) => {
   const aShape = ctx.shape(ctx.input(0));
   const bShape = ctx.shape(ctx.input(1));
   const yShape = ctx.shape(ctx.output(0));
-  if (aShape.length < 2 || bShape.length < 2) throw badModel(ctx.node, 'a 1-D operand is not supported; only MatMul of inputs of rank 2 or more');
+  if (aShape.length < 2 || bShape.length < 2)
+    throw badModel(ctx.node, 'a 1-D operand is not supported; only MatMul of inputs of rank 2 or more');
   const swapLast = (rank: number) => ints([...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2]);
   const batch = yShape.slice(0, -2);
   if (ctx.needsGradient(0)) {
     const full = b.node('MatMul', [dy, b.node('Transpose', [ctx.input(1)], { perm: swapLast(bShape.length) })]);
-    b.unbroadcast(full, [...batch, aShape[aShape.length - 2] as number, aShape[aShape.length - 1] as number], ctx.input(0), ctx.gradInput(0));
+    b.unbroadcast(
+      full,
+      [...batch, aShape[aShape.length - 2] as number, aShape[aShape.length - 1] as number],
+      ctx.input(0),
+      ctx.gradInput(0),
+    );
   }
   if (ctx.needsGradient(1)) {
     const full = b.node('MatMul', [b.node('Transpose', [ctx.input(0)], { perm: swapLast(aShape.length) }), dy]);
-    b.unbroadcast(full, [...batch, bShape[bShape.length - 2] as number, bShape[bShape.length - 1] as number], ctx.input(1), ctx.gradInput(1));
+    b.unbroadcast(
+      full,
+      [...batch, bShape[bShape.length - 2] as number, bShape[bShape.length - 1] as number],
+      ctx.input(1),
+      ctx.gradInput(1),
+    );
   }
   return b.done();
 };

@@ -60,15 +60,24 @@ export function transposeAttributes(window: Window, inSize: readonly number[], o
   const outputPadding: number[] = [];
   inSize.forEach((size, axis) => {
     const extent = ((window.kernel[axis] as number) - 1) * (window.dilations[axis] as number) + 1;
-    const produced = (window.strides[axis] as number) * ((outSize[axis] as number) - 1) + extent - (window.padsBegin[axis] as number);
+    const produced =
+      (window.strides[axis] as number) * ((outSize[axis] as number) - 1) + extent - (window.padsBegin[axis] as number);
     padsEnd.push(Math.max(produced - size, 0));
     outputPadding.push(Math.max(size - produced, 0));
   });
-  return { strides: window.strides, dilations: window.dilations, pads: [...window.padsBegin, ...padsEnd], outputPadding };
+  return {
+    strides: window.strides,
+    dilations: window.dilations,
+    pads: [...window.padsBegin, ...padsEnd],
+    outputPadding,
+  };
 }
 
 export const isTrivialWindow = (w: Window): boolean =>
-  w.padsBegin.every((p) => p === 0) && w.padsEnd.every((p) => p === 0) && w.dilations.every((d) => d === 1) && w.kernel.every((k, i) => k === w.strides[i]);
+  w.padsBegin.every((p) => p === 0) &&
+  w.padsEnd.every((p) => p === 0) &&
+  w.dilations.every((d) => d === 1) &&
+  w.kernel.every((k, i) => k === w.strides[i]);
 
 /** Every kernel offset, row-major (the last axis fastest). */
 export function kernelOffsets(kernel: readonly number[]): number[][] {

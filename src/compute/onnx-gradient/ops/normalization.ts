@@ -11,13 +11,19 @@ export const batchNormalizationGradient: GradientBuilder = (ctx) => {
   const dy = ctx.gradOutput(0);
   if (dy === undefined) return b.done();
   if (attrInt(ctx.node, 'training_mode', 0) === 1 || ctx.node.outputs.filter((o) => o !== '').length > 1) {
-    throw badModel(ctx.node, 'training mode (running statistics as outputs) is not supported; export the model in eval() mode');
+    throw badModel(
+      ctx.node,
+      'training mode (running statistics as outputs) is not supported; export the model in eval() mode',
+    );
   }
   const rank = ctx.shape(ctx.input(0)).length;
   const perChannel = (v: string) => b.reshape(v, [-1, ...new Array<number>(rank - 2).fill(1)]);
-  const deviation = b.node('Sqrt', [b.node('Add', [ctx.input(4), b.floats([], [attrFloat(ctx.node, 'epsilon', 1e-5)])])]);
+  const deviation = b.node('Sqrt', [
+    b.node('Add', [ctx.input(4), b.floats([], [attrFloat(ctx.node, 'epsilon', 1e-5)])]),
+  ]);
   const otherAxes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
-  if (ctx.needsGradient(0)) b.node('Mul', [dy, perChannel(b.node('Div', [ctx.input(1), deviation]))], {}, ctx.gradInput(0));
+  if (ctx.needsGradient(0))
+    b.node('Mul', [dy, perChannel(b.node('Div', [ctx.input(1), deviation]))], {}, ctx.gradInput(0));
   if (ctx.needsGradient(1)) {
     const normalised = b.node('Div', [b.node('Sub', [ctx.input(0), perChannel(ctx.input(3))]), perChannel(deviation)]);
     b.reduceSum(b.node('Mul', [dy, normalised]), otherAxes, false, ctx.gradInput(1));

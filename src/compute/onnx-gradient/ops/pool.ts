@@ -6,8 +6,16 @@ function poolGeometry(ctx: GradientContext) {
   const xShape = ctx.shape(ctx.input(0));
   const yShape = ctx.shape(ctx.output(0));
   const spatial = xShape.slice(2);
-  if (spatial.some((d) => d < 0) || (xShape[1] as number) < 0) throw badModel(ctx.node, 'only the batch dimension may be dynamic');
-  return { xShape, yShape, spatial, pooled: yShape.slice(2), channels: xShape[1] as number, window: resolveWindow(ctx.node, spatial) };
+  if (spatial.some((d) => d < 0) || (xShape[1] as number) < 0)
+    throw badModel(ctx.node, 'only the batch dimension may be dynamic');
+  return {
+    xShape,
+    yShape,
+    spatial,
+    pooled: yShape.slice(2),
+    channels: xShape[1] as number,
+    window: resolveWindow(ctx.node, spatial),
+  };
 }
 
 /**
@@ -34,15 +42,30 @@ function overlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry)
   const spatialAxes = Array.from({ length: rank }, (_, i) => i + 2);
   const extent = (axis: number) => ((window.kernel[axis] as number) - 1) * (window.dilations[axis] as number) + 1;
   // Pad with the lowest float so a pad never wins, and far enough at the end for ceil_mode.
-  const padsEnd = spatial.map((s, i) => Math.max(window.padsEnd[i] as number, ((pooled[i] as number) - 1) * (window.strides[i] as number) + extent(i) - s - (window.padsBegin[i] as number)));
-  const padded = b.node('Pad', [ctx.input(0), b.int64s([0, 0, ...window.padsBegin, 0, 0, ...padsEnd]), b.floats([], [-3.4e38])], { mode: str('constant') });
+  const padsEnd = spatial.map((s, i) =>
+    Math.max(
+      window.padsEnd[i] as number,
+      ((pooled[i] as number) - 1) * (window.strides[i] as number) + extent(i) - s - (window.padsBegin[i] as number),
+    ),
+  );
+  const padded = b.node(
+    'Pad',
+    [ctx.input(0), b.int64s([0, 0, ...window.padsBegin, 0, 0, ...padsEnd]), b.floats([], [-3.4e38])],
+    { mode: str('constant') },
+  );
   const offsets = kernelOffsets(window.kernel);
   // Offsets come in row-major order; `seen` marks windows whose maximum an earlier offset took.
   let seen: string | undefined;
   const routed = offsets.map((offset) => {
     const starts = offset.map((k, i) => k * (window.dilations[i] as number));
     const ends = starts.map((s, i) => s + ((pooled[i] as number) - 1) * (window.strides[i] as number) + 1);
-    const taken = b.node('Slice', [padded, b.int64s(starts), b.int64s(ends), b.int64s(spatialAxes), b.int64s(window.strides)]);
+    const taken = b.node('Slice', [
+      padded,
+      b.int64s(starts),
+      b.int64s(ends),
+      b.int64s(spatialAxes),
+      b.int64s(window.strides),
+    ]);
     const equal = b.node('Equal', [taken, ctx.output(0)]);
     const first = seen === undefined ? equal : b.node('And', [equal, b.node('Not', [seen])]);
     seen = seen === undefined ? equal : b.node('Or', [seen, equal]);
@@ -51,16 +74,37 @@ function overlapping(b: Backward, ctx: GradientContext, dy: string, g: Geometry)
   const stacked = b.reshape(b.node('Concat', routed, { axis: int(2) }), [-1, channels * offsets.length, ...pooled]);
   // Channel (c, offset) scatters through a kernel that is 1 at that offset only.
   const oneHot = new Array<number>(channels * offsets.length * offsets.length).fill(0);
-  for (let c = 0; c < channels; c++) for (let o = 0; o < offsets.length; o++) oneHot[(c * offsets.length + o) * offsets.length + o] = 1;
+  for (let c = 0; c < channels; c++)
+    for (let o = 0; o < offsets.length; o++) oneHot[(c * offsets.length + o) * offsets.length + o] = 1;
   const weights = b.floats([channels * offsets.length, 1, ...window.kernel], oneHot);
   scatterBack(b, stacked, weights, channels, window, spatial, pooled, ctx.gradInput(0));
 }
 
-function scatterBack(b: Backward, gradient: string, weights: string, channels: number, window: Window, spatial: readonly number[], pooled: readonly number[], output: string): void {
+function scatterBack(
+  b: Backward,
+  gradient: string,
+  weights: string,
+  channels: number,
+  window: Window,
+  spatial: readonly number[],
+  pooled: readonly number[],
+  output: string,
+): void {
   const t = transposeAttributes(window, spatial, pooled);
-  b.node('ConvTranspose', [gradient, weights], { group: int(channels), strides: ints(t.strides), dilations: ints(t.dilations), pads: ints(t.pads), output_padding: ints(t.outputPadding), kernel_shape: ints(window.kernel) }, output);
+  b.node(
+    'ConvTranspose',
+    [gradient, weights],
+    {
+      group: int(channels),
+      strides: ints(t.strides),
+      dilations: ints(t.dilations),
+      pads: ints(t.pads),
+      output_padding: ints(t.outputPadding),
+      kernel_shape: ints(window.kernel),
+    },
+    output,
+  );
 }
-
 
 /**
  * AveragePool: dY divided by each window's element count (which near a border depends on

@@ -25,7 +25,8 @@ export const concatGradient: GradientBuilder = (ctx) => {
   ctx.node.inputs.forEach((input, i) => {
     const size = ctx.shape(input)[axis] as number;
     if (size < 0) throw badModel(ctx.node, 'concatenation along the batch axis is not supported');
-    if (ctx.needsGradient(i)) b.node('Slice', [dy, b.int64s([start]), b.int64s([start + size]), b.int64s([axis])], {}, ctx.gradInput(i));
+    if (ctx.needsGradient(i))
+      b.node('Slice', [dy, b.int64s([start]), b.int64s([start + size]), b.int64s([axis])], {}, ctx.gradInput(i));
     start += size;
   });
   return b.done();
@@ -42,9 +43,13 @@ export const padGradient = unary((b, ctx, dy, out) => {
   const xShape = ctx.shape(ctx.input(0));
   const rank = xShape.length;
   const given = attrInts(ctx.node, 'pads') ?? ctx.constant(ctx.input(1));
-  if (given === undefined) throw badModel(ctx.node, 'its pads are computed at run time; only constant pads are supported');
+  if (given === undefined)
+    throw badModel(ctx.node, 'its pads are computed at run time; only constant pads are supported');
   const axesInput = ctx.input(3);
-  const axes = axesInput === '' ? Array.from({ length: rank }, (_, i) => i) : (ctx.constant(axesInput) ?? []).map((a) => normalizeAxis(a, rank));
+  const axes =
+    axesInput === ''
+      ? Array.from({ length: rank }, (_, i) => i)
+      : (ctx.constant(axesInput) ?? []).map((a) => normalizeAxis(a, rank));
   const begin = new Array<number>(rank).fill(0);
   const end = new Array<number>(rank).fill(0);
   axes.forEach((axis, i) => {
@@ -54,9 +59,13 @@ export const padGradient = unary((b, ctx, dy, out) => {
   const sliceAxes = [...begin.keys()].filter((a) => (begin[a] as number) > 0 || (end[a] as number) > 0);
   let gradient = dy;
   if (sliceAxes.length > 0) {
-    if (sliceAxes.some((a) => (xShape[a] as number) < 0)) throw badModel(ctx.node, 'padding the batch axis is not supported');
+    if (sliceAxes.some((a) => (xShape[a] as number) < 0))
+      throw badModel(ctx.node, 'padding the batch axis is not supported');
     const starts = sliceAxes.map((a) => Math.max(begin[a] as number, 0));
-    const ends = sliceAxes.map((a, i) => (starts[i] as number) + (xShape[a] as number) + Math.min(begin[a] as number, 0) + Math.min(end[a] as number, 0));
+    const ends = sliceAxes.map(
+      (a, i) =>
+        (starts[i] as number) + (xShape[a] as number) + Math.min(begin[a] as number, 0) + Math.min(end[a] as number, 0),
+    );
     gradient = b.node('Slice', [dy, b.int64s(starts), b.int64s(ends), b.int64s(sliceAxes)]);
   }
   if (begin.some((p) => p < 0) || end.some((p) => p < 0)) {

@@ -5,4 +5,6 @@ import { unary } from './elementwise.js';
  * norm in training mode: src/compute/onnx-train/normalization.ts) divide by sqrt(var + eps), and
  * the variance's dependence on the input flows back through here.
  */
-export const sqrtGradient = unary((b, ctx, dy, out) => b.node('Div', [dy, b.node('Add', [ctx.output(0), ctx.output(0)])], {}, out));
+export const sqrtGradient = unary((b, ctx, dy, out) =>
+  b.node('Div', [dy, b.node('Add', [ctx.output(0), ctx.output(0)])], {}, out),
+);

@@ -1,5 +1,5 @@
 import { TransferbenchError } from '../../../common/errors.js';
-import { ints, tensorValues, type Node, type TensorProto } from '../ir.js';
+import { tensorValues, type Node, type TensorProto } from '../ir.js';
 import { Emitter } from '../emit.js';
 
 /**
@@ -68,7 +68,6 @@ export class Backward extends Emitter {
     const summed = this.reduceSum(gradient, axes, true);
     return this.reshapeLike(summed, input, output);
   }
-
 }
 
 /** Attribute readers with the ONNX defaults given at the call. */
@@ -102,7 +101,8 @@ export function axesOf(ctx: GradientContext, inputIndex: number): readonly numbe
   const input = ctx.input(inputIndex);
   if (input === '') return undefined;
   const values = ctx.constant(input);
-  if (values === undefined) throw badModel(ctx.node, `its axes (${input}) are computed at run time; only constant axes are supported`);
+  if (values === undefined)
+    throw badModel(ctx.node, `its axes (${input}) are computed at run time; only constant axes are supported`);
   return values;
 }
 

@@ -3,7 +3,10 @@ import { buildGradientModel } from '../../../../src/compute/onnx-gradient/build.
 import { int, ints, str, type Attribute } from '../../../../src/compute/onnx-gradient/ir.js';
 import { TinyGraph } from '../tiny-graph.js';
 
-/** Its values are checked in the finite-difference tables (operators.test.ts, weight-layers.test.ts); here, what it refuses. */
+/**
+ * Its values are checked in the finite-difference tables (operators.test.ts, weight-layers.test.ts); here, what it
+ * refuses.
+ */
 describe('ConvTranspose gradient builder', () => {
   const refusal = async (attributes: Record<string, Attribute>, weight: number[], pattern: RegExp) => {
     const g = new TinyGraph([2, 3, 3]);
@@ -13,6 +16,10 @@ describe('ConvTranspose gradient builder', () => {
 
   it('refuses groups, auto_pad and output_shape, naming the node', async () => {
     await refusal({ group: int(2) }, [2, 1, 3, 3], /ConvTranspose node ConvTranspose_\d+: group > 1 is not supported/);
-    await refusal({ auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) }, [2, 2, 3, 3], /auto_pad and output_shape are not supported/);
+    await refusal(
+      { auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) },
+      [2, 2, 3, 3],
+      /auto_pad and output_shape are not supported/,
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { groupCosts, zooCostModel } from '../../bench/balance.js';
-import { expandGrid, parseShard, type Shard } from '../../bench/grid.js';
-import { mergeResults } from '../../bench/merge.js';
+import { groupCosts, zooCostModel } from '../../runner/balance.js';
+import { expandGrid, parseShard, type Shard } from '../../runner/grid.js';
+import { mergeResults } from '../../runner/merge.js';
 import { writeReport } from '../../report/report.js';
 import { GridCollector } from '../../report/grids.js';
-import { outputDir, runSuite } from '../../bench/run.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
+import { outputDir, runSuite } from '../../runner/run.js';
+import { loadSuite, type Suite } from '../../runner/suite.js';
 import { badOption } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
 import { describeEngine, resolveEngine } from '../../compute/engine.js';

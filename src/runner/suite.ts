@@ -11,15 +11,11 @@ import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
-import { ORACLE_MODES, } from '../oracle/oracle.js';
-import { paramsSchema, STRATEGIES, } from '../substitutes/index.js';
+import { ORACLE_MODES } from '../oracle/oracle.js';
+import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
-import { ENSEMBLE_COMBINATIONS, } from '../compute/ensemble-surrogate.js';
-import {
-  ENSEMBLE,
-  SUITE_DATASETS,
-  type Suite,
-} from './suite-types.js';
+import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
+import { ENSEMBLE, SUITE_DATASETS, type Suite } from './suite-types.js';
 
 export {
   DEFAULT_EXAMPLES,

@@ -1,5 +1,5 @@
 import { badOption } from '../common/errors.js';
-import { NORMS, type AttackParams } from './attack-params.js';
+import { NORMS, TRANSFER_LOSSES, type AttackParams } from './attack-params.js';
 
 type Value = AttackParams[keyof AttackParams];
 
@@ -36,6 +36,11 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
   },
   steps: { range: positiveInteger, description: 'iterations', fallback: () => 1 },
   stepSize: { range: nonNegative, description: 'step per iteration', fallback: (p) => p.eps as number },
+  loss: {
+    range: { type: 'string', enum: TRANSFER_LOSSES },
+    description: 'loss of the gradient loop: cross-entropy, or logit (-z_y, Zhao et al. 2012.11207)',
+    fallback: () => 'cross-entropy',
+  },
   targeted: {
     range: { type: 'boolean' },
     description: 'move towards the given labels',

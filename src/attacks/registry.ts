@@ -11,6 +11,7 @@ import { fgsm } from './fgsm.js';
 import { predictedLabels } from './gradient-loop.js';
 import { iFgsm } from './i-fgsm.js';
 import { iterLl } from './iter-ll.js';
+import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
 import { niFgsm } from './ni-fgsm.js';
 import { resolveSpecs } from './params.js';
@@ -37,7 +38,8 @@ export const ATTACKS = BASE.reduce(
   .add('di-mi-fgsm', compose(miFgsm, ['di'], 'di-mi-fgsm'))
   .add('ti-di-mi-fgsm', compose(miFgsm, ['di', 'ti'], 'ti-di-mi-fgsm'))
   .add('si-ni-fgsm', compose(niFgsm, ['si'], 'si-ni-fgsm'))
-  .add('admix', compose(miFgsm, ['admix'], 'admix'));
+  .add('admix', compose(miFgsm, ['admix'], 'admix'))
+  .add('logit', logit);
 
 /**
  * The attack a suite entry names: a registered attack, with input transformations stacked on it

@@ -36,6 +36,11 @@ export function lossOnLogits(
         upstream[i * classes + j] = Math.exp((row[j] as number) - max) / sum - (j === y ? 1 : 0);
       continue;
     }
+    if (request.loss === 'logit') {
+      loss[i] = -(row[y] as number);
+      upstream[i * classes + y] = -1;
+      continue;
+    }
     let other = -1;
     for (let j = 0; j < classes; j++)
       if (j !== y && (other < 0 || (row[j] as number) > (row[other] as number))) other = j;

@@ -12,9 +12,11 @@
  * - `cross-entropy`: -log softmax(z)_y.
  * - `cw-untargeted`: max(m, -kappa) (Carlini and Wagner's f6; AdvGAN's adversarial loss).
  * - `cw-targeted`: max(-m, -kappa).
+ * - `logit`: -z_y, the logit loss of Zhao et al. 2012.11207 (targeted: descending it raises the
+ *   target's logit without the vanishing gradient of a saturated softmax).
  * Gradients of a max are taken on the branch that wins (0 where the clamp -kappa wins).
  */
-export const SURROGATE_LOSSES = ['cross-entropy', 'cw-untargeted', 'cw-targeted'] as const;
+export const SURROGATE_LOSSES = ['cross-entropy', 'cw-untargeted', 'cw-targeted', 'logit'] as const;
 export type SurrogateLoss = (typeof SURROGATE_LOSSES)[number];
 
 export interface LossRequest {

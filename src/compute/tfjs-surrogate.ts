@@ -30,8 +30,9 @@ export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: 
       tf.Reduction.NONE,
     ) as tf.Tensor1D;
   }
-  const kappa = request.kappa ?? 0;
   const oneHot = tf.oneHot(labels, classes).toFloat();
+  if (request.loss === 'logit') return logits.mul(oneHot).sum(1).neg() as tf.Tensor1D;
+  const kappa = request.kappa ?? 0;
   const labelLogit = logits.mul(oneHot).sum(1);
   const bestOther = logits.sub(oneHot.mul(1e9)).max(1);
   const margin = request.loss === 'cw-untargeted' ? labelLogit.sub(bestOther) : bestOther.sub(labelLogit);

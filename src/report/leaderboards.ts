@@ -62,6 +62,10 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'target_mean_confidence',
   'composition',
   ...rateColumns('attack_success'),
+  'target_class',
+  ...rateColumns('targeted_success'),
+  'mean_psnr',
+  'mean_ssim',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -98,6 +102,10 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.targetMeanConfidence ?? '',
     r.composition ?? r.attack,
     ...optionalRateCells(r.attackSuccess),
+    r.targetClass ?? '',
+    ...optionalRateCells(r.targetedSuccess),
+    r.meanPsnr ?? '',
+    r.meanSsim ?? '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];
@@ -155,6 +163,13 @@ interface AttackRow {
   readonly whiteBox: Pool;
   readonly success: Pool;
   successCells: number;
+  /** Targeted rows: where the target classes came from, and the pooled targeted success. */
+  readonly targetClass: string;
+  readonly targeted: Pool;
+  /** Sums of the cells' mean PSNR and SSIM, and the cells that have them. */
+  psnrSum: number;
+  ssimSum: number;
+  stealthCells: number;
 }
 
 interface TargetEps {
@@ -203,7 +218,7 @@ export class LeaderboardBuilder {
     if (!r.reference) {
       const a = entry(
         this.attacks,
-        `${r.attack}\u0000${r.labelSource}`,
+        `${r.attack}\u0000${r.labelSource}\u0000${r.targetClass ?? ''}`,
         (): AttackRow => ({
           attack: r.attack,
           kind: r.attackKind,
@@ -216,12 +231,23 @@ export class LeaderboardBuilder {
           whiteBox: new Pool(),
           success: new Pool(),
           successCells: 0,
+          targetClass: r.targetClass ?? '',
+          targeted: new Pool(),
+          psnrSum: 0,
+          ssimSum: 0,
+          stealthCells: 0,
         }),
       );
       a.cells++;
       if (r.attackSuccess !== undefined) {
         a.success.add(r.attackSuccess);
         a.successCells++;
+      }
+      if (r.targetedSuccess !== undefined) a.targeted.add(r.targetedSuccess);
+      if (r.meanPsnr !== undefined && r.meanSsim !== undefined) {
+        a.psnrSum += r.meanPsnr;
+        a.ssimSum += r.meanSsim;
+        a.stealthCells++;
       }
       a.transferSum += r.transferRate.value;
       a.transfer.add(r.transferRate);
@@ -306,6 +332,10 @@ export class LeaderboardBuilder {
           ...rateCells(a.whiteBox.rate()),
           a.composition,
           ...success,
+          a.targetClass,
+          ...(a.targetClass === '' ? optionalRateCells(undefined) : rateCells(a.targeted.rate())),
+          a.stealthCells === a.cells ? round6(a.psnrSum / a.cells) : '',
+          a.stealthCells === a.cells ? round6(a.ssimSum / a.cells) : '',
           'pooled_transfer_rate',
         ],
       };
@@ -329,6 +359,10 @@ export class LeaderboardBuilder {
         ...rateColumns('pooled_white_box_success'),
         'composition',
         ...rateColumns('pooled_attack_success'),
+        'target_class',
+        ...rateColumns('pooled_targeted_success'),
+        'mean_psnr',
+        'mean_ssim',
         'ranked_by',
       ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),

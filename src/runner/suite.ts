@@ -4,6 +4,7 @@ import {
   LABEL_SOURCES,
   PARAMETERS,
   resolveParams,
+  TARGET_CLASSES,
   TRANSFORMS,
   type ParamRange,
 } from '../attacks/index.js';
@@ -172,6 +173,12 @@ function buildSchema(): Record<string, unknown> {
               uniqueItems: true,
               items: { type: 'string', enum: TRANSFORMS.names() },
               description: 'input transformations applied to every gradient evaluation',
+            },
+            targetClass: {
+              type: 'string',
+              enum: TARGET_CLASSES,
+              description:
+                'targeted transfer: random (seeded), least-likely (on the surrogate) or csv (targeted_label)',
             },
             params: {
               type: 'object',

@@ -217,7 +217,7 @@ describe('attack invariants (every registered attack and composition)', () => {
         labelSource: 'true',
         params: { kernelSize: 3 },
       }),
-      /mi-fgsm: parameter "kernelSize": got 3, expected one of the parameters it takes: steps, stepSize, decay/,
+      /mi-fgsm: parameter "kernelSize": got 3, expected one of the parameters it takes: steps, stepSize, loss, decay/,
     );
     await assert.rejects(
       craftAdversarial('mi-fgsm', fixture.surrogate, {

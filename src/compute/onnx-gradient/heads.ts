@@ -114,6 +114,8 @@ export function lossHead(emit: Emitter, d: OnnxModelDescription, loss: Surrogate
       {},
       GRADIENT_IO.loss,
     );
+  } else if (loss === 'logit') {
+    perImage = emit.node('Neg', [emit.reduceSum(emit.node('Mul', [z, oneHot]), [1], false)], {}, GRADIENT_IO.loss);
   } else {
     const own = emit.reduceSum(emit.node('Mul', [z, oneHot]), [1], false);
     // The label's logit pushed far below the others, so the max is over the other classes.

@@ -57,6 +57,9 @@ export interface CellResult {
   readonly maxLinf: number;
   readonly meanL2: number;
   readonly maxL2: number;
+  /** The target's input defence (its descriptor's), and the model forward passes one query costs behind it. */
+  readonly targetDefence?: string;
+  readonly defencePassesPerQuery?: number;
   /** Mean PSNR (dB, peak 1, at most 100) and SSIM (Wang et al. 2004) of the adversarial images against the clean. */
   readonly meanPsnr?: number;
   readonly meanSsim?: number;

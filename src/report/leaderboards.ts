@@ -66,6 +66,8 @@ export const RESULTS_COLUMNS: readonly string[] = [
   ...rateColumns('targeted_success'),
   'mean_psnr',
   'mean_ssim',
+  'target_defence',
+  'defence_passes_per_query',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -106,6 +108,8 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     ...optionalRateCells(r.targetedSuccess),
     r.meanPsnr ?? '',
     r.meanSsim ?? '',
+    r.targetDefence ?? '',
+    r.defencePassesPerQuery ?? '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];

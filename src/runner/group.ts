@@ -11,6 +11,7 @@ import {
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
+import { forwardPassesPerQuery } from '../oracle/defences/registry.js';
 import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
@@ -300,6 +301,12 @@ export class GroupRunner {
       maxLinf: round6(max(outcome.linf)),
       meanL2: round6(mean(outcome.l2)),
       maxL2: round6(max(outcome.l2)),
+      ...(entry.target.descriptor.defence
+        ? {
+            targetDefence: entry.target.descriptor.defence.name,
+            defencePassesPerQuery: forwardPassesPerQuery(entry.target.descriptor.defence),
+          }
+        : {}),
       ...roundedStealth(stealth(evaluation.images, outcome.adversarial, evaluation.imageShape)),
       // A cell whose images were crafted for an earlier cell reports the time they took then.
       craftingSeconds: round6(outcome.craftingSeconds),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildGradientModel, createOnnxSurrogate } from '../compute/onnx-gradient/index.js';
+import { buildGradientModel, createOnnxSurrogate, type BackwardTricks } from '../compute/onnx-gradient/index.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadTarget, type TargetDescriptor } from './descriptor.js';
@@ -19,15 +19,22 @@ export interface OwnedModel {
  */
 export async function openOwnedModel(
   descriptorPath: string,
-  options: { readonly threads: number },
+  options: { readonly threads: number; readonly tricks?: BackwardTricks },
 ): Promise<OwnedModel> {
   const model = loadTarget(descriptorPath);
   try {
-    const surrogate = await createOnnxSurrogate(
-      readFileSync(model.modelPath),
-      gradientDescriptionOf(model.descriptor),
-      { name: model.descriptor.name, intraOpNumThreads: options.threads },
-    );
+    const bytes = readFileSync(model.modelPath);
+    // The surrogate builds its backward pass on the first gradient; tricks naming a node are checked now, at the edge.
+    if (options.tricks)
+      await buildGradientModel(bytes, gradientDescriptionOf(model.descriptor), {
+        loss: 'cross-entropy',
+        tricks: options.tricks,
+      });
+    const surrogate = await createOnnxSurrogate(bytes, gradientDescriptionOf(model.descriptor), {
+      name: model.descriptor.name,
+      intraOpNumThreads: options.threads,
+      ...(options.tricks ? { tricks: options.tricks } : {}),
+    });
     return { surrogate, sha256: model.descriptor.sha256 };
   } catch (error) {
     // The builder names the operator it cannot differentiate; say which surrogate it was in.

@@ -6,10 +6,11 @@ export const NORMS = ['linf', 'l2'] as const;
 export type Norm = (typeof NORMS)[number];
 
 /**
- * Losses the gradient-loop attacks take (what `SURROGATE_LOSSES` offers them): cross-entropy, or the
- * logit loss -z_y of Zhao et al. 2012.11207, which targeted transfer needs over 300 iterations.
+ * Losses the gradient-loop attacks take (what `SURROGATE_LOSSES` offers them): cross-entropy, the logit loss -z_y of
+ * Zhao et al. 2012.11207, which targeted transfer needs over 300 iterations, or Li et al.'s Po+Trip (CVPR 2020;
+ * targeted, on tfjs surrogates).
  */
-export const TRANSFER_LOSSES = ['cross-entropy', 'logit'] as const;
+export const TRANSFER_LOSSES = ['cross-entropy', 'logit', 'po-trip'] as const;
 export type TransferLoss = (typeof TRANSFER_LOSSES)[number];
 
 /** Images with their labels (the attacker's own, for generative attacks to fit on and Admix to mix in). */

@@ -38,7 +38,8 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
   stepSize: { range: nonNegative, description: 'step per iteration', fallback: (p) => p.eps as number },
   loss: {
     range: { type: 'string', enum: TRANSFER_LOSSES },
-    description: 'loss of the gradient loop: cross-entropy, or logit (-z_y, Zhao et al. 2012.11207)',
+    description:
+      'loss of the gradient loop: cross-entropy, logit (-z_y, Zhao et al. 2012.11207) or po-trip (Li et al. 2020)',
     fallback: () => 'cross-entropy',
   },
   targeted: {

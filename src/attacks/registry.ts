@@ -108,6 +108,7 @@ function* crafting(
     images: request.images,
     imageShape,
     labels,
+    trueLabels: request.trueLabels,
     ids: request.ids,
     ...(request.pool ? { pool: request.pool } : {}),
     ...(request.prepared ? { prepared: request.prepared } : {}),

@@ -62,6 +62,8 @@ export async function createOnnxSurrogate(
         ...(options.tricks ? { tricks: options.tricks } : {}),
       }).then((bytes) => ort.InferenceSession.create(bytes, sessionOptions));
       lossSessions.set(loss, session);
+      // A loss that cannot be built fails its call, not every later call or the dispose.
+      session.catch(() => lossSessions.delete(loss));
     }
     return session;
   };

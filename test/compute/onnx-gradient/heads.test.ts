@@ -73,6 +73,23 @@ describe('ONNX gradient heads: preprocessing and losses', () => {
     });
   }
 
+  it('refuses po-trip, which only tfjs surrogates differentiate, in one line', async () => {
+    const { bytes, description } = await smallClassifier();
+    const surrogate = await createOnnxSurrogate(bytes, description);
+    try {
+      await assert.rejects(
+        async () =>
+          surrogate.lossGradient(new Float32Array(75), Int32Array.from([1]), {
+            loss: 'po-trip',
+            trueLabels: Int32Array.from([0]),
+          }),
+        /^TransferbenchError: loss po-trip: not built into ONNX gradient graphs; use cross-entropy or logit/,
+      );
+    } finally {
+      await surrogate.dispose();
+    }
+  });
+
   for (const kind of ['probabilities', 'log-probabilities'] as const) {
     it(
       `a model that outputs ${kind}: logits are log-probabilities and ` + `the gradient matches finite differences`,

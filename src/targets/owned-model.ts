@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { buildGradientModel, createOnnxSurrogate } from '../compute/onnx-gradient/index.js';
+import { buildGradientModel, createOnnxSurrogate, featureLayers } from '../compute/onnx-gradient/index.js';
+import type { FeatureLayer } from '../compute/surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadTarget, type TargetDescriptor } from './descriptor.js';
@@ -50,6 +51,19 @@ export async function gradientSupport(
     return { supported: true };
   } catch (error) {
     if (error instanceof TransferbenchError) return { supported: false, reason: error.message };
+    throw error;
+  }
+}
+
+/**
+ * The layers a feature-level attack can tap on this model (name, operator, one image's shape), for `targets
+ * inspect`; empty when the model does not run as described.
+ */
+export async function candidateLayers(onnxBytes: Uint8Array, descriptor: TargetDescriptor): Promise<FeatureLayer[]> {
+  try {
+    return await featureLayers(onnxBytes, gradientDescriptionOf(descriptor));
+  } catch (error) {
+    if (error instanceof TransferbenchError) return [];
     throw error;
   }
 }

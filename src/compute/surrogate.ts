@@ -39,6 +39,59 @@ export interface LossGradient {
   readonly gradient: Float32Array;
 }
 
+/** One intermediate value of a model that a feature tap can name (what `targets inspect` lists). */
+export interface FeatureLayer {
+  /** The value's name in the model's graph. */
+  readonly name: string;
+  /** The operator that computes it (Conv, Relu, Add, ...). */
+  readonly opType: string;
+  /** One image's shape of the value, without the batch (e.g. [C, H, W] in an NCHW model). */
+  readonly shape: readonly number[];
+}
+
+export interface FeatureGradient extends LossGradient {
+  /** The layer's value, count x layer size, row-major. */
+  readonly feature: Float32Array;
+  /** d(loss_i)/d(feature_i), laid out like `feature` (this field's `gradient` is not the images'). */
+  readonly gradient: Float32Array;
+}
+
+export interface FeatureObjectiveRequest {
+  /** A name from `layers()`. */
+  readonly layer: string;
+  /** count x layer size: w in objective_i = sum((feature_i - reference_i) * w_i). */
+  readonly weights: Float32Array;
+  /** count x layer size; zero when absent (ILA: the clean images' feature). */
+  readonly reference?: Float32Array;
+}
+
+export interface FeatureObjectiveGradient {
+  /** The layer's value, count x layer size. */
+  readonly feature: Float32Array;
+  /** objective_i = sum((feature_i - reference_i) * weights_i), one per image. */
+  readonly objective: Float32Array;
+  /** d(objective_i)/d(image_i), NHWC like the images. */
+  readonly gradient: Float32Array;
+}
+
+/**
+ * Intermediate values of the surrogate for the feature-level attacks (FIA, NAA, ILA): each call
+ * runs one forward pass and its backward pass, never a second copy of the forward.
+ */
+export interface FeatureTaps {
+  /** Candidate layers in topological order. */
+  layers(): Promise<readonly FeatureLayer[]>;
+  /** The layer's value and d(loss)/d(layer), with the logits and losses of lossGradient. */
+  featureGradient(
+    images: Float32Array,
+    labels: Int32Array,
+    layer: string,
+    request: LossRequest,
+  ): Promise<FeatureGradient>;
+  /** The gradient with respect to the images of a weighted sum of the layer's value. */
+  featureObjectiveGradient(images: Float32Array, request: FeatureObjectiveRequest): Promise<FeatureObjectiveGradient>;
+}
+
 export interface Surrogate {
   /** For logs and leaderboards. */
   readonly name: string;
@@ -49,6 +102,8 @@ export interface Surrogate {
   logits(images: Float32Array, count: number): Promise<Float32Array>;
   /** Per-image loss and its gradient with respect to the [0, 1] NHWC images. */
   lossGradient(images: Float32Array, labels: Int32Array, request: LossRequest): Promise<LossGradient>;
+  /** Feature taps, where the backend has them (the ONNX surrogate); undefined elsewhere. */
+  readonly taps?: FeatureTaps;
   /** Releases sessions or tensors; the surrogate is unusable afterwards. */
   dispose(): Promise<void>;
 }

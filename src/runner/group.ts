@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   attackFor,
+  attackIdentity,
   drive,
   resolveParams,
   resolvePoolLabels,
@@ -9,10 +10,11 @@ import {
   type LabelledImages,
 } from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import { loadSplit, parseDatasetSpec, take, type Dataset } from '../data/index.js';
+import { loadSplit, parseDatasetSpec, takeEvaluation, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { forwardPassesPerQuery } from '../oracle/defences/registry.js';
 import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
@@ -84,7 +86,7 @@ export class GroupRunner {
     oracleWorkers: number,
   ) {
     const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
-    this.evaluation = take(split.test, suite.evaluationSize);
+    this.evaluation = takeEvaluation(split.test, suite.evaluationSize, `suite ${suite.name}: evaluationSize`);
     this.attacker = split.train;
     this.pool = new OraclePool({ workers: oracleWorkers });
   }
@@ -169,6 +171,8 @@ export class GroupRunner {
     let entry = this.targets.get(name);
     if (entry === undefined) {
       const target = loadTarget(targetDescriptorPath(name, this.paths.targetsDir));
+      checkDatasetFitsTarget(target, this.evaluation);
+      checkDatasetFitsTarget(target, this.attacker);
       // The harness's own measurements read probabilities (for the target's confidence); they
       // are evaluation queries, never part of the attacker's budget or view.
       const evaluator = new TargetOracle(this.pool, target, { mode: 'probabilities' });
@@ -269,6 +273,7 @@ export class GroupRunner {
       entry.clean,
       onTarget,
     );
+    const identity = attackIdentity(attack, cell.eps, cell.attackParams);
     const n = evaluation.labels.length;
     return {
       cellId: cell.id,
@@ -279,7 +284,8 @@ export class GroupRunner {
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
       reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
-      attack: attack.name,
+      attack: identity.label,
+      attackParams: identity.params,
       composition: attack.composition
         ? [attack.composition.method, ...attack.composition.transforms].join('+')
         : attack.name,

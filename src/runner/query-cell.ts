@@ -7,6 +7,7 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { rate, round6 } from '../records/metrics.js';
 import type { QueryCellResult } from '../records/queries.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
+import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate } from './evaluate.js';
 import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
@@ -50,6 +51,7 @@ export class QueryCellRunner {
   async run(cell: QueryCell): Promise<QueryCellResult> {
     const started = performance.now();
     const target = loadTarget(targetDescriptorPath(cell.target, this.paths.targetsDir));
+    checkDatasetFitsTarget(target, this.evaluation);
     const shape = this.evaluation.imageShape;
     const size = shape[0] * shape[1] * shape[2];
     const images = this.evaluation.images.subarray(0, cell.images * size);

@@ -103,6 +103,21 @@ export function checkQuerySuite(suite: Suite, source: string): void {
         `${source}: queryAttacks.attacks[${i}].start needs norm "linf" ` +
           `(transfer examples are crafted in the L-inf ball)`,
       );
+    const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
+    const strategies = suite.substitutes.filter((s) => (s.architectures ?? []).length > 0).map((s) => s.strategy);
+    const unknown = (a.substitutes ?? []).filter((s) => !strategies.includes(s));
+    if (unknown.length > 0)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}].substitutes names ${unknown.map((s) => `"${s}"`).join(', ')}, ` +
+          `which the suite's substitutes do not have; they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
+      );
+    if (needsSubstitute && strategies.length === 0)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}] (${a.name}${a.start !== undefined ? `, start "${a.start}"` : ''}) ` +
+          `needs a substitute to start from or be guided by, and the suite has none with an architecture`,
+      );
     for (const eps of a.eps) {
       try {
         resolveQueryParams(attack, a.norm ?? (attack.norms[0] as Norm), eps, [28, 28, 1], a.params ?? {});

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { TransferbenchError } from '../common/errors.js';
 import { appendJsonLine } from '../common/files.js';
-import { loadSplit, parseDatasetSpec, take } from '../data/index.js';
+import { loadSplit, parseDatasetSpec, takeEvaluation } from '../data/index.js';
 import { queriesFile, readQueryResults } from '../records/queries.js';
 import type { GroupPaths } from './group.js';
 import type { Shard } from './grid.js';
@@ -42,7 +42,10 @@ export async function runQueryCellsOfShard(
   const pending = cells.filter((c) => !done.has(c.id));
   if (pending.length === 0) return { ran: 0, skipped: cells.length };
   const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
-  const data = { evaluation: take(split.test, suite.evaluationSize), attacker: split.train };
+  const data = {
+    evaluation: takeEvaluation(split.test, suite.evaluationSize, `suite ${suite.name}: evaluationSize`),
+    attacker: split.train,
+  };
   const runner = new QueryCellRunner(suite, hash, options, data, suite.oracle.workers ?? 2);
   const skipped = cells.length - pending.length;
   let queries = 0;

@@ -14,7 +14,7 @@ import { appendResult, readResults, resultsFile, type CellResult } from '../reco
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
-import { targetDescriptorPath, targetNames } from './targets.js';
+import { checkTargets, targetDescriptorPath, targetNames } from './targets.js';
 
 /** How to run a suite; every field has a default, as the CLI's. */
 export interface RunOptions {
@@ -74,6 +74,7 @@ export async function runSuite(
   const hash = suiteHash(suite);
   requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
+  await checkTargets(suite.targets, options.targetsDir);
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
@@ -81,8 +82,14 @@ export async function runSuite(
   const release = lockShard(`${file}.lock`);
   const started = new Date();
   try {
-    const result = await runLocked(suite, hash, names, cells, file, options);
-    await runQueryCellsOfShard(suite, hash, options);
+    const transfer = await runLocked(suite, hash, names, cells, file, options);
+    const queries = await runQueryCellsOfShard(suite, hash, options);
+    // Query cells are cells too: counted in what the command prints and in the run record.
+    const result = {
+      ran: transfer.ran + queries.ran,
+      skipped: transfer.skipped + queries.skipped,
+      file: transfer.file,
+    };
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
     writeFileSync(

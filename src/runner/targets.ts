@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
+import { checkTargetAgainstModel } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 
 /** A suite's target: a zoo name (targets/<name>/target.json) or the path of a target.json. */
@@ -30,4 +31,9 @@ export function targetNames(targets: readonly string[], targetsDir: string, sour
     names.set(target, name);
   });
   return names;
+}
+
+/** Every target's descriptor checked against its model (graph and a probe batch), before anything is queried. */
+export async function checkTargets(targets: readonly string[], targetsDir: string): Promise<void> {
+  for (const target of targets) await checkTargetAgainstModel(loadTarget(targetDescriptorPath(target, targetsDir)));
 }

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { buildGradientModel, createOnnxSurrogate, type BackwardTricks } from '../compute/onnx-gradient/index.js';
+import {
+  buildGradientModel,
+  createOnnxSurrogate,
+  featureLayers,
+  type BackwardTricks,
+} from '../compute/onnx-gradient/index.js';
+import type { FeatureLayer } from '../compute/surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadTarget, type TargetDescriptor } from './descriptor.js';
@@ -24,12 +30,7 @@ export async function openOwnedModel(
   const model = loadTarget(descriptorPath);
   try {
     const bytes = readFileSync(model.modelPath);
-    // The surrogate builds its backward pass on the first gradient; tricks naming a node are checked now, at the edge.
-    if (options.tricks)
-      await buildGradientModel(bytes, gradientDescriptionOf(model.descriptor), {
-        loss: 'cross-entropy',
-        tricks: options.tricks,
-      });
+    // The surrogate builds its cross-entropy backward pass when it opens: tricks naming a node are checked there.
     const surrogate = await createOnnxSurrogate(bytes, gradientDescriptionOf(model.descriptor), {
       name: model.descriptor.name,
       intraOpNumThreads: options.threads,
@@ -57,6 +58,19 @@ export async function gradientSupport(
     return { supported: true };
   } catch (error) {
     if (error instanceof TransferbenchError) return { supported: false, reason: error.message };
+    throw error;
+  }
+}
+
+/**
+ * The layers a feature-level attack can tap on this model (name, operator, one image's shape), for `targets
+ * inspect`; empty when the model does not run as described.
+ */
+export async function candidateLayers(onnxBytes: Uint8Array, descriptor: TargetDescriptor): Promise<FeatureLayer[]> {
+  try {
+    return await featureLayers(onnxBytes, gradientDescriptionOf(descriptor));
+  } catch (error) {
+    if (error instanceof TransferbenchError) return [];
     throw error;
   }
 }

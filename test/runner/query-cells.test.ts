@@ -171,5 +171,31 @@ describe('query-attack cells in suites', function () {
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
       /queryAttacks.images is 41, more than evaluationSize 40/,
     );
+    // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'p-rgf', eps: [0.1], substitutes: ['jacobian'] }] },
+          },
+          'q.json',
+        ),
+      /^TransferbenchError: q.json: queryAttacks.attacks\[0\].substitutes names "jacobian", which the suite's substitutes do not have; they have "ground-truth", "static-distillation"$/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            substitutes: [
+              { strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } },
+            ],
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], start: 'fgsm' }] },
+          },
+          'q.json',
+        ),
+      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by/,
+    );
   });
 });

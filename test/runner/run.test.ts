@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parse } from 'csv-parse/sync';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -294,10 +295,8 @@ describe('benchmark runner', function () {
   });
 
   it('writes every numeric column of results.csv as a bare number, never empty or quoted', async () => {
-    const [header, ...rows] = readFileSync(join(await single(), 'results.csv'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => line.split(','));
+    // Parsed as pandas would (csv-parse): attack_params is JSON, quoted because it holds commas.
+    const [header, ...rows] = parse(readFileSync(join(await single(), 'results.csv'), 'utf8')) as string[][];
     const text = new Set([
       'cell_id',
       'target',
@@ -308,6 +307,7 @@ describe('benchmark runner', function () {
       'attack_kind',
       'label_source',
       'composition',
+      'attack_params',
     ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');

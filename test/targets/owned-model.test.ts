@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadTarget } from '../../src/targets/descriptor.js';
 import { inspectOnnx } from '../../src/targets/inspect.js';
 import { onnx } from '../../src/targets/onnx/graph.js';
-import { gradientSupport } from '../../src/targets/owned-model.js';
+import { candidateLayers, gradientSupport } from '../../src/targets/owned-model.js';
 import { loadTorchFixtures } from '../fixtures/torch-cases.js';
 
 describe('targets inspect on PyTorch exports (drafts usable as pretrained surrogates)', () => {
@@ -41,5 +41,18 @@ describe('targets inspect on PyTorch exports (drafts usable as pretrained surrog
     const support = await gradientSupport(bytes, inspectOnnx(path).draft);
     assert.equal(support.supported, false);
     assert.match(support.reason ?? '', /Softsign/);
+  });
+
+  it('lists the layers a feature tap can name, with their shapes, as `targets inspect` prints them', async () => {
+    const path = join('test', 'fixtures', 'torch', 'inception-concat', 'model.onnx');
+    const layers = await candidateLayers(readFileSync(path), inspectOnnx(path).draft);
+    assert.equal(layers.length, 20);
+    assert.deepEqual(layers[0], { name: '/stem/Conv_output_0', opType: 'Conv', shape: [8, 10, 10] });
+    assert.deepEqual(
+      layers.find((l) => l.opType === 'Concat'),
+      { name: '/Concat_output_0', opType: 'Concat', shape: [18, 10, 10] },
+    );
+    // The output, renamed because the generated model has a `logits` of its own.
+    assert.deepEqual(layers[19], { name: 'model/logits', opType: 'Softmax', shape: [10] });
   });
 });

@@ -6,7 +6,7 @@ import { useBackend } from '../../compute/backend.js';
 import { describeEngine, resolveEngine } from '../../compute/engine.js';
 import { loadSplit, parseDatasetSpec } from '../../data/index.js';
 import { inspectOnnx } from '../../targets/inspect.js';
-import { gradientSupport } from '../../targets/owned-model.js';
+import { candidateLayers, gradientSupport } from '../../targets/owned-model.js';
 import { buildTarget, loadZoo } from '../../targets/zoo.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
@@ -55,7 +55,15 @@ export async function targetsCommand(
     reporter.info('\ndraft target.json (check layout, inputRange, normalization, classNames and dataset):');
     reporter.info(JSON.stringify(report.draft, null, 2));
     // The same descriptor makes the model a pretrained surrogate: say whether its gradient can be built.
-    const gradient = await gradientSupport(readFileSync(file), report.draft);
+    const bytes = readFileSync(file);
+    const layers = await candidateLayers(bytes, report.draft);
+    if (layers.length > 0) {
+      reporter.info('\nlayers a feature-level attack can tap (params.layer):');
+      reporter.info(
+        formatTable([['layer', 'op', 'shape'], ...layers.map((l) => [l.name, l.opType, `[${l.shape.join(', ')}]`])]),
+      );
+    }
+    const gradient = await gradientSupport(bytes, report.draft);
     const descriptorPath = join(dirname(file), 'target.json');
     reporter.info(
       gradient.supported

@@ -16,8 +16,9 @@ export interface GradientModelOptions {
   readonly tricks?: BackwardTricks;
 }
 
-const HEAD = 'transferbench';
-const SEED = `${HEAD}/one`;
+export const HEAD = 'transferbench';
+/** The constant 1 every backward pass is seeded with (d total / d total). */
+export const SEED = `${HEAD}/one`;
 
 /**
  * Writes the ONNX model that computes, for a batch of transferbench images (NHWC, [0, 1]) and
@@ -91,10 +92,19 @@ export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxM
 
 /**
  * The classifier between the preprocessing and loss heads, shape sub-graphs folded, with what
- * the probe learnt of every value. Also the base of the logits-only model.
+ * the probe learnt of every value. Also the base of the logits-only model. The values in `keep`
+ * (feature taps) survive the forward rewrites.
  */
-export async function forwardGraph(onnxBytes: Uint8Array, description: OnnxModelDescription, loss: SurrogateLoss) {
-  const model = reserveNames(commuteReluMaxPool(uniqueNodeNames(decodeModel(onnxBytes))), description);
+export async function forwardGraph(
+  onnxBytes: Uint8Array,
+  description: OnnxModelDescription,
+  loss: SurrogateLoss,
+  keep: readonly string[] = [],
+) {
+  const decoded = uniqueNodeNames(decodeModel(onnxBytes));
+  const kept = keep.map((name) => ({ name }) as Graph['outputs'][number]);
+  const rewritten = commuteReluMaxPool({ ...decoded, outputs: [...decoded.outputs, ...kept] });
+  const model = reserveNames({ ...rewritten, outputs: decoded.outputs }, description);
   const d = model.description;
   const graph = model.graph;
   const modelInput = graph.inputs.find((i) => i.name === d.inputName);

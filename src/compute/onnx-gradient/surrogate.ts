@@ -3,6 +3,7 @@ import { badOption } from '../../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate, SurrogateLoss } from '../surrogate.js';
 import { buildGradientModel, buildLogitsModel } from './build.js';
 import { GRADIENT_IO, imageShapeOf, type OnnxModelDescription } from './heads.js';
+import { featureTaps } from './surrogate-taps.js';
 import type { BackwardTricks } from './tricks.js';
 
 export interface OnnxSurrogateOptions {
@@ -47,28 +48,41 @@ export async function createOnnxSurrogate(
   const imageShape = imageShapeOf(description);
   const imageSize = imageShape[0] * imageShape[1] * imageShape[2];
   const classes = description.classes;
-  // Built eagerly so a model the builder cannot handle fails here, not in the first attack step.
+  const name = options.name ?? 'onnx';
+  const tricks = options.tricks ? { tricks: options.tricks } : {};
+  // Built eagerly so that a model the builder cannot differentiate fails here, naming every operator it lacks, and
+  // not in the first attack step.
   const logitsSession = await ort.InferenceSession.create(
     await buildLogitsModel(onnxBytes, description),
     sessionOptions,
   );
-  const lossSessions = new Map<SurrogateLoss, Promise<ort.InferenceSession>>();
-  let disposed = false;
-  const sessionFor = (loss: SurrogateLoss) => {
-    let session = lossSessions.get(loss);
+  const sessions = new Map<string, Promise<ort.InferenceSession>>();
+  const sessionFor = (key: string, build: () => Promise<Uint8Array>) => {
+    let session = sessions.get(key);
     if (!session) {
-      session = buildGradientModel(onnxBytes, description, {
-        loss,
-        ...(options.tricks ? { tricks: options.tricks } : {}),
-      }).then((bytes) => ort.InferenceSession.create(bytes, sessionOptions));
-      lossSessions.set(loss, session);
-      // A loss that cannot be built fails its call, not every later call or the dispose.
-      session.catch(() => lossSessions.delete(loss));
+      session = build().then((bytes) => ort.InferenceSession.create(bytes, sessionOptions));
+      sessions.set(key, session);
     }
     return session;
   };
+  const lossSession = (loss: SurrogateLoss) =>
+    sessionFor(`loss ${loss}`, () => buildGradientModel(onnxBytes, description, { loss, ...tricks }));
+  let disposed = false;
+  const dispose = async () => {
+    disposed = true;
+    // A session whose build failed is a rejected promise: it was reported to the call that needed it.
+    const settled = await Promise.allSettled([Promise.resolve(logitsSession), ...sessions.values()]);
+    sessions.clear();
+    for (const s of settled) if (s.status === 'fulfilled') await s.value.release().catch(() => undefined);
+  };
+  try {
+    await lossSession('cross-entropy');
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
   const checkImages = (images: Float32Array, count: number) => {
-    if (disposed) throw badOption('surrogate', options.name ?? 'onnx', 'a surrogate that has not been disposed');
+    if (disposed) throw badOption('surrogate', name, 'a surrogate that has not been disposed');
     if (images.length !== count * imageSize)
       throw badOption(
         'images',
@@ -76,55 +90,77 @@ export async function createOnnxSurrogate(
         `${count} images of ${imageShape.join('x')} = ${count * imageSize} values`,
       );
   };
+  const checkLabels = (labels: Int32Array) => {
+    const bad = labels.findIndex((l) => !(l >= 0 && l < classes));
+    if (bad >= 0) throw badOption(`labels[${bad}]`, labels[bad], `a class index in [0, ${classes - 1}]`);
+  };
   const imagesTensor = (images: Float32Array, start: number, n: number) =>
     new ort.Tensor('float32', images.subarray(start * imageSize, (start + n) * imageSize), [n, ...imageShape]);
+  /** Runs `session` batch by batch, copying each named output into its count x size result. */
+  const runBatched = async (
+    session: ort.InferenceSession,
+    count: number,
+    feedsOf: (start: number, n: number) => Record<string, ort.Tensor>,
+    outputs: Record<string, number>,
+  ) => {
+    const results = Object.fromEntries(Object.entries(outputs).map(([o, size]) => [o, new Float32Array(count * size)]));
+    for (let start = 0; start < count; start += batchSize) {
+      const n = Math.min(batchSize, count - start);
+      const result = await session.run(feedsOf(start, n));
+      for (const [o, size] of Object.entries(outputs)) results[o]?.set(result[o]?.data as Float32Array, start * size);
+    }
+    return results as Record<string, Float32Array>;
+  };
+  const lossFeeds = (images: Float32Array, labels: Int32Array, request: LossRequest) => (start: number, n: number) => {
+    const feeds: Record<string, ort.Tensor> = {
+      [GRADIENT_IO.images]: imagesTensor(images, start, n),
+      [GRADIENT_IO.labels]: new ort.Tensor('int32', labels.subarray(start, start + n), [n]),
+    };
+    if (request.loss.startsWith('cw-'))
+      feeds[GRADIENT_IO.kappa] = new ort.Tensor('float32', new Float32Array([request.kappa ?? 0]), []);
+    return feeds;
+  };
+  const taps = featureTaps({
+    onnxBytes,
+    description,
+    tricks: options.tricks,
+    sessionFor,
+    checkImages,
+    checkLabels,
+    imagesTensor,
+    runBatched,
+    lossFeeds,
+  });
 
   return {
-    name: options.name ?? 'onnx',
+    name,
     imageShape,
     classes,
+    taps,
     async logits(images, count) {
       checkImages(images, count);
-      const logits = new Float32Array(count * classes);
-      for (let start = 0; start < count; start += batchSize) {
-        const n = Math.min(batchSize, count - start);
-        const result = await logitsSession.run({ [GRADIENT_IO.images]: imagesTensor(images, start, n) });
-        logits.set(result[GRADIENT_IO.logits]?.data as Float32Array, start * classes);
-      }
-      return logits;
+      const out = await runBatched(
+        logitsSession,
+        count,
+        (start, n) => ({ [GRADIENT_IO.images]: imagesTensor(images, start, n) }),
+        { [GRADIENT_IO.logits]: classes },
+      );
+      return out[GRADIENT_IO.logits] as Float32Array;
     },
     async lossGradient(images, labels, request: LossRequest): Promise<LossGradient> {
-      const count = labels.length;
-      checkImages(images, count);
-      const bad = labels.findIndex((l) => !(l >= 0 && l < classes));
-      if (bad >= 0) throw badOption(`labels[${bad}]`, labels[bad], `a class index in [0, ${classes - 1}]`);
-      const session = await sessionFor(request.loss);
-      const kappa = request.kappa ?? 0;
-      const out = {
-        logits: new Float32Array(count * classes),
-        loss: new Float32Array(count),
-        gradient: new Float32Array(count * imageSize),
+      checkImages(images, labels.length);
+      checkLabels(labels);
+      const out = await runBatched(await lossSession(request.loss), labels.length, lossFeeds(images, labels, request), {
+        [GRADIENT_IO.logits]: classes,
+        [GRADIENT_IO.loss]: 1,
+        [GRADIENT_IO.gradient]: imageSize,
+      });
+      return {
+        logits: out[GRADIENT_IO.logits] as Float32Array,
+        loss: out[GRADIENT_IO.loss] as Float32Array,
+        gradient: out[GRADIENT_IO.gradient] as Float32Array,
       };
-      for (let start = 0; start < count; start += batchSize) {
-        const n = Math.min(batchSize, count - start);
-        const feeds: Record<string, ort.Tensor> = {
-          [GRADIENT_IO.images]: imagesTensor(images, start, n),
-          [GRADIENT_IO.labels]: new ort.Tensor('int32', labels.subarray(start, start + n), [n]),
-        };
-        if (request.loss.startsWith('cw-'))
-          feeds[GRADIENT_IO.kappa] = new ort.Tensor('float32', new Float32Array([kappa]), []);
-        const result = await session.run(feeds);
-        out.logits.set(result[GRADIENT_IO.logits]?.data as Float32Array, start * classes);
-        out.loss.set(result[GRADIENT_IO.loss]?.data as Float32Array, start);
-        out.gradient.set(result[GRADIENT_IO.gradient]?.data as Float32Array, start * imageSize);
-      }
-      return out;
     },
-    async dispose() {
-      disposed = true;
-      await logitsSession.release();
-      for (const session of lossSessions.values()) await (await session).release();
-      lossSessions.clear();
-    },
+    dispose,
   };
 }

@@ -58,14 +58,18 @@ export function wireBackward(
     .map((node, index) => ({ node, index }))
     .filter(({ node }) => node.outputs.some((o) => forward.has(o) && backward.has(o)));
   const differentiable = (value: string) => forward.has(value);
-  const missing = active.find(
+  const missing = active.filter(
     ({ node, index }) => !registry.has(node.opType) && request.override?.(node, index, differentiable) === undefined,
   );
-  if (missing) {
+  if (missing.length > 0) {
+    // Every operator at once (first node of each type), so one look at a model says all it lacks.
+    const firstOfType = new Map<string, string>();
+    for (const { node } of missing) if (!firstOfType.has(node.opType)) firstOfType.set(node.opType, node.name);
+    const list = [...firstOfType].map(([op, name]) => `${op} (node ${name})`).join(', ');
     throw new TransferbenchError(
       'BAD_MODEL',
-      `ONNX gradient: no gradient for operator ${missing.node.opType} ` +
-        `(node ${missing.node.name}); supported: ${registry.names().join(', ')}`,
+      `ONNX gradient: no gradient for operator${firstOfType.size > 1 ? 's' : ''} ${list}; ` +
+        `supported: ${registry.names().join(', ')}`,
     );
   }
 

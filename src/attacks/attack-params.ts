@@ -69,5 +69,9 @@ export interface AttackParams {
   readonly amplification: number;
   readonly projectionKernel: number;
   readonly projectionFactor: number;
+  /** Feature-level attacks: the layer (a name `targets inspect` lists); FIA's masked copies and drop rate. */
+  readonly layer: string;
+  readonly ensembles: number;
+  readonly dropRate: number;
   readonly seed: number;
 }

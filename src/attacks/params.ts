@@ -128,6 +128,21 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
     description: 'PI-FGSM: size gamma of the projected noise (0: none)',
     fallback: (p) => p.eps as number,
   },
+  layer: {
+    range: { type: 'string' },
+    description: 'feature-level attacks: the layer, a value name as `transferbench targets inspect MODEL` lists it',
+    fallback: () => '',
+  },
+  ensembles: {
+    range: positiveInteger,
+    description: 'FIA: randomly masked copies the aggregate gradient averages',
+    fallback: () => 30,
+  },
+  dropRate: {
+    range: { type: 'number', minimum: 0, maximum: 0.99 },
+    description: 'FIA: probability of dropping each pixel of a masked copy',
+    fallback: () => 0.3,
+  },
   seed: {
     range: { type: 'integer' },
     description: 'seed of random starts and transformations',

@@ -8,8 +8,10 @@ import { compose } from './compositions.js';
 import { drive, driveSync, type Crafting } from './crafting.js';
 import { cwL2 } from './cw-l2.js';
 import { fgsm } from './fgsm.js';
+import { fia } from './fia.js';
 import { predictedLabels } from './gradient-loop.js';
 import { iFgsm } from './i-fgsm.js';
+import { ila } from './ila.js';
 import { iterLl } from './iter-ll.js';
 import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
@@ -24,7 +26,24 @@ import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from
 import { vmiFgsm } from './vmi-fgsm.js';
 import { vniFgsm } from './vni-fgsm.js';
 
-const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, vmiFgsm, vniFgsm, piFgsm, cwL2, advgan];
+const BASE = [
+  fgsm,
+  stepLl,
+  randFgsm,
+  bim,
+  iterLl,
+  pgd,
+  iFgsm,
+  miFgsm,
+  niFgsm,
+  vmiFgsm,
+  vniFgsm,
+  piFgsm,
+  cwL2,
+  advgan,
+  fia,
+  ila,
+];
 
 /**
  * Every attack transferbench knows, in the order `transferbench list attacks` shows them: the

@@ -212,7 +212,9 @@ main(process.argv.slice(2)).then(
     // A file-system error no layer below caught still ends in one line naming its path, exit 2.
     const errno = caught as NodeJS.ErrnoException;
     const error =
-      typeof errno?.code === 'string' && typeof errno.path === 'string' ? ioError(caught, errno.path, 'a file') : caught;
+      typeof errno?.code === 'string' && typeof errno.path === 'string'
+        ? ioError(caught, errno.path, 'a file')
+        : caught;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`transferbench: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -67,6 +67,12 @@ export function duplicateName(kind: string, name: string): TransferbenchError {
 export function ioError(error: unknown, path: string, what: string): unknown {
   const e = error as NodeJS.ErrnoException;
   if (typeof e?.code !== 'string' || typeof e.syscall !== 'string') return error;
-  const reason = e.message.replace(/^[A-Z]+: /, '').replace(/, [a-z]+ '[^']*'$/, '').replace(/, [a-z]+$/, '');
-  return new TransferbenchError('IO_ERROR', `${path}: could not ${e.syscall === 'open' ? 'open' : 'write'} ${what}: ${reason} (${e.code})`);
+  const reason = e.message
+    .replace(/^[A-Z]+: /, '')
+    .replace(/, [a-z]+ '[^']*'$/, '')
+    .replace(/, [a-z]+$/, '');
+  return new TransferbenchError(
+    'IO_ERROR',
+    `${path}: could not ${e.syscall === 'open' ? 'open' : 'write'} ${what}: ${reason} (${e.code})`,
+  );
 }

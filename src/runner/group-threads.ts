@@ -65,8 +65,7 @@ export async function runGroupsInThreads(
                   stopping = true;
                   reject(error);
                 }
-              }
-              else if (message.code !== undefined) reject(new TransferbenchError(message.code, message.message));
+              } else if (message.code !== undefined) reject(new TransferbenchError(message.code, message.message));
               else
                 reject(
                   new Error(`${current === undefined ? 'a group worker' : describeGroup(current)}: ${message.message}`),

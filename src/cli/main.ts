@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { TransferbenchError } from '../common/errors.js';
+import { ioError, TransferbenchError } from '../common/errors.js';
 import { commandHelp, commandOptions, overview } from './help.js';
 import { consoleReporter } from './reporter.js';
 
@@ -208,7 +208,13 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  (caught: unknown) => {
+    // A file-system error no layer below caught still ends in one line naming its path, exit 2.
+    const errno = caught as NodeJS.ErrnoException;
+    const error =
+      typeof errno?.code === 'string' && typeof errno.path === 'string'
+        ? ioError(caught, errno.path, 'a file')
+        : caught;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`transferbench: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

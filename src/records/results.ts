@@ -88,7 +88,7 @@ export function resultsFile(dir: string, shard: { k: number; n: number }): strin
 }
 
 export function appendResult(file: string, result: CellResult): void {
-  appendJsonLine(file, result);
+  appendJsonLine(file, result, 'the cell result');
 }
 
 export function readResults(file: string, repair = false): CellResult[] {

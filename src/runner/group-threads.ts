@@ -56,8 +56,16 @@ export async function runGroupsInThreads(
             };
             worker.on('message', (message: FromGroupWorker) => {
               if (message.type === 'ready' || message.type === 'group-done') next();
-              else if (message.type === 'result') onResult(message.result, message.substituteQueries);
-              else if (message.code !== undefined) reject(new TransferbenchError(message.code, message.message));
+              else if (message.type === 'result') {
+                // A result that cannot be written (a full disk) ends the run as an error, not as an
+                // exception thrown out of the worker's message event.
+                try {
+                  onResult(message.result, message.substituteQueries);
+                } catch (error) {
+                  stopping = true;
+                  reject(error);
+                }
+              } else if (message.code !== undefined) reject(new TransferbenchError(message.code, message.message));
               else
                 reject(
                   new Error(`${current === undefined ? 'a group worker' : describeGroup(current)}: ${message.message}`),

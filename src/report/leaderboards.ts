@@ -107,11 +107,12 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     ...optionalRateCells(r.attackSuccess),
     r.attackParams ? JSON.stringify(r.attackParams) : '',
     r.targetClass ?? '',
-    ...optionalRateCells(r.targetedSuccess),
+    // Numeric columns are never empty (pandas reads them as numbers): an untargeted cell's targeted success is 0 of 0.
+    ...rateCells(r.targetedSuccess ?? rate(0, 0)),
     r.meanPsnr ?? '',
     r.meanSsim ?? '',
     r.targetDefence ?? '',
-    r.defencePassesPerQuery ?? '',
+    r.defencePassesPerQuery ?? 1,
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];
@@ -339,7 +340,7 @@ export class LeaderboardBuilder {
           a.composition,
           ...success,
           a.targetClass,
-          ...(a.targetClass === '' ? optionalRateCells(undefined) : rateCells(a.targeted.rate())),
+          ...rateCells(a.targeted.rate()),
           a.stealthCells === a.cells ? round6(a.psnrSum / a.cells) : '',
           a.stealthCells === a.cells ? round6(a.ssimSum / a.cells) : '',
           'pooled_transfer_rate',

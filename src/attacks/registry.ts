@@ -15,6 +15,7 @@ import { ila } from './ila.js';
 import { iterLl } from './iter-ll.js';
 import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
+import { naa } from './naa.js';
 import { niFgsm } from './ni-fgsm.js';
 import { resolveSpecs } from './params.js';
 import { pgd } from './pgd.js';
@@ -42,6 +43,7 @@ const BASE = [
   cwL2,
   advgan,
   fia,
+  naa,
   ila,
 ];
 

@@ -74,6 +74,25 @@ describe('feature-level attacks (FIA, ILA)', () => {
     assert.ok(moved > 0);
   });
 
+  it('NAA, one step by hand: weights d(-z_y)/d feature at the image itself (one path point), from the black image', async () => {
+    const adversarial = await craftAdversarial(
+      'naa',
+      surrogate,
+      request({ steps: 1, stepSize: eps, decay: 0, ensembles: 1 }),
+    );
+    const taps = surrogate.taps as FeatureTaps;
+    const weights = (await taps.featureGradient(x, labels, relu, { loss: 'logit' })).gradient;
+    const black = (await taps.featureGradient(new Float32Array(x.length), labels, relu, { loss: 'logit' })).feature;
+    const objective = await taps.featureObjectiveGradient(x, { layer: relu, weights, reference: black });
+    for (let p = 0; p < x.length; p++) {
+      const expected = Math.min(
+        1,
+        Math.max(0, Math.fround((x[p] as number) + signOf(objective.gradient[p] as number) * eps)),
+      );
+      assert.ok(Math.abs((adversarial[p] as number) - expected) < 1e-6, `pixel ${p}`);
+    }
+  });
+
   it('ILA with a zero direction does nothing', async () => {
     const params = resolveParams(ATTACKS.get('ila'), eps, { layer: relu });
     const clean = (await (surrogate.taps as FeatureTaps).featureGradient(x, labels, relu, { loss: 'cross-entropy' }))

@@ -147,3 +147,23 @@ export const globalAveragePoolGradient: GradientBuilder = (ctx) => {
   b.node('Expand', [scaled, b.int64s([1, 1, ...spatial])], {}, ctx.gradInput(0));
   return b.done();
 };
+
+/**
+ * GlobalMaxPool: dY to the first maximum of each image's channel in row-major order (ArgMax's first index,
+ * the tie rule of MaxPool above and of PyTorch's adaptive_max_pool2d).
+ */
+export const globalMaxPoolGradient: GradientBuilder = (ctx) => {
+  const b = new Backward(ctx);
+  const dy = ctx.gradOutput(0);
+  if (dy === undefined || !ctx.needsGradient(0)) return b.done();
+  const shape = ctx.shape(ctx.input(0));
+  if (shape.slice(1).some((d) => d < 0)) throw badModel(ctx.node, 'only the batch dimension may be dynamic');
+  const area = shape.slice(2).reduce((a, d) => a * d, 1);
+  const flat = b.reshape(ctx.input(0), [0, shape[1] as number, area]);
+  const first = b.node('ArgMax', [flat], { axis: int(2), keepdims: int(1) });
+  const positions = b.int64s(Array.from({ length: area }, (_, i) => i));
+  const chosen = b.node('Cast', [b.node('Equal', [first, positions])], { to: int(1) });
+  const routed = b.node('Mul', [chosen, b.reshape(dy, [0, shape[1] as number, 1])]);
+  b.reshapeLike(routed, ctx.input(0), ctx.gradInput(0));
+  return b.done();
+};

@@ -30,9 +30,26 @@ export const maxPoolGradient: GradientBuilder = (ctx) => {
   const b = new Backward(ctx);
   const dy = ctx.gradOutput(0);
   if (dy === undefined || !ctx.needsGradient(0)) return b.done();
-  overlapping(b, ctx, dy, poolGeometry(ctx));
+  const geometry = poolGeometry(ctx);
+  if (ctx.output(1) !== '' && !windowsOverlap(geometry.window)) {
+    // The forward node's Indices name each window's first maximum: one MaxUnpool writes dY there.
+    const { window } = geometry;
+    const attributes = {
+      kernel_shape: ints(window.kernel),
+      strides: ints(window.strides),
+      pads: ints([...window.padsBegin, ...window.padsEnd]),
+    };
+    b.node('MaxUnpool', [dy, ctx.output(1), b.node('Shape', [ctx.input(0)])], attributes, ctx.gradInput(0));
+    return b.done();
+  }
+  overlapping(b, ctx, dy, geometry);
   return b.done();
 };
+
+/** Whether two windows can share an element (then MaxUnpool, which writes rather than adds, would lose one). */
+export function windowsOverlap(window: Window): boolean {
+  return window.kernel.some((k, i) => (k - 1) * (window.dilations[i] as number) + 1 > (window.strides[i] as number));
+}
 
 type Geometry = ReturnType<typeof poolGeometry>;
 

@@ -1,0 +1,24 @@
+import * as ort from 'onnxruntime-node';
+import { buildArchitecture } from '/work/wt/taps/dist/src/compute/architectures.js';
+import { exportToOnnx } from '/work/wt/taps/dist/src/targets/onnx/export.js';
+import { buildGradientModel, buildLogitsModel } from '/work/wt/taps/dist/src/compute/onnx-gradient/index.js';
+const which = process.argv[2] ?? 'model-c';
+const threads = Number(process.argv[3] ?? 1);
+const shape = which === 'model-c' ? [28, 28, 1] : [32, 32, 3];
+const model = buildArchitecture(which, { imageShape: shape, classes: 10, seed: 1 });
+const bytes = exportToOnnx(model); model.dispose();
+const d = { inputName: 'input', outputName: 'logits', layout: 'NHWC', inputShape: shape, inputRange: [0, 1], normalization: { mean: [0], std: [1] }, outputKind: 'logits', classes: 10 };
+const batch = 256, size = shape.reduce((a, b) => a * b);
+const images = Float32Array.from({ length: batch * size }, (_, i) => (i * 7919 % 1000) / 1000);
+const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
+const logits = await ort.InferenceSession.create(await buildLogitsModel(bytes, d), opts);
+const grad = await ort.InferenceSession.create(await buildGradientModel(bytes, d, { loss: 'cross-entropy' }), opts);
+const lf = { images: new ort.Tensor('float32', images, [batch, ...shape]) };
+const gf = { ...lf, labels: new ort.Tensor('int32', labels, [batch]) };
+const time = async (s, f) => { const c = process.cpuUsage(); const t = performance.now(); await s.run(f); const u = process.cpuUsage(c); return [(u.user + u.system) / 1000, performance.now() - t]; };
+await time(logits, lf); await time(grad, gf);
+const L = [], G = [], Lw = [], Gw = [];
+for (let i = 0; i < Number(process.argv[4] ?? 8); i++) { const a = await time(logits, lf); L.push(a[0]); Lw.push(a[1]); const b = await time(grad, gf); G.push(b[0]); Gw.push(b[1]); }
+const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+console.log(which, `threads ${threads}`, `logits cpu ${med(L).toFixed(1)} ms wall ${med(Lw).toFixed(1)}`, `gradient cpu ${med(G).toFixed(1)} ms wall ${med(Gw).toFixed(1)}`, `ratio cpu ${(med(L) / med(G)).toFixed(3)} wall ${(med(Lw) / med(Gw)).toFixed(3)}`);

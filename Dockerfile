@@ -12,13 +12,15 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src src
-# tsconfig.json compiles the tests too (the build checks them); their output is dropped below.
+# tsconfig.json compiles the tests and the micro-benchmarks too (the build checks them); their
+# output is dropped below.
 COPY test test
+COPY perf perf
 # npm ci runs `prepare`, which builds dist/; prune then drops the dev dependencies. The variable
 # stops an older npm from running onnxruntime-node's CUDA download (newer npm reads allowScripts).
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 # onnxruntime-node ships its native library for every platform: keep Linux's (x64 and arm64).
-RUN npm ci && npm prune --omit=dev && rm -rf dist/test && npm cache clean --force \
+RUN npm ci && npm prune --omit=dev && rm -rf dist/test dist/perf && npm cache clean --force \
   && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32
 
 FROM ${RUNTIME_IMAGE}

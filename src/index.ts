@@ -10,7 +10,7 @@
  */
 
 // Suites: load and check, expand into cells, shard.
-export { loadSuite, parseSuite, suiteSchema, DEFAULT_TRAINING, type Suite, type RubbishSpec } from './bench/suite.js';
+export { loadSuite, parseSuite, suiteSchema, DEFAULT_TRAINING, type Suite, type RubbishSpec } from './runner/suite.js';
 export {
   expandGrid,
   shardCells,
@@ -19,12 +19,12 @@ export {
   type Cell,
   type Shard,
   type SubstituteSpec,
-} from './bench/grid.js';
-export { targetDescriptorPath, targetNames } from './bench/targets.js';
+} from './runner/grid.js';
+export { targetDescriptorPath, targetNames } from './runner/targets.js';
 
 // Running, merging, reporting.
-export { runSuite, outputDir, type RunOptions } from './bench/run.js';
-export { mergeResults } from './bench/merge.js';
+export { runSuite, outputDir, type RunOptions } from './runner/run.js';
+export { mergeResults } from './runner/merge.js';
 export { writeReport } from './report/report.js';
 
 // The records a run writes, and the leaderboards built from them (pure functions).

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures/files.js';
-import { tinySuite } from './bench/fixture-suite.js';
+import { tinySuite } from './runner/fixture-suite.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,5 +1,5 @@
 """PyTorch reference for transferbench's compute benchmark (a benchmark extra, never a runtime
-dependency). Times the same two models, batch and steps as src/bench/perf/compute.ts and prints
+dependency). Times the same two models, batch and steps as perf/compute.ts and prints
 one JSON object. Usage: python3 torch_reference.py [--seconds S] [--threads N] [--models a,b] [--train-only]"""
 import argparse, json, statistics, time
 import torch

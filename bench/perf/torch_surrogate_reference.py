@@ -1,4 +1,4 @@
-"""PyTorch reference for the ONNX-surrogate part of transferbench's benchmark (src/bench/perf/
+"""PyTorch reference for the ONNX-surrogate part of transferbench's benchmark (perf/
 surrogate.ts; a benchmark extra, never a runtime dependency). Times FGSM and PGD-10 at batch 256
 on the same networks and weights the ONNX path attacks, and prints one JSON object:
 

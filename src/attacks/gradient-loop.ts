@@ -105,13 +105,12 @@ export function* gradientLoop(
 }
 
 /**
- * The sign as tfjs's wasm backend computes it: 0 below float32's machine epsilon (2^-23) in
- * magnitude, so a gradient component lost in rounding does not move its pixel (and every
- * result this harness published before the loop moved to typed arrays stays the same).
+ * The sign of the papers and of torch.sign: +-1 for every nonzero component, however small, so
+ * FGSM moves every pixel whose gradient is not exactly zero (tfjs's wasm sign returns 0 below
+ * 2^-23, which on a smooth model left about 5% of FGSM's pixels in place).
  */
-const SIGN_EPSILON = 1.1920928955078125e-7;
 export function signOf(v: number): number {
-  return v >= SIGN_EPSILON ? 1 : v <= -SIGN_EPSILON ? -1 : 0;
+  return v > 0 ? 1 : v < 0 ? -1 : 0;
 }
 
 /** Sum of |v| (or v^2) over one image's values, in double precision. */

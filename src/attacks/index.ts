@@ -2,6 +2,7 @@ export * from './types.js';
 export {
   ATTACKS,
   attackFor,
+  attackIdentity,
   craftAdversarial,
   craftAdversarialSync,
   resolveParams,

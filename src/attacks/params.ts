@@ -1,5 +1,5 @@
 import { badOption } from '../common/errors.js';
-import { NORMS, type AttackParams } from './types.js';
+import { NORMS, type AttackParams } from './attack-params.js';
 
 type Value = AttackParams[keyof AttackParams];
 

@@ -5,15 +5,17 @@ import type { Attack } from './types.js';
 
 /**
  * Gao et al.'s settings (2007.06765, as TransferAttack runs PI-FGSM): 10 steps of eps/steps
- * amplified 10 times, no momentum (decay 1 is their MPI-FGSM), a 3x3 projection kernel and
- * projected noise of size gamma = eps (their 16/255 at eps 16/255).
+ * amplified 10 times, no momentum (decay 1 is their MPI-FGSM), a 3x3 projection kernel, and
+ * projected noise of size gamma = beta * stepSize as in the authors' code, which follows the
+ * schedule (eps at 10 steps of eps/10). TransferAttack fixes gamma at 16/255 whatever eps and
+ * the steps, which is the same number at its eps of 16/255 and 10 steps.
  */
 export const PATCH_PARAMETERS = [
   ...SCHEDULE_PARAMETERS,
   param('decay', 0, '0', 'momentum decay mu (1: MPI-FGSM)'),
   param('amplification', 10),
   param('projectionKernel', 3),
-  param('projectionFactor', (p) => p.eps as number, 'eps'),
+  param('projectionFactor', (p) => (p.amplification as number) * (p.stepSize as number), 'amplification*stepSize'),
 ];
 
 /**

@@ -150,3 +150,34 @@ export async function resolvePoolLabels(
   }
   return { images: pool.images, labels };
 }
+
+/** Parameters the harness sets itself (never part of what a suite chose). */
+const HARNESS_SET = new Set(['seed', 'targeted']);
+
+/**
+ * What tells a cell's attack apart in records and leaderboards: the canonical label, the name
+ * with the parameters the suite set to something other than their default, in declaration order
+ * ("pgd(steps=40)"; "pgd" when nothing differs), and every resolved parameter the attack and its
+ * transformations declare. A value equal to its default is not in the label, so a suite that
+ * spells a default out gets the same row as one that does not.
+ */
+export function attackIdentity(
+  attack: Attack,
+  eps: number,
+  overrides: Readonly<Record<string, unknown>> = {},
+): { label: string; params: Readonly<Record<string, number | string | boolean>> } {
+  const resolved = resolveParams(attack, eps, overrides) as unknown as Record<string, number | string | boolean>;
+  const declared = attack.parameters.map((p) => p.name as string);
+  const chosen = Object.keys(overrides)
+    .filter((k) => !HARNESS_SET.has(k) && overrides[k] !== undefined)
+    .filter((k) => {
+      const { [k]: _, ...others } = overrides;
+      return (resolveParams(attack, eps, others) as unknown as Record<string, unknown>)[k] !== overrides[k];
+    })
+    .sort((a, b) => declared.indexOf(a) - declared.indexOf(b));
+  const label =
+    chosen.length === 0
+      ? attack.name
+      : `${attack.name}(${chosen.map((k) => `${k}=${String(overrides[k])}`).join(',')})`;
+  return { label, params: Object.fromEntries(declared.map((k) => [k, resolved[k] as number | string | boolean])) };
+}

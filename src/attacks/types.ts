@@ -2,26 +2,20 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Crafting } from './crafting.js';
 import type { ParamSpec } from './params.js';
+import type { AttackParams, LabelledImages } from './attack-params.js';
 import type { InputTransform } from './transforms/types.js';
+
+export { NORMS, type AttackParams, type LabelledImages, type Norm } from './attack-params.js';
 
 /** Fixed vocabularies, shared by the types and the suite schema. */
 export const ATTACK_KINDS = ['single-step', 'multi-step', 'optimisation', 'generative'] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
-
-export const NORMS = ['linf', 'l2'] as const;
-export type Norm = (typeof NORMS)[number];
 
 /**
  * Where an attack's labels come from: the truth, or the substitute's own prediction (label leaking, Kurakin et al.).
  */
 export const LABEL_SOURCES = ['true', 'predicted'] as const;
 export type LabelSource = (typeof LABEL_SOURCES)[number];
-
-/** Images with their labels (the attacker's own, for generative attacks to fit on and Admix to mix in). */
-export interface LabelledImages {
-  readonly images: Float32Array;
-  readonly labels: Int32Array;
-}
 
 /** A batch to attack: typed arrays, NHWC in [0, 1]. */
 export interface AttackBatch {
@@ -41,57 +35,6 @@ export interface AttackBatch {
   readonly pool?: LabelledImages;
   /** What the attack's `prepare` step produced (a fitted generator), when it has one. */
   readonly prepared?: Prepared;
-}
-
-/** Resolved parameters: every attack reads what it needs; defaults are filled in by the registry. */
-export interface AttackParams {
-  /** Perturbation budget in the attack's norm (L-inf for the leaderboards). */
-  readonly eps: number;
-  readonly norm: Norm;
-  /** Iterations of the gradient loop (or of the optimiser, for C&W). */
-  readonly steps: number;
-  /** Step size per iteration. */
-  readonly stepSize: number;
-  /** Move towards `labels` instead of away from them. */
-  readonly targeted: boolean;
-  /** Start from a uniformly random point of the eps-ball. */
-  readonly randomStart: boolean;
-  /** Momentum decay (MI-FGSM). */
-  readonly decay: number;
-  /** C&W: confidence margin kappa, binary search steps, initial constant, learning rate. */
-  readonly confidence: number;
-  readonly binarySearchSteps: number;
-  readonly initialConst: number;
-  readonly learningRate: number;
-  /** C&W: clip the L2 result into the L-inf eps-ball so it enters the same leaderboards. */
-  readonly clipToLinf: boolean;
-  /** AdvGAN: training epochs of the generator, and the weights of its GAN and hinge losses. */
-  readonly epochs: number;
-  readonly alpha: number;
-  readonly beta: number;
-  /** AdvGAN: attacker images its generator trains on. */
-  readonly trainImages: number;
-  /** AdvGAN: the hinge's bound c on the perturbation's L2 norm. */
-  readonly hingeBound: number;
-  /** VMI/VNI-FGSM: neighbours sampled for the gradient variance, and their radius in units of eps. */
-  readonly neighbours: number;
-  readonly neighbourhood: number;
-  /** DI: padded size relative to the image, and the probability of transforming. */
-  readonly resizeRate: number;
-  readonly diversityProb: number;
-  /** TI: side of the Gaussian kernel smoothing the gradient. */
-  readonly kernelSize: number;
-  /** SI and Admix: scale copies; Admix: images mixed in per copy and their weight. */
-  readonly scaleCopies: number;
-  readonly admixCopies: number;
-  readonly admixStrength: number;
-  /**
-   * PI-FGSM: the step's amplification factor beta, the projection kernel's side and the projected noise's size gamma.
-   */
-  readonly amplification: number;
-  readonly projectionKernel: number;
-  readonly projectionFactor: number;
-  readonly seed: number;
 }
 
 /** Something an attack prepared before crafting (a fitted generator); the runner disposes it after the cell. */

@@ -91,9 +91,11 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'validate',
-    usage: 'transferbench validate SUITE',
-    summary: 'check a suite file against bench/suite.schema.json',
-    options: [],
+    usage: 'transferbench validate SUITE [--targets-dir DIR]',
+    summary:
+      'check a suite without training: its schema, evaluationSize against the data set, and each built ' +
+      "target's descriptor against its model and the data",
+    options: [TARGETS_DIR],
     examples: ['transferbench validate bench/quickstart.json'],
   },
   {
@@ -219,6 +221,20 @@ Run \`transferbench <command> --help\` for a command's options and an example.
 }
 
 /** One command's help, or undefined when `words` name none. `targets` alone covers both of its subcommands. */
+/**
+ * The options one command takes: its own (from its help) and the global ones. `undefined` for
+ * words that name no single command (the command switch answers those).
+ */
+export function commandOptions(words: readonly string[]): ReadonlySet<string> | undefined {
+  const [first, second] = words;
+  const matches = COMMANDS.filter((c) => c.name === `${first} ${second}` || c.name === first);
+  if (matches.length !== 1) return undefined;
+  const flags = [...(matches[0] as CommandHelp).options, ...GLOBAL].flatMap(([left, text]) =>
+    [...`${left} ${left === ENGINE[0] ? text : ''}`.matchAll(/--([a-z-]+)/g)].map((m) => m[1] as string),
+  );
+  return new Set([...flags, 'help']);
+}
+
 export function commandHelp(words: readonly string[]): string | undefined {
   const [first, second] = words;
   const matches = COMMANDS.filter((c) => c.name === `${first} ${second}` || c.name === first);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { TransferbenchError } from '../common/errors.js';
-import { commandHelp, overview } from './help.js';
+import { ioError, TransferbenchError } from '../common/errors.js';
+import { commandHelp, commandOptions, overview } from './help.js';
 import { consoleReporter } from './reporter.js';
 
 function parallelOption(text: string): number {
@@ -12,9 +12,10 @@ function parallelOption(text: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
       backend: { type: 'string' },
       engine: { type: 'string' },
@@ -56,6 +57,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
+  // One option table parses every command; each command accepts only its own options and the global ones.
+  const allowed = commandOptions(command === 'targets' ? [command, rest[0] ?? ''] : [command]);
+  const given = tokens.filter((t) => t.kind === 'option').map((t) => t.name);
+  const stray = allowed === undefined ? undefined : given.find((name) => !allowed.has(name));
+  if (stray !== undefined && allowed !== undefined)
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${command === 'targets' ? `targets ${rest[0]}` : command}: --${stray} is not an option of this command; ` +
+        `it takes ${[...allowed]
+          .filter((o) => o !== 'help')
+          .map((o) => `--${o}`)
+          .join(', ')}`,
+    );
   const seed = Number(values.seed);
   if (!Number.isInteger(seed))
     throw new TransferbenchError('BAD_OPTION', `--seed: got ${JSON.stringify(values.seed)}, expected an integer`);
@@ -142,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
       const file = rest[0];
       if (file === undefined) throw new TransferbenchError('BAD_OPTION', 'validate: missing SUITE file');
       const { validateCommand } = await import('./commands/bench.js');
-      return validateCommand(reporter, file);
+      return validateCommand(reporter, file, values['targets-dir'] ?? 'targets');
     }
     case 'targets': {
       if (rest[0] === 'missing' || values.suite !== undefined) {
@@ -194,7 +208,13 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  (caught: unknown) => {
+    // A file-system error no layer below caught still ends in one line naming its path, exit 2.
+    const errno = caught as NodeJS.ErrnoException;
+    const error =
+      typeof errno?.code === 'string' && typeof errno.path === 'string'
+        ? ioError(caught, errno.path, 'a file')
+        : caught;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`transferbench: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -15,7 +15,9 @@ export type ErrorCode =
   /** Images sent to an oracle whose length is not a whole number of the target's images. */
   | 'BAD_IMAGES'
   /** A worker thread running a group of cells died; the message names the group. */
-  | 'WORKER_CRASHED';
+  | 'WORKER_CRASHED'
+  /** A file could not be written or read (a full or read-only disk): the message names the path and what it held. */
+  | 'IO_ERROR';
 
 export class TransferbenchError extends Error {
   constructor(
@@ -56,4 +58,21 @@ export function badImages(target: string, length: number, imageShape: readonly n
 
 export function duplicateName(kind: string, name: string): TransferbenchError {
   return new TransferbenchError('DUPLICATE_NAME', `${kind} "${name}" is already registered`);
+}
+
+/**
+ * A file-system error as one line: the path, what was being written or read, and the system's
+ * reason without its errno prefix ("no space left on device"). Anything else is passed through.
+ */
+export function ioError(error: unknown, path: string, what: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || typeof e.syscall !== 'string') return error;
+  const reason = e.message
+    .replace(/^[A-Z]+: /, '')
+    .replace(/, [a-z]+ '[^']*'$/, '')
+    .replace(/, [a-z]+$/, '');
+  return new TransferbenchError(
+    'IO_ERROR',
+    `${path}: could not ${e.syscall === 'open' ? 'open' : 'write'} ${what}: ${reason} (${e.code})`,
+  );
 }

@@ -5,26 +5,37 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { TransferbenchError } from './errors.js';
+import { ioError, TransferbenchError } from './errors.js';
 
 /** Writes beside the target and renames, so a crash never leaves half a file. */
-export function atomicWrite(path: string, data: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
+export function atomicWrite(path: string, data: Uint8Array | string, what = 'the file'): void {
+  try {
+    writeFileSync(`${path}.tmp`, data);
+    renameSync(`${path}.tmp`, path);
+  } catch (error) {
+    // A full disk leaves the half-written temporary behind: remove it, then say what failed.
+    rmSync(`${path}.tmp`, { force: true });
+    throw ioError(error, path, what);
+  }
 }
 
 /** Appends one record as a line and fsyncs, so a killed run loses at most the record in flight. */
-export function appendJsonLine(file: string, record: unknown): void {
-  const fd = openSync(file, 'a');
+export function appendJsonLine(file: string, record: unknown, what = 'a record'): void {
+  let fd: number | undefined;
   try {
+    fd = openSync(file, 'a');
     writeSync(fd, `${JSON.stringify(record)}\n`);
     fsyncSync(fd);
+  } catch (error) {
+    // A line cut short by a full disk is dropped by the next read (readJsonLines repairs it).
+    throw ioError(error, file, what);
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

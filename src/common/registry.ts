@@ -16,6 +16,14 @@ export class Registry<T> {
     return this;
   }
 
+  /**
+   * Takes an entry out again. Only for code that adds an entry for its own duration (the worked
+   * examples in test/extending/): the registries of the harness are filled once, where they live.
+   */
+  remove(name: string): void {
+    if (!this.entries.delete(name)) throw unknownName(this.kind, name, this.names());
+  }
+
   get(name: string): T {
     const entry = this.entries.get(name);
     if (entry === undefined) throw unknownName(this.kind, name, this.names());

@@ -90,9 +90,8 @@ export function useEngine(
 
 /**
  * The engine to train on, measuring when the request (or the default) is `auto`: the small
- * CNN's step is timed on both engines here, the faster is kept for the rest of the process and
- * written to TRANSFERBENCH_ENGINE, so worker threads started later train on it without timing
- * again. The measurement travels in the EngineInfo into every manifest.
+ * CNN's step is timed on both engines here, and the faster is kept for the rest of the process;
+ * worker threads get it in their data (`adoptEngine`) and never time again. The measurement travels in the EngineInfo into every manifest.
  */
 export async function resolveEngine(
   requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'),
@@ -105,8 +104,15 @@ export async function resolveEngine(
   if (name !== 'auto') return infoOf(name, request.threads);
   const measured = await measure({ threads: request.threads });
   current = { ...infoOf(fasterEngine(measured), request.threads), measured };
-  process.env.TRANSFERBENCH_ENGINE = current.name;
   return current;
+}
+
+/**
+ * Takes an engine chosen elsewhere (the main thread's measurement, handed to a worker thread in
+ * its data), so that every group of a run trains on one engine without timing again.
+ */
+export function adoptEngine(engine: EngineInfo): void {
+  current = engine;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { badDataset } from '../common/errors.js';
+import { badDataset, TransferbenchError } from '../common/errors.js';
 import { Random } from '../common/random.js';
 
 /** The one shape every data set takes inside transferbench, whatever file it came from. */
@@ -96,6 +96,17 @@ export function stratifiedSplit(ds: Dataset, testFraction: number, seed: number)
 }
 
 /** The first n images (after a split, these are already shuffled). */
+/** The first n images, refusing an n the data set does not have (naming both numbers and the key). */
+export function takeEvaluation(ds: Dataset, n: number, key: string): Dataset {
+  const count = countOf(ds);
+  if (n > count)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${key} is ${n}, but the test split of ${ds.name} has ${count} images; ask for at most ${count}`,
+    );
+  return take(ds, n);
+}
+
 export function take(ds: Dataset, n: number): Dataset {
   const count = Math.min(n, countOf(ds));
   return subset(

@@ -109,7 +109,8 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
         ok: false,
         error:
           `${where}: inference failed for input shape [${task.count}, ${task.inputShape.join(', ')}]: ` +
-          `${(error as Error).message.split('\n')[0]}`,
+          // onnxruntime's whole message: its later lines name the dimension that differs.
+          `${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`,
       };
     }
     const output = outputs[task.outputName] as ort.Tensor;

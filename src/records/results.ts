@@ -17,8 +17,14 @@ export interface CellResult {
   readonly budget: number;
   /** White-box reference rows are upper bounds, not attack settings. */
   readonly reference: boolean;
-  /** The attack as the suite names it ("mi-fgsm+di+ti" for a composition given by `transforms`). */
+  /**
+   * The attack as the suite names it ("mi-fgsm+di+ti" for a composition given by `transforms`),
+   * with the parameters the suite set away from their defaults ("pgd(steps=40)"): the key every
+   * leaderboard groups attacks by.
+   */
   readonly attack: string;
+  /** Every parameter the attack (and its transformations) declares, as the cell resolved it. */
+  readonly attackParams?: Readonly<Record<string, number | string | boolean>>;
   /** The gradient method and its input transformations ("mi-fgsm+di" for di-mi-fgsm); the attack's name otherwise. */
   readonly composition?: string;
   readonly attackKind: string;
@@ -72,7 +78,7 @@ export function resultsFile(dir: string, shard: { k: number; n: number }): strin
 }
 
 export function appendResult(file: string, result: CellResult): void {
-  appendJsonLine(file, result);
+  appendJsonLine(file, result, 'the cell result');
 }
 
 export function readResults(file: string, repair = false): CellResult[] {

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { fromBytes, type CellExamples } from '../records/examples.js';
-import { readJsonLineAt, type LineAt } from '../bench/merge-stream.js';
+import { readJsonLineAt, type LineAt } from '../records/merge-stream.js';
 import type { CellResult } from '../records/results.js';
 import { drawDigits, GLYPH_HEIGHT, GLYPH_WIDTH } from './digits.js';
 

@@ -62,6 +62,7 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'target_mean_confidence',
   'composition',
   ...rateColumns('attack_success'),
+  'attack_params',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -98,6 +99,7 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.targetMeanConfidence ?? '',
     r.composition ?? r.attack,
     ...optionalRateCells(r.attackSuccess),
+    r.attackParams ? JSON.stringify(r.attackParams) : '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { forEachJsonLine } from '../bench/merge-stream.js';
+import { forEachJsonLine } from '../records/merge-stream.js';
 import { TransferbenchError } from '../common/errors.js';
 import { atomicWrite } from '../common/files.js';
 import { resultFiles, type CellResult } from '../records/results.js';

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
+import type { OwnedModel } from '../targets/owned-model.js';
 import type { ParameterSpec, ResolvedParams } from './params.js';
 
 /** How substitutes are fitted, whatever the strategy. */
@@ -37,13 +38,6 @@ export interface SubstituteContext {
    * themselves: of the target they only ever see the oracle.
    */
   readonly openOwnedModel?: (descriptorPath: string, options: { readonly threads: number }) => Promise<OwnedModel>;
-}
-
-/** The attacker's own model, opened as a surrogate. */
-export interface OwnedModel {
-  readonly surrogate: Surrogate;
-  /** sha256 of the model file: identifies the surrogate in cache keys of what is fitted on it. */
-  readonly sha256: string;
 }
 
 /** Fidelity after one round of a round-based strategy. */
@@ -104,3 +98,5 @@ export interface SubstituteRecord {
   readonly cacheKey: string;
   readonly fromCache: boolean;
 }
+
+export type { OwnedModel };

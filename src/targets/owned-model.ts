@@ -2,9 +2,16 @@ import { readFileSync } from 'node:fs';
 import { buildGradientModel, createOnnxSurrogate, featureLayers } from '../compute/onnx-gradient/index.js';
 import type { FeatureLayer } from '../compute/surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
-import type { OwnedModel } from '../substitutes/types.js';
+import type { Surrogate } from '../compute/surrogate.js';
 import { loadTarget, type TargetDescriptor } from './descriptor.js';
 import { gradientDescriptionOf } from './onnx/gradient-description.js';
+
+/** The attacker's own model, opened as a surrogate. */
+export interface OwnedModel {
+  readonly surrogate: Surrogate;
+  /** sha256 of the model file: identifies the surrogate in cache keys of what is fitted on it. */
+  readonly sha256: string;
+}
 
 /**
  * Opens an ONNX classifier the attacker owns, described in the target.json format (checked like

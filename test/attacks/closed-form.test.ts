@@ -79,14 +79,16 @@ describe('attacks on a linear softmax model (closed form)', () => {
     },
   );
 
-  for (const [name, params] of [
-    ['BIM with one step of eps', { steps: 1, stepSize: 0.1 }],
-    ['PGD with no random start and one step of eps', { steps: 1, stepSize: 0.1, randomStart: false }],
-    ['MI-FGSM with one step of eps', { steps: 1, stepSize: 0.1 }],
+  // Each against the analytic gradient, not against FGSM through the same loop: a loop that
+  // ignored `steps` or `stepSize` would make both sides wrong alike.
+  for (const [attack, what, params] of [
+    ['bim', 'BIM with one step of eps', { steps: 1, stepSize: 0.1 }],
+    ['pgd', 'PGD with no random start and one step of eps', { steps: 1, stepSize: 0.1, randomStart: false }],
+    ['mi-fgsm', 'MI-FGSM with one step of eps', { steps: 1, stepSize: 0.1 }],
+    ['i-fgsm', 'I-FGSM with one step of eps', { steps: 1, stepSize: 0.1 }],
   ] as const) {
-    it(`${name} equals FGSM`, async () => {
-      const attack = name.split(' ')[0]?.toLowerCase() as string;
-      const a = await craftTensors(attack, linear.surrogate, {
+    it(`${what} is eps times the sign of the analytic input gradient`, async () => {
+      const adversarial = await craftTensors(attack, linear.surrogate, {
         images: x,
         trueLabels: labels,
         ids,
@@ -94,17 +96,28 @@ describe('attacks on a linear softmax model (closed form)', () => {
         labelSource: 'true',
         params,
       });
-      const b = await craftTensors('fgsm', linear.surrogate, {
+      const expected = tf.tidy(() => analyticGradient(labels).sign().mul(0.1));
+      const diff = tf.tidy(() => perturbation(adversarial).sub(expected).abs().max().dataSync()[0] as number);
+      tf.dispose([adversarial, expected]);
+      assert.ok(diff < 1e-6, `max difference ${diff}`);
+    });
+  }
+
+  it('PGD reads its random start: from a random point of the ball its one step is not FGSM', async () => {
+    const craft = (randomStart: boolean) =>
+      craftTensors('pgd', linear.surrogate, {
         images: x,
         trueLabels: labels,
         ids,
         eps: 0.1,
         labelSource: 'true',
+        params: { steps: 1, stepSize: 0.05, randomStart },
       });
-      assert.deepEqual(a.dataSync(), b.dataSync());
-      tf.dispose([a, b]);
-    });
-  }
+    const [plain, random] = [await craft(false), await craft(true)];
+    const moved = tf.tidy(() => plain.sub(random).abs().max().dataSync()[0] as number);
+    tf.dispose([plain, random]);
+    assert.ok(moved > 1e-3, `the random start moved the result by ${moved}`);
+  });
 
   it('C&W L2 finds a smaller L2 perturbation than FGSM at equal or better success', async () => {
     const wide = images(n, shape, 41, 0.1, 0.9);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ATTACKS, PARAMETERS, resolveParams, TRANSFORMS, attackFor } from '../../src/attacks/index.js';
-import { suiteSchema } from '../../src/bench/suite.js';
+import { suiteSchema } from '../../src/runner/suite.js';
 
 describe('attack parameter specs', () => {
   it("PGD's step follows steps: 2.5*eps/steps, also when a suite sets steps", () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../src/cli/help.js';
+import { COMMANDS, commandOptions } from '../../src/cli/help.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -84,6 +84,22 @@ describe('transferbench command', () => {
     const r = transferbench('backends', '--backend', 'gpu');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--backend \(or TRANSFERBENCH_BACKEND\): got "gpu", expected one of tensorflow, wasm, cpu/);
+  });
+
+  it("refuses an option the command does not take, naming the command's own options", () => {
+    const r = transferbench('list', 'substitutes', '--resume', '--shard', '9/2');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^transferbench: list: --resume is not an option of this command; it takes --backend, /);
+    assert.doesNotMatch(r.stderr, /--shard-by|--parallel/);
+    const inspect = transferbench('targets', 'inspect', 'x.onnx', '--parallel', '2');
+    assert.equal(inspect.status, 2);
+    assert.match(inspect.stderr, /targets inspect: --parallel is not an option of this command; it takes --write, /);
+    // Every option a command's help lists is one it takes.
+    for (const command of COMMANDS) {
+      const flags = command.options.flatMap(([left]) => [...left.matchAll(/--([a-z-]+)/g)].map((m) => m[1]));
+      const taken = commandOptions(command.name.split(' '));
+      for (const flag of flags) assert.ok(taken?.has(flag as string), `${command.name} takes --${flag}`);
+    }
   });
 
   it('names a bad --engine or --train-threads and the allowed values, before any work', () => {

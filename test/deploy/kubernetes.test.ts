@@ -8,8 +8,8 @@ import { validate as lintDockerfile } from 'dockerfile-utils';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import { expandGrid, parseShard, shardCells } from '../../src/bench/grid.js';
-import { loadSuite } from '../../src/bench/suite.js';
+import { expandGrid, parseShard, shardCells } from '../../src/runner/grid.js';
+import { loadSuite } from '../../src/runner/suite.js';
 import {
   kubernetesManifests,
   loadKubernetesValues,

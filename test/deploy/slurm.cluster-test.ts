@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withoutVolatileColumns } from '../../src/report/leaderboards.js';
-import { tinySuite } from '../bench/fixture-suite.js';
+import { tinySuite } from '../runner/fixture-suite.js';
 import { startSlurmCluster, slurmUnavailable, type SlurmCluster } from './slurm-cluster.js';
 
 // `npm run test:slurm` (and .ci/run): a real one-node Slurm runs deploy/slurm/run.sh as a

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { forEachJsonLine } from '../../src/bench/merge-stream.js';
+import { forEachJsonLine } from '../../src/records/merge-stream.js';
 import { toBytes } from '../../src/records/examples.js';
 import type { CellResult } from '../../src/records/results.js';
 import { GridCollector, MAX_GRIDS } from '../../src/report/grids.js';

@@ -13,7 +13,7 @@ import { craftAdversarialSync } from '../../src/attacks/index.js';
 import { TfjsSurrogate } from '../../src/compute/tfjs-surrogate.js';
 import { buildArchitecture } from '../../src/compute/architectures.js';
 import { tempDir } from '../fixtures/files.js';
-import { rubbishImages } from '../../src/bench/rubbish.js';
+import { rubbishImages } from '../../src/runner/rubbish.js';
 
 describe('target zoo', () => {
   const dir = tempDir('transferbench-zoo-');

@@ -5,7 +5,7 @@ import { DataType, encodeModel, valueInfo, type Graph } from '../../compute/onnx
 import { probeGraph } from '../../compute/onnx-gradient/probe.js';
 import { trainingGradients, weightGradientName } from '../../compute/onnx-train/gradients.js';
 import { trainingGraph, type TrainableWeight } from '../../compute/onnx-train/graph.js';
-import type { AdvGanOptions } from './train.js';
+import type { AdvGanOptions } from './options.js';
 
 /** Names of the AdvGAN models' own inputs and outputs (weights are `g/w<i>` and `d/w<i>`). */
 export const GAN_IO = {

@@ -8,7 +8,7 @@ import { writeWeights } from '../../compute/onnx-train/trainer.js';
 import { awaitTask, type Crafting } from '../crafting.js';
 import { buildGanModels, GAN_IO } from './onnx-graphs.js';
 import type { GanBatch, GanSteps } from './steps.js';
-import type { AdvGanOptions } from './train.js';
+import type { AdvGanOptions } from './options.js';
 
 /** A network's weights as typed arrays between onnxruntime runs, with its own Adam. */
 class Weights {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { trainableVariables } from '../../compute/train.js';
 import { valuesOf } from '../../compute/values.js';
 import type { Crafting } from '../crafting.js';
-import type { AdvGanOptions } from './train.js';
+import type { AdvGanOptions } from './options.js';
 
 /** One batch's data for a training step: n clean images, the generated ones and d(L_adv)/d(generated) / n. */
 export interface GanBatch {

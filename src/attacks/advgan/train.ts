@@ -5,26 +5,11 @@ import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.
 import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
 import { OnnxGanSteps } from './onnx-steps.js';
+import type { AdvGanOptions } from './options.js';
 import { TfjsGanSteps, type GanSteps } from './steps.js';
 
 export { generate } from './steps.js';
-
-export interface AdvGanOptions {
-  readonly eps: number;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  /** Weight of the least-squares GAN loss. */
-  readonly alpha: number;
-  /** Weight of the hinge loss on the perturbation's L2 norm. */
-  readonly beta: number;
-  /** The hinge's bound c on ||G(x)||_2. */
-  readonly hingeBound: number;
-  /** C&W margin kappa of the adversarial loss. */
-  readonly confidence: number;
-  readonly targeted: boolean;
-  readonly seed: number;
-}
+export type { AdvGanOptions } from './options.js';
 
 /**
  * Trains AdvGAN's generator against a surrogate (the paper's L = L_adv + alpha L_GAN + beta

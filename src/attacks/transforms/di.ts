@@ -4,7 +4,7 @@ import { param } from '../params.js';
 import type { InputTransform } from './types.js';
 
 /** One image's draw: left alone, or resized to `size` and padded by `top`/`left` inside the padded square. */
-type Draw =
+export type Draw =
   | { readonly apply: false }
   | { readonly apply: true; readonly size: number; readonly top: number; readonly left: number };
 
@@ -17,6 +17,17 @@ type Draw =
  * 28x28 digits the default rate 1.1 pads to 30 pixels: shifts and rescalings of up to 2 pixels,
  * the paper's 10% of the image.
  */
+/**
+ * One image's draw: whether (one draw, as TransferAttack's torch.rand(1) < p), the resized side
+ * in [h, padded), and the offsets in [0, padded - size), as TransferAttack's and Xie et al.'s
+ * torch.randint(0, rem).
+ */
+export function drawDiversity(random: Random, h: number, padded: number, probability: number): Draw {
+  if (!(random.next() < probability) || padded <= h) return { apply: false };
+  const size = h + random.int(padded - h);
+  return { apply: true, size, top: random.int(padded - size), left: random.int(padded - size) };
+}
+
 export const di: InputTransform = {
   name: 'di',
   description:
@@ -25,13 +36,14 @@ export const di: InputTransform = {
   plan: (context) => {
     const [h, w] = context.imageShape;
     const padded = Math.floor(h * context.params.resizeRate);
-    const draws: Draw[] = context.keys.map((key) => {
-      const random = new Random(context.params.seed).fork(`di:${context.evaluation}:${key}`);
-      // One draw for "whether", as TransferAttack's torch.rand(1) < p.
-      if (!(random.next() < context.params.diversityProb) || padded <= h) return { apply: false };
-      const size = h + random.int(padded - h);
-      return { apply: true, size, top: random.int(padded - size + 1), left: random.int(padded - size + 1) };
-    });
+    const draws: Draw[] = context.keys.map((key) =>
+      drawDiversity(
+        new Random(context.params.seed).fork(`di:${context.evaluation}:${key}`),
+        h,
+        padded,
+        context.params.diversityProb,
+      ),
+    );
     return {
       copies: 1,
       identity: draws.every((d) => !d.apply),

@@ -19,8 +19,8 @@ export function gaussianKernel(size: number, nsig = 3): Float32Array {
 /**
  * Translation invariance (Dong et al. 1904.02884, TransferAttack's TIM): the input gradient is
  * convolved, per channel and with zero padding, by a Gaussian kernel, which approximates the
- * average gradient over translated images. TransferAttack uses a 7x7 kernel (15x15 on 224-pixel
- * ImageNet images, about 7% of the side); the default here is 5x5 on 28x28 digits, whose strokes
+ * average gradient over translated images. TransferAttack's TIM defaults to a 15x15 kernel on
+ * 224-pixel ImageNet images (about 7% of the side); the default here is 5x5 on 28x28 digits, whose strokes
  * are 2-3 pixels wide: a wider kernel blurs the gradient past the stroke. A 1x1 kernel changes nothing.
  */
 export const ti: InputTransform = {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../params.js';
-import type { AttackParams, LabelledImages } from '../types.js';
+import type { AttackParams, LabelledImages } from '../attack-params.js';
 
 /** What a transformation knows when it plans one gradient evaluation. */
 export interface TransformContext {

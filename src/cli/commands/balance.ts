@@ -1,6 +1,6 @@
-import { groupCosts, shardBalance, zooCostModel } from '../../bench/balance.js';
-import { expandGrid } from '../../bench/grid.js';
-import { loadSuite } from '../../bench/suite.js';
+import { groupCosts, shardBalance, zooCostModel } from '../../runner/balance.js';
+import { expandGrid } from '../../runner/grid.js';
+import { loadSuite } from '../../runner/suite.js';
 import { badOption } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
 import { formatTable, type Reporter } from '../reporter.js';

@@ -1,11 +1,17 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { groupCosts, zooCostModel } from '../../bench/balance.js';
-import { expandGrid, parseShard, type Shard } from '../../bench/grid.js';
-import { mergeResults } from '../../bench/merge.js';
+import { groupCosts, zooCostModel } from '../../runner/balance.js';
+import { expandGrid, parseShard, type Shard } from '../../runner/grid.js';
+import { mergeResults } from '../../runner/merge.js';
 import { writeReport } from '../../report/report.js';
 import { GridCollector } from '../../report/grids.js';
-import { outputDir, runSuite } from '../../bench/run.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
+import { outputDir, runSuite } from '../../runner/run.js';
+import { loadSuite, type Suite } from '../../runner/suite.js';
+import { expandQueryGrid } from '../../runner/query-grid.js';
+import { targetDescriptorPath } from '../../runner/targets.js';
+import { loadSplit, parseDatasetSpec, takeEvaluation } from '../../data/index.js';
+import { checkDatasetFitsTarget, checkTargetAgainstModel } from '../../targets/check.js';
+import { loadTarget } from '../../targets/descriptor.js';
 import { badOption } from '../../common/errors.js';
 import { useBackend } from '../../compute/backend.js';
 import { describeEngine, resolveEngine } from '../../compute/engine.js';
@@ -119,8 +125,34 @@ export async function reportCommand(reporter: Reporter, dir: string): Promise<nu
 }
 
 /** `transferbench validate FILE`. */
-export function validateCommand(reporter: Reporter, file: string): number {
+/**
+ * Every check that needs no training: the suite's schema and keys, the data set against
+ * `evaluationSize`, and each built target's descriptor against its model and the data set. A
+ * target not built yet is named; `run` checks it once it is.
+ */
+export async function validateCommand(reporter: Reporter, file: string, targetsDir: string): Promise<number> {
   const suite = loadSuite(file);
-  reporter.info(`${file}: valid suite "${suite.name}", ${expandGrid(suite).length} cells`);
+  const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
+  takeEvaluation(split.test, suite.evaluationSize, `${file}: evaluationSize`);
+  const unbuilt: string[] = [];
+  for (const name of suite.targets) {
+    const path = targetDescriptorPath(name, targetsDir);
+    if (!existsSync(path)) {
+      unbuilt.push(name);
+      continue;
+    }
+    const target = loadTarget(path);
+    await checkTargetAgainstModel(target);
+    checkDatasetFitsTarget(target, split.test);
+    checkDatasetFitsTarget(target, split.train);
+  }
+  const cells = expandGrid(suite).length;
+  const queryCells = expandQueryGrid(suite).length;
+  reporter.info(
+    `${file}: valid suite "${suite.name}", ${cells + queryCells} cells (${cells} transfer, ${queryCells} query)` +
+      (unbuilt.length > 0
+        ? `; not built in ${targetsDir}, so not checked against their models: ${unbuilt.join(', ')}`
+        : ''),
+  );
   return 0;
 }

@@ -1,5 +1,5 @@
 import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
-import { QUERY_ATTACKS } from '../../attacks/query/index.js';
+import { QUERY_ATTACKS } from '../../query-attacks/index.js';
 import { ARCHITECTURES } from '../../compute/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSuite } from '../../bench/suite.js';
-import { outputDir } from '../../bench/run.js';
+import { loadSuite } from '../../runner/suite.js';
+import { outputDir } from '../../runner/run.js';
 import { runCommand } from './bench.js';
 import { buildMissingTargets } from './suite-targets.js';
 import type { Reporter } from '../reporter.js';

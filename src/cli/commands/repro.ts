@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VOLATILE_COLUMNS } from '../../report/leaderboards.js';
-import { loadSuite } from '../../bench/suite.js';
+import { loadSuite } from '../../runner/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
 import type { Reporter } from '../reporter.js';
 import { runCommand } from './bench.js';

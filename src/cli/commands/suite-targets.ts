@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../bench/targets.js';
-import { loadSuite, type Suite } from '../../bench/suite.js';
+import { targetDescriptorPath } from '../../runner/targets.js';
+import { loadSuite, type Suite } from '../../runner/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';

@@ -66,7 +66,7 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
       } catch (error) {
         throw new TransferbenchError(
           'BAD_MODEL',
-          `ONNX gradient: the model does not run at batch ${batch} (${(error as Error).message.split('\n')[0]}); ` +
+          `ONNX gradient: the model does not run at batch ${batch} (${(error as Error).message.replace(/\s*\n\s*/g, ' ')}); ` +
             `export it with a dynamic batch dimension (torch.onnx.export(..., ` +
             `dynamic_axes={"input": {0: "batch"}}))`,
         );

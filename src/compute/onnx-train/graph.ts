@@ -11,7 +11,7 @@ import {
   type Graph,
   type TensorProto,
 } from '../onnx-gradient/ir.js';
-import { OPSET, pads, pair, poolingOf } from '../../targets/onnx/export.js';
+import { OPSET, pads, pair, poolingOf } from '../layers/tfjs-config.js';
 import { INSTANCE_NORM_EPSILON } from '../layers/instance-norm.js';
 import { nonChannelAxes, normalised, scaleAndShift, type RunningStatistics } from './normalization.js';
 

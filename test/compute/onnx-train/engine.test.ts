@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
 import {
+  adoptEngine,
   currentEngineInfo,
   defaultEngine,
   describeEngine,
@@ -11,7 +12,7 @@ import {
   trainModel,
   useEngine,
 } from '../../../src/compute/engine.js';
-import { fasterEngine, measureEngines, type EngineMeasurement } from '../../../src/compute/engine-measure.js';
+import { measureEngines, type EngineMeasurement } from '../../../src/compute/engine-measure.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
 import {
@@ -194,7 +195,6 @@ describe('onnxruntime training engine', () => {
           const engine = await resolveEngine('auto', 2, timed(tfjs, onnxruntime));
           assert.equal(engine.name, expected);
           assert.deepEqual(engine.measured?.imagesPerSecond, { tfjs, onnxruntime });
-          assert.equal(process.env.TRANSFERBENCH_ENGINE, expected);
           assert.equal(currentEngineInfo(), engine, 'the manifest sees the measured engine');
           assert.equal(
             await resolveEngine('auto', 2, () => Promise.reject(new Error('measured twice'))),
@@ -213,6 +213,15 @@ describe('onnxruntime training engine', () => {
       );
     }
 
+    it('a worker thread adopts the engine its main thread measured, without timing again', async () => {
+      const engine = await resolveEngine('auto', 1, timed(900, 300));
+      resetEngine();
+      process.env.TRANSFERBENCH_ENGINE = 'auto';
+      adoptEngine(engine);
+      assert.equal(currentEngineInfo(), engine);
+      assert.equal(await resolveEngine(undefined, undefined, () => Promise.reject(new Error('timed again'))), engine);
+    });
+
     it('says that auto must be measured before a synchronous caller asks for the engine', () => {
       process.env.TRANSFERBENCH_ENGINE = 'auto';
       assert.throws(() => currentEngineInfo(), /chosen by measurement.*resolveEngine\(\) times both engines first/);
@@ -229,10 +238,14 @@ describe('onnxruntime training engine', () => {
             measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0,
             JSON.stringify(measured),
           );
-          const faster = measured.imagesPerSecond.onnxruntime >= measured.imagesPerSecond.tfjs ? 'onnxruntime' : 'tfjs';
-          assert.equal(fasterEngine(measured), faster);
+          // onnxruntime trains this CNN 3-6x faster than tfjs on wasm (docs/performance.md), so a
+          // measurement that ranks them the other way round timed something else.
+          assert.ok(
+            measured.imagesPerSecond.onnxruntime > 1.5 * measured.imagesPerSecond.tfjs,
+            `onnxruntime ${measured.imagesPerSecond.onnxruntime} img/s vs tfjs ${measured.imagesPerSecond.tfjs}`,
+          );
           const engine = await resolveEngine('auto', threads, async () => measured);
-          assert.equal(engine.name, faster);
+          assert.equal(engine.name, 'onnxruntime');
         },
       );
     }

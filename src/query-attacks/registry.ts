@@ -1,0 +1,54 @@
+import { badOption } from '../common/errors.js';
+import { Registry } from '../common/registry.js';
+import type { Norm } from '../attacks/types.js';
+import { boundary } from './boundary.js';
+import { hopSkipJump } from './hop-skip-jump.js';
+import { pRgf } from './p-rgf.js';
+import { simbaDct } from './simba-dct.js';
+import { simbaPixel } from './simba-pixel.js';
+import { squareL2 } from './square-l2.js';
+import { squareLinf } from './square-linf.js';
+import type { QueryAttack, QueryParams } from './types.js';
+
+/** Every query attack, in the order `transferbench list query-attacks` shows them. */
+export const QUERY_ATTACKS = new Registry<QueryAttack>('query attack')
+  .add(squareLinf.name, squareLinf)
+  .add(squareL2.name, squareL2)
+  .add(simbaPixel.name, simbaPixel)
+  .add(simbaDct.name, simbaDct)
+  .add(hopSkipJump.name, hopSkipJump)
+  .add(boundary.name, boundary)
+  .add(pRgf.name, pRgf);
+
+/** The attack's defaults for this norm, eps and image shape, overridden by `overrides`; checked. */
+export function resolveQueryParams(
+  attack: QueryAttack,
+  norm: Norm,
+  eps: number,
+  shape: readonly [number, number, number],
+  overrides: Readonly<Record<string, number | string>>,
+): QueryParams {
+  if (!attack.norms.includes(norm))
+    throw badOption(`${attack.name}: norm`, norm, attack.norms.map((n) => `"${n}"`).join(' or '));
+  if (!(eps > 0 && Number.isFinite(eps))) throw badOption(`${attack.name}: eps`, eps, 'a positive number');
+  const params: Record<string, number | string> = {};
+  for (const p of attack.parameters) params[p.name] = p.default(norm, eps, shape);
+  for (const [key, value] of Object.entries(overrides)) {
+    const known = attack.parameters.map((p) => p.name);
+    if (!known.includes(key))
+      throw badOption(
+        `${attack.name}: params.${key}`,
+        value,
+        known.length > 0 ? `one of the parameters ${known.join(', ')}` : 'no parameters (this attack takes none)',
+      );
+    if (typeof value !== typeof params[key] || (typeof value === 'number' && !(Number.isFinite(value) && value > 0))) {
+      throw badOption(
+        `${attack.name}: params.${key}`,
+        value,
+        typeof params[key] === 'number' ? 'a positive number' : 'a string',
+      );
+    }
+    params[key] = value;
+  }
+  return params;
+}

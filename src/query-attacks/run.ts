@@ -1,0 +1,220 @@
+import { badOption } from '../common/errors.js';
+import { Random } from '../common/random.js';
+import type { Surrogate } from '../compute/surrogate.js';
+import type { ImageBudgetOracle } from '../oracle/oracle.js';
+import type { Norm } from '../attacks/types.js';
+import { rowAnswer } from './answers.js';
+import { Gather, type Channel } from './gather.js';
+import { distance, inBall, projectToBall } from './geometry.js';
+import { QUERY_ATTACKS, resolveQueryParams } from './registry.js';
+import type { ImageTask, QueryParams, RowAnswer } from './types.js';
+
+export interface QueryRunRequest {
+  readonly attack: string;
+  /** The only way to the target: its per-image budget is the run's. */
+  readonly oracle: ImageBudgetOracle;
+  /** Clean images, NHWC [0, 1], and the class each moves away from. */
+  readonly images: Float32Array;
+  readonly labels: Int32Array;
+  /** Stable image ids (evaluation indices): budgets and random streams are per id. */
+  readonly ids: readonly number[];
+  readonly eps: number;
+  readonly norm: Norm;
+  readonly params?: Readonly<Record<string, number | string>>;
+  readonly seed: number;
+  /** Hybrid: transfer examples to start from instead of the clean images (inside the ball). */
+  readonly starts?: Float32Array;
+  /** Hybrid: the white-box model whose gradient guides the attack (P-RGF). */
+  readonly surrogate?: Surrogate;
+  /** Groups of images attacked as independent request streams, so several requests are in flight (default 2). */
+  readonly streams?: number;
+}
+
+export const STOP_REASONS = ['success', 'budget', 'gave-up'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+export interface ImageOutcome {
+  readonly id: number;
+  /** An answer said "not the image's class" for a point inside the ball. */
+  readonly success: boolean;
+  /** Queries up to and including that answer (null without success). */
+  readonly queriesToSuccess: number | null;
+  /** Queries the oracle charged to this image. */
+  readonly queries: number;
+  /** The attack's own count of answered rows (tests compare it with `queries`). */
+  readonly tally: number;
+  readonly stop: StopReason;
+  /**
+   * Distance, in the run's norm, of the result before projection: a decision-based attack's closest adversarial point.
+   */
+  readonly distance: number;
+}
+
+export interface QueryRunOutcome {
+  /** One image per input, inside the ball and [0, 1]: the successful point, or the kept point projected. */
+  readonly adversarial: Float32Array;
+  readonly images: readonly ImageOutcome[];
+  readonly params: QueryParams;
+}
+
+/** Thrown into an image's attack to stop it; never seen outside this file. */
+class StopImage extends Error {
+  constructor(readonly reason: 'success' | 'budget') {
+    super(`stopped: ${reason}`);
+  }
+}
+
+interface ImageState {
+  readonly id: number;
+  readonly clean: Float32Array;
+  readonly label: number;
+  tally: number;
+  queriesToSuccess: number | null;
+  successImage?: Float32Array;
+  kept?: Float32Array;
+  stop: StopReason;
+}
+
+/**
+ * Runs a query attack on many images at once: one async procedure per image, their queries
+ * gathered into full batches per request stream. Success is decided here, not by the attack:
+ * the first answered row that the target does not call the image's class and that lies inside
+ * the ball. Budgets are the oracle's: when it refuses a row the image stops, not fooled within
+ * its budget.
+ */
+export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRunOutcome> {
+  const attack = QUERY_ATTACKS.get(request.attack);
+  const { oracle, eps, norm } = request;
+  const shape = oracle.imageShape;
+  const size = shape[0] * shape[1] * shape[2];
+  const count = request.ids.length;
+  if (request.images.length !== count * size || request.labels.length !== count)
+    throw badOption(
+      `${attack.name}: images`,
+      `${request.images.length} values, ${request.labels.length} labels`,
+      `${count} images of ${shape.join('x')} and ${count} labels`,
+    );
+  if (attack.kind !== 'decision-based' && oracle.mode === 'label')
+    throw badOption(
+      `${attack.name}: oracle mode`,
+      oracle.mode,
+      '"probabilities" or "top-k" (a score-based attack needs scores)',
+    );
+  if (attack.kind === 'hybrid' && request.surrogate === undefined)
+    throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model (it guides the attack with its gradient)');
+  const params = resolveQueryParams(attack, norm, eps, shape, request.params ?? {});
+  const states: ImageState[] = request.ids.map((id, i) => ({
+    id,
+    clean: request.images.slice(i * size, (i + 1) * size),
+    label: request.labels[i] as number,
+    tally: 0,
+    queriesToSuccess: null,
+    stop: 'gave-up',
+  }));
+
+  const oracleChannel: Channel<{ state: ImageState; rows: Float32Array; count: number }, RowAnswer[]> = {
+    async serve(requests) {
+      const total = requests.reduce((n, r) => n + r.count, 0);
+      const rows = new Float32Array(total * size);
+      const ids: number[] = [];
+      requests.forEach((r) => {
+        rows.set(r.rows.subarray(0, r.count * size), ids.length * size);
+        for (let k = 0; k < r.count; k++) ids.push(r.state.id);
+      });
+      const { answered, answer } = await oracle.query(rows, ids);
+      const answerOf = new Int32Array(total).fill(-1);
+      answered.forEach((row, j) => (answerOf[row] = j));
+      let offset = 0;
+      return requests.map(({ state, count: n }) => {
+        const replies: RowAnswer[] = [];
+        let refused = false;
+        for (let k = 0; k < n; k++, offset++) {
+          const j = answerOf[offset] as number;
+          if (j < 0) {
+            refused = true;
+            continue;
+          }
+          state.tally++;
+          const reply = rowAnswer(answer, j, state.label);
+          replies.push(reply);
+          const row = rows.subarray(offset * size, (offset + 1) * size);
+          if (reply.adversarial && state.queriesToSuccess === null && inBall(row, state.clean, eps, norm)) {
+            state.queriesToSuccess = state.tally;
+            state.successImage = row.slice();
+          }
+        }
+        if (state.queriesToSuccess !== null) return new StopImage('success');
+        return refused ? new StopImage('budget') : replies;
+      });
+    },
+  };
+  const surrogate = request.surrogate;
+  const surrogateChannel: Channel<{ image: Float32Array; label: number }, Float32Array> = {
+    async serve(requests) {
+      if (surrogate === undefined) throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model');
+      const images = new Float32Array(requests.length * size);
+      requests.forEach((r, i) => images.set(r.image, i * size));
+      // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
+      const { gradient } = await surrogate.lossGradient(
+        images,
+        Int32Array.from(requests, (r) => r.label),
+        { loss: 'cw-untargeted', kappa: 1e6 },
+      );
+      return requests.map((_, i) => gradient.slice(i * size, (i + 1) * size));
+    },
+  };
+
+  const streams = Math.max(1, Math.min(request.streams ?? 2, count));
+  const gathers = Array.from({ length: streams }, () => new Gather());
+  const base = new Random(request.seed);
+  await Promise.all(
+    gathers.map((gather, g) =>
+      gather.runAll(
+        states
+          .map((state, i) => ({ state, i }))
+          .filter(({ i }) => i % streams === g)
+          .map(({ state, i }) => async () => {
+            const task: ImageTask = {
+              id: state.id,
+              clean: state.clean,
+              label: state.label,
+              ...(request.starts ? { start: request.starts.slice(i * size, (i + 1) * size) } : {}),
+              shape,
+              classes: oracle.classes,
+              mode: oracle.mode,
+              eps,
+              norm,
+              params,
+              random: base.fork(`${attack.name}:${state.id}`),
+              query: (rows, n) => gather.ask(oracleChannel, { state, rows, count: n }),
+              surrogateGradient: (image) => gather.ask(surrogateChannel, { image, label: state.label }),
+              keep: (image) => (state.kept = image.slice()),
+            };
+            try {
+              await attack.attack(task);
+            } catch (error) {
+              if (!(error instanceof StopImage)) throw error;
+              state.stop = error.reason;
+            }
+          }),
+      ),
+    ),
+  );
+
+  const adversarial = new Float32Array(count * size);
+  const images = states.map((state, i): ImageOutcome => {
+    const point = state.successImage ?? state.kept ?? state.clean;
+    adversarial.set(state.successImage ?? projectToBall(point, state.clean, eps, norm), i * size);
+    const success = state.queriesToSuccess !== null;
+    return {
+      id: state.id,
+      success,
+      queriesToSuccess: state.queriesToSuccess,
+      queries: oracle.spent(state.id),
+      tally: state.tally,
+      stop: success ? 'success' : state.stop,
+      distance: distance(point, state.clean, norm),
+    };
+  });
+  return { adversarial, images, params };
+}

@@ -1,0 +1,86 @@
+import type { Random } from '../common/random.js';
+import type { OracleMode } from '../oracle/oracle.js';
+import type { Norm } from '../attacks/types.js';
+
+/**
+ * What an attack reads from the target's answers: score-based attacks need scores
+ * (probabilities or top-k), decision-based ones only the label, hybrids also a surrogate.
+ */
+export const QUERY_ATTACK_KINDS = ['score-based', 'decision-based', 'hybrid'] as const;
+export type QueryAttackKind = (typeof QUERY_ATTACK_KINDS)[number];
+
+/** One answered query row, as an attack sees it. */
+export interface RowAnswer {
+  /** The target's top-1 class. */
+  readonly label: number;
+  /** Whether the target no longer answers the image's own class. */
+  readonly adversarial: boolean;
+  /**
+   * log p_y - max_{k != y} log p_k (the logit margin, since softmax is shift-invariant), from
+   * what the oracle reveals: on top-k answers the best revealed other class (or 1 - p_y when
+   * k = 1), and an upper bound when y is not revealed; on labels +1 or -1.
+   */
+  readonly margin: number;
+  /** p_y where revealed (0 when a top-k answer leaves y out; NaN on labels). */
+  readonly trueClassProbability: number;
+}
+
+/** Tuning of a query attack: every attack reads what it needs; defaults come from its spec. */
+export type QueryParams = Readonly<Record<string, number | string>>;
+
+/** Everything one image's attack works with: the image, its budgeted queries and its randomness. */
+export interface ImageTask {
+  readonly id: number;
+  /** The clean image, NHWC [0, 1]. */
+  readonly clean: Float32Array;
+  /** The class to move away from. */
+  readonly label: number;
+  /** Hybrid start: an adversarial example crafted on a substitute, inside the ball. */
+  readonly start?: Float32Array;
+  readonly shape: readonly [number, number, number];
+  readonly classes: number;
+  readonly mode: OracleMode;
+  readonly eps: number;
+  readonly norm: Norm;
+  readonly params: QueryParams;
+  /** A stream of its own, forked from the suite seed by attack and image id. */
+  readonly random: Random;
+  /**
+   * Queries the target on `count` rows for this image. Returns their answers, or never returns
+   * (the run stops this image) once a row is adversarial inside the ball or the oracle refuses
+   * a row because the image's budget is spent.
+   */
+  query(rows: Float32Array, count: number): Promise<RowAnswer[]>;
+  /** The surrogate's loss gradient at `image` (hybrids only): d margin / d image, batched across images. */
+  surrogateGradient(image: Float32Array): Promise<Float32Array>;
+  /**
+   * The attack's current best point, kept as its result if it stops without success:
+   * score-based attacks keep their iterate (inside the ball), decision-based ones their closest
+   * adversarial point (possibly outside it; its distance is reported, and the point projected).
+   */
+  keep(image: Float32Array): void;
+}
+
+/** A parameter as `transferbench list query-attacks` shows it. */
+export interface QueryParameterDoc {
+  readonly name: string;
+  readonly description: string;
+  /** The default, given the norm, eps and image shape. */
+  readonly default: (norm: Norm, eps: number, shape: readonly [number, number, number]) => number | string;
+}
+
+export interface QueryAttack {
+  readonly name: string;
+  readonly kind: QueryAttackKind;
+  /** One line with the paper it comes from. */
+  readonly description: string;
+  readonly norms: readonly Norm[];
+  readonly parameters: readonly QueryParameterDoc[];
+  /** Attacks one image until it returns (gave up) or the run stops it (success or budget). */
+  readonly attack: (task: ImageTask) => Promise<void>;
+}
+
+/** A parameter's value as a number (resolveQueryParams has checked its type). */
+export function numberParam(params: QueryParams, name: string): number {
+  return params[name] as number;
+}

@@ -1,0 +1,275 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { attackFor, attackIdentity, resolveParams, resolvePoolLabels, type LabelledImages } from '../attacks/index.js';
+import type { Surrogate } from '../compute/surrogate.js';
+import { loadSplit, parseDatasetSpec, takeEvaluation, type Dataset } from '../data/index.js';
+import { OraclePool, TargetOracle } from '../oracle/index.js';
+import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
+import { checkDatasetFitsTarget } from '../targets/check.js';
+import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
+import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
+import { captureExamples } from '../records/examples.js';
+import type { Cell } from './grid.js';
+import { countOutcomes, round6 } from '../records/metrics.js';
+import { directoryModelCache } from './model-cache.js';
+import { agreement, obtainSurrogate } from './substitute-surrogate.js';
+import type { CellResult } from '../records/results.js';
+import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
+import { targetDescriptorPath } from './targets.js';
+
+/** Attacker images handed to the attacks that learn from data, unless they ask for another number. */
+const ATTACKER_POOL = 2000;
+
+/**
+ * How many attacker images a cell's attack learns from: what AdvGAN's `trainImages` asks for,
+ * else the first 2,000 (Admix's images of other classes; the pool every result so far was made
+ * with).
+ */
+export function attackerPoolSize(
+  cell: Pick<Cell, 'attack' | 'transforms' | 'eps' | 'attackParams'>,
+  seed: number,
+): number {
+  const attack = attackFor(cell.attack, cell.transforms);
+  if (!attack.parameters.some((p) => p.name === 'trainImages')) return ATTACKER_POOL;
+  return resolveParams(attack, cell.eps, { ...cell.attackParams, seed }).trainImages;
+}
+
+/** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
+const MEMO_BYTES = 256 * 1024 * 1024;
+
+/** Where things live for a run; plain data, so it can be sent to a worker thread. */
+export interface GroupPaths {
+  readonly targetsDir: string;
+  readonly cacheDir: string;
+  readonly useCache: boolean;
+}
+
+/** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
+function whiteBoxWeights(target: ResolvedTarget): string | undefined {
+  const dir = join(dirname(target.descriptorPath), 'tfjs');
+  return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
+}
+
+/**
+ * Runs the cells of (target, substitute) groups with one oracle pool and one copy of the data:
+ * obtains each group's substitute once, then attacks and evaluates its cells, reporting each
+ * finished cell through `onResult` (which appends it to the results file).
+ */
+export class GroupRunner {
+  private readonly evaluation: Dataset;
+  private readonly attacker: Dataset;
+  /** The oracle pool of this runner (exposed so tests can kill its workers). */
+  readonly pool: OraclePool;
+  private readonly targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
+  /** Cells' crafted images by surrogate weights and attack settings, reused by later groups with the same surrogate. */
+  private readonly crafted = new Map<string, AttackOutcome>();
+
+  constructor(
+    private readonly suite: Suite,
+    private readonly hash: string,
+    private readonly paths: GroupPaths,
+    oracleWorkers: number,
+  ) {
+    const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
+    this.evaluation = takeEvaluation(split.test, suite.evaluationSize, `suite ${suite.name}: evaluationSize`);
+    this.attacker = split.train;
+    this.pool = new OraclePool({ workers: oracleWorkers });
+  }
+
+  async run(cells: readonly Cell[], onResult: (result: CellResult, substituteQueries: number) => void): Promise<void> {
+    const first = cells[0];
+    if (first === undefined) return;
+    const entry = await this.target(first.target);
+    const spec = first.substitute;
+    const suite = this.suite;
+    const evaluation = this.evaluation;
+    const weights = whiteBoxWeights(entry.target);
+    const obtained = await obtainSurrogate(spec, {
+      suite,
+      pool: this.pool,
+      evaluation,
+      attacker: this.attacker,
+      cacheDir: this.paths.cacheDir,
+      useCache: this.paths.useCache,
+      target: entry.target,
+      ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+    });
+    const surrogate = obtained.surrogate;
+    try {
+      const substituteClean = await surrogatePredictions(surrogate, evaluation.images, evaluation.labels.length);
+      // An ensemble's fidelity and accuracy are its own, from its clean predictions (no further queries).
+      const record =
+        spec.members === undefined
+          ? obtained.record
+          : {
+              ...obtained.record,
+              fidelity: agreement(substituteClean, entry.clean),
+              cleanAccuracy: agreement(substituteClean, evaluation.labels),
+            };
+      const pools = new Map<string, LabelledImages>();
+      let spent = obtained.spentNow;
+      for (const cell of cells) {
+        const size = attackerPoolSize(cell, this.suite.seed);
+        let pool = pools.get(`${cell.labelSource}/${size}`);
+        if (pool === undefined) {
+          pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
+          pools.set(`${cell.labelSource}/${size}`, pool);
+        }
+        onResult(
+          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry),
+          spent,
+        );
+        spent = 0;
+      }
+    } finally {
+      await surrogate.dispose();
+    }
+  }
+
+  /** Keeps a cell's crafted images for later groups, the oldest dropped beyond MEMO_BYTES. */
+  private remember(key: string, outcome: AttackOutcome): void {
+    this.crafted.set(key, outcome);
+    let bytes = 0;
+    for (const kept of this.crafted.values()) bytes += kept.adversarial.byteLength;
+    for (const [oldest, kept] of this.crafted) {
+      if (bytes <= MEMO_BYTES || oldest === key) break;
+      bytes -= kept.adversarial.byteLength;
+      this.crafted.delete(oldest);
+    }
+  }
+
+  /**
+   * Attacker images a generative attack fits on and Admix mixes in: the first 2,000 of the attacker's split, true
+   * labels.
+   */
+  private attackerPool(count: number): LabelledImages {
+    const n = Math.min(count, this.attacker.labels.length);
+    const size = this.attacker.images.length / this.attacker.labels.length;
+    return { images: this.attacker.images.subarray(0, n * size), labels: this.attacker.labels.subarray(0, n) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async target(name: string): Promise<{ target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }> {
+    let entry = this.targets.get(name);
+    if (entry === undefined) {
+      const target = loadTarget(targetDescriptorPath(name, this.paths.targetsDir));
+      checkDatasetFitsTarget(target, this.evaluation);
+      checkDatasetFitsTarget(target, this.attacker);
+      // The harness's own measurements read probabilities (for the target's confidence); they
+      // are evaluation queries, never part of the attacker's budget or view.
+      const evaluator = new TargetOracle(this.pool, target, { mode: 'probabilities' });
+      entry = { target, evaluator, clean: (await targetLabels(evaluator, this.evaluation.images)).labels };
+      this.targets.set(name, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * One cell: the attack's prepare step (a generative attack fits or loads its generator, through
+   * the model cache injected here), crafting on the surrogate, the target's answers, the counts.
+   */
+  private async cell(
+    cell: Cell,
+    { surrogate, weights }: { surrogate: Surrogate; weights: string },
+    pool: LabelledImages,
+    record: SubstituteRecord,
+    substituteClean: Int32Array,
+    entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array },
+  ): Promise<CellResult> {
+    const started = performance.now();
+    const evaluation = this.evaluation;
+    const attack = attackFor(cell.attack, cell.transforms);
+    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
+    // Crafting is deterministic: the same weights, attack, parameters and images give the same images.
+    const memoKey = canonicalJson({ weights, attack: attack.name, params, labelSource: cell.labelSource });
+    let outcome = this.crafted.get(memoKey);
+    if (outcome === undefined) {
+      const cache = directoryModelCache(
+        this.paths.cacheDir,
+        `${cell.attack}-${record.strategy}`,
+        { substitute: record.cacheKey, strategy: record.strategy, labelSource: cell.labelSource },
+        this.paths.useCache,
+      );
+      const preparing = performance.now();
+      const prepared = attack.prepare
+        ? await attack.prepare(surrogate, { training: pool, imageShape: evaluation.imageShape, cache }, params)
+        : undefined;
+      const prepareSeconds = (performance.now() - preparing) / 1000;
+      try {
+        const crafted = await craftOnSurrogate(
+          surrogate,
+          { name: cell.attack, transforms: cell.transforms },
+          evaluation.images,
+          evaluation.labels,
+          {
+            eps: cell.eps,
+            labelSource: cell.labelSource,
+            params: cell.attackParams,
+            seed: this.suite.seed,
+            pool,
+            ...(prepared ? { prepared } : {}),
+          },
+        );
+        // Crafting time includes the prepare step (fitting a generator, or loading it from the cache).
+        outcome = { ...crafted, craftingSeconds: prepareSeconds + crafted.craftingSeconds };
+      } finally {
+        prepared?.dispose();
+      }
+      this.remember(memoKey, outcome);
+    }
+    const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
+    const outcomes = countOutcomes(
+      evaluation.labels,
+      { substitute: substituteClean, target: entry.clean },
+      { substitute: outcome.substitutePredictions, target: onTarget },
+    );
+    const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    const max = (a: Float32Array) => a.reduce((x, y) => Math.max(x, y), 0);
+    const examples = captureExamples(
+      this.suite.examples ?? DEFAULT_EXAMPLES,
+      evaluation.imageShape,
+      evaluation.images,
+      outcome.adversarial,
+      evaluation.labels,
+      entry.clean,
+      onTarget,
+    );
+    const identity = attackIdentity(attack, cell.eps, cell.attackParams);
+    const n = evaluation.labels.length;
+    return {
+      cellId: cell.id,
+      index: cell.index,
+      suiteHash: this.hash,
+      target: entry.target.descriptor.name,
+      strategy: cell.substitute.strategy,
+      architecture: cell.substitute.architecture,
+      budget: cell.substitute.budget,
+      reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
+      attack: identity.label,
+      attackParams: identity.params,
+      composition: attack.composition
+        ? [attack.composition.method, ...attack.composition.transforms].join('+')
+        : attack.name,
+      attackKind: attack.kind,
+      eps: cell.eps,
+      labelSource: cell.labelSource,
+      evaluated: n,
+      ...outcomes,
+      targetMeanConfidence: round6(meanConfidence ?? 0),
+      substituteQueries: record.queriesSpent,
+      substituteFidelity: round6(record.fidelity),
+      meanLinf: round6(mean(outcome.linf)),
+      maxLinf: round6(max(outcome.linf)),
+      meanL2: round6(mean(outcome.l2)),
+      maxL2: round6(max(outcome.l2)),
+      // A cell whose images were crafted for an earlier cell reports the time they took then.
+      craftingSeconds: round6(outcome.craftingSeconds),
+      imagesPerSecond: round6(n / Math.max(1e-9, outcome.craftingSeconds)),
+      seconds: round6((performance.now() - started) / 1000),
+      ...(examples ? { examples } : {}),
+    };
+  }
+}

@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { TransferbenchError } from '../common/errors.js';
+import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
+import { currentEngineInfo, resolveEngine } from '../compute/engine.js';
+import { GroupRunner } from './group.js';
+import { lockShard } from './lock.js';
+import { runRecord } from './manifest.js';
+import type { GroupWorkerData } from './group-worker.js';
+import { runGroupsInThreads } from './group-threads.js';
+import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
+import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
+import { measureRubbishOfShard } from './rubbish-run.js';
+import { runQueryCellsOfShard } from './query-run.js';
+import type { Suite } from './suite.js';
+import { checkTargets, targetDescriptorPath, targetNames } from './targets.js';
+
+/** How to run a suite; every field has a default, as the CLI's. */
+export interface RunOptions {
+  /** The part of the suite to run (default the whole suite, 1/1). */
+  readonly shard?: Shard;
+  /** Continue an existing results file, skipping finished cells (default false: refuse to). */
+  readonly resume?: boolean;
+  /** Output folder (default the suite's `output`, else reports/<name>). */
+  readonly outDir?: string;
+  /** Where zoo targets live: targetsDir/<name>/target.json (default `targets`). */
+  readonly targetsDir?: string;
+  /** Substitute and generator cache (default `substitutes`). */
+  readonly cacheDir?: string;
+  /** false: retrain even when cached (default true). */
+  readonly useCache?: boolean;
+  /** Groups run at once, each in its own worker thread (default 1: in this thread). */
+  readonly parallel?: number;
+  /** Compute backend to select first (default the active one, or the fastest that loads). */
+  readonly backend?: string;
+  readonly progress?: (event: { done: number; total: number; skipped: number; queries: number }) => void;
+}
+
+type ResolvedRunOptions = Required<Omit<RunOptions, 'backend'>>;
+
+/** The output folder of a suite: the one asked for, else the suite's own, else reports/<name>. */
+export function outputDir(suite: Suite, out: string | undefined): string {
+  return out ?? suite.output ?? join('reports', suite.name);
+}
+
+function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOptions {
+  return {
+    shard: options.shard ?? { k: 1, n: 1 },
+    resume: options.resume ?? false,
+    outDir: outputDir(suite, options.outDir),
+    targetsDir: options.targetsDir ?? 'targets',
+    cacheDir: options.cacheDir ?? 'substitutes',
+    useCache: options.useCache ?? true,
+    parallel: options.parallel ?? 1,
+    progress: options.progress ?? (() => {}),
+  };
+}
+
+/**
+ * Runs the suite's cells for one shard, appending each finished cell to
+ * `<out>/results-K-of-N.jsonl`. Substitutes are obtained once per (target, substitute) group;
+ * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
+ * on how groups are scheduled: every CSV is sorted by the suite's cell order.
+ */
+export async function runSuite(
+  suite: Suite,
+  runOptions: RunOptions = {},
+): Promise<{ ran: number; skipped: number; file: string }> {
+  const options = resolveRunOptions(suite, runOptions);
+  await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
+  // Before any worker starts: an engine chosen by measurement is timed once, here.
+  await resolveEngine();
+  const hash = suiteHash(suite);
+  requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
+  const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
+  await checkTargets(suite.targets, options.targetsDir);
+  const cells = shardCells(expandGrid(suite), options.shard);
+  mkdirSync(options.outDir, { recursive: true });
+  writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
+  const file = resultsFile(options.outDir, options.shard);
+  const release = lockShard(`${file}.lock`);
+  const started = new Date();
+  try {
+    const transfer = await runLocked(suite, hash, names, cells, file, options);
+    const queries = await runQueryCellsOfShard(suite, hash, options);
+    // Query cells are cells too: counted in what the command prints and in the run record.
+    const result = {
+      ran: transfer.ran + queries.ran,
+      skipped: transfer.skipped + queries.skipped,
+      file: transfer.file,
+    };
+    const { k, n } = options.shard;
+    // What merge writes into manifest.json about this run (machine, backend, times).
+    writeFileSync(
+      join(options.outDir, `run-${k}-of-${n}.json`),
+      `${JSON.stringify(runRecord(`${k}/${n}`, started, result.ran, result.skipped), null, 2)}\n`,
+    );
+    return result;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Fails before any work when a target descriptor is not on this machine (every shard reads every
+ * target's name): on a cluster the usual cause is a node without the shared targets folder, and
+ * the line must say which target and which node.
+ */
+function requireBuiltTargets(targets: readonly string[], targetsDir: string, shard: Shard): void {
+  for (const target of targets) {
+    const path = targetDescriptorPath(target, targetsDir);
+    if (existsSync(path)) continue;
+    const fix = target.endsWith('.json')
+      ? 'copy it there'
+      : `build it with \`transferbench targets build --only ${target} ` +
+        `--out ${targetsDir}\` or point --targets-dir at the shared folder`;
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} ` +
+        `is not built here (${path} is missing); ${fix}`,
+    );
+  }
+}
+
+async function runLocked(
+  suite: Suite,
+  hash: string,
+  names: ReadonlyMap<string, string>,
+  cells: Cell[],
+  file: string,
+  options: ResolvedRunOptions,
+): Promise<{ ran: number; skipped: number; file: string }> {
+  if (existsSync(file) && !options.resume) {
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} already exists; pass --resume to continue it, or --out another folder`,
+    );
+  }
+  const previous = readResults(file, true);
+  if (previous.some((r) => r.suiteHash !== hash)) {
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`,
+    );
+  }
+  await measureRubbishOfShard(suite, hash, names, options);
+  const done = new Set(previous.map((r) => r.cellId));
+  const pending = cells.filter((c) => !done.has(c.id));
+  const skipped = cells.length - pending.length;
+  let finished = skipped;
+  let queries = 0;
+  options.progress({ done: finished, total: cells.length, skipped, queries });
+  if (pending.length === 0) return { ran: 0, skipped, file };
+  const onResult = (result: CellResult, substituteQueries: number) => {
+    appendResult(file, result);
+    queries += substituteQueries + result.evaluated;
+    finished++;
+    options.progress({ done: finished, total: cells.length, skipped, queries });
+  };
+  const groups = [...new Set(pending.map((c) => c.group))].map((g) => pending.filter((c) => c.group === g));
+  const workers = Math.max(1, Math.min(options.parallel, groups.length));
+  if (workers === 1) {
+    const runner = new GroupRunner(suite, hash, options, suite.oracle.workers ?? 2);
+    try {
+      for (const group of groups) await runner.run(group, onResult);
+    } finally {
+      await runner.close();
+    }
+  } else {
+    // The machine's cores are shared: each group worker gets a one-thread oracle pool.
+    const data: GroupWorkerData = {
+      suite,
+      hash,
+      paths: { targetsDir: options.targetsDir, cacheDir: options.cacheDir, useCache: options.useCache },
+      backend: currentBackendInfo().name,
+      oracleWorkers: 1,
+      engine: currentEngineInfo(),
+    };
+    await runGroupsInThreads(data, groups, workers, onResult);
+  }
+  return { ran: pending.length, skipped, file };
+}

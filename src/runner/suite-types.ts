@@ -1,0 +1,115 @@
+import type { LabelSource, Norm } from '../attacks/index.js';
+import type { EnsembleCombination } from '../compute/ensemble-surrogate.js';
+import type { OracleMode } from '../oracle/oracle.js';
+import type { TrainingConfig } from '../substitutes/index.js';
+
+/**
+ * The shape of a suite, shared by its parser (suite.ts), its grids (grid.ts, query-grid.ts) and
+ * the runner: types and defaults only, so those files can all import it and none imports another.
+ */
+
+/** The strategy name of a substitute entry that averages its members. */
+export const ENSEMBLE = 'ensemble';
+
+/** What a suite's `dataset` may name (checked by parseDatasetSpec in parseSuite). */
+export const SUITE_DATASETS = [
+  'mnist-embedded',
+  'fashion-mnist',
+  'image-folder:DIR',
+  'cifar10:DIR',
+  'idx:IMAGES,LABELS',
+  'npy:IMAGES,LABELS',
+] as const;
+
+/** A benchmark suite: bench/*.json, checked against bench/suite.schema.json (the schema below). */
+export interface Suite {
+  $schema?: string;
+  /** Names the output folder reports/<name>/. */
+  name: string;
+  /** A named data set or a spec with paths, as on the command line: one of SUITE_DATASETS. */
+  dataset: string;
+  /** Seed of the data split, substitute training and random attack starts. */
+  seed: number;
+  /** Images of the test split every cell is evaluated on. */
+  evaluationSize: number;
+  /** Zoo target names (targets/<name>/target.json) or paths to target.json files. */
+  targets: string[];
+  oracle: { mode: OracleMode; topK?: number; workers?: number };
+  substitutes: {
+    /** A strategy, or "ensemble" with `members`. */
+    strategy: string;
+    architectures?: string[];
+    /** Substitute-training query budgets, one substitute per budget. */
+    budgets?: number[];
+    params?: Record<string, number | string>;
+    training?: Partial<TrainingConfig>;
+    /** An ensemble's members, whose logits it averages; its queries are the sum of theirs. */
+    members?: EnsembleMember[];
+    /**
+     * How an ensemble combines its members: "logits" (default) or "loss" (for members that cannot backpropagate their
+     * logits, such as ONNX surrogates).
+     */
+    combine?: EnsembleCombination;
+  }[];
+  /**
+   * Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di",
+   * "ti"] }).
+   */
+  attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
+  labelSources: LabelSource[];
+  /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
+  examples?: number;
+  /** Goodfellow et al.'s rubbish-class inputs: Gaussian noise sent to every target, and the confidence it gets. */
+  rubbish?: RubbishSpec;
+  /** Query attacks and hybrids with per-image budgets (src/runner/query-grid.ts). */
+  queryAttacks?: QuerySuiteSpec;
+  /** Output folder (default reports/<name>). */
+  output?: string;
+}
+
+/** One substitute of an ensemble: a strategy on one architecture and budget. */
+export interface EnsembleMember {
+  strategy: string;
+  architecture: string;
+  budget: number;
+  params?: Record<string, number | string>;
+  training?: Partial<TrainingConfig>;
+}
+
+/** Noise images: pixels ~ N(mean, std) clipped to [0, 1]; `threshold` is the confidence counted as "classified". */
+export interface RubbishSpec {
+  samples: number;
+  mean?: number;
+  std?: number;
+  threshold?: number;
+}
+
+export const DEFAULT_EXAMPLES = 8;
+export const DEFAULT_RUBBISH = { mean: 0.5, std: 0.5, threshold: 0.5 } as const;
+
+export const DEFAULT_TRAINING: TrainingConfig = { epochs: 5, batchSize: 64, learningRate: 0.001 };
+
+/** The suite's `queryAttacks` key: query attacks and hybrids with per-image budgets. */
+export interface QuerySuiteSpec {
+  /** Per-image query budgets; the attacks run at the largest, and success is read at each. */
+  budgets: number[];
+  /** Images attacked: the first of the evaluation set (default all of them). */
+  images?: number;
+  /** Oracle modes to attack through (default the suite's); score-based attacks skip label-only ones. */
+  oracles?: OracleMode[];
+  attacks: QueryAttackSpec[];
+}
+
+export interface QueryAttackSpec {
+  name: string;
+  eps: number[];
+  /** Default: the attack's first norm. */
+  norm?: Norm;
+  params?: Record<string, number | string>;
+  /** Hybrid: start from this transfer attack's example, crafted on each of the suite's substitutes. */
+  start?: string;
+  /** Only these of the suite's query oracle modes (default all that suit the attack). */
+  oracles?: OracleMode[];
+  /** Hybrids: only the suite's substitutes of these strategies (default all). */
+  substitutes?: string[];
+}

@@ -1,0 +1,306 @@
+import {
+  ATTACKS,
+  attackFor,
+  LABEL_SOURCES,
+  PARAMETERS,
+  resolveParams,
+  TRANSFORMS,
+  type ParamRange,
+} from '../attacks/index.js';
+import { ARCHITECTURES } from '../compute/architectures.js';
+import { TransferbenchError } from '../common/errors.js';
+import { parseDatasetSpec } from '../data/index.js';
+import { readJsonFile, validateWith } from '../common/validate.js';
+import { ORACLE_MODES } from '../oracle/oracle.js';
+import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
+import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
+import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
+import { ENSEMBLE, SUITE_DATASETS, type Suite } from './suite-types.js';
+
+export {
+  DEFAULT_EXAMPLES,
+  DEFAULT_RUBBISH,
+  DEFAULT_TRAINING,
+  SUITE_DATASETS,
+  type EnsembleMember,
+  type RubbishSpec,
+  type Suite,
+} from './suite-types.js';
+
+/** Each strategy's own parameters: a misspelt key is an error, not a silent default. */
+function strategyParams(): Record<string, unknown>[] {
+  return STRATEGIES.values().map((s) => ({
+    if: { type: 'object', required: ['strategy'], properties: { strategy: { const: s.name } } },
+    then: { type: 'object', properties: { params: paramsSchema(s.parameters) } },
+  }));
+}
+
+const TRAINING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    epochs: { type: 'integer', minimum: 0 },
+    batchSize: { type: 'integer', minimum: 1 },
+    learningRate: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
+
+let schema: Record<string, unknown> | undefined;
+
+/**
+ * The suite schema (built once: ajv compiles it once per $id); bench/suite.schema.json is this, written by `npm run
+ * schema`.
+ */
+export function suiteSchema(): Record<string, unknown> {
+  schema ??= buildSchema();
+  return schema;
+}
+
+function buildSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://transferbench.dev/suite.schema.json',
+    title: 'transferbench suite',
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'name',
+      'dataset',
+      'seed',
+      'evaluationSize',
+      'targets',
+      'oracle',
+      'substitutes',
+      'attacks',
+      'labelSources',
+    ],
+    properties: {
+      $schema: { type: 'string' },
+      name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'names the output folder reports/<name>/' },
+      dataset: { type: 'string', minLength: 1, description: `one of ${SUITE_DATASETS.join(', ')}` },
+      seed: { type: 'integer' },
+      evaluationSize: { type: 'integer', minimum: 1, maximum: 10000 },
+      targets: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', minLength: 1 },
+        description: 'zoo names or paths to target.json',
+      },
+      oracle: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['mode'],
+        properties: {
+          mode: { type: 'string', enum: [...ORACLE_MODES] },
+          topK: { type: 'integer', minimum: 1 },
+          workers: { type: 'integer', minimum: 1, maximum: 64 },
+        },
+      },
+      substitutes: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['strategy'],
+          allOf: [
+            ...strategyParams(),
+            // An ensemble names members; every other entry its architectures and budgets.
+            // (ajv's strict mode wants required keys named in the same subschema: hence the `true`s.)
+            {
+              if: { type: 'object', required: ['strategy'], properties: { strategy: { const: ENSEMBLE } } },
+              then: { properties: { members: true }, required: ['members'] },
+              // (architectures: required by every strategy but pretrained, which brings its own network; checked in
+              // parseSuite)
+              else: { properties: { architectures: true, budgets: true }, required: ['budgets'] },
+            },
+          ],
+          properties: {
+            strategy: {
+              type: 'string',
+              enum: [...STRATEGIES.names(), ENSEMBLE],
+              description: `a substitute strategy, or "${ENSEMBLE}" with members`,
+            },
+            architectures: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: ARCHITECTURES.names() },
+            },
+            budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
+            params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+            training: TRAINING_SCHEMA,
+            combine: {
+              type: 'string',
+              enum: [...ENSEMBLE_COMBINATIONS],
+              description: 'an ensemble: average the logits (default) or the losses',
+            },
+            members: {
+              type: 'array',
+              minItems: 1,
+              description: 'the substitutes an ensemble averages the logits of',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['strategy', 'architecture', 'budget'],
+                allOf: strategyParams(),
+                properties: {
+                  strategy: { type: 'string', enum: STRATEGIES.names() },
+                  architecture: { type: 'string', enum: ARCHITECTURES.names() },
+                  budget: { type: 'integer', minimum: 0 },
+                  params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+                  training: TRAINING_SCHEMA,
+                },
+              },
+            },
+          },
+        },
+      },
+      attacks: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'eps'],
+          properties: {
+            name: { type: 'string', enum: ATTACKS.names() },
+            eps: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1 } },
+            transforms: {
+              type: 'array',
+              uniqueItems: true,
+              items: { type: 'string', enum: TRANSFORMS.names() },
+              description: 'input transformations applied to every gradient evaluation',
+            },
+            params: {
+              type: 'object',
+              additionalProperties: false,
+              description: 'which parameters an attack takes: transferbench list attacks',
+              properties: attackParamProperties(),
+            },
+          },
+        },
+      },
+      labelSources: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', enum: [...LABEL_SOURCES] },
+      },
+      examples: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 64,
+        description: 'clean/adversarial pairs kept per cell for the example grids (default 8)',
+      },
+      rubbish: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['samples'],
+        description: 'Gaussian-noise (rubbish-class) inputs sent to every target',
+        properties: {
+          samples: { type: 'integer', minimum: 1, maximum: 100000 },
+          mean: { type: 'number', description: 'noise mean in pixel units (default 0.5)' },
+          std: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            description: 'noise standard deviation (default 0.5); pixels are clipped to [0, 1]',
+          },
+          threshold: {
+            type: 'number',
+            minimum: 0,
+            maximum: 1,
+            description: 'confidence above which a noise image counts as classified (default 0.5)',
+          },
+        },
+      },
+      queryAttacks: querySuiteSchema(),
+      output: { type: 'string', minLength: 1 },
+    },
+  };
+}
+
+/** Every parameter a suite may set, with its range (whether this attack takes it is checked in parseSuite). */
+function attackParamProperties(): Record<string, Record<string, unknown>> {
+  const schemaOf = (range: ParamRange, description: string): Record<string, unknown> => {
+    const { odd: _odd, ...json } = range;
+    return { ...json, ...(json.enum ? { enum: [...json.enum] } : {}), description };
+  };
+  return Object.fromEntries(
+    Object.entries(PARAMETERS)
+      .filter(([, p]) => !p.internal)
+      .map(([name, p]) => [name, schemaOf(p.range, p.description)]),
+  );
+}
+
+/** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */
+export function loadSuite(path: string): Suite {
+  return parseSuite(readJsonFile(path, 'the suite'), path);
+}
+
+export function parseSuite(raw: unknown, source: string): Suite {
+  const suite = validateWith<Suite>(suiteSchema(), raw, source);
+  try {
+    parseDatasetSpec(suite.dataset);
+  } catch {
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${source}: dataset is ${JSON.stringify(suite.dataset)}; allowed: ` +
+        `${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`,
+    );
+  }
+  const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
+    if ((strategy === 'white-box' || strategy === 'pretrained') && budgets.some((b) => b !== 0)) {
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`,
+      );
+    }
+    if (!['ground-truth', 'white-box', 'pretrained'].includes(strategy) && budgets.some((b) => b === 0)) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
+    }
+  };
+  suite.substitutes.forEach((s, i) => {
+    const ensemble = s.strategy === ENSEMBLE;
+    const misplaced = ensemble
+      ? (['architectures', 'budgets', 'params', 'training'] as const).find((k) => s[k] !== undefined)
+      : (['members', 'combine'] as const).find((k) => s[k] !== undefined);
+    if (misplaced !== undefined) {
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`,
+      );
+    }
+    // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
+    if (!ensemble && s.strategy !== 'pretrained' && s.architectures === undefined)
+      throw new TransferbenchError('BAD_CONFIG', `${source}: substitutes[${i}].architectures is missing`);
+    if (s.strategy === 'pretrained') {
+      if (s.architectures !== undefined)
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${source}: substitutes[${i}].architectures: pretrained brings ` +
+            `its own network (params.model); remove "architectures"`,
+        );
+      if (typeof s.params?.model !== 'string')
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `${source}: substitutes[${i}].params.model: pretrained needs ` +
+            `the path of its surrogate's descriptor (target.json format)`,
+        );
+    }
+    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
+    else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));
+  });
+  // Each attack's own parameters and transformations, resolved at every eps as the runner will.
+  suite.attacks.forEach((a, i) => {
+    try {
+      const attack = attackFor(a.name, a.transforms);
+      for (const eps of a.eps) resolveParams(attack, eps, a.params ?? {});
+    } catch (error) {
+      throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
+    }
+  });
+  checkQuerySuite(suite, source);
+  return suite;
+}

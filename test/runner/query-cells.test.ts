@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expandQueryGrid, shardQueryCells } from '../../src/runner/query-grid.js';
+import { parseSuite } from '../../src/runner/suite.js';
+import { readQueryResults } from '../../src/records/queries.js';
+import { tinySuite } from './fixture-suite.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const cli = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300000 });
+
+describe('query-attack cells in suites', function () {
+  this.timeout(600000);
+  let fixture: Awaited<ReturnType<typeof tinySuite>>;
+  let suitePath: string;
+  const queryAttacks = {
+    budgets: [5, 20, 60],
+    images: 10,
+    oracles: ['probabilities', 'label'],
+    attacks: [
+      { name: 'square-linf', eps: [0.1] },
+      { name: 'hop-skip-jump', eps: [3], norm: 'l2' },
+      { name: 'simba-dct', eps: [0.1], start: 'fgsm' },
+      { name: 'p-rgf', eps: [0.1] },
+    ],
+  };
+  const common = () => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
+
+  // The one-process run, made on first use: the tests that read it stand alone, each runnable by itself.
+  let singleDir: string | undefined;
+  const singleRun = (): string => {
+    if (singleDir === undefined) {
+      const dir = join(fixture.dir, 'single');
+      const run = cli(['run', suitePath, '--out', dir, ...common()], fixture.dir);
+      assert.equal(run.status, 0, run.stderr);
+      singleDir = dir;
+    }
+    return singleDir;
+  };
+
+  before(async () => {
+    fixture = await tinySuite('tiny-queries');
+    suitePath = join(fixture.dir, 'tiny-queries-q.json');
+    writeFileSync(
+      suitePath,
+      JSON.stringify({
+        ...fixture.suite,
+        substitutes: (fixture.suite.substitutes as unknown[]).slice(0, 2),
+        attacks: [{ name: 'fgsm', eps: [0.1] }],
+        labelSources: ['true'],
+        queryAttacks,
+      }),
+    );
+  });
+
+  it(
+    'expands query cells (score-based attacks skip the label-only ' +
+      'oracle; hybrids take each substitute) and shards whole groups',
+    () => {
+      const suite = parseSuite(JSON.parse(readFileSync(suitePath, 'utf8')), 'q');
+      const cells = expandQueryGrid(suite);
+      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2; label: hsja.
+      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1);
+      const shards = [1, 2].map((k) => shardQueryCells(cells, { k, n: 2 }));
+      assert.deepEqual(
+        shards
+          .flat()
+          .map((c) => c.id)
+          .sort(),
+        cells.map((c) => c.id).sort(),
+      );
+    },
+  );
+
+  it('runs query cells honestly, and 2 shards merged give the same query leaderboards as one run', () => {
+    const single = singleRun();
+    const sharded = join(fixture.dir, 'sharded');
+    for (const k of [1, 2])
+      assert.equal(cli(['run', suitePath, '--shard', `${k}/2`, '--out', sharded, ...common()], fixture.dir).status, 0);
+    assert.equal(cli(['merge', sharded], fixture.dir).status, 0);
+    for (const csv of ['leaderboard-queries.csv', 'crossover-queries.csv'])
+      assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
+    const records = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
+    assert.equal(records.length, 7);
+    for (const r of records) {
+      const fooled = r.queriesToSuccess.filter((q) => q !== null);
+      assert.ok(
+        fooled.every((q) => (q as number) >= 1 && (q as number) <= 60),
+        `${r.attack}: queries to success within the budget`,
+      );
+      assert.deepEqual(
+        r.curve.map((c) => c.budget),
+        [5, 20, 60],
+      );
+      assert.ok(
+        r.curve.every((c, i) => i === 0 || c.success.numerator >= (r.curve[i - 1]?.success.numerator as number)),
+        `${r.attack}: the curve never falls`,
+      );
+      assert.equal(r.curve[2]?.success.numerator, r.success.numerator);
+      assert.ok(r.meanQueries <= 60 && r.queriesPerSecond > 0);
+      if (r.norm === 'linf') assert.ok(r.meanLinf <= r.eps + 1e-6);
+    }
+    const hybrid = records.find((r) => r.start === 'transfer:fgsm' && r.substitute.startsWith('static-distillation'));
+    assert.ok(
+      hybrid &&
+        hybrid.substituteQueries === 300 &&
+        Math.abs(hybrid.queriesPerImageWithSubstitute - (hybrid.meanQueries + 30)) < 1e-6,
+      "a hybrid adds its substitute's queries shared over its images",
+    );
+    const board = readFileSync(join(single, 'leaderboard-queries.csv'), 'utf8').trim().split('\n');
+    const header = (board[0] as string).split(',');
+    const transfer = board
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter((f) => f[header.indexOf('kind')] === 'transfer');
+    // Static distillation with 300 queries over 40 evaluation images: 300 / 40 + 1 = 8.5 queries per image, so it
+    // appears from budget 20 on.
+    assert.ok(
+      transfer.some(
+        (f) => f[header.indexOf('queries_per_image')] === '20' && f[header.indexOf('cost_per_image')] === '8.5',
+      ),
+    );
+    assert.ok(
+      !transfer.some(
+        (f) => f[header.indexOf('queries_per_image')] === '5' && f[header.indexOf('cost_per_image')] === '8.5',
+      ),
+    );
+    assert.ok(existsSync(join(single, 'plots', 'success-vs-queries.svg')));
+    assert.match(readFileSync(join(single, 'index.html'), 'utf8'), /leaderboard-queries\.csv/);
+  });
+
+  it('resumes query cells without repeating or losing any, and merge refuses a missing one', () => {
+    // A copy: truncating the shared run would change what the other tests read.
+    const single = join(fixture.dir, 'resumed');
+    cpSync(singleRun(), single, { recursive: true });
+    const before = readFileSync(join(single, 'queries-1-of-1.jsonl'), 'utf8');
+    const lines = before.trimEnd().split('\n');
+    writeFileSync(join(single, 'queries-1-of-1.jsonl'), `${lines.slice(0, -2).join('\n')}\n`);
+    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 7 query cells have no result/);
+    assert.equal(cli(['run', suitePath, '--out', single, '--resume', ...common()], fixture.dir).status, 0);
+    const after = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
+    assert.equal(after.length, 7);
+    assert.equal(cli(['merge', single], fixture.dir).status, 0);
+  });
+
+  it('names the offending key of a bad queryAttacks entry', () => {
+    const raw = JSON.parse(readFileSync(suitePath, 'utf8'));
+    assert.throws(
+      () =>
+        parseSuite(
+          { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-l2', eps: [1], norm: 'linf' }] } },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\]: square-l2: norm: got "linf", expected "l2"/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'simba-dct', eps: [0.1], params: { step: 1 } }] },
+          },
+          'q.json',
+        ),
+      /queryAttacks.attacks\[0\]: simba-dct: params.step: got 1, expected one of the parameters stepSize, lowFrequencies, stride/,
+    );
+    assert.throws(
+      () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
+      /queryAttacks.images is 41, more than evaluationSize 40/,
+    );
+    // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'p-rgf', eps: [0.1], substitutes: ['jacobian'] }] },
+          },
+          'q.json',
+        ),
+      /^TransferbenchError: q.json: queryAttacks.attacks\[0\].substitutes names "jacobian", which the suite's substitutes do not have; they have "ground-truth", "static-distillation"$/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            substitutes: [
+              { strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } },
+            ],
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], start: 'fgsm' }] },
+          },
+          'q.json',
+        ),
+      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by/,
+    );
+  });
+});

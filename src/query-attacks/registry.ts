@@ -3,8 +3,10 @@ import { Registry } from '../common/registry.js';
 import type { Norm } from '../attacks/types.js';
 import { boundary } from './boundary.js';
 import { hopSkipJump } from './hop-skip-jump.js';
+import { nes } from './nes.js';
 import { pRgf } from './p-rgf.js';
 import { simbaDct } from './simba-dct.js';
+import { signHunter } from './sign-hunter.js';
 import { simbaPixel } from './simba-pixel.js';
 import { squareL2 } from './square-l2.js';
 import { squareLinf } from './square-linf.js';
@@ -16,6 +18,8 @@ export const QUERY_ATTACKS = new Registry<QueryAttack>('query attack')
   .add(squareL2.name, squareL2)
   .add(simbaPixel.name, simbaPixel)
   .add(simbaDct.name, simbaDct)
+  .add(nes.name, nes)
+  .add(signHunter.name, signHunter)
   .add(hopSkipJump.name, hopSkipJump)
   .add(boundary.name, boundary)
   .add(pRgf.name, pRgf);

@@ -226,8 +226,8 @@ describe('query attack runs', () => {
         /simba-dct: params.strides: got 2, expected one of the parameters stepSize, lowFrequencies, stride/,
       );
       await assert.rejects(
-        runQueryAttack({ attack: 'nes', oracle: oracle(10), images, labels, ids, eps: 0.1, norm: 'l2', seed: 1 }),
-        /unknown query attack "nes"; known query attacks: square-linf/,
+        runQueryAttack({ attack: 'zoo', oracle: oracle(10), images, labels, ids, eps: 0.1, norm: 'l2', seed: 1 }),
+        /unknown query attack "zoo"; known query attacks: square-linf/,
       );
     },
   );

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256File } from '../../src/targets/descriptor.js';
 import { loadTarget } from '../../src/targets/descriptor.js';
 import { inspectOnnx } from '../../src/targets/inspect.js';
 import { onnx } from '../../src/targets/onnx/graph.js';
-import { candidateLayers, gradientSupport } from '../../src/targets/owned-model.js';
+import { candidateLayers, gradientSupport, openOwnedModel } from '../../src/targets/owned-model.js';
 import { loadTorchFixtures } from '../fixtures/torch-cases.js';
 
 describe('targets inspect on PyTorch exports (drafts usable as pretrained surrogates)', () => {
@@ -30,6 +32,40 @@ describe('targets inspect on PyTorch exports (drafts usable as pretrained surrog
       },
     );
   }
+
+  it('fails when the surrogate is opened, naming the descriptor and every operator it lacks', async () => {
+    const fixture = loadTorchFixtures().find((f) => f.name === 'residual-bn');
+    assert.ok(fixture);
+    const committed = loadTarget(fixture.descriptorPath);
+    const model = onnx.ModelProto.decode(readFileSync(committed.modelPath));
+    const nodes = model.graph?.node ?? [];
+    const relus = nodes.filter((n) => n.opType === 'Relu');
+    assert.ok(relus.length >= 3, 'the fixture has three Relus to swap');
+    (relus[0] as (typeof nodes)[number]).opType = 'Softsign';
+    (relus[1] as (typeof nodes)[number]).opType = 'Softsign';
+    (relus[2] as (typeof nodes)[number]).opType = 'Sin';
+    const dir = mkdtempSync(join(tmpdir(), 'owned-'));
+    try {
+      writeFileSync(join(dir, 'model.onnx'), onnx.ModelProto.encode(model).finish());
+      const descriptorPath = join(dir, 'target.json');
+      writeFileSync(
+        descriptorPath,
+        JSON.stringify({ ...committed.descriptor, sha256: sha256File(join(dir, 'model.onnx')) }),
+      );
+      await assert.rejects(openOwnedModel(descriptorPath, { threads: 1 }), (error: Error) => {
+        assert.match(
+          error.message,
+          new RegExp(
+            `^${descriptorPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ONNX gradient: no gradient for operators ` +
+              `Softsign \\(node [^)]+\\), Sin \\(node [^)]+\\); supported: Conv, `,
+          ),
+        );
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('says which operator keeps a model from being a pretrained surrogate', async () => {
     const path = join(loadTorchFixtures()[0]?.descriptorPath ?? '', '..', 'model.onnx');

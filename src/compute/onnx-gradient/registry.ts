@@ -1,6 +1,12 @@
 import { Registry } from '../../common/registry.js';
 import { clipGradient, leakyReluGradient, reluGradient, sigmoidGradient, tanhGradient } from './ops/activation.js';
 import { convGradient } from './ops/conv.js';
+import { depthToSpaceGradient, spaceToDepthGradient } from './ops/depth-space.js';
+import { eluGradient, mishGradient, seluGradient, softplusGradient } from './ops/exponential-activation.js';
+import { groupNormalizationGradient, instanceNormalizationGradient } from './ops/group-normalization.js';
+import { hardSigmoidGradient, hardSwishGradient } from './ops/hard-activation.js';
+import { preluGradient } from './ops/prelu.js';
+import { resizeGradient } from './ops/resize.js';
 import { convTransposeGradient } from './ops/conv-transpose.js';
 import {
   addGradient,
@@ -15,7 +21,7 @@ import {
 } from './ops/elementwise.js';
 import { gemmGradient, matMulGradient } from './ops/gemm.js';
 import { batchNormalizationGradient } from './ops/normalization.js';
-import { averagePoolGradient, globalAveragePoolGradient, maxPoolGradient } from './ops/pool.js';
+import { averagePoolGradient, globalAveragePoolGradient, globalMaxPoolGradient, maxPoolGradient } from './ops/pool.js';
 import { reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
 import { concatGradient, padGradient, reshapeGradient, transposeGradient } from './ops/shape.js';
 import { sqrtGradient } from './ops/sqrt.js';
@@ -63,4 +69,18 @@ export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable o
   .add('ReduceSum', reduceSumGradient)
   .add('ReduceMax', reduceMaxGradient)
   .add('Identity', identityGradient)
-  .add('Dropout', identityGradient);
+  .add('Dropout', identityGradient)
+  // Mobile networks (MobileNet-V3, EfficientNet variants) and generators.
+  .add('HardSigmoid', hardSigmoidGradient)
+  .add('HardSwish', hardSwishGradient)
+  .add('Softplus', softplusGradient)
+  .add('Mish', mishGradient)
+  .add('Elu', eluGradient)
+  .add('Selu', seluGradient)
+  .add('PRelu', preluGradient)
+  .add('InstanceNormalization', instanceNormalizationGradient)
+  .add('GroupNormalization', groupNormalizationGradient)
+  .add('Resize', resizeGradient)
+  .add('DepthToSpace', depthToSpaceGradient)
+  .add('SpaceToDepth', spaceToDepthGradient)
+  .add('GlobalMaxPool', globalMaxPoolGradient);

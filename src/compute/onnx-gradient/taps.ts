@@ -45,7 +45,7 @@ export interface FeatureTapOptions {
 export async function featureLayers(onnxBytes: Uint8Array, description: OnnxModelDescription): Promise<FeatureLayer[]> {
   // Every value kept, so that the Relu before a MaxPool stays a layer of its own.
   const everything = decodeModel(onnxBytes).nodes.flatMap((n) => n.outputs.filter((o) => o !== ''));
-  const { graph, facts } = await forwardGraph(onnxBytes, description, 'cross-entropy', everything);
+  const { graph, facts } = await forwardGraph(onnxBytes, description, 'cross-entropy', { keep: everything });
   return candidates(graph, facts);
 }
 
@@ -76,7 +76,7 @@ async function tappedForward(
   loss: SurrogateLoss,
   options: FeatureTapOptions,
 ) {
-  const forward = await forwardGraph(onnxBytes, description, loss, [options.layer]);
+  const forward = await forwardGraph(onnxBytes, description, loss, { keep: [options.layer], poolIndices: true });
   const layers = candidates(forward.graph, forward.facts);
   // The classifier's values named like the generated model's inputs and outputs were renamed model/<name>.
   const layer = layers.find((l) => l.name === options.layer) ?? layers.find((l) => l.name === `model/${options.layer}`);

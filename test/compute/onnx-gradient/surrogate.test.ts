@@ -86,6 +86,35 @@ describe('createOnnxSurrogate', () => {
     });
   });
 
+  it('fails at creation, not at the first gradient, naming every missing operator once', async () => {
+    const g = new TinyGraph([2, 4, 4]);
+    const { bytes, description } = await g.classifier(g.node('Cos', [g.node('Sin', [g.node('Sin', ['x'])])]));
+    await assert.rejects(createOnnxSurrogate(bytes, description), (error: Error) => {
+      assert.equal(
+        error.message,
+        `ONNX gradient: no gradient for operators Sin (node Sin_0), Cos (node Cos_2); ` +
+          `supported: ${GRADIENT_BUILDERS.names().join(', ')}`,
+      );
+      return true;
+    });
+  });
+
+  it('disposes without rethrowing after a call whose session failed to build, and refuses calls afterwards', async () => {
+    const { bytes, description } = await classifier();
+    const surrogate = await createOnnxSurrogate(bytes, description);
+    await assert.rejects(
+      surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'hinge' as 'cross-entropy' }),
+      /loss: got "hinge", expected one of cross-entropy, cw-untargeted, cw-targeted/,
+    );
+    await surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' });
+    await surrogate.dispose();
+    await surrogate.dispose();
+    await assert.rejects(
+      surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' }),
+      /a surrogate that has not been disposed/,
+    );
+  });
+
   it('refuses an opset outside 11-18 and a model whose batch is fixed', async () => {
     const old = new TinyGraph([2, 4, 4], 10);
     const oldModel = await old.classifier(old.node('Relu', ['x']));

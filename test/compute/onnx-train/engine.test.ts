@@ -238,10 +238,11 @@ describe('onnxruntime training engine', () => {
             measured.imagesPerSecond.tfjs > 0 && measured.imagesPerSecond.onnxruntime > 0,
             JSON.stringify(measured),
           );
-          // onnxruntime trains this CNN 3-6x faster than tfjs on wasm (docs/performance.md), so a
-          // measurement that ranks them the other way round timed something else.
+          // onnxruntime trains this CNN 3-6x faster than tfjs on wasm on a quiet machine, 1.3x with
+          // the cores shared at load 8 (docs/performance.md): a measurement that ranks them the other
+          // way round timed something else.
           assert.ok(
-            measured.imagesPerSecond.onnxruntime > 1.5 * measured.imagesPerSecond.tfjs,
+            measured.imagesPerSecond.onnxruntime > measured.imagesPerSecond.tfjs,
             `onnxruntime ${measured.imagesPerSecond.onnxruntime} img/s vs tfjs ${measured.imagesPerSecond.tfjs}`,
           );
           const engine = await resolveEngine('auto', threads, async () => measured);

@@ -30,9 +30,26 @@ export const maxPoolGradient: GradientBuilder = (ctx) => {
   const b = new Backward(ctx);
   const dy = ctx.gradOutput(0);
   if (dy === undefined || !ctx.needsGradient(0)) return b.done();
-  overlapping(b, ctx, dy, poolGeometry(ctx));
+  const geometry = poolGeometry(ctx);
+  if (ctx.output(1) !== '' && !windowsOverlap(geometry.window)) {
+    // The forward node's Indices name each window's first maximum: one MaxUnpool writes dY there.
+    const { window } = geometry;
+    const attributes = {
+      kernel_shape: ints(window.kernel),
+      strides: ints(window.strides),
+      pads: ints([...window.padsBegin, ...window.padsEnd]),
+    };
+    b.node('MaxUnpool', [dy, ctx.output(1), b.node('Shape', [ctx.input(0)])], attributes, ctx.gradInput(0));
+    return b.done();
+  }
+  overlapping(b, ctx, dy, geometry);
   return b.done();
 };
+
+/** Whether two windows can share an element (then MaxUnpool, which writes rather than adds, would lose one). */
+export function windowsOverlap(window: Window): boolean {
+  return window.kernel.some((k, i) => (k - 1) * (window.dilations[i] as number) + 1 > (window.strides[i] as number));
+}
 
 type Geometry = ReturnType<typeof poolGeometry>;
 
@@ -145,5 +162,25 @@ export const globalAveragePoolGradient: GradientBuilder = (ctx) => {
   const area = spatial.reduce((a, d) => a * d, 1);
   const scaled = b.node('Mul', [dy, b.floats([], [1 / area])]);
   b.node('Expand', [scaled, b.int64s([1, 1, ...spatial])], {}, ctx.gradInput(0));
+  return b.done();
+};
+
+/**
+ * GlobalMaxPool: dY to the first maximum of each image's channel in row-major order (ArgMax's first index,
+ * the tie rule of MaxPool above and of PyTorch's adaptive_max_pool2d).
+ */
+export const globalMaxPoolGradient: GradientBuilder = (ctx) => {
+  const b = new Backward(ctx);
+  const dy = ctx.gradOutput(0);
+  if (dy === undefined || !ctx.needsGradient(0)) return b.done();
+  const shape = ctx.shape(ctx.input(0));
+  if (shape.slice(1).some((d) => d < 0)) throw badModel(ctx.node, 'only the batch dimension may be dynamic');
+  const area = shape.slice(2).reduce((a, d) => a * d, 1);
+  const flat = b.reshape(ctx.input(0), [0, shape[1] as number, area]);
+  const first = b.node('ArgMax', [flat], { axis: int(2), keepdims: int(1) });
+  const positions = b.int64s(Array.from({ length: area }, (_, i) => i));
+  const chosen = b.node('Cast', [b.node('Equal', [first, positions])], { to: int(1) });
+  const routed = b.node('Mul', [chosen, b.reshape(dy, [0, shape[1] as number, 1])]);
+  b.reshapeLike(routed, ctx.input(0), ctx.gradInput(0));
   return b.done();
 };

@@ -5,6 +5,14 @@
 export const NORMS = ['linf', 'l2'] as const;
 export type Norm = (typeof NORMS)[number];
 
+/**
+ * Losses the gradient-loop attacks take (what `SURROGATE_LOSSES` offers them): cross-entropy, the logit loss -z_y of
+ * Zhao et al. 2012.11207, which targeted transfer needs over 300 iterations, or Li et al.'s Po+Trip (CVPR 2020;
+ * targeted, on tfjs surrogates).
+ */
+export const TRANSFER_LOSSES = ['cross-entropy', 'logit', 'po-trip'] as const;
+export type TransferLoss = (typeof TRANSFER_LOSSES)[number];
+
 /** Images with their labels (the attacker's own, for generative attacks to fit on and Admix to mix in). */
 export interface LabelledImages {
   readonly images: Float32Array;
@@ -20,6 +28,8 @@ export interface AttackParams {
   readonly steps: number;
   /** Step size per iteration. */
   readonly stepSize: number;
+  /** The loss the gradient loop differentiates. */
+  readonly loss: TransferLoss;
   /** Move towards `labels` instead of away from them. */
   readonly targeted: boolean;
   /** Start from a uniformly random point of the eps-ball. */
@@ -59,5 +69,9 @@ export interface AttackParams {
   readonly amplification: number;
   readonly projectionKernel: number;
   readonly projectionFactor: number;
+  /** Feature-level attacks: the layer (a name `targets inspect` lists); FIA's masked copies and drop rate. */
+  readonly layer: string;
+  readonly ensembles: number;
+  readonly dropRate: number;
   readonly seed: number;
 }

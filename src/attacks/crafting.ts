@@ -1,5 +1,12 @@
 import { TransferbenchError } from '../common/errors.js';
-import type { LossGradient, LossRequest, Surrogate } from '../compute/surrogate.js';
+import type {
+  FeatureGradient,
+  FeatureObjectiveGradient,
+  FeatureObjectiveRequest,
+  LossGradient,
+  LossRequest,
+  Surrogate,
+} from '../compute/surrogate.js';
 import type { SyncSurrogate } from '../compute/tfjs-surrogate.js';
 
 /**
@@ -17,12 +24,22 @@ export type SurrogateCall =
       readonly labels: Int32Array;
       readonly request: LossRequest;
     }
+  /** A feature tap (FIA, NAA): the layer's value and d(loss)/d(layer). */
+  | {
+      readonly kind: 'feature-gradient';
+      readonly images: Float32Array;
+      readonly labels: Int32Array;
+      readonly layer: string;
+      readonly request: LossRequest;
+    }
+  /** A feature objective (FIA's loss, ILA's projection) and its input gradient. */
+  | { readonly kind: 'feature-objective'; readonly images: Float32Array; readonly request: FeatureObjectiveRequest }
   /**
    * Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls.
    */
   | { readonly kind: 'task'; readonly run: () => Promise<void> };
 
-export type SurrogateAnswer = Float32Array | LossGradient;
+export type SurrogateAnswer = Float32Array | LossGradient | FeatureGradient | FeatureObjectiveGradient;
 
 /** What a task's yield receives: whether the driver ran it (awaitTask keeps the result). */
 const TASK_RAN = new Float32Array(0);
@@ -41,6 +58,41 @@ export function* lossGradientOf(
   request: LossRequest,
 ): Crafting<LossGradient> {
   return (yield { kind: 'loss-gradient', images, labels, request }) as LossGradient;
+}
+
+export function* featureGradientOf(
+  images: Float32Array,
+  labels: Int32Array,
+  layer: string,
+  request: LossRequest,
+): Crafting<FeatureGradient> {
+  return (yield { kind: 'feature-gradient', images, labels, layer, request }) as FeatureGradient;
+}
+
+export function* featureObjectiveOf(
+  images: Float32Array,
+  request: FeatureObjectiveRequest,
+): Crafting<FeatureObjectiveGradient> {
+  return (yield { kind: 'feature-objective', images, request }) as FeatureObjectiveGradient;
+}
+
+/** The surrogate's feature taps, or a one-line error: the feature-level attacks need them. */
+function tapsOf(surrogate: Surrogate) {
+  if (surrogate.taps === undefined)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `layer: surrogate ${surrogate.name} has no feature taps; the feature-level attacks (fia, ila) need an ONNX ` +
+        'surrogate (the pretrained strategy)',
+    );
+  return surrogate.taps;
+}
+
+function noTaps(surrogate: { readonly name: string }): never {
+  throw new TransferbenchError(
+    'BAD_CONFIG',
+    `layer: surrogate ${surrogate.name} has no feature taps (a synchronous tfjs surrogate); the feature-level ` +
+      'attacks need an ONNX surrogate',
+  );
 }
 
 /** Awaits `run` from inside a crafting computation (`drive` only: a synchronous driver refuses it). */
@@ -81,7 +133,11 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
           ? TASK_RAN
           : call.kind === 'logits'
             ? await surrogate.logits(call.images, call.count)
-            : await surrogate.lossGradient(call.images, call.labels, call.request);
+            : call.kind === 'feature-gradient'
+              ? await tapsOf(surrogate).featureGradient(call.images, call.labels, call.layer, call.request)
+              : call.kind === 'feature-objective'
+                ? await tapsOf(surrogate).featureObjectiveGradient(call.images, call.request)
+                : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;
@@ -103,7 +159,9 @@ export function driveSync<T>(surrogate: SyncSurrogate, crafting: Crafting<T>): T
           ? TASK_REFUSED
           : call.kind === 'logits'
             ? surrogate.logitsSync(call.images, call.count)
-            : surrogate.lossGradientSync(call.images, call.labels, call.request);
+            : call.kind === 'loss-gradient'
+              ? surrogate.lossGradientSync(call.images, call.labels, call.request)
+              : noTaps(surrogate);
     } catch (error) {
       step = crafting.throw(error);
       continue;

@@ -85,7 +85,7 @@ export function* gradientLoop(
     params,
     transforms: options.transforms ?? [],
     pool: batch.pool ?? { images: batch.images, labels: batch.labels },
-    loss: { loss: 'cross-entropy' },
+    loss: { loss: params.loss, ...(params.loss === 'po-trip' ? { trueLabels: batch.trueLabels ?? batch.labels } : {}) },
   };
   const context: LoopContext = {
     batch,

@@ -16,3 +16,4 @@ export { perturbationNorms } from './norms.js';
 export { drive, driveSync, type Crafting } from './crafting.js';
 export { leastLikely, predictedLabels } from './gradient-loop.js';
 export { kurakinSteps } from './bim.js';
+export { TARGET_CLASSES, randomTarget, targetClasses, type TargetClassSource } from './target-classes.js';

@@ -6,6 +6,7 @@ import type { Attack } from './types.js';
 export const SCHEDULE_PARAMETERS = [
   param('steps', 10),
   param('stepSize', (p) => (p.eps as number) / (p.steps as number), 'eps/steps'),
+  param('loss', 'cross-entropy'),
 ];
 
 /** The schedule with momentum decay 1. */

@@ -1,5 +1,5 @@
 import { badOption } from '../common/errors.js';
-import { NORMS, type AttackParams } from './attack-params.js';
+import { NORMS, TRANSFER_LOSSES, type AttackParams } from './attack-params.js';
 
 type Value = AttackParams[keyof AttackParams];
 
@@ -36,6 +36,12 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
   },
   steps: { range: positiveInteger, description: 'iterations', fallback: () => 1 },
   stepSize: { range: nonNegative, description: 'step per iteration', fallback: (p) => p.eps as number },
+  loss: {
+    range: { type: 'string', enum: TRANSFER_LOSSES },
+    description:
+      'loss of the gradient loop: cross-entropy, logit (-z_y, Zhao et al. 2012.11207) or po-trip (Li et al. 2020)',
+    fallback: () => 'cross-entropy',
+  },
   targeted: {
     range: { type: 'boolean' },
     description: 'move towards the given labels',
@@ -121,6 +127,21 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
     range: nonNegative,
     description: 'PI-FGSM: size gamma of the projected noise (0: none)',
     fallback: (p) => p.eps as number,
+  },
+  layer: {
+    range: { type: 'string' },
+    description: 'feature-level attacks: the layer, a value name as `transferbench targets inspect MODEL` lists it',
+    fallback: () => '',
+  },
+  ensembles: {
+    range: positiveInteger,
+    description: 'FIA: randomly masked copies the aggregate gradient averages',
+    fallback: () => 30,
+  },
+  dropRate: {
+    range: { type: 'number', minimum: 0, maximum: 0.99 },
+    description: 'FIA: probability of dropping each pixel of a masked copy',
+    fallback: () => 0.3,
   },
   seed: {
     range: { type: 'integer' },

@@ -8,10 +8,14 @@ import { compose } from './compositions.js';
 import { drive, driveSync, type Crafting } from './crafting.js';
 import { cwL2 } from './cw-l2.js';
 import { fgsm } from './fgsm.js';
+import { fia } from './fia.js';
 import { predictedLabels } from './gradient-loop.js';
 import { iFgsm } from './i-fgsm.js';
+import { ila } from './ila.js';
 import { iterLl } from './iter-ll.js';
+import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
+import { naa } from './naa.js';
 import { niFgsm } from './ni-fgsm.js';
 import { resolveSpecs } from './params.js';
 import { pgd } from './pgd.js';
@@ -23,7 +27,25 @@ import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from
 import { vmiFgsm } from './vmi-fgsm.js';
 import { vniFgsm } from './vni-fgsm.js';
 
-const BASE = [fgsm, stepLl, randFgsm, bim, iterLl, pgd, iFgsm, miFgsm, niFgsm, vmiFgsm, vniFgsm, piFgsm, cwL2, advgan];
+const BASE = [
+  fgsm,
+  stepLl,
+  randFgsm,
+  bim,
+  iterLl,
+  pgd,
+  iFgsm,
+  miFgsm,
+  niFgsm,
+  vmiFgsm,
+  vniFgsm,
+  piFgsm,
+  cwL2,
+  advgan,
+  fia,
+  naa,
+  ila,
+];
 
 /**
  * Every attack transferbench knows, in the order `transferbench list attacks` shows them: the
@@ -37,7 +59,8 @@ export const ATTACKS = BASE.reduce(
   .add('di-mi-fgsm', compose(miFgsm, ['di'], 'di-mi-fgsm'))
   .add('ti-di-mi-fgsm', compose(miFgsm, ['di', 'ti'], 'ti-di-mi-fgsm'))
   .add('si-ni-fgsm', compose(niFgsm, ['si'], 'si-ni-fgsm'))
-  .add('admix', compose(miFgsm, ['admix'], 'admix'));
+  .add('admix', compose(miFgsm, ['admix'], 'admix'))
+  .add('logit', logit);
 
 /**
  * The attack a suite entry names: a registered attack, with input transformations stacked on it
@@ -106,6 +129,7 @@ function* crafting(
     images: request.images,
     imageShape,
     labels,
+    trueLabels: request.trueLabels,
     ids: request.ids,
     ...(request.pool ? { pool: request.pool } : {}),
     ...(request.prepared ? { prepared: request.prepared } : {}),

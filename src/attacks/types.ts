@@ -23,6 +23,8 @@ export interface AttackBatch {
   readonly imageShape: readonly [number, number, number];
   /** int32 class per image: the class to move away from, or towards when targeted. */
   readonly labels: Int32Array;
+  /** The ground truth, when the labels are targets: Po+Trip's triplet pushes away from it. */
+  readonly trueLabels?: Int32Array;
   /**
    * A stable id per image (its index in the evaluation set). Random starts and transformations
    * are drawn per id, so an image gets the same perturbation whether attacked alone or in a batch.

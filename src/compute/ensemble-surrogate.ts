@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs';
+import { lossOfLogits } from './tfjs-surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
 
@@ -8,6 +10,17 @@ export interface LogitsDifferentiable extends Surrogate {
 
 export function hasLogitsGradient(surrogate: Surrogate): surrogate is LogitsDifferentiable {
   return typeof (surrogate as Partial<LogitsDifferentiable>).logitsGradient === 'function';
+}
+
+/** Po+Trip and its gradient on given logits, by tfjs's autodiff of the tfjs surrogates' definition. */
+function poTripOnLogits(logits: Float32Array, labels: Int32Array, classes: number, request: LossRequest) {
+  return tf.tidy(() => {
+    const z = tf.tensor2d(logits, [labels.length, classes]);
+    const y = tf.tensor1d(labels, 'int32');
+    const loss = lossOfLogits(z, y, request);
+    const upstream = tf.grad((x: tf.Tensor) => lossOfLogits(x as tf.Tensor2D, y, request).sum())(z);
+    return { loss: loss.dataSync() as Float32Array, upstream: upstream.dataSync() as Float32Array };
+  });
 }
 
 /**
@@ -21,6 +34,7 @@ export function lossOnLogits(
   request: LossRequest,
 ): { loss: Float32Array; upstream: Float32Array } {
   const count = labels.length;
+  if (request.loss === 'po-trip') return poTripOnLogits(logits, labels, classes, request);
   const loss = new Float32Array(count);
   const upstream = new Float32Array(count * classes);
   const kappa = request.kappa ?? 0;
@@ -34,6 +48,11 @@ export function lossOnLogits(
       loss[i] = Math.log(sum) + max - (row[y] as number);
       for (let j = 0; j < classes; j++)
         upstream[i * classes + j] = Math.exp((row[j] as number) - max) / sum - (j === y ? 1 : 0);
+      continue;
+    }
+    if (request.loss === 'logit') {
+      loss[i] = -(row[y] as number);
+      upstream[i * classes + y] = -1;
       continue;
     }
     let other = -1;

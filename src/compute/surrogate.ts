@@ -12,15 +12,22 @@
  * - `cross-entropy`: -log softmax(z)_y.
  * - `cw-untargeted`: max(m, -kappa) (Carlini and Wagner's f6; AdvGAN's adversarial loss).
  * - `cw-targeted`: max(-m, -kappa).
+ * - `logit`: -z_y, the logit loss of Zhao et al. 2012.11207 (targeted: descending it raises the
+ *   target's logit without the vanishing gradient of a saturated softmax).
+ * - `po-trip`: Li et al.'s Poincare distance of z / |z|_1 to the target's one-hot (clipped to 1 - 1e-5) plus 0.01
+ *   times their triplet term clamp(cos(t, z) - cos(truth, z) + 0.007, 0, 2.1) (CVPR 2020, as Zhao et al.'s code
+ *   computes it); needs `trueLabels`, and a surrogate that differentiates it in tfjs.
  * Gradients of a max are taken on the branch that wins (0 where the clamp -kappa wins).
  */
-export const SURROGATE_LOSSES = ['cross-entropy', 'cw-untargeted', 'cw-targeted'] as const;
+export const SURROGATE_LOSSES = ['cross-entropy', 'cw-untargeted', 'cw-targeted', 'logit', 'po-trip'] as const;
 export type SurrogateLoss = (typeof SURROGATE_LOSSES)[number];
 
 export interface LossRequest {
   readonly loss: SurrogateLoss;
   /** Confidence margin of the C&W losses; ignored by cross-entropy. Default 0. */
   readonly kappa?: number;
+  /** Po+Trip's true classes, one per image (the triplet's negative). */
+  readonly trueLabels?: Int32Array;
 }
 
 export interface LossGradient {

@@ -18,6 +18,34 @@ export interface SyncSurrogate extends Surrogate {
   logitsGradientSync(images: Float32Array, upstream: Float32Array): Float32Array;
 }
 
+/** Po+Trip per image (see `SURROGATE_LOSSES`), for target one-hots and the request's true labels. */
+function poTrip(logits: tf.Tensor2D, target: tf.Tensor, request: LossRequest): tf.Tensor1D {
+  const count = logits.shape[0];
+  if (request.trueLabels === undefined || request.trueLabels.length !== count)
+    throw new TransferbenchError('BAD_OPTION', `loss po-trip: needs trueLabels, one per image (${count})`);
+  const truth = tf.oneHot(tf.tensor1d(request.trueLabels, 'int32'), logits.shape[1]).toFloat();
+  const u = logits.div(logits.abs().sum(1, true));
+  const v = target.sub(1e-5).clipByValue(0, 1);
+  const squared = (a: tf.Tensor) => a.square().sum(1);
+  const theta = squared(u.sub(v))
+    .mul(2)
+    .div(
+      tf
+        .scalar(1)
+        .sub(squared(u))
+        .mul(tf.scalar(1).sub(squared(v))),
+    );
+  const poincare = theta.add(1).acosh();
+  const cosine = (a: tf.Tensor) =>
+    a
+      .mul(logits)
+      .sum(1)
+      .abs()
+      .div(squared(a).mul(squared(logits)).sqrt());
+  const triplet = cosine(target).sub(cosine(truth)).add(0.007).clipByValue(0, 2.1);
+  return poincare.add(triplet.mul(0.01)) as tf.Tensor1D;
+}
+
 /** Per-image loss of logits z (count x classes) against labels; the definitions of `SURROGATE_LOSSES`. */
 export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: LossRequest): tf.Tensor1D {
   const classes = logits.shape[1];
@@ -30,8 +58,10 @@ export function lossOfLogits(logits: tf.Tensor2D, labels: tf.Tensor1D, request: 
       tf.Reduction.NONE,
     ) as tf.Tensor1D;
   }
-  const kappa = request.kappa ?? 0;
   const oneHot = tf.oneHot(labels, classes).toFloat();
+  if (request.loss === 'logit') return logits.mul(oneHot).sum(1).neg() as tf.Tensor1D;
+  if (request.loss === 'po-trip') return poTrip(logits, oneHot, request);
+  const kappa = request.kappa ?? 0;
   const labelLogit = logits.mul(oneHot).sum(1);
   const bestOther = logits.sub(oneHot.mul(1e9)).max(1);
   const margin = request.loss === 'cw-untargeted' ? labelLogit.sub(bestOther) : bestOther.sub(labelLogit);
@@ -147,7 +177,7 @@ export class TfjsSurrogate implements SyncSurrogate {
       const part = this.lossGradientOnce(
         images.subarray(start * size, (start + n) * size),
         labels.subarray(start, start + n),
-        request,
+        request.trueLabels ? { ...request, trueLabels: request.trueLabels.subarray(start, start + n) } : request,
       );
       return [part.logits, part.loss, part.gradient];
     });

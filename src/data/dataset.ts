@@ -14,6 +14,8 @@ export interface Dataset {
   /** [height, width, channels] of one image. */
   readonly imageShape: readonly [number, number, number];
   readonly classNames: readonly string[];
+  /** A targeted attack's class per image, when the data names one (labels.csv's targeted_label column). */
+  readonly targetedLabels?: Int32Array;
 }
 
 export function imageSize(ds: Pick<Dataset, 'imageShape'>): number {
@@ -63,7 +65,9 @@ export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name):
     images.set(ds.images.subarray(i * size, (i + 1) * size), k * size);
     labels[k] = ds.labels[i] as number;
   }
-  return { ...ds, name, images, labels };
+  const targeted = ds.targetedLabels;
+  if (targeted === undefined) return { ...ds, name, images, labels };
+  return { ...ds, name, images, labels, targetedLabels: Int32Array.from(indices, (i) => targeted[i] as number) };
 }
 
 export interface Split {

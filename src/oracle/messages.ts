@@ -1,4 +1,5 @@
 import type { Layout, OutputKind } from '../targets/descriptor.js';
+import type { DefenceSpec } from './defences/types.js';
 
 /** What the main thread sends a pool worker: one batch for one model. Images travel by transfer. */
 export interface InferenceTask {
@@ -19,6 +20,8 @@ export interface InferenceTask {
   readonly images: Float32Array;
   readonly count: number;
   readonly intraOpThreads: number;
+  /** The target's input defence, run in the worker before the model (never seen by the attacker's side). */
+  readonly defence?: DefenceSpec;
 }
 
 /** A worker's answer: probabilities (count x classes), or the error as data, so the worker keeps serving. */

@@ -122,6 +122,7 @@ export class OraclePool {
         images: slice,
         count,
         intraOpThreads: this.intraOpThreads,
+        ...(d.defence ? { defence: d.defence } : {}),
       };
       let result: InferenceResult;
       try {

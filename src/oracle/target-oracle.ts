@@ -1,3 +1,4 @@
+import { resolveDefence } from './defences/registry.js';
 import { badImages, badOption } from '../common/errors.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
 import { ImageBudgetView } from './image-budget.js';
@@ -40,11 +41,18 @@ export class TargetOracle implements Oracle {
   private readonly budget: number;
   private readonly cache = new Map<string, Float32Array>();
 
+  /**
+   * The descriptor (model path, defence and its seed) in a true private field: code holding this oracle, an attack
+   * or a substitute, cannot reach it even by reflection; only the pool's tasks carry it to the worker.
+   */
+  readonly #target: ResolvedTarget;
+
   constructor(
     private readonly pool: OraclePool,
-    private readonly target: ResolvedTarget,
+    target: ResolvedTarget,
     private readonly options: TargetOracleOptions,
   ) {
+    this.#target = target;
     const d = target.descriptor;
     this.targetName = d.name;
     this.mode = options.mode;
@@ -52,6 +60,8 @@ export class TargetOracle implements Oracle {
     const [a, b, c] = d.inputShape as [number, number, number];
     this.imageShape = d.layout === 'NHWC' ? [a, b, c] : [b, c, a];
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
+    // A defence's name and parameters are checked here, once, not in the worker on every batch.
+    if (d.defence) resolveDefence(d.defence, `${target.descriptorPath}: defence`);
   }
 
   async query(images: Float32Array, purpose: QueryPurpose): Promise<OracleAnswer> {
@@ -103,7 +113,7 @@ export class TargetOracle implements Oracle {
 
   private async probabilities(images: Float32Array, count: number, size: number): Promise<Float32Array> {
     if (!this.options.deduplicate) {
-      const answer = await this.pool.infer(this.target, images, count);
+      const answer = await this.pool.infer(this.#target, images, count);
       this.physical += count;
       return answer.probabilities;
     }
@@ -119,7 +129,7 @@ export class TargetOracle implements Oracle {
           j * size,
         ),
       );
-      const answer = await this.pool.infer(this.target, batch, missing.length);
+      const answer = await this.pool.infer(this.#target, batch, missing.length);
       this.physical += missing.length;
       missing.forEach((k, j) =>
         this.cache.set(k, answer.probabilities.slice(j * this.classes, (j + 1) * this.classes)),

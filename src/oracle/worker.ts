@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { defendedInputs, voteShares } from './defences/registry.js';
 import type { InferenceResult, InferenceTask } from './messages.js';
 
 /** Sessions kept per worker, keyed by the model's sha256 (least recently used goes first). */
@@ -63,6 +64,36 @@ function prepare(task: InferenceTask): Float32Array {
   return out;
 }
 
+function imageShapeOf(task: InferenceTask): [number, number, number] {
+  const [a, b, c] = task.inputShape as [number, number, number];
+  return task.layout === 'NHWC' ? [a, b, c] : [b, c, a];
+}
+
+/** Model inputs per session run: a smoothing defence's copies of a batch would not fit at once. */
+const RUN_CHUNK = 1024;
+
+/** The model's outputs for every image of the task, run RUN_CHUNK images at a time and concatenated. */
+async function runModel(s: ort.InferenceSession, task: InferenceTask): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const input = prepare(task);
+  if (task.count <= RUN_CHUNK)
+    return s.run({ [task.inputName]: new ort.Tensor('float32', input, [task.count, ...task.inputShape]) });
+  const size = input.length / task.count;
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < task.count; start += RUN_CHUNK) {
+    const n = Math.min(RUN_CHUNK, task.count - start);
+    const feed = new ort.Tensor('float32', input.subarray(start * size, (start + n) * size), [n, ...task.inputShape]);
+    const out = (await s.run({ [task.inputName]: feed }))[task.outputName] as ort.Tensor;
+    parts.push(out.data as Float32Array);
+  }
+  const all = new Float32Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return { [task.outputName]: new ort.Tensor('float32', all, [task.count, all.length / task.count]) };
+}
+
 function softmaxRows(values: Float32Array, classes: number): Float32Array {
   const out = new Float32Array(values.length);
   for (let r = 0; r < values.length / classes; r++) {
@@ -99,11 +130,14 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
           `${where}: output "${task.outputName}" not found; the model's ` +
           `outputs are ${s.outputNames.join(', ')} (fix outputName in target.json)`,
       };
+    // The defence hook: the model sees the defended images (copies of each, for a vote), the caller one answer each.
+    const defended = task.defence
+      ? defendedInputs(task.defence, task.images, task.count, imageShapeOf(task))
+      : undefined;
+    const modelTask = defended ? { ...task, images: defended.images, count: task.count * defended.copies } : task;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      outputs = await s.run({
-        [task.inputName]: new ort.Tensor('float32', prepare(task), [task.count, ...task.inputShape]),
-      });
+      outputs = await runModel(s, modelTask);
     } catch (error) {
       return {
         ok: false,
@@ -115,7 +149,7 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
     }
     const output = outputs[task.outputName] as ort.Tensor;
     const values = output.data as Float32Array;
-    const classes = values.length / task.count;
+    const classes = values.length / modelTask.count;
     if (!Number.isInteger(classes) || classes < 2)
       return {
         ok: false,
@@ -132,12 +166,15 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
             `is ${values[i]}; the model produced NaN or infinite outputs`,
         };
     }
-    const probabilities =
+    const modelProbabilities =
       task.outputKind === 'logits'
         ? softmaxRows(values, classes)
         : task.outputKind === 'log-probabilities'
           ? values.map(Math.exp)
           : Float32Array.from(values);
+    const probabilities = defended?.vote
+      ? voteShares(modelProbabilities, task.count, defended.copies, classes)
+      : modelProbabilities;
     const result: InferenceResult = { ok: true, probabilities, classes };
     // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
     return move({ [transferableSymbol]: probabilities.buffer, [valueSymbol]: result } as never);

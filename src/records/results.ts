@@ -47,6 +47,10 @@ export interface CellResult {
    * (TransferAttack's attack success rate).
    */
   readonly attackSuccess?: Rate;
+  /** Targeted cells: where the target classes came from (random, least-likely, csv). */
+  readonly targetClass?: string;
+  /** Targeted cells: of the images the target gets right when clean, the share it gives their target class. */
+  readonly targetedSuccess?: Rate;
   /**
    * Mean probability the target gives its predicted class on the adversarial images (Goodfellow et al.'s confidence).
    */
@@ -59,6 +63,12 @@ export interface CellResult {
   readonly maxLinf: number;
   readonly meanL2: number;
   readonly maxL2: number;
+  /** The target's input defence (its descriptor's), and the model forward passes one query costs behind it. */
+  readonly targetDefence?: string;
+  readonly defencePassesPerQuery?: number;
+  /** Mean PSNR (dB, peak 1, at most 100) and SSIM (Wang et al. 2004) of the adversarial images against the clean. */
+  readonly meanPsnr?: number;
+  readonly meanSsim?: number;
   /** Wall time of crafting alone, and the images crafted per second (they differ between runs and machines). */
   readonly craftingSeconds?: number;
   readonly imagesPerSecond?: number;

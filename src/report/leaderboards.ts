@@ -63,6 +63,12 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'composition',
   ...rateColumns('attack_success'),
   'attack_params',
+  'target_class',
+  ...rateColumns('targeted_success'),
+  'mean_psnr',
+  'mean_ssim',
+  'target_defence',
+  'defence_passes_per_query',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -100,6 +106,13 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.composition ?? r.attack,
     ...optionalRateCells(r.attackSuccess),
     r.attackParams ? JSON.stringify(r.attackParams) : '',
+    r.targetClass ?? '',
+    // Numeric columns are never empty (pandas reads them as numbers): an untargeted cell's targeted success is 0 of 0.
+    ...rateCells(r.targetedSuccess ?? rate(0, 0)),
+    r.meanPsnr ?? '',
+    r.meanSsim ?? '',
+    r.targetDefence ?? '',
+    r.defencePassesPerQuery ?? 1,
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];
@@ -157,6 +170,13 @@ interface AttackRow {
   readonly whiteBox: Pool;
   readonly success: Pool;
   successCells: number;
+  /** Targeted rows: where the target classes came from, and the pooled targeted success. */
+  readonly targetClass: string;
+  readonly targeted: Pool;
+  /** Sums of the cells' mean PSNR and SSIM, and the cells that have them. */
+  psnrSum: number;
+  ssimSum: number;
+  stealthCells: number;
 }
 
 interface TargetEps {
@@ -205,7 +225,7 @@ export class LeaderboardBuilder {
     if (!r.reference) {
       const a = entry(
         this.attacks,
-        `${r.attack}\u0000${r.labelSource}`,
+        `${r.attack}\u0000${r.labelSource}\u0000${r.targetClass ?? ''}`,
         (): AttackRow => ({
           attack: r.attack,
           kind: r.attackKind,
@@ -218,12 +238,23 @@ export class LeaderboardBuilder {
           whiteBox: new Pool(),
           success: new Pool(),
           successCells: 0,
+          targetClass: r.targetClass ?? '',
+          targeted: new Pool(),
+          psnrSum: 0,
+          ssimSum: 0,
+          stealthCells: 0,
         }),
       );
       a.cells++;
       if (r.attackSuccess !== undefined) {
         a.success.add(r.attackSuccess);
         a.successCells++;
+      }
+      if (r.targetedSuccess !== undefined) a.targeted.add(r.targetedSuccess);
+      if (r.meanPsnr !== undefined && r.meanSsim !== undefined) {
+        a.psnrSum += r.meanPsnr;
+        a.ssimSum += r.meanSsim;
+        a.stealthCells++;
       }
       a.transferSum += r.transferRate.value;
       a.transfer.add(r.transferRate);
@@ -308,6 +339,10 @@ export class LeaderboardBuilder {
           ...rateCells(a.whiteBox.rate()),
           a.composition,
           ...success,
+          a.targetClass,
+          ...rateCells(a.targeted.rate()),
+          a.stealthCells === a.cells ? round6(a.psnrSum / a.cells) : '',
+          a.stealthCells === a.cells ? round6(a.ssimSum / a.cells) : '',
           'pooled_transfer_rate',
         ],
       };
@@ -331,6 +366,10 @@ export class LeaderboardBuilder {
         ...rateColumns('pooled_white_box_success'),
         'composition',
         ...rateColumns('pooled_attack_success'),
+        'target_class',
+        ...rateColumns('pooled_targeted_success'),
+        'mean_psnr',
+        'mean_ssim',
         'ranked_by',
       ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),

@@ -54,6 +54,8 @@ export async function craftOnSurrogate(
     pool?: LabelledImages;
     /** What the attack's prepare step made (a fitted generator). */
     prepared?: Prepared;
+    /** A targeted cell's target class per image (the attack moves towards them). */
+    targetLabels?: Int32Array;
   },
 ): Promise<AttackOutcome> {
   const count = labels.length;
@@ -68,7 +70,8 @@ export async function craftOnSurrogate(
       ids: Array.from({ length: n }, (_, i) => start + i),
       eps: options.eps,
       labelSource: options.labelSource,
-      params: { ...options.params, seed: options.seed },
+      params: { ...options.params, seed: options.seed, ...(options.targetLabels ? { targeted: true } : {}) },
+      ...(options.targetLabels ? { targetLabels: options.targetLabels.subarray(start, start + n) } : {}),
       ...(attack.transforms && attack.transforms.length > 0 ? { transforms: attack.transforms } : {}),
       ...(options.pool ? { pool: options.pool } : {}),
       ...(options.prepared ? { prepared: options.prepared } : {}),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LabelSource } from '../attacks/index.js';
+import type { LabelSource, TargetClassSource } from '../attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
 import { canonicalJson, ownedModelLabel, type TrainingConfig } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite-types.js';
@@ -68,6 +68,8 @@ export interface Cell {
   readonly attackParams: Readonly<Record<string, unknown>>;
   readonly eps: number;
   readonly labelSource: LabelSource;
+  /** Targeted cells: where the target classes come from. */
+  readonly targetClass?: TargetClassSource;
   /** Key of the (target, substitute) group: a shard runs whole groups, so substitutes train once. */
   readonly group: string;
 }
@@ -110,6 +112,7 @@ export function* gridCells(suite: Suite): Generator<Cell> {
                 eps,
                 labelSource,
                 ...(transforms.length > 0 ? { transforms } : {}),
+                ...(attack.targetClass !== undefined ? { targetClass: attack.targetClass } : {}),
               };
               const id = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
               yield {
@@ -122,6 +125,7 @@ export function* gridCells(suite: Suite): Generator<Cell> {
                 attackParams: attack.params ?? {},
                 eps,
                 labelSource,
+                ...(attack.targetClass !== undefined ? { targetClass: attack.targetClass } : {}),
                 group,
               };
             }

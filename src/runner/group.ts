@@ -1,9 +1,18 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { attackFor, attackIdentity, resolveParams, resolvePoolLabels, type LabelledImages } from '../attacks/index.js';
+import {
+  attackFor,
+  attackIdentity,
+  drive,
+  resolveParams,
+  resolvePoolLabels,
+  targetClasses,
+  type LabelledImages,
+} from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { loadSplit, parseDatasetSpec, takeEvaluation, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
+import { forwardPassesPerQuery } from '../oracle/defences/registry.js';
 import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
 import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
@@ -11,6 +20,8 @@ import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcom
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
 import { countOutcomes, round6 } from '../records/metrics.js';
+import { stealth } from '../records/stealth.js';
+import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
 import type { CellResult } from '../records/results.js';
@@ -32,6 +43,10 @@ export function attackerPoolSize(
   const attack = attackFor(cell.attack, cell.transforms);
   if (!attack.parameters.some((p) => p.name === 'trainImages')) return ATTACKER_POOL;
   return resolveParams(attack, cell.eps, { ...cell.attackParams, seed }).trainImages;
+}
+
+function roundedStealth(s: { meanPsnr: number; meanSsim: number }): { meanPsnr: number; meanSsim: number } {
+  return { meanPsnr: round6(s.meanPsnr), meanSsim: round6(s.meanSsim) };
 }
 
 /** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
@@ -184,7 +199,27 @@ export class GroupRunner {
     const attack = attackFor(cell.attack, cell.transforms);
     const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
     // Crafting is deterministic: the same weights, attack, parameters and images give the same images.
-    const memoKey = canonicalJson({ weights, attack: attack.name, params, labelSource: cell.labelSource });
+    const memoKey = canonicalJson({
+      weights,
+      attack: attack.name,
+      params,
+      labelSource: cell.labelSource,
+      ...(cell.targetClass !== undefined ? { targetClass: cell.targetClass } : {}),
+    });
+    const targets =
+      cell.targetClass === undefined
+        ? undefined
+        : await drive(
+            surrogate,
+            targetClasses(cell.targetClass, {
+              images: evaluation.images,
+              trueLabels: evaluation.labels,
+              ids: Array.from(evaluation.labels, (_, i) => i),
+              classes: surrogate.classes,
+              seed: this.suite.seed,
+              ...(evaluation.targetedLabels ? { csvTargets: evaluation.targetedLabels } : {}),
+            }),
+          );
     let outcome = this.crafted.get(memoKey);
     if (outcome === undefined) {
       const cache = directoryModelCache(
@@ -211,6 +246,7 @@ export class GroupRunner {
             seed: this.suite.seed,
             pool,
             ...(prepared ? { prepared } : {}),
+            ...(targets ? { targetLabels: targets } : {}),
           },
         );
         // Crafting time includes the prepare step (fitting a generator, or loading it from the cache).
@@ -258,6 +294,12 @@ export class GroupRunner {
       labelSource: cell.labelSource,
       evaluated: n,
       ...outcomes,
+      ...(targets && cell.targetClass
+        ? {
+            targetClass: cell.targetClass,
+            targetedSuccess: targetedSuccess(evaluation.labels, entry.clean, onTarget, targets),
+          }
+        : {}),
       targetMeanConfidence: round6(meanConfidence ?? 0),
       substituteQueries: record.queriesSpent,
       substituteFidelity: round6(record.fidelity),
@@ -265,6 +307,13 @@ export class GroupRunner {
       maxLinf: round6(max(outcome.linf)),
       meanL2: round6(mean(outcome.l2)),
       maxL2: round6(max(outcome.l2)),
+      ...(entry.target.descriptor.defence
+        ? {
+            targetDefence: entry.target.descriptor.defence.name,
+            defencePassesPerQuery: forwardPassesPerQuery(entry.target.descriptor.defence),
+          }
+        : {}),
+      ...roundedStealth(stealth(evaluation.images, outcome.adversarial, evaluation.imageShape)),
       // A cell whose images were crafted for an earlier cell reports the time they took then.
       craftingSeconds: round6(outcome.craftingSeconds),
       imagesPerSecond: round6(n / Math.max(1e-9, outcome.craftingSeconds)),

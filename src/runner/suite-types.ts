@@ -1,4 +1,4 @@
-import type { LabelSource, Norm } from '../attacks/index.js';
+import type { LabelSource, Norm, TargetClassSource } from '../attacks/index.js';
 import type { EnsembleCombination } from '../compute/ensemble-surrogate.js';
 import type { OracleMode } from '../oracle/oracle.js';
 import type { TrainingConfig } from '../substitutes/index.js';
@@ -55,7 +55,14 @@ export interface Suite {
    * Attacks by name, optionally with input transformations stacked on them ({ "name": "mi-fgsm", "transforms": ["di",
    * "ti"] }).
    */
-  attacks: { name: string; eps: number[]; transforms?: string[]; params?: Record<string, number | boolean | string> }[];
+  attacks: {
+    name: string;
+    eps: number[];
+    transforms?: string[];
+    params?: Record<string, number | boolean | string>;
+    /** Targeted: where each image's target class comes from (absent: untargeted). */
+    targetClass?: TargetClassSource;
+  }[];
   labelSources: LabelSource[];
   /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */
   examples?: number;

@@ -4,8 +4,11 @@ import {
   LABEL_SOURCES,
   PARAMETERS,
   resolveParams,
+  TARGET_CLASSES,
   TRANSFORMS,
+  type Attack,
   type ParamRange,
+  type TargetClassSource,
 } from '../attacks/index.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
@@ -173,6 +176,12 @@ function buildSchema(): Record<string, unknown> {
               items: { type: 'string', enum: TRANSFORMS.names() },
               description: 'input transformations applied to every gradient evaluation',
             },
+            targetClass: {
+              type: 'string',
+              enum: TARGET_CLASSES,
+              description:
+                'targeted transfer: random (seeded), least-likely (on the surrogate) or csv (targeted_label)',
+            },
             params: {
               type: 'object',
               additionalProperties: false,
@@ -297,10 +306,31 @@ export function parseSuite(raw: unknown, source: string): Suite {
     try {
       const attack = attackFor(a.name, a.transforms);
       for (const eps of a.eps) resolveParams(attack, eps, a.params ?? {});
+      if (a.targetClass !== undefined) checkTargeted(attack, a.targetClass, suite.dataset);
     } catch (error) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
   checkQuerySuite(suite, source);
   return suite;
+}
+
+/** Whether an attack can aim at given classes, and the data has them when they come from a CSV. */
+function checkTargeted(attack: Attack, source: TargetClassSource, dataset: string): void {
+  if (!attack.usesLabels)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `targetClass: ${attack.name} picks its own target (the least-likely class); targetClass is for attacks that ` +
+        'read labels',
+    );
+  if (attack.kind === 'generative')
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `targetClass: ${attack.name} fits one untargeted generator per cell; targeted generators are not supported`,
+    );
+  if (source === 'csv' && parseDatasetSpec(dataset).kind !== 'image-folder')
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `targetClass: "csv" reads labels.csv's targeted_label column, so it needs an image-folder: dataset, not ${dataset}`,
+    );
 }

@@ -1,3 +1,4 @@
+import type { BackwardTricks } from '../compute/onnx-gradient/index.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
@@ -37,7 +38,10 @@ export interface SubstituteContext {
    * a white-box surrogate. The runner supplies it, so that substitutes never read descriptors
    * themselves: of the target they only ever see the oracle.
    */
-  readonly openOwnedModel?: (descriptorPath: string, options: { readonly threads: number }) => Promise<OwnedModel>;
+  readonly openOwnedModel?: (
+    descriptorPath: string,
+    options: { readonly threads: number; readonly tricks?: BackwardTricks },
+  ) => Promise<OwnedModel>;
 }
 
 /** Fidelity after one round of a round-based strategy. */

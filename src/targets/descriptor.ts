@@ -44,6 +44,11 @@ export interface TargetDescriptor {
   cleanAccuracy?: number;
   /** The zoo recipe it was built from; absent for foreign models. */
   recipe?: Record<string, unknown>;
+  /**
+   * An input defence the model is wrapped in (src/oracle/defences): it runs in the oracle's worker, so the
+   * attacker's side never sees its kind, parameters or seed.
+   */
+  defence?: { name: string; params?: Record<string, number>; seed?: number };
 }
 
 export const TARGET_SCHEMA: JSONSchemaType<TargetDescriptor> = {
@@ -86,6 +91,17 @@ export const TARGET_SCHEMA: JSONSchemaType<TargetDescriptor> = {
     dataset: { type: 'string' },
     cleanAccuracy: { type: 'number', minimum: 0, maximum: 1, nullable: true },
     recipe: { type: 'object', nullable: true, required: [] },
+    defence: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        params: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'number' } },
+        seed: { type: 'integer', nullable: true },
+      },
+    } as never,
   },
 };
 

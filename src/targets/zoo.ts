@@ -25,6 +25,8 @@ export interface TargetRecipe {
   /** How many training images to use (all when absent). */
   trainImages?: number;
   adversarialTraining?: AdversarialTraining;
+  /** An input defence the built target wraps its model in (src/oracle/defences), written into its descriptor. */
+  defence?: TargetDescriptor['defence'];
   description?: string;
 }
 
@@ -47,6 +49,17 @@ const RECIPE_SCHEMA: JSONSchemaType<TargetRecipe> = {
     seed: { type: 'integer' },
     trainImages: { type: 'integer', minimum: 1, nullable: true },
     description: { type: 'string', nullable: true },
+    defence: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        params: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'number' } },
+        seed: { type: 'integer', nullable: true },
+      },
+    } as never,
     adversarialTraining: {
       type: 'object',
       nullable: true,
@@ -182,6 +195,8 @@ export async function buildTarget(
       dataset: datasetName,
       cleanAccuracy,
       recipe: { ...recipe },
+      // The clean accuracy above is the bare model's; the defence acts only when the oracle answers.
+      ...(recipe.defence ? { defence: recipe.defence } : {}),
     };
     const descriptorPath = join(dir, 'target.json');
     atomicWrite(descriptorPath, `${JSON.stringify(descriptor, null, 2)}\n`);

@@ -9,6 +9,10 @@ import {
   type LabelSource,
 } from '../../src/attacks/index.js';
 import { useBackend } from '../../src/compute/backend.js';
+import { ints } from '../../src/compute/onnx-gradient/ir.js';
+import { createOnnxSurrogate } from '../../src/compute/onnx-gradient/surrogate.js';
+import type { Surrogate } from '../../src/compute/surrogate.js';
+import { TinyGraph } from '../compute/onnx-gradient/tiny-graph.js';
 import { images, linearModel, tinyCnn } from './fixtures.js';
 
 /** Parameters that keep the slow attacks short on the fixture (the others run their defaults). */
@@ -17,7 +21,21 @@ const SHORT: Readonly<Record<string, Record<string, unknown>>> = {
   advgan: { epochs: 1 },
   'vmi-fgsm': { neighbours: 3 },
   'vni-fgsm': { neighbours: 3 },
+  fia: { ensembles: 3 },
+  naa: { ensembles: 3 },
 };
+
+/** Feature-level attacks read a layer through feature taps: they run on an ONNX tiny CNN, its Relu named. */
+const FEATURE_LEVEL = new Set(['fia', 'naa', 'ila']);
+
+/** Conv -> Relu -> classifier on 8x8x1 (NCHW), as an ONNX surrogate with taps; `relu` is the layer they name. */
+async function onnxTinyCnn(): Promise<{ surrogate: Surrogate; relu: string }> {
+  const g = new TinyGraph([1, 8, 8], 13, 4);
+  const conv = g.node('Conv', ['x', g.weight([4, 1, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) });
+  const relu = g.node('Relu', [conv]);
+  const { bytes, description } = await g.classifier(g.node('Tanh', [relu]), 3);
+  return { surrogate: await createOnnxSurrogate(bytes, description), relu };
+}
 
 interface Case {
   readonly attack: string;
@@ -60,13 +78,18 @@ describe('attack invariants (every registered attack and composition)', () => {
   before(async () => {
     await useBackend('wasm');
     fixture = tinyCnn();
+    onnx = await onnxTinyCnn();
     x = tf.tidy(() => images(6, shape, 21).dataSync() as Float32Array);
     pool = {
       images: tf.tidy(() => images(16, shape, 77).dataSync() as Float32Array),
       labels: Int32Array.from({ length: 16 }, (_, i) => i % 3),
     };
   });
-  after(() => fixture.dispose());
+  let onnx: Awaited<ReturnType<typeof onnxTinyCnn>>;
+  after(async () => {
+    fixture.dispose();
+    await onnx.surrogate.dispose();
+  });
 
   const craft = (
     c: Case,
@@ -76,13 +99,13 @@ describe('attack invariants (every registered attack and composition)', () => {
     labelSource: LabelSource = 'true',
     seed = 5,
   ) =>
-    craftAdversarial(c.attack, fixture.surrogate, {
+    craftAdversarial(c.attack, FEATURE_LEVEL.has(c.attack) ? onnx.surrogate : fixture.surrogate, {
       images: input,
       trueLabels: y,
       ids: idList,
       eps: c.bound === 'l2' ? 1.0 : eps,
       labelSource,
-      params: { ...c.params, seed },
+      params: { ...c.params, seed, ...(FEATURE_LEVEL.has(c.attack) ? { layer: onnx.relu } : {}) },
       transforms: c.transforms,
       pool,
     });
@@ -217,7 +240,7 @@ describe('attack invariants (every registered attack and composition)', () => {
         labelSource: 'true',
         params: { kernelSize: 3 },
       }),
-      /mi-fgsm: parameter "kernelSize": got 3, expected one of the parameters it takes: steps, stepSize, decay/,
+      /mi-fgsm: parameter "kernelSize": got 3, expected one of the parameters it takes: steps, stepSize, loss, decay/,
     );
     await assert.rejects(
       craftAdversarial('mi-fgsm', fixture.surrogate, {

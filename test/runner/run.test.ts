@@ -308,6 +308,8 @@ describe('benchmark runner', function () {
       'label_source',
       'composition',
       'attack_params',
+      'target_class',
+      'target_defence',
     ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');

@@ -153,6 +153,26 @@ const MALFORMED: Mutation[] = [
     /^bad: attacks\[1\].params: unknown key "foo"; allowed keys: norm, steps, stepSize, /,
   ],
   [
+    'targetClass on an attack that picks its own target',
+    (s) => Object.assign(s.attacks[0], { name: 'step-ll', targetClass: 'random' }),
+    /^bad: attacks\[0\]: targetClass: step-ll picks its own target \(the least-likely class\); targetClass is for attacks that read labels$/,
+  ],
+  [
+    'targetClass on AdvGAN',
+    (s) => Object.assign(s.attacks[0], { name: 'advgan', targetClass: 'least-likely' }),
+    /^bad: attacks\[0\]: targetClass: advgan fits one untargeted generator per cell; targeted generators are not supported$/,
+  ],
+  [
+    'targetClass csv without a labels.csv',
+    (s) => (s.attacks[0].targetClass = 'csv'),
+    /^bad: attacks\[0\]: targetClass: "csv" reads labels.csv's targeted_label column, so it needs an image-folder: dataset, not mnist-embedded$/,
+  ],
+  [
+    'unknown targetClass',
+    (s) => (s.attacks[0].targetClass = 'hardest'),
+    /^bad: attacks\[0\].targetClass is "hardest"; allowed: "random", "least-likely", "csv"$/,
+  ],
+  [
     'unknown label source',
     (s) => (s.labelSources = ['guess']),
     /^bad: labelSources\[0\] is "guess"; allowed: "true", "predicted"$/,

@@ -101,6 +101,36 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
     );
   });
 
+  it('SGM and LinBP by name: sgmGamma 1 and no linbpAfter are the plain surrogate; set, they are the tricks', async () => {
+    const images = evaluation.images.subarray(0, 4 * 784);
+    const labels = evaluation.labels.subarray(0, 4);
+    const gradientOf = async (params: Record<string, string | number>) => {
+      const obtained = await setup({ model: MNIST_CNN, ...params }).run();
+      try {
+        return (await obtained.surrogate?.lossGradient(images, labels, { loss: 'cross-entropy' }))?.gradient;
+      } finally {
+        await obtained.surrogate?.dispose();
+      }
+    };
+    const direct = async (tricks: Parameters<typeof openOwnedModel>[1]['tricks']) => {
+      const owned = await openOwnedModel(MNIST_CNN, { threads: 1, ...(tricks ? { tricks } : {}) });
+      try {
+        return (await owned.surrogate.lossGradient(images, labels, { loss: 'cross-entropy' })).gradient;
+      } finally {
+        await owned.surrogate.dispose();
+      }
+    };
+    const plain = await direct(undefined);
+    assert.deepEqual(await gradientOf({ sgmGamma: 1 }), plain);
+    const linbp = await gradientOf({ linbpAfter: '/Relu' });
+    assert.deepEqual(linbp, await direct({ linbp: { after: '/Relu' } }));
+    assert.notDeepEqual(linbp, plain, 'the later Relus pass their gradient linearly');
+    await assert.rejects(
+      setup({ model: MNIST_CNN, linbpAfter: 'nowhere' }).run(),
+      /pretrained: linbpAfter: got "nowhere", expected the name of a node of the model/,
+    );
+  });
+
   it('refuses a missing model parameter and a descriptor whose model changed', async () => {
     await assert.rejects(
       setup({}).run(),

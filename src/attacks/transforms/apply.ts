@@ -62,7 +62,9 @@ export function* transformedGradient(
     const forward = (x: tf.Tensor4D) => plans.reduce((y, plan) => plan.forward(y), x);
     const transformed = valuesOf(tf.tidy(() => forward(tf.tensor4d(points, shape))));
     const copies = labels.length / n;
-    const upstream = (yield* lossGradientOf(transformed, labels, setting.loss)).gradient;
+    const truth = setting.loss.trueLabels;
+    const loss = truth ? { ...setting.loss, trueLabels: tile(truth, copies) } : setting.loss;
+    const upstream = (yield* lossGradientOf(transformed, labels, loss)).gradient;
     gradient = valuesOf(
       tf.tidy(() => {
         const dy = tf.tensor4d(upstream, [labels.length, ...setting.imageShape]);

@@ -138,7 +138,7 @@ export async function forwardGraph(
   const lossEmit = new Emitter(`${HEAD}/loss`, graph.opset);
   const total = lossHead(lossEmit, d, loss);
   const tail = lossEmit.done();
-  const cw = loss !== 'cross-entropy';
+  const cw = loss.startsWith('cw-');
   const [h, w, c] = imageShapeOf(d);
   const inputs = [
     valueInfo(GRADIENT_IO.images, DataType.FLOAT, ['batch', h, w, c]),

@@ -114,6 +114,13 @@ export function lossHead(emit: Emitter, d: OnnxModelDescription, loss: Surrogate
       {},
       GRADIENT_IO.loss,
     );
+  } else if (loss === 'po-trip') {
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      'loss po-trip: not built into ONNX gradient graphs; use cross-entropy or logit, or a tfjs substitute',
+    );
+  } else if (loss === 'logit') {
+    perImage = emit.node('Neg', [emit.reduceSum(emit.node('Mul', [z, oneHot]), [1], false)], {}, GRADIENT_IO.loss);
   } else {
     const own = emit.reduceSum(emit.node('Mul', [z, oneHot]), [1], false);
     // The label's logit pushed far below the others, so the max is over the other classes.

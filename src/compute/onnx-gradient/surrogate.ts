@@ -116,7 +116,7 @@ export async function createOnnxSurrogate(
       [GRADIENT_IO.images]: imagesTensor(images, start, n),
       [GRADIENT_IO.labels]: new ort.Tensor('int32', labels.subarray(start, start + n), [n]),
     };
-    if (request.loss !== 'cross-entropy')
+    if (request.loss.startsWith('cw-'))
       feeds[GRADIENT_IO.kappa] = new ort.Tensor('float32', new Float32Array([request.kappa ?? 0]), []);
     return feeds;
   };

@@ -73,6 +73,10 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
     labels,
     imageShape: [first.height, first.width, channels],
     classNames: options.classNames ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i)),
+    // Every row names a target or the column is not used: a half-filled column is no protocol.
+    ...(rows.every((row) => row.targetedLabel !== undefined)
+      ? { targetedLabels: Int32Array.from(rows, (row) => row.targetedLabel as number) }
+      : {}),
   });
 }
 

@@ -64,6 +64,7 @@ describe('ONNX gradient heads: preprocessing and losses', () => {
     ['cw-untargeted', 5],
     ['cw-targeted', 5],
     ['cw-targeted', 0.3],
+    ['logit', 0],
   ] as const) {
     it(`${loss} with kappa ${kappa}: matches finite differences`, async () => {
       const { bytes, description } = await smallClassifier();
@@ -71,6 +72,23 @@ describe('ONNX gradient heads: preprocessing and losses', () => {
       assert.ok(check.error <= 1e-3, `error ${check.error}`);
     });
   }
+
+  it('refuses po-trip, which only tfjs surrogates differentiate, in one line', async () => {
+    const { bytes, description } = await smallClassifier();
+    const surrogate = await createOnnxSurrogate(bytes, description);
+    try {
+      await assert.rejects(
+        async () =>
+          surrogate.lossGradient(new Float32Array(75), Int32Array.from([1]), {
+            loss: 'po-trip',
+            trueLabels: Int32Array.from([0]),
+          }),
+        /^TransferbenchError: loss po-trip: not built into ONNX gradient graphs; use cross-entropy or logit/,
+      );
+    } finally {
+      await surrogate.dispose();
+    }
+  });
 
   for (const kind of ['probabilities', 'log-probabilities'] as const) {
     it(
@@ -114,9 +132,11 @@ describe('ONNX gradient heads: preprocessing and losses', () => {
         const ce = await surrogate.lossGradient(images, labels, { loss: 'cross-entropy' });
         const cw = await surrogate.lossGradient(images, labels, { loss: 'cw-untargeted', kappa: 0.5 });
         const cwt = await surrogate.lossGradient(images, labels, { loss: 'cw-targeted', kappa: 0.5 });
+        const logit = await surrogate.lossGradient(images, labels, { loss: 'logit' });
         for (let i = 0; i < count; i++) {
           const z = ce.logits.subarray(i * 4, i * 4 + 4);
           const y = labels[i] as number;
+          assert.ok(Math.abs((logit.loss[i] as number) + (z[y] as number)) < 1e-5);
           assert.ok(Math.abs((ce.loss[i] as number) + Math.log(softmax(z)[y] as number)) < 1e-5);
           const margin = (z[y] as number) - Math.max(...Array.from(z).filter((_, j) => j !== y));
           assert.ok(Math.abs((cw.loss[i] as number) - Math.max(margin, -0.5)) < 1e-5);

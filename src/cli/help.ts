@@ -226,8 +226,7 @@ Run \`transferbench <command> --help\` for a command's options and an example.
  * words that name no single command (the command switch answers those).
  */
 export function commandOptions(words: readonly string[]): ReadonlySet<string> | undefined {
-  const [first, second] = words;
-  const matches = COMMANDS.filter((c) => c.name === `${first} ${second}` || c.name === first);
+  const matches = commandsNamed(words);
   if (matches.length !== 1) return undefined;
   const flags = [...(matches[0] as CommandHelp).options, ...GLOBAL].flatMap(([left, text]) =>
     [...`${left} ${left === ENGINE[0] ? text : ''}`.matchAll(/--([a-z-]+)/g)].map((m) => m[1] as string),
@@ -235,9 +234,15 @@ export function commandOptions(words: readonly string[]): ReadonlySet<string> | 
   return new Set([...flags, 'help']);
 }
 
-export function commandHelp(words: readonly string[]): string | undefined {
+/** The commands the words name: `targets build`, or `run`. */
+function commandsNamed(words: readonly string[]): CommandHelp[] {
   const [first, second] = words;
-  const matches = COMMANDS.filter((c) => c.name === `${first} ${second}` || c.name === first);
+  return COMMANDS.filter((c) => c.name === `${first} ${second}` || c.name === first);
+}
+
+export function commandHelp(words: readonly string[]): string | undefined {
+  const [first] = words;
+  const matches = commandsNamed(words);
   const chosen = matches.length > 0 ? matches : COMMANDS.filter((c) => c.name.startsWith(`${first} `));
   if (chosen.length === 0) return undefined;
   return `${chosen

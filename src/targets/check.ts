@@ -1,50 +1,27 @@
-import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { TransferbenchError } from '../common/errors.js';
 import type { ResolvedTarget, TargetDescriptor } from './descriptor.js';
-import { onnx } from './onnx/graph.js';
+import { graphSignature, type TensorInfo } from './inspect.js';
 
-/** One graph input or output: its name and dimensions (a symbolic dimension, such as the batch, is undefined). */
+/** One graph input or output: its name and dimensions (a symbolic one, such as the batch, undefined). */
 interface GraphValue {
   readonly name: string;
+  /** Undefined when the graph declares no shape. */
   readonly dims: readonly (number | undefined)[] | undefined;
-}
-
-function valuesOf(list: readonly InstanceType<typeof onnx.ValueInfoProto>[], skip: ReadonlySet<string>): GraphValue[] {
-  return list
-    .filter((v) => !skip.has(v.name ?? ''))
-    .map((v) => {
-      const shape = v.type?.tensorType?.shape;
-      return {
-        name: v.name ?? '',
-        dims: shape?.dim?.map((d) =>
-          d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? Number(d.dimValue) : undefined,
-        ),
-      };
-    });
 }
 
 function refuse(path: string, problem: string): TransferbenchError {
   return new TransferbenchError('BAD_CONFIG', `${path}: ${problem}`);
 }
 
-/** The graph's declared inputs and outputs, read with onnx-proto (no session). */
+/** The graph's declared inputs and outputs (`targets inspect` reads the same), dims as numbers or undefined. */
 function signatureOf(target: ResolvedTarget): { inputs: GraphValue[]; outputs: GraphValue[] } {
-  let model: InstanceType<typeof onnx.ModelProto>;
-  try {
-    model = onnx.ModelProto.decode(readFileSync(target.modelPath));
-  } catch (error) {
-    throw new TransferbenchError(
-      'BAD_MODEL',
-      `${target.modelPath}: not a readable ONNX model (${(error as Error).message})`,
-    );
-  }
-  const graph = model.graph;
-  const initializers = new Set((graph?.initializer ?? []).map((t) => t.name ?? ''));
-  return {
-    inputs: valuesOf((graph?.input ?? []) as InstanceType<typeof onnx.ValueInfoProto>[], initializers),
-    outputs: valuesOf((graph?.output ?? []) as InstanceType<typeof onnx.ValueInfoProto>[], new Set()),
-  };
+  const { inputs, outputs } = graphSignature(target.modelPath);
+  const value = (t: TensorInfo): GraphValue => ({
+    name: t.name,
+    dims: t.shape.length === 0 ? undefined : t.shape.map((d) => (typeof d === 'number' && d > 0 ? d : undefined)),
+  });
+  return { inputs: inputs.map(value), outputs: outputs.map(value) };
 }
 
 /**

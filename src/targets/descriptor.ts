@@ -51,6 +51,22 @@ export interface TargetDescriptor {
   defence?: { name: string; params?: Record<string, number>; seed?: number };
 }
 
+/**
+ * A descriptor's or a zoo recipe's `defence` (src/oracle/defences checks the name and the
+ * parameters when the oracle opens the target).
+ */
+export const DEFENCE_SCHEMA = {
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string' },
+    params: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'number' } },
+    seed: { type: 'integer', nullable: true },
+  },
+} as never;
+
 export const TARGET_SCHEMA: JSONSchemaType<TargetDescriptor> = {
   type: 'object',
   additionalProperties: false,
@@ -91,17 +107,7 @@ export const TARGET_SCHEMA: JSONSchemaType<TargetDescriptor> = {
     dataset: { type: 'string' },
     cleanAccuracy: { type: 'number', minimum: 0, maximum: 1, nullable: true },
     recipe: { type: 'object', nullable: true, required: [] },
-    defence: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['name'],
-      properties: {
-        name: { type: 'string' },
-        params: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'number' } },
-        seed: { type: 'integer', nullable: true },
-      },
-    } as never,
+    defence: DEFENCE_SCHEMA,
   },
 };
 

@@ -37,8 +37,12 @@ function draftName(path: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
-/** Reads an ONNX file's graph inputs and outputs and drafts a descriptor for it. */
-export function inspectOnnx(path: string): Inspection {
+/** An ONNX file's graph inputs (initializers left out) and outputs, as the graph declares them. */
+export function graphSignature(path: string): {
+  model: InstanceType<typeof onnx.ModelProto>;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+} {
   let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(readFileSync(path));
@@ -52,6 +56,13 @@ export function inspectOnnx(path: string): Inspection {
     .filter((i) => !initializers.has(i.name ?? ''))
     .map((v) => describe(v as InstanceType<typeof onnx.ValueInfoProto>));
   const outputs = (graph.output ?? []).map((v) => describe(v as InstanceType<typeof onnx.ValueInfoProto>));
+  return { model, inputs, outputs };
+}
+
+/** Reads an ONNX file's graph inputs and outputs and drafts a descriptor for it. */
+export function inspectOnnx(path: string): Inspection {
+  const { model, inputs, outputs } = graphSignature(path);
+  const graph = model.graph as NonNullable<typeof model.graph>;
   const input = inputs[0];
   const output = outputs[0];
   if (input === undefined || output === undefined)

@@ -10,7 +10,7 @@ import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import type { Split } from '../data/index.js';
 import { adversarialTransform, type AdversarialTraining } from './adversarial-training.js';
-import { sha256File, type TargetDescriptor } from './descriptor.js';
+import { DEFENCE_SCHEMA, sha256File, type TargetDescriptor } from './descriptor.js';
 import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx/export.js';
 import { checkParity } from './onnx/parity.js';
 
@@ -49,17 +49,7 @@ const RECIPE_SCHEMA: JSONSchemaType<TargetRecipe> = {
     seed: { type: 'integer' },
     trainImages: { type: 'integer', minimum: 1, nullable: true },
     description: { type: 'string', nullable: true },
-    defence: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['name'],
-      properties: {
-        name: { type: 'string' },
-        params: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'number' } },
-        seed: { type: 'integer', nullable: true },
-      },
-    } as never,
+    defence: DEFENCE_SCHEMA,
     adversarialTraining: {
       type: 'object',
       nullable: true,

@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 /**
  * The layers of src/, lowest first. A file may import from its own layer or any layer below it,
  * never from one above: the order is what lets a reader learn the code bottom up, and what keeps
@@ -30,15 +32,9 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|i
 
 /** Relative imports in a file's text, as repository paths (`.js` read as the `.ts` it compiles from). */
 export function importsIn(text: string, file: string): string[] {
-  return [...text.matchAll(IMPORT)].map((m) => {
-    const joined = `${file.split('/').slice(0, -1).join('/')}/${(m[1] ?? m[2]) as string}`;
-    const parts: string[] = [];
-    for (const part of joined.split('/')) {
-      if (part === '..') parts.pop();
-      else if (part !== '.' && part !== '') parts.push(part);
-    }
-    return parts.join('/').replace(/\.js$/, '.ts');
-  });
+  return [...text.matchAll(IMPORT)].map((m) =>
+    posix.normalize(posix.join(posix.dirname(file), (m[1] ?? m[2]) as string)).replace(/\.js$/, '.ts'),
+  );
 }
 
 const RANK = new Map(LAYERS.flatMap((row, i) => row.map((layer) => [layer, i] as const)));

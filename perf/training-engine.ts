@@ -5,6 +5,7 @@ import { buildArchitecture } from '../src/compute/architectures.js';
 import { optimizerSettings } from '../src/compute/onnx-train/optimizer.js';
 import { ReplicaTrainer } from '../src/compute/onnx-train/replicas.js';
 import { OnnxTrainer } from '../src/compute/onnx-train/trainer.js';
+import { trainingGraph } from '../src/compute/onnx-train/graph.js';
 import { trainableVariables, trainStep } from '../src/compute/train.js';
 import { exportToOnnx, INPUT_NAME } from '../src/targets/onnx/export.js';
 import { measureInterleaved, type Windows } from '../src/common/timing.js';
@@ -78,8 +79,9 @@ export async function measureOnnxTraining(
             executionMode: 'sequential',
             extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
           });
+        const form = await trainingGraph(model);
         const trainer = (optimizerInGraph: boolean) =>
-          OnnxTrainer.create(model, {
+          OnnxTrainer.create(form, {
             loss: 'softmax-cross-entropy',
             classes: 10,
             optimizer: optimizerSettings('adam', 1e-3),
@@ -94,7 +96,7 @@ export async function measureOnnxTraining(
         ];
         const replicas =
           threads > 1
-            ? await ReplicaTrainer.create(model, {
+            ? await ReplicaTrainer.create(form, {
                 loss: 'softmax-cross-entropy',
                 classes: 10,
                 optimizer: optimizerSettings('adam', 1e-3),

@@ -3,6 +3,7 @@ import { measureInterleaved } from '../common/timing.js';
 import { buildArchitecture } from './architectures.js';
 import { optimizerSettings } from './onnx-train/optimizer.js';
 import { ReplicaTrainer } from './onnx-train/replicas.js';
+import { trainingGraph } from './onnx-train/graph.js';
 import { splitsIntoReplicas } from './onnx-train/train.js';
 import { OnnxTrainer } from './onnx-train/trainer.js';
 import { trainableVariables, trainStep } from './train.js';
@@ -61,9 +62,10 @@ export async function measureEngines(options: MeasureOptions): Promise<EngineMea
     optimizerInGraph: false,
   };
   // What training at these threads runs: one session, or one-thread replicas (onnx-train/train.ts).
-  const trainer = splitsIntoReplicas(onnxModel, settings)
-    ? await ReplicaTrainer.create(onnxModel, settings)
-    : await OnnxTrainer.create(onnxModel, settings);
+  const form = await trainingGraph(onnxModel);
+  const trainer = splitsIntoReplicas(form, settings)
+    ? await ReplicaTrainer.create(form, settings)
+    : await OnnxTrainer.create(form, settings);
   try {
     const variables = trainableVariables(tfjsModel);
     const masks = trainer.masks.map((m) => new Float32Array(batch * m.shape.reduce((a, b) => a * b, 1)).fill(1));

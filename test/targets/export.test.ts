@@ -89,6 +89,28 @@ const TINY: { name: string; shape: [number, number, number]; layers: () => tf.la
     layers: () => [tf.layers.flatten(), new Rbf({ units: 4, useBias: false, seed: 2 })],
   },
   {
+    name: 'BatchNormalization after Conv2D and Dense (running statistics)',
+    shape: [6, 6, 2],
+    layers: () => {
+      const moving = (n: number, offset: number) =>
+        tf.initializers.randomUniform({ minval: offset, maxval: offset + 1, seed: n });
+      const bn = (n: number) =>
+        tf.layers.batchNormalization({
+          movingMeanInitializer: moving(n, -0.5),
+          movingVarianceInitializer: moving(n + 1, 0.5),
+          gammaInitializer: moving(n + 2, 0.5),
+          betaInitializer: moving(n + 3, -0.5),
+        });
+      return [
+        tf.layers.conv2d({ filters: 3, kernelSize: 3 }),
+        bn(1),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 4 }),
+        bn(5),
+      ];
+    },
+  },
+  {
     name: 'Softmax activation',
     shape: [4, 4, 1],
     layers: () => [tf.layers.flatten(), tf.layers.dense({ units: 3, activation: 'softmax' })],
@@ -134,10 +156,10 @@ describe('ONNX export', () => {
   it('names an unsupported layer and lists the supported ones', () => {
     const model = tf.sequential();
     model.add(tf.layers.inputLayer({ inputShape: [4, 4, 1] }));
-    model.add(tf.layers.batchNormalization({}));
+    model.add(tf.layers.upSampling2d({}));
     assert.throws(
       () => exportToOnnx(model),
-      /layer .* \(BatchNormalization\) is not supported; supported: Conv2D, MaxPooling2D/,
+      /layer .* \(UpSampling2D\) is not supported; supported: Conv2D, Conv2DTranspose, MaxPooling2D/,
     );
     model.dispose();
   });

@@ -68,8 +68,8 @@ export async function buildGanModels(
   imageShape: readonly [number, number, number],
   options: AdvGanOptions,
 ): Promise<GanModels> {
-  const g = trainingGraph(generator, { prefix: 'g/', input: GAN_IO.images, output: 'g/output' });
-  const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.adversarial, output: 'd/score' });
+  const g = await trainingGraph(generator, { prefix: 'g/', input: GAN_IO.images, output: 'g/output' });
+  const d = await trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.adversarial, output: 'd/score' });
   const emit = new Emitter('advgan', g.graph.opset);
   const scalar = (v: number) => emit.floats([], [v]);
   const perturbation = emit.node('Mul', ['g/output', scalar(options.eps)]);
@@ -135,7 +135,7 @@ async function discriminatorStep(
   discriminator: tf.LayersModel,
   imageShape: readonly [number, number, number],
 ): Promise<Uint8Array> {
-  const d = trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.images, output: 'd/score' });
+  const d = await trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.images, output: 'd/score' });
   const emit = new Emitter('advgan/discriminator', d.graph.opset);
   const offBy = emit.node('Sub', ['d/score', GAN_IO.targets]);
   const perImage = emit.reduceSum(emit.node('Mul', [offBy, offBy]), [1], false);

@@ -4,7 +4,7 @@ import { weightGradientName } from '../../compute/onnx-train/gradients.js';
 import type { TrainableWeight } from '../../compute/onnx-train/graph.js';
 import { scalarOutput } from '../../compute/onnx-train/feeds.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../compute/onnx-train/optimizer.js';
-import { writeWeights } from '../../compute/onnx-train/trainer.js';
+import { writeWeights } from '../../compute/onnx-train/graph.js';
 import { awaitTask, type Crafting } from '../crafting.js';
 import { buildGanModels, GAN_IO } from './onnx-graphs.js';
 import type { GanBatch, GanSteps } from './steps.js';

@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import { appendEmitted, Emitter } from '../onnx-gradient/emit.js';
 import { prune } from '../onnx-gradient/fold.js';
 import { DataType, encodeModel, int, valueInfo, type Graph } from '../onnx-gradient/ir.js';
@@ -7,15 +6,15 @@ import { commuteReluMaxPool } from '../onnx-gradient/rewrite.js';
 import { trainingGradients, weightGradientName } from './gradients.js';
 import { blockedConvolutions, nchwcBlockSize } from './nchwc.js';
 import { inGraphStep, type OptimizerSettings } from './optimizer.js';
-import { TRAINING_IO, trainingGraph, type DropoutMask, type TrainableWeight } from './graph.js';
-import type { RunningStatistics } from './normalization.js';
+import type { RunningStatistics } from '../network/normalization.js';
+import type { DropoutMask, TrainingForm } from './training-form.js';
 
 /** The losses training minimises (src/compute/train.ts): softmax cross-entropy, or per-class detectors. */
 export type TrainingLoss = 'softmax-cross-entropy' | 'detector';
 
 /** Names of the training model's own inputs and outputs (weights are `w<i>`, masks `mask<i>`). */
 export const STEP_IO = {
-  images: TRAINING_IO.images,
+  images: 'images',
   /** float32 [N, classes]: one-hot or soft targets. */
   targets: 'targets',
   /** float32 [N]: each image's weight in the loss; 1 / N for a plain mean. */
@@ -26,7 +25,7 @@ export const STEP_IO = {
 
 export interface TrainingModel {
   readonly bytes: Uint8Array;
-  readonly weights: readonly TrainableWeight[];
+  readonly weights: TrainingForm['weights'];
   readonly masks: readonly DropoutMask[];
   /** BatchNormalization's running statistics: the batch's mean and variance are outputs too. */
   readonly statistics: readonly RunningStatistics[];
@@ -35,19 +34,20 @@ export interface TrainingModel {
 }
 
 /**
- * The ONNX model of one training step of a tfjs Sequential classifier: images, targets, sample
+ * The ONNX model of one training step of a network in its training form: images, targets, sample
  * weights, dropout masks and the current weights in; the weighted loss and d(loss)/d(weight) for
  * every weight out (weightGradientName), or, with `optimizer`, the updated weights and moments.
  */
 export async function buildTrainingModel(
-  model: tf.Sequential,
+  built: TrainingForm,
   options: { loss: TrainingLoss; classes: number; optimizer?: OptimizerSettings },
 ): Promise<TrainingModel> {
-  const built = trainingGraph(model);
+  if (built.input !== STEP_IO.images)
+    throw new Error(`buildTrainingModel: the training form reads ${built.input}, not ${STEP_IO.images}`);
   // Relu after MaxPool rather than before: its mask and gradient at the pooled resolution.
   const forward = { ...built, graph: commuteReluMaxPool(built.graph, { indicesRouteGradientOnly: true }) };
   const emit = new Emitter('train/loss', forward.graph.opset);
-  lossHead(emit, options.loss);
+  lossHead(emit, options.loss, built.output);
   const head = emit.done();
   const graph: Graph = {
     ...appendEmitted(forward.graph, head),
@@ -58,7 +58,7 @@ export async function buildTrainingModel(
     ],
     outputs: [{ name: STEP_IO.loss } as Graph['outputs'][number]],
   };
-  const imageDims = (model.inputs[0]?.shape ?? []).slice(1) as number[];
+  const imageDims = [...built.imageShape];
   const facts = await probeGraph(graph, [
     { name: STEP_IO.images, type: 'float32', dims: imageDims },
     ...forward.masks.map((m) => ({ name: m.name, type: 'float32' as const, dims: m.shape })),
@@ -79,7 +79,7 @@ export async function buildTrainingModel(
   }
   outputs.push(
     ...forward.statistics.flatMap((s) =>
-      [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [m.variable.shape[0] as number])),
+      [s.mean, s.variance].map((m) => valueInfo(m.output, DataType.FLOAT, [built.initial.get(m.name)?.length ?? 0])),
     ),
   );
   const pruned = prune(
@@ -100,8 +100,7 @@ export async function buildTrainingModel(
  * -sum_k t_k log softmax(z)_k, or for log-probability outputs the per-class detector loss
  * -sum_k [t_k z_k + (1 - t_k) log max(1e-6, 1 - exp z_k)]; then sum_i w_i loss_i.
  */
-function lossHead(emit: Emitter, loss: TrainingLoss): void {
-  const z = TRAINING_IO.logits;
+function lossHead(emit: Emitter, loss: TrainingLoss, z: string): void {
   const t = STEP_IO.targets;
   let perClass: string;
   if (loss === 'softmax-cross-entropy') {

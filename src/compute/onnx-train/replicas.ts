@@ -1,12 +1,12 @@
-import type * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../../common/errors.js';
 import { weightGradientName } from './gradients.js';
-import type { DropoutMask, TrainableWeight } from './graph.js';
+import type { DropoutMask, TrainingForm } from './training-form.js';
+import { writeVariables, type TrainingGraph } from './graph.js';
 import { buildTrainingModel, STEP_IO } from './model.js';
 import { TypedArrayOptimizer } from './optimizer.js';
 import type { FromReplica, ReplicaData, ReplicaStep } from './replica-worker.js';
-import { writeWeights, type StepBatch, type TrainerOptions } from './trainer.js';
+import type { StepBatch, TrainerOptions } from './trainer.js';
 
 const REPLICA_WORKER = new URL('./replica-worker.js', import.meta.url);
 
@@ -19,7 +19,7 @@ const REPLICA_WORKER = new URL('./replica-worker.js', import.meta.url);
  * badly (README, "Training engine"); whole replicas share nothing until the sum. Not for
  * BatchNormalization in training mode, whose statistics are the whole batch's.
  */
-export class ReplicaTrainer {
+export class ReplicaTrainer<F extends TrainingForm = TrainingForm> {
   private readonly optimizer: TypedArrayOptimizer;
   private readonly sum: Float32Array[];
   private failure: Error | undefined;
@@ -29,11 +29,12 @@ export class ReplicaTrainer {
     private readonly workers: readonly Worker[],
     private readonly slots: readonly (readonly Float32Array[])[],
     private readonly weights: readonly Float32Array[],
-    readonly trainable: readonly TrainableWeight[],
+    readonly trainable: F['weights'],
     readonly masks: readonly DropoutMask[],
     private readonly imageSize: number,
     private readonly classes: number,
     options: TrainerOptions,
+    private readonly form: F,
   ) {
     this.optimizer = new TypedArrayOptimizer(
       options.optimizer,
@@ -46,22 +47,21 @@ export class ReplicaTrainer {
     }
   }
 
-  static async create(model: tf.Sequential, options: TrainerOptions): Promise<ReplicaTrainer> {
+  static async create<F extends TrainingForm>(form: F, options: TrainerOptions): Promise<ReplicaTrainer<F>> {
     if (options.optimizerInGraph)
       throw new TransferbenchError('BAD_OPTION', 'replicas take the optimiser step on typed arrays, not in the graph');
-    const built = await buildTrainingModel(model, { loss: options.loss, classes: options.classes });
+    const built = await buildTrainingModel(form, { loss: options.loss, classes: options.classes });
     if (built.statistics.length > 0)
       throw new TransferbenchError(
         'BAD_MODEL',
-        `${model.name}: BatchNormalization in training mode needs the ` +
-          `whole batch's statistics; it trains on one session`,
+        `BatchNormalization in training mode needs the ` + `whole batch's statistics; it trains on one session`,
       );
     const weights = built.weights.map((w) => {
       const values = new Float32Array(new SharedArrayBuffer(4 * w.shape.reduce((a, b) => a * b, 1)));
-      values.set(w.variable.read().dataSync() as Float32Array);
+      values.set(form.initial.get(w.name) as Float32Array);
       return values;
     });
-    const imageShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
+    const imageShape = [...form.imageShape];
     const gradients = Array.from({ length: options.threads }, () =>
       weights.map((w) => new Float32Array(new SharedArrayBuffer(w.byteLength))),
     );
@@ -91,15 +91,16 @@ export class ReplicaTrainer {
       await Promise.all(workers.map((w) => w.terminate()));
       throw error;
     }
-    return new ReplicaTrainer(
+    return new ReplicaTrainer<F>(
       workers,
       gradients,
       weights,
-      built.weights,
+      form.weights,
       built.masks,
       imageShape.reduce((a, b) => a * b, 1),
       options.classes,
       options,
+      form,
     );
   }
 
@@ -154,13 +155,14 @@ export class ReplicaTrainer {
     return { loss: losses.reduce((a, b) => a + b, 0), gradients: this.sum };
   }
 
-  /** Copies the current weights into the tfjs model's variables. */
+  /** A tfjs model's training form: the current values into its variables (export and save as before). */
   writeBack(): void {
-    // Copied out of shared memory: a tfjs backend may keep the array it is given.
-    writeWeights(
-      this.trainable,
-      this.weights.map((w) => Float32Array.from(w)),
-    );
+    if ('variables' in this.form) writeVariables((this.form as unknown as TrainingGraph).variables, this.values());
+  }
+
+  /** The current weights by initializer name (copies out of shared memory). */
+  values(): Map<string, Float32Array> {
+    return new Map(this.trainable.map((w, i) => [w.name, Float32Array.from(this.weights[i] as Float32Array)] as const));
   }
 
   /** Each replica releases its session and ends (a thread ended mid-session can take the process with it). */

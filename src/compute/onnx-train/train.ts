@@ -9,7 +9,10 @@ import {
   type TrainOptions,
   type TrainResult,
 } from '../train.js';
-import type { DropoutMask } from './graph.js';
+import { withInitializers, type OnnxNetwork } from '../network/network.js';
+import { TRAINING_IO, trainingGraph, writeVariables } from './graph.js';
+import type { TrainingLoss } from './model.js';
+import { trainingForm, type DropoutMask, type TrainingForm } from './training-form.js';
 import { optimizerSettings } from './optimizer.js';
 import { ReplicaTrainer } from './replicas.js';
 import { OnnxTrainer, type StepBatch } from './trainer.js';
@@ -37,30 +40,66 @@ export async function trainOnOnnxruntime(
   options: TrainOptions,
   engine: OnnxEngineSettings,
 ): Promise<TrainResult> {
-  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
-    throw badOption('epochs', options.epochs, 'a non-negative integer');
-  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
-    throw badOption('batchSize', options.batchSize, 'a positive integer');
   if (!(model instanceof tf.Sequential))
     throw new TransferbenchError(
       'BAD_OPTION',
       `--engine onnxruntime trains Sequential models only; ${model.name} ` +
         `is a ${model.getClassName()} (use --engine tfjs)`,
     );
+  const form = await trainingGraph(model);
+  const loss = outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy';
+  return trainForm(form, loss, set, options, engine, (values) => writeVariables(form.variables, values));
+}
+
+/**
+ * An ONNX network trained on onnxruntime as trainOnOnnxruntime trains a tfjs model (the same
+ * batches, optimiser and masks); returns the network with its trained weights and running
+ * statistics. A batch transform needs a tfjs model and is refused.
+ */
+export async function trainNetworkOnOnnxruntime(
+  network: OnnxNetwork,
+  set: TrainingSet,
+  options: TrainOptions,
+  engine: OnnxEngineSettings,
+): Promise<{ network: OnnxNetwork; result: TrainResult }> {
+  if (options.transform)
+    throw new TransferbenchError('BAD_OPTION', 'a batch transform (adversarial training) needs a tfjs model');
+  const form = await trainingForm(network, TRAINING_IO.images, TRAINING_IO.logits);
+  let trained = network;
+  const loss = network.outputKind === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy';
+  const result = await trainForm(form, loss, set, options, engine, (values) => {
+    trained = withInitializers(network, values);
+  });
+  return { network: trained, result };
+}
+
+/** The training loop over a network's training form; `sync` receives the current values whenever they are needed. */
+async function trainForm(
+  form: TrainingForm,
+  loss: TrainingLoss,
+  set: TrainingSet,
+  options: TrainOptions,
+  engine: OnnxEngineSettings,
+  sync: (values: ReadonlyMap<string, Float32Array>) => void,
+): Promise<TrainResult> {
+  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
+    throw badOption('epochs', options.epochs, 'a non-negative integer');
+  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
+    throw badOption('batchSize', options.batchSize, 'a positive integer');
   const count = countOfSet(set);
   const random = new Random(options.seed).fork('train');
   const dropout = new Random(options.seed).fork('dropout');
   const started = performance.now();
   const trainerOptions = {
-    loss: outputKindOf(model) === 'log-probabilities' ? ('detector' as const) : ('softmax-cross-entropy' as const),
+    loss,
     classes: set.classes,
     optimizer: optimizerSettings('adam', options.learningRate),
     threads: engine.threads,
     optimizerInGraph: engine.optimizerInGraph,
   };
-  const trainer = splitsIntoReplicas(model, engine)
-    ? await ReplicaTrainer.create(model, trainerOptions)
-    : await OnnxTrainer.create(model, trainerOptions);
+  const trainer = splitsIntoReplicas(form, engine)
+    ? await ReplicaTrainer.create(form, trainerOptions)
+    : await OnnxTrainer.create(form, trainerOptions);
   let steps = 0;
   let finalLoss = Number.NaN;
   try {
@@ -73,7 +112,7 @@ export async function trainOnOnnxruntime(
         const { pixels, targets } = batchArrays(set, indices);
         let batch: Omit<StepBatch, 'masks'>;
         if (options.transform) {
-          trainer.writeBack();
+          sync(trainer.values());
           batch = transformed(options, set, pixels, targets, indices.length, steps);
         } else {
           batch = {
@@ -93,7 +132,7 @@ export async function trainOnOnnxruntime(
       finalLoss = lossSum / Math.max(1, batches);
       options.onEpoch?.(epoch, finalLoss);
     }
-    trainer.writeBack();
+    sync(trainer.values());
   } finally {
     await trainer.dispose();
   }
@@ -109,13 +148,13 @@ export async function trainOnOnnxruntime(
  * a million weights, which the replicas' weight copies, the sum and Adam on the main thread
  * outweigh (the maxout zoo target trained slower on replicas than on one thread).
  */
-export function splitsIntoReplicas(model: tf.Sequential, engine: OnnxEngineSettings): boolean {
-  const kinds = model.layers.map((layer) => layer.getClassName());
+export function splitsIntoReplicas(form: TrainingForm, engine: OnnxEngineSettings): boolean {
+  const kinds = form.graph.nodes.map((node) => node.opType);
   return (
     engine.threads > 1 &&
     !engine.optimizerInGraph &&
     kinds.some((kind) => kind.includes('Conv')) &&
-    !kinds.includes('BatchNormalization')
+    form.statistics.length === 0
   );
 }
 

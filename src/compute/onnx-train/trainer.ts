@@ -1,10 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { weightGradientName } from './gradients.js';
-import type { DropoutMask, TrainableWeight } from './graph.js';
+import { updateRunningStatistic, type RunningStatistics } from '../network/normalization.js';
+import type { DropoutMask, TrainingForm } from './training-form.js';
+import { writeVariables, type TrainingGraph } from './graph.js';
 import { scalarOutput, stepFeeds, type StepRows } from './feeds.js';
 import { buildTrainingModel, STEP_IO, type TrainingLoss } from './model.js';
-import { updateRunningStatistic, type RunningStatistics } from './normalization.js';
 import {
   CORRECTION_IO,
   nextName,
@@ -32,11 +32,11 @@ export interface TrainerOptions {
 }
 
 /**
- * A tfjs Sequential classifier trained on onnxruntime: the weights live in typed arrays (or, with
- * the in-graph optimiser, in the previous step's outputs) between steps, and go back into the
- * tfjs variables on `writeBack`, so the model exports and saves as before.
+ * A network trained on onnxruntime: the weights live in typed arrays (or, with the in-graph
+ * optimiser, in the previous step's outputs) between steps; `values` gives them, and the running
+ * statistics, by initializer name, for the network's graph or a tfjs model's variables.
  */
-export class OnnxTrainer {
+export class OnnxTrainer<F extends TrainingForm = TrainingForm> {
   private readonly imageShape: readonly number[];
   private weights: Float32Array[];
   private state: Float32Array[][];
@@ -47,17 +47,16 @@ export class OnnxTrainer {
 
   private constructor(
     private readonly session: ort.InferenceSession,
-    readonly trainable: readonly TrainableWeight[],
+    readonly trainable: F['weights'],
     readonly masks: readonly DropoutMask[],
     private readonly options: TrainerOptions,
-    model: tf.Sequential,
+    private readonly form: F,
     private readonly statistics: readonly RunningStatistics[] = [],
   ) {
-    this.moving = statistics.flatMap((s) =>
-      [s.mean, s.variance].map((m) => Float32Array.from(m.variable.read().dataSync() as Float32Array)),
-    );
-    this.imageShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
-    this.weights = trainable.map((w) => Float32Array.from(w.variable.read().dataSync() as Float32Array));
+    const start = (name: string) => Float32Array.from(form.initial.get(name) as Float32Array);
+    this.moving = statistics.flatMap((s) => [start(s.mean.name), start(s.variance.name)]);
+    this.imageShape = form.imageShape;
+    this.weights = trainable.map((w) => start(w.name));
     const sizes = this.weights.map((w) => w.length);
     this.optimizer = options.optimizerInGraph ? undefined : new TypedArrayOptimizer(options.optimizer, sizes);
     this.state = options.optimizerInGraph
@@ -65,8 +64,8 @@ export class OnnxTrainer {
       : [];
   }
 
-  static async create(model: tf.Sequential, options: TrainerOptions): Promise<OnnxTrainer> {
-    const built = await buildTrainingModel(model, {
+  static async create<F extends TrainingForm>(form: F, options: TrainerOptions): Promise<OnnxTrainer<F>> {
+    const built = await buildTrainingModel(form, {
       loss: options.loss,
       classes: options.classes,
       ...(options.optimizerInGraph ? { optimizer: options.optimizer } : {}),
@@ -80,7 +79,7 @@ export class OnnxTrainer {
       // gradient builder measured this first; README, "Gradients through any ONNX model").
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    return new OnnxTrainer(session, built.weights, built.masks, options, model, built.statistics);
+    return new OnnxTrainer<F>(session, form.weights, built.masks, options, form, built.statistics);
   }
 
   private feeds(batch: StepBatch): Record<string, ort.Tensor> {
@@ -150,28 +149,23 @@ export class OnnxTrainer {
     return out;
   }
 
-  /** Copies the current weights (and running statistics) into the tfjs model's variables. */
+  /** A tfjs model's training form: the current values into its variables (export and save as before). */
   writeBack(): void {
+    if ('variables' in this.form) writeVariables((this.form as unknown as TrainingGraph).variables, this.values());
+  }
+
+  /** The current weights and running statistics by initializer name (copies). */
+  values(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    this.trainable.forEach((w, i) => out.set(w.name, Float32Array.from(this.weights[i] as Float32Array)));
     this.statistics.forEach((s, i) => {
-      [s.mean, s.variance].forEach((m, k) => {
-        tf.tidy(() => {
-          m.variable.write(tf.tensor(this.moving[2 * i + k] as Float32Array, m.variable.shape as number[]));
-        });
-      });
+      out.set(s.mean.name, Float32Array.from(this.moving[2 * i] as Float32Array));
+      out.set(s.variance.name, Float32Array.from(this.moving[2 * i + 1] as Float32Array));
     });
-    writeWeights(this.trainable, this.weights);
+    return out;
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** Weights kept as typed arrays between onnxruntime runs, written into their tfjs variables. */
-export function writeWeights(trainable: readonly TrainableWeight[], values: readonly Float32Array[]): void {
-  trainable.forEach((w, i) => {
-    tf.tidy(() => {
-      w.variable.write(tf.tensor(values[i] as Float32Array, [...w.shape]));
-    });
-  });
 }

@@ -3,7 +3,7 @@ import type { TinyGraph } from './tiny-graph.js';
 
 /**
  * (x - mean) / sqrt(var + eps) over `axes` from primitive nodes, as the training graph writes its
- * normalisation layers (src/compute/onnx-train/normalization.ts): axes [2, 3] instance norm,
+ * normalisation layers (src/compute/network/normalization.ts): axes [2, 3] instance norm,
  * [0, 2, 3] batch norm in training mode.
  */
 export function normalise(g: TinyGraph, x: string, axes: number[]): string {

@@ -15,6 +15,7 @@ import {
 import { measureEngines, type EngineMeasurement } from '../../../src/compute/engine-measure.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
+import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import {
   accuracy,
   argmaxRows,
@@ -44,7 +45,7 @@ describe('onnxruntime training engine', () => {
       const images = train.images.subarray(0, n * 784);
       const targets = new Float32Array(n * 10);
       for (let i = 0; i < n; i++) targets[i * 10 + (train.labels[i] as number)] = 1;
-      const trainer = await OnnxTrainer.create(model, {
+      const trainer = await OnnxTrainer.create(await trainingGraph(model), {
         loss: outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy',
         classes: 10,
         optimizer: optimizerSettings('adam', 1e-3),

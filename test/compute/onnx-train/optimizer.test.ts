@@ -4,6 +4,7 @@ import { buildArchitecture } from '../../../src/compute/architectures.js';
 import { useBackend } from '../../../src/compute/backend.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
+import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import { Random } from '../../../src/common/random.js';
 
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -49,7 +50,7 @@ describe('onnxruntime training engine: optimisers', () => {
       const batch = { count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] };
       const weightsAfter = async (optimizerInGraph: boolean) => {
         const model = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
-        const trainer = await OnnxTrainer.create(model, {
+        const trainer = await OnnxTrainer.create(await trainingGraph(model), {
           loss: 'softmax-cross-entropy',
           classes: 10,
           optimizer: optimizerSettings(c.kind, 0.01),

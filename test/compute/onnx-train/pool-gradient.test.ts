@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/compute/backend.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { OnnxTrainer } from '../../../src/compute/onnx-train/trainer.js';
+import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import { weightedLoss } from '../../../src/compute/train.js';
 import { loadEmbeddedMnist } from '../../../src/data/index.js';
 
@@ -42,7 +43,7 @@ describe('onnxruntime training engine: MaxPool gradients', () => {
       const n = 6;
       const images = digits.images.slice(0, n * 784);
       const targets = new Float32Array(n * 10).map((_, k) => (k % 10 === digits.labels[Math.floor(k / 10)] ? 1 : 0));
-      const trainer = await OnnxTrainer.create(model, {
+      const trainer = await OnnxTrainer.create(await trainingGraph(model), {
         loss: 'softmax-cross-entropy',
         classes: 10,
         optimizer: optimizerSettings('adam', 1e-3),

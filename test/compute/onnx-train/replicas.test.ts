@@ -6,6 +6,7 @@ import { useBackend } from '../../../src/compute/backend.js';
 import { Random } from '../../../src/common/random.js';
 import { optimizerSettings } from '../../../src/compute/onnx-train/optimizer.js';
 import { ReplicaTrainer } from '../../../src/compute/onnx-train/replicas.js';
+import { trainingGraph } from '../../../src/compute/onnx-train/graph.js';
 import { splitsIntoReplicas } from '../../../src/compute/onnx-train/train.js';
 import { OnnxTrainer, type StepBatch, type TrainerOptions } from '../../../src/compute/onnx-train/trainer.js';
 import { outputKindOf } from '../../../src/compute/train.js';
@@ -63,12 +64,12 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
         try {
           if (hasBatchNorm(model)) {
             assert.equal(
-              splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }),
+              splitsIntoReplicas(await trainingGraph(model as tf.Sequential), { threads: 2, optimizerInGraph: false }),
               false,
               'BatchNorm trains on one session',
             );
             await assert.rejects(
-              ReplicaTrainer.create(model as tf.Sequential, options(model, 2)),
+              ReplicaTrainer.create(await trainingGraph(model as tf.Sequential), options(model, 2)),
               /BatchNormalization in training mode needs the whole batch/,
             );
             return;
@@ -77,17 +78,23 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
           // alike.
           const convolutional = model.layers.some((l) => l.getClassName().includes('Conv'));
           assert.equal(
-            splitsIntoReplicas(model as tf.Sequential, { threads: 2, optimizerInGraph: false }),
+            splitsIntoReplicas(await trainingGraph(model as tf.Sequential), { threads: 2, optimizerInGraph: false }),
             convolutional,
           );
-          assert.equal(splitsIntoReplicas(model as tf.Sequential, { threads: 1, optimizerInGraph: false }), false);
-          const single = await OnnxTrainer.create(model as tf.Sequential, options(model, 1));
+          assert.equal(
+            splitsIntoReplicas(await trainingGraph(model as tf.Sequential), { threads: 1, optimizerInGraph: false }),
+            false,
+          );
+          const single = await OnnxTrainer.create(await trainingGraph(model as tf.Sequential), options(model, 1));
           try {
             for (const [rows, replicas] of [
               [7, 2],
               [1, 3],
             ] as const) {
-              const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, replicas));
+              const replicated = await ReplicaTrainer.create(
+                await trainingGraph(model as tf.Sequential),
+                options(model, replicas),
+              );
               try {
                 const batch = batchFor(single, rows);
                 const expected = await single.gradients(batch);
@@ -126,8 +133,8 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
   it('steps the weights as one session does, and writes them back into the tfjs model', async () => {
     const build = () => buildArchitecture('cnn-small', { imageShape: SHAPE, classes: 10, seed: 2 });
     const [a, b] = [build(), build()];
-    const single = await OnnxTrainer.create(a, options(a, 1));
-    const replicated = await ReplicaTrainer.create(b, options(b, 2));
+    const single = await OnnxTrainer.create(await trainingGraph(a), options(a, 1));
+    const replicated = await ReplicaTrainer.create(await trainingGraph(b), options(b, 2));
     try {
       const before = b.getWeights().map((w) => w.dataSync().slice());
       for (let s = 0; s < 3; s++) {
@@ -158,7 +165,7 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
 
   it('refuses to step once a replica has ended, instead of waiting for its answer', async () => {
     const model = buildArchitecture('cnn-small', { imageShape: SHAPE, classes: 10, seed: 1 });
-    const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, 2));
+    const replicated = await ReplicaTrainer.create(await trainingGraph(model as tf.Sequential), options(model, 2));
     try {
       // As if the thread had been killed (out of memory, a native abort).
       await (replicated as unknown as { workers: Worker[] }).workers[0]?.terminate();
@@ -182,7 +189,7 @@ describe('onnxruntime training on replicas (--train-threads > 1)', () => {
 
   it('reports a replica that fails, naming it, instead of waiting for it', async () => {
     const model = buildArchitecture('model-b', { imageShape: SHAPE, classes: 10, seed: 1 });
-    const replicated = await ReplicaTrainer.create(model as tf.Sequential, options(model, 2));
+    const replicated = await ReplicaTrainer.create(await trainingGraph(model as tf.Sequential), options(model, 2));
     try {
       const n = 4;
       const targets = new Float32Array(n * 10).fill(0.1);

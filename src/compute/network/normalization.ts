@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { Emitter } from '../onnx-gradient/emit.js';
 
 /**
@@ -8,13 +7,13 @@ import type { Emitter } from '../onnx-gradient/emit.js';
 export type Layout = 'NHWC' | 'NCHW';
 
 /**
- * A BatchNormalization layer's running statistics: after each step the engine moves them toward
- * the batch's mean and variance (the graph outputs `mean` and `variance`) as tfjs does,
- * moving -= (moving - batch) (1 - momentum).
+ * A BatchNormalization's running statistics in training: after each step the engine moves them
+ * toward the batch's mean and variance (the graph outputs `output`), as tfjs and ONNX's
+ * BatchNormalization do, moving -= (moving - batch) (1 - momentum). `name` is the initializer.
  */
 export interface RunningStatistics {
-  readonly mean: { readonly variable: tf.LayerVariable; readonly output: string };
-  readonly variance: { readonly variable: tf.LayerVariable; readonly output: string };
+  readonly mean: { readonly name: string; readonly output: string };
+  readonly variance: { readonly name: string; readonly output: string };
   readonly momentum: number;
 }
 
@@ -42,9 +41,13 @@ export function nonChannelAxes(layout: Layout, rank: number): number[] {
   return Array.from({ length: rank }, (_, i) => i).filter((i) => i !== channel);
 }
 
-/** Scale and shift per channel: gamma and beta are [C], reshaped to [C, 1, 1] for NCHW. */
-export function scaleAndShift(emit: Emitter, x: string, layout: Layout, gamma: string, beta: string): string {
-  const perChannel = (v: string) => (layout === 'NCHW' ? emit.reshape(v, [-1, 1, 1]) : v);
+/**
+ * Scale and shift per channel: gamma and beta are [C], reshaped to [C, 1, ...] for channels first
+ * (`rank` of x: 4 for images, 2 for a [N, C] matrix, which needs no reshape).
+ */
+export function scaleAndShift(emit: Emitter, x: string, layout: Layout, gamma: string, beta: string, rank = 4): string {
+  const trailing = Array.from({ length: Math.max(0, rank - 2) }, () => 1);
+  const perChannel = (v: string) => (layout === 'NCHW' && rank > 2 ? emit.reshape(v, [-1, ...trailing]) : v);
   return emit.node('Add', [emit.node('Mul', [x, perChannel(gamma)]), perChannel(beta)]);
 }
 

@@ -37,6 +37,11 @@ export function describeError(error: ErrorObject, data: unknown): string {
     }
     case 'enum':
       return `${path} is ${found(data, error.instancePath)}; allowed: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'anyOf': {
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      if (description !== undefined) return `${path} is ${found(data, error.instancePath)}; expected ${description}`;
+      return `${path} ${error.message ?? 'is invalid'} (found ${found(data, error.instancePath)})`;
+    }
     default:
       return `${path} ${error.message ?? 'is invalid'} (found ${found(data, error.instancePath)})`;
   }
@@ -53,8 +58,13 @@ export function validateWith<T>(schema: Schema & object, data: unknown, source: 
     compiled.set(schema, validate);
   }
   if (!validate(data)) {
-    const lines = (validate.errors ?? [])
-      .filter((e) => e.keyword !== 'if')
+    const errors = validate.errors ?? [];
+    // An anyOf answers for its branches in one line: what each branch alone disliked is noise.
+    const choices = errors.filter((e) => e.keyword === 'anyOf');
+    const branch = (e: ErrorObject) =>
+      choices.some((c) => c !== e && c.instancePath === e.instancePath && e.schemaPath.startsWith(`${c.schemaPath}/`));
+    const lines = errors
+      .filter((e) => e.keyword !== 'if' && !branch(e))
       .map((e) => `${source}: ${describeError(e, data)}`);
     throw new TransferbenchError('BAD_CONFIG', [...new Set(lines)].join('\n'));
   }

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { badOption, TransferbenchError } from '../common/errors.js';
 import { fasterEngine, measureEngines, type EngineMeasurement, type MeasureOptions } from './engine-measure.js';
-import { trainOnOnnxruntime } from './onnx-train/train.js';
+import type { OnnxNetwork } from './network/network.js';
+import { trainNetworkOnTfjs } from './network/to-tfjs.js';
+import { trainNetworkOnOnnxruntime, trainOnOnnxruntime } from './onnx-train/train.js';
 import { trainClassifier, type TrainingSet, type TrainOptions, type TrainResult } from './train.js';
 
 /**
@@ -158,6 +160,21 @@ export async function trainModel(
   const engine = chosen ?? (await resolveEngine());
   if (engine.name === 'tfjs') return trainClassifier(model, set, options);
   return trainOnOnnxruntime(model, set, options, {
+    threads: engine.threads ?? DEFAULT_THREADS,
+    optimizerInGraph: engine.optimizer === 'in-graph',
+  });
+}
+
+/** Fits an ONNX network to `set` on the current engine (or the one given); returns the trained network. */
+export async function trainNetwork(
+  network: OnnxNetwork,
+  set: TrainingSet,
+  options: TrainOptions,
+  chosen?: EngineInfo,
+): Promise<{ network: OnnxNetwork; result: TrainResult }> {
+  const engine = chosen ?? (await resolveEngine());
+  if (engine.name === 'tfjs') return trainNetworkOnTfjs(network, set, options);
+  return trainNetworkOnOnnxruntime(network, set, options, {
     threads: engine.threads ?? DEFAULT_THREADS,
     optimizerInGraph: engine.optimizer === 'in-graph',
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LabelSource, TargetClassSource } from '../attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
+import { NETWORKS } from '../compute/network/architectures.js';
 import { canonicalJson, ownedModelLabel, type TrainingConfig } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite-types.js';
 
@@ -28,7 +29,12 @@ function substituteSpecs(entry: Suite['substitutes'][number]): SubstituteSpec[] 
     architecture,
     budget,
     params: params ?? {},
-    training: { ...DEFAULT_TRAINING, ...training },
+    // The architecture's usual settings (a preset) under what the suite says.
+    training: {
+      ...DEFAULT_TRAINING,
+      ...(NETWORKS.has(architecture) ? NETWORKS.get(architecture).preset : {}),
+      ...training,
+    },
   });
   if (entry.members !== undefined) {
     const members = entry.members.map((m) => spec(m.strategy, m.architecture, m.budget, m.params, m.training));

@@ -1,5 +1,4 @@
 import { TransferbenchError } from '../common/errors.js';
-import type * as tf from '@tensorflow/tfjs';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../query-attacks/index.js';
 import type { Dataset } from '../data/index.js';
@@ -10,7 +9,10 @@ import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../subst
 import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate } from './evaluate.js';
-import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
+import { networkSurrogate } from '../compute/network/run.js';
+import { openOwnedModel } from '../targets/owned-model.js';
+import { openOwnedNetwork } from '../targets/owned-network.js';
+import type { Surrogate } from '../compute/surrogate.js';
 import type { GroupPaths } from './group.js';
 import { targetDescriptorPath } from './targets.js';
 import type { QueryCell } from './query-grid.js';
@@ -62,12 +64,10 @@ export class QueryCellRunner {
     try {
       const starts =
         substitute && cell.start !== null
-          ? await this.transferStarts(cell, substitute.model, images, labels)
+          ? await this.transferStarts(cell, substitute.surrogate, images, labels)
           : undefined;
       const surrogate =
-        substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
-          ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model)
-          : undefined;
+        substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? substitute.surrogate : undefined;
       const oracle = new TargetOracle(this.pool, target, {
         mode: cell.oracleMode,
         topK: this.suite.oracle.topK ?? 5,
@@ -88,7 +88,7 @@ export class QueryCellRunner {
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
     } finally {
-      substitute?.model.dispose();
+      await substitute?.surrogate.dispose();
     }
     return this.record(
       cell,
@@ -170,7 +170,7 @@ export class QueryCellRunner {
   private async substitute(
     cell: QueryCell,
     target: ReturnType<typeof loadTarget>,
-  ): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
+  ): Promise<{ surrogate: Surrogate; record: SubstituteRecord }> {
     const spec = cell.substitute as NonNullable<QueryCell['substitute']>;
     const suite = this.suite;
     const evaluation = this.evaluation;
@@ -193,6 +193,8 @@ export class QueryCellRunner {
         imageShape: evaluation.imageShape,
         classes: evaluation.classNames.length,
         measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
+        openOwnedModel,
+        openNetwork: openOwnedNetwork,
       },
       {
         cacheDir: this.paths.cacheDir,
@@ -204,15 +206,12 @@ export class QueryCellRunner {
         evaluationLabels: evaluation.labels,
       },
     );
-    if (obtained.model === undefined) {
-      await obtained.surrogate.dispose();
-      throw new TransferbenchError(
-        'BAD_CONFIG',
-        `${spec.strategy}: a query hybrid starts from a substitute trained ` +
-          `here (tfjs); choose another strategy for its substitute`,
-      );
-    }
-    return { model: obtained.model, record: obtained.record };
+    // A trained network or a pretrained surrogate: hybrids and transfer starts read either through the Surrogate.
+    const surrogate =
+      obtained.network !== undefined
+        ? await networkSurrogate(obtained.network, `${spec.strategy}/${spec.architecture}/${spec.budget}`)
+        : obtained.surrogate;
+    return { surrogate, record: obtained.record };
   }
 
   /**
@@ -221,11 +220,10 @@ export class QueryCellRunner {
    */
   private async transferStarts(
     cell: QueryCell,
-    model: tf.LayersModel,
+    surrogate: Surrogate,
     images: Float32Array,
     labels: Int32Array,
   ): Promise<Float32Array> {
-    const surrogate = TfjsSurrogate.fromLayersModel(model.name, model);
     const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, {
       eps: cell.eps,
       labelSource: 'true',

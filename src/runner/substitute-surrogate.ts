@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { modelFingerprint } from '../compute/architectures.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { EnsembleSurrogate } from '../compute/ensemble-surrogate.js';
-import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
+import { networkSurrogate } from '../compute/network/run.js';
 import type { Dataset } from '../data/index.js';
 import { TargetOracle, type OraclePool } from '../oracle/index.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
 import { openOwnedModel } from '../targets/owned-model.js';
+import { openOwnedNetwork } from '../targets/owned-network.js';
 import type { SubstituteSpec } from './grid.js';
 import { ENSEMBLE, type Suite } from './suite-types.js';
 
@@ -65,6 +65,7 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
       measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
       ...(sources.whiteBoxWeights !== undefined ? { whiteBoxWeights: sources.whiteBoxWeights } : {}),
       openOwnedModel,
+      openNetwork: openOwnedNetwork,
     },
     {
       cacheDir: sources.cacheDir,
@@ -76,18 +77,14 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
       evaluationLabels: evaluation.labels,
     },
   );
-  const { model, record } = obtained;
+  const { network, record } = obtained;
   // A pretrained model already is a surrogate; its record's key names the model file's sha256.
-  if (model === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
-  // Substitutes come as tfjs models; attacks see them as surrogates.
-  const surrogate = TfjsSurrogate.fromLayersModel(`${spec.strategy}/${spec.architecture}/${spec.budget}`, model, () =>
-    model.dispose(),
-  );
-  const hash = createHash('sha256').update(modelFingerprint(model));
-  for (const weight of model.getWeights()) hash.update(new Uint8Array(weight.dataSync().buffer));
+  if (network === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
+  // Substitutes come as ONNX networks; attacks see them through the generated backward pass.
+  const surrogate = await networkSurrogate(network, `${spec.strategy}/${spec.architecture}/${spec.budget}`);
   return {
     surrogate,
-    weights: hash.digest('hex').slice(0, 16),
+    weights: record.onnxSha256 as string,
     record,
     spentNow: record.fromCache ? 0 : record.queriesSpent,
   };

@@ -10,7 +10,7 @@ import {
   type ParamRange,
   type TargetClassSource,
 } from '../attacks/index.js';
-import { ARCHITECTURES } from '../compute/architectures.js';
+import { NETWORKS } from '../compute/network/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
 import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
@@ -45,7 +45,20 @@ const TRAINING_SCHEMA = {
     epochs: { type: 'integer', minimum: 0 },
     batchSize: { type: 'integer', minimum: 1 },
     learningRate: { type: 'number', exclusiveMinimum: 0 },
+    init: {
+      type: 'string',
+      enum: ['given', 'fresh'],
+      description:
+        "an ONNX file's architecture: fine-tune from its weights (given, the default) or from a fresh seeded start",
+    },
   },
+} as const;
+
+/** A registered architecture, or the path of a target.json-format descriptor of an ONNX file to train or fine-tune. */
+const ARCHITECTURE_SCHEMA = {
+  type: 'string',
+  anyOf: [{ enum: NETWORKS.names() }, { pattern: '\\.json$' }],
+  description: `one of ${NETWORKS.names().join(', ')}, or a path to an ONNX model's descriptor (target.json format)`,
 } as const;
 
 let schema: Record<string, unknown> | undefined;
@@ -129,7 +142,7 @@ function buildSchema(): Record<string, unknown> {
               type: 'array',
               minItems: 1,
               uniqueItems: true,
-              items: { type: 'string', enum: ARCHITECTURES.names() },
+              items: ARCHITECTURE_SCHEMA,
             },
             budgets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
             params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
@@ -150,7 +163,7 @@ function buildSchema(): Record<string, unknown> {
                 allOf: strategyParams(),
                 properties: {
                   strategy: { type: 'string', enum: STRATEGIES.names() },
-                  architecture: { type: 'string', enum: ARCHITECTURES.names() },
+                  architecture: ARCHITECTURE_SCHEMA,
                   budget: { type: 'integer', minimum: 0 },
                   params: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
                   training: TRAINING_SCHEMA,

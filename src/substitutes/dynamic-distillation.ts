@@ -1,7 +1,7 @@
 import { ATTACKS, craftAdversarial } from '../attacks/index.js';
 import { badOption } from '../common/errors.js';
-import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
-import { argmaxRows, predictLogits } from '../compute/train.js';
+import { networkLogits, networkSurrogate } from '../compute/network/run.js';
+import { argmaxRows } from '../compute/train.js';
 import { attackerCount, attackerSlice, concatTargets, fit, newSubstitute, targetsFromAnswer } from './fit.js';
 import type { RoundRecord, SubstituteStrategy } from './types.js';
 
@@ -42,23 +42,33 @@ export const dynamicDistillation: SubstituteStrategy = {
     spent += perRound;
     images.push(seed);
     targets.push(targetsFromAnswer(seedAnswer));
-    const model = newSubstitute(context);
-    await fit(model, context, seed, targets[0] as Int32Array | Float32Array, context.seed);
-    records.push({ round: 0, queries: spent, fidelity: await context.measureFidelity(model) });
+    let network = await fit(
+      await newSubstitute(context),
+      context,
+      seed,
+      targets[0] as Int32Array | Float32Array,
+      context.seed,
+    );
+    records.push({ round: 0, queries: spent, fidelity: await context.measureFidelity(network) });
     for (let round = 1; round <= rounds; round++) {
       const clean = attackerSlice(context, round * perRound, perRound);
-      const predicted = argmaxRows(predictLogits(model, clean, context.imageShape), context.classes);
+      const predicted = argmaxRows(await networkLogits(network, clean), context.classes);
       const ids = Array.from({ length: perRound }, (_, i) => round * perRound + i);
-      const surrogate = TfjsSurrogate.fromLayersModel('dynamic-distillation', model);
-      const points = await craftAdversarial(attack, surrogate, {
-        images: clean,
-        trueLabels: predicted,
-        ids,
-        eps,
-        labelSource: 'predicted',
-        params: { seed: context.seed + round },
-      });
-      const before = argmaxRows(predictLogits(model, points, context.imageShape), context.classes);
+      const surrogate = await networkSurrogate(network, 'dynamic-distillation');
+      let points: Float32Array;
+      try {
+        points = await craftAdversarial(attack, surrogate, {
+          images: clean,
+          trueLabels: predicted,
+          ids,
+          eps,
+          labelSource: 'predicted',
+          params: { seed: context.seed + round },
+        });
+      } finally {
+        await surrogate.dispose();
+      }
+      const before = argmaxRows(await networkLogits(network, points), context.classes);
       const answer = await context.oracle.query(points, 'substitute-training');
       spent += perRound;
       const agreement = before.reduce((s, y, i) => s + (y === answer.labels[i] ? 1 : 0), 0) / perRound;
@@ -70,14 +80,14 @@ export const dynamicDistillation: SubstituteStrategy = {
         all.set(part, offset);
         offset += part.length;
       }
-      await fit(model, context, all, concatTargets(targets), context.seed + round);
+      network = await fit(network, context, all, concatTargets(targets), context.seed + round);
       records.push({
         round,
         queries: spent,
-        fidelity: await context.measureFidelity(model),
+        fidelity: await context.measureFidelity(network),
         attackPointAgreement: agreement,
       });
     }
-    return { model, rounds: records };
+    return { network, rounds: records };
   },
 };

@@ -1,18 +1,19 @@
-import type * as tf from '@tensorflow/tfjs';
+import type { OnnxNetwork } from '../compute/network/network.js';
+import { networkLogits } from '../compute/network/run.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import { argmaxRows, predictLogits } from '../compute/train.js';
+import { argmaxRows } from '../compute/train.js';
 import type { Oracle } from '../oracle/oracle.js';
 
 const CHUNK = 256;
 
-/** Predicted classes of a tfjs substitute or of a surrogate (256 images per call). */
+/** Predicted classes of a substitute network or of a surrogate (256 images per call). */
 export async function predictClasses(
-  model: tf.LayersModel | Surrogate,
+  model: OnnxNetwork | Surrogate,
   images: Float32Array,
   imageShape: readonly [number, number, number],
   classes: number,
 ): Promise<Int32Array> {
-  if (!('lossGradient' in model)) return argmaxRows(predictLogits(model, images, imageShape), classes);
+  if (!('lossGradient' in model)) return argmaxRows(await networkLogits(model, images), classes);
   const size = imageShape[0] * imageShape[1] * imageShape[2];
   const count = images.length / size;
   const predicted = new Int32Array(count);
@@ -31,7 +32,7 @@ export function fidelityMeter(
   oracle: Oracle,
   images: Float32Array,
   imageShape: readonly [number, number, number],
-): (model: tf.LayersModel | Surrogate) => Promise<number> {
+): (model: OnnxNetwork | Surrogate) => Promise<number> {
   let targetLabels: Promise<Int32Array> | undefined;
   return async (model) => {
     targetLabels ??= oracle.query(images, 'evaluation').then((answer) => answer.labels);

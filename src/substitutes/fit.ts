@@ -1,16 +1,38 @@
-import type * as tf from '@tensorflow/tfjs';
-import { buildArchitecture } from '../compute/architectures.js';
-import { trainModel } from '../compute/engine.js';
+import { TransferbenchError } from '../common/errors.js';
+import { trainNetwork } from '../compute/engine.js';
+import { buildNetwork, NETWORKS } from '../compute/network/architectures.js';
+import type { OnnxNetwork } from '../compute/network/network.js';
 import type { OracleAnswer } from '../oracle/oracle.js';
 import type { SubstituteContext } from './types.js';
 
-/** A fresh substitute of the context's architecture. */
-export function newSubstitute(context: SubstituteContext, salt = 0): tf.LayersModel {
-  return buildArchitecture(context.architecture, {
-    imageShape: context.imageShape,
-    classes: context.classes,
-    seed: context.seed + salt,
-  });
+/** Whether an architecture names an ONNX file's descriptor rather than a registered architecture. */
+export const isArchitectureFile = (architecture: string): boolean => architecture.endsWith('.json');
+
+/**
+ * A fresh substitute of the context's architecture: a registered one from its seeded
+ * initialisation, or an ONNX file's graph, with its own weights (fine-tuning) or re-initialised.
+ */
+export async function newSubstitute(context: SubstituteContext, salt = 0): Promise<OnnxNetwork> {
+  const seed = context.seed + salt;
+  if (isArchitectureFile(context.architecture)) {
+    if (context.openNetwork === undefined)
+      throw new TransferbenchError('BAD_OPTION', `architecture ${context.architecture}: no reader for ONNX files here`);
+    const network = await context.openNetwork(context.architecture, { fresh: context.training.init === 'fresh', seed });
+    if (network.imageShape.join('x') !== context.imageShape.join('x'))
+      throw new TransferbenchError(
+        'BAD_MODEL',
+        `architecture ${context.architecture}: the model reads ${network.imageShape.join('x')} images; ` +
+          `the data set's are ${context.imageShape.join('x')}`,
+      );
+    if (network.classes !== context.classes)
+      throw new TransferbenchError(
+        'BAD_MODEL',
+        `architecture ${context.architecture}: the model has ${network.classes} outputs; the target has ${context.classes} classes`,
+      );
+    return network;
+  }
+  NETWORKS.get(context.architecture);
+  return buildNetwork(context.architecture, { imageShape: context.imageShape, classes: context.classes, seed });
 }
 
 /**
@@ -60,19 +82,21 @@ export function concatTargets(parts: (Int32Array | Float32Array)[]): Int32Array 
   return out;
 }
 
-/** Trains on the current training engine (--engine). */
+/** Trains on the current training engine (--engine); returns the trained network. */
 export async function fit(
-  model: tf.LayersModel,
+  network: OnnxNetwork,
   context: SubstituteContext,
   images: Float32Array,
   targets: Int32Array | Float32Array,
   seed: number,
-): Promise<void> {
-  await trainModel(
-    model,
+): Promise<OnnxNetwork> {
+  const { epochs, batchSize, learningRate } = context.training;
+  const trained = await trainNetwork(
+    network,
     { images, imageShape: context.imageShape, targets, classes: context.classes },
-    { ...context.training, seed },
+    { epochs, batchSize, learningRate, seed },
   );
+  return trained.network;
 }
 
 /** The first n attacker images (they are shuffled by the split). */

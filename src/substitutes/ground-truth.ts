@@ -17,8 +17,13 @@ export const groundTruth: SubstituteStrategy = {
   train: async (context, params) => {
     const count = params.number('trainImages', attackerCount(context));
     const n = Math.min(count, attackerCount(context));
-    const model = newSubstitute(context);
-    await fit(model, context, attackerSlice(context, 0, n), context.attackerLabels.subarray(0, n), context.seed);
-    return { model, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(model) }] };
+    const network = await fit(
+      await newSubstitute(context),
+      context,
+      attackerSlice(context, 0, n),
+      context.attackerLabels.subarray(0, n),
+      context.seed,
+    );
+    return { network, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(network) }] };
   },
 };

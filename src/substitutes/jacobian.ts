@@ -1,7 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
 import { badOption } from '../common/errors.js';
 import { Random } from '../common/random.js';
+import { networkSurrogate } from '../compute/network/run.js';
 import { attackerCount, attackerSlice, fit, newSubstitute } from './fit.js';
+import type { OnnxNetwork } from '../compute/network/network.js';
 import type { RoundRecord, SubstituteStrategy } from './types.js';
 
 export interface JacobianPlan {
@@ -90,7 +91,7 @@ export const jacobian: SubstituteStrategy = {
     let set: Float32Array = Float32Array.from(attackerSlice(context, 0, plan.seedCount));
     let labels = new Int32Array(0);
     let pending: Float32Array = set;
-    const model = newSubstitute(context);
+    let network = await newSubstitute(context);
     const records: RoundRecord[] = [];
     let spent = 0;
     for (let round = 0; round < affordable; round++) {
@@ -100,8 +101,8 @@ export const jacobian: SubstituteStrategy = {
       merged.set(labels);
       merged.set(answer.labels, labels.length);
       labels = merged;
-      await fit(model, context, set, labels, context.seed + round);
-      records.push({ round, queries: spent, fidelity: await context.measureFidelity(model) });
+      network = await fit(network, context, set, labels, context.seed + round);
+      records.push({ round, queries: spent, fidelity: await context.measureFidelity(network) });
       if (round + 1 >= affordable) break;
       const count = labels.length;
       const toAugment =
@@ -112,25 +113,38 @@ export const jacobian: SubstituteStrategy = {
       const chosen = new Float32Array(toAugment.length * size);
       toAugment.forEach((i, j) => chosen.set(set.subarray(i * size, (i + 1) * size), j * size));
       const chosenLabels = Int32Array.from(toAugment, (i) => labels[i] as number);
-      const augmented = tf.tidy(() => {
-        const x = tf.tensor4d(chosen, [toAugment.length, h, w, c]);
-        const mask = tf.oneHot(tf.tensor1d(chosenLabels, 'int32'), context.classes);
-        // dF_{O(x)}/dx: the gradient of the substitute's probability for the oracle's label.
-        const g = tf.grad((input: tf.Tensor) =>
-          tf
-            .softmax(model.apply(input) as tf.Tensor2D)
-            .mul(mask)
-            .sum(),
-        )(x);
-        return x.add(g.sign().mul(step)).clipByValue(0, 1);
-      });
-      pending = augmented.dataSync() as Float32Array;
-      augmented.dispose();
+      pending = await augment(network, chosen, chosenLabels, step);
       const grown = new Float32Array(set.length + pending.length);
       grown.set(set);
       grown.set(pending, set.length);
       set = grown;
     }
-    return { model, rounds: records };
+    return { network, rounds: records };
   },
 };
+
+/**
+ * x + lambda sign(dF_{O(x)}/dx), clipped to [0, 1]: the substitute's probability of the oracle's
+ * label, whose gradient is -p times that of the cross-entropy -log p, so its sign is the opposite
+ * of the cross-entropy gradient's (p > 0), which the surrogate computes on onnxruntime.
+ */
+async function augment(
+  network: OnnxNetwork,
+  images: Float32Array,
+  labels: Int32Array,
+  step: number,
+): Promise<Float32Array> {
+  const surrogate = await networkSurrogate(network, 'jacobian');
+  try {
+    const { gradient } = await surrogate.lossGradient(images, labels, { loss: 'cross-entropy' });
+    const out = new Float32Array(images.length);
+    for (let i = 0; i < images.length; i++) {
+      const g = gradient[i] as number;
+      const moved = (images[i] as number) - step * Math.sign(g);
+      out[i] = moved < 0 ? 0 : moved > 1 ? 1 : moved;
+    }
+    return out;
+  } finally {
+    await surrogate.dispose();
+  }
+}

@@ -1,16 +1,18 @@
-import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACKS } from '../attacks/index.js';
-import { architectureFingerprint } from '../compute/architectures.js';
+import { ARCHITECTURES, architectureFingerprint } from '../compute/architectures.js';
+import { NETWORKS } from '../compute/network/architectures.js';
+import { networkHash, type OnnxNetwork } from '../compute/network/network.js';
+import { loadNetwork, saveNetwork } from '../compute/network/persist.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { resolveEngine } from '../compute/engine.js';
 import { atomicWrite } from '../common/files.js';
-import { loadTfjs, saveTfjs } from '../compute/persist.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { accuracy } from '../compute/train.js';
 import { predictClasses } from './fidelity.js';
+import { isArchitectureFile, newSubstitute } from './fit.js';
 import { resolveStrategyParams } from './params.js';
 import { STRATEGIES } from './registry.js';
 import type { SubstituteContext, SubstituteRecord } from './types.js';
@@ -42,21 +44,30 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function substituteCacheKey(
+/**
+ * What a substitute's architecture computes, for its cache key: a tfjs-defined one hashes its
+ * layer configurations as it always has (so caches from before ONNX networks are found and
+ * converted), an ONNX-written one or an ONNX file hashes its initial network's bytes.
+ */
+async function topologyOf(context: SubstituteContext): Promise<string> {
+  const input = { imageShape: context.imageShape, classes: context.classes, seed: context.seed };
+  if (!isArchitectureFile(context.architecture) && ARCHITECTURES.has(context.architecture))
+    return architectureFingerprint(context.architecture, input);
+  if (!isArchitectureFile(context.architecture)) NETWORKS.get(context.architecture);
+  return networkHash(await newSubstitute(context));
+}
+
+export async function substituteCacheKey(
   strategy: string,
   params: Readonly<Record<string, number | string>>,
   context: SubstituteContext,
   options: ObtainOptions,
-): string {
+): Promise<string> {
   const config = {
     strategy,
     params,
     architecture: context.architecture,
-    topology: architectureFingerprint(context.architecture, {
-      imageShape: context.imageShape,
-      classes: context.classes,
-      seed: context.seed,
-    }),
+    topology: await topologyOf(context),
     // A strategy that places its queries with a generative attack depends on that attack's networks.
     attackNetworks:
       typeof params.attack === 'string' && ATTACKS.has(params.attack)
@@ -76,10 +87,10 @@ function hashConfig(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
 }
 
-/** A tfjs substitute (the caller disposes it), or an owned model's surrogate (the caller disposes that). */
+/** A substitute network, or an owned model's surrogate (the caller disposes it). */
 export type ObtainedSubstitute = { readonly record: SubstituteRecord } & (
-  | { readonly model: tf.LayersModel; readonly surrogate?: undefined }
-  | { readonly surrogate: Surrogate; readonly model?: undefined }
+  | { readonly network: OnnxNetwork; readonly surrogate?: undefined }
+  | { readonly surrogate: Surrogate; readonly network?: undefined }
 );
 
 /**
@@ -98,22 +109,28 @@ export async function obtainSubstitute(
   // foreign target must not be bypassed by an earlier cached copy. A model the attacker owns is
   // not trained at all; it has no architecture of ours to key a cache on.
   const cacheable = !strategy.reference && strategy.cacheable !== false;
-  const key = cacheable || strategy.reference ? substituteCacheKey(strategyName, params, context, options) : undefined;
+  const key =
+    cacheable || strategy.reference ? await substituteCacheKey(strategyName, params, context, options) : undefined;
   const dir = join(
     options.cacheDir,
-    `${strategyName}-${context.architecture}-${options.targetFingerprint.slice(0, 12)}-${key}`,
+    `${strategyName}-${folderName(context.architecture)}-${options.targetFingerprint.slice(0, 12)}-${key}`,
   );
   const metaPath = join(dir, 'meta.json');
   if (cacheable && options.useCache && existsSync(metaPath)) {
     const record = JSON.parse(readFileSync(metaPath, 'utf8')) as SubstituteRecord;
-    return { model: await loadTfjs(dir), record: { ...record, fromCache: true } };
+    const network = await loadNetwork(dir, context.architecture);
+    const onnxSha256 = record.onnxSha256 ?? networkHash(network);
+    // A cache from before ONNX networks was converted in place: its record names the new file.
+    if (record.onnxSha256 === undefined)
+      atomicWrite(metaPath, `${JSON.stringify({ ...record, onnxSha256 }, null, 2)}\n`);
+    return { network, record: { ...record, onnxSha256, fromCache: true } };
   }
   const before = context.oracle.usage();
   const started = performance.now();
   const result = await strategy.train(context, resolved);
   const trainSeconds = (performance.now() - started) / 1000;
   const after = context.oracle.usage();
-  const model = result.model ?? result.surrogate;
+  const model = result.network ?? result.surrogate;
   const predicted = await predictClasses(model, options.evaluationImages, context.imageShape, context.classes);
   const last = result.rounds[result.rounds.length - 1];
   const record: SubstituteRecord = {
@@ -139,14 +156,24 @@ export async function obtainSubstitute(
         strategy: strategyName,
         params,
         model: result.surrogate?.name ?? null,
-        sha256: result.model ? null : result.fingerprint,
+        sha256: result.network ? null : result.fingerprint,
       }),
     fromCache: false,
   };
-  if (cacheable && result.model) {
-    mkdirSync(dir, { recursive: true });
-    await saveTfjs(result.model, dir);
-    atomicWrite(metaPath, `${JSON.stringify(record, null, 2)}\n`);
-  }
-  return result.model ? { model: result.model, record } : { surrogate: result.surrogate, record };
+  if (result.network === undefined) return { surrogate: result.surrogate, record };
+  if (!cacheable) return { network: result.network, record: { ...record, onnxSha256: networkHash(result.network) } };
+  mkdirSync(dir, { recursive: true });
+  const saved = { ...record, onnxSha256: saveNetwork(result.network, dir) };
+  atomicWrite(metaPath, `${JSON.stringify(saved, null, 2)}\n`);
+  return { network: result.network, record: saved };
+}
+
+/** An architecture as a folder name: a descriptor path becomes its label (the folder of a target.json, or the file). */
+function folderName(architecture: string): string {
+  if (!isArchitectureFile(architecture)) return architecture;
+  const parts = architecture.split(/[\\/]/).filter((p) => p !== '');
+  const file = parts[parts.length - 1] ?? architecture;
+  return (
+    file === 'target.json' && parts.length > 1 ? (parts[parts.length - 2] as string) : file.replace(/\.json$/, '')
+  ).replace(/[^A-Za-z0-9._-]/g, '_');
 }

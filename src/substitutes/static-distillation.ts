@@ -15,8 +15,7 @@ export const staticDistillation: SubstituteStrategy = {
     const n = Math.min(context.budget, attackerCount(context));
     const images = attackerSlice(context, 0, n);
     const answer = await context.oracle.query(images, 'substitute-training');
-    const model = newSubstitute(context);
-    await fit(model, context, images, targetsFromAnswer(answer), context.seed);
-    return { model, rounds: [{ round: 0, queries: n, fidelity: await context.measureFidelity(model) }] };
+    const network = await fit(await newSubstitute(context), context, images, targetsFromAnswer(answer), context.seed);
+    return { network, rounds: [{ round: 0, queries: n, fidelity: await context.measureFidelity(network) }] };
   },
 };

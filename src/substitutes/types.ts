@@ -1,5 +1,5 @@
 import type { BackwardTricks } from '../compute/onnx-gradient/index.js';
-import type * as tf from '@tensorflow/tfjs';
+import type { OnnxNetwork } from '../compute/network/network.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
 import type { OwnedModel } from '../targets/owned-model.js';
@@ -10,6 +10,11 @@ export interface TrainingConfig {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  /**
+   * For an architecture given as an ONNX file: fine-tune from its weights (`given`, the default:
+   * the attacker starting from a pretrained model) or train its graph from a fresh seeded initialisation.
+   */
+  readonly init?: 'given' | 'fresh';
 }
 
 /**
@@ -18,6 +23,7 @@ export interface TrainingConfig {
  */
 export interface SubstituteContext {
   readonly oracle: Oracle;
+  /** A registered architecture (NETWORKS), or the path of a target.json-format descriptor of an ONNX file. */
   readonly architecture: string;
   readonly seed: number;
   /** Substitute-training queries the strategy may spend (the oracle enforces it too). */
@@ -30,7 +36,15 @@ export interface SubstituteContext {
   readonly imageShape: readonly [number, number, number];
   readonly classes: number;
   /** Agreement with the target on held-out images; evaluation queries, counted apart. */
-  readonly measureFidelity: (model: tf.LayersModel | Surrogate) => Promise<number>;
+  readonly measureFidelity: (model: OnnxNetwork | Surrogate) => Promise<number>;
+  /**
+   * Reads an architecture given as a descriptor path into a network (the runner supplies it, as
+   * openOwnedModel); `fresh` re-initialises its trainable weights from the seed.
+   */
+  readonly openNetwork?: (
+    descriptorPath: string,
+    options: { readonly fresh: boolean; readonly seed: number },
+  ) => Promise<OnnxNetwork>;
   /** The target's own tfjs weights (a folder), for zoo targets only. */
   readonly whiteBoxWeights?: string;
   /**
@@ -55,12 +69,12 @@ export interface RoundRecord {
   readonly attackPointAgreement?: number;
 }
 
-/** A substitute trained in tfjs (cached as weights), or a ready-made surrogate (never cached). */
+/** A trained ONNX network (cached as model.onnx), or a ready-made surrogate (never cached). */
 export type StrategyResult =
-  | { readonly model: tf.LayersModel; readonly surrogate?: undefined; readonly rounds: readonly RoundRecord[] }
+  | { readonly network: OnnxNetwork; readonly surrogate?: undefined; readonly rounds: readonly RoundRecord[] }
   | {
       readonly surrogate: Surrogate;
-      readonly model?: undefined;
+      readonly network?: undefined;
       readonly rounds: readonly RoundRecord[];
       readonly fingerprint: string;
     };
@@ -98,6 +112,8 @@ export interface SubstituteRecord {
   readonly backend: string;
   /** The training engine it was fitted on (absent in records written before engines existed). */
   readonly engine?: string;
+  /** sha256 (16 hex digits) of the trained network's ONNX bytes, model.onnx in the cache folder. */
+  readonly onnxSha256?: string;
   readonly rounds: readonly RoundRecord[];
   readonly cacheKey: string;
   readonly fromCache: boolean;

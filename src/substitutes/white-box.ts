@@ -1,4 +1,5 @@
 import { TransferbenchError } from '../common/errors.js';
+import { convertTfjs } from '../compute/network/from-tfjs.js';
 import { loadTfjs } from '../compute/persist.js';
 import type { SubstituteStrategy } from './types.js';
 
@@ -21,6 +22,12 @@ export const whiteBox: SubstituteStrategy = {
       );
     }
     const model = await loadTfjs(context.whiteBoxWeights);
-    return { model, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(model) }] };
+    let network: ReturnType<typeof convertTfjs>['network'];
+    try {
+      network = { ...convertTfjs(model).network, architecture: context.architecture };
+    } finally {
+      model.dispose();
+    }
+    return { network, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(network) }] };
   },
 };

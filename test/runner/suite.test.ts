@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ATTACKS } from '../../src/attacks/index.js';
 import { expandGrid } from '../../src/runner/grid.js';
 import { loadSuite, parseSuite, suiteSchema } from '../../src/runner/suite.js';
-import { ARCHITECTURES } from '../../src/compute/architectures.js';
+import { NETWORKS } from '../../src/compute/network/architectures.js';
 import { STRATEGIES } from '../../src/substitutes/index.js';
 import { tempDir } from '../fixtures/files.js';
 
@@ -67,7 +67,7 @@ const MALFORMED: Mutation[] = [
     'unknown architecture',
     (s) => (s.substitutes[0].architectures = ['resnet']),
     new RegExp(
-      `^bad: substitutes\\[0\\].architectures\\[0\\] is "resnet"; allowed: ${allowed(ARCHITECTURES.names())}$`,
+      `^bad: substitutes\\[0\\].architectures\\[0\\] is "resnet"; expected one of ${NETWORKS.names().join(', ')}, or a path to an ONNX model's descriptor \\(target.json format\\)$`,
     ),
   ],
   [

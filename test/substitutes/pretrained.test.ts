@@ -58,8 +58,8 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
     const { oracle, run } = setup({ model: MNIST_CNN });
     const obtained = await run();
     try {
-      assert.ok(obtained.surrogate, 'a surrogate, not a tfjs model');
-      assert.equal(obtained.model, undefined);
+      assert.ok(obtained.surrogate, 'a surrogate, not a trained network');
+      assert.equal(obtained.network, undefined);
       assert.deepEqual(obtained.surrogate.imageShape, [28, 28, 1]);
       assert.equal(obtained.record.queriesSpent, 0);
       assert.equal(oracle.usage().byPurpose['substitute-training'], 0);

@@ -1,6 +1,6 @@
 import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
 import { QUERY_ATTACKS } from '../../query-attacks/index.js';
-import { ARCHITECTURES } from '../../compute/architectures.js';
+import { NETWORKS } from '../../compute/network/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
 import { allowedText } from '../../substitutes/params.js';
@@ -75,7 +75,12 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
       return 0;
     }
     case 'architectures':
-      reporter.info(formatTable(ARCHITECTURES.values().map((a) => [a.name, a.description])));
+      reporter.info(
+        formatTable(NETWORKS.values().map((a) => [a.name, `${a.description}${a.tfjs ? '' : ' (onnxruntime engine)'}`])),
+      );
+      reporter.info(
+        "\nor a path to an ONNX model's descriptor (target.json format), trained or fine-tuned (training.init)",
+      );
       return 0;
     default:
       throw new TransferbenchError(

@@ -23,6 +23,8 @@ export interface OnnxNetwork {
   readonly outputKind: NetworkOutputKind;
   /** The float initializers the trainer updates (BatchNormalization's running statistics are not among them). */
   readonly trainable: readonly string[];
+  /** Multiply-adds of one image's forward pass, where the builder counted them (shard balancing). */
+  readonly multiplyAdds?: number;
 }
 
 /** The network as an ONNX model: inputs and outputs declared, dynamic batch. */

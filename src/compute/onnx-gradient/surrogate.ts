@@ -161,6 +161,21 @@ export async function createOnnxSurrogate(
         gradient: out[GRADIENT_IO.gradient] as Float32Array,
       };
     },
+    /**
+     * d(sum(logits * upstream))/d(images), for a logits ensemble: the objective tap on the
+     * classifier's output (for a probabilities model that is the probabilities, so it is offered for logits only).
+     */
+    ...(description.outputKind === 'probabilities'
+      ? {}
+      : {
+          async logitsGradient(images: Float32Array, upstream: Float32Array): Promise<Float32Array> {
+            const out = await taps.featureObjectiveGradient(images, {
+              layer: description.outputName,
+              weights: upstream,
+            });
+            return out.gradient;
+          },
+        }),
     dispose,
   };
 }

@@ -122,7 +122,14 @@ export async function buildWeightGradientModel(
   const candidates =
     options.weights ??
     [...graph.initializers.values()]
-      .filter((t) => t.dataType === DataType.FLOAT && !t.name.startsWith(HEAD_PREFIX) && !statistics.has(t.name))
+      // A scalar is a constant of the arithmetic (a 2, an epsilon), not a weight.
+      .filter(
+        (t) =>
+          t.dataType === DataType.FLOAT &&
+          t.dims.length > 0 &&
+          !t.name.startsWith(HEAD_PREFIX) &&
+          !statistics.has(t.name),
+      )
       .map((t) => t.name);
   const result = withWeightGradients(withMean, facts, total, candidates, perImage, {
     skipMissing: options.weights === undefined,

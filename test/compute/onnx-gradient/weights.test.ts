@@ -38,7 +38,7 @@ const CASES: { name: string; shape: [number, number, number]; layers: () => tf.l
     ],
   },
   {
-    name: 'RBF as exported (Mul, two Gemms, Add)',
+    name: 'RBF as exported (its centres and log-precisions, through Exp, MatMul and Add)',
     shape: [4, 4, 1],
     layers: () => [tf.layers.flatten(), new Rbf({ units: 4, seed: 2 })],
   },

@@ -1,4 +1,3 @@
-import { TransferbenchError } from '../common/errors.js';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../query-attacks/index.js';
 import type { Dataset } from '../data/index.js';

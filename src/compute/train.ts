@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { badOption } from '../common/errors.js';
-import { Random } from '../common/random.js';
+import { runEpochs } from './epochs.js';
 
 /**
  * What a classifier is fitted to: images with either hard labels (ground truth, or a
@@ -84,43 +83,26 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
  * whose outputs are log-probabilities), with a seeded shuffle per epoch.
  * Dropout is active (training: true). Every tensor lives inside tidy or is disposed.
  */
-export function trainClassifier(model: tf.LayersModel, set: TrainingSet, options: TrainOptions): TrainResult {
-  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
-    throw badOption('epochs', options.epochs, 'a non-negative integer');
-  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
-    throw badOption('batchSize', options.batchSize, 'a positive integer');
-  const count = countOfSet(set);
-  const random = new Random(options.seed).fork('train');
+export async function trainClassifier(
+  model: tf.LayersModel,
+  set: TrainingSet,
+  options: TrainOptions,
+): Promise<TrainResult> {
   const optimizer = tf.train.adam(options.learningRate);
   const variables = trainableVariables(model);
-  const started = performance.now();
-  let steps = 0;
-  let finalLoss = Number.NaN;
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      const order = random.permutation(count);
-      let lossSum = 0;
-      let batches = 0;
-      for (let start = 0; start < count; start += options.batchSize) {
-        const indices = order.subarray(start, Math.min(count, start + options.batchSize));
-        const loss = tf.tidy(() => {
-          const clean = batchTensors(set, indices);
-          const parts = options.transform
-            ? options.transform(clean.images, clean.labels, steps)
-            : [{ images: clean.images, labels: clean.labels }];
-          return trainStep(model, optimizer, variables, parts);
-        });
-        lossSum += loss;
-        batches++;
-        steps++;
-      }
-      finalLoss = lossSum / Math.max(1, batches);
-      options.onEpoch?.(epoch, finalLoss);
-    }
+    return await runEpochs(countOfSet(set), options, (indices, step) =>
+      tf.tidy(() => {
+        const clean = batchTensors(set, indices);
+        const parts = options.transform
+          ? options.transform(clean.images, clean.labels, step)
+          : [{ images: clean.images, labels: clean.labels }];
+        return trainStep(model, optimizer, variables, parts);
+      }),
+    );
   } finally {
     optimizer.dispose();
   }
-  return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
 }
 
 /** One optimiser step on one or more weighted parts of a batch; returns the loss. */

@@ -79,6 +79,25 @@ export async function runGroupsInThreads(
       ),
     );
   } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
+    await Promise.all(threads.map(endThread));
   }
+}
+
+/** How long an aborted thread may take to finish its cell and release its sessions before it is terminated. */
+const ABORT_GRACE_MS = 10 * 60 * 1000;
+
+/**
+ * Ends a thread without terminating it mid-session where it can: told to abort, it finishes its
+ * current cell (whose result is dropped: the run resumes it), releases its onnxruntime sessions and exits.
+ */
+function endThread(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    if (worker.threadId === -1) return resolve();
+    const timer = setTimeout(() => void worker.terminate(), ABORT_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.postMessage({ type: 'abort' } satisfies ToGroupWorker);
+  });
 }

@@ -8,7 +8,12 @@ import type { CellResult } from '../records/results.js';
 import type { Suite } from './suite.js';
 
 /** Messages between the runner and a group worker. */
-export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' };
+/**
+ * `stop` when the queue is empty; `abort` when the run failed elsewhere: the thread ends after
+ * the cell it is running, releasing its onnxruntime sessions first (a thread terminated with
+ * sessions open takes the whole process down in onnxruntime-node's cleanup).
+ */
+export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' } | { type: 'abort' };
 export type FromGroupWorker =
   | { type: 'ready' }
   | { type: 'result'; result: CellResult; substituteQueries: number }
@@ -45,15 +50,30 @@ async function main(): Promise<void> {
     await useBackend(data.backend);
     adoptEngine(data.engine);
     const runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
+    let running = false;
+    let aborted = false;
+    const close = () => void runner.close().then(() => port.close());
     port.on('message', (message: ToGroupWorker) => {
-      if (message.type === 'stop') {
-        void runner.close().then(() => port.close());
+      if (message.type === 'stop' || message.type === 'abort') {
+        aborted = message.type === 'abort';
+        if (!running) close();
         return;
       }
+      running = true;
       runner
-        .run(message.cells, (result, substituteQueries) => send({ type: 'result', result, substituteQueries }))
-        .then(() => send({ type: 'group-done' }))
-        .catch((error: Error) => send(errorMessage(error)));
+        .run(message.cells, (result, substituteQueries) => {
+          // Unwinds the group through its finally blocks, which dispose its surrogates.
+          if (aborted) throw new Error('aborted: the run failed in another thread');
+          send({ type: 'result', result, substituteQueries });
+        })
+        .then(
+          () => (aborted ? undefined : send({ type: 'group-done' })),
+          (error: Error) => (aborted ? undefined : send(errorMessage(error))),
+        )
+        .finally(() => {
+          running = false;
+          if (aborted) close();
+        });
     });
     send({ type: 'ready' });
   } catch (error) {

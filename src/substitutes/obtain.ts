@@ -8,6 +8,7 @@ import { networkHash, type OnnxNetwork } from '../compute/network/network.js';
 import { loadNetwork, saveNetwork } from '../compute/network/persist.js';
 import { currentBackendInfo } from '../compute/backend.js';
 import { resolveEngine } from '../compute/engine.js';
+import { checkTrainable } from '../compute/onnx-train/train.js';
 import { atomicWrite } from '../common/files.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import { accuracy } from '../compute/train.js';
@@ -125,6 +126,8 @@ export async function obtainSubstitute(
       atomicWrite(metaPath, `${JSON.stringify({ ...record, onnxSha256 }, null, 2)}\n`);
     return { network, record: { ...record, onnxSha256, fromCache: true } };
   }
+  // An ONNX file's graph is checked before the strategy queries anything.
+  if (isArchitectureFile(context.architecture) && cacheable) await checkTrainable(await newSubstitute(context));
   const before = context.oracle.usage();
   const started = performance.now();
   const result = await strategy.train(context, resolved);

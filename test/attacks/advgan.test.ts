@@ -24,7 +24,7 @@ describe('AdvGAN', function () {
   before(async () => {
     await useBackend('wasm');
     net = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 3 });
-    trainClassifier(
+    await trainClassifier(
       net,
       { images: fit.images, imageShape: [28, 28, 1], targets: fit.labels, classes: 10 },
       { epochs: 3, batchSize: 64, learningRate: 0.002, seed: 3 },

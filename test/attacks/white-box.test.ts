@@ -22,7 +22,7 @@ describe('white-box attacks on a small trained CNN', () => {
     const { train, test } = stratifiedSplit(loadEmbeddedMnist(), 0.2, 0);
     const subset = take(train, 3000);
     net = buildArchitecture('cnn-small', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    trainClassifier(
+    await trainClassifier(
       net,
       { images: subset.images, imageShape: [28, 28, 1], targets: subset.labels, classes: 10 },
       { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 },

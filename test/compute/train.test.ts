@@ -24,19 +24,19 @@ describe('trainClassifier', () => {
     assert.notEqual(architectureFingerprint('softmax', input), architectureFingerprint('mlp', input));
   });
 
-  it('learns the digits: an MLP passes 80% test accuracy after 3 epochs on 1,200 images', () => {
+  it('learns the digits: an MLP passes 80% test accuracy after 3 epochs on 1,200 images', async () => {
     const model = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 1 });
-    trainClassifier(model, set, { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1 });
+    await trainClassifier(model, set, { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1 });
     const evalSet = take(test, 500);
     const acc = accuracy(argmaxRows(predictLogits(model, evalSet.images, evalSet.imageShape), 10), evalSet.labels);
     model.dispose();
     assert.ok(acc > 0.8, `accuracy ${acc}`);
   });
 
-  it('is deterministic for a seed: same weights twice, different for another seed', () => {
-    const weightsAfter = (seed: number) => {
+  it('is deterministic for a seed: same weights twice, different for another seed', async () => {
+    const weightsAfter = async (seed: number) => {
       const model = buildArchitecture('cnn-small', { imageShape: [28, 28, 1], classes: 10, seed });
-      trainClassifier(
+      await trainClassifier(
         model,
         { ...set, images: set.images.subarray(0, 128 * 784), targets: small.labels.subarray(0, 128) },
         { epochs: 1, batchSize: 64, learningRate: 1e-3, seed },
@@ -45,15 +45,15 @@ describe('trainClassifier', () => {
       model.dispose();
       return values;
     };
-    assert.deepEqual(weightsAfter(3), weightsAfter(3));
-    assert.notDeepEqual(weightsAfter(3), weightsAfter(4));
+    assert.deepEqual(await weightsAfter(3), await weightsAfter(3));
+    assert.notDeepEqual(await weightsAfter(3), await weightsAfter(4));
   });
 
   for (const name of ARCHITECTURES.names()) {
-    it(`leaves no tensor behind after a training step and an input-gradient step: ${name}`, () => {
+    it(`leaves no tensor behind after a training step and an input-gradient step: ${name}`, async () => {
       const model = buildArchitecture(name, { imageShape: [28, 28, 1], classes: 10, seed: 0 });
       const before = tf.memory().numTensors;
-      trainClassifier(
+      await trainClassifier(
         model,
         { ...set, images: set.images.subarray(0, 16 * 784), targets: small.labels.subarray(0, 16) },
         { epochs: 1, batchSize: 8, learningRate: 1e-3, seed: 0 },
@@ -69,7 +69,7 @@ describe('trainClassifier', () => {
     });
   }
 
-  it('fits soft targets (distillation) as well as hard labels', () => {
+  it('fits soft targets (distillation) as well as hard labels', async () => {
     const soft = new Float32Array(64 * 10);
     for (let i = 0; i < 64; i++) {
       const label = small.labels[i] as number;
@@ -77,7 +77,7 @@ describe('trainClassifier', () => {
       soft[i * 10 + 9 - label] = (soft[i * 10 + 9 - label] as number) + 0.1;
     }
     const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    const result = trainClassifier(
+    const result = await trainClassifier(
       model,
       { images: set.images.subarray(0, 64 * 784), imageShape: [28, 28, 1], targets: soft, classes: 10 },
       { epochs: 20, batchSize: 64, learningRate: 1e-2, seed: 0 },
@@ -86,10 +86,10 @@ describe('trainClassifier', () => {
     assert.ok(Number.isFinite(result.finalLoss) && result.finalLoss < 1.0, `loss ${result.finalLoss}`);
   });
 
-  it('refuses a bad batch size, naming the option', () => {
+  it('refuses a bad batch size, naming the option', async () => {
     const model = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 0 });
-    assert.throws(
-      () => trainClassifier(model, set, { epochs: 1, batchSize: 0, learningRate: 1e-3, seed: 0 }),
+    await assert.rejects(
+      trainClassifier(model, set, { epochs: 1, batchSize: 0, learningRate: 1e-3, seed: 0 }),
       /batchSize: got 0, expected a positive integer/,
     );
     model.dispose();

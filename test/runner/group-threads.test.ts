@@ -18,7 +18,7 @@ function fakeWorker(behaviour: 'crash' | 'throw-config' | 'throw-bug' | 'none'):
     file,
     `import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (m) => {
-  if (m.type === 'stop') { parentPort.close(); return; }
+  if (m.type === 'stop' || m.type === 'abort') { parentPort.close(); return; }
   if (m.cells[0].target === 'doomed') {
     if (${JSON.stringify(behaviour)} === 'crash') process.exit(7);
     if (${JSON.stringify(behaviour)} === 'throw-config') { parentPort.postMessage({ type: 'error', message: 'bad parameter', code: 'BAD_CONFIG' }); return; }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { badOption, TransferbenchError } from '../../common/errors.js';
+import { TransferbenchError } from '../../common/errors.js';
+import { runEpochs } from '../epochs.js';
 import { Random } from '../../common/random.js';
 import {
   batchArrays,
@@ -11,7 +12,7 @@ import {
 } from '../train.js';
 import { withInitializers, type OnnxNetwork } from '../network/network.js';
 import { TRAINING_IO, trainingGraph, writeVariables } from './graph.js';
-import type { TrainingLoss } from './model.js';
+import { buildTrainingModel, type TrainingLoss } from './model.js';
 import { trainingForm, type DropoutMask, type TrainingForm } from './training-form.js';
 import { optimizerSettings } from './optimizer.js';
 import { ReplicaTrainer } from './replicas.js';
@@ -73,6 +74,18 @@ export async function trainNetworkOnOnnxruntime(
   return { network: trained, result };
 }
 
+/**
+ * Builds the network's training step once, so that a graph the trainer cannot differentiate is
+ * refused (naming the operator and the node) before a strategy spends any query on it.
+ */
+export async function checkTrainable(network: OnnxNetwork): Promise<void> {
+  const form = await trainingForm(network, TRAINING_IO.images, TRAINING_IO.logits);
+  await buildTrainingModel(form, {
+    loss: network.outputKind === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy',
+    classes: network.classes,
+  });
+}
+
 /** The training loop over a network's training form; `sync` receives the current values whenever they are needed. */
 async function trainForm(
   form: TrainingForm,
@@ -82,14 +95,7 @@ async function trainForm(
   engine: OnnxEngineSettings,
   sync: (values: ReadonlyMap<string, Float32Array>) => void,
 ): Promise<TrainResult> {
-  if (!(options.epochs >= 0) || !Number.isInteger(options.epochs))
-    throw badOption('epochs', options.epochs, 'a non-negative integer');
-  if (!(options.batchSize >= 1) || !Number.isInteger(options.batchSize))
-    throw badOption('batchSize', options.batchSize, 'a positive integer');
-  const count = countOfSet(set);
-  const random = new Random(options.seed).fork('train');
   const dropout = new Random(options.seed).fork('dropout');
-  const started = performance.now();
   const trainerOptions = {
     loss,
     classes: set.classes,
@@ -100,43 +106,28 @@ async function trainForm(
   const trainer = splitsIntoReplicas(form, engine)
     ? await ReplicaTrainer.create(form, trainerOptions)
     : await OnnxTrainer.create(form, trainerOptions);
-  let steps = 0;
-  let finalLoss = Number.NaN;
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      const order = random.permutation(count);
-      let lossSum = 0;
-      let batches = 0;
-      for (let start = 0; start < count; start += options.batchSize) {
-        const indices = order.subarray(start, Math.min(count, start + options.batchSize));
-        const { pixels, targets } = batchArrays(set, indices);
-        let batch: Omit<StepBatch, 'masks'>;
-        if (options.transform) {
-          sync(trainer.values());
-          batch = transformed(options, set, pixels, targets, indices.length, steps);
-        } else {
-          batch = {
-            count: indices.length,
-            images: pixels,
-            targets,
-            sampleWeights: new Float32Array(indices.length).fill(1 / indices.length),
-          };
-        }
-        lossSum += await trainer.step({
-          ...batch,
-          masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)),
-        });
-        batches++;
-        steps++;
+    const result = await runEpochs(countOfSet(set), options, (indices, step) => {
+      const { pixels, targets } = batchArrays(set, indices);
+      let batch: Omit<StepBatch, 'masks'>;
+      if (options.transform) {
+        sync(trainer.values());
+        batch = transformed(options, set, pixels, targets, indices.length, step);
+      } else {
+        batch = {
+          count: indices.length,
+          images: pixels,
+          targets,
+          sampleWeights: new Float32Array(indices.length).fill(1 / indices.length),
+        };
       }
-      finalLoss = lossSum / Math.max(1, batches);
-      options.onEpoch?.(epoch, finalLoss);
-    }
+      return trainer.step({ ...batch, masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)) });
+    });
     sync(trainer.values());
+    return result;
   } finally {
     await trainer.dispose();
   }
-  return { steps, imagesSeen: steps * options.batchSize, seconds: (performance.now() - started) / 1000, finalLoss };
 }
 
 /**

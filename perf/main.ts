@@ -6,6 +6,7 @@ import { advganTrainingBenchmark } from './advgan-training.js';
 import { attacksBenchmark } from './attacks.js';
 import { computeBenchmark } from './compute.js';
 import { mergeBenchmark } from './merge.js';
+import { networkTrainingBenchmark } from './network-training.js';
 import { onnxGradientBenchmark } from './onnx-gradient.js';
 import { oracleBenchmark } from './oracle.js';
 import { queriesBenchmark } from './queries.js';
@@ -24,6 +25,7 @@ const PARTS: Record<
   merge: mergeBenchmark,
   surrogate: surrogateBenchmark,
   'advgan-training': advganTrainingBenchmark,
+  'network-training': networkTrainingBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -64,14 +64,13 @@ export const advgan: Attack = {
   transformable: false,
   fingerprint: networkFingerprint,
   prepare: async (surrogate, context, params) => {
-    // Generators trained on onnxruntime are other (equally good) weights: their own cache entries;
-    // tfjs-trained ones keep the keys they had before engines existed.
+    // Generators train on onnxruntime (train.ts), keyed as they were when that was one engine of two.
     const engine = await resolveEngine();
     const key = {
       params,
       images: context.training.labels.length,
       networks: networkFingerprint(context.imageShape),
-      ...(engine.name === 'tfjs' ? {} : { engine: engine.name }),
+      engine: 'onnxruntime',
     };
     const cached = await context.cache.load(key);
     if (cached !== undefined) return new PreparedGenerator(cached);

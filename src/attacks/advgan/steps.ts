@@ -1,6 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { trainableVariables } from '../../compute/train.js';
-import { valuesOf } from '../../compute/values.js';
 import type { Crafting } from '../crafting.js';
 import type { AdvGanOptions } from './options.js';
 
@@ -13,10 +11,10 @@ export interface GanBatch {
 }
 
 /**
- * Where AdvGAN's networks train (the engine, --engine): the generated images of a batch, one
- * discriminator step then one generator step on it, and the trained generator as a tfjs model
- * (which crafting, the cache and saving use on either engine). Crafting computations, so the
- * onnxruntime engine can await its sessions (awaitTask).
+ * Where AdvGAN's networks train (onnx-steps.ts, on onnxruntime): the generated images of a batch,
+ * one discriminator step then one generator step on it, and the trained generator as a tfjs model
+ * (which crafting, the cache and saving use). Crafting computations, so the steps can await
+ * their sessions (awaitTask). The tfjs losses below define the same objective: the gradient tests' reference.
  */
 export interface GanSteps {
   generate(images: Float32Array, count: number): Crafting<Float32Array>;
@@ -56,56 +54,4 @@ export function generatorLoss(
   const hinge = perturbation.square().sum([1, 2, 3]).sqrt().sub(options.hingeBound).relu().mean();
   const adv = adversarial.mul(upstream).sum();
   return adv.add(gan.mul(options.alpha)).add(hinge.mul(options.beta)) as tf.Scalar;
-}
-
-/** The tfjs engine: both networks' own variables, tf.train.adam each. */
-export class TfjsGanSteps implements GanSteps {
-  private readonly gOptimizer: tf.AdamOptimizer;
-  private readonly dOptimizer: tf.AdamOptimizer;
-
-  constructor(
-    private readonly generator: tf.LayersModel,
-    private readonly discriminator: tf.LayersModel,
-    private readonly imageShape: readonly [number, number, number],
-    private readonly options: AdvGanOptions,
-  ) {
-    this.gOptimizer = tf.train.adam(options.learningRate);
-    this.dOptimizer = tf.train.adam(options.learningRate);
-  }
-
-  *generate(images: Float32Array, count: number): Crafting<Float32Array> {
-    return valuesOf(
-      tf.tidy(() => generate(this.generator, tf.tensor4d(images, [count, ...this.imageShape]), this.options.eps)),
-    );
-  }
-
-  *step(batch: GanBatch): Crafting<void> {
-    const shape: [number, number, number, number] = [batch.count, ...this.imageShape];
-    tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, shape);
-      const upstream = tf.tensor4d(batch.upstream, shape);
-      // The discriminator's step needs G's output only as data: the images already generated.
-      const fake = tf.tensor4d(batch.adversarial, shape);
-      this.dOptimizer.minimize(
-        () => discriminatorLoss(this.discriminator, x, fake),
-        false,
-        trainableVariables(this.discriminator),
-      );
-      this.gOptimizer.minimize(
-        () => generatorLoss(this.generator, this.discriminator, x, upstream, this.options),
-        false,
-        trainableVariables(this.generator),
-      );
-    });
-  }
-
-  *finish(): Crafting<tf.LayersModel> {
-    return this.generator;
-  }
-
-  *dispose(): Crafting<void> {
-    this.gOptimizer.dispose();
-    this.dOptimizer.dispose();
-    this.discriminator.dispose();
-  }
 }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { TransferbenchError } from '../../common/errors.js';
 import { Random } from '../../common/random.js';
 import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
 import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
@@ -6,7 +7,7 @@ import type { AttackParams } from '../types.js';
 import { buildDiscriminator, buildGenerator } from './networks.js';
 import { OnnxGanSteps } from './onnx-steps.js';
 import type { AdvGanOptions } from './options.js';
-import { TfjsGanSteps, type GanSteps } from './steps.js';
+import type { GanSteps } from './steps.js';
 
 export { generate } from './steps.js';
 export type { AdvGanOptions } from './options.js';
@@ -17,9 +18,9 @@ export type { AdvGanOptions } from './options.js';
  * surrogate's C&W margin, averaged over the batch: the surrogate gives its gradient with respect
  * to the adversarial images, and that gradient enters the generator's backward pass as the
  * upstream gradient of those images (a vector-Jacobian product through the generator), through
- * the linear term sum(adversarial * upstream) whose gradient it is. The networks train on the
- * training engine (--engine, steps.ts and onnx-steps.ts; tfjs when driven synchronously); the
- * same batches either way.
+ * the linear term sum(adversarial * upstream) whose gradient it is. The networks train on
+ * onnxruntime (onnx-steps.ts, `engine.threads` intra-op threads), whatever --engine says: their
+ * ONNX form is the one conversion every network goes through.
  */
 export function* trainGenerator(
   images: Float32Array,
@@ -41,11 +42,15 @@ export function* trainGenerator(
   };
   let trained = false;
   try {
-    // Driven synchronously (inside a tfjs loop, which cannot await onnxruntime), it trains on tfjs.
-    const onOnnxruntime = engine.name === 'onnxruntime' && (yield* canAwait());
-    steps = !onOnnxruntime
-      ? new TfjsGanSteps(generator, discriminator, imageShape, options)
-      : yield* awaitTask(() => OnnxGanSteps.create(generator, discriminator, imageShape, options, engine.threads ?? 1));
+    if (!(yield* canAwait()))
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        'AdvGAN trains its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
+          'craft it with craftAdversarial, not craftAdversarialSync',
+      );
+    steps = yield* awaitTask(() =>
+      OnnxGanSteps.create(generator, discriminator, imageShape, options, engine.threads ?? 1),
+    );
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const order = random.permutation(count);
       for (let start = 0; start < count; start += options.batchSize) {

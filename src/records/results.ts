@@ -11,7 +11,13 @@ export interface CellResult {
   readonly index: number;
   readonly suiteHash: string;
   readonly target: string;
+  /**
+   * The substitute strategy with the parameters and training settings the suite set away from their defaults
+   * ("dynamic-distillation(rounds=3)"): the key every leaderboard groups substitutes by.
+   */
   readonly strategy: string;
+  /** The strategy's every resolved parameter and training setting (an ensemble's: its members'). */
+  readonly strategyParams?: Readonly<Record<string, unknown>>;
   readonly architecture: string;
   /** Substitute-training query budget. */
   readonly budget: number;

@@ -69,6 +69,7 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'mean_ssim',
   'target_defence',
   'defence_passes_per_query',
+  'strategy_params',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -113,6 +114,7 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.meanSsim ?? '',
     r.targetDefence ?? '',
     r.defencePassesPerQuery ?? 1,
+    r.strategyParams ? JSON.stringify(r.strategyParams) : '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];
@@ -202,7 +204,7 @@ export class LeaderboardBuilder {
   private readonly substitutes = new Map<
     string,
     {
-      first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>;
+      first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference' | 'strategyParams'>;
       transfer: Pool;
       error: Pool;
       queries: Map<string, number>;
@@ -262,7 +264,13 @@ export class LeaderboardBuilder {
       a.whiteBox.add(r.whiteBoxSuccess);
     }
     const name = substituteName(r);
-    const first = { strategy: r.strategy, architecture: r.architecture, budget: r.budget, reference: r.reference };
+    const first = {
+      strategy: r.strategy,
+      architecture: r.architecture,
+      budget: r.budget,
+      reference: r.reference,
+      ...(r.strategyParams !== undefined ? { strategyParams: r.strategyParams } : {}),
+    };
     const s = entry(this.substitutes, name, () => ({
       first,
       transfer: new Pool(),
@@ -400,6 +408,7 @@ export class LeaderboardBuilder {
           ...rateCells(transfer),
           ...rateCells(s.error.rate()),
           round6(s.fidelitySum / s.cells),
+          first.strategyParams ? JSON.stringify(first.strategyParams) : '',
         ],
       };
     });
@@ -422,6 +431,7 @@ export class LeaderboardBuilder {
         ...rateColumns('pooled_transfer_rate'),
         ...rateColumns('pooled_target_error'),
         'mean_fidelity',
+        'strategy_params',
       ],
       rows: rows.map((r, i) => [i + 1, ...r.cells]),
     };

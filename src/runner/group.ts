@@ -24,6 +24,7 @@ import { stealth } from '../records/stealth.js';
 import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
+import { strategyIdentity } from './substitute-identity.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { targetDescriptorPath } from './targets.js';
@@ -274,13 +275,15 @@ export class GroupRunner {
       onTarget,
     );
     const identity = attackIdentity(attack, cell.eps, cell.attackParams);
+    const strategy = strategyIdentity(cell.substitute);
     const n = evaluation.labels.length;
     return {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
       target: entry.target.descriptor.name,
-      strategy: cell.substitute.strategy,
+      strategy: strategy.label,
+      strategyParams: strategy.params,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
       reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,

@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ATTACKS, attackIdentity } from '../../src/attacks/index.js';
+import { DEFAULT_TRAINING } from '../../src/runner/suite-types.js';
+import { strategyIdentity } from '../../src/runner/substitute-identity.js';
 import { cli, tinySuite } from './fixture-suite.js';
 
 describe('cells keep their parameters', function () {
@@ -18,6 +20,87 @@ describe('cells keep their parameters', function () {
     assert.equal(attackIdentity(pgd, 0.1, { steps: defaults.steps as number }).label, 'pgd');
     assert.equal(attackIdentity(pgd, 0.1, { seed: 3 }).label, 'pgd', 'the harness sets the seed');
     assert.equal(attackIdentity(pgd, 0.1, { steps: 40 }).params.steps, 40);
+  });
+
+  it('labels a strategy by the parameters and training settings set away from their defaults', () => {
+    const spec = (strategy: string, params: Record<string, number | string>, training = {}) => ({
+      strategy,
+      architecture: 'mlp',
+      budget: 100,
+      params,
+      training: { ...DEFAULT_TRAINING, ...training },
+    });
+    assert.equal(strategyIdentity(spec('dynamic-distillation', {})).label, 'dynamic-distillation');
+    assert.equal(
+      strategyIdentity(spec('dynamic-distillation', { eps: 0.2, rounds: 3 }, { epochs: 6 })).label,
+      'dynamic-distillation(rounds=3,eps=0.2,epochs=6)',
+      'declaration order, training after the parameters',
+    );
+    assert.equal(strategyIdentity(spec('dynamic-distillation', { rounds: 4 })).label, 'dynamic-distillation');
+    const pretrained = strategyIdentity(spec('pretrained', { model: '/x/target.json', threads: 2 }));
+    assert.equal(pretrained.label, 'pretrained', 'the model path is the architecture column; threads are speed');
+    assert.deepEqual(strategyIdentity(spec('dynamic-distillation', { rounds: 3 })).params, {
+      params: { rounds: 3, attack: 'fgsm', eps: 0.3 },
+      training: DEFAULT_TRAINING,
+    });
+    const ensemble = { ...spec('ensemble', { combine: 'loss' }), members: [spec('ground-truth', {})] };
+    assert.equal(strategyIdentity(ensemble).label, 'ensemble(combine=loss)');
+  });
+
+  it('one suite naming ground-truth with two image counts gives two substitute rows in every CSV', async () => {
+    const fixture = await tinySuite('tiny-strategy-params');
+    const suitePath = join(fixture.dir, 'tiny-strategy-params-p.json');
+    const groundTruth = (fixture.suite.substitutes as Record<string, unknown>[])[0];
+    writeFileSync(
+      suitePath,
+      JSON.stringify({
+        ...fixture.suite,
+        substitutes: [
+          { ...groundTruth, params: { trainImages: 300 } },
+          { ...groundTruth, params: { trainImages: 600 } },
+        ],
+        attacks: [{ name: 'fgsm', eps: [0.1] }],
+        labelSources: ['true'],
+        rubbish: undefined,
+      }),
+    );
+    const out = join(fixture.dir, 'out');
+    const run = cli(
+      [
+        'run',
+        suitePath,
+        '--out',
+        out,
+        '--targets-dir',
+        fixture.targetsDir,
+        '--cache-dir',
+        join(fixture.dir, 'c'),
+        '--quiet',
+      ],
+      fixture.dir,
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const rows = (file: string) =>
+      parse(readFileSync(join(out, file), 'utf8'), { columns: true }) as Record<string, string>[];
+    const labels = ['ground-truth(trainImages=300,epochs=1)', 'ground-truth(trainImages=600,epochs=1)'];
+    const results = rows('results.csv');
+    assert.deepEqual(
+      results.map((r) => r.strategy),
+      labels,
+    );
+    assert.deepEqual(
+      results.map((r) => (JSON.parse(r.strategy_params as string) as { params: { trainImages: number } }).params),
+      [{ trainImages: 300 }, { trainImages: 600 }],
+    );
+    assert.deepEqual(
+      rows('leaderboard-substitutes.csv')
+        .map((r) => r.strategy)
+        .sort(),
+      labels,
+    );
+    assert.equal(rows('transfer-matrix.csv').length, 2);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const label of labels) assert.ok(html.includes(`<td>${label}</td>`), label);
   });
 
   it('one suite naming pgd with steps 1 and 40 gives two rows in every CSV and on the page', async () => {

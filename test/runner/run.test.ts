@@ -310,6 +310,7 @@ describe('benchmark runner', function () {
       'attack_params',
       'target_class',
       'target_defence',
+      'strategy_params',
     ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');

@@ -78,6 +78,12 @@ export interface CellResult {
   /** Wall time of crafting alone, and the images crafted per second (they differ between runs and machines). */
   readonly craftingSeconds?: number;
   readonly imagesPerSecond?: number;
+  /**
+   * Which evaluation images' adversarial versions the target (and the substitute) misclassify, image i at bit i
+   * (flagsHex): what paired comparisons of two cells on the same images read. Absent in records written before them.
+   */
+  readonly targetFooled?: string;
+  readonly substituteFooled?: string;
   /** Wall time of the cell (attack and evaluation), not in the CSVs: it differs between runs. */
   readonly seconds: number;
   /** The first images of the cell, clean and adversarial, for the report's example grids. */

@@ -70,6 +70,8 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'target_defence',
   'defence_passes_per_query',
   'strategy_params',
+  'target_fooled',
+  'substitute_fooled',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -115,6 +117,8 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.targetDefence ?? '',
     r.defencePassesPerQuery ?? 1,
     r.strategyParams ? JSON.stringify(r.strategyParams) : '',
+    r.targetFooled ?? '',
+    r.substituteFooled ?? '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];

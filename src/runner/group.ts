@@ -19,7 +19,7 @@ import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
-import { countOutcomes, round6 } from '../records/metrics.js';
+import { countOutcomes, fooledFlags, round6 } from '../records/metrics.js';
 import { stealth } from '../records/stealth.js';
 import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
@@ -297,6 +297,7 @@ export class GroupRunner {
       labelSource: cell.labelSource,
       evaluated: n,
       ...outcomes,
+      ...fooledFlags(evaluation.labels, { substitute: outcome.substitutePredictions, target: onTarget }),
       ...(targets && cell.targetClass
         ? {
             targetClass: cell.targetClass,

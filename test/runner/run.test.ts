@@ -311,6 +311,8 @@ describe('benchmark runner', function () {
       'target_class',
       'target_defence',
       'strategy_params',
+      'target_fooled',
+      'substitute_fooled',
     ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');

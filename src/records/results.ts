@@ -10,6 +10,9 @@ export interface CellResult {
   /** Position in the suite's stable order. */
   readonly index: number;
   readonly suiteHash: string;
+  /** Which replicate of the grid (0-based) and its seed; absent in records written before replicates (replicate 0). */
+  readonly replicate?: number;
+  readonly seed?: number;
   readonly target: string;
   /**
    * The substitute strategy with the parameters and training settings the suite set away from their defaults

@@ -72,6 +72,8 @@ export const RESULTS_COLUMNS: readonly string[] = [
   'strategy_params',
   'target_fooled',
   'substitute_fooled',
+  'replicate',
+  'seed',
   ...VOLATILE_COLUMNS,
 ];
 
@@ -119,6 +121,8 @@ export function resultsRow(r: CellResult): (number | string | boolean)[] {
     r.strategyParams ? JSON.stringify(r.strategyParams) : '',
     r.targetFooled ?? '',
     r.substituteFooled ?? '',
+    r.replicate ?? 0,
+    r.seed ?? '',
     r.craftingSeconds ?? '',
     r.imagesPerSecond ?? '',
   ];

@@ -1,10 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../runner/targets.js';
-import { loadSuite, type Suite } from '../../runner/suite.js';
+import { replicateTargetPath, replicateTargetsDir, targetDescriptorPath } from '../../runner/targets.js';
+import { loadSuite, replicateSeeds, retrainsTargets, type Suite } from '../../runner/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
-import { loadZoo } from '../../targets/zoo.js';
+import { useBackend } from '../../compute/backend.js';
+import { loadSplit, parseDatasetSpec } from '../../data/index.js';
+import { buildTarget, loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';
 import { targetsCommand } from './targets.js';
 
@@ -65,7 +67,44 @@ export async function buildMissingTargets(
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
     });
   }
-  return [...missing.keys()];
+  return [...missing.keys(), ...(await buildReplicateTargets(reporter, suite, options))];
+}
+
+/**
+ * With replicates: { targets: "retrain" }, each replicate's own build of the suite's zoo targets
+ * (those not built yet): the recipe trained from seed recipe.seed + (replicate seed - suite seed)
+ * on the same split as the suite's targets (the one `--seed` draws), so no evaluation image was
+ * trained on, into replicateTargetsDir. Returns them as replicate-seedS/NAME.
+ */
+async function buildReplicateTargets(
+  reporter: Reporter,
+  suite: Suite,
+  options: { targetsDir: string; seed: number; backend?: string },
+): Promise<string[]> {
+  if (!retrainsTargets(suite)) return [];
+  const owners = zooOf();
+  const built: string[] = [];
+  for (const seed of replicateSeeds(suite).filter((s) => s !== suite.seed)) {
+    for (const name of suite.targets.filter((t) => !t.endsWith('.json'))) {
+      if (existsSync(replicateTargetPath(name, options.targetsDir, suite, seed, true))) continue;
+      const zooFile = owners.get(name);
+      if (zooFile === undefined)
+        throw new TransferbenchError(
+          'UNKNOWN_NAME',
+          `${suite.name}: replicates retrain ${name}, which no targets/zoo*.json holds`,
+        );
+      const zoo = loadZoo(zooFile);
+      const recipe = zoo.targets.find((t) => t.name === name);
+      if (recipe === undefined) continue;
+      await useBackend(options.backend);
+      const out = replicateTargetsDir(options.targetsDir, seed);
+      reporter.info(`${suite.name}: building ${name} for the replicate of seed ${seed} -> ${out}`);
+      const split = loadSplit(parseDatasetSpec(zoo.dataset), options.seed);
+      await buildTarget({ ...recipe, seed: recipe.seed + seed - suite.seed }, split, zoo.dataset, out);
+      built.push(`replicate-seed${seed}/${name}`);
+    }
+  }
+  return built;
 }
 
 /**

@@ -3,6 +3,7 @@ import { substituteName } from '../records/aggregate.js';
 import { rate, round6, type Rate } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 import type { RubbishResult } from '../records/rubbish.js';
+import { compareNeighbours, comparisonsTable, PairedFlags, ReplicatedPool, twoLevelColumns } from './comparisons.js';
 
 /** A CSV table as data: column names and rows of numbers and strings. */
 export interface Table {
@@ -176,6 +177,9 @@ interface AttackRow {
   /** Sum of the cells' transfer rates, in record order (the mean is printed). */
   transferSum: number;
   readonly transfer: Pool;
+  /** The pooled transfer rate by replicate (two-level interval) and the cells' per-image outcomes (pairing). */
+  readonly replicated: ReplicatedPool;
+  readonly flags: PairedFlags;
   readonly error: Pool;
   readonly whiteBox: Pool;
   readonly success: Pool;
@@ -192,13 +196,23 @@ interface AttackRow {
 interface TargetEps {
   readonly target: string;
   readonly eps: number;
-  /** The target's clean accuracy, from the group's first record. */
-  readonly clean: Rate;
-  worst?: Setting;
-  whiteBox?: Setting;
+  /** The target's clean accuracy on each replicate's images (from its first record there). */
+  readonly clean: Map<number, Rate>;
+  /** Each attack setting's target error pooled over replicates, so the worst is not the luckiest replicate's. */
+  readonly settings: Map<string, { first: Setting; reference: boolean; error: Pool; replicated: ReplicatedPool }>;
 }
-const worse = (worst: Setting | undefined, r: CellResult): Setting =>
-  worst === undefined || r.targetError.value > worst.targetError.value ? setting(r) : worst;
+
+/** Of a target's settings (reference or not), the first with the highest pooled error, its error the pooled one. */
+function worstOf(t: TargetEps, reference: boolean) {
+  let worst: { setting: Setting; replicated: ReplicatedPool } | undefined;
+  for (const s of t.settings.values()) {
+    if (s.reference !== reference) continue;
+    const error = s.error.rate();
+    if (worst === undefined || error.value > worst.setting.targetError.value)
+      worst = { setting: { ...s.first, targetError: error }, replicated: s.replicated };
+  }
+  return worst;
+}
 
 /**
  * The summary leaderboards built one record at a time, with state per group only (never per
@@ -214,6 +228,8 @@ export class LeaderboardBuilder {
     {
       first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference' | 'strategyParams'>;
       transfer: Pool;
+      replicated: ReplicatedPool;
+      flags: PairedFlags;
       error: Pool;
       queries: Map<string, number>;
       fidelitySum: number;
@@ -228,10 +244,18 @@ export class LeaderboardBuilder {
     const t = entry(
       this.targets,
       `${r.target}\u0000${r.eps}`,
-      (): TargetEps => ({ target: r.target, eps: r.eps, clean: r.targetCleanAccuracy }),
+      (): TargetEps => ({ target: r.target, eps: r.eps, clean: new Map(), settings: new Map() }),
     );
-    if (r.reference) t.whiteBox = worse(t.whiteBox, r);
-    else t.worst = worse(t.worst, r);
+    if (!t.clean.has(r.replicate ?? 0)) t.clean.set(r.replicate ?? 0, r.targetCleanAccuracy);
+    const settingKey = [r.reference, r.attack, r.labelSource, substituteName(r), r.targetClass ?? ''].join('\u0000');
+    const pooledSetting = entry(t.settings, settingKey, () => ({
+      first: setting(r),
+      reference: r.reference,
+      error: new Pool(),
+      replicated: new ReplicatedPool(),
+    }));
+    pooledSetting.error.add(r.targetError);
+    pooledSetting.replicated.add(r.targetError, r.replicate);
     if (!r.reference) {
       const a = entry(
         this.attacks,
@@ -244,6 +268,8 @@ export class LeaderboardBuilder {
           cells: 0,
           transferSum: 0,
           transfer: new Pool(),
+          replicated: new ReplicatedPool(),
+          flags: new PairedFlags(),
           error: new Pool(),
           whiteBox: new Pool(),
           success: new Pool(),
@@ -268,6 +294,13 @@ export class LeaderboardBuilder {
       }
       a.transferSum += r.transferRate.value;
       a.transfer.add(r.transferRate);
+      a.replicated.add(r.transferRate, r.replicate);
+      // Paired with another attack's cell on the same target, substitute, eps and replicate: the same images.
+      a.flags.add(
+        `${r.target}\u0000${substituteName(r)}\u0000${r.eps}\u0000${r.replicate ?? 0}`,
+        r.targetFooled,
+        r.evaluated,
+      );
       a.error.add(r.targetError);
       a.whiteBox.add(r.whiteBoxSuccess);
     }
@@ -282,12 +315,21 @@ export class LeaderboardBuilder {
     const s = entry(this.substitutes, name, () => ({
       first,
       transfer: new Pool(),
+      replicated: new ReplicatedPool(),
+      flags: new PairedFlags(),
       error: new Pool(),
       queries: new Map<string, number>(),
       fidelitySum: 0,
       cells: 0,
     }));
     s.transfer.add(r.transferRate);
+    s.replicated.add(r.transferRate, r.replicate);
+    // Paired with another substitute's cell of the same target, attack setting and replicate.
+    s.flags.add(
+      [r.target, r.attack, r.eps, r.labelSource, r.targetClass ?? '', r.replicate ?? 0].join('\u0000'),
+      r.targetFooled,
+      r.evaluated,
+    );
     s.error.add(r.targetError);
     s.queries.set(r.target, r.substituteQueries);
     s.fidelitySum += r.substituteFidelity;
@@ -302,17 +344,27 @@ export class LeaderboardBuilder {
 
   /** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
   targetsTable(): Table {
-    const rows = [...this.targets.values()].map((t) => ({
-      ...t,
-      cells: [
-        t.target,
-        t.eps,
-        ...rateCells(t.worst?.targetError ?? rate(0, 0)),
-        t.worst ? `${t.worst.attack} (${t.worst.labelSource}) from ${substituteName(t.worst)}` : '',
-        ...rateCells(t.clean),
-        t.whiteBox ? round6(t.whiteBox.targetError.value) : '',
-      ],
-    }));
+    const rows = [...this.targets.values()].map((t) => {
+      const found = worstOf(t, false);
+      const worst = found?.setting;
+      const whiteBox = worstOf(t, true)?.setting;
+      const clean = new Pool();
+      for (const c of t.clean.values()) clean.add(c);
+      return {
+        target: t.target,
+        eps: t.eps,
+        worst,
+        cells: [
+          t.target,
+          t.eps,
+          ...rateCells(worst?.targetError ?? rate(0, 0)),
+          worst ? `${worst.attack} (${worst.labelSource}) from ${substituteName(worst)}` : '',
+          ...rateCells(clean.rate()),
+          whiteBox ? round6(whiteBox.targetError.value) : '',
+          ...(found?.replicated ?? new ReplicatedPool()).cells(),
+        ],
+      };
+    });
     rows.sort((a, b) =>
       a.target === b.target
         ? a.eps - b.eps
@@ -328,6 +380,7 @@ export class LeaderboardBuilder {
         'worst_setting',
         ...rateColumns('clean_accuracy'),
         'white_box_error',
+        ...twoLevelColumns('worst_target_error'),
       ],
       rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
     };
@@ -344,6 +397,7 @@ export class LeaderboardBuilder {
       const success = a.successCells === a.cells ? rateCells(a.success.rate()) : optionalRateCells(undefined);
       return {
         transfer,
+        row: a,
         cells: [
           a.attack,
           a.kind,
@@ -360,6 +414,7 @@ export class LeaderboardBuilder {
           a.stealthCells === a.cells ? round6(a.psnrSum / a.cells) : '',
           a.stealthCells === a.cells ? round6(a.ssimSum / a.cells) : '',
           'pooled_transfer_rate',
+          ...a.replicated.cells(),
         ],
       };
     });
@@ -369,6 +424,7 @@ export class LeaderboardBuilder {
         String(a.cells[0]).localeCompare(String(b.cells[0])) ||
         String(a.cells[2]).localeCompare(String(b.cells[2])),
     );
+    const { groups } = compareNeighbours('leaderboard-attacks.csv', this.rankedAttacks());
     return {
       columns: [
         'rank',
@@ -387,9 +443,39 @@ export class LeaderboardBuilder {
         'mean_psnr',
         'mean_ssim',
         'ranked_by',
+        ...twoLevelColumns('pooled_transfer_rate'),
+        'rank_group',
       ],
-      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+      rows: rows.map((r, i) => [i + 1, ...r.cells, groups[i] as number]),
     };
+  }
+
+  /** The attack rows in rank order, each named as comparisons.csv names it. */
+  private rankedAttacks() {
+    const rows = [...this.attacks.values()];
+    rows.sort(
+      (a, b) =>
+        b.transfer.rate().value - a.transfer.rate().value ||
+        a.attack.localeCompare(b.attack) ||
+        a.labelSource.localeCompare(b.labelSource),
+    );
+    return rows.map((a) => ({
+      name: `${a.attack} (${a.labelSource}${a.targetClass ? `, ${a.targetClass}` : ''})`,
+      flags: a.flags,
+    }));
+  }
+
+  /** Substitute entries in the order substitutesTable ranks them. */
+  private rankedSubstitutes() {
+    return this.substituteOrder().map(({ name, s }) => ({ name, flags: s.flags }));
+  }
+
+  /** comparisons.csv: the neighbouring ranks of the attacks and the substitutes leaderboards, paired by image. */
+  comparisonsTable(): Table {
+    return comparisonsTable([
+      compareNeighbours('leaderboard-attacks.csv', this.rankedAttacks()).rows,
+      compareNeighbours('leaderboard-substitutes.csv', this.rankedSubstitutes()).rows,
+    ]);
   }
 
   /**
@@ -398,35 +484,8 @@ export class LeaderboardBuilder {
    * figure and follow, ranked by their transfer rate.
    */
   substitutesTable(): Table {
-    const rows = [...this.substitutes.values()].map((s) => {
-      const transfer = s.transfer.rate();
-      const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
-      const per1000 = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
-      const { first } = s;
-      return {
-        per1000,
-        transfer,
-        cells: [
-          first.strategy,
-          first.architecture,
-          first.budget,
-          first.reference,
-          round6(queries),
-          per1000,
-          ...rateCells(transfer),
-          ...rateCells(s.error.rate()),
-          round6(s.fidelitySum / s.cells),
-          first.strategyParams ? JSON.stringify(first.strategyParams) : '',
-        ],
-      };
-    });
-    rows.sort((a, b) => {
-      if (a.per1000 === '' && b.per1000 !== '') return 1;
-      if (b.per1000 === '' && a.per1000 !== '') return -1;
-      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000)
-        return b.per1000 - a.per1000;
-      return b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0]));
-    });
+    const ranked = this.substituteOrder();
+    const { groups } = compareNeighbours('leaderboard-substitutes.csv', this.rankedSubstitutes());
     return {
       columns: [
         'rank',
@@ -440,9 +499,43 @@ export class LeaderboardBuilder {
         ...rateColumns('pooled_target_error'),
         'mean_fidelity',
         'strategy_params',
+        ...twoLevelColumns('pooled_transfer_rate'),
+        'rank_group',
       ],
-      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+      rows: ranked.map(({ s, per1000, transfer, queries }, i) => [
+        i + 1,
+        s.first.strategy,
+        s.first.architecture,
+        s.first.budget,
+        s.first.reference,
+        round6(queries),
+        per1000,
+        ...rateCells(transfer),
+        ...rateCells(s.error.rate()),
+        round6(s.fidelitySum / s.cells),
+        s.first.strategyParams ? JSON.stringify(s.first.strategyParams) : '',
+        ...s.replicated.cells(),
+        groups[i] as number,
+      ]),
     };
+  }
+
+  /** Substitutes in rank order (see substitutesTable), with what their row shows. */
+  private substituteOrder() {
+    const rows = [...this.substitutes.entries()].map(([name, s]) => {
+      const transfer = s.transfer.rate();
+      const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
+      const per1000: number | '' = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
+      return { name, s, per1000, transfer, queries };
+    });
+    rows.sort((a, b) => {
+      if (a.per1000 === '' && b.per1000 !== '') return 1;
+      if (b.per1000 === '' && a.per1000 !== '') return -1;
+      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000)
+        return b.per1000 - a.per1000;
+      return b.transfer.value - a.transfer.value || a.s.first.strategy.localeCompare(b.s.first.strategy);
+    });
+    return rows;
   }
 
   /** Pooled transfer rate, substitute (rows) x target (columns). */
@@ -550,6 +643,7 @@ export function summaryTables(builder: LeaderboardBuilder, rubbish?: readonly Ru
     'leaderboard-substitutes.csv': builder.substitutesTable(),
     'leaderboard-targets.csv': builder.targetsTable(),
     'transfer-matrix.csv': builder.transferMatrix(),
+    'comparisons.csv': builder.comparisonsTable(),
   };
 }
 

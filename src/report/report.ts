@@ -19,6 +19,7 @@ const PAGE_TABLES = [
   'leaderboard-substitutes.csv',
   'leaderboard-targets.csv',
   'transfer-matrix.csv',
+  'comparisons.csv',
   'results.csv',
   'leaderboard-queries.csv',
   'crossover-queries.csv',

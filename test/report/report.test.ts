@@ -169,7 +169,7 @@ describe('report', function () {
         [...row.matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((c) => unescapeHtml(c[1] ?? ''));
       const shown = [
         cells(section[1] ?? ''),
-        ...[...(section[2] ?? '').matchAll(/<tr>(.*?)<\/tr>/g)].map((r) => cells(r[1] ?? '')),
+        ...[...(section[2] ?? '').matchAll(/<tr[^>]*>(.*?)<\/tr>/g)].map((r) => cells(r[1] ?? '')),
       ];
       const csv = parse(readFileSync(join(dir, name), 'utf8'), { relax_column_count: false }) as string[][];
       // Less the per-image flags, which the page leaves out.

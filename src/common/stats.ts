@@ -153,3 +153,80 @@ export function holm(pValues: readonly number[]): number[] {
   });
   return adjusted;
 }
+
+/** ln Gamma(x) for x > 0 (Lanczos, g = 7, 9 terms: about 15 digits). */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  const y = x - 1;
+  let sum = c[0] as number;
+  for (let i = 1; i < 9; i++) sum += (c[i] as number) / (y + i);
+  const t = y + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
+}
+
+/** The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction, as Numerical Recipes' betacf). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)) / a;
+  const tiny = 1e-300;
+  let f = 1;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
+  f = d;
+  for (let m = 1; m <= 300; m++) {
+    for (const numerator of [
+      (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)),
+      -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1)),
+    ]) {
+      d = 1 + numerator * d;
+      d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
+      c = 1 + numerator / c;
+      c = Math.abs(c) < tiny ? tiny : c;
+      f *= c * d;
+    }
+    if (Math.abs(c * d - 1) < 1e-14) break;
+  }
+  return front * f;
+}
+
+/** Two-sided p-value of Student's t statistic on `df` degrees of freedom. */
+export function tTestP(t: number, df: number): number {
+  if (!Number.isFinite(t)) return 0;
+  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
+}
+
+/**
+ * A paired difference pooled over replicates, with the replicates as the unit: each replicate's
+ * (only first - only second) over its pairs, the cluster-robust variance over replicates (as in
+ * clusteredRate), Student's t on R-1 degrees of freedom for the interval and the p-value.
+ * Image pairs within a replicate share its networks, so they are not independent across
+ * replicates; this is the test that holds when retraining moves the difference. Undefined for
+ * fewer than 2 replicates.
+ */
+export function clusteredDifference(
+  replicates: readonly { readonly onlyFirst: number; readonly onlySecond: number; readonly pairs: number }[],
+): { difference: number; low: number; high: number; p: number; replicates: number } | undefined {
+  const used = replicates.filter((r) => r.pairs > 0);
+  const count = used.length;
+  if (count < 2) return undefined;
+  const pairs = used.reduce((s, r) => s + r.pairs, 0);
+  const difference = used.reduce((s, r) => s + r.onlyFirst - r.onlySecond, 0) / pairs;
+  const residuals = used.reduce((s, r) => s + (r.onlyFirst - r.onlySecond - difference * r.pairs) ** 2, 0);
+  const se = Math.sqrt(((count / (count - 1)) * residuals) / (pairs * pairs));
+  const half = tQuantile975(count - 1) * se;
+  const p = se > 0 ? tTestP(difference / se, count - 1) : difference === 0 ? 1 : 0;
+  return {
+    difference,
+    low: Math.max(-1, difference - half),
+    high: Math.min(1, difference + half),
+    p,
+    replicates: count,
+  };
+}

@@ -1,4 +1,11 @@
-import { clusteredRate, holm, mcnemarExact, newcombePaired, type PairedCounts } from '../common/stats.js';
+import {
+  clusteredDifference,
+  clusteredRate,
+  holm,
+  mcnemarExact,
+  newcombePaired,
+  type PairedCounts,
+} from '../common/stats.js';
 import { hexFlags, round6, type Rate } from '../records/metrics.js';
 import type { Table } from './leaderboards.js';
 
@@ -33,20 +40,31 @@ export function twoLevelColumns(prefix: string): string[] {
  * entries share (see the pairing keys in leaderboards.ts).
  */
 export class PairedFlags {
-  readonly cells = new Map<string, { flags: string; images: number }>();
+  readonly cells = new Map<string, { flags: string; images: number; replicate: number; eps: number }>();
 
-  add(key: string, flags: string | undefined, images: number): void {
-    if (flags !== undefined) this.cells.set(key, { flags, images });
+  add(key: string, flags: string | undefined, images: number, at: { replicate?: number; eps: number }): void {
+    if (flags !== undefined) this.cells.set(key, { flags, images, replicate: at.replicate ?? 0, eps: at.eps });
   }
 }
 
-/** Both, only-first, only-second and neither over the cells two entries share, image by image. */
-export function pairedCounts(first: PairedFlags, second: PairedFlags): PairedCounts & { cells: number } {
+type ReplicateCounts = { onlyFirst: number; onlySecond: number; pairs: number };
+
+/**
+ * Both, only-first, only-second and neither over the cells two entries share (at one eps when
+ * given), image by image, and the discordant counts of each replicate.
+ */
+export function pairedCounts(
+  first: PairedFlags,
+  second: PairedFlags,
+  eps?: number,
+): PairedCounts & { cells: number; replicates: Map<number, ReplicateCounts> } {
   const counts = { both: 0, onlyFirst: 0, onlySecond: 0, neither: 0, cells: 0 };
+  const replicates = new Map<number, ReplicateCounts>();
   for (const [key, a] of first.cells) {
     const b = second.cells.get(key);
-    if (b === undefined || b.images !== a.images) continue;
+    if (b === undefined || b.images !== a.images || (eps !== undefined && a.eps !== eps)) continue;
     counts.cells++;
+    const before = { onlyFirst: counts.onlyFirst, onlySecond: counts.onlySecond };
     const fa = hexFlags(a.flags, a.images);
     const fb = hexFlags(b.flags, b.images);
     for (let i = 0; i < a.images; i++) {
@@ -55,8 +73,13 @@ export function pairedCounts(first: PairedFlags, second: PairedFlags): PairedCou
       else if (fb[i]) counts.onlySecond++;
       else counts.neither++;
     }
+    const r = replicates.get(a.replicate) ?? { onlyFirst: 0, onlySecond: 0, pairs: 0 };
+    r.onlyFirst += counts.onlyFirst - before.onlyFirst;
+    r.onlySecond += counts.onlySecond - before.onlySecond;
+    r.pairs += a.images;
+    replicates.set(a.replicate, r);
   }
-  return counts;
+  return { ...counts, replicates };
 }
 
 export const COMPARISON_COLUMNS = [
@@ -75,6 +98,11 @@ export const COMPARISON_COLUMNS = [
   'difference_ci_low',
   'difference_ci_high',
   'mcnemar_p',
+  'replicates',
+  'difference_two_level_low',
+  'difference_two_level_high',
+  'two_level_p',
+  'tested_by',
   'holm_p',
   'separated',
 ] as const;
@@ -85,19 +113,25 @@ const ALPHA = 0.05;
 /**
  * A leaderboard's neighbouring ranks compared image by image: for ranks k and k+1, the difference
  * in the target's error on the adversarial images over the cells both entries share (same
- * target, images, replicate and other settings), with Newcombe's paired interval and McNemar's
- * exact test, Holm-adjusted over the leaderboard's pairs. Rank groups follow: a new group starts
- * where a pair is separated, so entries of one group are not told apart at 95%. Entries come in
- * rank order; the groups are returned one per entry.
+ * target, images, replicate and other settings; at one eps when given), with Newcombe's paired
+ * interval and McNemar's exact test. With two replicates or more the test is the replicate-level
+ * one (clusteredDifference): McNemar treats every image pair as independent, which retraining
+ * makes false, as the one-level Wilson interval is for rates. The tests are Holm-adjusted over
+ * the leaderboard's pairs, and rank groups follow: a new group starts where a pair is separated,
+ * so entries of one group are not told apart at 95%. Entries come in rank order; the groups are
+ * returned one per entry.
  */
 export function compareNeighbours(
   leaderboard: string,
   entries: readonly { readonly name: string; readonly flags: PairedFlags }[],
+  eps?: number,
 ): { rows: (number | string | boolean)[][]; groups: number[] } {
   const pairs = entries.slice(1).map((b, i) => {
     const a = entries[i] as (typeof entries)[number];
-    const counts = pairedCounts(a.flags, b.flags);
-    return { a, b, rank: i + 1, counts, p: mcnemarExact(counts.onlyFirst, counts.onlySecond) };
+    const counts = pairedCounts(a.flags, b.flags, eps);
+    const mcnemar = mcnemarExact(counts.onlyFirst, counts.onlySecond);
+    const twoLevel = clusteredDifference([...counts.replicates.values()]);
+    return { a, b, rank: i + 1, counts, mcnemar, twoLevel, p: twoLevel?.p ?? mcnemar };
   });
   const adjusted = holm(pairs.map((p) => p.p));
   const groups = entries.length > 0 ? [1] : [];
@@ -122,7 +156,12 @@ export function compareNeighbours(
       round6(d.difference),
       round6(d.low),
       round6(d.high),
-      round6(pair.p),
+      round6(pair.mcnemar),
+      pair.counts.replicates.size,
+      pair.twoLevel ? round6(pair.twoLevel.low) : '',
+      pair.twoLevel ? round6(pair.twoLevel.high) : '',
+      pair.twoLevel ? round6(pair.twoLevel.p) : '',
+      pair.twoLevel ? 'replicates-t' : 'mcnemar-exact',
       round6(holmP),
       separated,
     ];

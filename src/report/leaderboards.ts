@@ -180,6 +180,8 @@ interface AttackRow {
   /** The pooled transfer rate by replicate (two-level interval) and the cells' per-image outcomes (pairing). */
   readonly replicated: ReplicatedPool;
   readonly flags: PairedFlags;
+  /** The pooled transfer rate at each eps, for comparisons at one eps. */
+  readonly byEps: Map<string, Pool>;
   readonly error: Pool;
   readonly whiteBox: Pool;
   readonly success: Pool;
@@ -213,6 +215,9 @@ function worstOf(t: TargetEps, reference: boolean) {
   }
   return worst;
 }
+
+/** How comparisons.csv names an attack row: the attack, its label source and target classes. */
+const attackEntryName = (a: AttackRow) => `${a.attack} (${a.labelSource}${a.targetClass ? `, ${a.targetClass}` : ''})`;
 
 /**
  * The summary leaderboards built one record at a time, with state per group only (never per
@@ -270,6 +275,7 @@ export class LeaderboardBuilder {
           transfer: new Pool(),
           replicated: new ReplicatedPool(),
           flags: new PairedFlags(),
+          byEps: new Map<string, Pool>(),
           error: new Pool(),
           whiteBox: new Pool(),
           success: new Pool(),
@@ -300,7 +306,9 @@ export class LeaderboardBuilder {
         `${r.target}\u0000${substituteName(r)}\u0000${r.eps}\u0000${r.replicate ?? 0}`,
         r.targetFooled,
         r.evaluated,
+        r,
       );
+      entry(a.byEps, String(r.eps), () => new Pool()).add(r.transferRate);
       a.error.add(r.targetError);
       a.whiteBox.add(r.whiteBoxSuccess);
     }
@@ -329,6 +337,7 @@ export class LeaderboardBuilder {
       [r.target, r.attack, r.eps, r.labelSource, r.targetClass ?? '', r.replicate ?? 0].join('\u0000'),
       r.targetFooled,
       r.evaluated,
+      r,
     );
     s.error.add(r.targetError);
     s.queries.set(r.target, r.substituteQueries);
@@ -459,10 +468,7 @@ export class LeaderboardBuilder {
         a.attack.localeCompare(b.attack) ||
         a.labelSource.localeCompare(b.labelSource),
     );
-    return rows.map((a) => ({
-      name: `${a.attack} (${a.labelSource}${a.targetClass ? `, ${a.targetClass}` : ''})`,
-      flags: a.flags,
-    }));
+    return rows.map((a) => ({ name: attackEntryName(a), flags: a.flags }));
   }
 
   /** Substitute entries in the order substitutesTable ranks them. */
@@ -474,8 +480,28 @@ export class LeaderboardBuilder {
   comparisonsTable(): Table {
     return comparisonsTable([
       compareNeighbours('leaderboard-attacks.csv', this.rankedAttacks()).rows,
+      ...this.attacksByEps(),
       compareNeighbours('leaderboard-substitutes.csv', this.rankedSubstitutes()).rows,
     ]);
+  }
+
+  /**
+   * The attacks at each eps (in increasing order), ranked by their pooled transfer rate there and compared as the
+   * leaderboard's neighbours are: findings are often about one eps (single- vs multi-step at 0.3).
+   */
+  private attacksByEps() {
+    const all = [...new Set([...this.attacks.values()].flatMap((a) => [...a.byEps.keys()]))]
+      .map(Number)
+      .sort((a, b) => a - b);
+    return all.map((eps) => {
+      const rows = [...this.attacks.values()].filter((a) => a.byEps.has(String(eps)));
+      const value = (a: AttackRow) => (a.byEps.get(String(eps)) as Pool).rate().value;
+      rows.sort(
+        (a, b) => value(b) - value(a) || a.attack.localeCompare(b.attack) || a.labelSource.localeCompare(b.labelSource),
+      );
+      const entries = rows.map((a) => ({ name: attackEntryName(a), flags: a.flags }));
+      return compareNeighbours(`leaderboard-attacks.csv@eps=${eps}`, entries, eps).rows;
+    });
   }
 
   /**

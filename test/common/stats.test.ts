@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { Random } from '../../src/common/random.js';
-import { clusteredRate, holm, mcnemarExact, newcombePaired, tQuantile975, wilson } from '../../src/common/stats.js';
+import {
+  clusteredDifference,
+  clusteredRate,
+  holm,
+  mcnemarExact,
+  newcombePaired,
+  tQuantile975,
+  tTestP,
+  wilson,
+} from '../../src/common/stats.js';
 
 /** Successes among n Bernoulli(p) draws. */
 function binomial(random: Random, n: number, p: number): number {
@@ -90,6 +99,35 @@ describe('paired comparisons', () => {
     // No discordant pairs: no difference, an interval around 0.
     const same = newcombePaired({ both: 20, onlyFirst: 0, onlySecond: 0, neither: 20 });
     assert.ok(same.difference === 0 && same.low < 0 && same.high > 0);
+  });
+
+  it('covers a paired difference that retraining moves at 95%, at the replicate level', () => {
+    // Each replicate: 300 image pairs; a fools with probability 0.4 + d_r / 2, b with 0.4 - d_r / 2, independently,
+    // d_r ~ N(0.05, 0.04^2) (retraining moves the gap).
+    const random = new Random(11);
+    const trials = 2000;
+    let covered = 0;
+    for (let t = 0; t < trials; t++) {
+      const replicates = Array.from({ length: 5 }, () => {
+        const gap = 0.05 + 0.04 * random.normal();
+        let onlyFirst = 0;
+        let onlySecond = 0;
+        for (let i = 0; i < 300; i++) {
+          const a = random.next() < 0.4 + gap / 2;
+          const b = random.next() < 0.4 - gap / 2;
+          if (a && !b) onlyFirst++;
+          if (b && !a) onlySecond++;
+        }
+        return { onlyFirst, onlySecond, pairs: 300 };
+      });
+      const r = clusteredDifference(replicates);
+      assert.ok(r);
+      if (r.low <= 0.05 && 0.05 <= r.high) covered++;
+    }
+    console.log(`      two-level paired difference coverage ${(covered / trials).toFixed(4)}`);
+    assert.ok(Math.abs(covered / trials - 0.95) <= tolerance(trials), String(covered / trials));
+    // scipy.stats.t.sf(3, 10) * 2
+    assert.ok(Math.abs(tTestP(3, 10) - 0.01334366) < 1e-7);
   });
 
   it("gives McNemar's exact p-value, and Holm's adjustment", () => {

@@ -116,6 +116,32 @@ describe('paired comparisons in the leaderboards', () => {
     assert.deepEqual([single?.replicates, single?.pooled_transfer_rate_two_level_low], [1, '']);
   });
 
+  it('with replicates, tests the difference at the replicate level: a gap retraining reverses is not separated', () => {
+    // In each replicate 200 images; a beats b by 30 images in replicates 0, 2, 4 and loses by 25 in 1 and 3:
+    // image by image (McNemar) the pooled +40 of 1,000 is clear, across replicates it is not.
+    const gaps = [30, -25, 30, -25, 30];
+    const cells = gaps.flatMap((gap, r) => {
+      const a = Array.from({ length: 200 }, (_, i) => i < 100 + Math.max(0, gap));
+      const b = Array.from({ length: 200 }, (_, i) => i < 100 + Math.max(0, -gap));
+      return [cell(2 * r, 'a', a, r), cell(2 * r + 1, 'b', b, r)];
+    });
+    const tables = leaderboardTables(cells);
+    const row = rowsOf(tables['comparisons.csv'] as Table).find((r) => r.leaderboard === 'leaderboard-attacks.csv');
+    assert.ok(row);
+    assert.equal(row.difference, 0.04);
+    assert.ok((row.mcnemar_p as number) < 0.01, `mcnemar ${row.mcnemar_p}`);
+    assert.equal(row.tested_by, 'replicates-t');
+    assert.equal(row.replicates, 5);
+    assert.ok((row.two_level_p as number) > 0.3, `two-level ${row.two_level_p}`);
+    assert.ok((row.difference_two_level_low as number) < 0 && (row.difference_two_level_high as number) > 0.04);
+    assert.equal(row.separated, false);
+    // The same comparison at the one eps the cells have.
+    const atEps = rowsOf(tables['comparisons.csv'] as Table).find(
+      (r) => r.leaderboard === 'leaderboard-attacks.csv@eps=0.1',
+    );
+    assert.deepEqual([atEps?.entry_a, atEps?.entry_b, atEps?.two_level_p], [row.entry_a, row.entry_b, row.two_level_p]);
+  });
+
   it('pools a target setting over replicates before taking the worst', () => {
     const low = Array.from({ length: 100 }, (_, i) => i < 20);
     const high = Array.from({ length: 100 }, (_, i) => i < 60);

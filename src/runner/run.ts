@@ -78,7 +78,8 @@ export async function runSuite(
   requireBuiltTargets(suite, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   await checkTargets(suite.targets, options.targetsDir);
-  for (const path of replicateTargetPaths(suite, options.targetsDir)) await checkTargetAgainstModel(loadTarget(path));
+  for (const { path } of replicateTargetPaths(suite, options.targetsDir))
+    await checkTargetAgainstModel(loadTarget(path));
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
@@ -112,13 +113,17 @@ export async function runSuite(
  * the line must say which target and which node.
  */
 function requireBuiltTargets(suite: Suite, targetsDir: string, shard: Shard): void {
-  const replicas = replicateTargetPaths(suite, targetsDir);
-  for (const [target, path] of [
-    ...suite.targets.map((t) => [t, targetDescriptorPath(t, targetsDir)] as const),
-    ...replicas.map((p) => [p, p] as const),
-  ]) {
+  const needed = [
+    ...suite.targets.map((t) => ({ target: t, path: targetDescriptorPath(t, targetsDir), replica: false })),
+    ...replicateTargetPaths(suite, targetsDir).map((r) => ({
+      target: `${r.target} of the replicate of seed ${r.seed}`,
+      path: r.path,
+      replica: true,
+    })),
+  ];
+  for (const { target, path, replica } of needed) {
     if (existsSync(path)) continue;
-    const fix = replicas.includes(path)
+    const fix = replica
       ? `build the replicates' targets with \`transferbench targets build --suite SUITE --targets-dir ${targetsDir}\``
       : target.endsWith('.json')
         ? 'copy it there'
@@ -133,14 +138,14 @@ function requireBuiltTargets(suite: Suite, targetsDir: string, shard: Shard): vo
 }
 
 /** The descriptors of the replicates' own builds of the zoo targets (none unless replicates retrain targets). */
-function replicateTargetPaths(suite: Suite, targetsDir: string): string[] {
+function replicateTargetPaths(suite: Suite, targetsDir: string): { target: string; seed: number; path: string }[] {
   if (!retrainsTargets(suite)) return [];
   return replicateSeeds(suite)
     .filter((seed) => seed !== suite.seed)
     .flatMap((seed) =>
       suite.targets
         .filter((t) => !t.endsWith('.json'))
-        .map((t) => replicateTargetPath(t, targetsDir, suite, seed, true)),
+        .map((target) => ({ target, seed, path: replicateTargetPath(target, targetsDir, suite, seed, true) })),
     );
 }
 

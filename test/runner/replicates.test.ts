@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadEmbeddedMnist, stratifiedSplit } from '../../src/data/index.js';
@@ -115,8 +115,11 @@ describe('replicates', function () {
     run('sharded', '--shard', '2/2');
     const merged = cli(['merge', join(fixture.dir, 'sharded'), '--no-report'], fixture.dir);
     assert.equal(merged.status, 0, merged.stderr);
-    // A run that lost its last cell (killed), then resumed.
-    run('resumed', '--shard', '1/1');
+    // The single run as a kill would have left it (its last cell lost, nothing merged), then resumed.
+    cpSync(join(fixture.dir, 'single'), join(fixture.dir, 'resumed'), {
+      recursive: true,
+      filter: (f) => !f.endsWith('.csv') && !f.endsWith('.html'),
+    });
     const results = join(fixture.dir, 'resumed', 'results-1-of-1.jsonl');
     const lines = readFileSync(results, 'utf8').trim().split('\n');
     writeFileSync(results, `${lines.slice(0, -1).join('\n')}\n`);
@@ -143,5 +146,49 @@ describe('replicates', function () {
     // Retrained from another seed, on other images: the ground-truth substitute is another network.
     assert.notEqual(rows[0]?.substitute_fidelity, rows[2]?.substitute_fidelity);
     assert.notEqual(rows[1]?.target_fooled, rows[3]?.target_fooled, 'other evaluation images');
+  });
+
+  it('with targets "retrain", queries each replicate\'s own build of the targets, refusing to start without it', async () => {
+    const fixture = await tinySuite('tiny-retrain');
+    const suitePath = join(fixture.dir, 'tiny-retrain-r.json');
+    const [groundTruth] = fixture.suite.substitutes as Record<string, unknown>[];
+    writeFileSync(
+      suitePath,
+      JSON.stringify({
+        ...fixture.suite,
+        replicates: { count: 2, targets: 'retrain' },
+        substitutes: [groundTruth],
+        attacks: [{ name: 'fgsm', eps: [0.1] }],
+        labelSources: ['true'],
+        rubbish: undefined,
+      }),
+    );
+    const args = ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
+    const missing = cli(['targets', 'missing', suitePath, '--targets-dir', fixture.targetsDir], fixture.dir);
+    assert.equal(missing.stdout, 'replicate-seed1/tiny-softmax\n');
+    const refused = cli(['run', suitePath, '--out', join(fixture.dir, 'out'), ...args], fixture.dir);
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr.trim(),
+      /^transferbench: shard 1\/1 on node .*: target tiny-softmax of the replicate of seed 1 is not built here \(.*replicate-seed1\/tiny-softmax\/target\.json is missing\); build the replicates' targets with `transferbench targets build --suite SUITE --targets-dir .*`$/,
+    );
+    // Stands in for a retrained build (the zoo would train it from another seed): the run must query this copy.
+    cpSync(join(fixture.targetsDir, 'tiny-softmax'), join(fixture.targetsDir, 'replicate-seed1', 'tiny-softmax'), {
+      recursive: true,
+    });
+    const run = cli(['run', suitePath, '--out', join(fixture.dir, 'out'), ...args], fixture.dir);
+    assert.equal(run.status, 0, run.stderr);
+    const rows = parse(readFileSync(join(fixture.dir, 'out', 'results.csv'), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    assert.deepEqual(
+      rows.map((r) => [r.replicate, r.target]),
+      [
+        ['0', 'tiny-softmax'],
+        ['1', 'tiny-softmax'],
+      ],
+      'one target name across replicates, so the leaderboards pool it',
+    );
   });
 });

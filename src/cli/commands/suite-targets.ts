@@ -70,6 +70,15 @@ export async function buildMissingTargets(
   return [...missing.keys(), ...(await buildReplicateTargets(reporter, suite, options))];
 }
 
+/** The replicates' own builds of the suite's zoo targets that are not built yet (none unless replicates retrain). */
+function missingReplicateTargets(suite: Suite, targetsDir: string): { seed: number; name: string }[] {
+  if (!retrainsTargets(suite)) return [];
+  return replicateSeeds(suite)
+    .filter((seed) => seed !== suite.seed)
+    .flatMap((seed) => suite.targets.filter((t) => !t.endsWith('.json')).map((name) => ({ seed, name })))
+    .filter(({ seed, name }) => !existsSync(replicateTargetPath(name, targetsDir, suite, seed, true)));
+}
+
 /**
  * With replicates: { targets: "retrain" }, each replicate's own build of the suite's zoo targets
  * (those not built yet): the recipe trained from seed recipe.seed + (replicate seed - suite seed)
@@ -81,28 +90,23 @@ async function buildReplicateTargets(
   suite: Suite,
   options: { targetsDir: string; seed: number; backend?: string },
 ): Promise<string[]> {
-  if (!retrainsTargets(suite)) return [];
   const owners = zooOf();
   const built: string[] = [];
-  for (const seed of replicateSeeds(suite).filter((s) => s !== suite.seed)) {
-    for (const name of suite.targets.filter((t) => !t.endsWith('.json'))) {
-      if (existsSync(replicateTargetPath(name, options.targetsDir, suite, seed, true))) continue;
-      const zooFile = owners.get(name);
-      if (zooFile === undefined)
-        throw new TransferbenchError(
-          'UNKNOWN_NAME',
-          `${suite.name}: replicates retrain ${name}, which no targets/zoo*.json holds`,
-        );
-      const zoo = loadZoo(zooFile);
-      const recipe = zoo.targets.find((t) => t.name === name);
-      if (recipe === undefined) continue;
-      await useBackend(options.backend);
-      const out = replicateTargetsDir(options.targetsDir, seed);
-      reporter.info(`${suite.name}: building ${name} for the replicate of seed ${seed} -> ${out}`);
-      const split = loadSplit(parseDatasetSpec(zoo.dataset), options.seed);
-      await buildTarget({ ...recipe, seed: recipe.seed + seed - suite.seed }, split, zoo.dataset, out);
-      built.push(`replicate-seed${seed}/${name}`);
-    }
+  for (const { seed, name } of missingReplicateTargets(suite, options.targetsDir)) {
+    const zooFile = owners.get(name);
+    const zoo = zooFile === undefined ? undefined : loadZoo(zooFile);
+    const recipe = zoo?.targets.find((t) => t.name === name);
+    if (zoo === undefined || recipe === undefined)
+      throw new TransferbenchError(
+        'UNKNOWN_NAME',
+        `${suite.name}: replicates retrain ${name}, which no targets/zoo*.json holds`,
+      );
+    await useBackend(options.backend);
+    const out = replicateTargetsDir(options.targetsDir, seed);
+    reporter.info(`${suite.name}: building ${name} for the replicate of seed ${seed} -> ${out}`);
+    const split = loadSplit(parseDatasetSpec(zoo.dataset), options.seed);
+    await buildTarget({ ...recipe, seed: recipe.seed + seed - suite.seed }, split, zoo.dataset, out);
+    built.push(`replicate-seed${seed}/${name}`);
   }
   return built;
 }
@@ -125,6 +129,8 @@ export async function suiteTargetsCommand(
   const suite = loadSuite(suitePath);
   if (action === 'missing') {
     for (const name of missingTargets(suite, options.targetsDir).keys()) process.stdout.write(`${name}\n`);
+    for (const { seed, name } of missingReplicateTargets(suite, options.targetsDir))
+      process.stdout.write(`replicate-seed${seed}/${name}\n`);
     return 0;
   }
   if (action !== 'build')

@@ -7,7 +7,7 @@ import {
   type PairedCounts,
 } from '../common/stats.js';
 import { hexFlags, round6, type Rate } from '../records/metrics.js';
-import type { Table } from './leaderboards.js';
+import type { Table } from './table.js';
 
 /** A pooled rate kept per replicate as well, for the two-level interval (clusteredRate). */
 export class ReplicatedPool {

@@ -1,172 +1,22 @@
-import { stringify } from 'csv-stringify/sync';
 import { substituteName } from '../records/aggregate.js';
-import { rate, round6, type Rate } from '../records/metrics.js';
+import { round6 } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 import type { RubbishResult } from '../records/rubbish.js';
 import { compareNeighbours, comparisonsTable, PairedFlags, ReplicatedPool, twoLevelColumns } from './comparisons.js';
+import { entry, Pool } from './pool.js';
+import { resultsTable } from './results-table.js';
+import { TargetsBoard } from './targets-board.js';
+import { optionalRateCells, rateCells, rateColumns, toCsv, type Table } from './table.js';
 
-/** A CSV table as data: column names and rows of numbers and strings. */
-export interface Table {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly (number | string | boolean)[])[];
-}
+export { csvLines, rateCells, rateColumns, toCsv, type Table } from './table.js';
+export {
+  RESULTS_COLUMNS,
+  resultsRow,
+  resultsTable,
+  VOLATILE_COLUMNS,
+  withoutVolatileColumns,
+} from './results-table.js';
 
-/** A rate as five columns: value, numerator, denominator, Wilson 95% low and high. */
-export function rateColumns(prefix: string): string[] {
-  return [prefix, `${prefix}_num`, `${prefix}_den`, `${prefix}_ci_low`, `${prefix}_ci_high`];
-}
-export function rateCells(r: Rate): number[] {
-  return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
-}
-/** A rate a record may lack (results written before it existed): empty cells then. */
-function optionalRateCells(r: Rate | undefined): (number | string)[] {
-  return r === undefined ? ['', '', '', '', ''] : rateCells(r);
-}
-
-/** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
-export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
-
-/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
-export function withoutVolatileColumns(text: string): string {
-  const lines = text.split('\n');
-  const keep = (lines[0] ?? '')
-    .split(',')
-    .map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i))
-    .filter((i) => i >= 0);
-  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
-}
-
-export const RESULTS_COLUMNS: readonly string[] = [
-  'cell',
-  'cell_id',
-  'target',
-  'strategy',
-  'architecture',
-  'budget',
-  'reference',
-  'attack',
-  'attack_kind',
-  'eps',
-  'label_source',
-  'evaluated',
-  ...rateColumns('target_error'),
-  ...rateColumns('transfer_rate'),
-  ...rateColumns('white_box_success'),
-  ...rateColumns('target_clean_accuracy'),
-  ...rateColumns('substitute_clean_accuracy'),
-  'substitute_queries',
-  'substitute_fidelity',
-  'mean_linf',
-  'max_linf',
-  'mean_l2',
-  'max_l2',
-  'target_mean_confidence',
-  'composition',
-  ...rateColumns('attack_success'),
-  'attack_params',
-  'target_class',
-  ...rateColumns('targeted_success'),
-  'mean_psnr',
-  'mean_ssim',
-  'target_defence',
-  'defence_passes_per_query',
-  'strategy_params',
-  'target_fooled',
-  'substitute_fooled',
-  'replicate',
-  'seed',
-  ...VOLATILE_COLUMNS,
-];
-
-/**
- * One cell's row of results.csv. The attack success rate (on the images the target gets right
- * when clean) and the crafting time come last; the timings differ between runs and machines, so
- * comparisons of runs skip them (VOLATILE_COLUMNS).
- */
-export function resultsRow(r: CellResult): (number | string | boolean)[] {
-  return [
-    r.index,
-    r.cellId,
-    r.target,
-    r.strategy,
-    r.architecture,
-    r.budget,
-    r.reference,
-    r.attack,
-    r.attackKind,
-    r.eps,
-    r.labelSource,
-    r.evaluated,
-    ...rateCells(r.targetError),
-    ...rateCells(r.transferRate),
-    ...rateCells(r.whiteBoxSuccess),
-    ...rateCells(r.targetCleanAccuracy),
-    ...rateCells(r.substituteCleanAccuracy),
-    r.substituteQueries,
-    r.substituteFidelity,
-    r.meanLinf,
-    r.maxLinf,
-    r.meanL2,
-    r.maxL2,
-    r.targetMeanConfidence ?? '',
-    r.composition ?? r.attack,
-    ...optionalRateCells(r.attackSuccess),
-    r.attackParams ? JSON.stringify(r.attackParams) : '',
-    r.targetClass ?? '',
-    // Numeric columns are never empty (pandas reads them as numbers): an untargeted cell's targeted success is 0 of 0.
-    ...rateCells(r.targetedSuccess ?? rate(0, 0)),
-    r.meanPsnr ?? '',
-    r.meanSsim ?? '',
-    r.targetDefence ?? '',
-    r.defencePassesPerQuery ?? 1,
-    r.strategyParams ? JSON.stringify(r.strategyParams) : '',
-    r.targetFooled ?? '',
-    r.substituteFooled ?? '',
-    r.replicate ?? 0,
-    r.seed ?? '',
-    r.craftingSeconds ?? '',
-    r.imagesPerSecond ?? '',
-  ];
-}
-
-/** One row per cell, in the suite's order. */
-export function resultsTable(results: readonly CellResult[]): Table {
-  return { columns: RESULTS_COLUMNS, rows: [...results].sort((a, b) => a.index - b.index).map(resultsRow) };
-}
-
-/** A pooled rate as running sums. */
-class Pool {
-  numerator = 0;
-  denominator = 0;
-  add(r: Rate): void {
-    this.numerator += r.numerator;
-    this.denominator += r.denominator;
-  }
-  rate(): Rate {
-    return rate(this.numerator, this.denominator);
-  }
-}
-
-/** The entry of `key`, made by `make` the first time: groups keep the order their first record came in. */
-function entry<T>(map: Map<string, T>, key: string, make: () => T): T {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** What the targets leaderboard keeps of one record: the worst is the first with the highest error. */
-type Setting = Pick<CellResult, 'targetError' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget'>;
-const setting = (r: CellResult): Setting => ({
-  targetError: r.targetError,
-  attack: r.attack,
-  labelSource: r.labelSource,
-  strategy: r.strategy,
-  architecture: r.architecture,
-  budget: r.budget,
-});
 interface AttackRow {
   readonly attack: string;
   readonly kind: string;
@@ -195,38 +45,17 @@ interface AttackRow {
   stealthCells: number;
 }
 
-interface TargetEps {
-  readonly target: string;
-  readonly eps: number;
-  /** The target's clean accuracy on each replicate's images (from its first record there). */
-  readonly clean: Map<number, Rate>;
-  /** Each attack setting's target error pooled over replicates, so the worst is not the luckiest replicate's. */
-  readonly settings: Map<string, { first: Setting; reference: boolean; error: Pool; replicated: ReplicatedPool }>;
-}
-
-/** Of a target's settings (reference or not), the first with the highest pooled error, its error the pooled one. */
-function worstOf(t: TargetEps, reference: boolean) {
-  let worst: { setting: Setting; replicated: ReplicatedPool } | undefined;
-  for (const s of t.settings.values()) {
-    if (s.reference !== reference) continue;
-    const error = s.error.rate();
-    if (worst === undefined || error.value > worst.setting.targetError.value)
-      worst = { setting: { ...s.first, targetError: error }, replicated: s.replicated };
-  }
-  return worst;
-}
-
 /** How comparisons.csv names an attack row: the attack, its label source and target classes. */
 const attackEntryName = (a: AttackRow) => `${a.attack} (${a.labelSource}${a.targetClass ? `, ${a.targetClass}` : ''})`;
 
 /**
- * The summary leaderboards built one record at a time, with state per group only (never per
- * cell): `merge` streams a run of any size through it, and the table functions below run it over
- * an array. Records must come in the order the tables should see them (the suite's cell order
+ * The summary leaderboards built one record at a time, with state per group (and, for the paired
+ * comparisons, each cell's per-image flags: a quarter of a character per image): `merge` streams
+ * a run of any size through it, and the table functions below run it over an array. Records must come in the order the tables should see them (the suite's cell order
  * for the merged leaderboards): first records, ties and floating-point sums depend on it.
  */
 export class LeaderboardBuilder {
-  private readonly targets = new Map<string, TargetEps>();
+  private readonly targets = new TargetsBoard();
   private readonly attacks = new Map<string, AttackRow>();
   private readonly substitutes = new Map<
     string,
@@ -246,21 +75,7 @@ export class LeaderboardBuilder {
   readonly targetOrder: string[] = [];
 
   add(r: CellResult): void {
-    const t = entry(
-      this.targets,
-      `${r.target}\u0000${r.eps}`,
-      (): TargetEps => ({ target: r.target, eps: r.eps, clean: new Map(), settings: new Map() }),
-    );
-    if (!t.clean.has(r.replicate ?? 0)) t.clean.set(r.replicate ?? 0, r.targetCleanAccuracy);
-    const settingKey = [r.reference, r.attack, r.labelSource, substituteName(r), r.targetClass ?? ''].join('\u0000');
-    const pooledSetting = entry(t.settings, settingKey, () => ({
-      first: setting(r),
-      reference: r.reference,
-      error: new Pool(),
-      replicated: new ReplicatedPool(),
-    }));
-    pooledSetting.error.add(r.targetError);
-    pooledSetting.replicated.add(r.targetError, r.replicate);
+    this.targets.add(r);
     if (!r.reference) {
       const a = entry(
         this.attacks,
@@ -353,46 +168,7 @@ export class LeaderboardBuilder {
 
   /** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
   targetsTable(): Table {
-    const rows = [...this.targets.values()].map((t) => {
-      const found = worstOf(t, false);
-      const worst = found?.setting;
-      const whiteBox = worstOf(t, true)?.setting;
-      const clean = new Pool();
-      for (const c of t.clean.values()) clean.add(c);
-      return {
-        target: t.target,
-        eps: t.eps,
-        worst,
-        cells: [
-          t.target,
-          t.eps,
-          ...rateCells(worst?.targetError ?? rate(0, 0)),
-          worst ? `${worst.attack} (${worst.labelSource}) from ${substituteName(worst)}` : '',
-          ...rateCells(clean.rate()),
-          whiteBox ? round6(whiteBox.targetError.value) : '',
-          ...(found?.replicated ?? new ReplicatedPool()).cells(),
-        ],
-      };
-    });
-    rows.sort((a, b) =>
-      a.target === b.target
-        ? a.eps - b.eps
-        : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target),
-    );
-    const order = [...new Set(rows.map((r) => r.target))];
-    return {
-      columns: [
-        'rank',
-        'target',
-        'eps',
-        ...rateColumns('worst_target_error'),
-        'worst_setting',
-        ...rateColumns('clean_accuracy'),
-        'white_box_error',
-        ...twoLevelColumns('worst_target_error'),
-      ],
-      rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
-    };
+    return this.targets.table();
   }
 
   /**
@@ -627,23 +403,6 @@ export function rubbishTable(results: readonly RubbishResult[], targetOrder: rea
       r.topClassShare,
     ]),
   };
-}
-
-const CSV_OPTIONS = {
-  cast: {
-    boolean: (v: boolean) => (v ? 'true' : 'false'),
-    string: (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v),
-  },
-};
-
-/** CSV bytes: a header, numbers as numbers, text that could be read as a formula escaped. */
-export function toCsv(table: Table): string {
-  return csvLines([table.columns, ...table.rows]);
-}
-
-/** CSV lines exactly as toCsv writes them, for writing a long table a batch of rows at a time. */
-export function csvLines(rows: readonly (readonly (number | string | boolean)[])[]): string {
-  return stringify(rows as (number | string | boolean)[][], CSV_OPTIONS);
 }
 
 /**

@@ -76,10 +76,10 @@ export class TargetsBoard {
           t.target,
           t.eps,
           ...rateCells(worst?.targetError ?? rate(0, 0)),
+          ...(found?.replicated ?? new ReplicatedPool()).cells(),
           worst ? `${worst.attack} (${worst.labelSource}) from ${substituteName(worst)}` : '',
           ...rateCells(clean.rate()),
           whiteBox ? round6(whiteBox.targetError.value) : '',
-          ...(found?.replicated ?? new ReplicatedPool()).cells(),
         ],
       };
     });
@@ -95,10 +95,10 @@ export class TargetsBoard {
         'target',
         'eps',
         ...rateColumns('worst_target_error'),
+        ...twoLevelColumns('worst_target_error'),
         'worst_setting',
         ...rateColumns('clean_accuracy'),
         'white_box_error',
-        ...twoLevelColumns('worst_target_error'),
       ],
       rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
     };

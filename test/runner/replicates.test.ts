@@ -7,6 +7,7 @@ import { withoutVolatileColumns } from '../../src/report/leaderboards.js';
 import { expandGrid, shardCells } from '../../src/runner/grid.js';
 import { replicateEvaluation } from '../../src/runner/replicates.js';
 import { parseSuite, replicateSeeds } from '../../src/runner/suite.js';
+import { replicateTargetPath } from '../../src/runner/targets.js';
 import { cli, tinySuite } from './fixture-suite.js';
 
 const CSVS = ['results.csv', 'leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv'];
@@ -90,7 +91,15 @@ describe('replicates', function () {
     assert.deepEqual(replicateEvaluation(test, suite, 1).images, other.images, 'seeded');
   });
 
-  it('shards and resume with replicates give the CSVs of a single run byte for byte', async () => {
+  it("finds each replicate's own build of a zoo target when replicates retrain targets", () => {
+    const suite = { seed: 0 };
+    assert.equal(replicateTargetPath('mlp', 'T', suite, 1, true), join('T', 'replicate-seed1', 'mlp', 'target.json'));
+    assert.equal(replicateTargetPath('mlp', 'T', suite, 0, true), join('T', 'mlp', 'target.json'), "the suite's seed");
+    assert.equal(replicateTargetPath('mlp', 'T', suite, 1, false), join('T', 'mlp', 'target.json'), 'fixed targets');
+    assert.equal(replicateTargetPath('/x/target.json', 'T', suite, 1, true), '/x/target.json', "the user's own");
+  });
+
+  it('shards and resume with replicates (targets retrained) give the CSVs of a single run byte for byte', async () => {
     const fixture = await tinySuite('tiny-replicates');
     const suitePath = join(fixture.dir, 'tiny-replicates-r.json');
     const [groundTruth, , whiteBox] = fixture.suite.substitutes as Record<string, unknown>[];
@@ -98,7 +107,7 @@ describe('replicates', function () {
       suitePath,
       JSON.stringify({
         ...fixture.suite,
-        replicates: 2,
+        replicates: { count: 2, targets: 'retrain' },
         substitutes: [groundTruth, whiteBox],
         attacks: [{ name: 'fgsm', eps: [0.1] }],
         labelSources: ['true'],
@@ -106,6 +115,18 @@ describe('replicates', function () {
       }),
     );
     const common = ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
+    const missing = cli(['targets', 'missing', suitePath, '--targets-dir', fixture.targetsDir], fixture.dir);
+    assert.equal(missing.stdout, 'replicate-seed1/tiny-softmax\n');
+    const refused = cli(['run', suitePath, '--out', join(fixture.dir, 'refused'), ...common], fixture.dir);
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr.trim(),
+      /^transferbench: shard 1\/1 on node .*: target tiny-softmax of the replicate of seed 1 is not built here \(.*replicate-seed1\/tiny-softmax\/target\.json is missing\); build the replicates' targets with `transferbench targets build --suite SUITE --targets-dir .*`$/,
+    );
+    // Stands in for the replicate's retrained build (the zoo would train the recipe from another seed).
+    cpSync(join(fixture.targetsDir, 'tiny-softmax'), join(fixture.targetsDir, 'replicate-seed1', 'tiny-softmax'), {
+      recursive: true,
+    });
     const run = (out: string, ...more: string[]) => {
       const r = cli(['run', suitePath, '--out', join(fixture.dir, out), ...more, ...common], fixture.dir);
       assert.equal(r.status, 0, r.stderr);
@@ -135,60 +156,17 @@ describe('replicates', function () {
       string
     >[];
     assert.deepEqual(
-      rows.map((r) => [r.replicate, r.seed, r.strategy]),
+      rows.map((r) => [r.replicate, r.seed, r.target, r.strategy]),
       [
-        ['0', '0', 'ground-truth(trainImages=600,epochs=1)'],
-        ['0', '0', 'white-box'],
-        ['1', '1', 'ground-truth(trainImages=600,epochs=1)'],
-        ['1', '1', 'white-box'],
+        ['0', '0', 'tiny-softmax', 'ground-truth(trainImages=600,epochs=1)'],
+        ['0', '0', 'tiny-softmax', 'white-box'],
+        ['1', '1', 'tiny-softmax', 'ground-truth(trainImages=600,epochs=1)'],
+        ['1', '1', 'tiny-softmax', 'white-box'],
       ],
+      "one target name across replicates (the replicate's build is named as the suite's target), so boards pool it",
     );
     // Retrained from another seed, on other images: the ground-truth substitute is another network.
     assert.notEqual(rows[0]?.substitute_fidelity, rows[2]?.substitute_fidelity);
     assert.notEqual(rows[1]?.target_fooled, rows[3]?.target_fooled, 'other evaluation images');
-  });
-
-  it('with targets "retrain", queries each replicate\'s own build of the targets, refusing to start without it', async () => {
-    const fixture = await tinySuite('tiny-retrain');
-    const suitePath = join(fixture.dir, 'tiny-retrain-r.json');
-    const [groundTruth] = fixture.suite.substitutes as Record<string, unknown>[];
-    writeFileSync(
-      suitePath,
-      JSON.stringify({
-        ...fixture.suite,
-        replicates: { count: 2, targets: 'retrain' },
-        substitutes: [groundTruth],
-        attacks: [{ name: 'fgsm', eps: [0.1] }],
-        labelSources: ['true'],
-        rubbish: undefined,
-      }),
-    );
-    const args = ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
-    const missing = cli(['targets', 'missing', suitePath, '--targets-dir', fixture.targetsDir], fixture.dir);
-    assert.equal(missing.stdout, 'replicate-seed1/tiny-softmax\n');
-    const refused = cli(['run', suitePath, '--out', join(fixture.dir, 'out'), ...args], fixture.dir);
-    assert.equal(refused.status, 2);
-    assert.match(
-      refused.stderr.trim(),
-      /^transferbench: shard 1\/1 on node .*: target tiny-softmax of the replicate of seed 1 is not built here \(.*replicate-seed1\/tiny-softmax\/target\.json is missing\); build the replicates' targets with `transferbench targets build --suite SUITE --targets-dir .*`$/,
-    );
-    // Stands in for a retrained build (the zoo would train it from another seed): the run must query this copy.
-    cpSync(join(fixture.targetsDir, 'tiny-softmax'), join(fixture.targetsDir, 'replicate-seed1', 'tiny-softmax'), {
-      recursive: true,
-    });
-    const run = cli(['run', suitePath, '--out', join(fixture.dir, 'out'), ...args], fixture.dir);
-    assert.equal(run.status, 0, run.stderr);
-    const rows = parse(readFileSync(join(fixture.dir, 'out', 'results.csv'), 'utf8'), { columns: true }) as Record<
-      string,
-      string
-    >[];
-    assert.deepEqual(
-      rows.map((r) => [r.replicate, r.target]),
-      [
-        ['0', 'tiny-softmax'],
-        ['1', 'tiny-softmax'],
-      ],
-      'one target name across replicates, so the leaderboards pool it',
-    );
   });
 });

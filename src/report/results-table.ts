@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { rate } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 import { optionalRateCells, rateCells, rateColumns, type Table } from './table.js';
@@ -5,14 +6,13 @@ import { optionalRateCells, rateCells, rateColumns, type Table } from './table.j
 /** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
 export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
 
-/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
+/** CSV text without the volatile columns, for comparing runs (parsed as CSV: labels may hold quoted commas). */
 export function withoutVolatileColumns(text: string): string {
-  const lines = text.split('\n');
-  const keep = (lines[0] ?? '')
-    .split(',')
+  const rows = parse(text) as string[][];
+  const keep = (rows[0] ?? [])
     .map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i))
     .filter((i) => i >= 0);
-  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
+  return rows.map((row) => JSON.stringify(keep.map((i) => row[i]))).join('\n');
 }
 
 export const RESULTS_COLUMNS: readonly string[] = [

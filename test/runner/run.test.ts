@@ -322,6 +322,13 @@ describe('benchmark runner', function () {
         assert.match(row[i] as string, /^-?\d+(\.\d+)?(e-?\d+)?$/, `${name} in row ${row[0]}`);
   });
 
+  it('drops the timing columns for comparing runs, reading quoted labels with commas as one field', () => {
+    const csv = 'cell,attack,crafting_seconds,eps\n0,"pgd(steps=40,randomStart=false)",1.5,0.1\n';
+    const other = 'cell,attack,crafting_seconds,eps\n0,"pgd(steps=40,randomStart=false)",9.25,0.1\n';
+    assert.equal(withoutVolatileColumns(csv), withoutVolatileColumns(other));
+    assert.equal(withoutVolatileColumns(csv), '["cell","attack","eps"]\n["0","pgd(steps=40,randomStart=false)","0.1"]');
+  });
+
   it('escapes CSV text that a spreadsheet would read as a formula', () => {
     const csv = toCsv({
       columns: ['name', 'value'],

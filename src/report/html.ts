@@ -21,8 +21,9 @@ function table(name: string, data: PageTable): string {
     group >= 0 && r[group] !== '' ? ` class="group-${Number(r[group]) % 2 === 1 ? 'odd' : 'even'}"` : '';
   const legend =
     group >= 0
-      ? '<p>Rows shaded alike are one rank group: neighbouring ranks a paired test on the same images ' +
-        '(McNemar exact, Holm-adjusted; comparisons.csv) does not separate at 95%.</p>'
+      ? '<p>Rows shaded alike are one rank group: neighbouring ranks a paired test on the same images does not ' +
+        "separate at 95% (McNemar's exact test, or a t test over replicates when there are several; Holm-adjusted; " +
+        'comparisons.csv).</p>'
       : '';
   const body = data.rows
     .map((r) => `<tr${shade(r)}>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`)

@@ -78,3 +78,43 @@ export function countOutcomes(
     attackSuccess: rate(fooledWhenCorrect, targetCorrect),
   };
 }
+
+/**
+ * Per-image flags as one hexadecimal number, image i at bit i: "0x" and ceil(n/4) digits, most significant first.
+ * Compact (a 1,000-image cell is 252 characters), exact, and read back in one call in Python (`int(s, 16) >> i & 1`);
+ * the "0x" keeps pandas from reading a column of short ones as numbers. Paired comparisons read cells' flags by image.
+ */
+export function flagsHex(flags: ArrayLike<boolean>): string {
+  const digits = Math.max(1, Math.ceil(flags.length / 4));
+  const nibbles = new Uint8Array(digits);
+  for (let i = 0; i < flags.length; i++) {
+    const at = digits - 1 - (i >> 2);
+    if (flags[i]) nibbles[at] = (nibbles[at] as number) | (1 << (i & 3));
+  }
+  return `0x${Array.from(nibbles, (v) => v.toString(16)).join('')}`;
+}
+
+/** The flags of `n` images back from flagsHex's text (1 where set). */
+export function hexFlags(hex: string, n: number): Uint8Array {
+  const flags = new Uint8Array(n);
+  const digits = hex.length - 2;
+  if (!hex.startsWith('0x') || digits < Math.ceil(n / 4))
+    throw new RangeError(`per-image flags "${hex.slice(0, 20)}" do not hold ${n} images`);
+  for (let i = 0; i < n; i++) {
+    const nibble = Number.parseInt(hex[hex.length - 1 - (i >> 2)] as string, 16);
+    flags[i] = (nibble >> (i & 3)) & 1;
+  }
+  return flags;
+}
+
+/** Which images fooled the target and which the substitute (wrong answers against the truth), as flagsHex text. */
+export function fooledFlags(
+  truth: Int32Array,
+  adversarial: { readonly substitute: Int32Array; readonly target: Int32Array },
+): { targetFooled: string; substituteFooled: string } {
+  const wrong = (predicted: Int32Array) => Array.from(truth, (label, i) => predicted[i] !== label);
+  return {
+    targetFooled: flagsHex(wrong(adversarial.target)),
+    substituteFooled: flagsHex(wrong(adversarial.substitute)),
+  };
+}

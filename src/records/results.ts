@@ -10,8 +10,17 @@ export interface CellResult {
   /** Position in the suite's stable order. */
   readonly index: number;
   readonly suiteHash: string;
+  /** Which replicate of the grid (0-based) and its seed; absent in records written before replicates (replicate 0). */
+  readonly replicate?: number;
+  readonly seed?: number;
   readonly target: string;
+  /**
+   * The substitute strategy with the parameters and training settings the suite set away from their defaults
+   * ("dynamic-distillation(rounds=3)"): the key every leaderboard groups substitutes by.
+   */
   readonly strategy: string;
+  /** The strategy's every resolved parameter and training setting (an ensemble's: its members'). */
+  readonly strategyParams?: Readonly<Record<string, unknown>>;
   readonly architecture: string;
   /** Substitute-training query budget. */
   readonly budget: number;
@@ -72,6 +81,12 @@ export interface CellResult {
   /** Wall time of crafting alone, and the images crafted per second (they differ between runs and machines). */
   readonly craftingSeconds?: number;
   readonly imagesPerSecond?: number;
+  /**
+   * Which evaluation images' adversarial versions the target (and the substitute) misclassify, image i at bit i
+   * (flagsHex): what paired comparisons of two cells on the same images read. Absent in records written before them.
+   */
+  readonly targetFooled?: string;
+  readonly substituteFooled?: string;
   /** Wall time of the cell (attack and evaluation), not in the CSVs: it differs between runs. */
   readonly seconds: number;
   /** The first images of the cell, clean and adversarial, for the report's example grids. */

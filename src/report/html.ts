@@ -15,11 +15,21 @@ function table(name: string, data: PageTable): string {
   const head = data.columns
     .map((h, i) => `<th data-column="${i}" title="click to sort">${escapeHtml(h)}</th>`)
     .join('');
+  // Rank groups (entries a paired test does not separate at 95%, Holm) shaded alike, alternating from group to group.
+  const group = data.columns.indexOf('rank_group');
+  const shade = (r: readonly (number | string | boolean)[]) =>
+    group >= 0 && r[group] !== '' ? ` class="group-${Number(r[group]) % 2 === 1 ? 'odd' : 'even'}"` : '';
+  const legend =
+    group >= 0
+      ? '<p>Rows shaded alike are one rank group: neighbouring ranks a paired test on the same images does not ' +
+        "separate at 95% (McNemar's exact test, or a t test over replicates when there are several; Holm-adjusted; " +
+        'comparisons.csv).</p>'
+      : '';
   const body = data.rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
+    .map((r) => `<tr${shade(r)}>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
     .join('\n');
   return (
-    `<section><h2>${escapeHtml(name)}</h2>${cut}<div class="scroll"><table ` +
+    `<section><h2>${escapeHtml(name)}</h2>${legend}${cut}<div class="scroll"><table ` +
     `class="sortable" id="${escapeHtml(name.replace(/\W+/g, '-'))}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div></section>`
   );
 }
@@ -74,6 +84,7 @@ h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; font-size: 1.1em; }
 table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 th { background: #eef; cursor: pointer; position: sticky; top: 0; } th[data-order=asc]::after { content: ' \\25B2'; } th[data-order=desc]::after { content: ' \\25BC'; }
 .grids figure { margin: 0 0 1.5em 0; } .grids img { image-rendering: pixelated; display: block; } .grids ol { font-size: 12px; margin: 0.3em 0; }
+.group-odd td { background: #f3f7ff; } .group-even td { background: #fff8ec; }
 .scroll { max-height: 420px; overflow: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1.5em; } pre { background: #f6f6f6; padding: 1em; overflow: auto; }
 </style></head><body>
 <h1>${escapeHtml(input.title)}</h1>

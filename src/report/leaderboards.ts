@@ -1,161 +1,22 @@
-import { stringify } from 'csv-stringify/sync';
 import { substituteName } from '../records/aggregate.js';
-import { rate, round6, type Rate } from '../records/metrics.js';
+import { round6 } from '../records/metrics.js';
 import type { CellResult } from '../records/results.js';
 import type { RubbishResult } from '../records/rubbish.js';
+import { compareNeighbours, comparisonsTable, PairedFlags, ReplicatedPool, twoLevelColumns } from './comparisons.js';
+import { entry, Pool } from './pool.js';
+import { resultsTable } from './results-table.js';
+import { TargetsBoard } from './targets-board.js';
+import { optionalRateCells, rateCells, rateColumns, toCsv, type Table } from './table.js';
 
-/** A CSV table as data: column names and rows of numbers and strings. */
-export interface Table {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly (number | string | boolean)[])[];
-}
+export { csvLines, rateCells, rateColumns, toCsv, type Table } from './table.js';
+export {
+  RESULTS_COLUMNS,
+  resultsRow,
+  resultsTable,
+  VOLATILE_COLUMNS,
+  withoutVolatileColumns,
+} from './results-table.js';
 
-/** A rate as five columns: value, numerator, denominator, Wilson 95% low and high. */
-export function rateColumns(prefix: string): string[] {
-  return [prefix, `${prefix}_num`, `${prefix}_den`, `${prefix}_ci_low`, `${prefix}_ci_high`];
-}
-export function rateCells(r: Rate): number[] {
-  return [round6(r.value), r.numerator, r.denominator, round6(r.low), round6(r.high)];
-}
-/** A rate a record may lack (results written before it existed): empty cells then. */
-function optionalRateCells(r: Rate | undefined): (number | string)[] {
-  return r === undefined ? ['', '', '', '', ''] : rateCells(r);
-}
-
-/** Columns whose values differ between runs of the same cell (timings): comparisons of runs skip them. */
-export const VOLATILE_COLUMNS = ['crafting_seconds', 'images_per_second'] as const;
-
-/** CSV text without the volatile columns, for comparing runs (cells of these files hold no commas or quotes). */
-export function withoutVolatileColumns(text: string): string {
-  const lines = text.split('\n');
-  const keep = (lines[0] ?? '')
-    .split(',')
-    .map((c, i) => ((VOLATILE_COLUMNS as readonly string[]).includes(c) ? -1 : i))
-    .filter((i) => i >= 0);
-  return lines.map((line) => (line === '' ? line : keep.map((i) => line.split(',')[i]).join(','))).join('\n');
-}
-
-export const RESULTS_COLUMNS: readonly string[] = [
-  'cell',
-  'cell_id',
-  'target',
-  'strategy',
-  'architecture',
-  'budget',
-  'reference',
-  'attack',
-  'attack_kind',
-  'eps',
-  'label_source',
-  'evaluated',
-  ...rateColumns('target_error'),
-  ...rateColumns('transfer_rate'),
-  ...rateColumns('white_box_success'),
-  ...rateColumns('target_clean_accuracy'),
-  ...rateColumns('substitute_clean_accuracy'),
-  'substitute_queries',
-  'substitute_fidelity',
-  'mean_linf',
-  'max_linf',
-  'mean_l2',
-  'max_l2',
-  'target_mean_confidence',
-  'composition',
-  ...rateColumns('attack_success'),
-  'attack_params',
-  'target_class',
-  ...rateColumns('targeted_success'),
-  'mean_psnr',
-  'mean_ssim',
-  'target_defence',
-  'defence_passes_per_query',
-  ...VOLATILE_COLUMNS,
-];
-
-/**
- * One cell's row of results.csv. The attack success rate (on the images the target gets right
- * when clean) and the crafting time come last; the timings differ between runs and machines, so
- * comparisons of runs skip them (VOLATILE_COLUMNS).
- */
-export function resultsRow(r: CellResult): (number | string | boolean)[] {
-  return [
-    r.index,
-    r.cellId,
-    r.target,
-    r.strategy,
-    r.architecture,
-    r.budget,
-    r.reference,
-    r.attack,
-    r.attackKind,
-    r.eps,
-    r.labelSource,
-    r.evaluated,
-    ...rateCells(r.targetError),
-    ...rateCells(r.transferRate),
-    ...rateCells(r.whiteBoxSuccess),
-    ...rateCells(r.targetCleanAccuracy),
-    ...rateCells(r.substituteCleanAccuracy),
-    r.substituteQueries,
-    r.substituteFidelity,
-    r.meanLinf,
-    r.maxLinf,
-    r.meanL2,
-    r.maxL2,
-    r.targetMeanConfidence ?? '',
-    r.composition ?? r.attack,
-    ...optionalRateCells(r.attackSuccess),
-    r.attackParams ? JSON.stringify(r.attackParams) : '',
-    r.targetClass ?? '',
-    // Numeric columns are never empty (pandas reads them as numbers): an untargeted cell's targeted success is 0 of 0.
-    ...rateCells(r.targetedSuccess ?? rate(0, 0)),
-    r.meanPsnr ?? '',
-    r.meanSsim ?? '',
-    r.targetDefence ?? '',
-    r.defencePassesPerQuery ?? 1,
-    r.craftingSeconds ?? '',
-    r.imagesPerSecond ?? '',
-  ];
-}
-
-/** One row per cell, in the suite's order. */
-export function resultsTable(results: readonly CellResult[]): Table {
-  return { columns: RESULTS_COLUMNS, rows: [...results].sort((a, b) => a.index - b.index).map(resultsRow) };
-}
-
-/** A pooled rate as running sums. */
-class Pool {
-  numerator = 0;
-  denominator = 0;
-  add(r: Rate): void {
-    this.numerator += r.numerator;
-    this.denominator += r.denominator;
-  }
-  rate(): Rate {
-    return rate(this.numerator, this.denominator);
-  }
-}
-
-/** The entry of `key`, made by `make` the first time: groups keep the order their first record came in. */
-function entry<T>(map: Map<string, T>, key: string, make: () => T): T {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** What the targets leaderboard keeps of one record: the worst is the first with the highest error. */
-type Setting = Pick<CellResult, 'targetError' | 'attack' | 'labelSource' | 'strategy' | 'architecture' | 'budget'>;
-const setting = (r: CellResult): Setting => ({
-  targetError: r.targetError,
-  attack: r.attack,
-  labelSource: r.labelSource,
-  strategy: r.strategy,
-  architecture: r.architecture,
-  budget: r.budget,
-});
 interface AttackRow {
   readonly attack: string;
   readonly kind: string;
@@ -166,6 +27,11 @@ interface AttackRow {
   /** Sum of the cells' transfer rates, in record order (the mean is printed). */
   transferSum: number;
   readonly transfer: Pool;
+  /** The pooled transfer rate by replicate (two-level interval) and the cells' per-image outcomes (pairing). */
+  readonly replicated: ReplicatedPool;
+  readonly flags: PairedFlags;
+  /** The pooled transfer rate at each eps, for comparisons at one eps. */
+  readonly byEps: Map<string, Pool>;
   readonly error: Pool;
   readonly whiteBox: Pool;
   readonly success: Pool;
@@ -179,31 +45,25 @@ interface AttackRow {
   stealthCells: number;
 }
 
-interface TargetEps {
-  readonly target: string;
-  readonly eps: number;
-  /** The target's clean accuracy, from the group's first record. */
-  readonly clean: Rate;
-  worst?: Setting;
-  whiteBox?: Setting;
-}
-const worse = (worst: Setting | undefined, r: CellResult): Setting =>
-  worst === undefined || r.targetError.value > worst.targetError.value ? setting(r) : worst;
+/** How comparisons.csv names an attack row: the attack, its label source and target classes. */
+const attackEntryName = (a: AttackRow) => `${a.attack} (${a.labelSource}${a.targetClass ? `, ${a.targetClass}` : ''})`;
 
 /**
- * The summary leaderboards built one record at a time, with state per group only (never per
- * cell): `merge` streams a run of any size through it, and the table functions below run it over
- * an array. Records must come in the order the tables should see them (the suite's cell order
+ * The summary leaderboards built one record at a time, with state per group (and, for the paired
+ * comparisons, each cell's per-image flags: a quarter of a character per image): `merge` streams
+ * a run of any size through it, and the table functions below run it over an array. Records must come in the order the tables should see them (the suite's cell order
  * for the merged leaderboards): first records, ties and floating-point sums depend on it.
  */
 export class LeaderboardBuilder {
-  private readonly targets = new Map<string, TargetEps>();
+  private readonly targets = new TargetsBoard();
   private readonly attacks = new Map<string, AttackRow>();
   private readonly substitutes = new Map<
     string,
     {
-      first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference'>;
+      first: Pick<CellResult, 'strategy' | 'architecture' | 'budget' | 'reference' | 'strategyParams'>;
       transfer: Pool;
+      replicated: ReplicatedPool;
+      flags: PairedFlags;
       error: Pool;
       queries: Map<string, number>;
       fidelitySum: number;
@@ -215,13 +75,7 @@ export class LeaderboardBuilder {
   readonly targetOrder: string[] = [];
 
   add(r: CellResult): void {
-    const t = entry(
-      this.targets,
-      `${r.target}\u0000${r.eps}`,
-      (): TargetEps => ({ target: r.target, eps: r.eps, clean: r.targetCleanAccuracy }),
-    );
-    if (r.reference) t.whiteBox = worse(t.whiteBox, r);
-    else t.worst = worse(t.worst, r);
+    this.targets.add(r);
     if (!r.reference) {
       const a = entry(
         this.attacks,
@@ -234,6 +88,9 @@ export class LeaderboardBuilder {
           cells: 0,
           transferSum: 0,
           transfer: new Pool(),
+          replicated: new ReplicatedPool(),
+          flags: new PairedFlags(),
+          byEps: new Map<string, Pool>(),
           error: new Pool(),
           whiteBox: new Pool(),
           success: new Pool(),
@@ -258,20 +115,45 @@ export class LeaderboardBuilder {
       }
       a.transferSum += r.transferRate.value;
       a.transfer.add(r.transferRate);
+      a.replicated.add(r.transferRate, r.replicate);
+      // Paired with another attack's cell on the same target, substitute, eps and replicate: the same images.
+      a.flags.add(
+        `${r.target}\u0000${substituteName(r)}\u0000${r.eps}\u0000${r.replicate ?? 0}`,
+        r.targetFooled,
+        r.evaluated,
+        r,
+      );
+      entry(a.byEps, String(r.eps), () => new Pool()).add(r.transferRate);
       a.error.add(r.targetError);
       a.whiteBox.add(r.whiteBoxSuccess);
     }
     const name = substituteName(r);
-    const first = { strategy: r.strategy, architecture: r.architecture, budget: r.budget, reference: r.reference };
+    const first = {
+      strategy: r.strategy,
+      architecture: r.architecture,
+      budget: r.budget,
+      reference: r.reference,
+      ...(r.strategyParams !== undefined ? { strategyParams: r.strategyParams } : {}),
+    };
     const s = entry(this.substitutes, name, () => ({
       first,
       transfer: new Pool(),
+      replicated: new ReplicatedPool(),
+      flags: new PairedFlags(),
       error: new Pool(),
       queries: new Map<string, number>(),
       fidelitySum: 0,
       cells: 0,
     }));
     s.transfer.add(r.transferRate);
+    s.replicated.add(r.transferRate, r.replicate);
+    // Paired with another substitute's cell of the same target, attack setting and replicate.
+    s.flags.add(
+      [r.target, r.attack, r.eps, r.labelSource, r.targetClass ?? '', r.replicate ?? 0].join('\u0000'),
+      r.targetFooled,
+      r.evaluated,
+      r,
+    );
     s.error.add(r.targetError);
     s.queries.set(r.target, r.substituteQueries);
     s.fidelitySum += r.substituteFidelity;
@@ -286,35 +168,7 @@ export class LeaderboardBuilder {
 
   /** Robustness: per target and eps, the worst target error over attack settings (white-box shown apart). */
   targetsTable(): Table {
-    const rows = [...this.targets.values()].map((t) => ({
-      ...t,
-      cells: [
-        t.target,
-        t.eps,
-        ...rateCells(t.worst?.targetError ?? rate(0, 0)),
-        t.worst ? `${t.worst.attack} (${t.worst.labelSource}) from ${substituteName(t.worst)}` : '',
-        ...rateCells(t.clean),
-        t.whiteBox ? round6(t.whiteBox.targetError.value) : '',
-      ],
-    }));
-    rows.sort((a, b) =>
-      a.target === b.target
-        ? a.eps - b.eps
-        : (a.worst?.targetError.value ?? 0) - (b.worst?.targetError.value ?? 0) || a.target.localeCompare(b.target),
-    );
-    const order = [...new Set(rows.map((r) => r.target))];
-    return {
-      columns: [
-        'rank',
-        'target',
-        'eps',
-        ...rateColumns('worst_target_error'),
-        'worst_setting',
-        ...rateColumns('clean_accuracy'),
-        'white_box_error',
-      ],
-      rows: order.flatMap((t, i) => rows.filter((r) => r.target === t).map((r) => [i + 1, ...r.cells])),
-    };
+    return this.targets.table();
   }
 
   /**
@@ -328,6 +182,7 @@ export class LeaderboardBuilder {
       const success = a.successCells === a.cells ? rateCells(a.success.rate()) : optionalRateCells(undefined);
       return {
         transfer,
+        row: a,
         cells: [
           a.attack,
           a.kind,
@@ -335,6 +190,7 @@ export class LeaderboardBuilder {
           a.cells,
           round6(a.transferSum / a.cells),
           ...rateCells(transfer),
+          ...a.replicated.cells(),
           ...rateCells(a.error.rate()),
           ...rateCells(a.whiteBox.rate()),
           a.composition,
@@ -353,6 +209,7 @@ export class LeaderboardBuilder {
         String(a.cells[0]).localeCompare(String(b.cells[0])) ||
         String(a.cells[2]).localeCompare(String(b.cells[2])),
     );
+    const { groups } = compareNeighbours('leaderboard-attacks.csv', this.rankedAttacks());
     return {
       columns: [
         'rank',
@@ -362,6 +219,7 @@ export class LeaderboardBuilder {
         'cells',
         'mean_transfer_rate',
         ...rateColumns('pooled_transfer_rate'),
+        ...twoLevelColumns('pooled_transfer_rate'),
         ...rateColumns('pooled_target_error'),
         ...rateColumns('pooled_white_box_success'),
         'composition',
@@ -371,9 +229,55 @@ export class LeaderboardBuilder {
         'mean_psnr',
         'mean_ssim',
         'ranked_by',
+        'rank_group',
       ],
-      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+      rows: rows.map((r, i) => [i + 1, ...r.cells, groups[i] as number]),
     };
+  }
+
+  /** The attack rows in rank order, each named as comparisons.csv names it. */
+  private rankedAttacks() {
+    const rows = [...this.attacks.values()];
+    rows.sort(
+      (a, b) =>
+        b.transfer.rate().value - a.transfer.rate().value ||
+        a.attack.localeCompare(b.attack) ||
+        a.labelSource.localeCompare(b.labelSource),
+    );
+    return rows.map((a) => ({ name: attackEntryName(a), flags: a.flags }));
+  }
+
+  /** Substitute entries in the order substitutesTable ranks them. */
+  private rankedSubstitutes() {
+    return this.substituteOrder().map(({ name, s }) => ({ name, flags: s.flags }));
+  }
+
+  /** comparisons.csv: the neighbouring ranks of the attacks and the substitutes leaderboards, paired by image. */
+  comparisonsTable(): Table {
+    return comparisonsTable([
+      compareNeighbours('leaderboard-attacks.csv', this.rankedAttacks()).rows,
+      ...this.attacksByEps(),
+      compareNeighbours('leaderboard-substitutes.csv', this.rankedSubstitutes()).rows,
+    ]);
+  }
+
+  /**
+   * The attacks at each eps (in increasing order), ranked by their pooled transfer rate there and compared as the
+   * leaderboard's neighbours are: findings are often about one eps (single- vs multi-step at 0.3).
+   */
+  private attacksByEps() {
+    const all = [...new Set([...this.attacks.values()].flatMap((a) => [...a.byEps.keys()]))]
+      .map(Number)
+      .sort((a, b) => a - b);
+    return all.map((eps) => {
+      const rows = [...this.attacks.values()].filter((a) => a.byEps.has(String(eps)));
+      const value = (a: AttackRow) => (a.byEps.get(String(eps)) as Pool).rate().value;
+      rows.sort(
+        (a, b) => value(b) - value(a) || a.attack.localeCompare(b.attack) || a.labelSource.localeCompare(b.labelSource),
+      );
+      const entries = rows.map((a) => ({ name: attackEntryName(a), flags: a.flags }));
+      return compareNeighbours(`leaderboard-attacks.csv@eps=${eps}`, entries, eps).rows;
+    });
   }
 
   /**
@@ -382,34 +286,8 @@ export class LeaderboardBuilder {
    * figure and follow, ranked by their transfer rate.
    */
   substitutesTable(): Table {
-    const rows = [...this.substitutes.values()].map((s) => {
-      const transfer = s.transfer.rate();
-      const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
-      const per1000 = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
-      const { first } = s;
-      return {
-        per1000,
-        transfer,
-        cells: [
-          first.strategy,
-          first.architecture,
-          first.budget,
-          first.reference,
-          round6(queries),
-          per1000,
-          ...rateCells(transfer),
-          ...rateCells(s.error.rate()),
-          round6(s.fidelitySum / s.cells),
-        ],
-      };
-    });
-    rows.sort((a, b) => {
-      if (a.per1000 === '' && b.per1000 !== '') return 1;
-      if (b.per1000 === '' && a.per1000 !== '') return -1;
-      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000)
-        return b.per1000 - a.per1000;
-      return b.transfer.value - a.transfer.value || String(a.cells[0]).localeCompare(String(b.cells[0]));
-    });
+    const ranked = this.substituteOrder();
+    const { groups } = compareNeighbours('leaderboard-substitutes.csv', this.rankedSubstitutes());
     return {
       columns: [
         'rank',
@@ -420,11 +298,46 @@ export class LeaderboardBuilder {
         'mean_queries',
         'transfer_per_1000_queries',
         ...rateColumns('pooled_transfer_rate'),
+        ...twoLevelColumns('pooled_transfer_rate'),
         ...rateColumns('pooled_target_error'),
         'mean_fidelity',
+        'strategy_params',
+        'rank_group',
       ],
-      rows: rows.map((r, i) => [i + 1, ...r.cells]),
+      rows: ranked.map(({ s, per1000, transfer, queries }, i) => [
+        i + 1,
+        s.first.strategy,
+        s.first.architecture,
+        s.first.budget,
+        s.first.reference,
+        round6(queries),
+        per1000,
+        ...rateCells(transfer),
+        ...s.replicated.cells(),
+        ...rateCells(s.error.rate()),
+        round6(s.fidelitySum / s.cells),
+        s.first.strategyParams ? JSON.stringify(s.first.strategyParams) : '',
+        groups[i] as number,
+      ]),
     };
+  }
+
+  /** Substitutes in rank order (see substitutesTable), with what their row shows. */
+  private substituteOrder() {
+    const rows = [...this.substitutes.entries()].map(([name, s]) => {
+      const transfer = s.transfer.rate();
+      const queries = [...s.queries.values()].reduce((sum, q) => sum + q, 0) / s.queries.size;
+      const per1000: number | '' = queries > 0 ? round6((transfer.value * 1000) / queries) : '';
+      return { name, s, per1000, transfer, queries };
+    });
+    rows.sort((a, b) => {
+      if (a.per1000 === '' && b.per1000 !== '') return 1;
+      if (b.per1000 === '' && a.per1000 !== '') return -1;
+      if (typeof a.per1000 === 'number' && typeof b.per1000 === 'number' && a.per1000 !== b.per1000)
+        return b.per1000 - a.per1000;
+      return b.transfer.value - a.transfer.value || a.s.first.strategy.localeCompare(b.s.first.strategy);
+    });
+    return rows;
   }
 
   /** Pooled transfer rate, substitute (rows) x target (columns). */
@@ -492,23 +405,6 @@ export function rubbishTable(results: readonly RubbishResult[], targetOrder: rea
   };
 }
 
-const CSV_OPTIONS = {
-  cast: {
-    boolean: (v: boolean) => (v ? 'true' : 'false'),
-    string: (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v),
-  },
-};
-
-/** CSV bytes: a header, numbers as numbers, text that could be read as a formula escaped. */
-export function toCsv(table: Table): string {
-  return csvLines([table.columns, ...table.rows]);
-}
-
-/** CSV lines exactly as toCsv writes them, for writing a long table a batch of rows at a time. */
-export function csvLines(rows: readonly (readonly (number | string | boolean)[])[]): string {
-  return stringify(rows as (number | string | boolean)[][], CSV_OPTIONS);
-}
-
 /**
  * Every leaderboard of a set of results, by file name, in the order a report shows them.
  * Results are put in the suite's cell order first: shards and parallel workers finish cells in
@@ -532,6 +428,7 @@ export function summaryTables(builder: LeaderboardBuilder, rubbish?: readonly Ru
     'leaderboard-substitutes.csv': builder.substitutesTable(),
     'leaderboard-targets.csv': builder.targetsTable(),
     'transfer-matrix.csv': builder.transferMatrix(),
+    'comparisons.csv': builder.comparisonsTable(),
   };
 }
 

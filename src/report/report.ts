@@ -19,10 +19,13 @@ const PAGE_TABLES = [
   'leaderboard-substitutes.csv',
   'leaderboard-targets.csv',
   'transfer-matrix.csv',
+  'comparisons.csv',
   'results.csv',
   'leaderboard-queries.csv',
   'crossover-queries.csv',
 ];
+/** results.csv columns the page leaves out: hundreds of hex digits a cell. */
+export const PAGE_HIDDEN = ['target_fooled', 'substitute_fooled'];
 /** Rows of a table the page shows at most (results.csv has one per cell): the CSV holds them all. */
 export const PAGE_ROWS = 2000;
 
@@ -84,7 +87,13 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   const tables: Record<string, PageTable> = {};
   for (const name of PAGE_TABLES.filter((n) => existsSync(join(dir, n)))) {
     if (name === 'results.csv') {
-      tables[name] = { columns: resultColumns, rows: resultRows, total: cells };
+      // The per-image flags are for paired comparisons in code (comparisons.csv shows them), not for reading.
+      const shown = resultColumns.map((c, i) => (PAGE_HIDDEN.includes(c) ? -1 : i)).filter((i) => i >= 0);
+      tables[name] = {
+        columns: shown.map((i) => resultColumns[i] as string),
+        rows: resultRows.map((row) => shown.map((i) => row[i] ?? '')),
+        total: cells,
+      };
       continue;
     }
     const { table, total } = await readCsvTable(join(dir, name), PAGE_ROWS);

@@ -3,7 +3,7 @@ import type { LabelSource, TargetClassSource } from '../attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
 import { NETWORKS } from '../compute/network/architectures.js';
 import { canonicalJson, ownedModelLabel, type TrainingConfig } from '../substitutes/index.js';
-import { DEFAULT_TRAINING, type Suite } from './suite-types.js';
+import { DEFAULT_TRAINING, replicateSeeds, retrainsTargets, type Suite } from './suite-types.js';
 
 /** One substitute the grid needs: shared by every cell of its target. */
 export interface SubstituteSpec {
@@ -76,8 +76,11 @@ export interface Cell {
   readonly labelSource: LabelSource;
   /** Targeted cells: where the target classes come from. */
   readonly targetClass?: TargetClassSource;
-  /** Key of the (target, substitute) group: a shard runs whole groups, so substitutes train once. */
+  /** Key of the (target, substitute, replicate) group: a shard runs whole groups, so substitutes train once. */
   readonly group: string;
+  /** Which replicate (0-based, in the suite's order), and its seed: substitutes, attacks and evaluation images. */
+  readonly replicate: number;
+  readonly seed: number;
 }
 
 export function suiteHash(suite: Suite): string {
@@ -86,16 +89,31 @@ export function suiteHash(suite: Suite): string {
 }
 
 /**
- * A suite's cells one at a time, in a stable order: target, substitute, attack, eps, label source.
- * Merging a run of any size walks them without holding them all.
+ * A suite's cells one at a time, in a stable order: replicate, target, substitute, attack, eps,
+ * label source. Merging a run of any size walks them without holding them all. The replicate
+ * whose seed is the suite's has the cells (ids and indices) of the suite without replicates.
  */
 export function* gridCells(suite: Suite): Generator<Cell> {
   let index = 0;
+  const seeds = replicateSeeds(suite);
+  for (const [replicate, seed] of seeds.entries()) {
+    for (const cell of replicateCells(suite, replicate, seed, index)) {
+      index++;
+      yield cell;
+    }
+  }
+}
+
+function* replicateCells(suite: Suite, replicate: number, seed: number, first: number): Generator<Cell> {
+  let index = first;
   const shared = {
     dataset: suite.dataset,
     seed: suite.seed,
     evaluationSize: suite.evaluationSize,
     oracle: suite.oracle,
+    // Only another replicate's seed enters the hash, so the suite's own keeps the ids of a run without replicates.
+    ...(seed !== suite.seed ? { replicateSeed: seed } : {}),
+    ...(seed !== suite.seed && retrainsTargets(suite) ? { retrainTargets: true } : {}),
   };
   for (const target of suite.targets) {
     for (const s of suite.substitutes) {
@@ -133,6 +151,8 @@ export function* gridCells(suite: Suite): Generator<Cell> {
                 labelSource,
                 ...(attack.targetClass !== undefined ? { targetClass: attack.targetClass } : {}),
                 group,
+                replicate,
+                seed,
               };
             }
           }
@@ -146,7 +166,7 @@ export function* gridCells(suite: Suite): Generator<Cell> {
 export function gridSize(suite: Suite): number {
   const substitutes = suite.substitutes.reduce((n, s) => n + substituteSpecs(s).length, 0);
   const attacks = suite.attacks.reduce((n, a) => n + a.eps.length, 0);
-  return suite.targets.length * substitutes * attacks * suite.labelSources.length;
+  return replicateSeeds(suite).length * suite.targets.length * substitutes * attacks * suite.labelSources.length;
 }
 
 /** Expands a suite into its cells (see gridCells), refusing two cells with the same configuration. */

@@ -10,7 +10,7 @@ import {
   type LabelledImages,
 } from '../attacks/index.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import { loadSplit, parseDatasetSpec, takeEvaluation, type Dataset } from '../data/index.js';
+import { loadSplit, parseDatasetSpec, type Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { forwardPassesPerQuery } from '../oracle/defences/registry.js';
 import { canonicalJson, STRATEGIES, type SubstituteRecord } from '../substitutes/index.js';
@@ -19,14 +19,17 @@ import { loadTarget, type ResolvedTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate, surrogatePredictions, targetLabels, type AttackOutcome } from './evaluate.js';
 import { captureExamples } from '../records/examples.js';
 import type { Cell } from './grid.js';
-import { countOutcomes, round6 } from '../records/metrics.js';
+import { countOutcomes, fooledFlags, round6 } from '../records/metrics.js';
 import { stealth } from '../records/stealth.js';
 import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
+import { strategyIdentity } from './substitute-identity.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
-import { targetDescriptorPath } from './targets.js';
+import { replicateEvaluation } from './replicates.js';
+import { retrainsTargets } from './suite-types.js';
+import { replicateTargetPath } from './targets.js';
 
 /** Attacker images handed to the attacks that learn from data, unless they ask for another number. */
 const ATTACKER_POOL = 2000;
@@ -71,10 +74,13 @@ function whiteBoxWeights(target: ResolvedTarget): string | undefined {
  * finished cell through `onResult` (which appends it to the results file).
  */
 export class GroupRunner {
-  private readonly evaluation: Dataset;
+  /** The test split; each replicate's evaluation images are drawn from it (replicateEvaluation). */
+  private readonly test: Dataset;
+  private readonly evaluations = new Map<number, Dataset>();
   private readonly attacker: Dataset;
   /** The oracle pool of this runner (exposed so tests can kill its workers). */
   readonly pool: OraclePool;
+  /** By target and replicate seed: a replicate has its own evaluation images (and, retraining targets, its own). */
   private readonly targets = new Map<string, { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }>();
   /** Cells' crafted images by surrogate weights and attack settings, reused by later groups with the same surrogate. */
   private readonly crafted = new Map<string, AttackOutcome>();
@@ -86,7 +92,9 @@ export class GroupRunner {
     oracleWorkers: number,
   ) {
     const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
-    this.evaluation = takeEvaluation(split.test, suite.evaluationSize, `suite ${suite.name}: evaluationSize`);
+    this.test = split.test;
+    // The suite's own evaluation images, drawn now so that a wrong evaluationSize fails before anything runs.
+    this.evaluationOf(suite.seed);
     this.attacker = split.train;
     this.pool = new OraclePool({ workers: oracleWorkers });
   }
@@ -94,10 +102,11 @@ export class GroupRunner {
   async run(cells: readonly Cell[], onResult: (result: CellResult, substituteQueries: number) => void): Promise<void> {
     const first = cells[0];
     if (first === undefined) return;
-    const entry = await this.target(first.target);
+    const evaluation = this.evaluationOf(first.seed);
+    const entry = await this.target(first.target, first.seed);
     const spec = first.substitute;
-    const suite = this.suite;
-    const evaluation = this.evaluation;
+    // A replicate retrains its substitutes from its own seed.
+    const suite = { ...this.suite, seed: first.seed };
     const weights = whiteBoxWeights(entry.target);
     const obtained = await obtainSurrogate(spec, {
       suite,
@@ -124,14 +133,17 @@ export class GroupRunner {
       const pools = new Map<string, LabelledImages>();
       let spent = obtained.spentNow;
       for (const cell of cells) {
-        const size = attackerPoolSize(cell, this.suite.seed);
+        const size = attackerPoolSize(cell, cell.seed);
         let pool = pools.get(`${cell.labelSource}/${size}`);
         if (pool === undefined) {
           pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
           pools.set(`${cell.labelSource}/${size}`, pool);
         }
         onResult(
-          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry),
+          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, {
+            ...entry,
+            evaluation,
+          }),
           spent,
         );
         spent = 0;
@@ -167,17 +179,32 @@ export class GroupRunner {
     await this.pool.close();
   }
 
-  private async target(name: string): Promise<{ target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }> {
-    let entry = this.targets.get(name);
+  private evaluationOf(seed: number): Dataset {
+    let evaluation = this.evaluations.get(seed);
+    if (evaluation === undefined) {
+      evaluation = replicateEvaluation(this.test, this.suite, seed);
+      this.evaluations.set(seed, evaluation);
+    }
+    return evaluation;
+  }
+
+  private async target(
+    name: string,
+    seed: number,
+  ): Promise<{ target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array }> {
+    const key = `${name}\u0000${seed}`;
+    let entry = this.targets.get(key);
+    const evaluation = this.evaluationOf(seed);
     if (entry === undefined) {
-      const target = loadTarget(targetDescriptorPath(name, this.paths.targetsDir));
-      checkDatasetFitsTarget(target, this.evaluation);
+      const path = replicateTargetPath(name, this.paths.targetsDir, this.suite, seed, retrainsTargets(this.suite));
+      const target = loadTarget(path);
+      checkDatasetFitsTarget(target, evaluation);
       checkDatasetFitsTarget(target, this.attacker);
       // The harness's own measurements read probabilities (for the target's confidence); they
       // are evaluation queries, never part of the attacker's budget or view.
       const evaluator = new TargetOracle(this.pool, target, { mode: 'probabilities' });
-      entry = { target, evaluator, clean: (await targetLabels(evaluator, this.evaluation.images)).labels };
-      this.targets.set(name, entry);
+      entry = { target, evaluator, clean: (await targetLabels(evaluator, evaluation.images)).labels };
+      this.targets.set(key, entry);
     }
     return entry;
   }
@@ -192,15 +219,17 @@ export class GroupRunner {
     pool: LabelledImages,
     record: SubstituteRecord,
     substituteClean: Int32Array,
-    entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array },
+    entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array; evaluation: Dataset },
   ): Promise<CellResult> {
     const started = performance.now();
-    const evaluation = this.evaluation;
+    const evaluation = entry.evaluation;
     const attack = attackFor(cell.attack, cell.transforms);
-    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: this.suite.seed });
+    const params = resolveParams(attack, cell.eps, { ...cell.attackParams, seed: cell.seed });
     // Crafting is deterministic: the same weights, attack, parameters and images give the same images.
     const memoKey = canonicalJson({
       weights,
+      // The same weights see other images in another replicate (a white-box reference on a fixed target).
+      evaluation: cell.seed,
       attack: attack.name,
       params,
       labelSource: cell.labelSource,
@@ -216,7 +245,7 @@ export class GroupRunner {
               trueLabels: evaluation.labels,
               ids: Array.from(evaluation.labels, (_, i) => i),
               classes: surrogate.classes,
-              seed: this.suite.seed,
+              seed: cell.seed,
               ...(evaluation.targetedLabels ? { csvTargets: evaluation.targetedLabels } : {}),
             }),
           );
@@ -243,7 +272,7 @@ export class GroupRunner {
             eps: cell.eps,
             labelSource: cell.labelSource,
             params: cell.attackParams,
-            seed: this.suite.seed,
+            seed: cell.seed,
             pool,
             ...(prepared ? { prepared } : {}),
             ...(targets ? { targetLabels: targets } : {}),
@@ -274,13 +303,17 @@ export class GroupRunner {
       onTarget,
     );
     const identity = attackIdentity(attack, cell.eps, cell.attackParams);
+    const strategy = strategyIdentity(cell.substitute);
     const n = evaluation.labels.length;
     return {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
+      replicate: cell.replicate,
+      seed: cell.seed,
       target: entry.target.descriptor.name,
-      strategy: cell.substitute.strategy,
+      strategy: strategy.label,
+      strategyParams: strategy.params,
       architecture: cell.substitute.architecture,
       budget: cell.substitute.budget,
       reference: cell.substitute.members === undefined && STRATEGIES.get(cell.substitute.strategy).reference,
@@ -294,6 +327,7 @@ export class GroupRunner {
       labelSource: cell.labelSource,
       evaluated: n,
       ...outcomes,
+      ...fooledFlags(evaluation.labels, { substitute: outcome.substitutePredictions, target: onTarget }),
       ...(targets && cell.targetClass
         ? {
             targetClass: cell.targetClass,

@@ -14,7 +14,10 @@ import { appendResult, readResults, resultsFile, type CellResult } from '../reco
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
-import { checkTargets, targetDescriptorPath, targetNames } from './targets.js';
+import { checkTargetAgainstModel } from '../targets/check.js';
+import { loadTarget } from '../targets/descriptor.js';
+import { replicateSeeds, retrainsTargets } from './suite-types.js';
+import { checkTargets, replicateTargetPath, targetDescriptorPath, targetNames } from './targets.js';
 
 /** How to run a suite; every field has a default, as the CLI's. */
 export interface RunOptions {
@@ -72,9 +75,11 @@ export async function runSuite(
   // Before any worker starts: an engine chosen by measurement is timed once, here.
   await resolveEngine();
   const hash = suiteHash(suite);
-  requireBuiltTargets(suite.targets, options.targetsDir, options.shard);
+  requireBuiltTargets(suite, options.targetsDir, options.shard);
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   await checkTargets(suite.targets, options.targetsDir);
+  for (const { path } of replicateTargetPaths(suite, options.targetsDir))
+    await checkTargetAgainstModel(loadTarget(path));
   const cells = shardCells(expandGrid(suite), options.shard);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
@@ -107,20 +112,41 @@ export async function runSuite(
  * target's name): on a cluster the usual cause is a node without the shared targets folder, and
  * the line must say which target and which node.
  */
-function requireBuiltTargets(targets: readonly string[], targetsDir: string, shard: Shard): void {
-  for (const target of targets) {
-    const path = targetDescriptorPath(target, targetsDir);
+function requireBuiltTargets(suite: Suite, targetsDir: string, shard: Shard): void {
+  const needed = [
+    ...suite.targets.map((t) => ({ target: t, path: targetDescriptorPath(t, targetsDir), replica: false })),
+    ...replicateTargetPaths(suite, targetsDir).map((r) => ({
+      target: `${r.target} of the replicate of seed ${r.seed}`,
+      path: r.path,
+      replica: true,
+    })),
+  ];
+  for (const { target, path, replica } of needed) {
     if (existsSync(path)) continue;
-    const fix = target.endsWith('.json')
-      ? 'copy it there'
-      : `build it with \`transferbench targets build --only ${target} ` +
-        `--out ${targetsDir}\` or point --targets-dir at the shared folder`;
+    const fix = replica
+      ? `build the replicates' targets with \`transferbench targets build --suite SUITE --targets-dir ${targetsDir}\``
+      : target.endsWith('.json')
+        ? 'copy it there'
+        : `build it with \`transferbench targets build --only ${target} ` +
+          `--out ${targetsDir}\` or point --targets-dir at the shared folder`;
     throw new TransferbenchError(
       'BAD_CONFIG',
       `shard ${shard.k}/${shard.n} on node ${hostname()}: target ${target} ` +
         `is not built here (${path} is missing); ${fix}`,
     );
   }
+}
+
+/** The descriptors of the replicates' own builds of the zoo targets (none unless replicates retrain targets). */
+function replicateTargetPaths(suite: Suite, targetsDir: string): { target: string; seed: number; path: string }[] {
+  if (!retrainsTargets(suite)) return [];
+  return replicateSeeds(suite)
+    .filter((seed) => seed !== suite.seed)
+    .flatMap((seed) =>
+      suite.targets
+        .filter((t) => !t.endsWith('.json'))
+        .map((target) => ({ target, seed, path: replicateTargetPath(target, targetsDir, suite, seed, true) })),
+    );
 }
 
 async function runLocked(

@@ -70,8 +70,36 @@ export interface Suite {
   rubbish?: RubbishSpec;
   /** Query attacks and hybrids with per-image budgets (src/runner/query-grid.ts). */
   queryAttacks?: QuerySuiteSpec;
+  /**
+   * Independent repetitions of the whole grid: a count (seeds seed, seed+1, ...), a list of seeds, or either with
+   * `targets: "retrain"` (zoo targets retrained per replicate too). Each replicate retrains the substitutes from its
+   * seed and draws its own evaluation images; the replicate whose seed is the suite's is the unreplicated run.
+   */
+  replicates?: number | number[] | ReplicatesSpec;
   /** Output folder (default reports/<name>). */
   output?: string;
+}
+
+/** What a replicate retrains: the substitutes always; the zoo targets too with "retrain". */
+export const REPLICATE_TARGETS = ['fixed', 'retrain'] as const;
+
+export interface ReplicatesSpec {
+  count?: number;
+  seeds?: number[];
+  targets?: (typeof REPLICATE_TARGETS)[number];
+}
+
+/** The seeds of a suite's replicates, in order (the suite's own seed alone when it asks for none). */
+export function replicateSeeds(suite: Pick<Suite, 'seed' | 'replicates'>): number[] {
+  const r = suite.replicates;
+  const spec: ReplicatesSpec = typeof r === 'number' ? { count: r } : Array.isArray(r) ? { seeds: r } : (r ?? {});
+  return spec.seeds ?? Array.from({ length: spec.count ?? 1 }, (_, i) => suite.seed + i);
+}
+
+/** Whether replicates retrain the zoo targets (each from a seed of its own) as well as the substitutes. */
+export function retrainsTargets(suite: Pick<Suite, 'replicates'>): boolean {
+  const r = suite.replicates;
+  return typeof r === 'object' && !Array.isArray(r) && r.targets === 'retrain';
 }
 
 /** One substitute of an ensemble: a strategy on one architecture and budget. */

@@ -18,13 +18,15 @@ import { ORACLE_MODES } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
 import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
-import { ENSEMBLE, SUITE_DATASETS, type Suite } from './suite-types.js';
+import { ENSEMBLE, REPLICATE_TARGETS, SUITE_DATASETS, type Suite } from './suite-types.js';
 
 export {
   DEFAULT_EXAMPLES,
   DEFAULT_RUBBISH,
   DEFAULT_TRAINING,
   SUITE_DATASETS,
+  replicateSeeds,
+  retrainsTargets,
   type EnsembleMember,
   type RubbishSpec,
   type Suite,
@@ -237,9 +239,29 @@ function buildSchema(): Record<string, unknown> {
           },
         },
       },
+      replicates: replicatesSchema(),
       queryAttacks: querySuiteSchema(),
       output: { type: 'string', minLength: 1 },
     },
+  };
+}
+
+function replicatesSchema(): Record<string, unknown> {
+  // One schema for the three forms (keywords apply by type), so a wrong value gets one message, not one per form.
+  const count = { type: 'integer', minimum: 1, maximum: 100 };
+  const seeds = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer' } };
+  return {
+    description:
+      'repetitions of the grid, each retraining the substitutes from its seed and drawing its own evaluation images: ' +
+      'a count, a list of seeds, or { count | seeds, targets: "retrain" } to retrain the zoo targets too',
+    type: ['integer', 'array', 'object'],
+    minimum: 1,
+    maximum: 100,
+    minItems: 1,
+    uniqueItems: true,
+    items: { type: 'integer' },
+    additionalProperties: false,
+    properties: { count, seeds, targets: { type: 'string', enum: [...REPLICATE_TARGETS] } },
   };
 }
 
@@ -324,6 +346,12 @@ export function parseSuite(raw: unknown, source: string): Suite {
       throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }
   });
+  const r = suite.replicates;
+  if (typeof r === 'object' && !Array.isArray(r) && (r.count === undefined) === (r.seeds === undefined))
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${source}: replicates: give either "count" or "seeds" (found ${r.count === undefined ? 'neither' : 'both'})`,
+    );
   checkQuerySuite(suite, source);
   return suite;
 }

@@ -3,6 +3,29 @@ import { TransferbenchError } from '../common/errors.js';
 import { checkTargetAgainstModel } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 
+/**
+ * Where a replicate's own build of the zoo targets lives (suites with replicates: { targets: "retrain" }): a folder
+ * per seed, each target under its zoo name, so the descriptor and every record name it as the suite does.
+ */
+export function replicateTargetsDir(targetsDir: string, seed: number): string {
+  return join(targetsDir, `replicate-seed${seed}`);
+}
+
+/**
+ * The descriptor a cell of replicate `seed` queries: the suite's target, or, when replicates retrain the zoo targets,
+ * that replicate's build of a zoo target (a target named by its target.json path is the user's own and never rebuilt).
+ */
+export function replicateTargetPath(
+  target: string,
+  targetsDir: string,
+  suite: { readonly seed: number },
+  seed: number,
+  retrain: boolean,
+): string {
+  const own = !retrain || seed === suite.seed || target.endsWith('.json');
+  return targetDescriptorPath(target, own ? targetsDir : replicateTargetsDir(targetsDir, seed));
+}
+
 /** A suite's target: a zoo name (targets/<name>/target.json) or the path of a target.json. */
 export function targetDescriptorPath(target: string, targetsDir: string): string {
   return target.endsWith('.json') ? target : join(targetsDir, target, 'target.json');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { countOutcomes, rate } from '../../src/records/metrics.js';
+import { countOutcomes, flagsHex, fooledFlags, hexFlags, rate } from '../../src/records/metrics.js';
 
 describe('countOutcomes', () => {
   // Truth 0..5; the target gets images 0-3 right when clean, the substitute 0-4.
@@ -24,5 +24,35 @@ describe('countOutcomes', () => {
       outcomes.attackSuccess.low < 0.5 && outcomes.attackSuccess.high > 0.5,
       'Wilson interval around the value',
     );
+  });
+});
+
+describe('per-image flags', () => {
+  it('writes image i at bit i of one hex number, and reads every length back', () => {
+    assert.equal(flagsHex([true, false, false, false, true]), '0x11');
+    assert.equal(flagsHex([false, true, true, true]), '0xe');
+    assert.equal(flagsHex([]), '0x0');
+    // As Python would read it: int(s, 16) >> i & 1.
+    const flags = Array.from({ length: 203 }, (_, i) => (i * 7919) % 3 === 0);
+    const hex = flagsHex(flags);
+    const value = BigInt(hex);
+    assert.deepEqual(
+      flags.map((_, i) => Number((value >> BigInt(i)) & 1n) === 1),
+      flags,
+    );
+    assert.deepEqual(
+      Array.from(hexFlags(hex, 203), (f) => f === 1),
+      flags,
+    );
+    assert.throws(() => hexFlags('0x1', 5), /do not hold 5 images/);
+  });
+
+  it('marks the images that fool the target and the substitute', () => {
+    const truth = Int32Array.from([0, 1, 2, 3]);
+    const flags = fooledFlags(truth, {
+      substitute: Int32Array.from([9, 1, 9, 3]),
+      target: Int32Array.from([0, 9, 9, 9]),
+    });
+    assert.deepEqual(flags, { targetFooled: '0xe', substituteFooled: '0x5' });
   });
 });

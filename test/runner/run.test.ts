@@ -310,6 +310,9 @@ describe('benchmark runner', function () {
       'attack_params',
       'target_class',
       'target_defence',
+      'strategy_params',
+      'target_fooled',
+      'substitute_fooled',
     ]);
     const numeric = (header as string[]).map((name, i) => [name, i] as const).filter(([name]) => !text.has(name));
     assert.ok(numeric.length > 30, 'the rate columns are numeric');
@@ -317,6 +320,13 @@ describe('benchmark runner', function () {
     for (const row of rows)
       for (const [name, i] of numeric)
         assert.match(row[i] as string, /^-?\d+(\.\d+)?(e-?\d+)?$/, `${name} in row ${row[0]}`);
+  });
+
+  it('drops the timing columns for comparing runs, reading quoted labels with commas as one field', () => {
+    const csv = 'cell,attack,crafting_seconds,eps\n0,"pgd(steps=40,randomStart=false)",1.5,0.1\n';
+    const other = 'cell,attack,crafting_seconds,eps\n0,"pgd(steps=40,randomStart=false)",9.25,0.1\n';
+    assert.equal(withoutVolatileColumns(csv), withoutVolatileColumns(other));
+    assert.equal(withoutVolatileColumns(csv), '["cell","attack","eps"]\n["0","pgd(steps=40,randomStart=false)","0.1"]');
   });
 
   it('escapes CSV text that a spreadsheet would read as a formula', () => {

@@ -6,7 +6,7 @@ import { mergeResults } from '../../runner/merge.js';
 import { writeReport } from '../../report/report.js';
 import { GridCollector } from '../../report/grids.js';
 import { outputDir, runSuite } from '../../runner/run.js';
-import { loadSuite, type Suite } from '../../runner/suite.js';
+import { loadSuite, replicateSeeds, retrainsTargets, type Suite } from '../../runner/suite.js';
 import { expandQueryGrid } from '../../runner/query-grid.js';
 import { targetDescriptorPath } from '../../runner/targets.js';
 import { loadSplit, parseDatasetSpec, takeEvaluation } from '../../data/index.js';
@@ -148,8 +148,10 @@ export async function validateCommand(reporter: Reporter, file: string, targetsD
   }
   const cells = expandGrid(suite).length;
   const queryCells = expandQueryGrid(suite).length;
+  const replicates = replicateSeeds(suite).length;
   reporter.info(
     `${file}: valid suite "${suite.name}", ${cells + queryCells} cells (${cells} transfer, ${queryCells} query)` +
+      (replicates > 1 ? ` in ${replicates} replicates${retrainsTargets(suite) ? ' retraining the targets' : ''}` : '') +
       (unbuilt.length > 0
         ? `; not built in ${targetsDir}, so not checked against their models: ${unbuilt.join(', ')}`
         : ''),

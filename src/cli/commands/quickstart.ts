@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +28,10 @@ export async function quickstartCommand(
   });
   const out = outputDir(suite, undefined);
   for (const board of ['leaderboard-attacks.csv', 'leaderboard-substitutes.csv', 'leaderboard-targets.csv']) {
-    const lines = readFileSync(join(out, board), 'utf8').trimEnd().split('\n');
+    // Parsed, not split on commas: labels such as dynamic-distillation(rounds=3,eps=0.2) are quoted fields.
+    const lines = parse(readFileSync(join(out, board), 'utf8')) as string[][];
     reporter.info(`\n${board} (top ${Math.min(5, lines.length - 1)} of ${lines.length - 1}):`);
-    for (const line of lines.slice(0, 6)) reporter.info(`  ${line.split(',').slice(0, 8).join(', ')}`);
+    for (const line of lines.slice(0, 6)) reporter.info(`  ${line.slice(0, 8).join(', ')}`);
   }
   reporter.info(`\nopen ${join(out, 'index.html')} in a browser for the sortable leaderboards and plots`);
   reporter.info(`\nquickstart done in ${Math.round((performance.now() - started) / 1000)} s; every CSV is in ${out}/`);

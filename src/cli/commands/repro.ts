@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,20 +79,17 @@ export async function reproCommand(reporter: Reporter, names: string[], options:
 }
 
 /**
- * A CSV's lines reduced to the columns the committed file has, timings left out: a committed
+ * A CSV's rows reduced to the columns the committed file has, timings left out: a committed
  * report from before a column was added still compares, and run times never count as differences.
- * (Cells hold no commas or quotes in these files: names, numbers, booleans.)
+ * Parsed as CSV: labels such as pgd(steps=40,randomStart=false) are quoted fields with commas.
  */
 function comparable(text: string, committedText: string): string[] {
-  const header = (committedText.split('\n')[0] ?? '').split(',');
+  const header = (parse(committedText, { to_line: 1 }) as string[][])[0] ?? [];
   const keep = header.filter((c) => !(VOLATILE_COLUMNS as readonly string[]).includes(c));
-  const lines = text.split('\n');
-  const columns = (lines[0] ?? '').split(',');
+  const rows = parse(text) as string[][];
+  const columns = rows[0] ?? [];
   const indices = keep.map((c) => columns.indexOf(c));
-  return lines.map((line) => {
-    const cells = line.split(',');
-    return line === '' ? line : indices.map((i) => (i < 0 ? '<missing>' : cells[i])).join(',');
-  });
+  return rows.map((cells) => JSON.stringify(indices.map((i) => (i < 0 ? '<missing>' : cells[i]))));
 }
 
 /** Compares a fresh run's CSVs with reports/<name>/, row by row; returns how many files differ. */

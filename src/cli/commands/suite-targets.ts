@@ -1,10 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { targetDescriptorPath } from '../../runner/targets.js';
-import { loadSuite, type Suite } from '../../runner/suite.js';
+import { replicateTargetPath, replicateTargetsDir, targetDescriptorPath } from '../../runner/targets.js';
+import { loadSuite, replicateSeeds, retrainsTargets, type Suite } from '../../runner/suite.js';
 import { TransferbenchError } from '../../common/errors.js';
-import { loadZoo } from '../../targets/zoo.js';
+import { useBackend } from '../../compute/backend.js';
+import { loadSplit, parseDatasetSpec } from '../../data/index.js';
+import { buildTarget, loadZoo } from '../../targets/zoo.js';
 import type { Reporter } from '../reporter.js';
 import { targetsCommand } from './targets.js';
 
@@ -65,7 +67,48 @@ export async function buildMissingTargets(
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
     });
   }
-  return [...missing.keys()];
+  return [...missing.keys(), ...(await buildReplicateTargets(reporter, suite, options))];
+}
+
+/** The replicates' own builds of the suite's zoo targets that are not built yet (none unless replicates retrain). */
+function missingReplicateTargets(suite: Suite, targetsDir: string): { seed: number; name: string }[] {
+  if (!retrainsTargets(suite)) return [];
+  return replicateSeeds(suite)
+    .filter((seed) => seed !== suite.seed)
+    .flatMap((seed) => suite.targets.filter((t) => !t.endsWith('.json')).map((name) => ({ seed, name })))
+    .filter(({ seed, name }) => !existsSync(replicateTargetPath(name, targetsDir, suite, seed, true)));
+}
+
+/**
+ * With replicates: { targets: "retrain" }, each replicate's own build of the suite's zoo targets
+ * (those not built yet): the recipe trained from seed recipe.seed + (replicate seed - suite seed)
+ * on the same split as the suite's targets (the one `--seed` draws), so no evaluation image was
+ * trained on, into replicateTargetsDir. Returns them as replicate-seedS/NAME.
+ */
+async function buildReplicateTargets(
+  reporter: Reporter,
+  suite: Suite,
+  options: { targetsDir: string; seed: number; backend?: string },
+): Promise<string[]> {
+  const owners = zooOf();
+  const built: string[] = [];
+  for (const { seed, name } of missingReplicateTargets(suite, options.targetsDir)) {
+    const zooFile = owners.get(name);
+    const zoo = zooFile === undefined ? undefined : loadZoo(zooFile);
+    const recipe = zoo?.targets.find((t) => t.name === name);
+    if (zoo === undefined || recipe === undefined)
+      throw new TransferbenchError(
+        'UNKNOWN_NAME',
+        `${suite.name}: replicates retrain ${name}, which no targets/zoo*.json holds`,
+      );
+    await useBackend(options.backend);
+    const out = replicateTargetsDir(options.targetsDir, seed);
+    reporter.info(`${suite.name}: building ${name} for the replicate of seed ${seed} -> ${out}`);
+    const split = loadSplit(parseDatasetSpec(zoo.dataset), options.seed);
+    await buildTarget({ ...recipe, seed: recipe.seed + seed - suite.seed }, split, zoo.dataset, out);
+    built.push(`replicate-seed${seed}/${name}`);
+  }
+  return built;
 }
 
 /**
@@ -86,6 +129,8 @@ export async function suiteTargetsCommand(
   const suite = loadSuite(suitePath);
   if (action === 'missing') {
     for (const name of missingTargets(suite, options.targetsDir).keys()) process.stdout.write(`${name}\n`);
+    for (const { seed, name } of missingReplicateTargets(suite, options.targetsDir))
+      process.stdout.write(`replicate-seed${seed}/${name}\n`);
     return 0;
   }
   if (action !== 'build')

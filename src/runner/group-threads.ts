@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { TransferbenchError } from '../common/errors.js';
-import type { CellResult } from '../records/results.js';
+import type { OnCellResult } from './group.js';
 import type { Cell } from './grid.js';
 import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 
@@ -32,7 +32,7 @@ export async function runGroupsInThreads(
   data: GroupWorkerData,
   groups: readonly Cell[][],
   count: number,
-  onResult: (result: CellResult, substituteQueries: number) => void,
+  onResult: OnCellResult,
   workerFile: URL = GROUP_WORKER,
 ): Promise<void> {
   const queue = [...groups];
@@ -60,7 +60,7 @@ export async function runGroupsInThreads(
                 // A result that cannot be written (a full disk) ends the run as an error, not as an
                 // exception thrown out of the worker's message event.
                 try {
-                  onResult(message.result, message.substituteQueries);
+                  onResult(message.result, message.substituteQueries, message.charged);
                 } catch (error) {
                   stopping = true;
                   reject(error);

@@ -4,6 +4,7 @@ import { useBackend } from '../compute/backend.js';
 import { adoptEngine, type EngineInfo } from '../compute/engine.js';
 import { GroupRunner, type GroupPaths } from './group.js';
 import type { Cell } from './grid.js';
+import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import type { Suite } from './suite.js';
 
@@ -11,7 +12,7 @@ import type { Suite } from './suite.js';
 export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' };
 export type FromGroupWorker =
   | { type: 'ready' }
-  | { type: 'result'; result: CellResult; substituteQueries: number }
+  | { type: 'result'; result: CellResult; substituteQueries: number; charged: LedgerEntry }
   | { type: 'group-done' }
   /** An error the group raised, as data: the thread keeps serving until told to stop. */
   | { type: 'error'; message: string; code?: ErrorCode; stack?: string };
@@ -51,7 +52,9 @@ async function main(): Promise<void> {
         return;
       }
       runner
-        .run(message.cells, (result, substituteQueries) => send({ type: 'result', result, substituteQueries }))
+        .run(message.cells, (result, substituteQueries, charged) =>
+          send({ type: 'result', result, substituteQueries, charged }),
+        )
         .then(() => send({ type: 'group-done' }))
         .catch((error: Error) => send(errorMessage(error)));
     });

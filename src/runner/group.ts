@@ -24,6 +24,7 @@ import { stealth } from '../records/stealth.js';
 import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
+import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { targetDescriptorPath } from './targets.js';
@@ -65,10 +66,13 @@ function whiteBoxWeights(target: ResolvedTarget): string | undefined {
   return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
 }
 
+/** Where a finished cell goes: its record, the substitute queries spent now, and the oracle's ledger entry. */
+export type OnCellResult = (result: CellResult, substituteQueries: number, charged: LedgerEntry) => void;
+
 /**
  * Runs the cells of (target, substitute) groups with one oracle pool and one copy of the data:
  * obtains each group's substitute once, then attacks and evaluates its cells, reporting each
- * finished cell through `onResult` (which appends it to the results file).
+ * finished cell through `onResult` (which appends it to the ledger and the results file).
  */
 export class GroupRunner {
   private readonly evaluation: Dataset;
@@ -91,7 +95,7 @@ export class GroupRunner {
     this.pool = new OraclePool({ workers: oracleWorkers });
   }
 
-  async run(cells: readonly Cell[], onResult: (result: CellResult, substituteQueries: number) => void): Promise<void> {
+  async run(cells: readonly Cell[], onResult: OnCellResult): Promise<void> {
     const first = cells[0];
     if (first === undefined) return;
     const entry = await this.target(first.target);
@@ -130,10 +134,15 @@ export class GroupRunner {
           pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
           pools.set(`${cell.labelSource}/${size}`, pool);
         }
-        onResult(
-          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, entry),
-          spent,
+        const { result, charged } = await this.cell(
+          cell,
+          { surrogate, weights: obtained.weights },
+          pool,
+          record,
+          substituteClean,
+          entry,
         );
+        onResult(result, spent, charged);
         spent = 0;
       }
     } finally {
@@ -193,7 +202,7 @@ export class GroupRunner {
     record: SubstituteRecord,
     substituteClean: Int32Array,
     entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array },
-  ): Promise<CellResult> {
+  ): Promise<{ result: CellResult; charged: LedgerEntry }> {
     const started = performance.now();
     const evaluation = this.evaluation;
     const attack = attackFor(cell.attack, cell.transforms);
@@ -256,7 +265,16 @@ export class GroupRunner {
       }
       this.remember(memoKey, outcome);
     }
+    // The ledger reads the oracle's own counter around the one request this cell makes of it.
+    const before = entry.evaluator.usage().byPurpose.evaluation;
     const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
+    const charged: LedgerEntry = {
+      kind: 'transfer',
+      cellId: cell.id,
+      index: cell.index,
+      suiteHash: this.hash,
+      evaluation: entry.evaluator.usage().byPurpose.evaluation - before,
+    };
     const outcomes = countOutcomes(
       evaluation.labels,
       { substitute: substituteClean, target: entry.clean },
@@ -275,7 +293,7 @@ export class GroupRunner {
     );
     const identity = attackIdentity(attack, cell.eps, cell.attackParams);
     const n = evaluation.labels.length;
-    return {
+    const result: CellResult = {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
@@ -320,5 +338,6 @@ export class GroupRunner {
       seconds: round6((performance.now() - started) / 1000),
       ...(examples ? { examples } : {}),
     };
+    return { result, charged };
   }
 }

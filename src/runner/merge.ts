@@ -18,6 +18,7 @@ import { forEachJsonLine, SpillByIndex } from '../records/merge-stream.js';
 import { mergeQueryRecords } from './query-merge.js';
 import { queryTables } from '../report/queries.js';
 import type { GridCollector } from '../report/grids.js';
+import { LedgerIndex } from './ledger-check.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
 
@@ -47,7 +48,7 @@ export interface MergeOptions {
 export function mergeResults(
   dir: string,
   options: MergeOptions = {},
-): { cells: number; files: string[]; tables: Record<string, Table> } {
+): { cells: number; files: string[]; tables: Record<string, Table>; ledgerChecked: boolean } {
   const suitePath = join(dir, 'suite.json');
   if (!existsSync(suitePath))
     throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
@@ -61,6 +62,7 @@ export function mergeResults(
   const ids = new BigUint64Array(total);
   for (const cell of gridCells(suite)) ids[cell.index] = BigInt(`0x${cell.id}`);
   const seen = new Uint8Array(total);
+  const ledger = LedgerIndex.read(dir, total, (index) => ids[index]?.toString(16).padStart(16, '0') ?? '');
   const spill = new SpillByIndex(total);
   try {
     const duplicated = new Set<string>();
@@ -95,6 +97,7 @@ export function mergeResults(
           return;
         }
         seen[index] = 1;
+        ledger?.checkTransfer(file, r as CellResult);
         options.grids?.offer(r as CellResult, at);
         seconds += typeof r.seconds === 'number' ? r.seconds : 0;
         const { examples: _examples, ...compact } = r;
@@ -121,6 +124,7 @@ export function mergeResults(
     if (stray > 0)
       throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray} result(s) belong to no cell of the suite`);
     const queryRecords = mergeQueryRecords(dir, suite, hash);
+    ledger?.checkQueries(queryRecords);
     // The query leaderboards set every transfer cell beside the query cells: only suites with
     // query cells keep the records (without images) for them.
     const kept: CellResult[] | undefined = queryRecords.length > 0 ? [] : undefined;
@@ -132,7 +136,7 @@ export function mergeResults(
     const queries = queryTables(kept ?? [], queryRecords);
     for (const [name, table] of Object.entries({ ...summaries, ...queries }))
       atomicWrite(join(dir, name), toCsv(table));
-    writeManifest(dir, suite, hash, total, seconds);
+    writeManifest(dir, suite, hash, total, seconds, ledger !== undefined);
     const tables = {
       ...summaries,
       ...(rows === undefined ? {} : { 'results.csv': { columns: RESULTS_COLUMNS, rows } }),
@@ -141,7 +145,7 @@ export function mergeResults(
     const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) =>
       join(dir, f),
     );
-    return { cells: total, files: written, tables };
+    return { cells: total, files: written, tables, ledgerChecked: ledger !== undefined };
   } finally {
     spill.close();
   }
@@ -179,7 +183,14 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
   return { builder, rows };
 }
 
-function writeManifest(dir: string, suite: Suite, hash: string, cells: number, seconds: number): void {
+function writeManifest(
+  dir: string,
+  suite: Suite,
+  hash: string,
+  cells: number,
+  seconds: number,
+  ledgerChecked: boolean,
+): void {
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))
     .sort()
@@ -203,6 +214,8 @@ function writeManifest(dir: string, suite: Suite, hash: string, cells: number, s
         .sort()
         .reverse()[0] ?? null,
     runs,
+    // Whether every record's queries were checked against the oracle's ledger (folders written before ledgers: no).
+    oracleLedger: ledgerChecked ? 'checked' : 'absent',
     totalCellSeconds: Math.round(seconds * 1000) / 1000,
   };
   atomicWrite(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

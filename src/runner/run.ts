@@ -11,6 +11,15 @@ import type { GroupWorkerData } from './group-worker.js';
 import { runGroupsInThreads } from './group-threads.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
+import {
+  appendLedger,
+  ledgerFile,
+  ledgerKey,
+  reconcileLedger,
+  sortLedger,
+  type LedgerEntry,
+} from '../records/ledger.js';
+import { queriesFile, readQueryResults } from '../records/queries.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
 import type { Suite } from './suite.js';
@@ -82,8 +91,10 @@ export async function runSuite(
   const release = lockShard(`${file}.lock`);
   const started = new Date();
   try {
+    if (options.resume) reconcileShardLedger(options.outDir, options.shard, file);
     const transfer = await runLocked(suite, hash, names, cells, file, options);
     const queries = await runQueryCellsOfShard(suite, hash, options);
+    sortLedger(ledgerFile(options.outDir, options.shard));
     // Query cells are cells too: counted in what the command prints and in the run record.
     const result = {
       ran: transfer.ran + queries.ran,
@@ -100,6 +111,15 @@ export async function runSuite(
   } finally {
     release();
   }
+}
+
+/** Drops ledger entries of cells whose result line never made it (see reconcileLedger). */
+function reconcileShardLedger(outDir: string, shard: Shard, file: string): void {
+  const finished = new Set([
+    ...readResults(file, true).map((r) => ledgerKey({ kind: 'transfer', cellId: r.cellId })),
+    ...readQueryResults(queriesFile(outDir, shard), true).map((r) => ledgerKey({ kind: 'query', cellId: r.cellId })),
+  ]);
+  reconcileLedger(ledgerFile(outDir, shard), (entry) => finished.has(ledgerKey(entry)));
 }
 
 /**
@@ -152,7 +172,10 @@ async function runLocked(
   let queries = 0;
   options.progress({ done: finished, total: cells.length, skipped, queries });
   if (pending.length === 0) return { ran: 0, skipped, file };
-  const onResult = (result: CellResult, substituteQueries: number) => {
+  const ledger = ledgerFile(options.outDir, options.shard);
+  const onResult = (result: CellResult, substituteQueries: number, charged: LedgerEntry) => {
+    // The ledger line first: a kill between the two leaves an entry the resumed run drops and writes again.
+    appendLedger(ledger, charged);
     appendResult(file, result);
     queries += substituteQueries + result.evaluated;
     finished++;

@@ -110,6 +110,8 @@ export async function mergeCommand(
   // grids keep a few cells' images, so a run of any size merges in bounded memory.
   const grids = options.report ? new GridCollector() : undefined;
   const merged = mergeResults(dir, { tables: false, grids });
+  if (!merged.ledgerChecked)
+    reporter.warn(`note: ${dir} has no oracle ledger (ledger-K-of-N.jsonl): its records' queries were not checked`);
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
   if (grids === undefined) return 0;
   const written = await writeReport(dir, { grids });

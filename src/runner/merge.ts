@@ -1,7 +1,7 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TransferbenchError } from '../common/errors.js';
-import { atomicWrite } from '../common/files.js';
+import { ioError, TransferbenchError } from '../common/errors.js';
+import { atomicWrite, removeStaleTemporaries, temporaryFor } from '../common/files.js';
 import { resultFiles, type CellResult } from '../records/results.js';
 import { readRubbish, rubbishFiles } from '../records/rubbish.js';
 import {
@@ -14,11 +14,13 @@ import {
   type Table,
 } from '../report/leaderboards.js';
 import { gridCells, gridSize, suiteHash } from './grid.js';
-import { forEachJsonLine, SpillByIndex } from '../records/merge-stream.js';
+import { forEachJsonLine, removeStaleSpills, SpillByIndex } from '../records/merge-stream.js';
 import { mergeQueryRecords } from './query-merge.js';
 import { queryTables } from '../report/queries.js';
 import type { GridCollector } from '../report/grids.js';
 import { LedgerIndex } from './ledger-check.js';
+import { queryResultFiles } from '../records/queries.js';
+import { checkShardPlans } from './shard-plan.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
 
@@ -38,6 +40,16 @@ export interface MergeOptions {
   readonly grids?: GridCollector;
 }
 
+export interface MergeOutcome {
+  readonly cells: number;
+  readonly files: string[];
+  readonly tables: Record<string, Table>;
+  /** Every record's queries were checked against the oracle's ledger (false: the folder has none). */
+  readonly ledgerChecked: boolean;
+  /** Temporaries an interrupted merge or run left, removed before this one started. */
+  readonly removed: string[];
+}
+
 /**
  * Gathers every shard's results in `dir` into the CSV leaderboards and manifest.json, streaming:
  * shard files are read a chunk at a time, each record is set aside on disk by its cell index
@@ -45,18 +57,18 @@ export interface MergeOptions {
  * suite's order, so memory does not grow with the records and time is linear in the cells.
  * Refuses results of different suites, and missing, duplicated or unknown cells, naming them.
  */
-export function mergeResults(
-  dir: string,
-  options: MergeOptions = {},
-): { cells: number; files: string[]; tables: Record<string, Table>; ledgerChecked: boolean } {
+export function mergeResults(dir: string, options: MergeOptions = {}): MergeOutcome {
   const suitePath = join(dir, 'suite.json');
   if (!existsSync(suitePath))
     throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
+  // What a merge killed mid-write left (no handler runs while it writes synchronously).
+  const removed = [...removeStaleTemporaries(dir).map((f) => join(dir, f)), ...removeStaleSpills()];
   const stored = JSON.parse(readFileSync(suitePath, 'utf8')) as { suiteHash: string; suite: unknown };
   const suite: Suite = parseSuite(stored.suite, suitePath);
   const hash = suiteHash(suite);
   const files = resultFiles(dir);
   if (files.length === 0) throw new TransferbenchError('BAD_OPTION', `${dir}: no results-K-of-N.jsonl files to merge`);
+  checkShardPlans(dir, [...files, ...queryResultFiles(dir)]);
   const total = gridSize(suite);
   // Cell ids (16 hex digits) as 64-bit integers by index: 8 bytes a cell instead of a Cell object.
   const ids = new BigUint64Array(total);
@@ -145,7 +157,7 @@ export function mergeResults(
     const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) =>
       join(dir, f),
     );
-    return { cells: total, files: written, tables, ledgerChecked: ledger !== undefined };
+    return { cells: total, files: written, tables, ledgerChecked: ledger !== undefined, removed };
   } finally {
     spill.close();
   }
@@ -159,8 +171,9 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
   const builder = new LeaderboardBuilder();
   const rows: (number | string | boolean)[][] | undefined = keepRows ? [] : undefined;
   const target = join(dir, 'results.csv');
-  const partial = `${target}.${process.pid}.tmp`;
+  const partial = temporaryFor(target);
   const fd = openSync(partial, 'w');
+  let written = false;
   try {
     writeSync(fd, csvLines([RESULTS_COLUMNS]));
     let batch: (number | string | boolean)[][] = [];
@@ -176,8 +189,12 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
         batch = [];
       }
     }
+    written = true;
+  } catch (error) {
+    throw ioError(error, target, 'the results table');
   } finally {
     closeSync(fd);
+    if (!written) rmSync(partial, { force: true });
   }
   renameSync(partial, target);
   return { builder, rows };

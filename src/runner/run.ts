@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
+import { ensureFolder, removeStaleTemporaries } from '../common/files.js';
 import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
 import { currentEngineInfo, resolveEngine } from '../compute/engine.js';
 import { GroupRunner } from './group.js';
@@ -22,6 +23,7 @@ import {
 import { queriesFile, readQueryResults } from '../records/queries.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
+import { recordShardPlan, shardPlan } from './shard-plan.js';
 import type { Suite } from './suite.js';
 import { checkTargets, targetDescriptorPath, targetNames } from './targets.js';
 
@@ -75,7 +77,7 @@ function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOption
 export async function runSuite(
   suite: Suite,
   runOptions: RunOptions = {},
-): Promise<{ ran: number; skipped: number; file: string }> {
+): Promise<{ ran: number; skipped: number; file: string; removed: string[] }> {
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   // Before any worker starts: an engine chosen by measurement is timed once, here.
@@ -85,12 +87,15 @@ export async function runSuite(
   const names = targetNames(suite.targets, options.targetsDir, `suite ${suite.name}`);
   await checkTargets(suite.targets, options.targetsDir);
   const cells = shardCells(expandGrid(suite), options.shard);
-  mkdirSync(options.outDir, { recursive: true });
+  ensureFolder(options.outDir, 'the results (--out)');
+  ensureFolder(options.cacheDir, 'the substitute cache (--cache-dir)');
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
   const started = new Date();
   try {
+    // Temporaries of killed runs and merges in this folder (a live process's are kept).
+    const removed = removeStaleTemporaries(options.outDir).map((f) => join(options.outDir, f));
     if (options.resume) reconcileShardLedger(options.outDir, options.shard, file);
     const transfer = await runLocked(suite, hash, names, cells, file, options);
     const queries = await runQueryCellsOfShard(suite, hash, options);
@@ -100,6 +105,7 @@ export async function runSuite(
       ran: transfer.ran + queries.ran,
       skipped: transfer.skipped + queries.skipped,
       file: transfer.file,
+      removed,
     };
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
@@ -164,6 +170,7 @@ async function runLocked(
       `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`,
     );
   }
+  recordShardPlan(options.outDir, shardPlan(expandGrid(suite), options.shard), options.shard, options.resume);
   await measureRubbishOfShard(suite, hash, names, options);
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));

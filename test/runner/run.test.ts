@@ -304,15 +304,6 @@ describe('benchmark runner', function () {
     );
   });
 
-  it('refuses to start over existing results without --resume', async () => {
-    const r = cli(['run', fixture.suitePath, '--out', await single(), ...common()], fixture.dir);
-    assert.equal(r.status, 2);
-    assert.match(
-      r.stderr,
-      /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/,
-    );
-  });
-
   it('merge refuses missing cells, duplicated cells and mixed suites', async () => {
     const dir = copyOf(await sharded());
     const shard2 = join(dir, 'results-2-of-3.jsonl');

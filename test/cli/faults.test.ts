@@ -34,6 +34,8 @@ interface Fault {
   readonly status: number;
   /** The one line on stderr after "transferbench: " (status 0: a note, or nothing). */
   readonly stderr: (c: Context, prepared: string) => RegExp;
+  /** For a command that succeeds: what its output must say. */
+  readonly stdout?: (c: Context, prepared: string) => RegExp;
   /** Why the row cannot run on this machine, if it cannot (it is then skipped, saying so). */
   readonly skip?: (c: Context, prepared: string) => string | undefined;
   /** What must hold afterwards (a lock released, a temporary gone). */
@@ -47,6 +49,10 @@ const common = (c: Context) => ['--targets-dir', c.targetsDir, '--cache-dir', jo
 const validate = (c: Context, suite: string) => ['validate', suite, '--targets-dir', c.targetsDir];
 const onTarget = (target: string) => (s: Record<string, unknown>) => {
   s.targets = [target];
+};
+/** Suite `s`: two transfer cells and one query cell (square-linf on 2 images), nothing to train. */
+const withQueryCell = (s: Record<string, unknown>) => {
+  s.queryAttacks = { budgets: [5], images: 2, attacks: [{ name: 'square-linf', eps: [0.1] }] };
 };
 const noTemporary = (dir: string) =>
   assert.deepEqual(
@@ -90,21 +96,21 @@ const FAULTS: Fault[] = [
   {
     name: 'a shard past N',
     own: 'process',
-    args: (c) => ['run', c.suite('s'), '--shard', '4/3', ...common(c)],
+    args: (c) => ['run', c.suite('s', withQueryCell), '--shard', '4/3', ...common(c)],
     status: 2,
     stderr: () => /^--shard: got "4\/3", expected K\/N with 1 <= K <= N \(e\.g\. 2\/3\)$/,
   },
   {
     name: 'an unknown --shard-by',
     own: 'process',
-    args: (c) => ['run', c.suite('s'), '--shard-by', 'size', ...common(c)],
+    args: (c) => ['run', c.suite('s', withQueryCell), '--shard-by', 'size', ...common(c)],
     status: 2,
     stderr: () => /^--shard-by: got "size", expected "round-robin" \(the default\) or "cost"$/,
   },
   {
     name: 'a --parallel of 0',
     own: 'process',
-    args: (c) => ['run', c.suite('s'), '--parallel', '0', ...common(c)],
+    args: (c) => ['run', c.suite('s', withQueryCell), '--parallel', '0', ...common(c)],
     status: 2,
     stderr: () => /^--parallel: got "0", expected a positive integer$/,
   },
@@ -212,23 +218,62 @@ const FAULTS: Fault[] = [
         `^shard 1/1 on node ${literal(hostname())}: target mnist-mlp is not built here \\(${literal(join(c.targetsDir, 'mnist-mlp', 'target.json'))} is missing\\)`,
       ),
   },
+  {
+    name: 'validate counts query cells beside transfer cells (they were missing from its count)',
+    args: (c) =>
+      validate(
+        c,
+        c.suite('v-queries', (s) => {
+          s.queryAttacks = { budgets: [5], images: 2, attacks: [{ name: 'square-linf', eps: [0.1] }] };
+        }),
+      ),
+    status: 0,
+    stderr: () => /^$/,
+    stdout: () => /valid suite "v-queries", 3 cells \(2 transfer, 1 query\)/,
+  },
+  {
+    name: "a resumed run counts query cells in what it skipped (they were missing from 'ran N cell(s)')",
+    own: 'process',
+    setup: (c) => c.copy(c.single),
+    args: (c, out) => [
+      'run',
+      c.suite('s', withQueryCell),
+      '--out',
+      out,
+      '--resume',
+      ...common(c).filter((a) => a !== '--quiet'),
+    ],
+    status: 0,
+    stderr: () => /^$/,
+    stdout: () => /ran 0 cell\(s\), skipped 3 already done/,
+  },
   // files and folders
   {
     name: '--out naming a file',
     own: 'process',
-    args: (c) => ['run', c.suite('s'), '--out', c.suite('s'), ...common(c)],
+    args: (c) => ['run', c.suite('s', withQueryCell), '--out', c.suite('s', withQueryCell), ...common(c)],
     status: 2,
     stderr: (c) =>
-      new RegExp(`^${literal(c.suite('s'))}: cannot hold the results \\(--out\\): it is a file, not a folder$`),
+      new RegExp(
+        `^${literal(c.suite('s', withQueryCell))}: cannot hold the results \\(--out\\): it is a file, not a folder$`,
+      ),
   },
   {
     name: '--cache-dir naming a file, refused before any substitute trains',
     own: 'process',
-    args: (c) => ['run', c.suite('s'), '--out', join(c.dir, 'o-cache'), ...common(c), '--cache-dir', c.suite('s')],
+    args: (c) => [
+      'run',
+      c.suite('s', withQueryCell),
+      '--out',
+      join(c.dir, 'o-cache'),
+      ...common(c),
+      '--cache-dir',
+      c.suite('s', withQueryCell),
+    ],
     status: 2,
     stderr: (c) =>
       new RegExp(
-        `^${literal(c.suite('s'))}: cannot hold the substitute cache \\(--cache-dir\\): it is a file, not a folder$`,
+        `^${literal(c.suite('s', withQueryCell))}: cannot hold the substitute cache \\(--cache-dir\\): it is a file, not a folder$`,
       ),
   },
   {
@@ -243,7 +288,7 @@ const FAULTS: Fault[] = [
       return mounted.status === 0 ? mountPoint : '';
     },
     skip: (_, mountPoint) => (mountPoint === '' ? 'cannot mount a read-only tmpfs here' : undefined),
-    args: (c, mountPoint) => ['run', c.suite('s'), '--out', join(mountPoint, 'out'), ...common(c)],
+    args: (c, mountPoint) => ['run', c.suite('s', withQueryCell), '--out', join(mountPoint, 'out'), ...common(c)],
     status: 2,
     stderr: (_, mountPoint) =>
       new RegExp(
@@ -258,7 +303,7 @@ const FAULTS: Fault[] = [
     name: 'results already there without --resume',
     own: 'process',
     setup: (c) => c.copy(c.single),
-    args: (c, out) => ['run', c.suite('s'), '--out', out, ...common(c)],
+    args: (c, out) => ['run', c.suite('s', withQueryCell), '--out', out, ...common(c)],
     status: 2,
     stderr: () => /results-1-of-1\.jsonl already exists; pass --resume to continue it, or --out another folder$/,
   },
@@ -270,7 +315,7 @@ const FAULTS: Fault[] = [
       writeFileSync(join(out, 'results-1-of-1.jsonl.lock'), `${hostname()} ${process.pid}`);
       return out;
     },
-    args: (c, out) => ['run', c.suite('s'), '--out', out, '--resume', ...common(c)],
+    args: (c, out) => ['run', c.suite('s', withQueryCell), '--out', out, '--resume', ...common(c)],
     status: 2,
     stderr: () => new RegExp(`^another run \\(pid ${process.pid}\\) is writing this shard's results`),
   },
@@ -467,7 +512,7 @@ describe('the fault table: every fault ends in one line and its exit status', fu
     };
     const single = join(fixture.dir, 'single');
     const partial: Context = { ...fixture, single, mixed: join(fixture.dir, 'mixed'), two: '', copy: () => '' };
-    run(['run', fixture.suite('s'), '--out', single, ...common(partial)]);
+    run(['run', fixture.suite('s', withQueryCell), '--out', single, ...common(partial)]);
     // Two groups, and a substitute the cost model knows (it has no cost for a pretrained one's architecture).
     const two = fixture.suite('two', (s) => {
       s.targets = ['cnn', 'cnn-b'];
@@ -508,39 +553,45 @@ describe('the fault table: every fault ends in one line and its exit status', fu
         assert.match(lines[0] as string, /^transferbench: /);
       }
       assert.match((lines[0] ?? '').replace(/^transferbench: /, ''), fault.stderr(context, prepared));
+      if (fault.stdout) assert.match(r.stdout, fault.stdout(context, prepared));
       fault.after?.(context, prepared);
     });
   }
 });
 
 /** A script run by node as an ES module (what a library user would write). */
-function script(source: string, cwd: string): { status: number | null; stderr: string } {
+function script(source: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', source], {
     cwd,
     encoding: 'utf8',
     timeout: 120000,
   });
-  return { status: r.status, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /**
  * The CLI's main in this process, its output captured and the environment restored after (an
  * --engine flag travels in it): the same parsing, commands and failure mapping as the binary.
  */
-async function inProcess(args: string[]): Promise<{ status: number; stderr: string }> {
+async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
+  let stdout = '';
   let stderr = '';
   const writes = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
   }) as typeof process.stderr.write;
   try {
-    return { status: await main(args), stderr };
+    const status = await main(args);
+    return { status, stdout, stderr };
   } catch (caught) {
     const { message, status } = failure(caught);
-    return { status, stderr: `${stderr}transferbench: ${message}\n` };
+    return { status, stdout, stderr: `${stderr}transferbench: ${message}\n` };
   } finally {
     process.stdout.write = writes.out;
     process.stderr.write = writes.err;

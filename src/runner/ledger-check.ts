@@ -20,13 +20,24 @@ export class LedgerIndex {
   ) {}
 
   /** The folder's ledgers, or undefined when it has none (results written before ledgers existed). */
-  static read(dir: string, transferCells: number, idAt: (index: number) => string): LedgerIndex | undefined {
+  static read(
+    dir: string,
+    suiteHash: string,
+    transferCells: number,
+    idAt: (index: number) => string,
+  ): LedgerIndex | undefined {
     const files = ledgerFiles(dir);
     if (files.length === 0) return undefined;
     const evaluation = new Int32Array(transferCells).fill(-1);
     const queries = new Map<string, LedgerEntry>();
     for (const file of files) {
       for (const entry of readLedger(file)) {
+        if (entry.suiteHash !== suiteHash)
+          throw new TransferbenchError(
+            'BAD_CONFIG',
+            `${file}: holds the ledger of suite version ${String(entry.suiteHash)}, not ${suiteHash}; ` +
+              'shards of different suites cannot be merged',
+          );
         const repeated = () =>
           new TransferbenchError(
             'BAD_CONFIG',

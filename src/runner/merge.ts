@@ -74,7 +74,7 @@ export function mergeResults(dir: string, options: MergeOptions = {}): MergeOutc
   const ids = new BigUint64Array(total);
   for (const cell of gridCells(suite)) ids[cell.index] = BigInt(`0x${cell.id}`);
   const seen = new Uint8Array(total);
-  const ledger = LedgerIndex.read(dir, total, (index) => ids[index]?.toString(16).padStart(16, '0') ?? '');
+  const ledger = LedgerIndex.read(dir, hash, total, (index) => ids[index]?.toString(16).padStart(16, '0') ?? '');
   const spill = new SpillByIndex(total);
   try {
     const duplicated = new Set<string>();

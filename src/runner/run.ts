@@ -96,7 +96,8 @@ export async function runSuite(
   try {
     // Temporaries of killed runs and merges in this folder (a live process's are kept).
     const removed = removeStaleTemporaries(options.outDir).map((f) => join(options.outDir, f));
-    if (options.resume) reconcileShardLedger(options.outDir, options.shard, file);
+    // Entries of cells whose result never made it (all of them when no result file is left) are stale.
+    reconcileShardLedger(options.outDir, options.shard, file);
     const transfer = await runLocked(suite, hash, names, cells, file, options);
     const queries = await runQueryCellsOfShard(suite, hash, options);
     sortLedger(ledgerFile(options.outDir, options.shard));

@@ -398,6 +398,22 @@ const FAULTS: Fault[] = [
       /results-1-of-1\.jsonl: transfer cell [0-9a-f]{16} has a result but no entry in the oracle's ledger \(ledger-1-of-1\.jsonl\); the ledger was deleted or cut: rerun its shard into a fresh --out$/,
   },
   {
+    name: "merge of an oracle's ledger from another version of the suite",
+    setup: (c) => {
+      const dir = c.copy(c.single);
+      const file = join(dir, 'ledger-1-of-1.jsonl');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(/"suiteHash":"[0-9a-f]+"/g, '"suiteHash":"0000000000000000"'),
+      );
+      return dir;
+    },
+    args: (_, dir) => ['merge', dir, '--no-report'],
+    status: 2,
+    stderr: () =>
+      /ledger-1-of-1\.jsonl: holds the ledger of suite version 0000000000000000, not [0-9a-f]{16}; shards of different suites cannot be merged$/,
+  },
+  {
     name: 'merge of a repeated shard file',
     setup: (c) => {
       const dir = c.copy(c.single);

@@ -247,6 +247,14 @@ const FAULTS: Fault[] = [
     stderr: () => /^$/,
     stdout: () => /ran 0 cell\(s\), skipped 3 already done/,
   },
+  {
+    name: 'balance of a suite with a pretrained substitute (was: unknown architecture "cnn")',
+    own: 'process',
+    args: (c) => ['balance', c.suite('s', withQueryCell), '2'],
+    status: 0,
+    stderr: () => /^$/,
+    stdout: () => /^max\/mean +1\.00 +1\.00$/m,
+  },
   // files and folders
   {
     name: '--out naming a file',

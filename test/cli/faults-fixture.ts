@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
@@ -116,3 +117,55 @@ export function faultFixture(): FaultFixture {
     },
   };
 }
+
+/** What a row needs: the fixture and the run folders made once for the rows that merge or resume. */
+export interface Context extends FaultFixture {
+  /** A finished one-shard run of suite `s` (2 cells); rows copy it before damaging it. */
+  readonly single: string;
+  /** Two shards of suite `two` (2 groups), 1/2 dealt by cost and 2/2 round robin. */
+  readonly mixed: string;
+  readonly two: string;
+  copy(dir: string): string;
+}
+
+export interface Fault {
+  /** What is wrong. */
+  readonly name: string;
+  /** The command line, given the context (and whatever `setup` returned). */
+  readonly args: (c: Context, prepared: string) => string[];
+  /**
+   * Run as its own process: what needs a pid of its own (a lock), sets process-wide state (a
+   * backend), or must show it does not abort. Otherwise the command runs in this process (the
+   * CLI's own main and failure mapping, without 1 s of start-up per row).
+   */
+  readonly own?: 'process' | 'script';
+  readonly setup?: (c: Context) => string;
+  readonly status: number;
+  /** The one line on stderr after "transferbench: " (status 0: a note, or nothing). */
+  readonly stderr: (c: Context, prepared: string) => RegExp;
+  /** For a command that succeeds: what its output must say. */
+  readonly stdout?: (c: Context, prepared: string) => RegExp;
+  /** Why the row cannot run on this machine, if it cannot (it is then skipped, saying so). */
+  readonly skip?: (c: Context, prepared: string) => string | undefined;
+  /** What must hold afterwards (a lock released, a temporary gone). */
+  readonly after?: (c: Context, prepared: string) => void;
+}
+
+export const ORACLE = fileURLToPath(new URL('../../src/oracle/index.js', import.meta.url));
+export const DESCRIPTOR = fileURLToPath(new URL('../../src/targets/descriptor.js', import.meta.url));
+export const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const common = (c: Context) => ['--targets-dir', c.targetsDir, '--cache-dir', join(c.dir, 'cache'), '--quiet'];
+export const validate = (c: Context, suite: string) => ['validate', suite, '--targets-dir', c.targetsDir];
+export const onTarget = (target: string) => (s: Record<string, unknown>) => {
+  s.targets = [target];
+};
+/** Suite `s`: two transfer cells and one query cell (square-linf on 2 images), nothing to train. */
+export const withQueryCell = (s: Record<string, unknown>) => {
+  s.queryAttacks = { budgets: [5], images: 2, attacks: [{ name: 'square-linf', eps: [0.1] }] };
+};
+export const noTemporary = (dir: string) =>
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary left',
+  );

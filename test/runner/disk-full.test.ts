@@ -66,6 +66,11 @@ describe('a full disk', function () {
       const resumed = cli(['run', suitePath, '--out', out, '--resume', ...common], fixture.dir);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.deepEqual(timelessResults(out), timelessResults(roomy));
+      assert.equal(
+        readFileSync(join(out, 'ledger-1-of-1.jsonl'), 'utf8'),
+        readFileSync(join(roomy, 'ledger-1-of-1.jsonl'), 'utf8'),
+        "the oracle's ledger is byte-identical after the disk filled up and the run resumed",
+      );
       for (const csv of [
         'leaderboard-attacks.csv',
         'leaderboard-substitutes.csv',

@@ -5,7 +5,10 @@ import { infer } from './worker.js';
  * The entry of one oracle pool process. It serves tasks until its channel closes; the parent's
  * death closes it too, so a pool process never outlives the process it serves.
  */
-const send = (message: PoolProcessMessage) => process.send?.(message);
+function send(message: PoolProcessMessage): void {
+  // A parent gone mid-send (EPIPE) is the end of this process's work, not an error to print.
+  if (process.connected) process.send?.(message, undefined, {}, (error) => error && process.exit(0));
+}
 
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message: TaskMessage) => {

@@ -1,4 +1,3 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { TransferbenchError, type ErrorCode } from '../common/errors.js';
 import { useBackend } from '../compute/backend.js';
 import { adoptEngine, type EngineInfo } from '../compute/engine.js';
@@ -8,13 +7,16 @@ import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import type { Suite } from './suite.js';
 
-/** Messages between the runner and a group worker. */
-export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' };
+/** Messages between the runner and a group worker process. */
+export type ToGroupWorker =
+  | { type: 'start'; data: GroupWorkerData }
+  | { type: 'group'; cells: Cell[] }
+  | { type: 'stop' };
 export type FromGroupWorker =
   | { type: 'ready' }
   | { type: 'result'; result: CellResult; substituteQueries: number; charged: LedgerEntry }
   | { type: 'group-done' }
-  /** An error the group raised, as data: the thread keeps serving until told to stop. */
+  /** An error the group raised, as data: the process keeps serving until told to stop. */
   | { type: 'error'; message: string; code?: ErrorCode; stack?: string };
 
 export interface GroupWorkerData {
@@ -23,7 +25,7 @@ export interface GroupWorkerData {
   readonly paths: GroupPaths;
   readonly backend?: string;
   readonly oracleWorkers: number;
-  /** The training engine the main thread chose (measured once there, for `auto`). */
+  /** The training engine the main process chose (measured once there, for `auto`). */
   readonly engine: EngineInfo;
 }
 
@@ -36,32 +38,31 @@ function errorMessage(error: Error): FromGroupWorker {
   };
 }
 
-/** A worker thread with its own tfjs backend, data and oracle pool, running whole groups on request. */
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (port === null) return;
-  const data = workerData as GroupWorkerData;
-  const send = (message: FromGroupWorker) => port.postMessage(message);
-  try {
-    await useBackend(data.backend);
-    adoptEngine(data.engine);
-    const runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
-    port.on('message', (message: ToGroupWorker) => {
-      if (message.type === 'stop') {
-        void runner.close().then(() => port.close());
-        return;
-      }
-      runner
-        .run(message.cells, (result, substituteQueries, charged) =>
-          send({ type: 'result', result, substituteQueries, charged }),
-        )
-        .then(() => send({ type: 'group-done' }))
-        .catch((error: Error) => send(errorMessage(error)));
-    });
-    send({ type: 'ready' });
-  } catch (error) {
-    send(errorMessage(error as Error));
-  }
+/** A parent gone mid-send (EPIPE) ends this process's work; it is not an error to print. */
+function send(message: FromGroupWorker): void {
+  if (process.connected) process.send?.(message, undefined, {}, (error) => error && process.exit(0));
 }
 
-void main();
+/** A process with its own tfjs backend, data and oracle pool, running whole groups on request. */
+let runner: GroupRunner | undefined;
+process.on('disconnect', () => process.exit(0));
+process.on('message', (message: ToGroupWorker) => {
+  if (message.type === 'start') {
+    const data = message.data;
+    void (async () => {
+      await useBackend(data.backend);
+      adoptEngine(data.engine);
+      runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
+      send({ type: 'ready' });
+    })().catch((error: Error) => send(errorMessage(error)));
+  } else if (message.type === 'stop') {
+    void (runner?.close() ?? Promise.resolve()).finally(() => process.disconnect());
+  } else {
+    (runner as GroupRunner)
+      .run(message.cells, (result, substituteQueries, charged) =>
+        send({ type: 'result', result, substituteQueries, charged }),
+      )
+      .then(() => send({ type: 'group-done' }))
+      .catch((error: Error) => send(errorMessage(error)));
+  }
+});

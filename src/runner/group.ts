@@ -53,7 +53,7 @@ function roundedStealth(s: { meanPsnr: number; meanSsim: number }): { meanPsnr: 
 /** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
 const MEMO_BYTES = 256 * 1024 * 1024;
 
-/** Where things live for a run; plain data, so it can be sent to a worker thread. */
+/** Where things live for a run; plain data, so it can be sent to a worker process. */
 export interface GroupPaths {
   readonly targetsDir: string;
   readonly cacheDir: string;

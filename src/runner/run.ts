@@ -9,7 +9,7 @@ import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
 import { runRecord } from './manifest.js';
 import type { GroupWorkerData } from './group-worker.js';
-import { runGroupsInThreads } from './group-threads.js';
+import { runGroupsInProcesses } from './group-processes.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
 import {
@@ -41,7 +41,7 @@ export interface RunOptions {
   readonly cacheDir?: string;
   /** false: retrain even when cached (default true). */
   readonly useCache?: boolean;
-  /** Groups run at once, each in its own worker thread (default 1: in this thread). */
+  /** Groups run at once, each in its own worker process (default 1: in this process). */
   readonly parallel?: number;
   /** Compute backend to select first (default the active one, or the fastest that loads). */
   readonly backend?: string;
@@ -71,7 +71,7 @@ function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOption
 /**
  * Runs the suite's cells for one shard, appending each finished cell to
  * `<out>/results-K-of-N.jsonl`. Substitutes are obtained once per (target, substitute) group;
- * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
+ * with `parallel` > 1, independent groups run at once in worker processes. Results do not depend
  * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
 export async function runSuite(
@@ -208,7 +208,7 @@ async function runLocked(
       oracleWorkers: 1,
       engine: currentEngineInfo(),
     };
-    await runGroupsInThreads(data, groups, workers, onResult);
+    await runGroupsInProcesses(data, groups, workers, onResult);
   }
   return { ran: pending.length, skipped, file };
 }

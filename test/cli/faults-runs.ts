@@ -60,6 +60,30 @@ export const RUN_FAULTS: Fault[] = [
     },
   },
   {
+    name: 'a group failing under --parallel 2 while another trains on onnxruntime (was: abort, exit 134, lock left)',
+    own: 'process',
+    args: (c) => [
+      'run',
+      c.suite('parallel-fails', (s) => {
+        s.substitutes = [
+          { strategy: 'static-distillation', architectures: ['mlp'], budgets: [1500], training: { epochs: 30 } },
+          // refused at once: the fixture is no zoo target, so its weights are unknown
+          { strategy: 'white-box', architectures: ['softmax'], budgets: [0] },
+        ];
+      }),
+      '--out',
+      join(c.dir, 'parallel-fails'),
+      '--parallel',
+      '2',
+      ...common(c),
+    ],
+    status: 2,
+    stderr: () =>
+      /^white-box: target cnn is not a zoo target built by transferbench, so its weights are unknown; use another strategy$/,
+    after: (c) =>
+      assert.ok(!existsSync(join(c.dir, 'parallel-fails', 'results-1-of-1.jsonl.lock')), 'the lock is released'),
+  },
+  {
     name: 'results already there without --resume',
     own: 'process',
     setup: (c) => c.copy(c.single),

@@ -29,7 +29,7 @@ export interface RunCommandOptions {
   readonly cacheDir: string;
   readonly useCache: boolean;
   readonly quiet: boolean;
-  /** Groups run at once in worker threads (default: the machine's cores). */
+  /** Groups run at once in worker processes (default: the machine's cores). */
   readonly parallel?: number;
 }
 

@@ -43,7 +43,7 @@ export const COMMANDS: readonly CommandHelp[] = [
       ['--resume', 'continue a results file, skipping finished cells'],
       ['--out DIR', "output folder (default the suite's output, else reports/<name>)"],
       ['--no-cache', 'retrain substitutes and generators even when cached'],
-      ['--parallel N', 'groups at once in worker threads (default the number of cores)'],
+      ['--parallel N', 'groups at once in worker processes (default the number of cores)'],
       TARGETS_DIR,
       CACHE_DIR,
       BACKEND,

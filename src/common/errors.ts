@@ -14,7 +14,7 @@ export type ErrorCode =
   | 'DUPLICATE_NAME'
   /** Images sent to an oracle whose length is not a whole number of the target's images. */
   | 'BAD_IMAGES'
-  /** A worker thread running a group of cells died; the message names the group. */
+  /** A worker process running a group of cells (or an oracle pool process, twice on one request) died. */
   | 'WORKER_CRASHED'
   /** A file could not be written or read (a full or read-only disk): the message names the path and what it held. */
   | 'IO_ERROR';
@@ -73,6 +73,7 @@ export function ioError(error: unknown, path: string, what: string): unknown {
     .replace(/, [a-z]+$/, '');
   return new TransferbenchError(
     'IO_ERROR',
-    `${path}: could not ${e.syscall === 'open' ? 'open' : 'write'} ${what}: ${reason} (${e.code})`,
+    `${path}: could not ${e.syscall === 'open' ? 'open' : e.syscall === 'mkdir' ? 'create the folder of' : 'write'} ${what}: ` +
+      `${reason} (${e.code})`,
   );
 }

@@ -1,5 +1,4 @@
 import * as ort from 'onnxruntime-node';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { defendedInputs, voteShares } from './defences/registry.js';
 import type { InferenceResult, InferenceTask } from './messages.js';
 
@@ -107,7 +106,7 @@ function softmaxRows(values: Float32Array, classes: number): Float32Array {
 }
 
 /** Runs one batch; every failure comes back as data naming the model and the mismatch. */
-export default async function infer(task: InferenceTask): Promise<InferenceResult | object> {
+export async function infer(task: InferenceTask): Promise<InferenceResult> {
   const where = `model ${task.modelName} (${task.modelPath})`;
   try {
     let s: ort.InferenceSession;
@@ -175,9 +174,7 @@ export default async function infer(task: InferenceTask): Promise<InferenceResul
     const probabilities = defended?.vote
       ? voteShares(modelProbabilities, task.count, defended.copies, classes)
       : modelProbabilities;
-    const result: InferenceResult = { ok: true, probabilities, classes };
-    // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
-    return move({ [transferableSymbol]: probabilities.buffer, [valueSymbol]: result } as never);
+    return { ok: true, probabilities, classes };
   } catch (error) {
     return { ok: false, error: `${where}: ${(error as Error).message}` };
   }

@@ -1,7 +1,8 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
+import { processAlive } from '../common/files.js';
 
 const CHUNK = 4 << 20;
 const NEWLINE = 0x0a;
@@ -69,13 +70,24 @@ export function readJsonLineAt<T>(at: LineAt): T {
   }
 }
 
+/** Removes the spill folders of merges that were killed (their process is gone); returns their paths. */
+export function removeStaleSpills(): string[] {
+  const stale = readdirSync(tmpdir())
+    .map((name) => ({ name, pid: /^transferbench-merge-(\d+)-/.exec(name)?.[1] }))
+    .filter((f) => f.pid !== undefined && Number(f.pid) !== process.pid && !processAlive(Number(f.pid)))
+    .map((f) => join(tmpdir(), f.name));
+  for (const path of stale) rmSync(path, { recursive: true, force: true });
+  return stale;
+}
+
 /**
  * Records set aside on disk by cell index while the shard files are read in whatever order their
  * cells finished, then read back in the suite's order: memory holds an offset and a length per
  * cell, never the records.
  */
 export class SpillByIndex {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'transferbench-merge-'));
+  // Named by the process, so the next merge can remove what a killed one left (removeStaleSpills).
+  private readonly dir = mkdtempSync(join(tmpdir(), `transferbench-merge-${process.pid}-`));
   private readonly fd = openSync(join(this.dir, 'records.jsonl'), 'w+');
   private readonly offsets: Float64Array;
   private readonly lengths: Uint32Array;

@@ -57,6 +57,9 @@ export function zooCostModel(zooFiles: readonly string[]): CostModel {
     for (const recipe of loadZoo(file).targets) architectures.set(recipe.name, recipe.architecture);
   return {
     forward: (architecture) => {
+      // A network outside the registry (a pretrained surrogate's, named after its model) has no
+      // known cost: counted as free, so its groups are dealt in suite order, not refused.
+      if (!ARCHITECTURES.has(architecture)) return 0;
       if (!forward.has(architecture))
         forward.set(
           architecture,

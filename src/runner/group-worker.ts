@@ -1,24 +1,22 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { TransferbenchError, type ErrorCode } from '../common/errors.js';
 import { useBackend } from '../compute/backend.js';
 import { adoptEngine, type EngineInfo } from '../compute/engine.js';
 import { GroupRunner, type GroupPaths } from './group.js';
 import type { Cell } from './grid.js';
+import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import type { Suite } from './suite.js';
 
-/** Messages between the runner and a group worker. */
-/**
- * `stop` when the queue is empty; `abort` when the run failed elsewhere: the thread ends after
- * the cell it is running, releasing its onnxruntime sessions first (a thread terminated with
- * sessions open takes the whole process down in onnxruntime-node's cleanup).
- */
-export type ToGroupWorker = { type: 'group'; cells: Cell[] } | { type: 'stop' } | { type: 'abort' };
+/** Messages between the runner and a group worker process. */
+export type ToGroupWorker =
+  | { type: 'start'; data: GroupWorkerData }
+  | { type: 'group'; cells: Cell[] }
+  | { type: 'stop' };
 export type FromGroupWorker =
   | { type: 'ready' }
-  | { type: 'result'; result: CellResult; substituteQueries: number }
+  | { type: 'result'; result: CellResult; substituteQueries: number; charged: LedgerEntry }
   | { type: 'group-done' }
-  /** An error the group raised, as data: the thread keeps serving until told to stop. */
+  /** An error the group raised, as data: the process keeps serving until told to stop. */
   | { type: 'error'; message: string; code?: ErrorCode; stack?: string };
 
 export interface GroupWorkerData {
@@ -27,7 +25,7 @@ export interface GroupWorkerData {
   readonly paths: GroupPaths;
   readonly backend?: string;
   readonly oracleWorkers: number;
-  /** The training engine the main thread chose (measured once there, for `auto`). */
+  /** The training engine the main process chose (measured once there, for `auto`). */
   readonly engine: EngineInfo;
 }
 
@@ -40,45 +38,31 @@ function errorMessage(error: Error): FromGroupWorker {
   };
 }
 
-/** A worker thread with its own tfjs backend, data and oracle pool, running whole groups on request. */
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (port === null) return;
-  const data = workerData as GroupWorkerData;
-  const send = (message: FromGroupWorker) => port.postMessage(message);
-  try {
-    await useBackend(data.backend);
-    adoptEngine(data.engine);
-    const runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
-    let running = false;
-    let aborted = false;
-    const close = () => void runner.close().then(() => port.close());
-    port.on('message', (message: ToGroupWorker) => {
-      if (message.type === 'stop' || message.type === 'abort') {
-        aborted = message.type === 'abort';
-        if (!running) close();
-        return;
-      }
-      running = true;
-      runner
-        .run(message.cells, (result, substituteQueries) => {
-          // Unwinds the group through its finally blocks, which dispose its surrogates.
-          if (aborted) throw new Error('aborted: the run failed in another thread');
-          send({ type: 'result', result, substituteQueries });
-        })
-        .then(
-          () => (aborted ? undefined : send({ type: 'group-done' })),
-          (error: Error) => (aborted ? undefined : send(errorMessage(error))),
-        )
-        .finally(() => {
-          running = false;
-          if (aborted) close();
-        });
-    });
-    send({ type: 'ready' });
-  } catch (error) {
-    send(errorMessage(error as Error));
-  }
+/** A parent gone mid-send (EPIPE) ends this process's work; it is not an error to print. */
+function send(message: FromGroupWorker): void {
+  if (process.connected) process.send?.(message, undefined, {}, (error) => error && process.exit(0));
 }
 
-void main();
+/** A process with its own tfjs backend, data and oracle pool, running whole groups on request. */
+let runner: GroupRunner | undefined;
+process.on('disconnect', () => process.exit(0));
+process.on('message', (message: ToGroupWorker) => {
+  if (message.type === 'start') {
+    const data = message.data;
+    void (async () => {
+      await useBackend(data.backend);
+      adoptEngine(data.engine);
+      runner = new GroupRunner(data.suite, data.hash, data.paths, data.oracleWorkers);
+      send({ type: 'ready' });
+    })().catch((error: Error) => send(errorMessage(error)));
+  } else if (message.type === 'stop') {
+    void (runner?.close() ?? Promise.resolve()).finally(() => process.disconnect());
+  } else {
+    (runner as GroupRunner)
+      .run(message.cells, (result, substituteQueries, charged) =>
+        send({ type: 'result', result, substituteQueries, charged }),
+      )
+      .then(() => send({ type: 'group-done' }))
+      .catch((error: Error) => send(errorMessage(error)));
+  }
+});

@@ -25,6 +25,7 @@ import { targetedSuccess } from '../records/targeted.js';
 import { directoryModelCache } from './model-cache.js';
 import { agreement, obtainSurrogate } from './substitute-surrogate.js';
 import { strategyIdentity } from './substitute-identity.js';
+import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { replicateEvaluation } from './replicates.js';
@@ -55,7 +56,7 @@ function roundedStealth(s: { meanPsnr: number; meanSsim: number }): { meanPsnr: 
 /** Memory the crafted-images memo may hold per runner (a 1,000-image MNIST cell is 3 MB). */
 const MEMO_BYTES = 256 * 1024 * 1024;
 
-/** Where things live for a run; plain data, so it can be sent to a worker thread. */
+/** Where things live for a run; plain data, so it can be sent to a worker process. */
 export interface GroupPaths {
   readonly targetsDir: string;
   readonly cacheDir: string;
@@ -68,10 +69,13 @@ function whiteBoxWeights(target: ResolvedTarget): string | undefined {
   return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
 }
 
+/** Where a finished cell goes: its record, the substitute queries spent now, and the oracle's ledger entry. */
+export type OnCellResult = (result: CellResult, substituteQueries: number, charged: LedgerEntry) => void;
+
 /**
  * Runs the cells of (target, substitute) groups with one oracle pool and one copy of the data:
  * obtains each group's substitute once, then attacks and evaluates its cells, reporting each
- * finished cell through `onResult` (which appends it to the results file).
+ * finished cell through `onResult` (which appends it to the ledger and the results file).
  */
 export class GroupRunner {
   /** The test split; each replicate's evaluation images are drawn from it (replicateEvaluation). */
@@ -99,7 +103,7 @@ export class GroupRunner {
     this.pool = new OraclePool({ workers: oracleWorkers });
   }
 
-  async run(cells: readonly Cell[], onResult: (result: CellResult, substituteQueries: number) => void): Promise<void> {
+  async run(cells: readonly Cell[], onResult: OnCellResult): Promise<void> {
     const first = cells[0];
     if (first === undefined) return;
     const evaluation = this.evaluationOf(first.seed);
@@ -139,13 +143,15 @@ export class GroupRunner {
           pool = await resolvePoolLabels(surrogate, this.attackerPool(size), cell.labelSource);
           pools.set(`${cell.labelSource}/${size}`, pool);
         }
-        onResult(
-          await this.cell(cell, { surrogate, weights: obtained.weights }, pool, record, substituteClean, {
-            ...entry,
-            evaluation,
-          }),
-          spent,
+        const { result, charged } = await this.cell(
+          cell,
+          { surrogate, weights: obtained.weights },
+          pool,
+          record,
+          substituteClean,
+          { ...entry, evaluation },
         );
+        onResult(result, spent, charged);
         spent = 0;
       }
     } finally {
@@ -220,7 +226,7 @@ export class GroupRunner {
     record: SubstituteRecord,
     substituteClean: Int32Array,
     entry: { target: ResolvedTarget; evaluator: TargetOracle; clean: Int32Array; evaluation: Dataset },
-  ): Promise<CellResult> {
+  ): Promise<{ result: CellResult; charged: LedgerEntry }> {
     const started = performance.now();
     const evaluation = entry.evaluation;
     const attack = attackFor(cell.attack, cell.transforms);
@@ -285,7 +291,16 @@ export class GroupRunner {
       }
       this.remember(memoKey, outcome);
     }
+    // The ledger reads the oracle's own counter around the one request this cell makes of it.
+    const before = entry.evaluator.usage().byPurpose.evaluation;
     const { labels: onTarget, meanConfidence } = await targetLabels(entry.evaluator, outcome.adversarial);
+    const charged: LedgerEntry = {
+      kind: 'transfer',
+      cellId: cell.id,
+      index: cell.index,
+      suiteHash: this.hash,
+      evaluation: entry.evaluator.usage().byPurpose.evaluation - before,
+    };
     const outcomes = countOutcomes(
       evaluation.labels,
       { substitute: substituteClean, target: entry.clean },
@@ -305,7 +320,7 @@ export class GroupRunner {
     const identity = attackIdentity(attack, cell.eps, cell.attackParams);
     const strategy = strategyIdentity(cell.substitute);
     const n = evaluation.labels.length;
-    return {
+    const result: CellResult = {
       cellId: cell.id,
       index: cell.index,
       suiteHash: this.hash,
@@ -354,5 +369,6 @@ export class GroupRunner {
       seconds: round6((performance.now() - started) / 1000),
       ...(examples ? { examples } : {}),
     };
+    return { result, charged };
   }
 }

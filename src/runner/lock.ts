@@ -1,15 +1,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { TransferbenchError } from '../common/errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-}
+import { processAlive as alive } from '../common/files.js';
 
 /**
  * An exclusive lock on one shard's results file, so two runs of the same shard (a double start,

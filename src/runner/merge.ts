@@ -1,7 +1,7 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TransferbenchError } from '../common/errors.js';
-import { atomicWrite } from '../common/files.js';
+import { ioError, TransferbenchError } from '../common/errors.js';
+import { atomicWrite, removeStaleTemporaries, temporaryFor } from '../common/files.js';
 import { resultFiles, type CellResult } from '../records/results.js';
 import { readRubbish, rubbishFiles } from '../records/rubbish.js';
 import {
@@ -14,10 +14,13 @@ import {
   type Table,
 } from '../report/leaderboards.js';
 import { gridCells, gridSize, suiteHash } from './grid.js';
-import { forEachJsonLine, SpillByIndex } from '../records/merge-stream.js';
+import { forEachJsonLine, removeStaleSpills, SpillByIndex } from '../records/merge-stream.js';
 import { mergeQueryRecords } from './query-merge.js';
 import { queryTables } from '../report/queries.js';
 import type { GridCollector } from '../report/grids.js';
+import { LedgerIndex } from './ledger-check.js';
+import { queryResultFiles } from '../records/queries.js';
+import { checkShardPlans } from './shard-plan.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
 
@@ -37,6 +40,16 @@ export interface MergeOptions {
   readonly grids?: GridCollector;
 }
 
+export interface MergeOutcome {
+  readonly cells: number;
+  readonly files: string[];
+  readonly tables: Record<string, Table>;
+  /** Every record's queries were checked against the oracle's ledger (false: the folder has none). */
+  readonly ledgerChecked: boolean;
+  /** Temporaries an interrupted merge or run left, removed before this one started. */
+  readonly removed: string[];
+}
+
 /**
  * Gathers every shard's results in `dir` into the CSV leaderboards and manifest.json, streaming:
  * shard files are read a chunk at a time, each record is set aside on disk by its cell index
@@ -44,23 +57,24 @@ export interface MergeOptions {
  * suite's order, so memory does not grow with the records and time is linear in the cells.
  * Refuses results of different suites, and missing, duplicated or unknown cells, naming them.
  */
-export function mergeResults(
-  dir: string,
-  options: MergeOptions = {},
-): { cells: number; files: string[]; tables: Record<string, Table> } {
+export function mergeResults(dir: string, options: MergeOptions = {}): MergeOutcome {
   const suitePath = join(dir, 'suite.json');
   if (!existsSync(suitePath))
     throw new TransferbenchError('BAD_OPTION', `${dir}: no suite.json; run a suite with --out ${dir} first`);
+  // What a merge killed mid-write left (no handler runs while it writes synchronously).
+  const removed = [...removeStaleTemporaries(dir).map((f) => join(dir, f)), ...removeStaleSpills()];
   const stored = JSON.parse(readFileSync(suitePath, 'utf8')) as { suiteHash: string; suite: unknown };
   const suite: Suite = parseSuite(stored.suite, suitePath);
   const hash = suiteHash(suite);
   const files = resultFiles(dir);
   if (files.length === 0) throw new TransferbenchError('BAD_OPTION', `${dir}: no results-K-of-N.jsonl files to merge`);
+  checkShardPlans(dir, [...files, ...queryResultFiles(dir)]);
   const total = gridSize(suite);
   // Cell ids (16 hex digits) as 64-bit integers by index: 8 bytes a cell instead of a Cell object.
   const ids = new BigUint64Array(total);
   for (const cell of gridCells(suite)) ids[cell.index] = BigInt(`0x${cell.id}`);
   const seen = new Uint8Array(total);
+  const ledger = LedgerIndex.read(dir, hash, total, (index) => ids[index]?.toString(16).padStart(16, '0') ?? '');
   const spill = new SpillByIndex(total);
   try {
     const duplicated = new Set<string>();
@@ -95,6 +109,7 @@ export function mergeResults(
           return;
         }
         seen[index] = 1;
+        ledger?.checkTransfer(file, r as CellResult);
         options.grids?.offer(r as CellResult, at);
         seconds += typeof r.seconds === 'number' ? r.seconds : 0;
         const { examples: _examples, ...compact } = r;
@@ -121,6 +136,7 @@ export function mergeResults(
     if (stray > 0)
       throw new TransferbenchError('BAD_CONFIG', `${dir}: ${stray} result(s) belong to no cell of the suite`);
     const queryRecords = mergeQueryRecords(dir, suite, hash);
+    ledger?.checkQueries(queryRecords);
     // The query leaderboards set every transfer cell beside the query cells: only suites with
     // query cells keep the records (without images) for them.
     const kept: CellResult[] | undefined = queryRecords.length > 0 ? [] : undefined;
@@ -132,7 +148,7 @@ export function mergeResults(
     const queries = queryTables(kept ?? [], queryRecords);
     for (const [name, table] of Object.entries({ ...summaries, ...queries }))
       atomicWrite(join(dir, name), toCsv(table));
-    writeManifest(dir, suite, hash, total, seconds);
+    writeManifest(dir, suite, hash, total, seconds, ledger !== undefined);
     const tables = {
       ...summaries,
       ...(rows === undefined ? {} : { 'results.csv': { columns: RESULTS_COLUMNS, rows } }),
@@ -141,7 +157,7 @@ export function mergeResults(
     const written = [...Object.keys(summaries), 'results.csv', ...Object.keys(queries), 'manifest.json'].map((f) =>
       join(dir, f),
     );
-    return { cells: total, files: written, tables };
+    return { cells: total, files: written, tables, ledgerChecked: ledger !== undefined, removed };
   } finally {
     spill.close();
   }
@@ -155,8 +171,9 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
   const builder = new LeaderboardBuilder();
   const rows: (number | string | boolean)[][] | undefined = keepRows ? [] : undefined;
   const target = join(dir, 'results.csv');
-  const partial = `${target}.${process.pid}.tmp`;
+  const partial = temporaryFor(target);
   const fd = openSync(partial, 'w');
+  let written = false;
   try {
     writeSync(fd, csvLines([RESULTS_COLUMNS]));
     let batch: (number | string | boolean)[][] = [];
@@ -172,14 +189,25 @@ function writeResultsCsv(dir: string, spill: SpillByIndex, total: number, keepRo
         batch = [];
       }
     }
+    written = true;
+  } catch (error) {
+    throw ioError(error, target, 'the results table');
   } finally {
     closeSync(fd);
+    if (!written) rmSync(partial, { force: true });
   }
   renameSync(partial, target);
   return { builder, rows };
 }
 
-function writeManifest(dir: string, suite: Suite, hash: string, cells: number, seconds: number): void {
+function writeManifest(
+  dir: string,
+  suite: Suite,
+  hash: string,
+  cells: number,
+  seconds: number,
+  ledgerChecked: boolean,
+): void {
   const runs = readdirSync(dir)
     .filter((f) => /^run-\d+-of-\d+\.json$/.test(f))
     .sort()
@@ -203,6 +231,8 @@ function writeManifest(dir: string, suite: Suite, hash: string, cells: number, s
         .sort()
         .reverse()[0] ?? null,
     runs,
+    // Whether every record's queries were checked against the oracle's ledger (folders written before ledgers: no).
+    oracleLedger: ledgerChecked ? 'checked' : 'absent',
     totalCellSeconds: Math.round(seconds * 1000) / 1000,
   };
   atomicWrite(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -3,6 +3,7 @@ import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../query-at
 import type { Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { rate, round6 } from '../records/metrics.js';
+import type { LedgerEntry } from '../records/ledger.js';
 import type { QueryCellResult } from '../records/queries.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import { checkDatasetFitsTarget } from '../targets/check.js';
@@ -49,7 +50,8 @@ export class QueryCellRunner {
     await this.pool.close();
   }
 
-  async run(cell: QueryCell): Promise<QueryCellResult> {
+  /** The cell's record, and the oracle's ledger entry: what its per-image budget view charged each image. */
+  async run(cell: QueryCell): Promise<{ result: QueryCellResult; charged: LedgerEntry }> {
     const started = performance.now();
     const target = loadTarget(targetDescriptorPath(cell.target, this.paths.targetsDir));
     checkDatasetFitsTarget(target, this.evaluation);
@@ -60,6 +62,7 @@ export class QueryCellRunner {
     const substitute = cell.substitute ? await this.substitute(cell, target) : undefined;
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
+    let charged: number[];
     try {
       const starts =
         substitute && cell.start !== null
@@ -86,10 +89,11 @@ export class QueryCellRunner {
         ...(surrogate ? { surrogate } : {}),
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
+      charged = Array.from({ length: cell.images }, (_, id) => oracle.spent(id));
     } finally {
       await substitute?.surrogate.dispose();
     }
-    return this.record(
+    const result = this.record(
       cell,
       target.descriptor.name,
       outcome,
@@ -98,6 +102,10 @@ export class QueryCellRunner {
       (performance.now() - started) / 1000,
       attackSeconds,
     );
+    return {
+      result,
+      charged: { kind: 'query', cellId: cell.id, index: cell.index, suiteHash: this.hash, attack: charged },
+    };
   }
 
   private record(

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TransferbenchError } from '../common/errors.js';
 import { appendJsonLine } from '../common/files.js';
 import { loadSplit, parseDatasetSpec, takeEvaluation } from '../data/index.js';
+import { appendLedger, ledgerFile } from '../records/ledger.js';
 import { queriesFile, readQueryResults } from '../records/queries.js';
 import type { GroupPaths } from './group.js';
 import type { Shard } from './grid.js';
@@ -51,7 +52,8 @@ export async function runQueryCellsOfShard(
   let queries = 0;
   try {
     for (const [k, cell] of pending.entries()) {
-      const result = await runner.run(cell);
+      const { result, charged } = await runner.run(cell);
+      appendLedger(ledgerFile(options.outDir, options.shard), charged);
       appendJsonLine(file, result);
       // The mean is rounded to 6 places in the record: the product is whole queries only up to that rounding.
       queries += Math.round(result.meanQueries * result.images);

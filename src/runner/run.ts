@@ -1,18 +1,29 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TransferbenchError } from '../common/errors.js';
+import { ensureFolder, removeStaleTemporaries } from '../common/files.js';
 import { currentBackendInfo, ensureBackend, useBackend } from '../compute/backend.js';
 import { currentEngineInfo, resolveEngine } from '../compute/engine.js';
 import { GroupRunner } from './group.js';
 import { lockShard } from './lock.js';
 import { runRecord } from './manifest.js';
 import type { GroupWorkerData } from './group-worker.js';
-import { runGroupsInThreads } from './group-threads.js';
+import { runGroupsInProcesses } from './group-processes.js';
 import { expandGrid, shardCells, suiteHash, type Cell, type Shard } from './grid.js';
 import { appendResult, readResults, resultsFile, type CellResult } from '../records/results.js';
+import {
+  appendLedger,
+  ledgerFile,
+  ledgerKey,
+  reconcileLedger,
+  sortLedger,
+  type LedgerEntry,
+} from '../records/ledger.js';
+import { queriesFile, readQueryResults } from '../records/queries.js';
 import { measureRubbishOfShard } from './rubbish-run.js';
 import { runQueryCellsOfShard } from './query-run.js';
+import { recordShardPlan, shardPlan } from './shard-plan.js';
 import type { Suite } from './suite.js';
 import { checkTargetAgainstModel } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
@@ -33,7 +44,7 @@ export interface RunOptions {
   readonly cacheDir?: string;
   /** false: retrain even when cached (default true). */
   readonly useCache?: boolean;
-  /** Groups run at once, each in its own worker thread (default 1: in this thread). */
+  /** Groups run at once, each in its own worker process (default 1: in this process). */
   readonly parallel?: number;
   /** Compute backend to select first (default the active one, or the fastest that loads). */
   readonly backend?: string;
@@ -63,13 +74,13 @@ function resolveRunOptions(suite: Suite, options: RunOptions): ResolvedRunOption
 /**
  * Runs the suite's cells for one shard, appending each finished cell to
  * `<out>/results-K-of-N.jsonl`. Substitutes are obtained once per (target, substitute) group;
- * with `parallel` > 1, independent groups run at once in worker threads. Results do not depend
+ * with `parallel` > 1, independent groups run at once in worker processes. Results do not depend
  * on how groups are scheduled: every CSV is sorted by the suite's cell order.
  */
 export async function runSuite(
   suite: Suite,
   runOptions: RunOptions = {},
-): Promise<{ ran: number; skipped: number; file: string }> {
+): Promise<{ ran: number; skipped: number; file: string; removed: string[] }> {
   const options = resolveRunOptions(suite, runOptions);
   await (runOptions.backend !== undefined ? useBackend(runOptions.backend) : ensureBackend());
   // Before any worker starts: an engine chosen by measurement is timed once, here.
@@ -81,19 +92,26 @@ export async function runSuite(
   for (const { path } of replicateTargetPaths(suite, options.targetsDir))
     await checkTargetAgainstModel(loadTarget(path));
   const cells = shardCells(expandGrid(suite), options.shard);
-  mkdirSync(options.outDir, { recursive: true });
+  ensureFolder(options.outDir, 'the results (--out)');
+  ensureFolder(options.cacheDir, 'the substitute cache (--cache-dir)');
   writeFileSync(join(options.outDir, 'suite.json'), `${JSON.stringify({ suiteHash: hash, suite }, null, 2)}\n`);
   const file = resultsFile(options.outDir, options.shard);
   const release = lockShard(`${file}.lock`);
   const started = new Date();
   try {
+    // Temporaries of killed runs and merges in this folder (a live process's are kept).
+    const removed = removeStaleTemporaries(options.outDir).map((f) => join(options.outDir, f));
+    // Entries of cells whose result never made it (all of them when no result file is left) are stale.
+    reconcileShardLedger(options.outDir, options.shard, file);
     const transfer = await runLocked(suite, hash, names, cells, file, options);
     const queries = await runQueryCellsOfShard(suite, hash, options);
+    sortLedger(ledgerFile(options.outDir, options.shard));
     // Query cells are cells too: counted in what the command prints and in the run record.
     const result = {
       ran: transfer.ran + queries.ran,
       skipped: transfer.skipped + queries.skipped,
       file: transfer.file,
+      removed,
     };
     const { k, n } = options.shard;
     // What merge writes into manifest.json about this run (machine, backend, times).
@@ -105,6 +123,15 @@ export async function runSuite(
   } finally {
     release();
   }
+}
+
+/** Drops ledger entries of cells whose result line never made it (see reconcileLedger). */
+function reconcileShardLedger(outDir: string, shard: Shard, file: string): void {
+  const finished = new Set([
+    ...readResults(file, true).map((r) => ledgerKey({ kind: 'transfer', cellId: r.cellId })),
+    ...readQueryResults(queriesFile(outDir, shard), true).map((r) => ledgerKey({ kind: 'query', cellId: r.cellId })),
+  ]);
+  reconcileLedger(ledgerFile(outDir, shard), (entry) => finished.has(ledgerKey(entry)));
 }
 
 /**
@@ -170,6 +197,7 @@ async function runLocked(
       `${file} holds results of another version of suite ${suite.name}; --out another folder or delete it`,
     );
   }
+  recordShardPlan(options.outDir, shardPlan(expandGrid(suite), options.shard), options.shard, options.resume);
   await measureRubbishOfShard(suite, hash, names, options);
   const done = new Set(previous.map((r) => r.cellId));
   const pending = cells.filter((c) => !done.has(c.id));
@@ -178,7 +206,10 @@ async function runLocked(
   let queries = 0;
   options.progress({ done: finished, total: cells.length, skipped, queries });
   if (pending.length === 0) return { ran: 0, skipped, file };
-  const onResult = (result: CellResult, substituteQueries: number) => {
+  const ledger = ledgerFile(options.outDir, options.shard);
+  const onResult = (result: CellResult, substituteQueries: number, charged: LedgerEntry) => {
+    // The ledger line first: a kill between the two leaves an entry the resumed run drops and writes again.
+    appendLedger(ledger, charged);
     appendResult(file, result);
     queries += substituteQueries + result.evaluated;
     finished++;
@@ -203,7 +234,7 @@ async function runLocked(
       oracleWorkers: 1,
       engine: currentEngineInfo(),
     };
-    await runGroupsInThreads(data, groups, workers, onResult);
+    await runGroupsInProcesses(data, groups, workers, onResult);
   }
   return { ran: pending.length, skipped, file };
 }

@@ -132,6 +132,13 @@ export function channelsOf(d: Pick<TargetDescriptor, 'layout' | 'inputShape'>): 
 export function loadTarget(descriptorPath: string): ResolvedTarget {
   const raw = readJsonFile(descriptorPath, 'the target descriptor');
   const descriptor = validateWith<TargetDescriptor>(TARGET_SCHEMA, raw, descriptorPath);
+  const [low, high] = descriptor.inputRange;
+  // A reversed range would map every pixel through a negative scale: the model sees inverted images.
+  if (!(low < high))
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${descriptorPath}: inputRange is [${low}, ${high}]; give [low, high] with low < high (e.g. [0, 1] or [0, 255])`,
+    );
   const channels = channelsOf(descriptor);
   for (const key of ['mean', 'std'] as const) {
     const length = descriptor.normalization[key].length;

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { forwardCost, groupCosts, shardBalance, type CostModel } from '../../src/runner/balance.js';
 import { assignGroups, expandGrid, shardCells } from '../../src/runner/grid.js';
 import { parseSuite } from '../../src/runner/suite.js';
 import { useBackend } from '../../src/compute/backend.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Substitutes of very different training cost on two targets: round robin piles them up. */
 const skewed = parseSuite(
@@ -78,15 +72,5 @@ describe('shard balance', () => {
       after.work.reduce((s, w) => s + w, 0),
       before.work.reduce((s, w) => s + w, 0),
     );
-  });
-
-  it('refuses an unknown --shard-by, naming the allowed ones', () => {
-    const r = spawnSync(
-      process.execPath,
-      [CLI, 'run', join(ROOT, 'bench', 'quickstart.json'), '--shard', '1/2', '--shard-by', 'size', '--backend', 'cpu'],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /--shard-by: got "size", expected "round-robin" \(the default\) or "cost"/);
   });
 });

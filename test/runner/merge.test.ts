@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandGrid, gridSize } from '../../src/runner/grid.js';
@@ -164,6 +165,43 @@ describe('merge (streaming)', () => {
     assert.throws(
       () => mergeResults(dir),
       /results-1-of-8\.jsonl: line 62 is not a JSON record; the file was edited or corrupted/,
+    );
+  });
+
+  it('a merge killed with SIGKILL leaves its temporaries; the next merge removes them, with a note', async () => {
+    const { dir } = syntheticRun();
+    const child = spawn(process.execPath, [CLI, 'merge', dir, '--no-report'], { stdio: 'ignore' });
+    const spills = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`transferbench-merge-${child.pid}-`));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // The spill folder lives from the first shard read to the last CSV: the kill lands mid-merge.
+    await new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (spills().length > 0) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error('the merge finished before it could be killed'));
+        }
+      }, 1);
+    });
+    await exited;
+    const left = spills();
+    assert.equal(left.length, 1, 'the killed merge left its spill folder');
+    const again = spawnSync(process.execPath, [CLI, 'merge', dir, '--no-report'], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(
+      again.stderr.includes(
+        `note: removed ${join(tmpdir(), left[0] as string)}, left by an interrupted merge or run\n`,
+      ),
+      again.stderr,
+    );
+    assert.deepEqual(spills(), [], 'the spill folder is gone');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary left in the run folder',
     );
   });
 });

@@ -144,6 +144,43 @@ describe('query-attack cells in suites', function () {
     const after = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
     assert.equal(after.length, 7);
     assert.equal(cli(['merge', single], fixture.dir).status, 0);
+    assert.equal(
+      readFileSync(join(single, 'ledger-1-of-1.jsonl'), 'utf8'),
+      readFileSync(join(singleRun(), 'ledger-1-of-1.jsonl'), 'utf8'),
+      "the oracle's ledger of the resumed run is byte-identical",
+    );
+  });
+
+  it("merge checks each query record's per-image queries against the oracle's ledger", () => {
+    const dir = join(fixture.dir, 'ledger-edited');
+    cpSync(singleRun(), dir, { recursive: true });
+    const file = join(dir, 'queries-1-of-1.jsonl');
+    const saved = readFileSync(file, 'utf8');
+    const ledger = readFileSync(join(dir, 'ledger-1-of-1.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; cellId: string; attack?: number[] })
+      .filter((e) => e.kind === 'query');
+    assert.equal(ledger.length, 7, 'one ledger entry per query cell');
+    const records = readQueryResults(file);
+    for (const r of records) {
+      const charged = ledger.find((e) => e.cellId === r.cellId)?.attack ?? [];
+      assert.equal(charged.length, r.images);
+      assert.ok(Math.abs(charged.reduce((a, b) => a + b, 0) / r.images - r.meanQueries) < 1e-6);
+    }
+    const first = records[0] as (typeof records)[number];
+    writeFileSync(
+      file,
+      saved.replace(`"meanQueries":${first.meanQueries},`, `"meanQueries":${first.meanQueries / 2},`),
+    );
+    const merged = cli(['merge', dir], fixture.dir);
+    assert.equal(merged.status, 2);
+    assert.equal(
+      merged.stderr.trim(),
+      `transferbench: ${dir}: query cell ${first.cellId} reports ${first.meanQueries / 2} queries per image on average, the ` +
+        `oracle's ledger charged ${first.meanQueries}; the record was edited or comes from another run: rerun its ` +
+        'shard into a fresh --out',
+    );
   });
 
   it('names the offending key of a bad queryAttacks entry', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +181,58 @@ describe('benchmark runner', function () {
     assert.equal(all.length, 18);
     assert.equal(new Set(all.map((r) => r.cellId)).size, 18);
     for (const csv of CSVS) assert.equal(stable(join(killed, csv)), stable(join(reference, csv)), csv);
+    assert.equal(
+      readFileSync(join(killed, 'ledger-1-of-1.jsonl'), 'utf8'),
+      readFileSync(join(reference, 'ledger-1-of-1.jsonl'), 'utf8'),
+      "the oracle's ledger of the resumed run is byte-identical",
+    );
+  });
+
+  it("writes the oracle's ledger beside the results, and merge checks every record against it", async () => {
+    const reference = readFileSync(join(await single(), 'ledger-1-of-1.jsonl'), 'utf8');
+    const entries = reference
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; index: number; evaluation: number });
+    assert.deepEqual(
+      entries.map((e) => [e.kind, e.index, e.evaluation]),
+      Array.from({ length: 18 }, (_, i) => ['transfer', i, 40]),
+      'one entry per cell in suite order: the 40 evaluation queries the oracle charged for its images',
+    );
+    const dir = copyOf(await sharded());
+    const shards = [1, 2, 3].map((k) => readFileSync(join(dir, `ledger-${k}-of-3.jsonl`), 'utf8'));
+    assert.deepEqual(shards.join('').trimEnd().split('\n').sort(), reference.trimEnd().split('\n').sort());
+    assert.equal(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).oracleLedger, 'checked');
+    const results = join(dir, 'results-2-of-3.jsonl');
+    const saved = readFileSync(results, 'utf8');
+    const first = JSON.parse(saved.split('\n')[0] as string) as { cellId: string };
+    writeFileSync(results, saved.replace('"evaluated":40', '"evaluated":41'));
+    assert.throws(
+      () => mergeResults(dir),
+      new RegExp(
+        `results-2-of-3.jsonl: cell ${first.cellId} reports 41 evaluated images, the oracle's ledger charged 40 ` +
+          'evaluation queries for them; the record was edited or comes from another run: rerun its shard into a ' +
+          'fresh --out$',
+      ),
+    );
+    writeFileSync(results, saved);
+    const ledger2 = join(dir, 'ledger-2-of-3.jsonl');
+    writeFileSync(ledger2, shards[1]?.split('\n').slice(1).join('\n') as string);
+    assert.throws(
+      () => mergeResults(dir),
+      new RegExp(
+        `results-2-of-3.jsonl: transfer cell ${first.cellId} has a result but no entry in the oracle's ledger ` +
+          '\\(ledger-2-of-3.jsonl\\); the ledger was deleted or cut: rerun its shard into a fresh --out$',
+      ),
+    );
+    writeFileSync(ledger2, `${shards[1]}${shards[1]}`);
+    assert.throws(
+      () => mergeResults(dir),
+      /the oracle's ledger has more than one entry for transfer cell [0-9a-f]{16} \(again in ledger-2-of-3.jsonl\); remove the repeated ledger file$/,
+    );
+    for (const k of [1, 2, 3]) rmSync(join(dir, `ledger-${k}-of-3.jsonl`));
+    assert.equal(mergeResults(dir).ledgerChecked, false, 'a folder from before ledgers still merges');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).oracleLedger, 'absent');
   });
 
   it('a pool worker killed mid-suite loses no cell', async () => {
@@ -193,19 +245,20 @@ describe('benchmark runner', function () {
       1,
     );
     const results: CellResult[] = [];
-    let exitCode: Promise<number> | undefined;
+    let killed = false;
     let lost = -1;
     try {
       await runner.run(cells, (result) => {
         results.push(result);
         // the one oracle worker is killed after the first cell: the others need its replacement
-        if (results.length === 1) exitCode = runner.pool.threads[0]?.terminate();
+        const pid = runner.pool.workerStates[0]?.pid;
+        if (results.length === 1 && pid !== undefined) killed = process.kill(pid, 'SIGKILL');
       });
       lost = runner.pool.workersLost;
     } finally {
       await runner.close();
     }
-    assert.equal(await exitCode, 1, 'the worker was terminated');
+    assert.ok(killed, 'the worker was killed');
     assert.equal(lost, 1, 'the pool lost one worker and replaced it');
     assert.ok(cells.length > 1, 'cells ran after the kill');
     assert.deepEqual(
@@ -248,15 +301,6 @@ describe('benchmark runner', function () {
       readFileSync(file, 'utf8'),
       `${lines.slice(0, -1).join('\n')}\n`,
       'the cut line is gone from the file',
-    );
-  });
-
-  it('refuses to start over existing results without --resume', async () => {
-    const r = cli(['run', fixture.suitePath, '--out', await single(), ...common()], fixture.dir);
-    assert.equal(r.status, 2);
-    assert.match(
-      r.stderr,
-      /results-1-of-1.jsonl already exists; pass --resume to continue it, or --out another folder/,
     );
   });
 

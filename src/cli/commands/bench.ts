@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { groupCosts, zooCostModel } from '../../runner/balance.js';
 import { expandGrid, parseShard, type Shard } from '../../runner/grid.js';
-import { mergeResults } from '../../runner/merge.js';
+import { mergeResults, type MergeOutcome } from '../../runner/merge.js';
 import { writeReport } from '../../report/report.js';
 import { GridCollector } from '../../report/grids.js';
 import { outputDir, runSuite } from '../../runner/run.js';
@@ -29,7 +29,7 @@ export interface RunCommandOptions {
   readonly cacheDir: string;
   readonly useCache: boolean;
   readonly quiet: boolean;
-  /** Groups run at once in worker threads (default: the machine's cores). */
+  /** Groups run at once in worker processes (default: the machine's cores). */
   readonly parallel?: number;
 }
 
@@ -87,10 +87,12 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
     parallel: options.parallel ?? availableParallelism(),
     progress: progressPrinter(reporter, options.quiet),
   });
+  for (const path of result.removed) reporter.warn(`note: removed ${path}, left by an interrupted merge or run`);
   reporter.info(`ran ${result.ran} cell(s), skipped ${result.skipped} already done -> ${result.file}`);
   if (shard.n === 1) {
     const grids = new GridCollector();
     const merged = mergeResults(out, { tables: false, grids });
+    mergeNotes(reporter, out, merged);
     const report = await writeReport(out, { grids });
     reporter.info(`leaderboards: ${merged.files.join(', ')}`);
     reporter.info(`report: ${report[report.length - 1] ?? ''}`);
@@ -98,6 +100,13 @@ export async function runCommand(reporter: Reporter, suitePath: string, options:
     reporter.info(`when every shard has run: transferbench merge ${out}`);
   }
   return 0;
+}
+
+/** What a merge found and did on its own: leftovers of an interrupted one, a folder without the oracle's ledger. */
+function mergeNotes(reporter: Reporter, dir: string, merged: MergeOutcome): void {
+  for (const path of merged.removed) reporter.warn(`note: removed ${path}, left by an interrupted merge or run`);
+  if (!merged.ledgerChecked)
+    reporter.warn(`note: ${dir} has no oracle ledger (ledger-K-of-N.jsonl): its records' queries were not checked`);
 }
 
 /** `transferbench merge DIR`: the CSVs and manifest, then the report. */
@@ -110,6 +119,7 @@ export async function mergeCommand(
   // grids keep a few cells' images, so a run of any size merges in bounded memory.
   const grids = options.report ? new GridCollector() : undefined;
   const merged = mergeResults(dir, { tables: false, grids });
+  mergeNotes(reporter, dir, merged);
   reporter.info(`merged ${merged.cells} cells -> ${merged.files.join(', ')}`);
   if (grids === undefined) return 0;
   const written = await writeReport(dir, { grids });

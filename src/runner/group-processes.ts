@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { TransferbenchError } from '../common/errors.js';
-import type { CellResult } from '../records/results.js';
 import type { Cell } from './grid.js';
+import type { OnCellResult } from './group.js';
 import type { FromGroupWorker, GroupWorkerData, ToGroupWorker } from './group-worker.js';
 
 const GROUP_WORKER = new URL('./group-worker.js', import.meta.url);
@@ -18,28 +19,38 @@ function crashed(group: readonly Cell[] | undefined, how: string): Transferbench
   const which = group === undefined ? 'between groups' : `while running the cells of ${describeGroup(group)}`;
   return new TransferbenchError(
     'WORKER_CRASHED',
-    `a group worker thread crashed ${which} (${how}); finished cells are kept: rerun with --resume`,
+    `a group worker process crashed ${which} (${how}); finished cells are kept: rerun with --resume`,
   );
 }
 
 /**
- * Deals groups to `count` worker threads as they become free; the first error stops the run.
- * An error a group raises comes back as data and keeps its code; a thread that dies is reported
- * as WORKER_CRASHED naming the group it was running. `workerFile` is the thread's script (tests
+ * Deals groups to `count` worker processes as they become free; the first error stops the run.
+ * An error a group raises comes back as data and keeps its code; a process that dies is reported
+ * as WORKER_CRASHED naming the group it was running. `workerFile` is the process's script (tests
  * pass one that crashes on purpose).
+ *
+ * Processes, not worker threads: ending a run early (an error in one group) must stop the others
+ * at once, and a worker thread stopped while onnxruntime's native code runs in it (a substitute
+ * training on the onnxruntime engine) aborts the whole program with exit 134, lock left behind.
+ * A process can be killed at any instant.
  */
-export async function runGroupsInThreads(
+export async function runGroupsInProcesses(
   data: GroupWorkerData,
   groups: readonly Cell[][],
   count: number,
-  onResult: (result: CellResult, substituteQueries: number) => void,
+  onResult: OnCellResult,
   workerFile: URL = GROUP_WORKER,
 ): Promise<void> {
   const queue = [...groups];
-  const threads = Array.from({ length: count }, () => new Worker(workerFile, { workerData: data }));
+  const workers: ChildProcess[] = Array.from({ length: count }, () =>
+    fork(fileURLToPath(workerFile), [], { serialization: 'advanced', execArgv: [], stdio: 'inherit' }),
+  );
+  const send = (worker: ChildProcess, message: ToGroupWorker) => worker.send(message, () => undefined);
+  for (const worker of workers) send(worker, { type: 'start', data });
+  let failed = false;
   try {
     await Promise.all(
-      threads.map(
+      workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
             let current: Cell[] | undefined;
@@ -48,19 +59,19 @@ export async function runGroupsInThreads(
               current = queue.shift();
               if (current === undefined) {
                 stopping = true;
-                worker.postMessage({ type: 'stop' } satisfies ToGroupWorker);
+                send(worker, { type: 'stop' });
                 resolve();
               } else {
-                worker.postMessage({ type: 'group', cells: current } satisfies ToGroupWorker);
+                send(worker, { type: 'group', cells: current });
               }
             };
             worker.on('message', (message: FromGroupWorker) => {
               if (message.type === 'ready' || message.type === 'group-done') next();
               else if (message.type === 'result') {
                 // A result that cannot be written (a full disk) ends the run as an error, not as an
-                // exception thrown out of the worker's message event.
+                // exception thrown out of the message event.
                 try {
-                  onResult(message.result, message.substituteQueries);
+                  onResult(message.result, message.substituteQueries, message.charged);
                 } catch (error) {
                   stopping = true;
                   reject(error);
@@ -72,32 +83,30 @@ export async function runGroupsInThreads(
                 );
             });
             worker.on('error', (error) => reject(crashed(current, error.message)));
-            worker.on('exit', (code) => {
-              if (!stopping) reject(crashed(current, `exit code ${code}`));
+            worker.on('exit', (code, signal) => {
+              if (!stopping) reject(crashed(current, signal ? `killed by ${signal}` : `exit code ${code}`));
             });
           }),
       ),
     );
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    await Promise.all(threads.map(endThread));
+    // After a failure the workers still running a group are killed; otherwise each was told to stop.
+    await Promise.all(workers.map((worker) => exited(worker, failed)));
   }
 }
 
-/** How long an aborted thread may take to finish its cell and release its sessions before it is terminated. */
-const ABORT_GRACE_MS = 10 * 60 * 1000;
-
-/**
- * Ends a thread without terminating it mid-session where it can: told to abort, it finishes its
- * current cell (whose result is dropped: the run resumes it), releases its onnxruntime sessions and exits.
- */
-function endThread(worker: Worker): Promise<void> {
+/** Waits for a worker to exit, killing it now (`kill`) or if it has not stopped within 30 s. */
+function exited(worker: ChildProcess, kill: boolean): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    if (worker.threadId === -1) return resolve();
-    const timer = setTimeout(() => void worker.terminate(), ABORT_GRACE_MS);
+    const timer = setTimeout(() => worker.kill('SIGKILL'), 30000);
     worker.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    worker.postMessage({ type: 'abort' } satisfies ToGroupWorker);
+    if (kill) worker.kill('SIGKILL');
   });
 }

@@ -1,11 +1,11 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { TransferbenchError } from '../common/errors.js';
 import { channelsOf, type ResolvedTarget } from '../targets/descriptor.js';
-import type { InferenceResult, InferenceTask, PoolProcessMessage, TaskMessage } from './messages.js';
+import type { InferenceResult, InferenceTask } from './messages.js';
 
 export interface PoolOptions {
-  /** Pool processes (default 2: this project's machines have 2 cores). */
+  /** Worker threads (default 2: this project's machines have 2 cores). */
   readonly workers?: number;
   /** onnxruntime intra-op threads per worker (default 1). */
   readonly intraOpThreads?: number;
@@ -19,49 +19,18 @@ export interface PoolOptions {
   readonly maxChunk?: number;
 }
 
-/** What a test sees of one pool process, to kill it at a chosen moment. */
-export interface PoolWorkerState {
-  readonly pid: number | undefined;
-  /** onnxruntime is loaded (the process sent `ready`). */
-  readonly ready: boolean;
-  /** A task is in flight on it. */
-  readonly busy: boolean;
-}
-
-const POOL_PROCESS = fileURLToPath(new URL('./pool-process.js', import.meta.url));
-
-interface Job {
-  readonly task: InferenceTask;
-  readonly resolve: (result: InferenceResult) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface Slot {
-  readonly child: ChildProcess;
-  ready: boolean;
-  dead: boolean;
-  job?: { readonly id: number; readonly job: Job };
-}
+const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 /**
- * A pool of onnxruntime sessions in child processes. Large requests are split across them;
- * images go out and probabilities come back over the IPC channel (V8 serialisation keeps them
- * Float32Arrays). A task whose process dies is retried once on a fresh process.
- *
- * Processes, not worker threads: a worker thread terminated while onnxruntime-node's native code
- * is on its stack aborts the whole program (node-addon-api rethrows the failed N-API call as a
- * C++ exception, `terminate called after throwing an instance of 'Napi::Error'`, exit 134; gdb
- * shows it in InferenceSessionWrap::Init while a fresh thread registers the addon). A process can
- * be killed at any instant, or crash in native code, without touching the one it serves.
+ * A piscina pool of onnxruntime sessions. Large requests are split across workers; images go
+ * to workers and probabilities come back as transferred buffers. A task whose worker dies is
+ * retried once on a fresh worker (piscina replaces it).
  */
 export class OraclePool {
+  private readonly piscina: Piscina;
   private readonly intraOpThreads: number;
   private readonly minChunk: number;
   private readonly maxChunk: number;
-  private readonly slots: (Slot | undefined)[];
-  private readonly queue: Job[] = [];
-  private nextId = 0;
-  private completed = 0;
   private closing = false;
   private lost = 0;
   readonly workers: number;
@@ -75,22 +44,31 @@ export class OraclePool {
     this.maxChunk = options.maxChunk ?? 256;
     if (!Number.isInteger(this.maxChunk) || this.maxChunk < 1)
       throw new TransferbenchError('BAD_OPTION', `oracle maxChunk: got ${this.maxChunk}, expected a positive integer`);
-    this.slots = Array.from({ length: this.workers }, () => undefined);
+    this.piscina = new Piscina({
+      filename: WORKER,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+    });
+    this.piscina.on('workerDestroy', () => {
+      if (!this.closing) this.lost++;
+    });
   }
 
-  /** Pool processes that died (killed, crashed, out of memory) and were replaced since the pool started. */
+  /** Worker threads that died (killed, crashed, out of memory) and were replaced since the pool started. */
   get workersLost(): number {
     return this.lost;
   }
 
   /** onnxruntime runs finished so far (the slices requests were split into), for tests. */
   get runsCompleted(): number {
-    return this.completed;
+    return this.piscina.completed;
   }
 
-  /** The pool's processes as they stand (a slot not yet started has no pid), for tests that kill one on purpose. */
-  get workerStates(): readonly PoolWorkerState[] {
-    return this.slots.map((s) => ({ pid: s?.child.pid, ready: s?.ready ?? false, busy: s?.job !== undefined }));
+  /** The worker threads, for tests that kill one on purpose. */
+  get threads(): readonly { terminate(): Promise<number> }[] {
+    return this.piscina.threads as unknown as { terminate(): Promise<number> }[];
   }
 
   /** Class probabilities (count x classes) for NHWC [0,1] images. */
@@ -105,8 +83,7 @@ export class OraclePool {
     const parts: Promise<{ probabilities: Float32Array; classes: number }>[] = [];
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
-      // A compact copy: serialising a view sends its whole underlying buffer.
-      parts.push(this.runWithRetry(target, images.slice(start * size, (start + n) * size), n));
+      parts.push(this.runWithRetry(target, images, start * size, n, size));
     }
     const answers = await Promise.all(parts);
     const classes = answers[0]?.classes ?? 0;
@@ -122,37 +99,40 @@ export class OraclePool {
   private async runWithRetry(
     target: ResolvedTarget,
     images: Float32Array,
+    offset: number,
     count: number,
+    size: number,
   ): Promise<{ probabilities: Float32Array; classes: number }> {
-    const d = target.descriptor;
-    const task: InferenceTask = {
-      modelPath: target.modelPath,
-      sha256: d.sha256,
-      modelName: d.name,
-      inputName: d.inputName,
-      outputName: d.outputName,
-      layout: d.layout,
-      inputShape: d.inputShape,
-      inputRange: d.inputRange,
-      mean: d.normalization.mean.slice(0, channelsOf(d)),
-      std: d.normalization.std.slice(0, channelsOf(d)),
-      outputKind: d.outputKind,
-      images,
-      count,
-      intraOpThreads: this.intraOpThreads,
-      ...(d.defence ? { defence: d.defence } : {}),
-    };
     for (let attempt = 0; ; attempt++) {
+      // A fresh copy per attempt: a transferred buffer is gone from this thread.
+      const slice = images.slice(offset, offset + count * size);
+      const d = target.descriptor;
+      const task: InferenceTask = {
+        modelPath: target.modelPath,
+        sha256: d.sha256,
+        modelName: d.name,
+        inputName: d.inputName,
+        outputName: d.outputName,
+        layout: d.layout,
+        inputShape: d.inputShape,
+        inputRange: d.inputRange,
+        mean: d.normalization.mean.slice(0, channelsOf(d)),
+        std: d.normalization.std.slice(0, channelsOf(d)),
+        outputKind: d.outputKind,
+        images: slice,
+        count,
+        intraOpThreads: this.intraOpThreads,
+        ...(d.defence ? { defence: d.defence } : {}),
+      };
       let result: InferenceResult;
       try {
-        result = await this.run(task);
+        result = (await this.piscina.run(task, { transferList: [slice.buffer] })) as InferenceResult;
       } catch (error) {
-        if (this.closing) throw error;
-        // The process died (killed, crashed, out of memory): a fresh one takes the task once more.
+        // The worker died (exit, out of memory, terminated): piscina has replaced it.
         if (attempt === 0) continue;
         throw new TransferbenchError(
           'WORKER_CRASHED',
-          `model ${d.name}: an oracle pool process died twice on the same request (${(error as Error).message})`,
+          `model ${d.name}: an oracle pool worker died twice on the same request (${(error as Error).message})`,
         );
       }
       if (!result.ok) throw new TransferbenchError('BAD_MODEL', result.error);
@@ -160,89 +140,14 @@ export class OraclePool {
     }
   }
 
-  private run(task: InferenceTask): Promise<InferenceResult> {
-    if (this.closing) return Promise.reject(new TransferbenchError('BAD_OPTION', 'the oracle pool is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  /** Hands queued jobs to idle processes, starting one in each empty slot as needed. */
-  private dispatch(): void {
-    while (this.queue.length > 0 && !this.closing) {
-      let index = this.slots.findIndex((s) => s !== undefined && !s.dead && s.job === undefined);
-      if (index < 0) index = this.slots.indexOf(undefined);
-      if (index < 0) return;
-      const slot = this.slots[index] ?? this.start(index);
-      const job = this.queue.shift() as Job;
-      const id = this.nextId++;
-      slot.job = { id, job };
-      slot.child.ref();
-      slot.child.channel?.ref();
-      // A send to a process that has just died fails here; its exit handler fails the job.
-      slot.child.send({ id, task: job.task } satisfies TaskMessage, () => undefined);
-    }
-  }
-
-  private start(index: number): Slot {
-    const child = fork(POOL_PROCESS, [], {
-      serialization: 'advanced',
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const slot: Slot = { child, ready: false, dead: false };
-    this.slots[index] = slot;
-    this.idle(slot);
-    child.on('message', (message: PoolProcessMessage) => {
-      if (message.kind === 'ready') {
-        slot.ready = true;
-        return;
-      }
-      const running = slot.job;
-      if (running?.id !== message.id) return;
-      slot.job = undefined;
-      this.completed++;
-      this.idle(slot);
-      running.job.resolve(message.result);
-      this.dispatch();
-    });
-    const died = (reason: string) => {
-      if (slot.dead) return;
-      slot.dead = true;
-      if (this.slots[index] === slot) this.slots[index] = undefined;
-      if (!this.closing) this.lost++;
-      const running = slot.job;
-      slot.job = undefined;
-      running?.job.reject(new Error(`oracle pool process ${child.pid ?? '(not started)'} ${reason}`));
-      this.dispatch();
-    };
-    child.once('exit', (code, signal) => died(signal ? `was killed (${signal})` : `exited with code ${code}`));
-    // Only a process that never started reports an error without an exit.
-    child.on('error', (error) => child.pid === undefined && died(`could not start: ${error.message}`));
-    return slot;
-  }
-
-  /** An idle process holds nothing open: a program that forgets to close the pool still exits. */
-  private idle(slot: Slot): void {
-    slot.child.unref();
-    slot.child.channel?.unref();
-  }
-
-  /** Stops every process; nothing stays open, so the process can exit by itself. */
+  /**
+   * Stops every worker once the requests already running have finished; requests not yet started
+   * are refused. Never `destroy()`: a worker thread terminated while onnxruntime-node's native code
+   * is on its stack aborts the whole program (`terminate called after throwing an instance of
+   * 'Napi::Error'`, exit 134).
+   */
   async close(): Promise<void> {
     this.closing = true;
-    for (const job of this.queue.splice(0))
-      job.reject(new TransferbenchError('BAD_OPTION', 'the oracle pool was closed before the request ran'));
-    await Promise.all(
-      this.slots.map(async (slot) => {
-        if (!slot || slot.dead) return;
-        const exited = new Promise<void>((resolve) => slot.child.once('exit', () => resolve()));
-        if (slot.child.connected) slot.child.disconnect();
-        const timer = setTimeout(() => slot.child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await this.piscina.close({ force: true });
   }
 }

@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { defendedInputs, voteShares } from './defences/registry.js';
 import type { InferenceResult, InferenceTask } from './messages.js';
 
@@ -106,7 +107,7 @@ function softmaxRows(values: Float32Array, classes: number): Float32Array {
 }
 
 /** Runs one batch; every failure comes back as data naming the model and the mismatch. */
-export async function infer(task: InferenceTask): Promise<InferenceResult> {
+export default async function infer(task: InferenceTask): Promise<InferenceResult | object> {
   const where = `model ${task.modelName} (${task.modelPath})`;
   try {
     let s: ort.InferenceSession;
@@ -174,7 +175,9 @@ export async function infer(task: InferenceTask): Promise<InferenceResult> {
     const probabilities = defended?.vote
       ? voteShares(modelProbabilities, task.count, defended.copies, classes)
       : modelProbabilities;
-    return { ok: true, probabilities, classes };
+    const result: InferenceResult = { ok: true, probabilities, classes };
+    // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
+    return move({ [transferableSymbol]: probabilities.buffer, [valueSymbol]: result } as never);
   } catch (error) {
     return { ok: false, error: `${where}: ${(error as Error).message}` };
   }

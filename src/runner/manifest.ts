@@ -33,6 +33,7 @@ export function packageVersions(): Record<string, string> {
     '@tensorflow/tfjs',
     '@tensorflow/tfjs-backend-wasm',
     'onnxruntime-node',
+    'piscina',
     'csv-stringify',
     'ajv',
   ]) {

@@ -184,7 +184,7 @@ describe('oracle', () => {
     const images = uniformImages(4000, 36, 7);
     const lost = pool.workersLost;
     const pending = oracle.query(images, 'evaluation');
-    process.kill(pool.workerStates[0]?.pid as number, 'SIGKILL');
+    await pool.threads[0]?.terminate();
     const answer = await pending;
     assert.equal(pool.workersLost, lost + 1, 'a worker died and was replaced');
     assert.ok(answer.probabilities && close(answer.probabilities, softmax(nhwc.logits(images, 4000), 4)));

@@ -44,6 +44,8 @@ const group = (target: string, n: number): Cell[] =>
     eps: 0.1,
     labelSource: 'true',
     group: target,
+    replicate: 0,
+    seed: 0,
     substitute: {
       strategy: 'static-distillation',
       architecture: 'mlp',

@@ -228,11 +228,11 @@ def randomise_batchnorm(model, generator):
             module.bias.data.copy_(torch.randn(c, generator=generator) * 0.2)
 
 
-def export_onnx(model, shape, path):
-    """opset 13, dynamic batch, eval mode (Dropout dropped, BatchNorm with running statistics)."""
+def export_onnx(model, shape, path, opset=13):
+    """opset 13 unless told, dynamic batch, eval mode (Dropout dropped, BatchNorm with running statistics)."""
     model.eval()
     buffer = io.BytesIO()
-    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=13, input_names=['input'], output_names=['logits'],
+    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=opset, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, do_constant_folding=True)
     data = buffer.getvalue()
     onnx.checker.check_model(onnx.load_from_string(data))
@@ -304,7 +304,7 @@ class Packer:
 
     def add(self, array):
         array = np.ascontiguousarray(array)
-        dtype = {np.dtype('float32'): 'float32', np.dtype('int32'): 'int32'}[array.dtype]
+        dtype = {np.dtype('float32'): 'float32', np.dtype('int32'): 'int32', np.dtype('uint8'): 'uint8'}[array.dtype]
         data = array.astype(array.dtype.newbyteorder('<')).tobytes()
         ref = {'dtype': dtype, 'shape': list(array.shape), 'offset': self.offset}
         self.chunks.append(data)

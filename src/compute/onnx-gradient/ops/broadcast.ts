@@ -14,7 +14,7 @@ export const tileGradient = unary((b, ctx, dy, out) => {
   const xShape = ctx.shape(ctx.input(0));
   const repeats = ctx.constant(ctx.input(1));
   if (repeats === undefined)
-    throw badModel(ctx.node, 'its repeats are computed from the images; only constant ones are supported');
+    throw badModel(ctx.node, 'its repeats are computed at run time; only constant (or folded) ones are supported');
   if (xShape.some((d, i) => d < 0 && repeats[i] !== 1))
     throw badModel(ctx.node, 'repeating the batch axis is not supported');
   const split = xShape.flatMap((d, i) => [repeats[i] as number, d]);

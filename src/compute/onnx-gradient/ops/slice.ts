@@ -18,7 +18,7 @@ function constantInput(ctx: GradientContext, i: number, what: string): number[] 
   if (name === '') return undefined;
   const values = ctx.constant(name);
   if (values === undefined)
-    throw badModel(ctx.node, `its ${what} are computed from the images; only constant ones are supported`);
+    throw badModel(ctx.node, `its ${what} are computed at run time; only constant (or folded) ones are supported`);
   return values;
 }
 

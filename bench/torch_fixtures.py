@@ -18,6 +18,7 @@ Usage (the committed fixtures were written by the first two lines):
   python3 bench/torch_fixtures.py --only avgpool        # one fixture
   python3 bench/torch_fixtures.py --resnet18 OUT        # ResNet-18-style CIFAR-10 net (random
                                                         # weights, ~45 MB) into OUT/, not committed
+  python3 bench/torch_fixtures.py --vit-small OUT       # the benchmark's ViT-small (~86 MB), not committed
 """
 import argparse, hashlib, io, json, os, sys
 import numpy as np
@@ -228,11 +229,11 @@ def randomise_batchnorm(model, generator):
             module.bias.data.copy_(torch.randn(c, generator=generator) * 0.2)
 
 
-def export_onnx(model, shape, path):
-    """opset 13, dynamic batch, eval mode (Dropout dropped, BatchNorm with running statistics)."""
+def export_onnx(model, shape, path, opset=13):
+    """opset 13 unless told, dynamic batch, eval mode (Dropout dropped, BatchNorm with running statistics)."""
     model.eval()
     buffer = io.BytesIO()
-    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=13, input_names=['input'], output_names=['logits'],
+    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=opset, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, do_constant_folding=True)
     data = buffer.getvalue()
     onnx.checker.check_model(onnx.load_from_string(data))
@@ -304,7 +305,7 @@ class Packer:
 
     def add(self, array):
         array = np.ascontiguousarray(array)
-        dtype = {np.dtype('float32'): 'float32', np.dtype('int32'): 'int32'}[array.dtype]
+        dtype = {np.dtype('float32'): 'float32', np.dtype('int32'): 'int32', np.dtype('uint8'): 'uint8'}[array.dtype]
         data = array.astype(array.dtype.newbyteorder('<')).tobytes()
         ref = {'dtype': dtype, 'shape': list(array.shape), 'offset': self.offset}
         self.chunks.append(data)
@@ -442,6 +443,28 @@ def export_resnet18(out_dir):
     print(os.path.join(out_dir, 'target.json'))
 
 
+def build_vit_small():
+    """ViT-small for the benchmark: torchvision's VisionTransformer with ViT-S/16's depth and widths
+    (12 layers, 6 heads, hidden 384, MLP 1536; DeiT, 2012.12877) on CIFAR-size 32x32 input with 8x8
+    patches (16 tokens and the class token), 10 classes, seed-0 random weights (the same every time:
+    bench/perf/torch_surrogate_reference.py rebuilds it to time PyTorch on them)."""
+    from torchvision.models import VisionTransformer
+    torch.manual_seed(0)
+    return VisionTransformer(32, 8, 12, 6, 384, 1536, num_classes=10).eval()
+
+
+def export_vit_small(out_dir):
+    """build_vit_small() exported (opset 17: LayerNormalization nodes) with its descriptor into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    model = build_vit_small()
+    shape = [3, 32, 32]
+    sha = export_onnx(model, shape, os.path.join(out_dir, 'model.onnx'), opset=17)
+    with open(os.path.join(out_dir, 'target.json'), 'w') as f:
+        json.dump(descriptor('vit-small-cifar', sha, shape, CIFAR_NORM, 'logits', CIFAR_CLASSES, 'cifar-10', 10), f, indent=2)
+        f.write('\n')
+    print(os.path.join(out_dir, 'target.json'))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default=FIXTURES)
@@ -449,10 +472,14 @@ def main():
     parser.add_argument('--mnist-train', help='folder with images.npy, labels.npy (and test-*.npy) to train mnist-cnn on')
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--resnet18', metavar='OUT', help='export only the ResNet-18-style CIFAR-10 net into OUT/')
+    parser.add_argument('--vit-small', metavar='OUT', help='export only the benchmark ViT-small (CIFAR-size) into OUT/')
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.resnet18:
         export_resnet18(args.resnet18)
+        return
+    if args.vit_small:
+        export_vit_small(args.vit_small)
         return
     for name in args.only or sorted(FIXTURE_NETS):
         if name == 'mnist-cnn' and not args.mnist_train:

@@ -29,7 +29,7 @@ const PEAK_MEMORY = fileURLToPath(new URL('./peak-memory.js', import.meta.url));
 /** One measured figure: a path (onnx surrogate, wasm, onnxruntime inference) x model x attack x threads. */
 interface SurrogateResult {
   readonly path: 'onnx-surrogate' | 'wasm' | 'onnxruntime-inference';
-  readonly model: 'model-c' | 'resnet18';
+  readonly model: BenchModel['name'];
   /** FGSM, PGD-10, or "inference" (a forward pass only). */
   readonly attack: string;
   readonly threads: number;
@@ -44,7 +44,7 @@ interface TorchSurrogateReport {
 }
 
 interface BenchModel {
-  readonly name: 'model-c' | 'resnet18';
+  readonly name: 'model-c' | 'resnet18' | 'vit-small';
   readonly onnxPath: string;
   readonly bytes: Uint8Array;
   readonly description: OnnxModelDescription;
@@ -100,6 +100,20 @@ async function modelC(dir: string, given: string | undefined): Promise<BenchMode
   const onnxPath = join(dir, 'model-c.onnx');
   writeFileSync(onnxPath, bytes);
   return { name: 'model-c', onnxPath, bytes, description };
+}
+
+/** A network of bench/torch_fixtures.py (random seed-0 weights) exported there at run time (tens of MB, not committed). */
+function torchModel(python: string, dir: string, name: 'resnet18' | 'vit-small'): BenchModel {
+  const out = join(dir, name);
+  execFileSync(python, [FIXTURES_SCRIPT, `--${name}`, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const target = loadTarget(join(out, 'target.json'));
+  return {
+    name,
+    onnxPath: target.modelPath,
+    bytes: readFileSync(target.modelPath),
+    description: gradientDescriptionOf(target.descriptor),
+    descriptorPath: target.descriptorPath,
+  };
 }
 
 /** ORT sessions for inference with the same thread settings the surrogate uses. */
@@ -229,8 +243,8 @@ function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): numb
 /**
  * The `surrogate` part of `npm run bench:perf`: attacks crafted through the ONNX gradient builder
  * on onnxruntime (1 and 2 threads) against the wasm path and PyTorch on the same networks and
- * weights, all in this one run: model C (FGSM, PGD-10) and a ResNet-18-style CIFAR-10 net
- * (FGSM), each beside onnxruntime's inference throughput of the same model, and the peak
+ * weights, all in this one run: model C (FGSM, PGD-10), a ResNet-18-style CIFAR-10 net and a
+ * ViT-small at CIFAR size (FGSM), each beside onnxruntime's inference throughput of the same model, and the peak
  * resident memory of one 256-image FGSM batch on the ResNet.
  */
 export async function surrogateBenchmark(options: {
@@ -252,28 +266,18 @@ export async function surrogateBenchmark(options: {
   const probes: Record<string, Float32Array> = { 'model-c': measuredC.probe };
   let memory: Record<string, unknown> | undefined;
   if (python === undefined) {
-    skipped.push({ what: 'resnet18 and every PyTorch figure', reason: reason ?? 'no python3 with torch' });
+    skipped.push({ what: 'resnet18, vit-small and every PyTorch figure', reason: reason ?? 'no python3 with torch' });
   } else {
-    // The ResNet is defined in PyTorch and exported by the fixtures script (about 45 MB, not committed).
-    const resnetDir = join(dir, 'resnet18');
-    execFileSync(python, [FIXTURES_SCRIPT, '--resnet18', resnetDir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const target = loadTarget(join(resnetDir, 'target.json'));
-    const resnet: BenchModel = {
-      name: 'resnet18',
-      onnxPath: target.modelPath,
-      bytes: readFileSync(target.modelPath),
-      description: gradientDescriptionOf(target.descriptor),
-      descriptorPath: target.descriptorPath,
-    };
-    models.push(resnet);
-    const measuredR = await measureModel(resnet, ATTACKS.slice(0, 1), timing, options.log);
-    results.push(...measuredR.results);
-    probes.resnet18 = measuredR.probe;
+    for (const name of ['resnet18', 'vit-small'] as const) {
+      const model = torchModel(python, dir, name);
+      models.push(model);
+      const measured = await measureModel(model, ATTACKS.slice(0, 1), timing, options.log);
+      results.push(...measured.results);
+      probes[name] = measured.probe;
+    }
+    const resnetDescriptor = models.find((m) => m.name === 'resnet18')?.descriptorPath as string;
     const ours = JSON.parse(
-      execFileSync(process.execPath, [PEAK_MEMORY, target.descriptorPath, String(BATCH)], { encoding: 'utf8' }),
+      execFileSync(process.execPath, [PEAK_MEMORY, resnetDescriptor, String(BATCH)], { encoding: 'utf8' }),
     ) as Record<string, number>;
     const theirs = runJsonScript(python, TORCH_SCRIPT, ['--peak-memory', 'resnet18', '--threads', '1']) as Record<
       string,

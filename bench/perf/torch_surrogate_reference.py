@@ -6,6 +6,8 @@ on the same networks and weights the ONNX path attacks, and prints one JSON obje
             the graph's nodes into torch ops with the ONNX initializers as weights
   ResNet-18 the CIFAR-10 net of bench/torch_fixtures.py (build_resnet18: seed-0 weights, the
             ones --resnet18 exports), behind the descriptor's per-channel normalisation
+  ViT-small torchvision's VisionTransformer at ViT-S/16's widths on 32x32 input (build_vit_small,
+            the weights --vit-small exports), the same normalisation
 
 Losses are cross-entropy on NHWC [0, 1] images, as transferbench crafts. `probe` holds each
 model's logits on a fixed batch so the caller can check that both sides compute the same net.
@@ -20,7 +22,7 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from torch_fixtures import build_resnet18, CIFAR_NORM  # noqa: E402
+from torch_fixtures import build_resnet18, build_vit_small, CIFAR_NORM  # noqa: E402
 
 BATCH = 256
 
@@ -145,6 +147,7 @@ def models(args):
     if args.model_c:
         out['model-c'] = (OnnxAsTorch(args.model_c).eval(), (28, 28, 1))
     out['resnet18'] = (Normalised(build_resnet18(), CIFAR_NORM).eval(), (32, 32, 3))
+    out['vit-small'] = (Normalised(build_vit_small(), CIFAR_NORM).eval(), (32, 32, 3))
     return out
 
 
@@ -153,7 +156,7 @@ def main():
     parser.add_argument('--model-c', help='model C as ONNX (NHWC input), e.g. the zoo export')
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--seconds', type=float, default=6.0)
-    parser.add_argument('--peak-memory', choices=['resnet18', 'model-c'])
+    parser.add_argument('--peak-memory', choices=['resnet18', 'model-c', 'vit-small'])
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

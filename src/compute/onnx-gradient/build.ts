@@ -1,7 +1,7 @@
 import { TransferbenchError, badOption } from '../../common/errors.js';
 import { SURROGATE_LOSSES, type SurrogateLoss } from '../surrogate.js';
 import { Emitter } from './emit.js';
-import { foldShapeGraphs, prune } from './fold.js';
+import { foldShapeGraphs, prune, valuesWithoutImages } from './fold.js';
 import { GRADIENT_IO, imageShapeOf, lossHead, preprocessing, type OnnxModelDescription } from './heads.js';
 import { DataType, decodeModel, encodeModel, floatTensor, onnx, valueInfo, type Graph, type Node } from './ir.js';
 import { type Facts, probeGraph, type ProbeInput } from './probe.js';
@@ -96,13 +96,14 @@ export async function buildLogitsModel(onnxBytes: Uint8Array, description: OnnxM
  * The classifier between the preprocessing and loss heads, shape sub-graphs folded, with what
  * the probe learnt of every value. Also the base of the logits-only model. The values in `keep`
  * (feature taps) survive the forward rewrites; `poolIndices` (for a model with a backward pass) asks
- * MaxPools for their Indices (withPoolIndices).
+ * MaxPools for their Indices (withPoolIndices). `foldValues` (default true) folds every value that does not
+ * depend on the images, weights included: off for a model differentiated with respect to its weights.
  */
 export async function forwardGraph(
   onnxBytes: Uint8Array,
   description: OnnxModelDescription,
   loss: SurrogateLoss,
-  options: { readonly keep?: readonly string[]; readonly poolIndices?: boolean } = {},
+  options: { readonly keep?: readonly string[]; readonly poolIndices?: boolean; readonly foldValues?: boolean } = {},
 ) {
   const unique = uniqueNodeNames(decodeModel(onnxBytes));
   const decoded = options.poolIndices ? withPoolIndices(unique) : unique;
@@ -160,9 +161,10 @@ export async function forwardGraph(
     { name: GRADIENT_IO.labels, type: 'int32', dims: [] },
   ];
   if (cw) probeInputs.push({ name: GRADIENT_IO.kappa, type: 'float32', dims: 'scalar' });
+  const foldValues = options.foldValues ?? true;
   let facts: Facts;
   try {
-    facts = await probeGraph(combined, probeInputs);
+    facts = await probeGraph(combined, probeInputs, foldValues ? valuesWithoutImages(combined) : new Set());
   } catch (error) {
     // The loss head fails on an output of the wrong width: say so rather than quote onnxruntime.
     const alone = await probeGraph(
@@ -178,7 +180,7 @@ export async function forwardGraph(
     throw error;
   }
   checkOutputShape(facts.get(GRADIENT_IO.logits)?.shape, d);
-  return { graph: foldShapeGraphs(combined, facts), facts, total };
+  return { graph: foldShapeGraphs(combined, facts, { values: foldValues }), facts, total };
 }
 
 function checkOutputShape(shape: readonly number[] | undefined, d: OnnxModelDescription): void {

@@ -50,9 +50,12 @@ export interface Graph {
 
 export const toNumber = (v: Int64): number => (typeof v === 'number' ? v : Number(v.toString()));
 
-/** The supported default-domain opsets: attribute-vs-input forms are handled from 11 through 18. */
+/**
+ * The supported default-domain opsets: attribute-vs-input forms are handled from 11 through 18; 19 and 20
+ * changed no supported operator's form (Gelu is new at 20; Pad's wrap and Resize's antialias are refused).
+ */
 export const MIN_OPSET = 11;
-export const MAX_OPSET = 18;
+export const MAX_OPSET = 20;
 
 export function decodeModel(bytes: Uint8Array): Graph {
   let model: InstanceType<typeof onnx.ModelProto>;

@@ -10,6 +10,8 @@ export interface ValueFacts {
   readonly shape: readonly number[];
   /** For integer tensors of at most 64 elements: the values at batch 1 and at batch 2. */
   readonly values?: readonly [readonly number[], readonly number[]];
+  /** For a value asked for (probeGraph's `constants`) that came out the same at both batches: that value. */
+  readonly constant?: ort.Tensor;
 }
 
 export type Facts = ReadonlyMap<string, ValueFacts>;
@@ -27,9 +29,14 @@ export interface ProbeInput {
  * and reads off each value's element type, its shape (a dimension that differs between the two
  * runs grows with the batch) and the values of small integer tensors (the shape sub-graphs,
  * folded afterwards). onnxruntime itself is the shape inference: every operator it runs is
- * understood, whatever its opset.
+ * understood, whatever its opset. The values named in `constants` (those that do not depend on the
+ * images: fold.ts's valuesWithoutImages) are kept whole when both runs agree, to be folded too.
  */
-export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): Promise<Facts> {
+export async function probeGraph(
+  graph: Graph,
+  inputs: readonly ProbeInput[],
+  constants: ReadonlySet<string> = new Set(),
+): Promise<Facts> {
   const outputs = new Set<string>();
   for (const node of graph.nodes) for (const o of node.outputs) if (o !== '') outputs.add(o);
   for (const i of inputs) outputs.add(i.name);
@@ -86,10 +93,18 @@ export async function probeGraph(graph: Graph, inputs: readonly ProbeInput[]): P
               Array.from(b.data as ArrayLike<number | bigint>, Number),
             ] as const)
           : undefined;
-      facts.set(name, { type: a.type, shape, ...(values ? { values } : {}) });
+      const constant = constants.has(name) && sameTensor(a, b) ? a : undefined;
+      facts.set(name, { type: a.type, shape, ...(values ? { values } : {}), ...(constant ? { constant } : {}) });
     }
     return facts;
   } finally {
     await session.release();
   }
+}
+
+function sameTensor(a: ort.Tensor, b: ort.Tensor): boolean {
+  if (a.type !== b.type || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return false;
+  const [x, y] = [a.data as ArrayLike<unknown>, b.data as ArrayLike<unknown>];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return true;
 }

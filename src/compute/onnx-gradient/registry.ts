@@ -14,12 +14,18 @@ import {
   expGradient,
   identityGradient,
   logGradient,
-  maxGradient,
   mulGradient,
   negGradient,
   subGradient,
 } from './ops/elementwise.js';
 import { gemmGradient, matMulGradient } from './ops/gemm.js';
+import { absGradient, maxGradient, meanGradient, minGradient, powGradient, sumGradient } from './ops/arithmetic.js';
+import { expandGradient, tileGradient, whereGradient } from './ops/broadcast.js';
+import { einsumGradient } from './ops/einsum.js';
+import { erfGradient, geluGradient } from './ops/erf.js';
+import { gatherElementsGradient, gatherGradient } from './ops/gather.js';
+import { layerNormalizationGradient } from './ops/layer-normalization.js';
+import { sliceGradient, splitGradient } from './ops/slice.js';
 import { batchNormalizationGradient } from './ops/normalization.js';
 import { averagePoolGradient, globalAveragePoolGradient, globalMaxPoolGradient, maxPoolGradient } from './ops/pool.js';
 import { reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
@@ -31,7 +37,7 @@ import type { GradientBuilder } from './ops/types.js';
 /**
  * Op type -> gradient builder (onnxruntime's gradient_builder_registry.cc): the one list of
  * operators a gradient flows through. Operators off the differentiated path (Shape, Gather on
- * shapes, Equal, Cast of labels) need no entry.
+ * shapes, Equal, Cast of labels, attention masks) need no entry: they are folded or never reached.
  */
 export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable operator')
   .add('Conv', convGradient)
@@ -83,4 +89,23 @@ export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable o
   .add('Resize', resizeGradient)
   .add('DepthToSpace', depthToSpaceGradient)
   .add('SpaceToDepth', spaceToDepthGradient)
-  .add('GlobalMaxPool', globalMaxPoolGradient);
+  .add('GlobalMaxPool', globalMaxPoolGradient)
+  // Transformers (ViT, Swin, ConvNeXt) and channel shuffles (ShuffleNet-V2).
+  .add('LayerNormalization', layerNormalizationGradient)
+  .add('Erf', erfGradient)
+  .add('Gelu', geluGradient)
+  .add('Gather', gatherGradient)
+  .add('GatherElements', gatherElementsGradient)
+  .add('Slice', sliceGradient)
+  .add('Split', splitGradient)
+  .add('Expand', expandGradient)
+  .add('Tile', tileGradient)
+  .add('Where', whereGradient)
+  .add('Pow', powGradient)
+  .add('Abs', absGradient)
+  .add('Min', minGradient)
+  .add('Sum', sumGradient)
+  .add('Mean', meanGradient)
+  .add('Einsum', einsumGradient)
+  // Only float32 values are differentiated (wire.ts), so a Cast on the path is float32 to float32.
+  .add('Cast', identityGradient);

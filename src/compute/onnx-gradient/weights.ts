@@ -106,7 +106,8 @@ export async function buildWeightGradientModel(
   description: OnnxModelDescription,
   options: { weights?: readonly string[] } = {},
 ): Promise<WeightGradientModel> {
-  const { graph, facts, total } = await forwardGraph(onnxBytes, description, 'cross-entropy');
+  // The weights are what is differentiated: nothing computed from them may become a constant.
+  const { graph, facts, total } = await forwardGraph(onnxBytes, description, 'cross-entropy', { foldValues: false });
   const emit = new Emitter('weights/mean', graph.opset);
   // Mean over a dynamic batch: the summed loss's gradient seeded with 1 / N, N read from the
   // loss's shape at run time (outside the differentiated path).

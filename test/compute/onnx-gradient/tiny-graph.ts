@@ -74,6 +74,12 @@ export class TinyGraph {
     return name;
   }
 
+  int64Scalar(value: number): string {
+    const name = `c${this.counter++}`;
+    this.initializers.push(int64Tensor(name, [], [value]));
+    return name;
+  }
+
   node(opType: string, inputs: readonly string[], attributes: Record<string, Attribute> = {}, outputs = 1): string {
     const names = Array.from({ length: outputs }, (_, i) => `${opType.toLowerCase()}${this.counter}_${i}`);
     this.nodes.push({ opType, name: `${opType}_${this.counter++}`, inputs, outputs: names, attributes });

@@ -1,5 +1,5 @@
 import { int } from '../ir.js';
-import { Backward, badModel, type GradientBuilder, type GradientContext } from './types.js';
+import { Backward, type GradientBuilder, type GradientContext } from './types.js';
 
 const FLOAT = int(1);
 
@@ -29,18 +29,6 @@ export const divGradient = binary((b, ctx, dy, i) =>
     ? b.node('Div', [dy, ctx.input(1)])
     : b.node('Neg', [b.node('Div', [b.node('Mul', [dy, ctx.output(0)]), ctx.input(1)])]),
 );
-
-/** Binary Max: the gradient goes to the input that wins, to A on a tie (Carlini-Wagner's clamp). */
-const binaryMax = binary((b, ctx, dy, i) => {
-  const bWins = b.node('Less', [ctx.input(0), ctx.input(1)]);
-  const mask = i === 0 ? b.node('Not', [bWins]) : bWins;
-  return b.node('Mul', [dy, b.node('Cast', [mask], { to: FLOAT })]);
-});
-export const maxGradient: GradientBuilder = (ctx) => {
-  if (ctx.node.inputs.length !== 2)
-    throw badModel(ctx.node, `Max of ${ctx.node.inputs.length} inputs is not supported; only of two`);
-  return binaryMax(ctx);
-};
 
 /** Unary operators whose gradient is dY times a local derivative. */
 function unary(local: (b: Backward, ctx: GradientContext, dy: string, output: string) => void): GradientBuilder {

@@ -5,7 +5,7 @@ import { Backward, attrFloat, attrInt, badModel, type GradientBuilder, type Grad
  * backward for dx^ = g: dx = (g - mean(g) - x^ mean(g x^)) / sqrt(var + eps) (the biased variance, as every
  * framework's instance and group norms). Returns x^ too, for the gradients of scale.
  */
-function normalisedBackward(b: Backward, x: string, g: string, axes: readonly number[], epsilon: number) {
+export function normalisedBackward(b: Backward, x: string, g: string, axes: readonly number[], epsilon: number) {
   const mean = (v: string) => b.reduce('ReduceMean', v, axes, true);
   const centred = b.node('Sub', [x, mean(x)]);
   const deviation = b.node('Sqrt', [b.node('Add', [mean(b.node('Mul', [centred, centred])), b.floats([], [epsilon])])]);

@@ -25,6 +25,15 @@ export interface RowAnswer {
   readonly trueClassProbability: number;
 }
 
+/**
+ * Why an attack asks a query: `search` rows feed its estimates or steps; a `check` row only asks
+ * whether the current iterate already fools the target (its answer steers nothing), the queries
+ * the field's figures usually leave out (BlackboxBench's "extra" queries). Whether checks count
+ * against the budget is the suite's choice (`countSuccessChecks`).
+ */
+export const QUERY_ROLES = ['search', 'check'] as const;
+export type QueryRole = (typeof QUERY_ROLES)[number];
+
 /** Tuning of a query attack: every attack reads what it needs; defaults come from its spec. */
 export type QueryParams = Readonly<Record<string, number | string>>;
 
@@ -50,7 +59,7 @@ export interface ImageTask {
    * (the run stops this image) once a row is adversarial inside the ball or the oracle refuses
    * a row because the image's budget is spent.
    */
-  query(rows: Float32Array, count: number): Promise<RowAnswer[]>;
+  query(rows: Float32Array, count: number, role?: QueryRole): Promise<RowAnswer[]>;
   /** The surrogate's loss gradient at `image` (hybrids only): d margin / d image, batched across images. */
   surrogateGradient(image: Float32Array): Promise<Float32Array>;
   /**

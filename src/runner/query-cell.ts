@@ -6,6 +6,7 @@ import type { Dataset } from '../data/index.js';
 import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { rate, round6 } from '../records/metrics.js';
 import type { QueryCellResult } from '../records/queries.js';
+import { figureSeed, queryFigures } from '../records/query-figures.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
@@ -68,10 +69,15 @@ export class QueryCellRunner {
         substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
           ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model)
           : undefined;
-      const oracle = new TargetOracle(this.pool, target, {
+      const budget = cell.budgets[cell.budgets.length - 1] as number;
+      const targetOracle = new TargetOracle(this.pool, target, {
         mode: cell.oracleMode,
         topK: this.suite.oracle.topK ?? 5,
-      }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
+      });
+      const oracle = targetOracle.withImageBudget(budget);
+      // Checks charged apart get a view of their own: an attack checks at most once per search request, plus once at
+      // the start, so budget + 1 never binds before the budget does.
+      const checkOracle = cell.countSuccessChecks ? undefined : targetOracle.withImageBudget(budget + 1);
       const attackStarted = performance.now();
       outcome = await runQueryAttack({
         attack: cell.attack,
@@ -85,6 +91,7 @@ export class QueryCellRunner {
         seed: this.suite.seed,
         ...(starts ? { starts } : {}),
         ...(surrogate ? { surrogate } : {}),
+        ...(checkOracle ? { checkOracle } : {}),
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
     } finally {
@@ -150,6 +157,15 @@ export class QueryCellRunner {
       success: rate(fooled.length, n),
       curve: cell.budgets.map((budget) => ({ budget, success: rate(within(budget), n) })),
       queriesToSuccess: perImage.map((i) => i.queriesToSuccess),
+      queriesPerImage: queries,
+      countSuccessChecks: cell.countSuccessChecks,
+      successChecks: perImage.reduce((s, i) => s + i.checks, 0),
+      figures: queryFigures(
+        perImage.map((i) => i.queriesToSuccess),
+        queries,
+        cell.budgets[cell.budgets.length - 1] as number,
+        figureSeed(cell.id),
+      ),
       meanQueries: round6(mean(queries)),
       medianQueries: round6(median(queries)),
       meanQueriesSuccessful: fooled.length > 0 ? round6(mean(successful)) : null,

@@ -22,6 +22,8 @@ export interface QueryCell {
   /** Transfer attack whose example the attack starts from (null: the clean image). */
   readonly start: string | null;
   readonly substitute: SubstituteSpec | null;
+  /** Whether success checks spend the image's budget (else they are charged apart). */
+  readonly countSuccessChecks: boolean;
   readonly budgets: readonly number[];
   readonly images: number;
   /** Cells sharing a target, mode and substitute run together; shards take whole groups. */
@@ -78,6 +80,10 @@ export function querySuiteSchema(): Record<string, unknown> {
               uniqueItems: true,
               items: { type: 'string', enum: STRATEGIES.names() },
               description: 'hybrids: only the substitutes of these strategies',
+            },
+            countSuccessChecks: {
+              type: 'boolean',
+              description: 'whether success-check queries spend the budget (default true; false charges them apart)',
             },
           },
         },
@@ -174,7 +180,10 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
             (sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy),
           );
           for (const substitute of needsSubstitute ? chosen : [null]) {
+            const countSuccessChecks = a.countSuccessChecks ?? true;
             const config = {
+              // Only when off, so the ids of cells that count their checks (the default) stay as they were.
+              ...(countSuccessChecks ? {} : { countSuccessChecks }),
               shared,
               target,
               oracleMode,
@@ -198,6 +207,7 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
               params: a.params ?? {},
               start: a.start ?? null,
               substitute,
+              countSuccessChecks,
               budgets,
               images,
               group: hash({ shared, target, oracleMode, substitute }),

@@ -119,4 +119,9 @@ export interface QueryAttackSpec {
   oracles?: OracleMode[];
   /** Hybrids: only the suite's substitutes of these strategies (default all). */
   substitutes?: string[];
+  /**
+   * Whether success-check queries (a query of the iterate whose answer steers nothing) spend the budget (default
+   * true); false charges them apart, as the field's figures usually leave them out.
+   */
+  countSuccessChecks?: boolean;
 }

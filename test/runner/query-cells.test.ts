@@ -25,6 +25,7 @@ describe('query-attack cells in suites', function () {
       { name: 'hop-skip-jump', eps: [3], norm: 'l2' },
       { name: 'simba-dct', eps: [0.1], start: 'fgsm' },
       { name: 'p-rgf', eps: [0.1] },
+      { name: 'nes', eps: [0.1], countSuccessChecks: false },
     ],
   };
   const common = () => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
@@ -62,8 +63,12 @@ describe('query-attack cells in suites', function () {
     () => {
       const suite = parseSuite(JSON.parse(readFileSync(suitePath, 'utf8')), 'q');
       const cells = expandQueryGrid(suite);
-      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2; label: hsja.
-      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1);
+      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2, nes; label: hsja.
+      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1 + 1);
+      assert.deepEqual(
+        cells.filter((c) => !c.countSuccessChecks).map((c) => c.attack),
+        ['nes'],
+      );
       const shards = [1, 2].map((k) => shardQueryCells(cells, { k, n: 2 }));
       assert.deepEqual(
         shards
@@ -84,7 +89,7 @@ describe('query-attack cells in suites', function () {
     for (const csv of ['leaderboard-queries.csv', 'crossover-queries.csv'])
       assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
     const records = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(records.length, 7);
+    assert.equal(records.length, 8);
     for (const r of records) {
       const fooled = r.queriesToSuccess.filter((q) => q !== null);
       assert.ok(
@@ -102,6 +107,11 @@ describe('query-attack cells in suites', function () {
       assert.equal(r.curve[2]?.success.numerator, r.success.numerator);
       assert.ok(r.meanQueries <= 60 && r.queriesPerSecond > 0);
       if (r.norm === 'linf') assert.ok(r.meanLinf <= r.eps + 1e-6);
+      assert.equal(r.countSuccessChecks, r.attack !== 'nes', `${r.attack}: success checks counted unless switched off`);
+      assert.equal((r.successChecks as number) > 0, r.attack === 'nes', `${r.attack}: only NES makes success checks`);
+      const { meanQueriesSuccessful: mean, successesPerQuery: perQuery } = r.figures as NonNullable<typeof r.figures>;
+      assert.ok(perQuery.low <= perQuery.value && perQuery.value <= perQuery.high, `${r.attack}: ASPQ in its interval`);
+      if (mean) assert.ok(mean.low <= mean.value && mean.value <= mean.high && mean.value === r.meanQueriesSuccessful);
     }
     const hybrid = records.find((r) => r.start === 'transfer:fgsm' && r.substitute.startsWith('static-distillation'));
     assert.ok(
@@ -112,6 +122,14 @@ describe('query-attack cells in suites', function () {
     );
     const board = readFileSync(join(single, 'leaderboard-queries.csv'), 'utf8').trim().split('\n');
     const header = (board[0] as string).split(',');
+    const checks = new Set(
+      board
+        .slice(1)
+        .map((l) => l.split(','))
+        .filter((f) => f[header.indexOf('method')]?.startsWith('nes '))
+        .map((f) => f[header.indexOf('success_checks')]),
+    );
+    assert.deepEqual([...checks], ['apart'], 'the leaderboard states how NES counted its checks');
     const transfer = board
       .slice(1)
       .map((l) => l.split(','))
@@ -139,10 +157,10 @@ describe('query-attack cells in suites', function () {
     const before = readFileSync(join(single, 'queries-1-of-1.jsonl'), 'utf8');
     const lines = before.trimEnd().split('\n');
     writeFileSync(join(single, 'queries-1-of-1.jsonl'), `${lines.slice(0, -2).join('\n')}\n`);
-    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 7 query cells have no result/);
+    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 8 query cells have no result/);
     assert.equal(cli(['run', suitePath, '--out', single, '--resume', ...common()], fixture.dir).status, 0);
     const after = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(after.length, 7);
+    assert.equal(after.length, 8);
     assert.equal(cli(['merge', single], fixture.dir).status, 0);
   });
 
@@ -170,6 +188,17 @@ describe('query-attack cells in suites', function () {
     assert.throws(
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
       /queryAttacks.images is 41, more than evaluationSize 40/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'nes', eps: [0.1], countSuccessChecks: 'no' }] },
+          },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\].countSuccessChecks must be boolean/,
     );
     // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
     assert.throws(

@@ -7,7 +7,11 @@ import { evolutionary } from './evolutionary.js';
 import { geoda } from './geoda.js';
 import { hopSkipJump } from './hop-skip-jump.js';
 import { nes } from './nes.js';
+import { bases } from './bases.js';
+import { gfcs } from './gfcs.js';
 import { pRgf } from './p-rgf.js';
+import { simbaOds } from './simba-ods.js';
+import { subspace } from './subspace.js';
 import { parsimonious } from './parsimonious.js';
 import { rays } from './rays.js';
 import { simbaDct } from './simba-dct.js';
@@ -38,7 +42,11 @@ export const QUERY_ATTACKS = new Registry<QueryAttack>('query attack')
   .add(geoda.name, geoda)
   .add(evolutionary.name, evolutionary)
   .add(signFlip.name, signFlip)
-  .add(pRgf.name, pRgf);
+  .add(pRgf.name, pRgf)
+  .add(simbaOds.name, simbaOds)
+  .add(gfcs.name, gfcs)
+  .add(bases.name, bases)
+  .add(subspace.name, subspace);
 
 /** The attack's defaults for this norm, eps and image shape, overridden by `overrides`; checked. */
 export function resolveQueryParams(

@@ -7,7 +7,8 @@ import { rowAnswer } from './answers.js';
 import { Gather, type Channel } from './gather.js';
 import { distance, inBall, projectToBall } from './geometry.js';
 import { QUERY_ATTACKS, resolveQueryParams } from './registry.js';
-import type { ImageTask, QueryParams, QueryRole, RowAnswer } from './types.js';
+import { surrogateChannels } from './surrogate-channels.js';
+import type { ImageTask, QueryParams, QueryRole, RowAnswer, SurrogateGuide } from './types.js';
 
 export interface QueryRunRequest {
   readonly attack: string;
@@ -24,8 +25,10 @@ export interface QueryRunRequest {
   readonly seed: number;
   /** Hybrid: transfer examples to start from instead of the clean images (inside the ball). */
   readonly starts?: Float32Array;
-  /** Hybrid: the white-box model whose gradient guides the attack (P-RGF). */
+  /** Hybrid: the white-box model whose gradient guides the attack (P-RGF's prior; the guide's only model). */
   readonly surrogate?: Surrogate;
+  /** Hybrid: the models a guided hybrid consults (default: `surrogate` alone). */
+  readonly surrogates?: readonly Surrogate[];
   /**
    * Where success checks go when they are not counted (the suite's `countSuccessChecks: false`): a second per-image
    * view of the same target, charged apart. Without it every row, checks included, spends the image's budget.
@@ -108,7 +111,7 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       oracle.mode,
       '"probabilities" or "top-k" (a score-based attack needs scores)',
     );
-  if (attack.kind === 'hybrid' && request.surrogate === undefined)
+  if (attack.kind === 'hybrid' && request.surrogate === undefined && (request.surrogates ?? []).length === 0)
     throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model (it guides the attack with its gradient)');
   const params = resolveQueryParams(attack, norm, eps, shape, request.params ?? {});
   const states: ImageState[] = request.ids.map((id, i) => ({
@@ -189,21 +192,13 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
     }
     return result;
   }
-  const surrogate = request.surrogate;
-  const surrogateChannel: Channel<{ image: Float32Array; label: number }, Float32Array> = {
-    async serve(requests) {
-      if (surrogate === undefined) throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model');
-      const images = new Float32Array(requests.length * size);
-      requests.forEach((r, i) => images.set(r.image, i * size));
-      // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
-      const { gradient } = await surrogate.lossGradient(
-        images,
-        Int32Array.from(requests, (r) => r.label),
-        { loss: 'cw-untargeted', kappa: 1e6 },
-      );
-      return requests.map((_, i) => gradient.slice(i * size, (i + 1) * size));
-    },
-  };
+  const surrogates = request.surrogates ?? (request.surrogate ? [request.surrogate] : []);
+  const channels = surrogateChannels(attack.name, surrogates, size, oracle.classes);
+  const guide = (gather: Gather): SurrogateGuide => ({
+    models: surrogates.length,
+    logits: (image, model) => gather.ask(channels.logits, { image, model }),
+    logitGradient: (image, weights, model) => gather.ask(channels.logitGradient, { image, weights, model }),
+  });
 
   const streams = Math.max(1, Math.min(request.streams ?? 2, count));
   const gathers = Array.from({ length: streams }, () => new Gather());
@@ -228,7 +223,8 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
               params,
               random: base.fork(`${attack.name}:${state.id}`),
               query: (rows, n, role = 'search') => gather.ask(oracleChannel, { state, rows, count: n, role }),
-              surrogateGradient: (image) => gather.ask(surrogateChannel, { image, label: state.label }),
+              surrogateGradient: (image) => gather.ask(channels.margin, { image, label: state.label }),
+              guide: guide(gather),
               keep: (image) => (state.kept = image.slice()),
             };
             try {

@@ -57,18 +57,22 @@ export class QueryCellRunner {
     const size = shape[0] * shape[1] * shape[2];
     const images = this.evaluation.images.subarray(0, cell.images * size);
     const labels = this.evaluation.labels.subarray(0, cell.images);
-    const substitute = cell.substitute ? await this.substitute(cell, target) : undefined;
+    // An ensemble-guided hybrid consults every member; any other hybrid its one substitute.
+    const specs = cell.substitute ? (cell.substitute.members ?? [cell.substitute]) : [];
+    const obtained: { model: tf.LayersModel; record: SubstituteRecord }[] = [];
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
     try {
+      for (const spec of specs) obtained.push(await this.substitute(spec, target));
+      const substitute = obtained[0];
       const starts =
         substitute && cell.start !== null
           ? await this.transferStarts(cell, substitute.model, images, labels)
           : undefined;
-      const surrogate =
-        substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
-          ? TfjsSurrogate.fromLayersModel(substitute.model.name, substitute.model)
-          : undefined;
+      const surrogates =
+        QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
+          ? obtained.map((o) => TfjsSurrogate.fromLayersModel(o.model.name, o.model))
+          : [];
       const budget = cell.budgets[cell.budgets.length - 1] as number;
       const targetOracle = new TargetOracle(this.pool, target, {
         mode: cell.oracleMode,
@@ -90,18 +94,18 @@ export class QueryCellRunner {
         params: cell.params,
         seed: this.suite.seed,
         ...(starts ? { starts } : {}),
-        ...(surrogate ? { surrogate } : {}),
+        ...(surrogates.length > 0 ? { surrogates } : {}),
         ...(checkOracle ? { checkOracle } : {}),
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
     } finally {
-      substitute?.model.dispose();
+      for (const o of obtained) o.model.dispose();
     }
     return this.record(
       cell,
       target.descriptor.name,
       outcome,
-      substitute?.record,
+      obtained.reduce((sum, o) => sum + o.record.queriesSpent, 0),
       images,
       (performance.now() - started) / 1000,
       attackSeconds,
@@ -112,7 +116,7 @@ export class QueryCellRunner {
     cell: QueryCell,
     targetName: string,
     outcome: QueryRunOutcome,
-    substitute: SubstituteRecord | undefined,
+    substituteQueries: number,
     images: Float32Array,
     seconds: number,
     attackSeconds: number,
@@ -133,7 +137,6 @@ export class QueryCellRunner {
     const within = (budget: number) =>
       perImage.filter((i) => i.queriesToSuccess !== null && i.queriesToSuccess <= budget).length;
     const norms = perturbationNorms(outcome.adversarial, images, n);
-    const substituteQueries = substitute?.queriesSpent ?? 0;
     const successful = fooled.map((i) => i.queriesToSuccess as number);
     const total = queries.reduce((a, b) => a + b, 0);
     return {
@@ -149,7 +152,9 @@ export class QueryCellRunner {
       eps: cell.eps,
       start: cell.start === null ? 'clean' : `transfer:${cell.start}`,
       substitute: cell.substitute
-        ? `${cell.substitute.strategy}/${cell.substitute.architecture}/${cell.substitute.budget}`
+        ? (cell.substitute.members ?? [cell.substitute])
+            .map((m) => `${m.strategy}/${m.architecture}/${m.budget}`)
+            .join('+')
         : '',
       substituteQueries,
       images: n,
@@ -184,10 +189,9 @@ export class QueryCellRunner {
 
   /** The hybrid's substitute, from the cache transfer cells fill (or trained now, spending its queries). */
   private async substitute(
-    cell: QueryCell,
+    spec: NonNullable<QueryCell['substitute']>,
     target: ReturnType<typeof loadTarget>,
   ): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
-    const spec = cell.substitute as NonNullable<QueryCell['substitute']>;
     const suite = this.suite;
     const evaluation = this.evaluation;
     const oracle = new TargetOracle(this.pool, target, {

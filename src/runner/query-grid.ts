@@ -81,6 +81,11 @@ export function querySuiteSchema(): Record<string, unknown> {
               items: { type: 'string', enum: STRATEGIES.names() },
               description: 'hybrids: only the substitutes of these strategies',
             },
+            ensemble: {
+              type: 'boolean',
+              description:
+                'guided hybrids: one cell consulting all the chosen substitutes at once (default: one per substitute)',
+            },
             countSuccessChecks: {
               type: 'boolean',
               description: 'whether success-check queries spend the budget (default true; false charges them apart)',
@@ -117,6 +122,12 @@ export function checkQuerySuite(suite: Suite, source: string): void {
         'BAD_CONFIG',
         `${source}: queryAttacks.attacks[${i}].substitutes names ${unknown.map((s) => `"${s}"`).join(', ')}, ` +
           `which the suite's substitutes do not have; they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
+      );
+    if (a.ensemble === true && (attack.kind !== 'hybrid' || a.start !== undefined))
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}].ensemble needs a surrogate-guided hybrid without "start" ` +
+          `(${a.name} ${attack.kind !== 'hybrid' ? `is ${attack.kind}` : 'starts from a transfer example'})`,
       );
     if (needsSubstitute && strategies.length === 0)
       throw new TransferbenchError(
@@ -179,7 +190,20 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
           const chosen = substitutes.filter(
             (sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy),
           );
-          for (const substitute of needsSubstitute ? chosen : [null]) {
+          const guides =
+            a.ensemble === true
+              ? [
+                  {
+                    strategy: 'ensemble',
+                    architecture: chosen.map((m) => `${m.strategy}/${m.architecture}/${m.budget}`).join('+'),
+                    budget: chosen.reduce((sum, m) => sum + m.budget, 0),
+                    params: {},
+                    training: DEFAULT_TRAINING,
+                    members: chosen,
+                  },
+                ]
+              : chosen;
+          for (const substitute of needsSubstitute ? guides : [null]) {
             const countSuccessChecks = a.countSuccessChecks ?? true;
             const config = {
               // Only when off, so the ids of cells that count their checks (the default) stay as they were.

@@ -124,4 +124,6 @@ export interface QueryAttackSpec {
    * true); false charges them apart, as the field's figures usually leave them out.
    */
   countSuccessChecks?: boolean;
+  /** Guided hybrids: one cell consulting all the chosen substitutes as an ensemble (default: a cell per substitute). */
+  ensemble?: boolean;
 }

@@ -23,7 +23,11 @@ describe('query attacks: every registered attack through a real oracle', () => {
   const t = useLinearTarget(16, 21);
   const { images, ids, size, shape } = t;
   const count = ids.length;
-  const surrogate = linearSurrogate(perturbedLinear(t.model, 0.3, 9), shape);
+  // Two surrogates: the guided hybrids consult both (P-RGF the first).
+  const surrogates = [
+    linearSurrogate(perturbedLinear(t.model, 0.3, 9), shape),
+    linearSurrogate(perturbedLinear(t.model, 0.5, 10), shape),
+  ];
 
   for (const attack of QUERY_ATTACKS.values()) {
     for (const norm of attack.norms) {
@@ -42,7 +46,7 @@ describe('query attacks: every registered attack through a real oracle', () => {
           norm,
           seed: 7,
           streams: 3,
-          surrogate,
+          surrogates,
         });
         return { outcome, oracle, target };
       };

@@ -26,6 +26,7 @@ describe('query-attack cells in suites', function () {
       { name: 'simba-dct', eps: [0.1], start: 'fgsm' },
       { name: 'p-rgf', eps: [0.1] },
       { name: 'nes', eps: [0.1], countSuccessChecks: false },
+      { name: 'gfcs', eps: [0.1], ensemble: true },
     ],
   };
   const common = () => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
@@ -63,8 +64,12 @@ describe('query-attack cells in suites', function () {
     () => {
       const suite = parseSuite(JSON.parse(readFileSync(suitePath, 'utf8')), 'q');
       const cells = expandQueryGrid(suite);
-      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2, nes; label: hsja.
-      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1 + 1);
+      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2, nes, gfcs on both at once; label: hsja.
+      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1 + 1 + 1);
+      assert.deepEqual(
+        cells.filter((c) => c.attack === 'gfcs').map((c) => c.substitute?.members?.map((m) => m.strategy)),
+        [['ground-truth', 'static-distillation']],
+      );
       assert.deepEqual(
         cells.filter((c) => !c.countSuccessChecks).map((c) => c.attack),
         ['nes'],
@@ -89,7 +94,15 @@ describe('query-attack cells in suites', function () {
     for (const csv of ['leaderboard-queries.csv', 'crossover-queries.csv'])
       assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
     const records = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(records.length, 8);
+    assert.equal(records.length, 9);
+    const ensemble = records.find((r) => r.attack === 'gfcs');
+    const singles = records.filter((r) => r.attack === 'p-rgf');
+    assert.equal(ensemble?.substitute, singles.map((r) => r.substitute).join('+'), 'the ensemble names its members');
+    assert.equal(
+      ensemble?.substituteQueries,
+      singles.reduce((sum, r) => sum + r.substituteQueries, 0),
+      "and costs the members' queries",
+    );
     for (const r of records) {
       const fooled = r.queriesToSuccess.filter((q) => q !== null);
       assert.ok(
@@ -157,10 +170,10 @@ describe('query-attack cells in suites', function () {
     const before = readFileSync(join(single, 'queries-1-of-1.jsonl'), 'utf8');
     const lines = before.trimEnd().split('\n');
     writeFileSync(join(single, 'queries-1-of-1.jsonl'), `${lines.slice(0, -2).join('\n')}\n`);
-    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 8 query cells have no result/);
+    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 9 query cells have no result/);
     assert.equal(cli(['run', suitePath, '--out', single, '--resume', ...common()], fixture.dir).status, 0);
     const after = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(after.length, 8);
+    assert.equal(after.length, 9);
     assert.equal(cli(['merge', single], fixture.dir).status, 0);
   });
 
@@ -199,6 +212,14 @@ describe('query-attack cells in suites', function () {
           'q.json',
         ),
       /q.json: queryAttacks.attacks\[0\].countSuccessChecks must be boolean/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], ensemble: true }] } },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\].ensemble needs a surrogate-guided hybrid without "start" \(square-linf is score-based\)/,
     );
     // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
     assert.throws(

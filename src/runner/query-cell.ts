@@ -1,5 +1,3 @@
-import { TransferbenchError } from '../common/errors.js';
-import type * as tf from '@tensorflow/tfjs';
 import { perturbationNorms } from '../attacks/index.js';
 import { QUERY_ATTACKS, runQueryAttack, type QueryRunOutcome } from '../query-attacks/index.js';
 import type { Dataset } from '../data/index.js';
@@ -12,6 +10,7 @@ import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate } from './evaluate.js';
 import { TfjsSurrogate } from '../compute/tfjs-surrogate.js';
+import type { Surrogate } from '../compute/surrogate.js';
 import type { GroupPaths } from './group.js';
 import { targetDescriptorPath } from './targets.js';
 import type { QueryCell } from './query-grid.js';
@@ -21,7 +20,7 @@ import type { Suite } from './suite.js';
  * Runs query-attack cells: each attacks the first images of the evaluation set through an
  * oracle whose per-image budget is the cell's largest, and reads the success at every budget
  * from the per-image query counts. Hybrids obtain their substitute as transfer cells do (from
- * the same cache), craft the transfer starts on it, or use it as P-RGF's prior.
+ * the same cache, or a pretrained surrogate), craft the transfer starts on it, or are guided by it.
  */
 export class QueryCellRunner {
   readonly pool: OraclePool;
@@ -59,7 +58,7 @@ export class QueryCellRunner {
     const labels = this.evaluation.labels.subarray(0, cell.images);
     // An ensemble-guided hybrid consults every member; any other hybrid its one substitute.
     const specs = cell.substitute ? (cell.substitute.members ?? [cell.substitute]) : [];
-    const obtained: { model: tf.LayersModel; record: SubstituteRecord }[] = [];
+    const obtained: { surrogate: Surrogate; record: SubstituteRecord }[] = [];
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
     try {
@@ -67,12 +66,9 @@ export class QueryCellRunner {
       const substitute = obtained[0];
       const starts =
         substitute && cell.start !== null
-          ? await this.transferStarts(cell, substitute.model, images, labels)
+          ? await this.transferStarts(cell, substitute.surrogate, images, labels)
           : undefined;
-      const surrogates =
-        QUERY_ATTACKS.get(cell.attack).kind === 'hybrid'
-          ? obtained.map((o) => TfjsSurrogate.fromLayersModel(o.model.name, o.model))
-          : [];
+      const surrogates = QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? obtained.map((o) => o.surrogate) : [];
       const budget = cell.budgets[cell.budgets.length - 1] as number;
       const targetOracle = new TargetOracle(this.pool, target, {
         mode: cell.oracleMode,
@@ -99,7 +95,7 @@ export class QueryCellRunner {
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
     } finally {
-      for (const o of obtained) o.model.dispose();
+      for (const o of obtained) await o.surrogate.dispose();
     }
     return this.record(
       cell,
@@ -187,11 +183,14 @@ export class QueryCellRunner {
     };
   }
 
-  /** The hybrid's substitute, from the cache transfer cells fill (or trained now, spending its queries). */
+  /**
+   * The hybrid's substitute as a surrogate: one trained here from the cache transfer cells fill (or trained now,
+   * spending its queries), or a pretrained one. Disposing the surrogate releases it.
+   */
   private async substitute(
     spec: NonNullable<QueryCell['substitute']>,
     target: ReturnType<typeof loadTarget>,
-  ): Promise<{ model: tf.LayersModel; record: SubstituteRecord }> {
+  ): Promise<{ surrogate: Surrogate; record: SubstituteRecord }> {
     const suite = this.suite;
     const evaluation = this.evaluation;
     const oracle = new TargetOracle(this.pool, target, {
@@ -224,15 +223,12 @@ export class QueryCellRunner {
         evaluationLabels: evaluation.labels,
       },
     );
-    if (obtained.model === undefined) {
-      await obtained.surrogate.dispose();
-      throw new TransferbenchError(
-        'BAD_CONFIG',
-        `${spec.strategy}: a query hybrid starts from a substitute trained ` +
-          `here (tfjs); choose another strategy for its substitute`,
-      );
-    }
-    return { model: obtained.model, record: obtained.record };
+    if (obtained.model === undefined) return { surrogate: obtained.surrogate, record: obtained.record };
+    const model = obtained.model;
+    return {
+      surrogate: TfjsSurrogate.fromLayersModel(model.name, model, () => model.dispose()),
+      record: obtained.record,
+    };
   }
 
   /**
@@ -241,11 +237,10 @@ export class QueryCellRunner {
    */
   private async transferStarts(
     cell: QueryCell,
-    model: tf.LayersModel,
+    surrogate: Surrogate,
     images: Float32Array,
     labels: Int32Array,
   ): Promise<Float32Array> {
-    const surrogate = TfjsSurrogate.fromLayersModel(model.name, model);
     const outcome = await craftOnSurrogate(surrogate, { name: cell.start as string }, images, labels, {
       eps: cell.eps,
       labelSource: 'true',

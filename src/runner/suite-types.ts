@@ -124,6 +124,8 @@ export interface QueryAttackSpec {
    * true); false charges them apart, as the field's figures usually leave them out.
    */
   countSuccessChecks?: boolean;
+  /** This entry's budgets, some of the suite's (default all): it runs at the largest of them. */
+  budgets?: number[];
   /** Guided hybrids: one cell consulting all the chosen substitutes as an ensemble (default: a cell per substitute). */
   ensemble?: boolean;
 }

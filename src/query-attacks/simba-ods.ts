@@ -2,6 +2,9 @@ import { projectToBall } from './geometry.js';
 import { odsGradient, unitDirection } from './guide.js';
 import { numberParam, type ImageTask, type QueryAttack, type QueryParameterDoc } from './types.js';
 
+/** Directions in a row that moved nothing before the guided loop gives up. */
+const IDLE_DIRECTIONS = 100;
+
 /** Where the next direction comes from, given the current point (SimBA-ODS: ODS; GFCS: gradients first). */
 export type DirectionSource = {
   next(x: Float32Array): Promise<Float64Array>;
@@ -19,9 +22,12 @@ export async function guidedSimba(task: ImageTask, step: number, source: Directi
   let x = task.start ? projectToBall(task.start, clean, eps, norm) : clean.slice();
   let margin = (await task.query(x, 1))[0]?.margin as number;
   task.keep(x);
-  for (;;) {
+  // Directions that move nothing (a zero gradient, or a step the projection undoes) cost no query; so many in a row
+  // mean the surrogates have nothing more to offer here, and the attack gives up rather than spin.
+  for (let idle = 0; idle < IDLE_DIRECTIONS; ) {
     const d = await source.next(x);
     let improved = false;
+    idle++;
     for (const sign of [1, -1]) {
       const candidate = projectToBall(
         Float32Array.from(x, (v, i) => v + sign * step * (d[i] as number)),
@@ -30,6 +36,7 @@ export async function guidedSimba(task: ImageTask, step: number, source: Directi
         norm,
       );
       if (candidate.every((v, i) => v === x[i])) continue;
+      idle = 0;
       const answer = (await task.query(candidate, 1))[0]?.margin as number;
       if (answer < margin) {
         [x, margin, improved] = [candidate, answer, true];

@@ -54,7 +54,7 @@ export const nes: QueryAttack = {
     const sigma = numberParam(task.params, 'sigma');
     const step = numberParam(task.params, 'stepSize');
     let x = task.start ? projectToBall(task.start, clean, eps, norm) : clean.slice();
-    await task.query(x, 1);
+    await task.query(x, 1, 'check');
     task.keep(x);
     for (;;) {
       const directions = Array.from({ length: pairs }, () => gaussian(size, random));
@@ -80,7 +80,7 @@ export const nes: QueryAttack = {
         moved[i] = (x[i] as number) - scale * (norm === 'l2' ? gi : Math.sign(gi));
       }
       x = projectToBall(moved, clean, eps, norm);
-      await task.query(x, 1);
+      await task.query(x, 1, 'check');
       task.keep(x);
     }
   },

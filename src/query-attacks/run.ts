@@ -1,13 +1,14 @@
 import { badOption } from '../common/errors.js';
 import { Random } from '../common/random.js';
 import type { Surrogate } from '../compute/surrogate.js';
-import type { ImageBudgetOracle } from '../oracle/oracle.js';
+import type { BudgetedAnswer, ImageBudgetOracle } from '../oracle/oracle.js';
 import type { Norm } from '../attacks/types.js';
 import { rowAnswer } from './answers.js';
 import { Gather, type Channel } from './gather.js';
 import { distance, inBall, projectToBall } from './geometry.js';
 import { QUERY_ATTACKS, resolveQueryParams } from './registry.js';
-import type { ImageTask, QueryParams, RowAnswer } from './types.js';
+import { surrogateChannels } from './surrogate-channels.js';
+import type { ImageTask, QueryParams, QueryRole, RowAnswer, SurrogateGuide } from './types.js';
 
 export interface QueryRunRequest {
   readonly attack: string;
@@ -24,8 +25,15 @@ export interface QueryRunRequest {
   readonly seed: number;
   /** Hybrid: transfer examples to start from instead of the clean images (inside the ball). */
   readonly starts?: Float32Array;
-  /** Hybrid: the white-box model whose gradient guides the attack (P-RGF). */
+  /** Hybrid: the white-box model whose gradient guides the attack (P-RGF's prior; the guide's only model). */
   readonly surrogate?: Surrogate;
+  /** Hybrid: the models a guided hybrid consults (default: `surrogate` alone). */
+  readonly surrogates?: readonly Surrogate[];
+  /**
+   * Where success checks go when they are not counted (the suite's `countSuccessChecks: false`): a second per-image
+   * view of the same target, charged apart. Without it every row, checks included, spends the image's budget.
+   */
+  readonly checkOracle?: ImageBudgetOracle;
   /** Groups of images attacked as independent request streams, so several requests are in flight (default 2). */
   readonly streams?: number;
 }
@@ -41,8 +49,10 @@ export interface ImageOutcome {
   readonly queriesToSuccess: number | null;
   /** Queries the oracle charged to this image. */
   readonly queries: number;
-  /** The attack's own count of answered rows (tests compare it with `queries`). */
+  /** The attack's own count of answered rows charged to the budget (tests compare it with `queries`). */
   readonly tally: number;
+  /** Success-check rows answered, counted in `queries` or, with a check oracle, charged apart. */
+  readonly checks: number;
   readonly stop: StopReason;
   /**
    * Distance, in the run's norm, of the result before projection: a decision-based attack's closest adversarial point.
@@ -69,6 +79,7 @@ interface ImageState {
   readonly clean: Float32Array;
   readonly label: number;
   tally: number;
+  checks: number;
   queriesToSuccess: number | null;
   successImage?: Float32Array;
   kept?: Float32Array;
@@ -100,7 +111,7 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       oracle.mode,
       '"probabilities" or "top-k" (a score-based attack needs scores)',
     );
-  if (attack.kind === 'hybrid' && request.surrogate === undefined)
+  if (attack.kind === 'hybrid' && request.surrogate === undefined && (request.surrogates ?? []).length === 0)
     throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model (it guides the attack with its gradient)');
   const params = resolveQueryParams(attack, norm, eps, shape, request.params ?? {});
   const states: ImageState[] = request.ids.map((id, i) => ({
@@ -108,36 +119,43 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
     clean: request.images.slice(i * size, (i + 1) * size),
     label: request.labels[i] as number,
     tally: 0,
+    checks: 0,
     queriesToSuccess: null,
     stop: 'gave-up',
   }));
 
-  const oracleChannel: Channel<{ state: ImageState; rows: Float32Array; count: number }, RowAnswer[]> = {
+  type Ask = { state: ImageState; rows: Float32Array; count: number; role: QueryRole };
+  const checkOracle = request.checkOracle;
+  const oracleChannel: Channel<Ask, RowAnswer[]> = {
     async serve(requests) {
-      const total = requests.reduce((n, r) => n + r.count, 0);
-      const rows = new Float32Array(total * size);
-      const ids: number[] = [];
-      requests.forEach((r) => {
-        rows.set(r.rows.subarray(0, r.count * size), ids.length * size);
-        for (let k = 0; k < r.count; k++) ids.push(r.state.id);
-      });
-      const { answered, answer } = await oracle.query(rows, ids);
-      const answerOf = new Int32Array(total).fill(-1);
-      answered.forEach((row, j) => (answerOf[row] = j));
-      let offset = 0;
-      return requests.map(({ state, count: n }) => {
+      const apart = (r: Ask) => checkOracle !== undefined && r.role === 'check';
+      // Rows charged to the budget and checks charged apart go out together, each to its view.
+      const [counted, uncounted] = await Promise.all([
+        send(
+          oracle,
+          requests.filter((r) => !apart(r)),
+        ),
+        checkOracle ? send(checkOracle, requests.filter(apart)) : new Map<Ask, AnswerRows>(),
+      ]);
+      return requests.map((r) => {
+        const { state, count: n } = r;
+        const { answer, answerOf, rows } = (apart(r) ? uncounted : counted).get(r) as AnswerRows;
         const replies: RowAnswer[] = [];
         let refused = false;
-        for (let k = 0; k < n; k++, offset++) {
-          const j = answerOf[offset] as number;
+        for (let k = 0; k < n; k++) {
+          const j = answerOf[k] as number;
           if (j < 0) {
             refused = true;
             continue;
           }
-          state.tally++;
+          if (apart(r)) state.checks++;
+          else {
+            state.tally++;
+            if (r.role === 'check') state.checks++;
+          }
           const reply = rowAnswer(answer, j, state.label);
           replies.push(reply);
-          const row = rows.subarray(offset * size, (offset + 1) * size);
+          const row = rows.subarray(k * size, (k + 1) * size);
           if (reply.adversarial && state.queriesToSuccess === null && inBall(row, state.clean, eps, norm)) {
             state.queriesToSuccess = state.tally;
             state.successImage = row.slice();
@@ -148,21 +166,39 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       });
     },
   };
-  const surrogate = request.surrogate;
-  const surrogateChannel: Channel<{ image: Float32Array; label: number }, Float32Array> = {
-    async serve(requests) {
-      if (surrogate === undefined) throw badOption(`${attack.name}: surrogate`, 'none', 'a surrogate model');
-      const images = new Float32Array(requests.length * size);
-      requests.forEach((r, i) => images.set(r.image, i * size));
-      // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
-      const { gradient } = await surrogate.lossGradient(
-        images,
-        Int32Array.from(requests, (r) => r.label),
-        { loss: 'cw-untargeted', kappa: 1e6 },
-      );
-      return requests.map((_, i) => gradient.slice(i * size, (i + 1) * size));
-    },
-  };
+  type AnswerRows = { answer: BudgetedAnswer['answer']; answerOf: Int32Array; rows: Float32Array };
+  /** One request to a view for these asks; per ask, its answer and which answer row each of its rows got (-1: refused). */
+  async function send(view: ImageBudgetOracle, asks: readonly Ask[]): Promise<Map<Ask, AnswerRows>> {
+    const result = new Map<Ask, AnswerRows>();
+    if (asks.length === 0) return result;
+    const total = asks.reduce((n, r) => n + r.count, 0);
+    const rows = new Float32Array(total * size);
+    const ids: number[] = [];
+    asks.forEach((r) => {
+      rows.set(r.rows.subarray(0, r.count * size), ids.length * size);
+      for (let k = 0; k < r.count; k++) ids.push(r.state.id);
+    });
+    const { answered, answer } = await view.query(rows, ids);
+    const answerOf = new Int32Array(total).fill(-1);
+    answered.forEach((row, j) => (answerOf[row] = j));
+    let offset = 0;
+    for (const r of asks) {
+      result.set(r, {
+        answer,
+        answerOf: answerOf.subarray(offset, offset + r.count),
+        rows: rows.subarray(offset * size, (offset + r.count) * size),
+      });
+      offset += r.count;
+    }
+    return result;
+  }
+  const surrogates = request.surrogates ?? (request.surrogate ? [request.surrogate] : []);
+  const channels = surrogateChannels(attack.name, surrogates, size, oracle.classes);
+  const guide = (gather: Gather): SurrogateGuide => ({
+    models: surrogates.length,
+    logits: (image, model) => gather.ask(channels.logits, { image, model }),
+    logitGradient: (image, weights, model) => gather.ask(channels.logitGradient, { image, weights, model }),
+  });
 
   const streams = Math.max(1, Math.min(request.streams ?? 2, count));
   const gathers = Array.from({ length: streams }, () => new Gather());
@@ -186,8 +222,9 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
               norm,
               params,
               random: base.fork(`${attack.name}:${state.id}`),
-              query: (rows, n) => gather.ask(oracleChannel, { state, rows, count: n }),
-              surrogateGradient: (image) => gather.ask(surrogateChannel, { image, label: state.label }),
+              query: (rows, n, role = 'search') => gather.ask(oracleChannel, { state, rows, count: n, role }),
+              surrogateGradient: (image) => gather.ask(channels.margin, { image, label: state.label }),
+              guide: guide(gather),
               keep: (image) => (state.kept = image.slice()),
             };
             try {
@@ -212,6 +249,7 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
       queriesToSuccess: state.queriesToSuccess,
       queries: oracle.spent(state.id),
       tally: state.tally,
+      checks: state.checks,
       stop: success ? 'success' : state.stop,
       distance: distance(point, state.clean, norm),
     };

@@ -25,6 +25,15 @@ export interface RowAnswer {
   readonly trueClassProbability: number;
 }
 
+/**
+ * Why an attack asks a query: `search` rows feed its estimates or steps; a `check` row only asks
+ * whether the current iterate already fools the target (its answer steers nothing), the queries
+ * the field's figures usually leave out (BlackboxBench's "extra" queries). Whether checks count
+ * against the budget is the suite's choice (`countSuccessChecks`).
+ */
+export const QUERY_ROLES = ['search', 'check'] as const;
+export type QueryRole = (typeof QUERY_ROLES)[number];
+
 /** Tuning of a query attack: every attack reads what it needs; defaults come from its spec. */
 export type QueryParams = Readonly<Record<string, number | string>>;
 
@@ -50,15 +59,32 @@ export interface ImageTask {
    * (the run stops this image) once a row is adversarial inside the ball or the oracle refuses
    * a row because the image's budget is spent.
    */
-  query(rows: Float32Array, count: number): Promise<RowAnswer[]>;
+  query(rows: Float32Array, count: number, role?: QueryRole): Promise<RowAnswer[]>;
   /** The surrogate's loss gradient at `image` (hybrids only): d margin / d image, batched across images. */
   surrogateGradient(image: Float32Array): Promise<Float32Array>;
+  /** The surrogates themselves (hybrids only; with none, each call rejects naming the missing surrogate). */
+  readonly guide: SurrogateGuide;
   /**
    * The attack's current best point, kept as its result if it stops without success:
    * score-based attacks keep their iterate (inside the ball), decision-based ones their closest
    * adversarial point (possibly outside it; its distance is reported, and the point projected).
    */
   keep(image: Float32Array): void;
+}
+
+/**
+ * The surrogates a guided hybrid consults (a suite ensemble's members, or one substitute), by
+ * index: their logits and the input gradient of any weighting of their logits, which covers a
+ * margin (weights e_y - e_j), ODS's random weighting and, summed over models, a weighted
+ * ensemble. The run batches each across images.
+ */
+export interface SurrogateGuide {
+  /** How many models; indices run from 0. */
+  readonly models: number;
+  /** Model m's logits at the image (classes values). */
+  logits(image: Float32Array, model: number): Promise<Float32Array>;
+  /** d(sum_k weights_k z_k)/d image for model m's logits z. */
+  logitGradient(image: Float32Array, weights: Float32Array, model: number): Promise<Float32Array>;
 }
 
 /** A parameter as `transferbench list query-attacks` shows it. */

@@ -1,5 +1,6 @@
 import { readJsonLines } from '../common/files.js';
 import type { Rate } from './metrics.js';
+import type { QueryFigures } from './query-figures.js';
 import { shardFile, shardFiles } from './results.js';
 
 /** One finished query-attack cell (a query attack, or a hybrid, on one target at one eps). */
@@ -32,6 +33,16 @@ export interface QueryCellResult {
   readonly curve: readonly { readonly budget: number; readonly success: Rate }[];
   /** Queries to success per image, null where the image was not fooled within the budget (the curve at any budget). */
   readonly queriesToSuccess: readonly (number | null)[];
+  /** Queries the oracle charged per image against its budget (absent in records written before it existed). */
+  readonly queriesPerImage?: readonly number[];
+  /**
+   * Whether success-check queries spent the budget (the suite's countSuccessChecks; absent in older records, which
+   * counted them), and how many were answered over all images (0 for attacks that make none).
+   */
+  readonly countSuccessChecks?: boolean;
+  readonly successChecks?: number;
+  /** At the cell's budget: the figures over fooled images and successes per query, with bootstrap intervals. */
+  readonly figures?: QueryFigures;
   /** Queries the oracle charged per image: mean and median over all images, and over the fooled ones. */
   readonly meanQueries: number;
   readonly medianQueries: number;

@@ -1,143 +1,13 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { substituteName } from '../records/aggregate.js';
-import { rate, round6, type Rate } from '../records/metrics.js';
+import { round6 } from '../records/metrics.js';
 import type { QueryCellResult } from '../records/queries.js';
+import { figureSeed, queryFigures } from '../records/query-figures.js';
 import type { CellResult } from '../records/results.js';
 import { rateCells, rateColumns, type Table } from './leaderboards.js';
 import type { PlotSpec } from './plots.js';
+import { queriesTable, queryMethod, transferEntries, type TransferRecord } from './query-leaderboard.js';
 
-/**
- * Transfer and query attacks on one axis: queries per image. A transfer cell costs its
- * substitute's queries shared over the images it serves plus the one query that tests each
- * adversarial image; a query attack costs what the oracle charged per image (at a budget b, an
- * image stops at its success or at b); a hybrid adds its substitute's share.
- */
-interface Entry {
-  readonly target: string;
-  readonly eps: number;
-  readonly norm: string;
-  readonly method: string;
-  readonly kind: string;
-  readonly oracleMode: string;
-  readonly success: Rate;
-  readonly costPerImage: number;
-}
-
-/** What the query plot and tables read of a transfer cell (results.csv holds all of it). */
-export type TransferRecord = Pick<
-  CellResult,
-  | 'reference'
-  | 'target'
-  | 'eps'
-  | 'attack'
-  | 'labelSource'
-  | 'strategy'
-  | 'architecture'
-  | 'budget'
-  | 'targetError'
-  | 'substituteQueries'
-  | 'evaluated'
->;
-
-export function transferCost(r: Pick<CellResult, 'substituteQueries' | 'evaluated'>): number {
-  return r.substituteQueries / Math.max(1, r.evaluated) + 1;
-}
-
-function transferEntries(results: readonly TransferRecord[]): Entry[] {
-  return results
-    .filter((r) => !r.reference)
-    .map((r) => ({
-      target: r.target,
-      eps: r.eps,
-      norm: 'linf',
-      method: `${r.attack} (${r.labelSource}) from ${substituteName(r)}`,
-      kind: 'transfer',
-      oracleMode: '',
-      success: r.targetError,
-      costPerImage: transferCost(r),
-    }));
-}
-
-export function queryMethod(q: QueryCellResult): string {
-  const start = q.start === 'clean' ? '' : ` from ${q.start.slice('transfer:'.length)} on ${q.substitute}`;
-  const prior = q.attackKind === 'hybrid' ? ` (prior ${q.substitute})` : '';
-  return `${q.attack}${start}${prior} [${q.oracleMode}]`;
-}
-
-/** A query cell seen at budget b: success within b, and the queries an image spends when stopped at b. */
-function atBudget(q: QueryCellResult, budget: number): Entry {
-  const fooled = q.queriesToSuccess.filter((n) => n !== null && n <= budget).length;
-  const spent = q.queriesToSuccess.map((n) => Math.min(n ?? budget, budget));
-  const cost =
-    spent.reduce((a, b) => a + b, 0) / Math.max(1, spent.length) + q.substituteQueries / Math.max(1, q.images);
-  return {
-    target: q.target,
-    eps: q.eps,
-    norm: q.norm,
-    method: queryMethod(q),
-    kind: q.attackKind,
-    oracleMode: q.oracleMode,
-    success: rate(fooled, q.images),
-    costPerImage: cost,
-  };
-}
-
-/**
- * leaderboard-queries.csv: per target, eps and per-image budget, every query attack (its success
- * within the budget) and every transfer setting that costs no more per image, ranked by success.
- */
-export function queriesTable(results: readonly CellResult[], queries: readonly QueryCellResult[]): Table {
-  const budgets = [...new Set(queries.flatMap((q) => q.curve.map((c) => c.budget)))].sort((a, b) => a - b);
-  const transfer = transferEntries(results);
-  const keys = [...new Set(queries.map((q) => `${q.target}\u0000${q.eps}\u0000${q.norm}`))];
-  const rows: (number | string)[][] = [];
-  for (const key of keys) {
-    const [target, epsText, norm] = key.split('\u0000') as [string, string, string];
-    const eps = Number(epsText);
-    for (const budget of budgets) {
-      const entries = [
-        ...queries
-          .filter((q) => q.target === target && q.eps === eps && q.norm === norm && q.budget >= budget)
-          .map((q) => atBudget(q, budget)),
-        ...(norm === 'linf'
-          ? transfer.filter((t) => t.target === target && t.eps === eps && t.costPerImage <= budget)
-          : []),
-      ].sort(
-        (a, b) =>
-          b.success.value - a.success.value || a.costPerImage - b.costPerImage || a.method.localeCompare(b.method),
-      );
-      entries.forEach((e, i) =>
-        rows.push([
-          target,
-          eps,
-          norm,
-          budget,
-          i + 1,
-          e.method,
-          e.kind,
-          e.oracleMode,
-          ...rateCells(e.success),
-          round6(e.costPerImage),
-        ]),
-      );
-    }
-  }
-  return {
-    columns: [
-      'target',
-      'eps',
-      'norm',
-      'queries_per_image',
-      'rank',
-      'method',
-      'kind',
-      'oracle_mode',
-      ...rateColumns('success'),
-      'cost_per_image',
-    ],
-    rows,
-  };
-}
+export { queriesTable, queryMethod, transferCost, type TransferRecord } from './query-leaderboard.js';
 
 /** Success of a query cell within q queries per image, at the points of a log grid up to its budget. */
 function curvePoints(q: QueryCellResult): { queries: number; success: number }[] {
@@ -173,7 +43,7 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
       )[0];
     if (best === undefined) continue;
     const firstAbove = (candidates: readonly QueryCellResult[]) => {
-      let first: { method: string; queries: number; success: number } | undefined;
+      let first: { method: string; queries: number; success: number; perQuery: number } | undefined;
       for (const q of candidates) {
         // Exactly: the k-th fewest queries to success, k the first count whose share passes the transfer's.
         const sorted = q.queriesToSuccess.filter((n): n is number => n !== null).sort((a, b) => a - b);
@@ -183,10 +53,13 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
         const point = {
           queries: round6(at + q.substituteQueries / Math.max(1, q.images)),
           success: round6(k / q.images),
+          // Successes per own query when stopped at the crossing.
+          perQuery: queryFigures(q.queriesToSuccess, q.queriesPerImage ?? [], at, figureSeed(q.cellId))
+            .successesPerQuery.value,
         };
         if (first === undefined || point.queries < first.queries) first = { method: queryMethod(q), ...point };
       }
-      return first ? [first.method, first.queries, first.success] : ['', '', ''];
+      return first ? [first.method, first.queries, first.success, first.perQuery] : ['', '', '', ''];
     };
     const candidates = queries.filter(
       (x) => x.target === target && x.eps === eps && x.oracleMode === mode && x.norm === 'linf',
@@ -214,9 +87,11 @@ export function crossoverTable(results: readonly CellResult[], queries: readonly
       'first_above',
       'first_above_queries_per_image',
       'first_above_success',
+      'first_above_successes_per_query',
       'first_pure_query_attack_above',
       'pure_queries_per_image',
       'pure_success',
+      'pure_successes_per_query',
     ],
     rows,
   };

@@ -5,6 +5,7 @@ import { OraclePool, TargetOracle } from '../oracle/index.js';
 import { rate, round6 } from '../records/metrics.js';
 import type { LedgerEntry } from '../records/ledger.js';
 import type { QueryCellResult } from '../records/queries.js';
+import { figureSeed, queryFigures } from '../records/query-figures.js';
 import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
 import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
@@ -22,7 +23,7 @@ import type { Suite } from './suite.js';
  * Runs query-attack cells: each attacks the first images of the evaluation set through an
  * oracle whose per-image budget is the cell's largest, and reads the success at every budget
  * from the per-image query counts. Hybrids obtain their substitute as transfer cells do (from
- * the same cache), craft the transfer starts on it, or use it as P-RGF's prior.
+ * the same cache, or a pretrained surrogate), craft the transfer starts on it, or are guided by it.
  */
 export class QueryCellRunner {
   readonly pool: OraclePool;
@@ -59,21 +60,29 @@ export class QueryCellRunner {
     const size = shape[0] * shape[1] * shape[2];
     const images = this.evaluation.images.subarray(0, cell.images * size);
     const labels = this.evaluation.labels.subarray(0, cell.images);
-    const substitute = cell.substitute ? await this.substitute(cell, target) : undefined;
+    // An ensemble-guided hybrid consults every member; any other hybrid its one substitute.
+    const specs = cell.substitute ? (cell.substitute.members ?? [cell.substitute]) : [];
+    const obtained: { surrogate: Surrogate; record: SubstituteRecord }[] = [];
     let outcome: QueryRunOutcome;
     let attackSeconds: number;
     let charged: number[];
     try {
+      for (const spec of specs) obtained.push(await this.substitute(spec, target));
+      const substitute = obtained[0];
       const starts =
         substitute && cell.start !== null
           ? await this.transferStarts(cell, substitute.surrogate, images, labels)
           : undefined;
-      const surrogate =
-        substitute && QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? substitute.surrogate : undefined;
-      const oracle = new TargetOracle(this.pool, target, {
+      const surrogates = QUERY_ATTACKS.get(cell.attack).kind === 'hybrid' ? obtained.map((o) => o.surrogate) : [];
+      const budget = cell.budgets[cell.budgets.length - 1] as number;
+      const targetOracle = new TargetOracle(this.pool, target, {
         mode: cell.oracleMode,
         topK: this.suite.oracle.topK ?? 5,
-      }).withImageBudget(cell.budgets[cell.budgets.length - 1] as number);
+      });
+      const oracle = targetOracle.withImageBudget(budget);
+      // Checks charged apart get a view of their own: an attack checks at most once per search request, plus once at
+      // the start, so budget + 1 never binds before the budget does.
+      const checkOracle = cell.countSuccessChecks ? undefined : targetOracle.withImageBudget(budget + 1);
       const attackStarted = performance.now();
       outcome = await runQueryAttack({
         attack: cell.attack,
@@ -86,18 +95,19 @@ export class QueryCellRunner {
         params: cell.params,
         seed: this.suite.seed,
         ...(starts ? { starts } : {}),
-        ...(surrogate ? { surrogate } : {}),
+        ...(surrogates.length > 0 ? { surrogates } : {}),
+        ...(checkOracle ? { checkOracle } : {}),
       });
       attackSeconds = (performance.now() - attackStarted) / 1000;
       charged = Array.from({ length: cell.images }, (_, id) => oracle.spent(id));
     } finally {
-      await substitute?.surrogate.dispose();
+      for (const o of obtained) await o.surrogate.dispose();
     }
     const result = this.record(
       cell,
       target.descriptor.name,
       outcome,
-      substitute?.record,
+      obtained.reduce((sum, o) => sum + o.record.queriesSpent, 0),
       images,
       (performance.now() - started) / 1000,
       attackSeconds,
@@ -112,7 +122,7 @@ export class QueryCellRunner {
     cell: QueryCell,
     targetName: string,
     outcome: QueryRunOutcome,
-    substitute: SubstituteRecord | undefined,
+    substituteQueries: number,
     images: Float32Array,
     seconds: number,
     attackSeconds: number,
@@ -133,7 +143,6 @@ export class QueryCellRunner {
     const within = (budget: number) =>
       perImage.filter((i) => i.queriesToSuccess !== null && i.queriesToSuccess <= budget).length;
     const norms = perturbationNorms(outcome.adversarial, images, n);
-    const substituteQueries = substitute?.queriesSpent ?? 0;
     const successful = fooled.map((i) => i.queriesToSuccess as number);
     const total = queries.reduce((a, b) => a + b, 0);
     return {
@@ -149,7 +158,9 @@ export class QueryCellRunner {
       eps: cell.eps,
       start: cell.start === null ? 'clean' : `transfer:${cell.start}`,
       substitute: cell.substitute
-        ? `${cell.substitute.strategy}/${cell.substitute.architecture}/${cell.substitute.budget}`
+        ? (cell.substitute.members ?? [cell.substitute])
+            .map((m) => `${m.strategy}/${m.architecture}/${m.budget}`)
+            .join('+')
         : '',
       substituteQueries,
       images: n,
@@ -157,6 +168,15 @@ export class QueryCellRunner {
       success: rate(fooled.length, n),
       curve: cell.budgets.map((budget) => ({ budget, success: rate(within(budget), n) })),
       queriesToSuccess: perImage.map((i) => i.queriesToSuccess),
+      queriesPerImage: queries,
+      countSuccessChecks: cell.countSuccessChecks,
+      successChecks: perImage.reduce((s, i) => s + i.checks, 0),
+      figures: queryFigures(
+        perImage.map((i) => i.queriesToSuccess),
+        queries,
+        cell.budgets[cell.budgets.length - 1] as number,
+        figureSeed(cell.id),
+      ),
       meanQueries: round6(mean(queries)),
       medianQueries: round6(median(queries)),
       meanQueriesSuccessful: fooled.length > 0 ? round6(mean(successful)) : null,
@@ -173,12 +193,14 @@ export class QueryCellRunner {
     };
   }
 
-  /** The hybrid's substitute, from the cache transfer cells fill (or trained now, spending its queries). */
+  /**
+   * The hybrid's substitute as a surrogate: one trained here from the cache transfer cells fill (or trained now,
+   * spending its queries), or a pretrained one. Disposing the surrogate releases it.
+   */
   private async substitute(
-    cell: QueryCell,
+    spec: NonNullable<QueryCell['substitute']>,
     target: ReturnType<typeof loadTarget>,
   ): Promise<{ surrogate: Surrogate; record: SubstituteRecord }> {
-    const spec = cell.substitute as NonNullable<QueryCell['substitute']>;
     const suite = this.suite;
     const evaluation = this.evaluation;
     const oracle = new TargetOracle(this.pool, target, {

@@ -3,7 +3,7 @@ import { ATTACKS, NORMS, type Norm } from '../attacks/index.js';
 import { QUERY_ATTACKS, resolveQueryParams } from '../query-attacks/index.js';
 import { TransferbenchError } from '../common/errors.js';
 import { ORACLE_MODES, type OracleMode } from '../oracle/oracle.js';
-import { canonicalJson, STRATEGIES } from '../substitutes/index.js';
+import { canonicalJson, ownedModelLabel, STRATEGIES } from '../substitutes/index.js';
 import { DEFAULT_TRAINING, type Suite } from './suite-types.js';
 
 export type { QueryAttackSpec, QuerySuiteSpec } from './suite-types.js';
@@ -22,6 +22,8 @@ export interface QueryCell {
   /** Transfer attack whose example the attack starts from (null: the clean image). */
   readonly start: string | null;
   readonly substitute: SubstituteSpec | null;
+  /** Whether success checks spend the image's budget (else they are charged apart). */
+  readonly countSuccessChecks: boolean;
   readonly budgets: readonly number[];
   readonly images: number;
   /** Cells sharing a target, mode and substitute run together; shards take whole groups. */
@@ -79,6 +81,22 @@ export function querySuiteSchema(): Record<string, unknown> {
               items: { type: 'string', enum: STRATEGIES.names() },
               description: 'hybrids: only the substitutes of these strategies',
             },
+            ensemble: {
+              type: 'boolean',
+              description:
+                'guided hybrids: one cell consulting all the chosen substitutes at once (default: one per substitute)',
+            },
+            budgets: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'integer', minimum: 1 },
+              description: "this entry's budgets, some of queryAttacks.budgets (default all; it runs at its largest)",
+            },
+            countSuccessChecks: {
+              type: 'boolean',
+              description: 'whether success-check queries spend the budget (default true; false charges them apart)',
+            },
           },
         },
       },
@@ -104,7 +122,7 @@ export function checkQuerySuite(suite: Suite, source: string): void {
           `(transfer examples are crafted in the L-inf ball)`,
       );
     const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
-    const strategies = suite.substitutes.filter((s) => (s.architectures ?? []).length > 0).map((s) => s.strategy);
+    const strategies = suite.substitutes.filter((s) => guideArchitectures(s).length > 0).map((s) => s.strategy);
     const unknown = (a.substitutes ?? []).filter((s) => !strategies.includes(s));
     if (unknown.length > 0)
       throw new TransferbenchError(
@@ -112,11 +130,25 @@ export function checkQuerySuite(suite: Suite, source: string): void {
         `${source}: queryAttacks.attacks[${i}].substitutes names ${unknown.map((s) => `"${s}"`).join(', ')}, ` +
           `which the suite's substitutes do not have; they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
       );
+    if (a.ensemble === true && (attack.kind !== 'hybrid' || a.start !== undefined))
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}].ensemble needs a surrogate-guided hybrid without "start" ` +
+          `(${a.name} ${attack.kind !== 'hybrid' ? `is ${attack.kind}` : 'starts from a transfer example'})`,
+      );
     if (needsSubstitute && strategies.length === 0)
       throw new TransferbenchError(
         'BAD_CONFIG',
         `${source}: queryAttacks.attacks[${i}] (${a.name}${a.start !== undefined ? `, start "${a.start}"` : ''}) ` +
-          `needs a substitute to start from or be guided by, and the suite has none with an architecture`,
+          `needs a substitute to start from or be guided by, and the suite has none but ensembles ` +
+          `(give their members as substitutes of their own)`,
+      );
+    const unknownBudgets = (a.budgets ?? []).filter((b) => !spec.budgets.includes(b));
+    if (unknownBudgets.length > 0)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${source}: queryAttacks.attacks[${i}].budgets has ${unknownBudgets.join(', ')}, ` +
+          `not among queryAttacks.budgets (${spec.budgets.join(', ')})`,
       );
     for (const eps of a.eps) {
       try {
@@ -129,6 +161,12 @@ export function checkQuerySuite(suite: Suite, source: string): void {
       }
     }
   });
+}
+
+/** The architectures a suite substitute offers query cells: its own, or a pretrained surrogate's label; none for ensembles. */
+function guideArchitectures(entry: Suite['substitutes'][number]): readonly string[] {
+  if (entry.members !== undefined) return [];
+  return entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.model))] : []);
 }
 
 const hash = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
@@ -147,8 +185,8 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
   const budgets = [...spec.budgets].sort((a, b) => a - b);
   const images = spec.images ?? suite.evaluationSize;
   const substitutes: SubstituteSpec[] = suite.substitutes.flatMap((s) =>
-    // An ensemble has no architecture of its own: hybrids start from single substitutes.
-    (s.architectures ?? []).flatMap((architecture) =>
+    // An ensemble has no architecture of its own: hybrids start from single substitutes (or consult several at once).
+    guideArchitectures(s).flatMap((architecture) =>
       (s.budgets ?? []).map((budget) => ({
         strategy: s.strategy,
         architecture,
@@ -168,13 +206,30 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
         )
           continue;
         const norm = a.norm ?? (attack.norms[0] as Norm);
+        const cellBudgets = a.budgets ? [...a.budgets].sort((x, y) => x - y) : budgets;
         const needsSubstitute = attack.kind === 'hybrid' || a.start !== undefined;
         for (const eps of a.eps) {
           const chosen = substitutes.filter(
             (sub) => a.substitutes === undefined || a.substitutes.includes(sub.strategy),
           );
-          for (const substitute of needsSubstitute ? chosen : [null]) {
+          const guides =
+            a.ensemble === true
+              ? [
+                  {
+                    strategy: 'ensemble',
+                    architecture: chosen.map((m) => `${m.strategy}/${m.architecture}/${m.budget}`).join('+'),
+                    budget: chosen.reduce((sum, m) => sum + m.budget, 0),
+                    params: {},
+                    training: DEFAULT_TRAINING,
+                    members: chosen,
+                  },
+                ]
+              : chosen;
+          for (const substitute of needsSubstitute ? guides : [null]) {
+            const countSuccessChecks = a.countSuccessChecks ?? true;
             const config = {
+              // Only when off, so the ids of cells that count their checks (the default) stay as they were.
+              ...(countSuccessChecks ? {} : { countSuccessChecks }),
               shared,
               target,
               oracleMode,
@@ -184,7 +239,7 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
               params: a.params ?? {},
               start: a.start ?? null,
               substitute,
-              budgets,
+              budgets: cellBudgets,
               images,
             };
             cells.push({
@@ -198,7 +253,8 @@ export function expandQueryGrid(suite: Suite): QueryCell[] {
               params: a.params ?? {},
               start: a.start ?? null,
               substitute,
-              budgets,
+              countSuccessChecks,
+              budgets: cellBudgets,
               images,
               group: hash({ shared, target, oracleMode, substitute }),
             });

@@ -147,4 +147,13 @@ export interface QueryAttackSpec {
   oracles?: OracleMode[];
   /** Hybrids: only the suite's substitutes of these strategies (default all). */
   substitutes?: string[];
+  /**
+   * Whether success-check queries (a query of the iterate whose answer steers nothing) spend the budget (default
+   * true); false charges them apart, as the field's figures usually leave them out.
+   */
+  countSuccessChecks?: boolean;
+  /** This entry's budgets, some of the suite's (default all): it runs at the largest of them. */
+  budgets?: number[];
+  /** Guided hybrids: one cell consulting all the chosen substitutes as an ensemble (default: a cell per substitute). */
+  ensemble?: boolean;
 }

@@ -40,7 +40,7 @@ export function perturbedLinear(model: Linear, noise: number, seed: number): Lin
 
 /**
  * A Surrogate over a linear model, gradients in closed form: the margin m = z_y - max_{j != y} z_j
- * (clamped at -kappa) has gradient W_y - W_j*, cross-entropy has W (p - onehot(y)).
+ * (clamped at -kappa) has gradient W_y - W_j*, cross-entropy has W (p - onehot(y)), the logit loss -z_y has -W_y.
  */
 export function linearSurrogate(
   model: Linear,
@@ -70,6 +70,9 @@ export function linearSurrogate(
           const sum = exps.reduce((a, b) => a + b, 0);
           exps.forEach((e, k) => (coefficients[k] = e / sum - (k === y ? 1 : 0)));
           loss[n] = -Math.log((exps[y] as number) / sum);
+        } else if (request.loss === 'logit') {
+          coefficients[y] = -1;
+          loss[n] = -(z[y] as number);
         } else {
           let other = y === 0 ? 1 : 0;
           for (let k = 0; k < classes; k++) if (k !== y && (z[k] as number) > (z[other] as number)) other = k;

@@ -1,12 +1,33 @@
 import assert from 'node:assert/strict';
 import { distance, QUERY_ATTACKS, runQueryAttack } from '../../src/query-attacks/index.js';
+import type { ImageBudgetOracle } from '../../src/oracle/index.js';
 import { linearSurrogate, perturbedLinear, useLinearTarget } from './fixtures.js';
+
+/** The oracle, recording per image each request's answered rows as (count before, count after). */
+function recordingRequests(oracle: ImageBudgetOracle) {
+  const requests = new Map<number, { before: number; after: number }[]>();
+  return Object.assign(Object.create(oracle) as ImageBudgetOracle, {
+    requests,
+    async query(images: Float32Array, ids: readonly number[]) {
+      const before = new Map(ids.map((id) => [id, oracle.spent(id)]));
+      const answer = await oracle.query(images, ids);
+      for (const [id, count] of before)
+        if (oracle.spent(id) > count)
+          requests.set(id, [...(requests.get(id) ?? []), { before: count, after: oracle.spent(id) }]);
+      return answer;
+    },
+  });
+}
 
 describe('query attacks: every registered attack through a real oracle', () => {
   const t = useLinearTarget(16, 21);
   const { images, ids, size, shape } = t;
   const count = ids.length;
-  const surrogate = linearSurrogate(perturbedLinear(t.model, 0.3, 9), shape);
+  // Two surrogates: the guided hybrids consult both (P-RGF the first).
+  const surrogates = [
+    linearSurrogate(perturbedLinear(t.model, 0.3, 9), shape),
+    linearSurrogate(perturbedLinear(t.model, 0.5, 10), shape),
+  ];
 
   for (const attack of QUERY_ATTACKS.values()) {
     for (const norm of attack.norms) {
@@ -14,7 +35,7 @@ describe('query attacks: every registered attack through a real oracle', () => {
       const mode = attack.kind === 'decision-based' ? 'label' : 'probabilities';
       const run = async (budget: number) => {
         const target = t.target(mode);
-        const oracle = target.withImageBudget(budget);
+        const oracle = recordingRequests(target.withImageBudget(budget));
         const outcome = await runQueryAttack({
           attack: attack.name,
           oracle,
@@ -25,7 +46,7 @@ describe('query attacks: every registered attack through a real oracle', () => {
           norm,
           seed: 7,
           streams: 3,
-          surrogate,
+          surrogates,
         });
         return { outcome, oracle, target };
       };
@@ -45,9 +66,16 @@ describe('query attacks: every registered attack through a real oracle', () => {
               assert.equal(image.queries, budget, 'an image stopped by the oracle spent its whole budget');
               assert.equal(image.success, false, 'and is recorded as not fooled within it');
             }
-            if (image.success)
+            if (image.success) {
               assert.ok((image.queriesToSuccess as number) >= 1 && (image.queriesToSuccess as number) <= image.queries);
-            else assert.equal(image.queriesToSuccess, null);
+              // The request holding the successful row is the image's last: a fooled image is queried no more.
+              const requests = oracle.requests.get(image.id) ?? [];
+              const last = requests[requests.length - 1] as { before: number; after: number };
+              assert.ok(
+                last.before < (image.queriesToSuccess as number) && (image.queriesToSuccess as number) <= last.after,
+                `image ${image.id}: fooled at query ${image.queriesToSuccess}, queried until ${last.after}`,
+              );
+            } else assert.equal(image.queriesToSuccess, null);
             total += image.queries;
           });
           assert.ok(

@@ -22,7 +22,15 @@ describe('query attacks: reductions to known answers', () => {
 
   describe('on a linear softmax target', () => {
     const t = useLinearTarget(24, 5);
-    for (const attack of ['nes', 'sign-hunter']) {
+    // The largest request each sends for one image: a success ends the image within it.
+    const batches: Record<string, number> = {
+      nes: 50,
+      'sign-hunter': 1,
+      'bandits-td': 2,
+      'zo-sign-sgd': 31,
+      parsimonious: 100,
+    };
+    for (const [attack, batch] of Object.entries(batches)) {
       it(`${attack} fools most images within 400 queries at eps 0.1 and stops querying each once fooled`, async () => {
         const oracle = t.target('probabilities').withImageBudget(400);
         const outcome = await runQueryAttack({
@@ -37,8 +45,6 @@ describe('query attacks: reductions to known answers', () => {
         });
         const fooled = outcome.images.filter((i) => i.success);
         assert.ok(fooled.length >= 18, `${fooled.length} of 24 fooled`);
-        // A success ends the image within the batch it came in (NES queries its 50 probes at once).
-        const batch = attack === 'nes' ? 50 : 1;
         for (const image of fooled)
           assert.ok(
             image.queries - (image.queriesToSuccess as number) < batch,
@@ -47,4 +53,47 @@ describe('query attacks: reductions to known answers', () => {
       });
     }
   });
+});
+
+describe('query attacks: success checks counted or charged apart', () => {
+  const t = useLinearTarget(16, 8);
+  for (const attack of ['nes', 'bandits-td']) {
+    it(`${attack}: with checks apart the same run's queries to success drop by exactly its checks`, async () => {
+      const budget = 300;
+      const run = async (apart: boolean) => {
+        const target = t.target('probabilities');
+        const oracle = target.withImageBudget(budget);
+        const checkOracle = apart ? target.withImageBudget(budget + 1) : undefined;
+        const outcome = await runQueryAttack({
+          attack,
+          oracle,
+          ...(checkOracle ? { checkOracle } : {}),
+          images: t.images,
+          labels: t.labels,
+          ids: t.ids,
+          eps: 0.05,
+          norm: 'linf',
+          seed: 12,
+        });
+        return { outcome, oracle, checkOracle, target };
+      };
+      const counted = await run(false);
+      const apart = await run(true);
+      let compared = 0;
+      counted.outcome.images.forEach((image, n) => {
+        const other = apart.outcome.images[n] as (typeof apart.outcome.images)[number];
+        assert.equal(counted.oracle.spent(image.id), image.tally);
+        assert.equal(apart.oracle.spent(image.id), other.tally, 'the budgeted view charged the search rows only');
+        assert.equal(apart.checkOracle?.spent(image.id), other.checks, 'and the check view the checks');
+        assert.ok(other.checks > 0);
+        if (!image.success) return;
+        compared++;
+        assert.equal(other.success, true, `image ${image.id}: fooled with checks counted, so also with them apart`);
+        assert.equal(other.queriesToSuccess, (image.queriesToSuccess as number) - image.checks, `image ${image.id}`);
+      });
+      assert.ok(compared >= 4, `${compared} images fooled`);
+      const total = apart.outcome.images.reduce((s, i) => s + i.tally + i.checks, 0);
+      assert.equal(apart.target.usage().byPurpose.attack, total, "the target's ledger holds both");
+    });
+  }
 });

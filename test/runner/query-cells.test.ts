@@ -25,6 +25,8 @@ describe('query-attack cells in suites', function () {
       { name: 'hop-skip-jump', eps: [3], norm: 'l2' },
       { name: 'simba-dct', eps: [0.1], start: 'fgsm' },
       { name: 'p-rgf', eps: [0.1] },
+      { name: 'nes', eps: [0.1], countSuccessChecks: false },
+      { name: 'gfcs', eps: [0.1], ensemble: true, budgets: [5, 20] },
     ],
   };
   const common = () => ['--targets-dir', fixture.targetsDir, '--cache-dir', join(fixture.dir, 'cache'), '--quiet'];
@@ -62,8 +64,16 @@ describe('query-attack cells in suites', function () {
     () => {
       const suite = parseSuite(JSON.parse(readFileSync(suitePath, 'utf8')), 'q');
       const cells = expandQueryGrid(suite);
-      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2; label: hsja.
-      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1);
+      // probabilities: square, hsja, simba-dct x 2 substitutes, p-rgf x 2, nes, gfcs on both at once; label: hsja.
+      assert.equal(cells.length, 1 + 1 + 2 + 2 + 1 + 1 + 1);
+      assert.deepEqual(
+        cells.filter((c) => c.attack === 'gfcs').map((c) => c.substitute?.members?.map((m) => m.strategy)),
+        [['ground-truth', 'static-distillation']],
+      );
+      assert.deepEqual(
+        cells.filter((c) => !c.countSuccessChecks).map((c) => c.attack),
+        ['nes'],
+      );
       const shards = [1, 2].map((k) => shardQueryCells(cells, { k, n: 2 }));
       assert.deepEqual(
         shards
@@ -84,24 +94,40 @@ describe('query-attack cells in suites', function () {
     for (const csv of ['leaderboard-queries.csv', 'crossover-queries.csv'])
       assert.equal(readFileSync(join(sharded, csv), 'utf8'), readFileSync(join(single, csv), 'utf8'), csv);
     const records = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(records.length, 7);
+    assert.equal(records.length, 9);
+    const ensemble = records.find((r) => r.attack === 'gfcs');
+    const singles = records.filter((r) => r.attack === 'p-rgf');
+    assert.equal(ensemble?.substitute, singles.map((r) => r.substitute).join('+'), 'the ensemble names its members');
+    assert.equal(
+      ensemble?.substituteQueries,
+      singles.reduce((sum, r) => sum + r.substituteQueries, 0),
+      "and costs the members' queries",
+    );
     for (const r of records) {
       const fooled = r.queriesToSuccess.filter((q) => q !== null);
       assert.ok(
-        fooled.every((q) => (q as number) >= 1 && (q as number) <= 60),
+        // With checks apart, an image the target already calls wrong is fooled at its first check, after 0 queries.
+        fooled.every((q) => (q as number) >= (r.countSuccessChecks === false ? 0 : 1) && (q as number) <= 60),
         `${r.attack}: queries to success within the budget`,
       );
+      // An entry may run at some of the suite's budgets only (gfcs at 5 and 20).
       assert.deepEqual(
         r.curve.map((c) => c.budget),
-        [5, 20, 60],
+        r.attack === 'gfcs' ? [5, 20] : [5, 20, 60],
       );
+      assert.equal(r.budget, r.attack === 'gfcs' ? 20 : 60);
       assert.ok(
         r.curve.every((c, i) => i === 0 || c.success.numerator >= (r.curve[i - 1]?.success.numerator as number)),
         `${r.attack}: the curve never falls`,
       );
-      assert.equal(r.curve[2]?.success.numerator, r.success.numerator);
+      assert.equal(r.curve[r.curve.length - 1]?.success.numerator, r.success.numerator);
       assert.ok(r.meanQueries <= 60 && r.queriesPerSecond > 0);
       if (r.norm === 'linf') assert.ok(r.meanLinf <= r.eps + 1e-6);
+      assert.equal(r.countSuccessChecks, r.attack !== 'nes', `${r.attack}: success checks counted unless switched off`);
+      assert.equal((r.successChecks as number) > 0, r.attack === 'nes', `${r.attack}: only NES makes success checks`);
+      const { meanQueriesSuccessful: mean, successesPerQuery: perQuery } = r.figures as NonNullable<typeof r.figures>;
+      assert.ok(perQuery.low <= perQuery.value && perQuery.value <= perQuery.high, `${r.attack}: ASPQ in its interval`);
+      if (mean) assert.ok(mean.low <= mean.value && mean.value <= mean.high && mean.value === r.meanQueriesSuccessful);
     }
     const hybrid = records.find((r) => r.start === 'transfer:fgsm' && r.substitute.startsWith('static-distillation'));
     assert.ok(
@@ -112,6 +138,14 @@ describe('query-attack cells in suites', function () {
     );
     const board = readFileSync(join(single, 'leaderboard-queries.csv'), 'utf8').trim().split('\n');
     const header = (board[0] as string).split(',');
+    const checks = new Set(
+      board
+        .slice(1)
+        .map((l) => l.split(','))
+        .filter((f) => f[header.indexOf('method')]?.startsWith('nes '))
+        .map((f) => f[header.indexOf('success_checks')]),
+    );
+    assert.deepEqual([...checks], ['apart'], 'the leaderboard states how NES counted its checks');
     const transfer = board
       .slice(1)
       .map((l) => l.split(','))
@@ -139,10 +173,10 @@ describe('query-attack cells in suites', function () {
     const before = readFileSync(join(single, 'queries-1-of-1.jsonl'), 'utf8');
     const lines = before.trimEnd().split('\n');
     writeFileSync(join(single, 'queries-1-of-1.jsonl'), `${lines.slice(0, -2).join('\n')}\n`);
-    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 7 query cells have no result/);
+    assert.match(cli(['merge', single], fixture.dir).stderr, /2 of 9 query cells have no result/);
     assert.equal(cli(['run', suitePath, '--out', single, '--resume', ...common()], fixture.dir).status, 0);
     const after = readQueryResults(join(single, 'queries-1-of-1.jsonl'));
-    assert.equal(after.length, 7);
+    assert.equal(after.length, 9);
     assert.equal(cli(['merge', single], fixture.dir).status, 0);
     assert.equal(
       readFileSync(join(single, 'ledger-1-of-1.jsonl'), 'utf8'),
@@ -208,6 +242,33 @@ describe('query-attack cells in suites', function () {
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
       /queryAttacks.images is 41, more than evaluationSize 40/,
     );
+    assert.throws(
+      () =>
+        parseSuite(
+          {
+            ...raw,
+            queryAttacks: { ...queryAttacks, attacks: [{ name: 'nes', eps: [0.1], countSuccessChecks: 'no' }] },
+          },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\].countSuccessChecks must be boolean/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'nes', eps: [0.1], budgets: [5, 7] }] } },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\].budgets has 7, not among queryAttacks.budgets \(5, 20, 60\)/,
+    );
+    assert.throws(
+      () =>
+        parseSuite(
+          { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], ensemble: true }] } },
+          'q.json',
+        ),
+      /q.json: queryAttacks.attacks\[0\].ensemble needs a surrogate-guided hybrid without "start" \(square-linf is score-based\)/,
+    );
     // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
     assert.throws(
       () =>
@@ -226,13 +287,32 @@ describe('query-attack cells in suites', function () {
           {
             ...raw,
             substitutes: [
-              { strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } },
+              {
+                strategy: 'ensemble',
+                members: [
+                  { strategy: 'ground-truth', architecture: 'mlp', budget: 0 },
+                  { strategy: 'white-box', architecture: 'mlp', budget: 0 },
+                ],
+              },
             ],
             queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], start: 'fgsm' }] },
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by/,
+      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none but ensembles/,
+    );
+    // A pretrained surrogate guides hybrids as a substitute trained here does: one cell per hybrid, named after it.
+    const pretrained = parseSuite(
+      {
+        ...raw,
+        substitutes: [{ strategy: 'pretrained', budgets: [0], params: { model: 'surrogates/torch-cnn/target.json' } }],
+        queryAttacks: { ...queryAttacks, attacks: [{ name: 'simba-ods', eps: [0.1] }] },
+      },
+      'q.json',
+    );
+    assert.deepEqual(
+      expandQueryGrid(pretrained).map((c) => c.substitute?.strategy),
+      ['pretrained'],
     );
   });
 });

@@ -134,17 +134,23 @@ export const INPUT_FAULTS: Fault[] = [
       /evaluationSize is 9000, but the test split of mnist-embedded\/test has 2000 images; ask for at most 2000$/,
   },
   {
-    name: 'a query attack starting from a substitute the suite does not have',
+    name: 'a query attack starting from a substitute the suite does not have (only an ensemble of substitutes)',
     args: (c) =>
       validate(
         c,
         c.suite('v-start', (s) => {
+          s.substitutes = [
+            {
+              strategy: 'ensemble',
+              members: [{ strategy: 'ground-truth', architecture: 'mlp', budget: 0, training: { epochs: 1 } }],
+            },
+          ];
           s.queryAttacks = { budgets: [5], images: 2, attacks: [{ name: 'simba-dct', eps: [0.1], start: 'fgsm' }] };
         }),
       ),
     status: 2,
     stderr: () =>
-      /queryAttacks\.attacks\[0\] \(simba-dct, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none with an architecture$/,
+      /queryAttacks\.attacks\[0\] \(simba-dct, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none but ensembles \(give their members as substitutes of their own\)$/,
   },
   {
     name: 'a target that is not built (validate counts query cells too when it is)',

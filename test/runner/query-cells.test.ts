@@ -195,8 +195,9 @@ describe('query-attack cells in suites', function () {
       .split('\n')
       .map((l) => JSON.parse(l) as { kind: string; cellId: string; attack?: number[] })
       .filter((e) => e.kind === 'query');
-    assert.equal(ledger.length, 7, 'one ledger entry per query cell');
     const records = readQueryResults(file);
+    assert.ok(records.length > 1, 'the run has query cells');
+    assert.equal(ledger.length, records.length, 'one ledger entry per query cell');
     for (const r of records) {
       const charged = ledger.find((e) => e.cellId === r.cellId)?.attack ?? [];
       assert.equal(charged.length, r.images);

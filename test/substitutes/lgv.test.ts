@@ -108,6 +108,17 @@ describe('lgv and swa substitute strategies', () => {
     assert.equal(networkHash(averaged), networkHash(snapshots[0] as OnnxNetwork));
   });
 
+  it('swa on a BatchNorm network (resnet8) recomputes the statistics of the averaged weights', async () => {
+    const { context } = setup({ budget: 0, architecture: 'resnet8' });
+    const params = resolveStrategyParams(STRATEGIES.get('swa'), { ...FAST, extraEpochs: 1 });
+    const result = await STRATEGIES.get('swa').train(context, params);
+    const { snapshots, images } = await collectVicinity('swa', context, params);
+    const averaged = averageWeights(snapshots);
+    assert.ok(result.network);
+    assert.equal(networkHash(result.network), networkHash(await recomputeBatchStatistics(averaged, images, 16)));
+    assert.notEqual(networkHash(result.network), networkHash(averaged), 'the running statistics were replaced');
+  });
+
   it('charges one query per image labelled by the target, once, whatever the base and the epochs fit', async () => {
     const cases: [StrategyParams, number][] = [
       [{ base: 'ground-truth', labels: 'truth' }, 0],

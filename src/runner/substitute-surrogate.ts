@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Surrogate } from '../compute/surrogate.js';
 import { EnsembleSurrogate } from '../compute/ensemble-surrogate.js';
-import { networkSurrogate } from '../compute/network/run.js';
 import type { Dataset } from '../data/index.js';
 import { TargetOracle, type OraclePool } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
+import { fidelityMeter, obtainSubstitute, substituteSurrogate, type SubstituteRecord } from '../substitutes/index.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
 import { openOwnedModel } from '../targets/owned-model.js';
 import { openOwnedNetwork } from '../targets/owned-network.js';
@@ -81,7 +80,12 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
   // A pretrained model already is a surrogate; its record's key names the model file's sha256.
   if (network === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
   // Substitutes come as ONNX networks; attacks see them through the generated backward pass.
-  const surrogate = await networkSurrogate(network, `${spec.strategy}/${spec.architecture}/${spec.budget}`);
+  const surrogate = await substituteSurrogate(
+    spec.strategy,
+    spec.params,
+    network,
+    `${spec.strategy}/${spec.architecture}/${spec.budget}`,
+  );
   return {
     surrogate,
     weights: record.onnxSha256 as string,

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { initializerValues, networkHash, type OnnxNetwork } from '../../src/compute/network/network.js';
 import { networkSurrogate } from '../../src/compute/network/run.js';
-import { averageWeights, meanLogitsNetwork, recomputeBatchStatistics } from '../../src/compute/network/snapshots.js';
+import {
+  averageWeights,
+  meanLogitsNetwork,
+  recomputeBatchStatistics,
+  snapshotNetworks,
+} from '../../src/compute/network/snapshots.js';
+import type { LossRequest, Surrogate } from '../../src/compute/surrogate.js';
+import { craftAdversarial } from '../../src/attacks/index.js';
 import { TargetOracle } from '../../src/oracle/index.js';
 import {
   fidelityMeter,
@@ -9,6 +16,7 @@ import {
   resolveStrategyParams,
   STRATEGIES,
   type StrategyParams,
+  substituteSurrogate,
   type SubstituteContext,
 } from '../../src/substitutes/index.js';
 import { collectVicinity } from '../../src/substitutes/weight-vicinity.js';
@@ -117,6 +125,62 @@ describe('lgv and swa substitute strategies', () => {
     assert.ok(result.network);
     assert.equal(networkHash(result.network), networkHash(await recomputeBatchStatistics(averaged, images, 16)));
     assert.notEqual(networkHash(result.network), networkHash(averaged), 'the running statistics were replaced');
+  });
+
+  it("attacks step i on snapshot i mod K (the paper's cycle), and what the loop does not number on their mean", async () => {
+    const { record, network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
+    assert.ok(network && record.onnxSha256);
+    const labels = Int32Array.from({ length: 24 }, (_, i) => i % 4);
+    const request: LossRequest = { loss: 'cross-entropy' };
+    const cycle = await substituteSurrogate('lgv', FAST, network, 'lgv');
+    const mean = await substituteSurrogate('lgv', { ...FAST, combine: 'logits' }, network, 'lgv-logits');
+    const members = await Promise.all(snapshotNetworks(network).map((n, k) => networkSurrogate(n, `s${k}`)));
+    const whole = await networkSurrogate(network, 'whole');
+    try {
+      assert.equal(members.length, 4);
+      const reference = (await whole.lossGradient(held, labels, request)).gradient;
+      for (let step = 0; step < 6; step++) {
+        const ours = await cycle.lossGradient(held, labels, { ...request, iteration: step });
+        const own = await (members[step % 4] as Surrogate).lossGradient(held, labels, request);
+        assert.deepEqual(ours.gradient, own.gradient, `step ${step}`);
+        assert.deepEqual((await mean.lossGradient(held, labels, { ...request, iteration: step })).gradient, reference);
+      }
+      assert.deepEqual((await cycle.lossGradient(held, labels, request)).gradient, reference);
+      assert.deepEqual(await cycle.logits(held, 24), await whole.logits(held, 24));
+    } finally {
+      for (const s of [cycle, mean, whole, ...members]) await s.dispose();
+    }
+  });
+
+  it('the gradient loop numbers its steps for the surrogate', async () => {
+    const { network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
+    assert.ok(network);
+    const inner = await networkSurrogate(network, 'lgv');
+    const seen: (number | undefined)[] = [];
+    const spy: Surrogate = {
+      name: 'spy',
+      imageShape: inner.imageShape,
+      classes: inner.classes,
+      logits: (images, count) => inner.logits(images, count),
+      lossGradient: (images, labels, request) => {
+        seen.push(request.iteration);
+        return inner.lossGradient(images, labels, request);
+      },
+      dispose: () => inner.dispose(),
+    };
+    try {
+      await craftAdversarial('mi-fgsm', spy, {
+        images: held.slice(0, 4 * 64),
+        trueLabels: Int32Array.from([0, 1, 2, 3]),
+        ids: [0, 1, 2, 3],
+        eps: 0.1,
+        labelSource: 'true',
+        params: { steps: 3 },
+      });
+      assert.deepEqual(seen, [0, 1, 2]);
+    } finally {
+      await spy.dispose();
+    }
   });
 
   it('charges one query per image labelled by the target, once, whatever the base and the epochs fit', async () => {

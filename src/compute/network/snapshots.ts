@@ -65,6 +65,46 @@ export function meanLogitsNetwork(snapshots: readonly OnnxNetwork[], architectur
   };
 }
 
+/** The snapshots a meanLogitsNetwork holds, as the networks they were (the inverse of meanLogitsNetwork). */
+export function snapshotNetworks(merged: OnnxNetwork): OnnxNetwork[] {
+  const mean = merged.graph.nodes[merged.graph.nodes.length - 1];
+  if (mean?.opType !== 'Mean' || mean.outputs[0] !== NETWORK_IO.logits)
+    throw new TransferbenchError(
+      'BAD_MODEL',
+      `${merged.architecture}: not a graph of snapshots (no final Mean of logits)`,
+    );
+  return mean.inputs.map((_, k) => {
+    const prefix = `s${k}/`;
+    const own = (name: string) => name.startsWith(prefix);
+    const strip = (name: string) => (own(name) ? name.slice(prefix.length) : name);
+    const initializers = new Map<string, TensorProto>();
+    for (const [name, tensor] of merged.graph.initializers)
+      if (own(name)) initializers.set(strip(name), { ...tensor, name: strip(name) } as TensorProto);
+    const trainable = merged.trainable.filter(own).map(strip);
+    const { multiplyAdds } = merged;
+    return {
+      architecture: merged.architecture,
+      graph: {
+        ...merged.graph,
+        nodes: merged.graph.nodes
+          .filter((node) => own(node.name))
+          .map((node) => ({
+            ...node,
+            name: strip(node.name),
+            inputs: node.inputs.map(strip),
+            outputs: node.outputs.map(strip),
+          })),
+        initializers,
+      },
+      imageShape: merged.imageShape,
+      classes: merged.classes,
+      outputKind: merged.outputKind,
+      trainable,
+      ...(multiplyAdds !== undefined ? { multiplyAdds: multiplyAdds / mean.inputs.length } : {}),
+    };
+  });
+}
+
 /**
  * The snapshots' trainable weights averaged (in float64, rounded once): stochastic weight averaging
  * (Izmailov et al. 1803.05407). BatchNormalization's statistics are the first snapshot's until

@@ -3,7 +3,12 @@ import { Random } from '../../../src/common/random.js';
 import { floatTensor, int, type Node, type TensorProto } from '../../../src/compute/onnx-gradient/ir.js';
 import { initializerValues, networkHash, type OnnxNetwork } from '../../../src/compute/network/network.js';
 import { networkLogits, networkSurrogate } from '../../../src/compute/network/run.js';
-import { averageWeights, meanLogitsNetwork, recomputeBatchStatistics } from '../../../src/compute/network/snapshots.js';
+import {
+  averageWeights,
+  meanLogitsNetwork,
+  recomputeBatchStatistics,
+  snapshotNetworks,
+} from '../../../src/compute/network/snapshots.js';
 
 const SHAPE = [4, 4, 1] as const;
 const CLASSES = 3;
@@ -96,6 +101,17 @@ describe('network snapshots', () => {
       await single.dispose();
       await pair.dispose();
     }
+  });
+
+  it('snapshotNetworks gives back the snapshots a meanLogitsNetwork holds, bit for bit', () => {
+    const snapshots = [tinyBatchNormNetwork(9), tinyBatchNormNetwork(10), tinyBatchNormNetwork(11)];
+    const back = snapshotNetworks(meanLogitsNetwork(snapshots, 'lgv(tiny-bn)'));
+    // Each keeps the ensemble's architecture label (the hash reads it, in the model's doc string).
+    assert.deepEqual(
+      back.map((n) => networkHash({ ...n, architecture: 'tiny-bn' })),
+      snapshots.map(networkHash),
+    );
+    assert.deepEqual(back[1]?.trainable, snapshots[1]?.trainable);
   });
 
   it('averageWeights: the average of identical snapshots is the snapshot, bit for bit', () => {

@@ -22,9 +22,9 @@ export const VICINITY_PARAMETERS: readonly ParameterSpec[] = [
     default: 'ground-truth',
     enum: BASES,
     description:
-      'the surrogate the epochs start from: fitted with the training settings as the ground-truth strategy ' +
-      "(true labels) or static-distillation (the target's answers) fit it, or `given`: an ONNX architecture's own " +
-      'weights (a pretrained surrogate, fine-tuned from)',
+      'the surrogate the epochs start from: fitted with the training settings on the true labels (as ground-truth ' +
+      "does) or on the target's answers (as static-distillation does), or `given`: an ONNX architecture's own " +
+      'weights (a pretrained surrogate)',
   },
   {
     name: 'labels',
@@ -61,7 +61,7 @@ export const VICINITY_PARAMETERS: readonly ParameterSpec[] = [
     type: 'number',
     default: 0.05,
     minimum: 0,
-    description: "the constant learning rate (LGV: 0.05, about twice ResNet-50's initial rate; 0 keeps the base)",
+    description: "the constant learning rate (LGV: 0.05, 0 keeps the base)",
   },
   {
     name: 'sgdMomentum',

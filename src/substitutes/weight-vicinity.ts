@@ -61,7 +61,7 @@ export const VICINITY_PARAMETERS: readonly ParameterSpec[] = [
     type: 'number',
     default: 0.05,
     minimum: 0,
-    description: "the constant learning rate (LGV: 0.05, 0 keeps the base)",
+    description: 'the constant learning rate (LGV: 0.05, 0 keeps the base)',
   },
   {
     name: 'sgdMomentum',

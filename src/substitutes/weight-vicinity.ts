@@ -1,5 +1,6 @@
 import { TransferbenchError } from '../common/errors.js';
 import { trainNetwork } from '../compute/engine.js';
+import { snapshotSteps } from '../compute/onnx-train/train.js';
 import type { OnnxNetwork } from '../compute/network/network.js';
 import { attackerCount, attackerSlice, fit, isArchitectureFile, newSubstitute, targetsFromAnswer } from './fit.js';
 import type { ParameterSpec, ResolvedParams } from './params.js';
@@ -114,6 +115,23 @@ export async function collectVicinity(
       `${strategy}: base given needs an architecture that is an ONNX file's descriptor; ${context.architecture} has no ` +
         'weights of its own (use base ground-truth or static-distillation)',
     );
+  if (base === 'given' && context.training.init === 'fresh')
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `${strategy}: base given starts from the ONNX file's own weights; training.init "fresh" would draw new ones ` +
+        '(use base ground-truth or static-distillation to train a fresh graph first)',
+    );
+  // Checked before any query: the epoch must have as many minibatches as snapshots.
+  try {
+    snapshotSteps(n, context.training.batchSize, params.number('snapshotsPerEpoch'));
+  } catch (error) {
+    if (error instanceof TransferbenchError)
+      throw new TransferbenchError(
+        error.code,
+        `${strategy}: ${error.message} (${n} images in batches of ${context.training.batchSize})`,
+      );
+    throw error;
+  }
   const images = attackerSlice(context, 0, n);
   const truth = context.attackerLabels.subarray(0, n);
   const answers = needsAnswers
@@ -141,14 +159,6 @@ export async function collectVicinity(
       sgd: { momentum: params.number('sgdMomentum'), weightDecay: params.number('weightDecay') },
       snapshotsPerEpoch: params.number('snapshotsPerEpoch'),
     },
-  ).catch((error: unknown) => {
-    // The engine names its own option; the suite knows it under the strategy's parameter.
-    if (error instanceof TransferbenchError && error.message.startsWith('snapshotsPerEpoch'))
-      throw new TransferbenchError(
-        error.code,
-        `${strategy}: ${error.message} (${n} images, batch ${context.training.batchSize})`,
-      );
-    throw error;
-  });
+  );
   return { base: trained, snapshots, images, queries: needsAnswers ? n : 0 };
 }

@@ -236,6 +236,21 @@ describe('lgv and swa substitute strategies', () => {
       obtain('lgv', { ...FAST, snapshotsPerEpoch: 5 }, setup({ budget: 0 }).context),
       oneLine(/^lgv: snapshotsPerEpoch: got 5, expected an integer from 1 to the 4 minibatches of an epoch/),
     );
+    const labelling = setup({ budget: 80 });
+    await assert.rejects(
+      obtain('swa', { ...FAST, labels: 'target', snapshotsPerEpoch: 9 }, labelling.context),
+      oneLine(/^swa: snapshotsPerEpoch: got 9, .* \(64 images in batches of 16\)$/),
+    );
+    assert.equal(labelling.oracle.usage().byPurpose['substitute-training'], 0, 'refused before any query');
+    const fresh = setup({ budget: 0, architecture: t.fixture.descriptorPath });
+    await assert.rejects(
+      obtain(
+        'lgv',
+        { ...FAST, base: 'given' },
+        { ...fresh.context, training: { ...fresh.context.training, init: 'fresh' } },
+      ),
+      oneLine(/^lgv: base given starts from the ONNX file's own weights; training.init "fresh" would draw new ones/),
+    );
     await assert.rejects(
       obtain('lgv', { ...FAST, base: 'given' }, setup({ budget: 0 }).context),
       oneLine(/^lgv: base given needs an architecture that is an ONNX file's descriptor; mlp has no weights/),

@@ -28,6 +28,7 @@ export const lgv: SubstituteStrategy = {
       type: 'string',
       default: 'cycle',
       enum: LGV_COMBINATIONS,
+      attackOnly: true,
       description:
         "how attacks use the snapshots: `cycle`, step i on snapshot i mod K (the paper's code; what the gradient " +
         'loop does not number, C&W, AdvGAN, logits, uses the mean), or `logits`, the mean logits of all at every step',

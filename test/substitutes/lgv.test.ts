@@ -152,6 +152,24 @@ describe('lgv and swa substitute strategies', () => {
     }
   });
 
+  it('keeps combine out of the cache key: attacking the snapshots another way reuses the cached network', async () => {
+    const cacheDir = tempDir('transferbench-lgv-cache-');
+    const options = {
+      cacheDir,
+      useCache: true,
+      targetFingerprint: 'linear',
+      oracleMode: 'probabilities',
+      dataFingerprint: 'uniform/96',
+      evaluationImages: held,
+      evaluationLabels: new Int32Array(24),
+    };
+    const first = await obtainSubstitute('lgv', { ...FAST, combine: 'cycle' }, setup({ budget: 0 }).context, options);
+    const second = await obtainSubstitute('lgv', { ...FAST, combine: 'logits' }, setup({ budget: 0 }).context, options);
+    assert.equal(first.record.fromCache, false);
+    assert.equal(second.record.fromCache, true);
+    assert.equal(second.record.onnxSha256, first.record.onnxSha256);
+  });
+
   it('the gradient loop numbers its steps for the surrogate', async () => {
     const { network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
     assert.ok(network);

@@ -91,10 +91,13 @@ export function* gradientLoop(
     batch,
     params,
     direction: params.targeted ? -1 : 1,
-    gradientAt: (s, points) => transformedGradient(points, setting, s.evaluations++),
+    // Every evaluation of a step (transformed copies, NI's look-ahead, VMI's neighbours) names that step.
+    gradientAt: (s, points) =>
+      transformedGradient(points, { ...setting, loss: { ...setting.loss, iteration: step } }, s.evaluations++),
   };
   const method = options.method ?? PLAIN;
-  for (let step = 0; step < params.steps; step++) {
+  let step = 0;
+  for (; step < params.steps; step++) {
     const gradient = yield* method.gradient(context, state);
     state.momentum = accumulate(gradient, state.momentum, params.decay, shape);
     state.x = method.step

@@ -165,15 +165,26 @@ export async function trainModel(
   });
 }
 
-/** Fits an ONNX network to `set` on the current engine (or the one given); returns the trained network. */
+/**
+ * Fits an ONNX network to `set` on the current engine (or the one given); returns the trained
+ * network, and the snapshots `snapshotsPerEpoch` asks for (none otherwise).
+ */
 export async function trainNetwork(
   network: OnnxNetwork,
   set: TrainingSet,
   options: TrainOptions,
   chosen?: EngineInfo,
-): Promise<{ network: OnnxNetwork; result: TrainResult }> {
+): Promise<{ network: OnnxNetwork; result: TrainResult; snapshots: OnnxNetwork[] }> {
   const engine = chosen ?? (await resolveEngine());
-  if (engine.name === 'tfjs') return trainNetworkOnTfjs(network, set, options);
+  if (engine.name === 'tfjs') {
+    if (options.sgd !== undefined || options.snapshotsPerEpoch !== undefined)
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        '--engine tfjs trains with Adam and keeps no snapshots; SGD epochs and weight snapshots (lgv, swa) need ' +
+          '--engine onnxruntime',
+      );
+    return { ...(await trainNetworkOnTfjs(network, set, options)), snapshots: [] };
+  }
   return trainNetworkOnOnnxruntime(network, set, options, {
     threads: engine.threads ?? DEFAULT_THREADS,
     optimizerInGraph: engine.optimizer === 'in-graph',

@@ -28,6 +28,11 @@ export interface LossRequest {
   readonly kappa?: number;
   /** Po+Trip's true classes, one per image (the triplet's negative). */
   readonly trueLabels?: Int32Array;
+  /**
+   * The gradient loop's step (0-based) the gradient is for: a surrogate that changes with it (LGV's
+   * snapshots, one per step) reads it; every other ignores it. Absent outside the loop.
+   */
+  readonly iteration?: number;
 }
 
 export interface LossGradient {

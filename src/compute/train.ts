@@ -28,6 +28,16 @@ export interface TrainOptions {
   readonly seed: number;
   readonly transform?: BatchTransform;
   readonly onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * SGD with momentum and weight decay at `learningRate` instead of Adam (LGV's and SWA's
+   * constant-rate epochs); the onnxruntime engine only.
+   */
+  readonly sgd?: { readonly momentum: number; readonly weightDecay: number };
+  /**
+   * Collect the weights this many times per epoch, evenly spaced in its minibatches (LGV's 4); the
+   * onnxruntime engine only, whose network training returns them as `snapshots`.
+   */
+  readonly snapshotsPerEpoch?: number;
 }
 
 export interface TrainResult {

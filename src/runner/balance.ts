@@ -87,6 +87,15 @@ function trainingImages(cell: Cell): number {
       return budget * training.epochs * ((number('rounds', 4) + 2) / 2);
     case 'jacobian':
       return budget * training.epochs * ((number('rounds', 6) + 1) / 2);
+    // The base's epochs (none for a given one), then the constant-rate ones, on the labelled images.
+    case 'lgv':
+    case 'swa': {
+      const labelled =
+        params.labels === 'target' || params.base === 'static-distillation'
+          ? Math.min(budget, number('trainImages', ATTACKER_IMAGES))
+          : number('trainImages', ATTACKER_IMAGES);
+      return labelled * ((params.base === 'given' ? 0 : training.epochs) + number('extraEpochs', 10));
+    }
     default:
       return budget * training.epochs;
   }

@@ -6,11 +6,10 @@ import { rate, round6 } from '../records/metrics.js';
 import type { LedgerEntry } from '../records/ledger.js';
 import type { QueryCellResult } from '../records/queries.js';
 import { figureSeed, queryFigures } from '../records/query-figures.js';
-import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
+import { fidelityMeter, obtainSubstitute, substituteSurrogate, type SubstituteRecord } from '../substitutes/index.js';
 import { checkDatasetFitsTarget } from '../targets/check.js';
 import { loadTarget } from '../targets/descriptor.js';
 import { craftOnSurrogate } from './evaluate.js';
-import { networkSurrogate } from '../compute/network/run.js';
 import { openOwnedModel } from '../targets/owned-model.js';
 import { openOwnedNetwork } from '../targets/owned-network.js';
 import type { Surrogate } from '../compute/surrogate.js';
@@ -238,7 +237,12 @@ export class QueryCellRunner {
     // A trained network or a pretrained surrogate: hybrids and transfer starts read either through the Surrogate.
     const surrogate =
       obtained.network !== undefined
-        ? await networkSurrogate(obtained.network, `${spec.strategy}/${spec.architecture}/${spec.budget}`)
+        ? await substituteSurrogate(
+            spec.strategy,
+            spec.params,
+            obtained.network,
+            `${spec.strategy}/${spec.architecture}/${spec.budget}`,
+          )
         : obtained.surrogate;
     return { surrogate, record: obtained.record };
   }

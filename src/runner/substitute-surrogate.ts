@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Surrogate } from '../compute/surrogate.js';
 import { EnsembleSurrogate } from '../compute/ensemble-surrogate.js';
-import { networkSurrogate } from '../compute/network/run.js';
 import type { Dataset } from '../data/index.js';
 import { TargetOracle, type OraclePool } from '../oracle/index.js';
-import { fidelityMeter, obtainSubstitute, type SubstituteRecord } from '../substitutes/index.js';
+import {
+  canonicalJson,
+  fidelityMeter,
+  obtainSubstitute,
+  STRATEGIES,
+  substituteSurrogate,
+  type SubstituteRecord,
+} from '../substitutes/index.js';
 import type { ResolvedTarget } from '../targets/descriptor.js';
 import { openOwnedModel } from '../targets/owned-model.js';
 import { openOwnedNetwork } from '../targets/owned-network.js';
@@ -81,10 +87,18 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
   // A pretrained model already is a surrogate; its record's key names the model file's sha256.
   if (network === undefined) return { surrogate: obtained.surrogate, weights: record.cacheKey, record, spentNow: 0 };
   // Substitutes come as ONNX networks; attacks see them through the generated backward pass.
-  const surrogate = await networkSurrogate(network, `${spec.strategy}/${spec.architecture}/${spec.budget}`);
+  const surrogate = await substituteSurrogate(
+    spec.strategy,
+    spec.params,
+    network,
+    `${spec.strategy}/${spec.architecture}/${spec.budget}`,
+  );
+  // A strategy whose attacks read its network their own way (lgv's snapshot per step) crafts differently on the same
+  // bytes with other parameters: its parameters join the weights that crafted images are reused by.
+  const surrogateKey = STRATEGIES.get(spec.strategy).surrogateOf ? `+${canonicalJson(spec.params)}` : '';
   return {
     surrogate,
-    weights: record.onnxSha256 as string,
+    weights: `${record.onnxSha256 as string}${surrogateKey}`,
     record,
     spentNow: record.fromCache ? 0 : record.queriesSpent,
   };

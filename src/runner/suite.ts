@@ -294,14 +294,23 @@ export function parseSuite(raw: unknown, source: string): Suite {
         `${SUITE_DATASETS.map((d) => JSON.stringify(d)).join(', ')}`,
     );
   }
-  const checkBudgets = (where: string, strategy: string, budgets: readonly number[]) => {
+  const checkBudgets = (
+    where: string,
+    strategy: string,
+    budgets: readonly number[],
+    params: Readonly<Record<string, unknown>> = {},
+  ) => {
     if ((strategy === 'white-box' || strategy === 'pretrained') && budgets.some((b) => b !== 0)) {
       throw new TransferbenchError(
         'BAD_CONFIG',
         `${source}: ${where} must be ${where.endsWith('budgets') ? '[0]' : '0'} for ${strategy} (it spends no queries)`,
       );
     }
-    if (!['ground-truth', 'white-box', 'pretrained'].includes(strategy) && budgets.some((b) => b === 0)) {
+    // lgv and swa query the target only for its labels or a distilled base (src/substitutes/weight-vicinity.ts).
+    const queryFree =
+      ['ground-truth', 'white-box', 'pretrained'].includes(strategy) ||
+      (['lgv', 'swa'].includes(strategy) && params.labels !== 'target' && params.base !== 'static-distillation');
+    if (!queryFree && budgets.some((b) => b === 0)) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: ${where}: ${strategy} needs a budget of at least 1 query`);
     }
   };
@@ -333,8 +342,11 @@ export function parseSuite(raw: unknown, source: string): Suite {
             `the path of its surrogate's descriptor (target.json format)`,
         );
     }
-    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? []);
-    else s.members.forEach((m, j) => checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget]));
+    if (s.members === undefined) checkBudgets(`substitutes[${i}].budgets`, s.strategy, s.budgets ?? [], s.params);
+    else
+      s.members.forEach((m, j) =>
+        checkBudgets(`substitutes[${i}].members[${j}].budget`, m.strategy, [m.budget], m.params),
+      );
   });
   // Each attack's own parameters and transformations, resolved at every eps as the runner will.
   suite.attacks.forEach((a, i) => {

@@ -17,3 +17,4 @@ export {
 export { fidelityMeter, predictClasses } from './fidelity.js';
 export { jacobianQueriesPerRound, type JacobianPlan } from './jacobian.js';
 export { ownedModelLabel } from './pretrained.js';
+export { substituteSurrogate } from './surrogate-of.js';

@@ -110,8 +110,11 @@ export async function obtainSubstitute(
   // foreign target must not be bypassed by an earlier cached copy. A model the attacker owns is
   // not trained at all; it has no architecture of ours to key a cache on.
   const cacheable = !strategy.reference && strategy.cacheable !== false;
+  const trained = Object.fromEntries(
+    Object.entries(params).filter(([name]) => strategy.parameters.find((p) => p.name === name)?.attackOnly !== true),
+  );
   const key =
-    cacheable || strategy.reference ? await substituteCacheKey(strategyName, params, context, options) : undefined;
+    cacheable || strategy.reference ? await substituteCacheKey(strategyName, trained, context, options) : undefined;
   const dir = join(
     options.cacheDir,
     `${strategyName}-${folderName(context.architecture)}-${options.targetFingerprint.slice(0, 12)}-${key}`,

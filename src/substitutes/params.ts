@@ -20,6 +20,11 @@ export interface ParameterSpec {
   /** The allowed strings of a string parameter. */
   readonly enum?: readonly string[];
   readonly description: string;
+  /**
+   * It changes only how attacks read the trained network (the strategy's `surrogateOf`), not the network: left out of
+   * the cache key, so changing it reuses the cached substitute.
+   */
+  readonly attackOnly?: boolean;
 }
 
 /** The JSON Schema of one strategy's `params` object: its declared keys and nothing else. */

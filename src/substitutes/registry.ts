@@ -2,8 +2,10 @@ import { Registry } from '../common/registry.js';
 import { dynamicDistillation } from './dynamic-distillation.js';
 import { groundTruth } from './ground-truth.js';
 import { jacobian } from './jacobian.js';
+import { lgv } from './lgv.js';
 import { pretrained } from './pretrained.js';
 import { staticDistillation } from './static-distillation.js';
+import { swa } from './swa.js';
 import type { SubstituteStrategy } from './types.js';
 import { whiteBox } from './white-box.js';
 
@@ -14,4 +16,6 @@ export const STRATEGIES = new Registry<SubstituteStrategy>('substitute strategy'
   .add(dynamicDistillation.name, dynamicDistillation)
   .add(jacobian.name, jacobian)
   .add(whiteBox.name, whiteBox)
-  .add(pretrained.name, pretrained);
+  .add(pretrained.name, pretrained)
+  .add(lgv.name, lgv)
+  .add(swa.name, swa);

@@ -90,6 +90,11 @@ export interface SubstituteStrategy {
   readonly cacheable?: boolean;
   /** `params` are checked against `parameters`, defaults filled in. */
   readonly train: (context: SubstituteContext, params: ResolvedParams) => Promise<StrategyResult>;
+  /**
+   * How attacks see the trained (or cached) network, when not through its own backward pass alone
+   * (networkSurrogate): LGV's one snapshot per gradient step.
+   */
+  readonly surrogateOf?: (network: OnnxNetwork, name: string, params: ResolvedParams) => Promise<Surrogate>;
 }
 
 /** What each obtained substitute records (meta.json in its cache folder). */

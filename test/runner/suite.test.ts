@@ -193,6 +193,16 @@ const MALFORMED: Mutation[] = [
     /^bad: substitutes\[2\].budgets must be \[0\] for white-box \(it spends no queries\)$/,
   ],
   [
+    'lgv labelled by the target with no budget',
+    (s) => s.substitutes.push({ strategy: 'lgv', architectures: ['mlp'], budgets: [0], params: { labels: 'target' } }),
+    /^bad: substitutes\[2\].budgets: lgv needs a budget of at least 1 query$/,
+  ],
+  [
+    'lgv with a misspelt parameter',
+    (s) => s.substitutes.push({ strategy: 'lgv', architectures: ['mlp'], budgets: [0], params: { snapshots: 4 } }),
+    /substitutes\[2\].*snapshots/,
+  ],
+  [
     'distillation with no budget',
     (s) => (s.substitutes[1].budgets = [0]),
     /^bad: substitutes\[1\].budgets: static-distillation needs a budget of at least 1 query$/,
@@ -266,6 +276,15 @@ const MALFORMED: Mutation[] = [
 describe('suite validation', () => {
   it('accepts a valid suite', () => {
     assert.equal(parseSuite(structuredClone(VALID), 'ok').name, 'ok');
+  });
+
+  it('accepts lgv and swa at budget 0 when they label with the truth from a ground-truth base', () => {
+    const suite = structuredClone(VALID) as Record<string, any>;
+    suite.substitutes.push(
+      { strategy: 'lgv', architectures: ['mlp'], budgets: [0], params: { extraEpochs: 2 } },
+      { strategy: 'swa', architectures: ['mlp'], budgets: [500], params: { labels: 'target' } },
+    );
+    assert.doesNotThrow(() => parseSuite(suite, 'ok'));
   });
 
   it('accepts data sets named by path, as on the command line', () => {

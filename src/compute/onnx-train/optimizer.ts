@@ -9,7 +9,8 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 /**
  * The optimiser of a training run. Adam's defaults are tf.train.adam's (beta1 0.9, beta2 0.999,
  * epsilon 1e-7: tfjs's float32 epsilon), the optimiser every suite trains with today; SGD with
- * momentum is tf.train.momentum's (v = momentum v + g; w -= lr v).
+ * momentum is tf.train.momentum's (v = momentum v + g; w -= lr v), with PyTorch's coupled weight
+ * decay added to the gradient first (g + weightDecay w), as LGV's and SWA's constant-rate epochs train.
  */
 export type OptimizerSettings =
   | {
@@ -19,12 +20,27 @@ export type OptimizerSettings =
       readonly beta2: number;
       readonly epsilon: number;
     }
-  | { readonly kind: 'sgd-momentum'; readonly learningRate: number; readonly momentum: number };
+  | {
+      readonly kind: 'sgd-momentum';
+      readonly learningRate: number;
+      readonly momentum: number;
+      readonly weightDecay: number;
+    };
 
-export function optimizerSettings(kind: string, learningRate: number, momentum = 0.9): OptimizerSettings {
+/** SGD's learning rate may be 0 (the weights stay where they are: the check that snapshots equal their start). */
+export function optimizerSettings(
+  kind: string,
+  learningRate: number,
+  momentum = 0.9,
+  weightDecay = 0,
+): OptimizerSettings {
+  if (kind === 'sgd-momentum') {
+    if (!(learningRate >= 0)) throw badOption('learningRate', learningRate, 'a non-negative number');
+    if (!(weightDecay >= 0)) throw badOption('weightDecay', weightDecay, 'a non-negative number');
+    return { kind, learningRate, momentum, weightDecay };
+  }
   if (!(learningRate > 0)) throw badOption('learningRate', learningRate, 'a positive number');
   if (kind === 'adam') return { kind, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-  if (kind === 'sgd-momentum') return { kind, learningRate, momentum };
   throw badOption('optimizer', kind, `one of ${OPTIMIZER_NAMES.join(', ')}`);
 }
 
@@ -83,7 +99,7 @@ export class TypedArrayOptimizer {
       const g = gradients[k] as Float32Array;
       const velocity = this.state[0]?.[k] as Float32Array;
       for (let i = 0; i < w.length; i++) {
-        const vi = s.momentum * (velocity[i] as number) + (g[i] as number);
+        const vi = s.momentum * (velocity[i] as number) + (g[i] as number) + s.weightDecay * (w[i] as number);
         velocity[i] = vi;
         w[i] = (w[i] as number) - s.learningRate * vi;
       }
@@ -144,7 +160,14 @@ export function inGraphStep(
     } else {
       const velocity = stateName('velocity', w.name);
       declare(velocity, w.shape);
-      const next = emit.node('Add', [emit.node('Mul', [velocity, scalar(s.momentum)]), g], {}, nextName(velocity));
+      const decayed =
+        s.weightDecay === 0 ? g : emit.node('Add', [g, emit.node('Mul', [w.name, scalar(s.weightDecay)])]);
+      const next = emit.node(
+        'Add',
+        [emit.node('Mul', [velocity, scalar(s.momentum)]), decayed],
+        {},
+        nextName(velocity),
+      );
       step = emit.node('Mul', [next, lr]);
     }
     emit.node('Sub', [w.name, step], {}, nextName(w.name));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TransferbenchError } from '../../common/errors.js';
+import { badOption, TransferbenchError } from '../../common/errors.js';
 import { runEpochs } from '../epochs.js';
 import { Random } from '../../common/random.js';
 import {
@@ -55,23 +55,44 @@ export async function trainOnOnnxruntime(
 /**
  * An ONNX network trained on onnxruntime as trainOnOnnxruntime trains a tfjs model (the same
  * batches, optimiser and masks); returns the network with its trained weights and running
- * statistics. A batch transform needs a tfjs model and is refused.
+ * statistics, and with `snapshotsPerEpoch` the networks collected along the way (in order). A
+ * batch transform needs a tfjs model and is refused.
  */
 export async function trainNetworkOnOnnxruntime(
   network: OnnxNetwork,
   set: TrainingSet,
   options: TrainOptions,
   engine: OnnxEngineSettings,
-): Promise<{ network: OnnxNetwork; result: TrainResult }> {
+): Promise<{ network: OnnxNetwork; result: TrainResult; snapshots: OnnxNetwork[] }> {
   if (options.transform)
     throw new TransferbenchError('BAD_OPTION', 'a batch transform (adversarial training) needs a tfjs model');
   const form = await trainingForm(network, TRAINING_IO.images, TRAINING_IO.logits);
   let trained = network;
+  const snapshots: OnnxNetwork[] = [];
   const loss = network.outputKind === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy';
-  const result = await trainForm(form, loss, set, options, engine, (values) => {
-    trained = withInitializers(network, values);
-  });
-  return { network: trained, result };
+  const result = await trainForm(
+    form,
+    loss,
+    set,
+    options,
+    engine,
+    (values) => {
+      trained = withInitializers(network, values);
+    },
+    (values) => snapshots.push(withInitializers(network, values)),
+  );
+  return { network: trained, result, snapshots };
+}
+
+/**
+ * The minibatches of an epoch after which a snapshot is taken: `perEpoch` of them, evenly spaced,
+ * the last one closing the epoch (LGV collects 4 per epoch, each after a quarter of it).
+ */
+export function snapshotSteps(count: number, batchSize: number, perEpoch: number): Set<number> {
+  const steps = Math.ceil(count / batchSize);
+  if (!Number.isInteger(perEpoch) || perEpoch < 1 || perEpoch > steps)
+    throw badOption('snapshotsPerEpoch', perEpoch, `an integer from 1 to the ${steps} minibatches of an epoch`);
+  return new Set(Array.from({ length: perEpoch }, (_, j) => Math.round(((j + 1) * steps) / perEpoch) - 1));
 }
 
 /**
@@ -94,12 +115,21 @@ async function trainForm(
   options: TrainOptions,
   engine: OnnxEngineSettings,
   sync: (values: ReadonlyMap<string, Float32Array>) => void,
+  snapshot?: (values: ReadonlyMap<string, Float32Array>) => void,
 ): Promise<TrainResult> {
   const dropout = new Random(options.seed).fork('dropout');
+  const count = countOfSet(set);
+  const perEpoch = Math.ceil(count / options.batchSize);
+  const takeAfter =
+    options.snapshotsPerEpoch === undefined
+      ? new Set<number>()
+      : snapshotSteps(count, options.batchSize, options.snapshotsPerEpoch);
   const trainerOptions = {
     loss,
     classes: set.classes,
-    optimizer: optimizerSettings('adam', options.learningRate),
+    optimizer: options.sgd
+      ? optimizerSettings('sgd-momentum', options.learningRate, options.sgd.momentum, options.sgd.weightDecay)
+      : optimizerSettings('adam', options.learningRate),
     threads: engine.threads,
     optimizerInGraph: engine.optimizerInGraph,
   };
@@ -107,7 +137,7 @@ async function trainForm(
     ? await ReplicaTrainer.create(form, trainerOptions)
     : await OnnxTrainer.create(form, trainerOptions);
   try {
-    const result = await runEpochs(countOfSet(set), options, (indices, step) => {
+    const result = await runEpochs(count, options, async (indices, step) => {
       const { pixels, targets } = batchArrays(set, indices);
       let batch: Omit<StepBatch, 'masks'>;
       if (options.transform) {
@@ -121,7 +151,12 @@ async function trainForm(
           sampleWeights: new Float32Array(indices.length).fill(1 / indices.length),
         };
       }
-      return trainer.step({ ...batch, masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)) });
+      const loss = await trainer.step({
+        ...batch,
+        masks: trainer.masks.map((m) => dropoutMask(m, batch.count, dropout)),
+      });
+      if (snapshot && takeAfter.has(step % perEpoch)) snapshot(trainer.values());
+      return loss;
     });
     sync(trainer.values());
     return result;

@@ -41,7 +41,7 @@ describe('onnxruntime training engine: optimisers', () => {
       assert.ok(maxDifference(ours, start) > 1e-3, 'the weights moved');
     });
 
-    it(`${c.kind} in the graph takes the same steps as on typed arrays (3 steps of an MLP, <= 1e-6)`, async () => {
+    it(`${c.kind} in the graph takes the same steps as on typed arrays (3 steps of an MLP${c.kind === 'sgd-momentum' ? ', weight decay 0.05' : ''}, <= 1e-6)`, async () => {
       const n = 16;
       const random = new Random(4);
       const images = Float32Array.from({ length: n * 784 }, () => random.next());
@@ -53,7 +53,7 @@ describe('onnxruntime training engine: optimisers', () => {
         const trainer = await OnnxTrainer.create(await trainingGraph(model), {
           loss: 'softmax-cross-entropy',
           classes: 10,
-          optimizer: optimizerSettings(c.kind, 0.01),
+          optimizer: optimizerSettings(c.kind, 0.01, 0.9, c.kind === 'sgd-momentum' ? 0.05 : 0),
           threads: 1,
           optimizerInGraph,
         });
@@ -75,8 +75,28 @@ describe('onnxruntime training engine: optimisers', () => {
     });
   }
 
+  it("sgd-momentum's weight decay is PyTorch's: g + wd w into the velocity (5 steps, <= 1e-6)", () => {
+    const random = new Random(5);
+    const start = Float32Array.from({ length: 50 }, () => random.normal());
+    const gradients = Array.from({ length: 5 }, () => Float32Array.from({ length: 50 }, () => random.normal()));
+    const ours = Float32Array.from(start);
+    const optimizer = new TypedArrayOptimizer(optimizerSettings('sgd-momentum', 0.05, 0.9, 1e-2), [50]);
+    for (const g of gradients) optimizer.step([ours], [g]);
+    const w = Array.from(start);
+    const velocity = new Array<number>(50).fill(0);
+    for (const g of gradients)
+      for (let i = 0; i < 50; i++) {
+        velocity[i] = 0.9 * (velocity[i] as number) + (g[i] as number) + 1e-2 * (w[i] as number);
+        w[i] = (w[i] as number) - 0.05 * (velocity[i] as number);
+      }
+    assert.ok(maxDifference(ours, w) <= 1e-6, `max |difference| ${maxDifference(ours, w)}`);
+  });
+
   it('refuses an unknown optimiser or a non-positive learning rate, naming the key', () => {
     assert.throws(() => optimizerSettings('rmsprop', 0.1), /optimizer.*one of adam, sgd-momentum/);
     assert.throws(() => optimizerSettings('adam', 0), /learningRate.*a positive number/);
+    assert.throws(() => optimizerSettings('sgd-momentum', -1), /learningRate.*a non-negative number/);
+    assert.throws(() => optimizerSettings('sgd-momentum', 0.1, 0.9, -1), /weightDecay.*a non-negative number/);
+    assert.equal(optimizerSettings('sgd-momentum', 0).learningRate, 0, 'SGD at rate 0 keeps its weights');
   });
 });

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,8 +179,11 @@ describe('merge (streaming)', () => {
 
   it('a merge killed with SIGKILL leaves its temporaries; the next merge removes them, with a note', async () => {
     const { dir } = syntheticRun();
-    const child = spawn(process.execPath, [CLI, 'merge', dir, '--no-report'], { stdio: 'ignore' });
-    const spills = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`transferbench-merge-${child.pid}-`));
+    // A temporary folder of its own: another test's merge would otherwise remove the killed one's spill first.
+    const temp = mkdtempSync(join(tmpdir(), 'transferbench-merge-test-'));
+    const env = { ...process.env, TMPDIR: temp };
+    const child = spawn(process.execPath, [CLI, 'merge', dir, '--no-report'], { stdio: 'ignore', env });
+    const spills = () => readdirSync(temp).filter((f) => f.startsWith(`transferbench-merge-${child.pid}-`));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // The spill folder lives from the first shard read to the last CSV: the kill lands mid-merge.
     await new Promise<void>((resolve, reject) => {
@@ -189,12 +201,10 @@ describe('merge (streaming)', () => {
     await exited;
     const left = spills();
     assert.equal(left.length, 1, 'the killed merge left its spill folder');
-    const again = spawnSync(process.execPath, [CLI, 'merge', dir, '--no-report'], { encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [CLI, 'merge', dir, '--no-report'], { encoding: 'utf8', env });
     assert.equal(again.status, 0, again.stderr);
     assert.ok(
-      again.stderr.includes(
-        `note: removed ${join(tmpdir(), left[0] as string)}, left by an interrupted merge or run\n`,
-      ),
+      again.stderr.includes(`note: removed ${join(temp, left[0] as string)}, left by an interrupted merge or run\n`),
       again.stderr,
     );
     assert.deepEqual(spills(), [], 'the spill folder is gone');
@@ -203,5 +213,6 @@ describe('merge (streaming)', () => {
       [],
       'no temporary left in the run folder',
     );
+    rmSync(temp, { recursive: true, force: true });
   });
 });

@@ -73,5 +73,8 @@ export interface AttackParams {
   readonly layer: string;
   readonly ensembles: number;
   readonly dropRate: number;
+  /** ILPD: gamma, the share of the layer's perturbation kept, and sigma, the noise on the clean reference image. */
+  readonly perturbationDecay: number;
+  readonly referenceNoise: number;
   readonly seed: number;
 }

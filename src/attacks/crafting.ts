@@ -1,5 +1,7 @@
 import { TransferbenchError } from '../common/errors.js';
 import type {
+  DecayedLossGradient,
+  FeatureDecay,
   FeatureGradient,
   FeatureObjectiveGradient,
   FeatureObjectiveRequest,
@@ -34,12 +36,25 @@ export type SurrogateCall =
     }
   /** A feature objective (FIA's loss, ILA's projection) and its input gradient. */
   | { readonly kind: 'feature-objective'; readonly images: Float32Array; readonly request: FeatureObjectiveRequest }
+  /** The loss gradient through the forward pass decayed at a layer (ILPD). */
+  | {
+      readonly kind: 'decayed-gradient';
+      readonly images: Float32Array;
+      readonly labels: Int32Array;
+      readonly request: LossRequest;
+      readonly decay: FeatureDecay;
+    }
   /**
    * Asynchronous work of the attack's own (AdvGAN's onnxruntime training steps), awaited between two surrogate calls.
    */
   | { readonly kind: 'task'; readonly run: () => Promise<void> };
 
-export type SurrogateAnswer = Float32Array | LossGradient | FeatureGradient | FeatureObjectiveGradient;
+export type SurrogateAnswer =
+  | Float32Array
+  | LossGradient
+  | FeatureGradient
+  | FeatureObjectiveGradient
+  | DecayedLossGradient;
 
 /** What a task's yield receives: whether the driver ran it (awaitTask keeps the result). */
 const TASK_RAN = new Float32Array(0);
@@ -76,15 +91,36 @@ export function* featureObjectiveOf(
   return (yield { kind: 'feature-objective', images, request }) as FeatureObjectiveGradient;
 }
 
+export function* decayedGradientOf(
+  images: Float32Array,
+  labels: Int32Array,
+  request: LossRequest,
+  decay: FeatureDecay,
+): Crafting<DecayedLossGradient> {
+  return (yield { kind: 'decayed-gradient', images, labels, request, decay }) as DecayedLossGradient;
+}
+
 /** The surrogate's feature taps, or a one-line error: the feature-level attacks need them. */
 function tapsOf(surrogate: Surrogate) {
   if (surrogate.taps === undefined)
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `layer: surrogate ${surrogate.name} has no feature taps; the feature-level attacks (fia, ila) need an ONNX ` +
+      `layer: surrogate ${surrogate.name} has no feature taps; the feature-level attacks (fia, naa, ila) need an ONNX ` +
         'surrogate (the pretrained strategy)',
     );
   return surrogate.taps;
+}
+
+/** The surrogate's decayed forward pass, or a one-line error naming what ILPD needs. */
+function decayOf(surrogate: Surrogate) {
+  const decayed = surrogate.taps?.decayedLossGradient;
+  if (surrogate.taps === undefined || decayed === undefined)
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      `layer: surrogate ${surrogate.name} cannot decay a layer of its forward pass; ilpd needs an ONNX surrogate ` +
+        '(a trained substitute or the pretrained strategy), not an ensemble or a tfjs model',
+    );
+  return decayed.bind(surrogate.taps);
 }
 
 function noTaps(surrogate: { readonly name: string }): never {
@@ -137,7 +173,9 @@ export async function drive<T>(surrogate: Surrogate, crafting: Crafting<T>): Pro
               ? await tapsOf(surrogate).featureGradient(call.images, call.labels, call.layer, call.request)
               : call.kind === 'feature-objective'
                 ? await tapsOf(surrogate).featureObjectiveGradient(call.images, call.request)
-                : await surrogate.lossGradient(call.images, call.labels, call.request);
+                : call.kind === 'decayed-gradient'
+                  ? await decayOf(surrogate)(call.images, call.labels, call.request, call.decay)
+                  : await surrogate.lossGradient(call.images, call.labels, call.request);
     } catch (error) {
       step = crafting.throw(error);
       continue;

@@ -143,6 +143,16 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
     description: 'FIA: probability of dropping each pixel of a masked copy',
     fallback: () => 0.3,
   },
+  perturbationDecay: {
+    range: { type: 'number', minimum: 0, maximum: 1 },
+    description: "ILPD: gamma, the share of the layer's perturbation its decayed forward pass keeps (1: no decay)",
+    fallback: () => 0.1,
+  },
+  referenceNoise: {
+    range: nonNegative,
+    description: "ILPD: sigma of the Gaussian noise on the clean image whose layer value is the decay's reference",
+    fallback: () => 0.05,
+  },
   seed: {
     range: { type: 'integer' },
     description: 'seed of random starts and transformations',

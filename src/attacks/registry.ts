@@ -12,6 +12,7 @@ import { fia } from './fia.js';
 import { predictedLabels } from './gradient-loop.js';
 import { iFgsm } from './i-fgsm.js';
 import { ila } from './ila.js';
+import { ilpd } from './ilpd.js';
 import { iterLl } from './iter-ll.js';
 import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
@@ -45,6 +46,7 @@ const BASE = [
   fia,
   naa,
   ila,
+  ilpd,
 ];
 
 /**

@@ -79,6 +79,21 @@ export interface FeatureObjectiveGradient {
   readonly gradient: Float32Array;
 }
 
+/** ILPD's decayed forward pass (Li et al. 2304.13410): the layer's value h becomes gamma h + (1 - gamma) reference. */
+export interface FeatureDecay {
+  /** A name from `layers()`. */
+  readonly layer: string;
+  /** The share of the layer's own value kept: 1 is the plain forward pass, 0 the reference alone. */
+  readonly gamma: number;
+  /** count x layer size: the constant the layer decays towards; zero when absent. */
+  readonly reference?: Float32Array;
+}
+
+export interface DecayedLossGradient extends LossGradient {
+  /** The layer's own (undecayed) value, count x layer size: ILPD's next reference, read at the noisy clean image. */
+  readonly feature: Float32Array;
+}
+
 /**
  * Intermediate values of the surrogate for the feature-level attacks (FIA, NAA, ILA): each call
  * runs one forward pass and its backward pass, never a second copy of the forward.
@@ -95,6 +110,13 @@ export interface FeatureTaps {
   ): Promise<FeatureGradient>;
   /** The gradient with respect to the images of a weighted sum of the layer's value. */
   featureObjectiveGradient(images: Float32Array, request: FeatureObjectiveRequest): Promise<FeatureObjectiveGradient>;
+  /** The loss gradient through the forward pass decayed at a layer (ILPD); absent where the backend cannot. */
+  decayedLossGradient?(
+    images: Float32Array,
+    labels: Int32Array,
+    request: LossRequest,
+    decay: FeatureDecay,
+  ): Promise<DecayedLossGradient>;
 }
 
 export interface Surrogate {

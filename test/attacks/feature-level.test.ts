@@ -132,7 +132,7 @@ describe('feature-level attacks (FIA, ILA)', () => {
     try {
       await assert.rejects(
         craftAdversarial('ila', tfjs.surrogate, request({})),
-        /^TransferbenchError: layer: surrogate tiny-cnn has no feature taps; the feature-level attacks \(fia, ila\) need an ONNX surrogate/,
+        /^TransferbenchError: layer: surrogate tiny-cnn has no feature taps; the feature-level attacks \(fia, naa, ila\) need an ONNX surrogate/,
       );
     } finally {
       tfjs.dispose();

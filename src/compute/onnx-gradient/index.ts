@@ -5,3 +5,4 @@ export { GRADIENT_BUILDERS } from './registry.js';
 export { createOnnxSurrogate, type OnnxSurrogateOptions } from './surrogate.js';
 export type { BackwardTricks } from './tricks.js';
 export { buildFeatureGradientModel, buildFeatureObjectiveModel, FEATURE_IO, featureLayers } from './taps.js';
+export { buildDecayedGradientModel, DECAY_IO } from './decay.js';

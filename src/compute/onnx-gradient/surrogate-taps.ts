@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { badOption } from '../../common/errors.js';
 import type { FeatureLayer, FeatureTaps, LossRequest } from '../surrogate.js';
 import { GRADIENT_IO, type OnnxModelDescription } from './heads.js';
+import { buildDecayedGradientModel, DECAY_IO } from './decay.js';
 import { buildFeatureGradientModel, buildFeatureObjectiveModel, FEATURE_IO, featureLayers } from './taps.js';
 import type { BackwardTricks } from './tricks.js';
 
@@ -27,7 +28,7 @@ export interface TapHost {
 
 /**
  * The ONNX surrogate's FeatureTaps: one session per layer and loss (and one per layer for the
- * objective), built on first use and kept with the surrogate's others.
+ * objective; one per layer and loss for ILPD's decay), built on first use and kept with the surrogate's others.
  */
 export function featureTaps(host: TapHost): FeatureTaps {
   let layers: Promise<FeatureLayer[]> | undefined;
@@ -92,6 +93,48 @@ export function featureTaps(host: TapHost): FeatureTaps {
         feature: out[FEATURE_IO.feature] as Float32Array,
         objective: out[FEATURE_IO.objective] as Float32Array,
         gradient: out[GRADIENT_IO.gradient] as Float32Array,
+      };
+    },
+    async decayedLossGradient(images, labels, request, decay) {
+      host.checkImages(images, labels.length);
+      host.checkLabels(labels);
+      if (!Number.isFinite(decay.gamma)) throw badOption('gamma', decay.gamma, 'a finite number');
+      const session = await host.sessionFor(`decay ${request.loss} ${decay.layer}`, () =>
+        buildDecayedGradientModel(host.onnxBytes, host.description, {
+          layer: decay.layer,
+          loss: request.loss,
+          ...tricks,
+        }),
+      );
+      const { shape, size } = await layerOf(decay.layer);
+      const reference = decay.reference ?? new Float32Array(labels.length * size);
+      if (reference.length !== labels.length * size)
+        throw badOption('reference', `${reference.length} values`, `${labels.length} features of ${size} values`);
+      const gamma = new ort.Tensor('float32', new Float32Array([decay.gamma]), []);
+      const lossFeeds = host.lossFeeds(images, labels, request);
+      const out = await host.runBatched(
+        session,
+        labels.length,
+        (start, n) => ({
+          ...lossFeeds(start, n),
+          [DECAY_IO.reference]: new ort.Tensor('float32', reference.subarray(start * size, (start + n) * size), [
+            n,
+            ...shape,
+          ]),
+          [DECAY_IO.gamma]: gamma,
+        }),
+        {
+          [GRADIENT_IO.logits]: host.description.classes,
+          [GRADIENT_IO.loss]: 1,
+          [GRADIENT_IO.gradient]: images.length / Math.max(1, labels.length),
+          [FEATURE_IO.feature]: size,
+        },
+      );
+      return {
+        logits: out[GRADIENT_IO.logits] as Float32Array,
+        loss: out[GRADIENT_IO.loss] as Float32Array,
+        gradient: out[GRADIENT_IO.gradient] as Float32Array,
+        feature: out[FEATURE_IO.feature] as Float32Array,
       };
     },
   };

@@ -70,7 +70,7 @@ function candidates(graph: Graph, facts: Facts): FeatureLayer[] {
 }
 
 /** The forward graph with `layer` kept, and that layer as the graph names it, checked. */
-async function tappedForward(
+export async function tappedForward(
   onnxBytes: Uint8Array,
   description: OnnxModelDescription,
   loss: SurrogateLoss,
@@ -191,6 +191,6 @@ export async function buildFeatureObjectiveModel(
   return encodeModel(prune(result, wanted), `transferbench feature objective ${layer.name}`);
 }
 
-function identity(input: string, output: string): Node {
+export function identity(input: string, output: string): Node {
   return { opType: 'Identity', name: `${output}/Identity`, inputs: [input], outputs: [output], attributes: {} };
 }

@@ -23,10 +23,11 @@ const SHORT: Readonly<Record<string, Record<string, unknown>>> = {
   'vni-fgsm': { neighbours: 3 },
   fia: { ensembles: 3 },
   naa: { ensembles: 3 },
+  ilpd: { steps: 10 },
 };
 
 /** Feature-level attacks read a layer through feature taps: they run on an ONNX tiny CNN, its Relu named. */
-const FEATURE_LEVEL = new Set(['fia', 'naa', 'ila']);
+const FEATURE_LEVEL = new Set(['fia', 'naa', 'ila', 'ilpd']);
 
 /** Conv -> Relu -> classifier on 8x8x1 (NCHW), as an ONNX surrogate with taps; `relu` is the layer they name. */
 async function onnxTinyCnn(): Promise<{ surrogate: Surrogate; relu: string }> {

@@ -28,8 +28,10 @@ export function decayedMethod(layer: string): GradientMethod {
   return {
     gradient: function* (context, state) {
       const { batch, params } = context;
-      const request = { loss: params.loss } as const;
-      const noisy = noisyClean(batch, params, state.evaluations++);
+      // One evaluation per step: the step numbers both passes, for a surrogate that changes with it (LGV's cycle).
+      const iteration = state.evaluations++;
+      const request = { loss: params.loss, iteration } as const;
+      const noisy = noisyClean(batch, params, iteration);
       const reference = (yield* decayedGradientOf(noisy, batch.labels, request, { layer, gamma: 1 })).feature;
       const decay = { layer, gamma: params.perturbationDecay, reference };
       return (yield* decayedGradientOf(state.x, batch.labels, request, decay)).gradient;

@@ -7,7 +7,7 @@ import {
   recomputeBatchStatistics,
   snapshotNetworks,
 } from '../../src/compute/network/snapshots.js';
-import type { LossRequest, Surrogate } from '../../src/compute/surrogate.js';
+import type { FeatureTaps, LossRequest, Surrogate } from '../../src/compute/surrogate.js';
 import { craftAdversarial } from '../../src/attacks/index.js';
 import { TargetOracle } from '../../src/oracle/index.js';
 import {
@@ -149,6 +149,31 @@ describe('lgv and swa substitute strategies', () => {
       assert.deepEqual(await cycle.logits(held, 24), await whole.logits(held, 24));
     } finally {
       for (const s of [cycle, mean, whole, ...members]) await s.dispose();
+    }
+  });
+
+  it("taps the snapshots under the base network's layer names: ILPD's pass at step i on snapshot i mod K", async () => {
+    const { network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
+    assert.ok(network);
+    const labels = Int32Array.from({ length: 24 }, (_, i) => i % 4);
+    const cycle = await substituteSurrogate('lgv', FAST, network, 'lgv');
+    const members = await Promise.all(snapshotNetworks(network).map((n, k) => networkSurrogate(n, `s${k}`)));
+    try {
+      const layers = await (members[0]?.taps as FeatureTaps).layers();
+      const layer = (layers.find((l) => l.opType === 'Relu') ?? layers[0])?.name as string;
+      assert.deepEqual(await cycle.taps?.layers(), layers);
+      for (let step = 0; step < 5; step++) {
+        const request: LossRequest = { loss: 'cross-entropy', iteration: step };
+        const decay = { layer, gamma: 0.5 };
+        const own = (members[step % 4]?.taps as FeatureTaps).decayedLossGradient;
+        const ours = await cycle.taps?.decayedLossGradient?.(held, labels, request, decay);
+        assert.deepEqual(ours?.gradient, (await own?.(held, labels, request, decay))?.gradient, `step ${step}`);
+      }
+      const unnumbered = await cycle.taps?.featureGradient(held, labels, layer, { loss: 'cross-entropy' });
+      const first = await members[0]?.taps?.featureGradient(held, labels, layer, { loss: 'cross-entropy' });
+      assert.deepEqual(unnumbered?.gradient, first?.gradient);
+    } finally {
+      for (const s of [cycle, ...members]) await s.dispose();
     }
   });
 

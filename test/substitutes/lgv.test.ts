@@ -159,13 +159,13 @@ describe('lgv and swa substitute strategies', () => {
     const cycle = await substituteSurrogate('lgv', FAST, network, 'lgv');
     const members = await Promise.all(snapshotNetworks(network).map((n, k) => networkSurrogate(n, `s${k}`)));
     try {
-      const layers = await (members[0]?.taps as FeatureTaps).layers();
+      const layers = await ((members[0] as Surrogate).taps as FeatureTaps).layers();
       const layer = (layers.find((l) => l.opType === 'Relu') ?? layers[0])?.name as string;
       assert.deepEqual(await cycle.taps?.layers(), layers);
       for (let step = 0; step < 5; step++) {
         const request: LossRequest = { loss: 'cross-entropy', iteration: step };
         const decay = { layer, gamma: 0.5 };
-        const own = (members[step % 4]?.taps as FeatureTaps).decayedLossGradient;
+        const own = ((members[step % 4] as Surrogate).taps as FeatureTaps).decayedLossGradient;
         const ours = await cycle.taps?.decayedLossGradient?.(held, labels, request, decay);
         assert.deepEqual(ours?.gradient, (await own?.(held, labels, request, decay))?.gradient, `step ${step}`);
       }

@@ -4,6 +4,7 @@ import { ATTACKS, craftAdversarial, resolveParams } from '../../src/attacks/inde
 import { signOf } from '../../src/attacks/gradient-loop.js';
 import { noisyClean } from '../../src/attacks/ilpd.js';
 import { useBackend } from '../../src/compute/backend.js';
+import { EnsembleSurrogate } from '../../src/compute/ensemble-surrogate.js';
 import { ints } from '../../src/compute/onnx-gradient/ir.js';
 import { createOnnxSurrogate } from '../../src/compute/onnx-gradient/surrogate.js';
 import type { FeatureTaps, Surrogate } from '../../src/compute/surrogate.js';
@@ -84,7 +85,7 @@ describe('ilpd', () => {
     assert.ok(moved > 0);
   });
 
-  it('refuses a missing or unknown layer and a surrogate that cannot decay a layer, each in one line', async () => {
+  it('refuses a missing or unknown layer and a surrogate that cannot decay a layer (an ensemble, a tfjs model), each in one line', async () => {
     await assert.rejects(
       craftAdversarial('ilpd', surrogate, { ...request({}), params: {} }),
       /^TransferbenchError: ilpd: layer: name the surrogate's layer \(`transferbench targets inspect MODEL.onnx` lists them\)$/,
@@ -92,6 +93,12 @@ describe('ilpd', () => {
     await assert.rejects(
       craftAdversarial('ilpd', surrogate, request({ layer: 'conv9', steps: 1 })),
       /^TransferbenchError: layer: got "conv9", expected a float value of the model between its input and its output [^\n]*$/,
+    );
+    // Not disposed: an ensemble disposes its members, and this one's is the suite's surrogate.
+    const ensemble = EnsembleSurrogate.of('pair', [surrogate, surrogate], 'loss');
+    await assert.rejects(
+      craftAdversarial('ilpd', ensemble, request({ steps: 1 })),
+      /^TransferbenchError: layer: surrogate pair cannot decay a layer of its forward pass; ilpd needs an ONNX surrogate/,
     );
     const tfjs = tinyCnn();
     try {

@@ -105,8 +105,8 @@ function tapsOf(surrogate: Surrogate) {
   if (surrogate.taps === undefined)
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `layer: surrogate ${surrogate.name} has no feature taps; the feature-level attacks (fia, naa, ila) need an ONNX ` +
-        'surrogate (the pretrained strategy)',
+      `layer: surrogate ${surrogate.name} has no feature taps; the feature-level attacks (fia, naa, ila) need an ` +
+        'ONNX surrogate (the pretrained strategy)',
     );
   return surrogate.taps;
 }

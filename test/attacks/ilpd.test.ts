@@ -85,7 +85,7 @@ describe('ilpd', () => {
     assert.ok(moved > 0);
   });
 
-  it('refuses a missing or unknown layer and a surrogate that cannot decay a layer (an ensemble, a tfjs model), each in one line', async () => {
+  it('refuses a missing or unknown layer, an ensemble and a tfjs surrogate, each in one line', async () => {
     await assert.rejects(
       craftAdversarial('ilpd', surrogate, { ...request({}), params: {} }),
       /^TransferbenchError: ilpd: layer: name the surrogate's layer \(`transferbench targets inspect MODEL.onnx` lists them\)$/,

@@ -66,7 +66,7 @@ describe('decayed forward pass (ILPD, ONNX surrogate)', () => {
       { layer, gamma, ...(reference ? { reference: Float32Array.from(reference) } : {}) },
     );
 
-  it("gives the hand computation's logits and gradient: h(x), the decay towards h(clean), the rest of the net", async () => {
+  it("gives the hand's logits and gradient: h(x), the decay towards h(clean), the rest of the net", async () => {
     const reference = [...layerAt(clean.slice(0, 4)), ...layerAt(clean.slice(4))];
     const out = await decayed(x, 0.3, reference);
     const own = [...layerAt(x.slice(0, 4)), ...layerAt(x.slice(4))];

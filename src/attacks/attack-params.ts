@@ -73,5 +73,12 @@ export interface AttackParams {
   readonly layer: string;
   readonly ensembles: number;
   readonly dropRate: number;
+  /** SGM: the residual branches' gradient factor gamma. */
+  readonly sgmGamma: number;
+  /** LinBP: the value after which every Relu backpropagates linearly (a name `targets inspect` lists). */
+  readonly linbpLayer: string;
+  /** Ghost networks: the skip erosion range r and the dropout erosion rate. */
+  readonly ghostSkipRange: number;
+  readonly ghostDropRate: number;
   readonly seed: number;
 }

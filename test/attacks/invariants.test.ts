@@ -93,6 +93,7 @@ describe('attack invariants (every registered attack and composition)', () => {
     await useBackend('wasm');
     fixture = tinyCnn();
     onnx = await onnxTinyCnn();
+    residual = await onnxResidualCnn();
     x = tf.tidy(() => images(6, shape, 21).dataSync() as Float32Array);
     pool = {
       images: tf.tidy(() => images(16, shape, 77).dataSync() as Float32Array),
@@ -101,9 +102,6 @@ describe('attack invariants (every registered attack and composition)', () => {
   });
   let onnx: Awaited<ReturnType<typeof onnxTinyCnn>>;
   let residual: Awaited<ReturnType<typeof onnxResidualCnn>>;
-  before(async () => {
-    residual = await onnxResidualCnn();
-  });
   after(async () => {
     fixture.dispose();
     await onnx.surrogate.dispose();

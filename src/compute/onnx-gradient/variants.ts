@@ -4,7 +4,7 @@ import type { LossRequest, ModelVariant } from '../surrogate.js';
 import { buildGradientModel } from './build.js';
 import { drawGhost, erodeGraph, type GhostInput } from './ghost.js';
 import { GRADIENT_IO, type OnnxModelDescription } from './heads.js';
-import type { Graph } from './ir.js';
+import { decodeModel, type Graph } from './ir.js';
 import { residualAdds, type BackwardTricks } from './tricks.js';
 
 /** What the ONNX surrogate lends its model variants: the model and its session cache. */
@@ -38,10 +38,10 @@ export function variantSessions(host: VariantHost): (request: LossRequest) => Pr
       ...(ghost ? { ghost: { skipRange: ghost.skipRange, dropRate: ghost.dropRate } } : {}),
     };
     const key = `variant ${request.loss} ${JSON.stringify(shape)}`;
-    const session = await host.sessionFor(key, () =>
+    const session = await host.sessionFor(key, async () =>
       buildGradientModel(host.onnxBytes, host.description, {
         loss: request.loss,
-        tricks: { ...host.tricks, ...backward },
+        tricks: { ...host.tricks, ...backward, ...linbpNode(host, variant) },
         rewrite: (graph, facts) => {
           checkVariant(host.name, variant, graph);
           if (!ghost) return { graph, facts };
@@ -65,23 +65,33 @@ export function variantSessions(host: VariantHost): (request: LossRequest) => Pr
 
 /** One-line refusals of a variant the graph does not allow, naming the attack. */
 function checkVariant(surrogate: string, variant: ModelVariant, graph: Graph): void {
-  const relus = () =>
-    graph.nodes
-      .filter((n) => n.opType === 'Relu')
-      .slice(0, 4)
-      .map((n) => n.outputs[0])
-      .join(', ');
   if (variant.sgm && residualAdds(graph, GRADIENT_IO.images).length === 0)
     throw new TransferbenchError(
       'BAD_CONFIG',
       `${variant.attack}: surrogate ${surrogate} has no residual Add (skip connection), where SGM would be plain ` +
         'MI-FGSM; attack a residual network (resnet8, resnet18) with it',
     );
+}
+
+/**
+ * LinBP's start as a node name of the model as given: the builder's forward rewrites (a Relu moved after its MaxPool)
+ * rename values, not nodes, and a suite names the values `targets inspect` lists.
+ */
+function linbpNode(host: VariantHost, variant: ModelVariant): { linbp?: { after: string } } {
   const after = variant.linbp?.after;
-  if (after !== undefined && !graph.nodes.some((n) => n.name === after || n.outputs.includes(after)))
+  if (after === undefined) return {};
+  const graph = decodeModel(host.onnxBytes);
+  const node = graph.nodes.find((n) => n.name === after) ?? graph.nodes.find((n) => n.outputs.includes(after));
+  if (node === undefined) {
+    const relus = graph.nodes
+      .filter((n) => n.opType === 'Relu')
+      .slice(0, 4)
+      .map((n) => n.outputs[0]);
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `${variant.attack}: linbpLayer: "${after}" is not a value of surrogate ${surrogate}; name one that ` +
-        `\`transferbench targets inspect\` lists (its Relus: ${relus() || 'none'})`,
+      `${variant.attack}: linbpLayer: "${after}" is not a value of surrogate ${host.name}; name one that ` +
+        `\`transferbench targets inspect\` lists (its Relus: ${relus.join(', ') || 'none'})`,
     );
+  }
+  return { linbp: { after: node.name } };
 }

@@ -1,7 +1,12 @@
 import { gradientLoop } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
 import { param } from './params.js';
-import type { Attack } from './types.js';
+import type { Attack, AttackParams } from './types.js';
+
+const variant = (params: AttackParams) => ({
+  attack: 'ghost',
+  ghost: { skipRange: params.ghostSkipRange, dropRate: params.ghostDropRate, seed: params.seed },
+});
 
 /**
  * Ghost networks (Li et al. 1812.03413) as TransferAttack runs them (model_related/ghost.py, GhostNetwork_MIFGSM):
@@ -18,16 +23,7 @@ export const ghost: Attack = {
   usesLabels: true,
   parameters: [...MOMENTUM_PARAMETERS, param('ghostSkipRange', 0.16), param('ghostDropRate', 0.006)],
   transformable: true,
+  variant,
   craft: (batch, params, transforms) =>
-    gradientLoop(
-      batch,
-      { ...params, norm: 'linf', randomStart: false },
-      {
-        transforms,
-        variant: {
-          attack: 'ghost',
-          ghost: { skipRange: params.ghostSkipRange, dropRate: params.ghostDropRate, seed: params.seed },
-        },
-      },
-    ),
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, variant: variant(params) }),
 };

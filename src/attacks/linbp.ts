@@ -2,7 +2,17 @@ import { TransferbenchError } from '../common/errors.js';
 import { gradientLoop } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
 import { param } from './params.js';
-import type { Attack } from './types.js';
+import type { Attack, AttackParams } from './types.js';
+
+function variant(params: AttackParams) {
+  if (params.linbpLayer === '')
+    throw new TransferbenchError(
+      'BAD_CONFIG',
+      "linbp: linbpLayer: name the surrogate's value after which Relus are linear " +
+        '(`transferbench targets inspect MODEL.onnx` lists them)',
+    );
+  return { attack: 'linbp', linbp: { after: params.linbpLayer } };
+}
 
 /**
  * LinBP (Guo et al. 2012.03528) after TransferAttack (model_related/linbp.py): MI-FGSM, 10 steps of eps/10 (its
@@ -19,17 +29,7 @@ export const linbp: Attack = {
   usesLabels: true,
   parameters: [...MOMENTUM_PARAMETERS, param('linbpLayer', '')],
   transformable: true,
-  craft: (batch, params, transforms) => {
-    if (params.linbpLayer === '')
-      throw new TransferbenchError(
-        'BAD_CONFIG',
-        "linbp: linbpLayer: name the surrogate's value after which Relus are linear " +
-          '(`transferbench targets inspect MODEL.onnx` lists them)',
-      );
-    return gradientLoop(
-      batch,
-      { ...params, norm: 'linf', randomStart: false },
-      { transforms, variant: { attack: 'linbp', linbp: { after: params.linbpLayer } } },
-    );
-  },
+  variant,
+  craft: (batch, params, transforms) =>
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, variant: variant(params) }),
 };

@@ -1,7 +1,9 @@
 import { gradientLoop } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
 import { param } from './params.js';
-import type { Attack } from './types.js';
+import type { Attack, AttackParams } from './types.js';
+
+const variant = (params: AttackParams) => ({ attack: 'sgm', sgm: { gamma: params.sgmGamma } });
 
 /**
  * Skip Gradient Method (Wu et al. 2002.05990) as TransferAttack runs it (model_related/sgm.py): MI-FGSM, 10 steps of
@@ -16,10 +18,7 @@ export const sgm: Attack = {
   usesLabels: true,
   parameters: [...MOMENTUM_PARAMETERS, param('sgmGamma', 0.2)],
   transformable: true,
+  variant,
   craft: (batch, params, transforms) =>
-    gradientLoop(
-      batch,
-      { ...params, norm: 'linf', randomStart: false },
-      { transforms, variant: { attack: 'sgm', sgm: { gamma: params.sgmGamma } } },
-    ),
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, variant: variant(params) }),
 };

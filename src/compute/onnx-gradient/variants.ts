@@ -41,9 +41,12 @@ export function variantSessions(host: VariantHost): (request: LossRequest) => Pr
     const session = await host.sessionFor(key, async () =>
       buildGradientModel(host.onnxBytes, host.description, {
         loss: request.loss,
-        tricks: { ...host.tricks, ...backward, ...linbpNode(host, variant) },
+        tricks: {
+          ...host.tricks,
+          ...backward,
+          ...checkVariantGraph(host.name, variant, decodeModel(host.onnxBytes), host.description.inputName),
+        },
         rewrite: (graph, facts) => {
-          checkVariant(host.name, variant, graph);
           if (!ghost) return { graph, facts };
           const eroded = erodeGraph(graph, facts, GRADIENT_IO.images);
           ghostInputs.set(key, eroded.inputs);
@@ -63,24 +66,26 @@ export function variantSessions(host: VariantHost): (request: LossRequest) => Pr
   };
 }
 
-/** One-line refusals of a variant the graph does not allow, naming the attack. */
-function checkVariant(surrogate: string, variant: ModelVariant, graph: Graph): void {
-  if (variant.sgm && residualAdds(graph, GRADIENT_IO.images).length === 0)
+/**
+ * One-line refusals of a variant a model's graph (as given, before the builder's rewrites) does not allow, naming the
+ * attack: SGM on a network without skip connections, LinBP at a value the network does not have. Returns LinBP's start
+ * as a node name: the builder's forward rewrites (a Relu moved after its MaxPool) rename values, not nodes, and a suite
+ * names the values `targets inspect` lists. The runner calls it on a substitute's untrained network before training.
+ */
+export function checkVariantGraph(
+  surrogate: string,
+  variant: ModelVariant,
+  graph: Graph,
+  images: string,
+): { linbp?: { after: string } } {
+  if (variant.sgm && residualAdds(graph, images).length === 0)
     throw new TransferbenchError(
       'BAD_CONFIG',
       `${variant.attack}: surrogate ${surrogate} has no residual Add (skip connection), where SGM would be plain ` +
         'MI-FGSM; attack a residual network (resnet8, resnet18) with it',
     );
-}
-
-/**
- * LinBP's start as a node name of the model as given: the builder's forward rewrites (a Relu moved after its MaxPool)
- * rename values, not nodes, and a suite names the values `targets inspect` lists.
- */
-function linbpNode(host: VariantHost, variant: ModelVariant): { linbp?: { after: string } } {
   const after = variant.linbp?.after;
   if (after === undefined) return {};
-  const graph = decodeModel(host.onnxBytes);
   const node = graph.nodes.find((n) => n.name === after) ?? graph.nodes.find((n) => n.outputs.includes(after));
   if (node === undefined) {
     const relus = graph.nodes
@@ -89,7 +94,7 @@ function linbpNode(host: VariantHost, variant: ModelVariant): { linbp?: { after:
       .map((n) => n.outputs[0]);
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `${variant.attack}: linbpLayer: "${after}" is not a value of surrogate ${host.name}; name one that ` +
+      `${variant.attack}: linbpLayer: "${after}" is not a value of surrogate ${surrogate}; name one that ` +
         `\`transferbench targets inspect\` lists (its Relus: ${relus.join(', ') || 'none'})`,
     );
   }

@@ -99,7 +99,10 @@ export function erodeGraph(
   };
 }
 
-/** Relus on the images' path (a network without residual Adds: each is a layer's output). */
+/**
+ * Relus on the images' path (a network without residual Adds: each is a layer's output). The builder has already
+ * moved a Relu that fed a MaxPool past it (commuteReluMaxPool), so such a layer's mask falls on the pooled output.
+ */
 function residualFreeRelus(graph: Graph, images: string): Node[] {
   const dependent = new Set([images]);
   const relus: Node[] = [];

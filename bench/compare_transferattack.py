@@ -7,7 +7,7 @@ targets of the same kinds (attack success: of the images the target classifies c
 image fools, pooled over cells), with each side's rank and Spearman's rho between them. Standard library only.
 
 Our surrogate per method is the ground-truth `cnn-small` (TransferAttack's is one ResNet-50), except where the method
-needs another: `sgm` runs on the ground-truth `resnet-8` (SGM needs skip connections) and `lgv` is MI-FGSM on the
+needs another: `sgm` runs on the ground-truth `resnet8` (SGM needs skip connections) and `lgv` is MI-FGSM on the
 `lgv` substitute.
 
 Usage:
@@ -48,7 +48,7 @@ def method_of(row):
     if strategy != 'ground-truth':
         return None
     if comp == 'sgm':
-        return 'sgm' if arch == 'resnet-8' else None
+        return 'sgm' if arch == 'resnet8' else None
     return comp if arch == 'cnn-small' else None
 
 

@@ -76,5 +76,12 @@ export interface AttackParams {
   /** ILPD: gamma, the share of the layer's perturbation kept, and sigma, the noise on the clean reference image. */
   readonly perturbationDecay: number;
   readonly referenceNoise: number;
+  /** SGM: the residual branches' gradient factor gamma. */
+  readonly sgmGamma: number;
+  /** LinBP: the value after which every Relu backpropagates linearly (a name `targets inspect` lists). */
+  readonly linbpLayer: string;
+  /** Ghost networks: the skip erosion range r and the dropout erosion rate. */
+  readonly ghostSkipRange: number;
+  readonly ghostDropRate: number;
   readonly seed: number;
 }

@@ -38,6 +38,7 @@ export function compose(method: Attack, transformNames: readonly string[], name?
     parameters,
     transformable: true,
     composition: { method: base, transforms: all },
+    ...(method.variant ? { variant: method.variant } : {}),
     craft: (batch, params, more) => method.craft(batch, params, [...transforms, ...more]),
   };
 }

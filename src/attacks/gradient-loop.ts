@@ -4,6 +4,7 @@ import { randomPoint } from './norms.js';
 import { transformedGradient, type GradientSetting } from './transforms/apply.js';
 import type { InputTransform } from './transforms/types.js';
 import type { AttackBatch, AttackParams } from './types.js';
+import type { ModelVariant } from '../compute/surrogate.js';
 import { valuesOf } from '../compute/values.js';
 
 /** What the loop carries from one step to the next: typed arrays only (nothing to dispose). */
@@ -52,6 +53,8 @@ export interface LoopOptions {
   readonly start?: Float32Array;
   readonly method?: GradientMethod;
   readonly transforms?: readonly InputTransform[];
+  /** The model-related variant of the surrogate every gradient is taken on (SGM, LinBP, Ghost). */
+  readonly variant?: ModelVariant;
 }
 
 const shapeOf = (batch: AttackBatch): [number, number, number, number] => [batch.labels.length, ...batch.imageShape];
@@ -85,7 +88,11 @@ export function* gradientLoop(
     params,
     transforms: options.transforms ?? [],
     pool: batch.pool ?? { images: batch.images, labels: batch.labels },
-    loss: { loss: params.loss, ...(params.loss === 'po-trip' ? { trueLabels: batch.trueLabels ?? batch.labels } : {}) },
+    loss: {
+      loss: params.loss,
+      ...(params.loss === 'po-trip' ? { trueLabels: batch.trueLabels ?? batch.labels } : {}),
+      ...(options.variant ? { variant: options.variant } : {}),
+    },
   };
   const context: LoopContext = {
     batch,

@@ -153,6 +153,26 @@ export const PARAMETERS: Readonly<Record<Exclude<keyof AttackParams, 'eps'>, Cat
     description: "ILPD: sigma of the Gaussian noise on the clean image whose layer value is the decay's reference",
     fallback: () => 0.05,
   },
+  sgmGamma: {
+    range: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    description: "SGM: factor gamma of the residual branches' gradients at every skip Add (1: plain gradient)",
+    fallback: () => 1,
+  },
+  linbpLayer: {
+    range: { type: 'string' },
+    description: 'LinBP: every Relu after this value backpropagates linearly (a name `targets inspect MODEL` lists)',
+    fallback: () => '',
+  },
+  ghostSkipRange: {
+    range: { type: 'number', minimum: 0, maximum: 1 },
+    description: 'Ghost: skip connections times lambda ~ U[1 - r, 1 + r], drawn per iteration (residual networks)',
+    fallback: () => 0,
+  },
+  ghostDropRate: {
+    range: { type: 'number', minimum: 0, maximum: 0.99 },
+    description: 'Ghost: dropout rate on every Relu output, masks drawn per iteration (networks without skips)',
+    fallback: () => 0,
+  },
   seed: {
     range: { type: 'integer' },
     description: 'seed of random starts and transformations',

@@ -9,11 +9,13 @@ import { drive, driveSync, type Crafting } from './crafting.js';
 import { cwL2 } from './cw-l2.js';
 import { fgsm } from './fgsm.js';
 import { fia } from './fia.js';
+import { ghost } from './ghost.js';
 import { predictedLabels } from './gradient-loop.js';
 import { iFgsm } from './i-fgsm.js';
 import { ila } from './ila.js';
 import { ilpd } from './ilpd.js';
 import { iterLl } from './iter-ll.js';
+import { linbp } from './linbp.js';
 import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
 import { naa } from './naa.js';
@@ -22,6 +24,7 @@ import { resolveSpecs } from './params.js';
 import { pgd } from './pgd.js';
 import { piFgsm } from './pi-fgsm.js';
 import { randFgsm } from './rand-fgsm.js';
+import { sgm } from './sgm.js';
 import { stepLl } from './step-ll.js';
 import { TRANSFORMS } from './transforms/registry.js';
 import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from './types.js';
@@ -47,6 +50,9 @@ const BASE = [
   naa,
   ila,
   ilpd,
+  sgm,
+  linbp,
+  ghost,
 ];
 
 /**

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Surrogate } from '../compute/surrogate.js';
+import type { ModelVariant, Surrogate } from '../compute/surrogate.js';
 import type { Crafting } from './crafting.js';
 import type { ParamSpec } from './params.js';
 import type { AttackParams, LabelledImages } from './attack-params.js';
@@ -72,6 +72,11 @@ export interface Attack {
   readonly parameters: readonly ParamSpec[];
   /** Whether input transformations (DI, TI, SI, Admix) apply: attacks on the gradient loop. */
   readonly transformable: boolean;
+  /**
+   * For a model-related attack (SGM, LinBP, Ghost): the variant of the surrogate every gradient is taken on. Declared
+   * here so that a suite is checked against each substitute's network before anything is trained.
+   */
+  readonly variant?: (params: AttackParams) => ModelVariant;
   /** For a composition: the gradient method it runs and the transformations baked into it. */
   readonly composition?: { readonly method: string; readonly transforms: readonly string[] };
   /** Adversarial images for the batch, crafted through surrogate calls (see crafting.ts). */

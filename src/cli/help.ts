@@ -93,8 +93,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'validate',
     usage: 'transferbench validate SUITE [--targets-dir DIR]',
     summary:
-      'check a suite without training: its schema, evaluationSize against the data set, and each built ' +
-      "target's descriptor against its model and the data",
+      'check a suite without training: its schema, evaluationSize against the data set, model-related attacks ' +
+      "against the substitutes' networks, and each built target's descriptor against its model and the data",
     options: [TARGETS_DIR],
     examples: ['transferbench validate bench/quickstart.json'],
   },

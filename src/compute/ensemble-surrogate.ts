@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { lossOfLogits } from './tfjs-surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
-import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
+import { refuseVariant, type LossGradient, type LossRequest, type Surrogate } from './surrogate.js';
 
 /** A surrogate that can also backpropagate any upstream gradient of its logits (a vector-Jacobian product). */
 export interface LogitsDifferentiable extends Surrogate {
@@ -156,6 +156,8 @@ export class EnsembleSurrogate implements Surrogate {
         gradient: this.mean(answers.map((a) => a.gradient)),
       };
     }
+    // The mean logits are the plain members': a variant reaches members only through their own losses.
+    refuseVariant(this.name, request, 'averages its members\' plain logits (combine "logits"); combine by "loss"');
     const logits = await this.logits(images, labels.length);
     const { loss, upstream } = lossOnLogits(logits, labels, this.classes, request);
     const parts: Float32Array[] = [];

@@ -1,3 +1,5 @@
+import { TransferbenchError } from '../common/errors.js';
+
 /**
  * The white-box model an attack is crafted on, whatever computes it: a tfjs substitute, the
  * ONNX graph of a pretrained surrogate run by onnxruntime with a generated backward pass, or an
@@ -33,6 +35,38 @@ export interface LossRequest {
    * snapshots, one per step) reads it; every other ignores it. Absent outside the loop.
    */
   readonly iteration?: number;
+  /**
+   * A model-related variant of the surrogate to take this gradient on (SGM, LinBP, a ghost network): absent, the
+   * surrogate itself. Only a surrogate with the model's graph can build one; every other refuses (refuseVariant).
+   */
+  readonly variant?: ModelVariant;
+}
+
+/**
+ * What an attack of TransferAttack's model_related/ family asks its surrogate to become for one gradient. The forward
+ * pass changes only with `ghost`; `sgm` and `linbp` change the backward pass alone.
+ */
+export interface ModelVariant {
+  /** The attack asking, for error messages. */
+  readonly attack: string;
+  /** SGM (Wu et al. 2002.05990): residual branches' gradients times gamma in (0, 1] at every skip Add. */
+  readonly sgm?: { readonly gamma: number };
+  /** LinBP (Guo et al. 2012.03528): every Relu after the value (or node) named `after` backpropagates linearly. */
+  readonly linbp?: { readonly after: string };
+  /**
+   * Ghost networks (Li et al. 1812.03413): each skip connection times lambda ~ U[1 - skipRange, 1 + skipRange] in a
+   * residual network, else dropout at `dropRate` on every Relu's output; one ghost per `seed` and iteration.
+   */
+  readonly ghost?: { readonly skipRange: number; readonly dropRate: number; readonly seed: number };
+}
+
+/** The one-line refusal of a surrogate that cannot build a request's model variant. */
+export function refuseVariant(surrogate: string, request: LossRequest, why: string): void {
+  if (request.variant === undefined) return;
+  throw new TransferbenchError(
+    'BAD_CONFIG',
+    `${request.variant.attack}: surrogate ${surrogate} cannot build a model-related variant: ${why}`,
+  );
 }
 
 export interface LossGradient {

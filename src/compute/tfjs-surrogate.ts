@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { valuesOf } from './values.js';
 import { badOption, TransferbenchError } from '../common/errors.js';
-import type { LossGradient, LossRequest, Surrogate } from './surrogate.js';
+import { refuseVariant, type LossGradient, type LossRequest, type Surrogate } from './surrogate.js';
 
 /** A tfjs model as a function: NHWC [0, 1] images to logits (or log-probabilities). */
 export type LogitsFunction = (images: tf.Tensor4D) => tf.Tensor2D;
@@ -171,6 +171,11 @@ export class TfjsSurrogate implements SyncSurrogate {
 
   lossGradientSync(images: Float32Array, labels: Int32Array, request: LossRequest): LossGradient {
     const count = labels.length;
+    refuseVariant(
+      this.name,
+      request,
+      'it is a tfjs model without an ONNX graph to rewrite (train it as an ONNX network)',
+    );
     this.checkImages(images, count);
     const size = this.imageSize;
     const [logits, loss, gradient] = this.inBatches(count, [this.classes, 1, size], (start, n) => {

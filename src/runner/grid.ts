@@ -123,6 +123,7 @@ function* replicateCells(suite: Suite, replicate: number, seed: number, first: n
           .digest('hex')
           .slice(0, 16);
         for (const attack of suite.attacks) {
+          if (!runsOn(attack, substitute)) continue;
           const transforms = attack.transforms ?? [];
           for (const eps of attack.eps) {
             for (const labelSource of suite.labelSources) {
@@ -162,11 +163,22 @@ function* replicateCells(suite: Suite, replicate: number, seed: number, first: n
   }
 }
 
+/** Whether an attack entry runs on a substitute: every one, unless the entry lists architectures. */
+function runsOn(attack: Suite['attacks'][number], substitute: SubstituteSpec): boolean {
+  return attack.architectures === undefined || attack.architectures.includes(substitute.architecture);
+}
+
+/** The architectures of a suite's substitutes, as cells and leaderboards name them (what `architectures` matches). */
+export function suiteArchitectures(suite: Suite): string[] {
+  return [...new Set(suite.substitutes.flatMap((s) => substituteSpecs(s).map((spec) => spec.architecture)))];
+}
+
 /** How many cells a suite has, without expanding it. */
 export function gridSize(suite: Suite): number {
-  const substitutes = suite.substitutes.reduce((n, s) => n + substituteSpecs(s).length, 0);
-  const attacks = suite.attacks.reduce((n, a) => n + a.eps.length, 0);
-  return replicateSeeds(suite).length * suite.targets.length * substitutes * attacks * suite.labelSources.length;
+  const perTarget = suite.substitutes
+    .flatMap(substituteSpecs)
+    .reduce((n, spec) => n + suite.attacks.filter((a) => runsOn(a, spec)).reduce((m, a) => m + a.eps.length, 0), 0);
+  return replicateSeeds(suite).length * suite.targets.length * perTarget * suite.labelSources.length;
 }
 
 /** Expands a suite into its cells (see gridCells), refusing two cells with the same configuration. */

@@ -29,6 +29,7 @@ import type { LedgerEntry } from '../records/ledger.js';
 import type { CellResult } from '../records/results.js';
 import { DEFAULT_EXAMPLES, type Suite } from './suite.js';
 import { replicateEvaluation } from './replicates.js';
+import { checkModelRelatedAttacks } from './variant-check.js';
 import { retrainsTargets } from './suite-types.js';
 import { replicateTargetPath } from './targets.js';
 
@@ -96,6 +97,12 @@ export class GroupRunner {
     oracleWorkers: number,
   ) {
     const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
+    // Before any substitute trains: a model-related attack on a network it cannot act on fails now, not hours in.
+    checkModelRelatedAttacks(
+      suite,
+      { imageShape: split.test.imageShape, classes: split.test.classNames.length },
+      `suite ${suite.name}`,
+    );
     this.test = split.test;
     // The suite's own evaluation images, drawn now so that a wrong evaluationSize fails before anything runs.
     this.evaluationOf(suite.seed);

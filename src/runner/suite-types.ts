@@ -62,6 +62,11 @@ export interface Suite {
     params?: Record<string, number | boolean | string>;
     /** Targeted: where each image's target class comes from (absent: untargeted). */
     targetClass?: TargetClassSource;
+    /**
+     * Only on the substitutes of these architectures (default all): a model-related attack that needs what some
+     * networks lack (SGM a skip connection, LinBP a layer name of that network) is given a row per network it fits.
+     */
+    architectures?: string[];
   }[];
   labelSources: LabelSource[];
   /** Clean/adversarial image pairs kept per cell for the report's example grids (default 8; 0: none). */

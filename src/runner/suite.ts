@@ -16,6 +16,7 @@ import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES } from '../oracle/oracle.js';
 import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
+import { suiteArchitectures } from './grid.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
 import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
 import { ENSEMBLE, REPLICATE_TARGETS, SUITE_DATASETS, type Suite } from './suite-types.js';
@@ -203,6 +204,13 @@ function buildSchema(): Record<string, unknown> {
               description: 'which parameters an attack takes: transferbench list attacks',
               properties: attackParamProperties(),
             },
+            architectures: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', minLength: 1 },
+              description: "only on the suite's substitutes of these architectures (default all)",
+            },
           },
         },
       },
@@ -354,6 +362,14 @@ export function parseSuite(raw: unknown, source: string): Suite {
       const attack = attackFor(a.name, a.transforms);
       for (const eps of a.eps) resolveParams(attack, eps, a.params ?? {});
       if (a.targetClass !== undefined) checkTargeted(attack, a.targetClass, suite.dataset);
+      const known = suiteArchitectures(suite);
+      const unknown = (a.architectures ?? []).filter((name) => !known.includes(name));
+      if (unknown.length > 0)
+        throw new TransferbenchError(
+          'BAD_CONFIG',
+          `architectures: ${unknown.map((u) => `"${u}"`).join(', ')} is no substitute's architecture here ` +
+            `(the suite's: ${known.join(', ')})`,
+        );
     } catch (error) {
       throw new TransferbenchError('BAD_CONFIG', `${source}: attacks[${i}]: ${(error as Error).message}`);
     }

@@ -1,5 +1,4 @@
 import { badOption, TransferbenchError } from '../common/errors.js';
-import type { BackwardTricks } from '../compute/onnx-gradient/index.js';
 import type { ResolvedParams } from './params.js';
 import type { SubstituteStrategy } from './types.js';
 
@@ -24,18 +23,6 @@ function modelPath(params: ResolvedParams): string {
   if (path === '')
     throw badOption('pretrained: model', null, 'the path of a target.json-format descriptor of the surrogate');
   return path;
-}
-
-/**
- * The model-related tricks a suite names on a pretrained surrogate: they change its backward pass only, so they
- * belong to the surrogate the attack is crafted on, not to the attack.
- */
-function backwardTricks(params: ResolvedParams): BackwardTricks | undefined {
-  const gamma = params.number('sgmGamma');
-  const after = params.string('linbpAfter');
-  if (gamma === 0) throw badOption('pretrained: sgmGamma', 0, 'a number in (0, 1] (1 is off)');
-  if (gamma === 1 && after === '') return undefined;
-  return { ...(gamma < 1 ? { sgm: { gamma } } : {}), ...(after !== '' ? { linbp: { after } } : {}) };
 }
 
 /**
@@ -64,45 +51,17 @@ export const pretrained: SubstituteStrategy = {
       minimum: 1,
       description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)',
     },
-    {
-      name: 'sgmGamma',
-      type: 'number',
-      default: 1,
-      minimum: 0,
-      maximum: 1,
-      description:
-        "SGM (Wu et al. 2002.05990): residual branches' gradients times gamma at every skip Add; 1 is off " +
-        '(TransferAttack: 0.5 on ResNets)',
-    },
-    {
-      name: 'linbpAfter',
-      type: 'string',
-      default: '',
-      description:
-        'LinBP (Guo et al. 2012.03528): every Relu after this node (a name `targets inspect` lists) back-propagates ' +
-        'linearly; empty is off',
-    },
   ],
   train: async (context, params) => {
     const path = modelPath(params);
     const threads = params.number('threads');
-    const tricks = backwardTricks(params);
     if (context.openOwnedModel === undefined)
       throw new TransferbenchError(
         'BAD_OPTION',
         'pretrained: this runner cannot open models (no openOwnedModel in the substitute context)',
       );
-    const owned = await context
-      .openOwnedModel(path, { threads, ...(tricks ? { tricks } : {}) })
-      .catch((error: unknown) => {
-        // The builder checks the node name against the graph; the suite knows the key as linbpAfter.
-        if (error instanceof TransferbenchError && error.message.includes('tricks.linbp.after'))
-          throw new TransferbenchError(
-            error.code,
-            error.message.replace('tricks.linbp.after', 'pretrained: linbpAfter'),
-          );
-        throw error;
-      });
+    // SGM, LinBP and Ghost networks are attacks (attacks/sgm.ts, ...), so the surrogate is opened plain.
+    const owned = await context.openOwnedModel(path, { threads });
     const { surrogate } = owned;
     const [h, w, c] = context.imageShape;
     if (surrogate.imageShape.join('x') !== context.imageShape.join('x') || surrogate.classes !== context.classes) {

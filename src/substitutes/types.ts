@@ -1,4 +1,3 @@
-import type { BackwardTricks } from '../compute/onnx-gradient/index.js';
 import type { OnnxNetwork } from '../compute/network/network.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
@@ -52,10 +51,7 @@ export interface SubstituteContext {
    * a white-box surrogate. The runner supplies it, so that substitutes never read descriptors
    * themselves: of the target they only ever see the oracle.
    */
-  readonly openOwnedModel?: (
-    descriptorPath: string,
-    options: { readonly threads: number; readonly tricks?: BackwardTricks },
-  ) => Promise<OwnedModel>;
+  readonly openOwnedModel?: (descriptorPath: string, options: { readonly threads: number }) => Promise<OwnedModel>;
 }
 
 /** Fidelity after one round of a round-based strategy. */

@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  buildGradientModel,
-  createOnnxSurrogate,
-  featureLayers,
-  type BackwardTricks,
-} from '../compute/onnx-gradient/index.js';
+import { buildGradientModel, createOnnxSurrogate, featureLayers } from '../compute/onnx-gradient/index.js';
 import type { FeatureLayer } from '../compute/surrogate.js';
 import { TransferbenchError } from '../common/errors.js';
 import type { Surrogate } from '../compute/surrogate.js';
@@ -25,16 +20,15 @@ export interface OwnedModel {
  */
 export async function openOwnedModel(
   descriptorPath: string,
-  options: { readonly threads: number; readonly tricks?: BackwardTricks },
+  options: { readonly threads: number },
 ): Promise<OwnedModel> {
   const model = loadTarget(descriptorPath);
   try {
     const bytes = readFileSync(model.modelPath);
-    // The surrogate builds its cross-entropy backward pass when it opens: tricks naming a node are checked there.
+    // The surrogate builds its cross-entropy backward pass when it opens: a model it cannot differentiate fails here.
     const surrogate = await createOnnxSurrogate(bytes, gradientDescriptionOf(model.descriptor), {
       name: model.descriptor.name,
       intraOpNumThreads: options.threads,
-      ...(options.tricks ? { tricks: options.tricks } : {}),
     });
     return { surrogate, sha256: model.descriptor.sha256 };
   } catch (error) {

@@ -38,6 +38,20 @@ async function onnxTinyCnn(): Promise<{ surrogate: Surrogate; relu: string }> {
   return { surrogate: await createOnnxSurrogate(bytes, description), relu };
 }
 
+/** Model-related attacks rewrite the surrogate's graph: they run on an ONNX residual CNN, its first Relu named. */
+const MODEL_RELATED = new Set(['sgm', 'linbp', 'ghost']);
+
+/** Conv -> Relu -> Conv with a skip Add -> Relu -> classifier on 8x8x1 (NCHW); `relu` is the block's first Relu. */
+async function onnxResidualCnn(): Promise<{ surrogate: Surrogate; relu: string }> {
+  const g = new TinyGraph([1, 8, 8], 13, 6);
+  const stem = g.node('Conv', ['x', g.weight([4, 1, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) });
+  const relu = g.node('Relu', [stem]);
+  const branch = g.node('Conv', [relu, g.weight([4, 4, 3, 3]), g.weight([4], 0.1)], { pads: ints([1, 1, 1, 1]) });
+  const joined = g.node('Relu', [g.node('Add', [g.node('Relu', [branch]), relu])]);
+  const { bytes, description } = await g.classifier(joined, 3);
+  return { surrogate: await createOnnxSurrogate(bytes, description), relu };
+}
+
 interface Case {
   readonly attack: string;
   readonly transforms: readonly string[];
@@ -80,6 +94,7 @@ describe('attack invariants (every registered attack and composition)', () => {
     await useBackend('wasm');
     fixture = tinyCnn();
     onnx = await onnxTinyCnn();
+    residual = await onnxResidualCnn();
     x = tf.tidy(() => images(6, shape, 21).dataSync() as Float32Array);
     pool = {
       images: tf.tidy(() => images(16, shape, 77).dataSync() as Float32Array),
@@ -87,10 +102,16 @@ describe('attack invariants (every registered attack and composition)', () => {
     };
   });
   let onnx: Awaited<ReturnType<typeof onnxTinyCnn>>;
+  let residual: Awaited<ReturnType<typeof onnxResidualCnn>>;
   after(async () => {
     fixture.dispose();
     await onnx.surrogate.dispose();
+    await residual.surrogate.dispose();
   });
+  const surrogateFor = (attack: string) =>
+    FEATURE_LEVEL.has(attack) ? onnx.surrogate : MODEL_RELATED.has(attack) ? residual.surrogate : fixture.surrogate;
+  const layerParams = (attack: string) =>
+    FEATURE_LEVEL.has(attack) ? { layer: onnx.relu } : attack === 'linbp' ? { linbpLayer: residual.relu } : {};
 
   const craft = (
     c: Case,
@@ -100,13 +121,13 @@ describe('attack invariants (every registered attack and composition)', () => {
     labelSource: LabelSource = 'true',
     seed = 5,
   ) =>
-    craftAdversarial(c.attack, FEATURE_LEVEL.has(c.attack) ? onnx.surrogate : fixture.surrogate, {
+    craftAdversarial(c.attack, surrogateFor(c.attack), {
       images: input,
       trueLabels: y,
       ids: idList,
       eps: c.bound === 'l2' ? 1.0 : eps,
       labelSource,
-      params: { ...c.params, seed, ...(FEATURE_LEVEL.has(c.attack) ? { layer: onnx.relu } : {}) },
+      params: { ...c.params, seed, ...layerParams(c.attack) },
       transforms: c.transforms,
       pool,
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACKS } from '../../src/attacks/index.js';
-import { expandGrid } from '../../src/runner/grid.js';
+import { expandGrid, gridSize } from '../../src/runner/grid.js';
 import { loadSuite, parseSuite, suiteSchema } from '../../src/runner/suite.js';
 import { NETWORKS } from '../../src/compute/network/architectures.js';
 import { STRATEGIES } from '../../src/substitutes/index.js';
@@ -301,6 +301,30 @@ describe('suite validation', () => {
     const cells = expandGrid(parseSuite(suite, 'ok'));
     assert.ok(cells.length > 0);
     assert.ok(cells.every((c) => c.substitute.strategy === 'pretrained' && c.substitute.architecture === 'torch-cnn'));
+  });
+
+  it("runs an attack entry that lists architectures only on the suite's substitutes of those architectures", () => {
+    const suite = structuredClone(VALID) as Record<string, any>;
+    suite.substitutes = [{ strategy: 'ground-truth', architectures: ['mlp', 'cnn-small'], budgets: [0] }];
+    suite.attacks = [
+      { name: 'fgsm', eps: [0.1] },
+      { name: 'mi-fgsm', eps: [0.1, 0.2], architectures: ['cnn-small'] },
+    ];
+    const parsed = parseSuite(suite, 'ok');
+    const cells = expandGrid(parsed);
+    assert.equal(cells.length, gridSize(parsed));
+    assert.deepEqual(
+      cells.map((c) => `${c.attack}@${c.substitute.architecture}`),
+      ['fgsm@mlp', 'fgsm@cnn-small', 'mi-fgsm@cnn-small', 'mi-fgsm@cnn-small'],
+    );
+    suite.attacks[1].architectures = ['resnet8'];
+    assert.throws(
+      () => parseSuite(suite, 'bad'),
+      (error: Error) =>
+        /^bad: attacks\[1\]: architectures: "resnet8" is no substitute's architecture here \(the suite's: mlp, cnn-small\)$/.test(
+          error.message,
+        ),
+    );
   });
 
   for (const [what, mutate, expected] of MALFORMED) {

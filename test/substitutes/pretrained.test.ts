@@ -11,6 +11,7 @@ import {
   type SubstituteContext,
 } from '../../src/substitutes/index.js';
 import { loadTarget } from '../../src/targets/descriptor.js';
+import { craftAdversarial } from '../../src/attacks/index.js';
 import { openOwnedModel } from '../../src/targets/owned-model.js';
 import { tempDir } from '../fixtures/files.js';
 import { TORCH_FIXTURES } from '../fixtures/torch-cases.js';
@@ -101,34 +102,23 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
     );
   });
 
-  it('SGM and LinBP by name: sgmGamma 1 and no linbpAfter are the plain surrogate; set, they are the tricks', async () => {
-    const images = evaluation.images.subarray(0, 4 * 784);
-    const labels = evaluation.labels.subarray(0, 4);
-    const gradientOf = async (params: Record<string, string | number>) => {
-      const obtained = await setup({ model: MNIST_CNN, ...params }).run();
-      try {
-        return (await obtained.surrogate?.lossGradient(images, labels, { loss: 'cross-entropy' }))?.gradient;
-      } finally {
-        await obtained.surrogate?.dispose();
-      }
-    };
-    const direct = async (tricks: Parameters<typeof openOwnedModel>[1]['tricks']) => {
-      const owned = await openOwnedModel(MNIST_CNN, { threads: 1, ...(tricks ? { tricks } : {}) });
-      try {
-        return (await owned.surrogate.lossGradient(images, labels, { loss: 'cross-entropy' })).gradient;
-      } finally {
-        await owned.surrogate.dispose();
-      }
-    };
-    const plain = await direct(undefined);
-    assert.deepEqual(await gradientOf({ sgmGamma: 1 }), plain);
-    const linbp = await gradientOf({ linbpAfter: '/Relu' });
-    assert.deepEqual(linbp, await direct({ linbp: { after: '/Relu' } }));
-    assert.notDeepEqual(linbp, plain, 'the later Relus pass their gradient linearly');
-    await assert.rejects(
-      setup({ model: MNIST_CNN, linbpAfter: 'nowhere' }).run(),
-      /pretrained: linbpAfter: got "nowhere", expected the name of a node of the model/,
-    );
+  it('names SGM and LinBP only as attacks: sgmGamma is not one of its parameters, and linbp acts on the opened model', async () => {
+    await assert.rejects(setup({ model: MNIST_CNN, sgmGamma: 0.5 }).run(), /sgmGamma/);
+    const obtained = await setup({ model: MNIST_CNN }).run();
+    const surrogate = obtained.surrogate as NonNullable<typeof obtained.surrogate>;
+    try {
+      const request = {
+        images: evaluation.images.subarray(0, 4 * 784),
+        trueLabels: evaluation.labels.subarray(0, 4),
+        ids: [0, 1, 2, 3],
+        eps: 0.1,
+        labelSource: 'true' as const,
+      };
+      const linbp = await craftAdversarial('linbp', surrogate, { ...request, params: { linbpLayer: '/Relu' } });
+      assert.notDeepEqual(linbp, await craftAdversarial('mi-fgsm', surrogate, request), 'later Relus pass linearly');
+    } finally {
+      await surrogate.dispose();
+    }
   });
 
   it('refuses a missing model parameter and a descriptor whose model changed', async () => {

@@ -9,11 +9,12 @@ import { outputDir, runSuite } from '../../runner/run.js';
 import { loadSuite, replicateSeeds, retrainsTargets, type Suite } from '../../runner/suite.js';
 import { expandQueryGrid } from '../../runner/query-grid.js';
 import { targetDescriptorPath } from '../../runner/targets.js';
+import { checkModelRelatedAttacks } from '../../runner/variant-check.js';
 import { loadSplit, parseDatasetSpec, takeEvaluation } from '../../data/index.js';
 import { checkDatasetFitsTarget, checkTargetAgainstModel } from '../../targets/check.js';
 import { loadTarget } from '../../targets/descriptor.js';
 import { badOption } from '../../common/errors.js';
-import { useBackend } from '../../compute/backend.js';
+import { ensureBackend, useBackend } from '../../compute/backend.js';
 import { describeEngine, resolveEngine } from '../../compute/engine.js';
 import type { Reporter } from '../reporter.js';
 import { shippedZooFiles } from './suite-targets.js';
@@ -144,6 +145,9 @@ export async function validateCommand(reporter: Reporter, file: string, targetsD
   const suite = loadSuite(file);
   const split = loadSplit(parseDatasetSpec(suite.dataset), suite.seed);
   takeEvaluation(split.test, suite.evaluationSize, `${file}: evaluationSize`);
+  // The check builds the substitutes' networks untrained, some of them through tfjs.
+  await ensureBackend();
+  checkModelRelatedAttacks(suite, { imageShape: split.test.imageShape, classes: split.test.classNames.length }, file);
   const unbuilt: string[] = [];
   for (const name of suite.targets) {
     const path = targetDescriptorPath(name, targetsDir);

@@ -16,6 +16,8 @@ export interface GradientModelOptions {
   readonly loss: SurrogateLoss;
   /** Backward-pass tricks (SGM, LinBP); none by default. */
   readonly tricks?: BackwardTricks;
+  /** A rewrite of the forward graph (a ghost network's erosion) before its backward pass is generated. */
+  readonly rewrite?: (graph: Graph, facts: Facts) => { readonly graph: Graph; readonly facts: Facts };
 }
 
 export const HEAD = 'transferbench';
@@ -37,7 +39,8 @@ export async function buildGradientModel(
   if (!SURROGATE_LOSSES.includes(options.loss))
     throw badOption('loss', options.loss, `one of ${SURROGATE_LOSSES.join(', ')}`);
   const forward = await forwardGraph(onnxBytes, description, options.loss, { poolIndices: true });
-  const { graph, facts, total } = forward;
+  const { graph, facts } = options.rewrite ? options.rewrite(forward.graph, forward.facts) : forward;
+  const total = forward.total;
   const tricks = options.tricks ?? {};
   checkTricks(tricks, graph);
   const backward = wireBackward(

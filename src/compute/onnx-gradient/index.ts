@@ -4,5 +4,6 @@ export { GRADIENT_IO, type OnnxModelDescription } from './heads.js';
 export { GRADIENT_BUILDERS } from './registry.js';
 export { createOnnxSurrogate, type OnnxSurrogateOptions } from './surrogate.js';
 export type { BackwardTricks } from './tricks.js';
+export { checkVariantGraph } from './variants.js';
 export { buildFeatureGradientModel, buildFeatureObjectiveModel, FEATURE_IO, featureLayers } from './taps.js';
 export { buildDecayedGradientModel, DECAY_IO } from './decay.js';

@@ -5,6 +5,7 @@ import { buildGradientModel, buildLogitsModel } from './build.js';
 import { GRADIENT_IO, imageShapeOf, type OnnxModelDescription } from './heads.js';
 import { featureTaps } from './surrogate-taps.js';
 import type { BackwardTricks } from './tricks.js';
+import { variantSessions } from './variants.js';
 
 export interface OnnxSurrogateOptions {
   /** For logs and leaderboards; default 'onnx'. */
@@ -120,6 +121,10 @@ export async function createOnnxSurrogate(
       feeds[GRADIENT_IO.kappa] = new ort.Tensor('float32', new Float32Array([request.kappa ?? 0]), []);
     return feeds;
   };
+  const variantSession = variantSessions({ name, onnxBytes, description, tricks: options.tricks, sessionFor });
+  /** The request's gradient session: the surrogate's own, or its model variant's with that variant's feeds. */
+  const gradientSession = async (request: LossRequest) =>
+    request.variant ? variantSession(request) : { session: await lossSession(request.loss), feeds: {} };
   const taps = featureTaps({
     onnxBytes,
     description,
@@ -150,7 +155,9 @@ export async function createOnnxSurrogate(
     async lossGradient(images, labels, request: LossRequest): Promise<LossGradient> {
       checkImages(images, labels.length);
       checkLabels(labels);
-      const out = await runBatched(await lossSession(request.loss), labels.length, lossFeeds(images, labels, request), {
+      const { session, feeds } = await gradientSession(request);
+      const batchFeeds = lossFeeds(images, labels, request);
+      const out = await runBatched(session, labels.length, (start, n) => ({ ...batchFeeds(start, n), ...feeds }), {
         [GRADIENT_IO.logits]: classes,
         [GRADIENT_IO.loss]: 1,
         [GRADIENT_IO.gradient]: imageSize,

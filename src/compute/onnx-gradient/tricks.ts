@@ -18,8 +18,8 @@ export interface BackwardTricks {
    */
   readonly sgm?: { readonly gamma: number };
   /**
-   * LinBP (Guo et al., 2012.03528): every Relu after the node named `after` (in topological
-   * order) passes its gradient as if it were the identity.
+   * LinBP (Guo et al., 2012.03528): every Relu after the node named `after`, or the node computing the value named
+   * `after` (in topological order), passes its gradient as if it were the identity.
    */
   readonly linbp?: { readonly after: string };
 }
@@ -27,7 +27,7 @@ export interface BackwardTricks {
 export function checkTricks(tricks: BackwardTricks, graph: Graph): void {
   if (tricks.sgm && !(tricks.sgm.gamma > 0 && tricks.sgm.gamma <= 1))
     throw badOption('tricks.sgm.gamma', tricks.sgm.gamma, 'a number in (0, 1]');
-  if (tricks.linbp && !graph.nodes.some((n) => n.name === tricks.linbp?.after)) {
+  if (tricks.linbp && linbpFrom(tricks.linbp.after, graph) < 0) {
     throw badOption(
       'tricks.linbp.after',
       tricks.linbp.after,
@@ -45,17 +45,20 @@ export function trickBuilders(
   tricks: BackwardTricks,
   graph: Graph,
 ): (node: Node, index: number, differentiable: (value: string) => boolean) => GradientBuilder | undefined {
-  const linbpFrom = tricks.linbp ? graph.nodes.findIndex((n) => n.name === tricks.linbp?.after) : Infinity;
+  const from = tricks.linbp ? linbpFrom(tricks.linbp.after, graph) : Infinity;
   const depth = tricks.sgm ? nodeDepths(graph) : new Map<string, number>();
   return (node, index, differentiable) => {
-    if (node.opType === 'Relu' && index > linbpFrom) return identityGradient;
+    if (node.opType === 'Relu' && index > from) return identityGradient;
     if (tricks.sgm && node.opType === 'Add' && node.inputs.length === 2 && node.inputs.every(differentiable)) {
-      const [a, b] = node.inputs as [string, string];
-      const branch = (depth.get(a) ?? 0) > (depth.get(b) ?? 0) ? 0 : 1;
-      return scaledInput(branch, tricks.sgm.gamma);
+      return scaledInput(branchOf(node, depth), tricks.sgm.gamma);
     }
     return undefined;
   };
+}
+
+/** The index of the node named `after` or computing the value `after`; -1 when there is none. */
+function linbpFrom(after: string, graph: Graph): number {
+  return graph.nodes.findIndex((n) => n.name === after || n.outputs.includes(after));
 }
 
 /** Add's gradient with input `branch`'s share multiplied by gamma. */
@@ -74,8 +77,27 @@ function scaledInput(branch: 0 | 1, gamma: number): GradientBuilder {
   };
 }
 
+/**
+ * Which input of a residual Add (two inputs that both depend on the images) is the branch: the deeper one; the other
+ * is the skip connection (SGM scales the branch's gradient, a ghost network erodes the skip).
+ */
+export function branchOf(node: Node, depth: ReadonlyMap<string, number>): 0 | 1 {
+  const [a, b] = node.inputs as [string, string];
+  return (depth.get(a) ?? 0) > (depth.get(b) ?? 0) ? 0 : 1;
+}
+
+/** The residual Adds of a graph: Adds of two values that both depend on `images`. */
+export function residualAdds(graph: Graph, images: string): Node[] {
+  const dependent = new Set([images]);
+  for (const node of graph.nodes)
+    if (node.inputs.some((i) => dependent.has(i))) for (const o of node.outputs) dependent.add(o);
+  return graph.nodes.filter(
+    (n) => n.opType === 'Add' && n.inputs.length === 2 && n.inputs.every((i) => dependent.has(i)),
+  );
+}
+
 /** Longest path, in nodes, from the graph's inputs to each value. */
-function nodeDepths(graph: Graph): Map<string, number> {
+export function nodeDepths(graph: Graph): Map<string, number> {
   const depth = new Map<string, number>();
   for (const node of graph.nodes) {
     const d = 1 + Math.max(0, ...node.inputs.map((i) => depth.get(i) ?? 0));

@@ -20,6 +20,12 @@ export interface LedgerEntry {
   readonly evaluation?: number;
   /** Query cells: attack queries the oracle charged to each attacked image (ids 0 .. images-1). */
   readonly attack?: readonly number[];
+  /**
+   * Substitute-training queries behind the cell's surrogate (a sum over an ensemble's members or a query cell's
+   * guides), as the training oracle's own counter measured them when the substitute was trained, and the substitute
+   * cache kept them. Absent in ledgers written before it was recorded.
+   */
+  readonly substituteTraining?: number;
 }
 
 export function ledgerFile(dir: string, shard: { k: number; n: number }): string {

@@ -307,6 +307,7 @@ export class GroupRunner {
       index: cell.index,
       suiteHash: this.hash,
       evaluation: entry.evaluator.usage().byPurpose.evaluation - before,
+      substituteTraining: record.queriesSpent,
     };
     const outcomes = countOutcomes(
       evaluation.labels,

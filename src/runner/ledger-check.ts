@@ -16,6 +16,8 @@ export class LedgerIndex {
   private constructor(
     private readonly dir: string,
     private readonly evaluation: Int32Array,
+    /** Transfer cells' substitute-training charges by index; NaN where the ledger predates them. */
+    private readonly substituteTraining: Float64Array,
     private readonly queries: ReadonlyMap<string, LedgerEntry>,
   ) {}
 
@@ -29,6 +31,7 @@ export class LedgerIndex {
     const files = ledgerFiles(dir);
     if (files.length === 0) return undefined;
     const evaluation = new Int32Array(transferCells).fill(-1);
+    const substituteTraining = new Float64Array(transferCells).fill(Number.NaN);
     const queries = new Map<string, LedgerEntry>();
     for (const file of files) {
       for (const entry of readLedger(file)) {
@@ -59,9 +62,10 @@ export class LedgerIndex {
           );
         if ((evaluation[index] as number) >= 0) throw repeated();
         evaluation[index] = entry.evaluation;
+        if (typeof entry.substituteTraining === 'number') substituteTraining[index] = entry.substituteTraining;
       }
     }
-    return new LedgerIndex(dir, evaluation, queries);
+    return new LedgerIndex(dir, evaluation, substituteTraining, queries);
   }
 
   private missing(kind: string, cellId: string, file: string): TransferbenchError {
@@ -74,7 +78,7 @@ export class LedgerIndex {
   }
 
   /** A transfer record: the images it says it evaluated are the evaluation queries the oracle charged for it. */
-  checkTransfer(file: string, record: Pick<CellResult, 'cellId' | 'index' | 'evaluated'>): void {
+  checkTransfer(file: string, record: Pick<CellResult, 'cellId' | 'index' | 'evaluated' | 'substituteQueries'>): void {
     const charged = this.evaluation[record.index] as number;
     if (charged < 0) throw this.missing('transfer', record.cellId, file);
     if (record.evaluated !== charged)
@@ -82,6 +86,13 @@ export class LedgerIndex {
         'BAD_CONFIG',
         `${file}: cell ${record.cellId} reports ${String(record.evaluated)} evaluated images, the oracle's ledger ` +
           `charged ${charged} evaluation queries for them; ${ADVICE}`,
+      );
+    const training = this.substituteTraining[record.index] as number;
+    if (!Number.isNaN(training) && record.substituteQueries !== training)
+      throw new TransferbenchError(
+        'BAD_CONFIG',
+        `${file}: cell ${record.cellId} reports ${String(record.substituteQueries)} substitute-training queries, ` +
+          `the oracle's ledger charged ${training}; ${ADVICE}`,
       );
   }
 
@@ -93,6 +104,11 @@ export class LedgerIndex {
       const charged = entry.attack;
       const refuse = (what: string) =>
         new TransferbenchError('BAD_CONFIG', `${this.dir}: query cell ${r.cellId} ${what}; ${ADVICE}`);
+      if (entry.substituteTraining !== undefined && entry.substituteTraining !== r.substituteQueries)
+        throw refuse(
+          `reports ${r.substituteQueries} substitute-training queries, the oracle's ledger charged ` +
+            `${entry.substituteTraining}`,
+        );
       if (charged.length !== r.images)
         throw refuse(`attacked ${r.images} images, the oracle's ledger charged ${charged.length}`);
       charged.forEach((n, i) => {

@@ -102,18 +102,26 @@ export class QueryCellRunner {
     } finally {
       for (const o of obtained) await o.surrogate.dispose();
     }
+    const substituteTraining = obtained.reduce((sum, o) => sum + o.record.queriesSpent, 0);
     const result = this.record(
       cell,
       target.descriptor.name,
       outcome,
-      obtained.reduce((sum, o) => sum + o.record.queriesSpent, 0),
+      substituteTraining,
       images,
       (performance.now() - started) / 1000,
       attackSeconds,
     );
     return {
       result,
-      charged: { kind: 'query', cellId: cell.id, index: cell.index, suiteHash: this.hash, attack: charged },
+      charged: {
+        kind: 'query',
+        cellId: cell.id,
+        index: cell.index,
+        suiteHash: this.hash,
+        attack: charged,
+        substituteTraining,
+      },
     };
   }
 

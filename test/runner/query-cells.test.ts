@@ -216,6 +216,21 @@ describe('query-attack cells in suites', function () {
         `oracle's ledger charged ${first.meanQueries}; the record was edited or comes from another run: rerun its ` +
         'shard into a fresh --out',
     );
+    const guided = records.find((r) => r.substituteQueries > 0);
+    assert.ok(guided, 'a query cell guided by a trained substitute');
+    const entry = ledger.find((e) => e.cellId === guided?.cellId) as { substituteTraining?: number };
+    assert.equal(entry.substituteTraining, guided.substituteQueries, "the guides' training queries are in the ledger");
+    const line = saved.split('\n').find((l) => l.includes(guided.cellId)) as string;
+    writeFileSync(file, saved.replace(line, line.replace(/"substituteQueries":\d+/, '"substituteQueries":0')));
+    const edited = cli(['merge', dir], fixture.dir);
+    assert.equal(edited.status, 2);
+    assert.match(
+      edited.stderr,
+      new RegExp(
+        `query cell ${guided.cellId} reports 0 substitute-training queries, the oracle's ledger charged ` +
+          `${guided.substituteQueries}`,
+      ),
+    );
   });
 
   it('names the offending key of a bad queryAttacks entry', () => {

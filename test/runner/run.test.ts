@@ -193,7 +193,7 @@ describe('benchmark runner', function () {
     const entries = reference
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l) as { kind: string; index: number; evaluation: number });
+      .map((l) => JSON.parse(l) as { kind: string; index: number; evaluation: number; substituteTraining: number });
     assert.deepEqual(
       entries.map((e) => [e.kind, e.index, e.evaluation]),
       Array.from({ length: 18 }, (_, i) => ['transfer', i, 40]),
@@ -213,6 +213,26 @@ describe('benchmark runner', function () {
         `results-2-of-3.jsonl: cell ${first.cellId} reports 41 evaluated images, the oracle's ledger charged 40 ` +
           'evaluation queries for them; the record was edited or comes from another run: rerun its shard into a ' +
           'fresh --out$',
+      ),
+    );
+    const trained = saved.split('\n').find((l) => /"substituteQueries":[1-9]/.test(l)) as string;
+    const record = JSON.parse(trained) as { cellId: string; substituteQueries: number };
+    assert.ok(
+      entries.some((e) => (e as { substituteTraining?: number }).substituteTraining === record.substituteQueries),
+      'the ledger holds the substitute-training queries the training oracle charged',
+    );
+    writeFileSync(
+      results,
+      saved.replace(
+        trained,
+        trained.replace(/"substituteQueries":\d+/, `"substituteQueries":${record.substituteQueries - 1}`),
+      ),
+    );
+    assert.throws(
+      () => mergeResults(dir),
+      new RegExp(
+        `results-2-of-3.jsonl: cell ${record.cellId} reports ${record.substituteQueries - 1} substitute-training ` +
+          `queries, the oracle's ledger charged ${record.substituteQueries}; the record was edited`,
       ),
     );
     writeFileSync(results, saved);

@@ -37,12 +37,17 @@ def ta_rows():
     return list(csv.DictReader(lines))
 
 
+def base_of(method):
+    """The surrogate whose MI-FGSM a method is compared with: its own; LGV's is the network its snapshots start from."""
+    return ('ground-truth', 'resnet8' if method == 'sgm' else 'cnn-small')
+
+
 def method_of(row):
     """The TransferAttack method a results row measures, or None."""
     if row.get('target_class'):
         return None
     comp = row['composition'].replace(' ', '')
-    strategy, arch = row['strategy'], row['architecture']
+    strategy, arch = row['strategy'].split('(')[0], row['architecture']
     if strategy == 'lgv':
         return 'lgv' if comp == 'mi-fgsm' and arch == 'cnn-small' else None
     if strategy != 'ground-truth':
@@ -80,8 +85,15 @@ def main():
     parser.add_argument('--out')
     args = parser.parse_args()
     ours = {}
+    # MI-FGSM on each surrogate, the base every other method is compared with (TransferAttack's base attack).
+    base = {}
     with open(args.results) as f:
         for row in csv.DictReader(f):
+            if not row.get('target_class') and row['composition'].replace(' ', '') == 'mi-fgsm':
+                key = (row['strategy'].split('(')[0], row['architecture'])
+                cell = base.setdefault(key, {g: [0, 0] for g in TA_GROUPS})[our_group(row['target'])]
+                cell[0] += int(row['attack_success_num'])
+                cell[1] += int(row['attack_success_den'])
             method = method_of(row)
             if method is None:
                 continue
@@ -89,26 +101,35 @@ def main():
             cell[0] += int(row['attack_success_num'])
             cell[1] += int(row['attack_success_den'])
     methods = [r for r in ta_rows() if r['transferbench'] in ours]
+    ta_base = next(r for r in ta_rows() if r['method'] == 'MI-FGSM')
+    ta_mi = {g: sum(float(ta_base[c]) for c in cols) / len(cols) for g, cols in TA_GROUPS.items()}
     table = []
     for r in methods:
         theirs = {g: sum(float(r[c]) for c in cols) / len(cols) for g, cols in TA_GROUPS.items()}
         mine = {g: 100 * n / d if d else float('nan') for g, (n, d) in ours[r['transferbench']].items()}
-        table.append((r['method'], r['transferbench'], theirs, mine))
+        n, d = base.get(base_of(r['transferbench']), {}).get('CNN', [0, 0])
+        mine_vs_mi = mine['CNN'] - (100 * n / d if d else float('nan'))
+        table.append((r['method'], r['transferbench'], theirs, mine, theirs['CNN'] - ta_mi['CNN'], mine_vs_mi))
     lines = [
         '| method | ours | TransferAttack CNN | rank | ours: CNN | rank | TransferAttack ViT | rank | ours: ViT | rank '
-        '| TransferAttack defended | rank | ours: defended | rank |',
-        '|---|---|' + '---:|' * 12,
+        '| TransferAttack defended | rank | ours: defended | rank | CNN vs MI-FGSM: TransferAttack | ours |',
+        '|---|---|' + '---:|' * 14,
     ]
     rank_cols = {}
     for g in TA_GROUPS:
         rank_cols[('ta', g)] = ranks([t[2][g] for t in table])
         rank_cols[('us', g)] = ranks([t[3][g] for t in table])
-    for i, (name, ours_name, theirs, mine) in enumerate(table):
+    for i, (name, ours_name, theirs, mine, ta_delta, our_delta) in enumerate(table):
         cells = []
         for g in TA_GROUPS:
             cells += [f'{theirs[g]:.1f}', f"{rank_cols[('ta', g)][i]:g}", f'{mine[g]:.1f}', f"{rank_cols[('us', g)][i]:g}"]
+        cells += [f'{ta_delta:+.1f}', f'{our_delta:+.1f}']
         lines.append(f'| {name} | `{ours_name}` | ' + ' | '.join(cells) + ' |')
     lines.append('')
+    lines.append(
+        '- CNN vs MI-FGSM: the method minus MI-FGSM, in points, on the same surrogate (ours: the ground-truth cnn-small; '
+        'SGM the ground-truth resnet8; LGV is MI-FGSM on the LGV snapshots minus on the cnn-small they start from)'
+    )
     for g in TA_GROUPS:
         rho = spearman([t[2][g] for t in table], [t[3][g] for t in table])
         lines.append(f'- {g}: Spearman rho between the two rankings {rho:.2f} over {len(table)} methods')

@@ -38,6 +38,6 @@ export function compose(method: Attack, transformNames: readonly string[], name?
     parameters,
     transformable: true,
     composition: { method: base, transforms: all },
-    craft: (batch, params, more) => method.craft(batch, params, [...transforms, ...more]),
+    craft: (batch, params, more) => method.craft(batch, params, [...transforms.map((t) => t.bind(params)), ...more]),
   };
 }

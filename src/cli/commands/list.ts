@@ -1,4 +1,5 @@
-import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
+import { ATTACKS, TRANSFORMS } from '../../attacks/index.js';
+import { describeParams, type AnyParam } from '../../common/params.js';
 import { QUERY_ATTACKS } from '../../query-attacks/index.js';
 import { NETWORKS } from '../../compute/network/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
@@ -12,11 +13,11 @@ const LISTS = ['attacks', 'query-attacks', 'substitutes', 'architectures'] as co
 export function listCommand(reporter: Reporter, what: string | undefined): number {
   switch (what) {
     case 'attacks': {
-      const parameters = (specs: readonly ParamSpec[]) => {
-        const rows = specs.map((p) => [
+      const parameters = (declared: readonly AnyParam[]) => {
+        const rows = describeParams(declared).map((p) => [
           `    ${p.name}`,
-          `default ${p.defaultText}`,
-          describeRange(p.range),
+          `default ${p.default}`,
+          p.range,
           p.description,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));

@@ -16,7 +16,13 @@ export const KURAKIN_PARAMETERS = [
     default: (p) => kurakinSteps(p.eps as number),
     defaultText: 'min(eps*255 + 4, 1.25*eps*255)',
   }),
-  param({ name: 'stepSize', range: NON_NEGATIVE, description: 'alpha per iteration', default: 1 / 255, defaultText: '1/255' }),
+  param({
+    name: 'stepSize',
+    range: NON_NEGATIVE,
+    description: 'alpha per iteration',
+    default: 1 / 255,
+    defaultText: '1/255',
+  }),
 ];
 
 /** Basic iterative method / I-FGSM with Kurakin et al.'s schedule (1607.02533, 1611.01236). */

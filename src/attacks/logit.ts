@@ -15,7 +15,13 @@ export const logit: Attack = {
   description: 'logit loss -z_t, MI-DI-TI, 300 iterations of 2/255 (Zhao et al. 2012.11207)',
   parameters: [
     param({ name: 'steps', range: POSITIVE_INTEGER, description: 'iterations', default: 300 }),
-    param({ name: 'stepSize', range: NON_NEGATIVE, description: 'step per iteration', default: 2 / 255, defaultText: '2/255' }),
+    param({
+      name: 'stepSize',
+      range: NON_NEGATIVE,
+      description: 'step per iteration',
+      default: 2 / 255,
+      defaultText: '2/255',
+    }),
     { ...LOSS_PARAMETER, default: 'logit' },
     ...composed.parameters.filter((p) => !['steps', 'stepSize', 'loss'].includes(p.name)),
   ],

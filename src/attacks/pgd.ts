@@ -18,7 +18,12 @@ export const pgd = defineAttack({
       default: (p) => (2.5 * (p.eps as number)) / (p.steps as number),
       defaultText: '2.5*eps/steps',
     }),
-    param({ name: 'randomStart', range: BOOLEAN, description: 'start from a uniform point of the eps-ball', default: true }),
+    param({
+      name: 'randomStart',
+      range: BOOLEAN,
+      description: 'start from a uniform point of the eps-ball',
+      default: true,
+    }),
     param({
       name: 'norm',
       range: { type: 'string', enum: NORMS },

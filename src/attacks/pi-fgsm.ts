@@ -74,12 +74,7 @@ export function spreadToNeighbours(noise: Float32Array, shape: readonly number[]
  * W_p and added as gamma * sign(W_p * cut) to both a and the perturbation, which is then clipped
  * into the eps-ball and [0, 1]. With beta 1 and gamma 0 this is the loop's plain L-inf step.
  */
-function patchStep(
-  params: PatchParams,
-  context: LoopContext,
-  state: LoopState,
-  direction: Float32Array,
-): Float32Array {
+function patchStep(params: PatchParams, context: LoopContext, state: LoopState, direction: Float32Array): Float32Array {
   const { batch } = context;
   const f = Math.fround;
   const eps = f(params.eps);

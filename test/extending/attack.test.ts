@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ATTACKS, craftAdversarial, resolveParams, type Attack } from '../../src/attacks/index.js';
+import { ATTACKS, craftAdversarial, defineAttack, resolveParams } from '../../src/attacks/index.js';
 import { gradientLoop } from '../../src/attacks/gradient-loop.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { images, linearModel } from '../attacks/fixtures.js';
 
 // The attack writes only its step: the loop normalises, projects into the eps-ball and [0, 1].
-const fgm: Attack = {
+const fgm = defineAttack({
   name: 'fgm',
   kind: 'single-step',
   description: 'fast gradient method: one L2 step of eps along the normalised gradient (Goodfellow et al. 1412.6572)',
@@ -25,15 +25,15 @@ const fgm: Attack = {
       { ...params, norm: 'l2', steps: 1, stepSize: params.eps, randomStart: false, decay: 0 },
       { transforms },
     ),
-};
+});
 
 describe('extending: a transfer attack (FGM, L2)', () => {
   const shape: [number, number, number] = [4, 4, 1];
   before(async () => {
     await useBackend('wasm');
-    ATTACKS.add(fgm.name, fgm);
+    ATTACKS.add('fgm', fgm);
   });
-  after(() => ATTACKS.remove(fgm.name));
+  after(() => ATTACKS.remove('fgm'));
 
   it('moves each image by eps in L2 along its normalised loss gradient', async () => {
     const linear = linearModel(shape, 3);

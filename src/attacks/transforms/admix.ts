@@ -54,7 +54,12 @@ export const admix = defineTransform({
       description: 'Admix: images of other classes mixed in per scale copy',
       default: 3,
     }),
-    param({ name: 'admixStrength', range: NON_NEGATIVE, description: 'Admix: weight eta of the mixed-in image', default: 0.2 }),
+    param({
+      name: 'admixStrength',
+      range: NON_NEGATIVE,
+      description: 'Admix: weight eta of the mixed-in image',
+      default: 0.2,
+    }),
     SCALE_COPIES,
   ],
   plan: (context, params) => {

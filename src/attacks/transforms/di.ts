@@ -50,12 +50,7 @@ export const di = defineTransform({
     const [h, w] = context.imageShape;
     const padded = Math.floor(h * params.resizeRate);
     const draws: Draw[] = context.keys.map((key) =>
-      drawDiversity(
-        new Random(params.seed).fork(`di:${context.evaluation}:${key}`),
-        h,
-        padded,
-        params.diversityProb,
-      ),
+      drawDiversity(new Random(params.seed).fork(`di:${context.evaluation}:${key}`), h, padded, params.diversityProb),
     );
     return {
       copies: 1,

@@ -75,7 +75,9 @@ export interface TransformDefinition<L extends readonly AnyParam[]> {
 }
 
 /** A transformation for the registry; as with attacks, the values it binds are its resolved declarations. */
-export function defineTransform<const L extends readonly AnyParam[]>(definition: TransformDefinition<L>): InputTransform {
+export function defineTransform<const L extends readonly AnyParam[]>(
+  definition: TransformDefinition<L>,
+): InputTransform {
   const { name, description, parameters, plan, smooth } = definition;
   return {
     name,

@@ -199,3 +199,8 @@ export function numberOf(values: ParamValues, name: string, fallback: number): n
   const value = values[name];
   return typeof value === 'number' ? value : fallback;
 }
+
+/** A default that is a value, not computed from a context (strategies'); undefined otherwise. */
+export function fixedDefault(p: AnyParam): ParamValue | undefined {
+  return typeof p.default === 'function' ? undefined : p.default;
+}

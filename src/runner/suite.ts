@@ -10,11 +10,11 @@ import {
 } from '../attacks/index.js';
 import { NETWORKS } from '../compute/network/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
-import { paramProperties } from '../common/params.js';
+import { paramProperties, paramsSchema } from '../common/params.js';
 import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES } from '../oracle/oracle.js';
-import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
+import { STRATEGIES } from '../substitutes/index.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
 import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
 import { ENSEMBLE, REPLICATE_TARGETS, SUITE_DATASETS, type Suite } from './suite-types.js';

@@ -53,30 +53,27 @@ export const pretrained: SubstituteStrategy = {
   parameters: [
     {
       name: 'model',
-      type: 'string',
+      range: { type: 'string' },
       description:
         "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)",
     },
     {
       name: 'threads',
-      type: 'integer',
+      range: { type: 'integer', minimum: 1 },
       default: 1,
-      minimum: 1,
       description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)',
     },
     {
       name: 'sgmGamma',
-      type: 'number',
+      range: { type: 'number', minimum: 0, maximum: 1 },
       default: 1,
-      minimum: 0,
-      maximum: 1,
       description:
         "SGM (Wu et al. 2002.05990): residual branches' gradients times gamma at every skip Add; 1 is off " +
         '(TransferAttack: 0.5 on ResNets)',
     },
     {
       name: 'linbpAfter',
-      type: 'string',
+      range: { type: 'string' },
       default: '',
       description:
         'LinBP (Guo et al. 2012.03528): every Relu after this node (a name `targets inspect` lists) back-propagates ' +

@@ -156,8 +156,7 @@ describe('attack reductions', () => {
       labels,
       ids,
       imageShape: shape,
-      params,
-      transforms: [TRANSFORMS.get('si')],
+      transforms: [TRANSFORMS.get('si').bind(params)],
       pool,
       loss: { loss: 'cross-entropy' as const },
     };

@@ -4,7 +4,6 @@ import { QUERY_ATTACKS } from '../../query-attacks/index.js';
 import { NETWORKS } from '../../compute/network/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
-import { allowedText } from '../../substitutes/params.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
 const LISTS = ['attacks', 'query-attacks', 'substitutes', 'architectures'] as const;
@@ -62,10 +61,10 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
     case 'substitutes': {
       for (const strategy of STRATEGIES.values()) {
         reporter.info(`${strategy.name}${strategy.reference ? '  [reference]' : ''}  ${strategy.description}`);
-        const rows = strategy.parameters.map((p) => [
+        const rows = describeParams(strategy.parameters).map((p) => [
           `    ${p.name}`,
           p.default !== undefined ? `default ${p.default}` : '',
-          `${p.description}; ${allowedText(p)}`,
+          `${p.description}; ${p.range}`,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       }

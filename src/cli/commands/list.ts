@@ -46,9 +46,11 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
       for (const attack of QUERY_ATTACKS.values()) {
         reporter.info(`${attack.name}  [${attack.kind}; ${attack.norms.join(', ')}]  ${attack.description}`);
         // Defaults shown for a 28x28x1 image at L-inf eps 0.3 / L2 eps 2 (some scale with them).
-        const rows = attack.parameters.map((p) => [
+        const norm = attack.norms[0] ?? 'linf';
+        const context = { norm, eps: norm === 'l2' ? 2 : 0.3, shape: [28, 28, 1] as const };
+        const rows = describeParams(attack.parameters, context).map((p) => [
           `    ${p.name}`,
-          `default ${p.default(attack.norms[0] ?? 'linf', attack.norms[0] === 'l2' ? 2 : 0.3, [28, 28, 1])}`,
+          `default ${p.default}`,
           p.description,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));

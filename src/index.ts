@@ -71,8 +71,16 @@ export {
   type SubstituteStrategy,
   type SubstituteContext,
   type SubstituteRecord,
-  type ParameterSpec,
 } from './substitutes/index.js';
+export {
+  param,
+  resolveParams as resolveDeclaredParams,
+  paramsSchema,
+  describeParams,
+  type Param,
+  type AnyParam,
+  type ParamRange,
+} from './common/params.js';
 export { ARCHITECTURES } from './compute/architectures.js';
 
 // Compute backend and data.

@@ -1,6 +1,6 @@
 import { gradientLoop } from './gradient-loop.js';
-import { param } from './params.js';
-import type { Attack } from './types.js';
+import { NON_NEGATIVE, param, POSITIVE_INTEGER } from '../common/params.js';
+import { defineAttack } from './types.js';
 
 /** Kurakin et al.'s defaults: step 1/255, min(eps*255 + 4, 1.25*eps*255) iterations. */
 export function kurakinSteps(eps: number): number {
@@ -9,12 +9,24 @@ export function kurakinSteps(eps: number): number {
 
 /** Kurakin et al.'s step count and step, shared by BIM and the iterative least-likely class method. */
 export const KURAKIN_PARAMETERS = [
-  param('steps', (p) => kurakinSteps(p.eps as number), 'min(eps*255 + 4, 1.25*eps*255)'),
-  param('stepSize', 1 / 255, '1/255', 'alpha per iteration'),
+  param({
+    name: 'steps',
+    range: POSITIVE_INTEGER,
+    description: 'iterations',
+    default: (p) => kurakinSteps(p.eps as number),
+    defaultText: 'min(eps*255 + 4, 1.25*eps*255)',
+  }),
+  param({
+    name: 'stepSize',
+    range: NON_NEGATIVE,
+    description: 'alpha per iteration',
+    default: 1 / 255,
+    defaultText: '1/255',
+  }),
 ];
 
 /** Basic iterative method / I-FGSM with Kurakin et al.'s schedule (1607.02533, 1611.01236). */
-export const bim: Attack = {
+export const bim = defineAttack({
   name: 'bim',
   kind: 'multi-step',
   description: 'basic iterative method (I-FGSM): FGSM steps of 1/255, clipped to the eps-ball (Kurakin et al.)',
@@ -23,4 +35,4 @@ export const bim: Attack = {
   transformable: true,
   craft: (batch, params, transforms) =>
     gradientLoop(batch, { ...params, randomStart: false, decay: 0 }, { transforms }),
-};
+});

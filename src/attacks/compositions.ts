@@ -39,6 +39,6 @@ export function compose(method: Attack, transformNames: readonly string[], name?
     transformable: true,
     composition: { method: base, transforms: all },
     ...(method.variant ? { variant: method.variant } : {}),
-    craft: (batch, params, more) => method.craft(batch, params, [...transforms, ...more]),
+    craft: (batch, params, more) => method.craft(batch, params, [...transforms.map((t) => t.bind(params)), ...more]),
   };
 }

@@ -1,14 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { lossGradientOf, type Crafting } from './crafting.js';
 import { project } from './norms.js';
-import { param } from './params.js';
-import type { Attack, AttackBatch, AttackParams } from './types.js';
+import { BOOLEAN, NON_NEGATIVE, param, POSITIVE, POSITIVE_INTEGER } from '../common/params.js';
+import { defineAttack, type AttackBatch, type AttackParamsOf } from './types.js';
 import { valuesOf } from '../compute/values.js';
 
 /** tfjs's Adam constants (tf.train.adam's defaults), so the optimiser matches the one it replaced. */
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-7;
+
+const CW_PARAMETERS = [
+  param({ name: 'steps', range: POSITIVE_INTEGER, description: 'Adam steps per binary-search step', default: 100 }),
+  param({
+    name: 'binarySearchSteps',
+    range: POSITIVE_INTEGER,
+    description: 'binary search steps on the constant c',
+    default: 5,
+  }),
+  param({ name: 'initialConst', range: POSITIVE, description: 'initial c', default: 1 }),
+  param({ name: 'learningRate', range: POSITIVE, description: 'Adam learning rate', default: 0.05 }),
+  param({ name: 'confidence', range: NON_NEGATIVE, description: 'C&W margin kappa', default: 0 }),
+  param({ name: 'clipToLinf', range: BOOLEAN, description: 'clip the result into the L-inf eps-ball', default: true }),
+];
 
 /**
  * Carlini-Wagner L2 (1608.04644): optimise w with x = (tanh(w) + 1) / 2 (so x stays in [0,1]),
@@ -17,7 +31,7 @@ const EPSILON = 1e-7;
  * dL/dw = (2 (x - x0) + c df/dx) (1 - tanh(w)^2) / 2. Keeps the smallest successful perturbation
  * per example; an example never fooled stays clean.
  */
-function* craftCwL2(batch: AttackBatch, params: AttackParams): Crafting<Float32Array> {
+function* craftCwL2(batch: AttackBatch, params: AttackParamsOf<typeof CW_PARAMETERS>): Crafting<Float32Array> {
   const original = batch.images;
   const n = batch.labels.length;
   const size = original.length / n;
@@ -81,19 +95,12 @@ function* craftCwL2(batch: AttackBatch, params: AttackParams): Crafting<Float32A
   return valuesOf(tf.tidy(() => project(tf.tensor4d(best, shape), tf.tensor4d(original, shape), params.eps, 'linf')));
 }
 
-export const cwL2: Attack = {
+export const cwL2 = defineAttack({
   name: 'cw-l2',
   kind: 'optimisation',
   description: 'Carlini-Wagner L2: tanh variables, Adam, binary search on c (Carlini & Wagner 1608.04644)',
   usesLabels: true,
-  parameters: [
-    param('steps', 100, '100', 'Adam steps per binary-search step'),
-    param('binarySearchSteps', 5),
-    param('initialConst', 1),
-    param('learningRate', 0.05),
-    param('confidence', 0),
-    param('clipToLinf', true),
-  ],
+  parameters: CW_PARAMETERS,
   transformable: false,
   craft: (batch, params) => craftCwL2(batch, params),
-};
+});

@@ -2,12 +2,20 @@ import { TransferbenchError } from '../common/errors.js';
 import { Random } from '../common/random.js';
 import { featureGradientOf, featureObjectiveOf, type Crafting } from './crafting.js';
 import { gradientLoop, type GradientMethod } from './gradient-loop.js';
-import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
-import { param } from './params.js';
-import type { Attack, AttackBatch, AttackParams } from './types.js';
+import { DECAY_PARAMETER, SCHEDULE_STEPS } from './mi-fgsm.js';
+import { ANY_STRING, param, POSITIVE_INTEGER } from '../common/params.js';
+import { defineAttack, type AttackBatch } from './types.js';
+
+/** The layer of the feature-level attacks (FIA, NAA, ILA): the surrogate's, so no default but none. */
+export const LAYER_PARAMETER = param({
+  name: 'layer',
+  range: ANY_STRING,
+  description: 'feature-level attacks: the layer, a value name as `transferbench targets inspect MODEL` lists it',
+  default: '',
+});
 
 /** The named layer, or a one-line error saying where the names come from. */
-export function layerOf(attack: string, params: AttackParams): string {
+export function layerOf(attack: string, params: { readonly layer: string }): string {
   if (params.layer === '')
     throw new TransferbenchError(
       'BAD_CONFIG',
@@ -21,7 +29,11 @@ export function layerOf(attack: string, params: AttackParams): string {
  * images with each pixel dropped with probability dropRate (drawn per image id), L2-normalised per image and negated,
  * so that ascending sum(feature * weights) suppresses the features the true class leans on.
  */
-export function* aggregateGradient(batch: AttackBatch, params: AttackParams, layer: string): Crafting<Float32Array> {
+export function* aggregateGradient(
+  batch: AttackBatch,
+  params: { readonly ensembles: number; readonly seed: number; readonly dropRate: number },
+  layer: string,
+): Crafting<Float32Array> {
   const n = batch.labels.length;
   const size = batch.images.length / Math.max(1, n);
   let sum: Float32Array | undefined;
@@ -64,17 +76,28 @@ export function featureObjectiveMethod(layer: string, weights: Float32Array, ref
  * the pixels dropped. The layer has no default: it is the surrogate's (TransferAttack: ResNet-18's layer2; the paper:
  * Inception-v3's Mixed_5b, ResNet's block 2).
  */
-export const fia: Attack = {
+export const fia = defineAttack({
   name: 'fia',
   kind: 'multi-step',
   description:
     'feature importance-aware attack: aggregate gradient of 30 masked copies, MI-FGSM (Wang et al. 2107.14185)',
   usesLabels: true,
   parameters: [
-    ...MOMENTUM_PARAMETERS.filter((p) => p.name !== 'loss'),
-    param('layer', ''),
-    param('ensembles', 30),
-    param('dropRate', 0.3),
+    ...SCHEDULE_STEPS,
+    DECAY_PARAMETER,
+    LAYER_PARAMETER,
+    param({
+      name: 'ensembles',
+      range: POSITIVE_INTEGER,
+      description: 'FIA: randomly masked copies the aggregate gradient averages',
+      default: 30,
+    }),
+    param({
+      name: 'dropRate',
+      range: { type: 'number', minimum: 0, maximum: 0.99 },
+      description: 'FIA: probability of dropping each pixel of a masked copy',
+      default: 0.3,
+    }),
   ],
   transformable: false,
   craft: function* (batch, params) {
@@ -86,4 +109,4 @@ export const fia: Attack = {
       { method: featureObjectiveMethod(layer, weights) },
     );
   },
-};
+});

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { argRows, logitsOf, type Crafting } from './crafting.js';
 import { randomPoint } from './norms.js';
 import { transformedGradient, type GradientSetting } from './transforms/apply.js';
-import type { InputTransform } from './transforms/types.js';
-import type { AttackBatch, AttackParams } from './types.js';
+import type { BoundTransform } from './transforms/types.js';
+import type { AttackBatch } from './types.js';
+import type { Norm, TransferLoss } from './vocabulary.js';
 import type { ModelVariant } from '../compute/surrogate.js';
 import { valuesOf } from '../compute/values.js';
 
@@ -24,7 +25,7 @@ export interface LoopState {
 /** What a gradient method's hook can use. */
 export interface LoopContext {
   readonly batch: AttackBatch;
-  readonly params: AttackParams;
+  readonly params: LoopSettings;
   /** +1 ascends the loss (untargeted), -1 descends towards the labels (targeted). */
   readonly direction: 1 | -1;
   /** The (transformed) loss gradient at points; every call is one evaluation. */
@@ -48,11 +49,34 @@ export interface GradientMethod {
 /** I-FGSM, MI-FGSM, PGD: the gradient at the current point. */
 export const PLAIN: GradientMethod = { gradient: (context, state) => context.gradientAt(state, state.x) };
 
+/**
+ * What the loop runs with: each attack fills it from its own parameters (the fixed ones it does not take, such as
+ * FGSM's single step, it sets itself); what an attack leaves out takes the value the comment gives.
+ */
+export interface LoopParams {
+  readonly eps: number;
+  readonly steps: number;
+  readonly stepSize: number;
+  readonly targeted: boolean;
+  readonly seed: number;
+  /** linf when absent. */
+  readonly norm?: Norm;
+  /** cross-entropy when absent. */
+  readonly loss?: TransferLoss;
+  /** false when absent. */
+  readonly randomStart?: boolean;
+  /** Momentum decay; 0 (none) when absent. */
+  readonly decay?: number;
+}
+
+/** The loop's parameters with every default filled in. */
+export type LoopSettings = Required<LoopParams>;
+
 export interface LoopOptions {
   /** Where to start instead of the clean images (R+FGSM's random step). */
   readonly start?: Float32Array;
   readonly method?: GradientMethod;
-  readonly transforms?: readonly InputTransform[];
+  readonly transforms?: readonly BoundTransform[];
   /** The model-related variant of the surrogate every gradient is taken on (SGM, LinBP, Ghost). */
   readonly variant?: ModelVariant;
 }
@@ -68,9 +92,16 @@ const shapeOf = (batch: AttackBatch): [number, number, number, number] => [batch
  */
 export function* gradientLoop(
   batch: AttackBatch,
-  params: AttackParams,
+  loopParams: LoopParams,
   options: LoopOptions = {},
 ): Crafting<Float32Array> {
+  const params: LoopSettings = {
+    norm: 'linf',
+    loss: 'cross-entropy',
+    randomStart: false,
+    decay: 0,
+    ...loopParams,
+  };
   const shape = shapeOf(batch);
   const original = batch.images;
   const start =
@@ -85,7 +116,6 @@ export function* gradientLoop(
     labels: batch.labels,
     ids: batch.ids,
     imageShape: batch.imageShape,
-    params,
     transforms: options.transforms ?? [],
     pool: batch.pool ?? { images: batch.images, labels: batch.labels },
     loss: {
@@ -167,7 +197,7 @@ export function update(
   x: Float32Array,
   original: Float32Array,
   direction: Float32Array,
-  params: AttackParams,
+  params: Pick<LoopSettings, 'stepSize' | 'eps' | 'norm'>,
   sign: 1 | -1,
   shape: readonly number[],
 ): Float32Array {

@@ -1,9 +1,9 @@
 import { featureGradientOf, type Crafting } from './crafting.js';
-import { layerOf, featureObjectiveMethod } from './fia.js';
+import { LAYER_PARAMETER, layerOf, featureObjectiveMethod } from './fia.js';
 import { gradientLoop } from './gradient-loop.js';
 import { SCHEDULE_PARAMETERS } from './mi-fgsm.js';
-import { param } from './params.js';
-import type { Attack, AttackBatch, AttackParams } from './types.js';
+import type { LoopParams } from './gradient-loop.js';
+import { defineAttack, type AttackBatch } from './types.js';
 
 /**
  * ILA's second stage from a given direction: I-FGSM ascending (feature(x) - feature(clean)) . direction, the
@@ -11,7 +11,7 @@ import type { Attack, AttackBatch, AttackParams } from './types.js';
  */
 export function* ilaFromDirection(
   batch: AttackBatch,
-  params: AttackParams,
+  params: LoopParams,
   layer: string,
   clean: Float32Array,
   direction: Float32Array,
@@ -29,13 +29,13 @@ export function* ilaFromDirection(
  * (feature_level/ila.py): a baseline I-FGSM (10 steps of eps/10) gives x'; then 10 more steps from the clean image
  * ascend the projection of the layer's change onto f(x') - f(x). The layer is the surrogate's (no default).
  */
-export const ila: Attack = {
+export const ila = defineAttack({
   name: 'ila',
   kind: 'multi-step',
   description:
     "intermediate level attack: a baseline I-FGSM's feature change projected at a layer (Huang et al. 1907.10823)",
   usesLabels: true,
-  parameters: [...SCHEDULE_PARAMETERS, param('layer', '')],
+  parameters: [...SCHEDULE_PARAMETERS, LAYER_PARAMETER],
   transformable: false,
   craft: function* (batch, params) {
     const layer = layerOf('ila', params);
@@ -46,4 +46,4 @@ export const ila: Attack = {
     const direction = moved.map((v, k) => v - (clean[k] as number));
     return yield* ilaFromDirection(batch, params, layer, clean, direction);
   },
-};
+});

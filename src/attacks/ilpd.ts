@@ -2,11 +2,26 @@ import { Random } from '../common/random.js';
 import { decayedGradientOf } from './crafting.js';
 import { layerOf } from './fia.js';
 import { gradientLoop, type GradientMethod } from './gradient-loop.js';
-import { param } from './params.js';
-import type { Attack, AttackBatch, AttackParams } from './types.js';
+import { NON_NEGATIVE, param, POSITIVE_INTEGER } from '../common/params.js';
+import type { TransferLoss } from './vocabulary.js';
+import { DECAY_PARAMETER, LOSS_PARAMETER } from './mi-fgsm.js';
+import { LAYER_PARAMETER } from './fia.js';
+import { defineAttack, type AttackBatch } from './types.js';
+
+/** What ILPD's gradient reads of its parameters. */
+interface DecaySettings {
+  readonly loss: TransferLoss;
+  readonly seed: number;
+  readonly perturbationDecay: number;
+  readonly referenceNoise: number;
+}
 
 /** The clean images plus sigma N(0, 1) noise, drawn per image id and evaluation (not clipped, as the reference). */
-export function noisyClean(batch: AttackBatch, params: AttackParams, evaluation: number): Float32Array {
+export function noisyClean(
+  batch: AttackBatch,
+  params: Pick<DecaySettings, 'seed' | 'referenceNoise'>,
+  evaluation: number,
+): Float32Array {
   const n = batch.labels.length;
   const size = batch.images.length / Math.max(1, n);
   const noisy = Float32Array.from(batch.images);
@@ -24,10 +39,10 @@ export function noisyClean(batch: AttackBatch, params: AttackParams, evaluation:
  * constant), then differentiates the loss through the forward pass whose layer value is gamma h(x') + (1 - gamma)
  * reference. The reference pass runs the decayed model with gamma 1, whose feature output is the plain h.
  */
-export function decayedMethod(layer: string): GradientMethod {
+export function decayedMethod(layer: string, params: DecaySettings): GradientMethod {
   return {
     gradient: function* (context, state) {
-      const { batch, params } = context;
+      const { batch } = context;
       // One evaluation per step: the step numbers both passes, for a surrogate that changes with it (LGV's cycle).
       const iteration = state.evaluations++;
       const request = { loss: params.loss, iteration } as const;
@@ -46,7 +61,7 @@ export function decayedMethod(layer: string): GradientMethod {
  * reference redrawn every iteration. The layer has no default: it is the surrogate's (TransferAttack: ResNet-50's
  * layer2.3).
  */
-export const ilpd: Attack = {
+export const ilpd = defineAttack({
   name: 'ilpd',
   kind: 'multi-step',
   description:
@@ -54,14 +69,30 @@ export const ilpd: Attack = {
     '(Li et al. 2304.13410)',
   usesLabels: true,
   parameters: [
-    param('steps', 100),
+    param({ name: 'steps', range: POSITIVE_INTEGER, description: 'iterations', default: 100 }),
     // A fixed step, as the reference's alpha: 100 steps of 1/255 reach its eps 16/255 many times over.
-    param('stepSize', 1 / 255, '1/255'),
-    param('loss', 'cross-entropy'),
-    param('decay', 1.0, '1.0', 'momentum decay mu'),
-    param('layer', ''),
-    param('perturbationDecay', 0.1),
-    param('referenceNoise', 0.05),
+    param({
+      name: 'stepSize',
+      range: NON_NEGATIVE,
+      description: 'step per iteration',
+      default: 1 / 255,
+      defaultText: '1/255',
+    }),
+    LOSS_PARAMETER,
+    DECAY_PARAMETER,
+    LAYER_PARAMETER,
+    param({
+      name: 'perturbationDecay',
+      range: { type: 'number', minimum: 0, maximum: 1 },
+      description: "ILPD: gamma, the share of the layer's perturbation its decayed forward pass keeps (1: no decay)",
+      default: 0.1,
+    }),
+    param({
+      name: 'referenceNoise',
+      range: NON_NEGATIVE,
+      description: "ILPD: sigma of the Gaussian noise on the clean image whose layer value is the decay's reference",
+      default: 0.05,
+    }),
   ],
   transformable: false,
   craft: function* (batch, params) {
@@ -69,7 +100,7 @@ export const ilpd: Attack = {
     return yield* gradientLoop(
       batch,
       { ...params, norm: 'linf', randomStart: false },
-      { method: decayedMethod(layer) },
+      { method: decayedMethod(layer, params) },
     );
   },
-};
+});

@@ -11,7 +11,7 @@ export {
 } from './registry.js';
 export { TRANSFORMS } from './transforms/registry.js';
 export type { InputTransform } from './transforms/types.js';
-export { PARAMETERS, describeRange, type ParamSpec, type ParamRange } from './params.js';
+export { HARNESS_PARAMETERS, NORMS as ATTACK_NORMS, TRANSFER_LOSSES } from './vocabulary.js';
 export { perturbationNorms } from './norms.js';
 export { drive, driveSync, type Crafting } from './crafting.js';
 export { leastLikely, predictedLabels } from './gradient-loop.js';

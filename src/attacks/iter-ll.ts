@@ -1,9 +1,9 @@
 import { KURAKIN_PARAMETERS } from './bim.js';
 import { gradientLoop, leastLikely } from './gradient-loop.js';
-import type { Attack } from './types.js';
+import { defineAttack } from './types.js';
 
 /** Iterative least-likely class method (Kurakin et al.): BIM towards the class least likely on the clean image. */
-export const iterLl: Attack = {
+export const iterLl = defineAttack({
   name: 'iter-ll',
   kind: 'multi-step',
   description: "iterative least-likely class: BIM towards the clean image's least-likely class (Kurakin et al.)",
@@ -18,4 +18,4 @@ export const iterLl: Attack = {
       { transforms },
     );
   },
-};
+});

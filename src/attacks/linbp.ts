@@ -1,10 +1,10 @@
 import { TransferbenchError } from '../common/errors.js';
 import { gradientLoop } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
-import { param } from './params.js';
-import type { Attack, AttackParams } from './types.js';
+import { ANY_STRING, param } from '../common/params.js';
+import { defineAttack } from './types.js';
 
-function variant(params: AttackParams) {
+function variant(params: { readonly linbpLayer: string }) {
   if (params.linbpLayer === '')
     throw new TransferbenchError(
       'BAD_CONFIG',
@@ -21,15 +21,23 @@ function variant(params: AttackParams) {
  * in; a layer name is the surrogate's own, so it has no default. LinBP's re-normalisation of the residual branches'
  * gradients is not done.
  */
-export const linbp: Attack = {
+export const linbp = defineAttack({
   name: 'linbp',
   kind: 'multi-step',
   description:
     'linear backpropagation: Relus after linbpLayer pass gradients linearly, MI-FGSM (Guo et al. 2012.03528)',
   usesLabels: true,
-  parameters: [...MOMENTUM_PARAMETERS, param('linbpLayer', '')],
+  parameters: [
+    ...MOMENTUM_PARAMETERS,
+    param({
+      name: 'linbpLayer',
+      range: ANY_STRING,
+      description: 'LinBP: every Relu after this value backpropagates linearly (a name `targets inspect MODEL` lists)',
+      default: '',
+    }),
+  ],
   transformable: true,
   variant,
   craft: (batch, params, transforms) =>
     gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, variant: variant(params) }),
-};
+});

@@ -1,6 +1,6 @@
 import { compose } from './compositions.js';
-import { miFgsm } from './mi-fgsm.js';
-import { param } from './params.js';
+import { LOSS_PARAMETER, miFgsm } from './mi-fgsm.js';
+import { param, NON_NEGATIVE, POSITIVE_INTEGER } from '../common/params.js';
 import type { Attack } from './types.js';
 
 /**
@@ -14,9 +14,15 @@ export const logit: Attack = {
   ...composed,
   description: 'logit loss -z_t, MI-DI-TI, 300 iterations of 2/255 (Zhao et al. 2012.11207)',
   parameters: [
-    param('steps', 300),
-    param('stepSize', 2 / 255, '2/255'),
-    param('loss', 'logit'),
+    param({ name: 'steps', range: POSITIVE_INTEGER, description: 'iterations', default: 300 }),
+    param({
+      name: 'stepSize',
+      range: NON_NEGATIVE,
+      description: 'step per iteration',
+      default: 2 / 255,
+      defaultText: '2/255',
+    }),
+    { ...LOSS_PARAMETER, default: 'logit' },
     ...composed.parameters.filter((p) => !['steps', 'stepSize', 'loss'].includes(p.name)),
   ],
 };

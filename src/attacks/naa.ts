@@ -1,9 +1,10 @@
 import { featureGradientOf, type Crafting } from './crafting.js';
 import { featureObjectiveMethod, layerOf } from './fia.js';
 import { gradientLoop } from './gradient-loop.js';
-import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
-import { param } from './params.js';
-import type { Attack, AttackBatch, AttackParams } from './types.js';
+import { DECAY_PARAMETER, SCHEDULE_STEPS } from './mi-fgsm.js';
+import { param, POSITIVE_INTEGER } from '../common/params.js';
+import { LAYER_PARAMETER } from './fia.js';
+import { defineAttack, type AttackBatch } from './types.js';
 
 /**
  * NAA's neuron weights (Zhang et al. 2204.00008): d(-z_y)/d feature averaged along the straight path from the black
@@ -11,7 +12,11 @@ import type { Attack, AttackBatch, AttackParams } from './types.js';
  * (feature - feature(black)) . weights lowers the attribution of the layer's neurons to the true class (their
  * linear transform, gamma 1).
  */
-export function* neuronWeights(batch: AttackBatch, params: AttackParams, layer: string): Crafting<Float32Array> {
+export function* neuronWeights(
+  batch: AttackBatch,
+  params: { readonly ensembles: number },
+  layer: string,
+): Crafting<Float32Array> {
   let sum: Float32Array | undefined;
   for (let k = 0; k < params.ensembles; k++) {
     const t = (k + 1) / params.ensembles;
@@ -28,15 +33,21 @@ export function* neuronWeights(batch: AttackBatch, params: AttackParams, layer: 
  * MI-FGSM (10 steps of eps/10, decay 1) on the attribution of the layer's change from the black baseline, weights
  * integrated over 30 points of the path. The layer is the surrogate's (no default).
  */
-export const naa: Attack = {
+export const naa = defineAttack({
   name: 'naa',
   kind: 'multi-step',
   description: 'neuron attribution-based attack: integrated-gradient neuron weights, MI-FGSM (Zhang et al. 2204.00008)',
   usesLabels: true,
   parameters: [
-    ...MOMENTUM_PARAMETERS.filter((p) => p.name !== 'loss'),
-    param('layer', ''),
-    param('ensembles', 30, '30', 'NAA: points of the integrated-gradient path'),
+    ...SCHEDULE_STEPS,
+    DECAY_PARAMETER,
+    LAYER_PARAMETER,
+    param({
+      name: 'ensembles',
+      range: POSITIVE_INTEGER,
+      description: 'NAA: points of the integrated-gradient path',
+      default: 30,
+    }),
   ],
   transformable: false,
   craft: function* (batch, params) {
@@ -50,4 +61,4 @@ export const naa: Attack = {
       { method: featureObjectiveMethod(layer, weights, baseline) },
     );
   },
-};
+});

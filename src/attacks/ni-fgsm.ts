@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gradientLoop, type GradientMethod, type LoopContext, type LoopState } from './gradient-loop.js';
 import { MOMENTUM_PARAMETERS } from './mi-fgsm.js';
-import type { Attack } from './types.js';
+import { defineAttack } from './types.js';
 import { valuesOf } from '../compute/values.js';
 
 /**
@@ -28,7 +28,7 @@ export const NESTEROV: GradientMethod = {
 };
 
 /** NI-FGSM: MI-FGSM with the gradient taken at Nesterov's look-ahead point. */
-export const niFgsm: Attack = {
+export const niFgsm = defineAttack({
   name: 'ni-fgsm',
   kind: 'multi-step',
   description: 'Nesterov iterative FGSM: MI-FGSM with the gradient at the look-ahead point (Lin et al. 1908.06281)',
@@ -37,4 +37,4 @@ export const niFgsm: Attack = {
   transformable: true,
   craft: (batch, params, transforms) =>
     gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: NESTEROV }),
-};
+});

@@ -1,7 +1,7 @@
 import { gradientLoop, PLAIN, signOf, type GradientMethod, type LoopContext, type LoopState } from './gradient-loop.js';
-import { SCHEDULE_PARAMETERS } from './mi-fgsm.js';
-import { param } from './params.js';
-import type { Attack } from './types.js';
+import { DECAY_PARAMETER, SCHEDULE_PARAMETERS } from './mi-fgsm.js';
+import { NON_NEGATIVE, param } from '../common/params.js';
+import { defineAttack, type AttackParamsOf } from './types.js';
 
 /**
  * Gao et al.'s settings (2007.06765, as TransferAttack runs PI-FGSM): 10 steps of eps/steps
@@ -12,11 +12,29 @@ import type { Attack } from './types.js';
  */
 export const PATCH_PARAMETERS = [
   ...SCHEDULE_PARAMETERS,
-  param('decay', 0, '0', 'momentum decay mu (1: MPI-FGSM)'),
-  param('amplification', 10),
-  param('projectionKernel', 3),
-  param('projectionFactor', (p) => (p.amplification as number) * (p.stepSize as number), 'amplification*stepSize'),
+  { ...DECAY_PARAMETER, description: 'momentum decay mu (1: MPI-FGSM)', default: 0, defaultText: '0' },
+  param({
+    name: 'amplification',
+    range: { type: 'number', minimum: 1 },
+    description: 'PI-FGSM: amplification factor beta of the step (1: none)',
+    default: 10,
+  }),
+  param({
+    name: 'projectionKernel',
+    range: { type: 'integer', minimum: 1, odd: true },
+    description: 'PI-FGSM: side of the uniform kernel spreading the cut noise to its neighbours (odd)',
+    default: 3,
+  }),
+  param({
+    name: 'projectionFactor',
+    range: NON_NEGATIVE,
+    description: 'PI-FGSM: size gamma of the projected noise (0: none)',
+    default: (p) => (p.amplification as number) * (p.stepSize as number),
+    defaultText: 'amplification*stepSize',
+  }),
 ];
+
+type PatchParams = AttackParamsOf<typeof PATCH_PARAMETERS>;
 
 /**
  * The projection kernel W_p applied per channel with zero padding: each pixel receives the mean
@@ -56,8 +74,8 @@ export function spreadToNeighbours(noise: Float32Array, shape: readonly number[]
  * W_p and added as gamma * sign(W_p * cut) to both a and the perturbation, which is then clipped
  * into the eps-ball and [0, 1]. With beta 1 and gamma 0 this is the loop's plain L-inf step.
  */
-function patchStep(context: LoopContext, state: LoopState, direction: Float32Array): Float32Array {
-  const { params, batch } = context;
+function patchStep(params: PatchParams, context: LoopContext, state: LoopState, direction: Float32Array): Float32Array {
+  const { batch } = context;
   const f = Math.fround;
   const eps = f(params.eps);
   const step = f(f(params.amplification * params.stepSize) * context.direction);
@@ -87,13 +105,16 @@ function patchStep(context: LoopContext, state: LoopState, direction: Float32Arr
   return out;
 }
 
-const PATCH_WISE: GradientMethod = { gradient: PLAIN.gradient, step: patchStep };
+const patchWise = (params: PatchParams): GradientMethod => ({
+  gradient: PLAIN.gradient,
+  step: (context, state, direction) => patchStep(params, context, state, direction),
+});
 
 /**
  * Patch-wise iterative FGSM (Gao et al. 2007.06765): amplified steps whose overflow beyond eps is projected onto
  * neighbouring pixels.
  */
-export const piFgsm: Attack = {
+export const piFgsm = defineAttack({
   name: 'pi-fgsm',
   kind: 'multi-step',
   description:
@@ -103,5 +124,5 @@ export const piFgsm: Attack = {
   parameters: PATCH_PARAMETERS,
   transformable: true,
   craft: (batch, params, transforms) =>
-    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: PATCH_WISE }),
-};
+    gradientLoop(batch, { ...params, norm: 'linf', randomStart: false }, { transforms, method: patchWise(params) }),
+});

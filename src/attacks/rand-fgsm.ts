@@ -1,18 +1,26 @@
 import { Random } from '../common/random.js';
 import { gradientLoop } from './gradient-loop.js';
-import { param } from './params.js';
-import type { Attack } from './types.js';
+import { NON_NEGATIVE, param } from '../common/params.js';
+import { defineAttack } from './types.js';
 
 /**
  * R+FGSM (Tramer et al. 1705.07204): a random step of alpha = eps/2 along the sign of Gaussian
  * noise, then FGSM with the remaining eps - alpha. The total stays within eps.
  */
-export const randFgsm: Attack = {
+export const randFgsm = defineAttack({
   name: 'rand-fgsm',
   kind: 'single-step',
   description: 'R+FGSM: random sign step of eps/2, then FGSM with eps/2 (Tramer et al. 1705.07204)',
   usesLabels: true,
-  parameters: [param('stepSize', (p) => (p.eps as number) / 2, 'eps/2', 'alpha, the size of the random step')],
+  parameters: [
+    param({
+      name: 'stepSize',
+      range: NON_NEGATIVE,
+      description: 'alpha, the size of the random step',
+      default: (p) => (p.eps as number) / 2,
+      defaultText: 'eps/2',
+    }),
+  ],
   transformable: true,
   craft: (batch, params, transforms) => {
     const alpha = Math.min(params.stepSize, params.eps);
@@ -34,4 +42,4 @@ export const randFgsm: Attack = {
       { start, transforms },
     );
   },
-};
+});

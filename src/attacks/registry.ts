@@ -20,14 +20,15 @@ import { logit } from './logit.js';
 import { miFgsm } from './mi-fgsm.js';
 import { naa } from './naa.js';
 import { niFgsm } from './ni-fgsm.js';
-import { resolveSpecs } from './params.js';
+import { type ParamValue, type ParamValues, resolveParams as resolveDeclared } from '../common/params.js';
 import { pgd } from './pgd.js';
 import { piFgsm } from './pi-fgsm.js';
 import { randFgsm } from './rand-fgsm.js';
 import { sgm } from './sgm.js';
 import { stepLl } from './step-ll.js';
 import { TRANSFORMS } from './transforms/registry.js';
-import type { Attack, AttackParams, LabelledImages, LabelSource, Prepared } from './types.js';
+import type { Attack, LabelledImages, LabelSource, Prepared } from './types.js';
+import { HARNESS_PARAMETERS } from './vocabulary.js';
 import { vmiFgsm } from './vmi-fgsm.js';
 import { vniFgsm } from './vni-fgsm.js';
 
@@ -89,8 +90,10 @@ export function resolveParams(
   attack: Attack,
   eps: number,
   overrides: Readonly<Record<string, unknown>> = {},
-): AttackParams {
-  return resolveSpecs(attack.name, attack.parameters, eps, overrides);
+): ParamValues {
+  if (!(typeof eps === 'number' && eps >= 0 && eps <= 1))
+    throw badOption(`${attack.name}: eps`, eps, 'a number in [0, 1]');
+  return resolveDeclared(attack.name, [...attack.parameters, ...HARNESS_PARAMETERS], overrides, { initial: { eps } });
 }
 
 export interface CraftRequest {
@@ -198,18 +201,18 @@ export function attackIdentity(
   eps: number,
   overrides: Readonly<Record<string, unknown>> = {},
 ): { label: string; params: Readonly<Record<string, number | string | boolean>> } {
-  const resolved = resolveParams(attack, eps, overrides) as unknown as Record<string, number | string | boolean>;
+  const resolved = resolveParams(attack, eps, overrides);
   const declared = attack.parameters.map((p) => p.name as string);
   const chosen = Object.keys(overrides)
     .filter((k) => !HARNESS_SET.has(k) && overrides[k] !== undefined)
     .filter((k) => {
       const { [k]: _, ...others } = overrides;
-      return (resolveParams(attack, eps, others) as unknown as Record<string, unknown>)[k] !== overrides[k];
+      return resolveParams(attack, eps, others)[k] !== overrides[k];
     })
     .sort((a, b) => declared.indexOf(a) - declared.indexOf(b));
   const label =
     chosen.length === 0
       ? attack.name
       : `${attack.name}(${chosen.map((k) => `${k}=${String(overrides[k])}`).join(',')})`;
-  return { label, params: Object.fromEntries(declared.map((k) => [k, resolved[k] as number | string | boolean])) };
+  return { label, params: Object.fromEntries(declared.map((k) => [k, resolved[k] as ParamValue])) };
 }

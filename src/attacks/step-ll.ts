@@ -1,11 +1,11 @@
 import { gradientLoop, leastLikely } from './gradient-loop.js';
-import type { Attack } from './types.js';
+import { defineAttack } from './types.js';
 
 /**
  * Single step towards the least-likely class (Kurakin et al. 1611.01236). It never reads the
  * true label, which is why it does not leak labels into adversarially trained models.
  */
-export const stepLl: Attack = {
+export const stepLl = defineAttack({
   name: 'step-ll',
   kind: 'single-step',
   description: 'one step of eps towards the least-likely class (Kurakin et al. 1611.01236)',
@@ -20,4 +20,4 @@ export const stepLl: Attack = {
       { transforms },
     );
   },
-};
+});

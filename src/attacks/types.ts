@@ -1,11 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelVariant, Surrogate } from '../compute/surrogate.js';
 import type { Crafting } from './crafting.js';
-import type { ParamSpec } from './params.js';
-import type { AttackParams, LabelledImages } from './attack-params.js';
-import type { InputTransform } from './transforms/types.js';
+import type { AnyParam, ParamsOf, ParamValues } from '../common/params.js';
+import type { Harness, LabelledImages } from './vocabulary.js';
+import type { BoundTransform } from './transforms/types.js';
 
-export { NORMS, type AttackParams, type LabelledImages, type Norm } from './attack-params.js';
+export { NORMS, type LabelledImages, type Norm } from './vocabulary.js';
+
+/** What an attack declaring `L` reads: its own parameters and the harness's, typed by name. */
+export type AttackParamsOf<L extends readonly AnyParam[]> = ParamsOf<L> & Harness;
 
 /** Fixed vocabularies, shared by the types and the suite schema. */
 export const ATTACK_KINDS = ['single-step', 'multi-step', 'optimisation', 'generative'] as const;
@@ -69,27 +72,55 @@ export interface Attack {
   /** Whether it reads the labels (step-ll and iter-ll do not: they aim at the least-likely class). */
   readonly usesLabels: boolean;
   /** The parameters it takes, with its defaults (declared once: defaults, docs and the suite schema come from here). */
-  readonly parameters: readonly ParamSpec[];
+  readonly parameters: readonly AnyParam[];
   /** Whether input transformations (DI, TI, SI, Admix) apply: attacks on the gradient loop. */
   readonly transformable: boolean;
   /**
    * For a model-related attack (SGM, LinBP, Ghost): the variant of the surrogate every gradient is taken on. Declared
    * here so that a suite is checked against each substitute's network before anything is trained.
    */
-  readonly variant?: (params: AttackParams) => ModelVariant;
+  readonly variant?: (params: ParamValues) => ModelVariant;
   /** For a composition: the gradient method it runs and the transformations baked into it. */
   readonly composition?: { readonly method: string; readonly transforms: readonly string[] };
   /** Adversarial images for the batch, crafted through surrogate calls (see crafting.ts). */
   readonly craft: (
     batch: AttackBatch,
-    params: AttackParams,
-    transforms: readonly InputTransform[],
+    params: ParamValues,
+    transforms: readonly BoundTransform[],
   ) => Crafting<Float32Array>;
   /** For an attack that fits something first (a generator): once per cell, before crafting every chunk. */
-  readonly prepare?: (surrogate: Surrogate, context: PrepareContext, params: AttackParams) => Promise<Prepared>;
+  readonly prepare?: (surrogate: Surrogate, context: PrepareContext, params: ParamValues) => Promise<Prepared>;
   /**
    * For an attack with networks of its own (a generator): a hash of their definition, which
    * caches of what it produced key on, so a changed network is never reloaded from an old cache.
    */
   readonly fingerprint?: (imageShape: readonly [number, number, number]) => string;
+}
+
+/** An attack as its file writes it: craft and prepare read the parameters it declares, typed. */
+export interface AttackDefinition<L extends readonly AnyParam[]>
+  extends Omit<Attack, 'parameters' | 'craft' | 'prepare' | 'variant'> {
+  readonly parameters: L;
+  readonly variant?: (params: AttackParamsOf<L>) => ModelVariant;
+  readonly craft: (
+    batch: AttackBatch,
+    params: AttackParamsOf<L>,
+    transforms: readonly BoundTransform[],
+  ) => Crafting<Float32Array>;
+  readonly prepare?: (surrogate: Surrogate, context: PrepareContext, params: AttackParamsOf<L>) => Promise<Prepared>;
+}
+
+/**
+ * An attack for the registry. The values it is handed are what `resolveAttackParams` made of its own declarations
+ * and the harness's, so reading them as `AttackParamsOf<L>` is what they are.
+ */
+export function defineAttack<const L extends readonly AnyParam[]>(definition: AttackDefinition<L>): Attack {
+  const typed = (values: ParamValues) => values as unknown as AttackParamsOf<L>;
+  const { craft, prepare, variant, ...rest } = definition;
+  return {
+    ...rest,
+    ...(variant ? { variant: (values: ParamValues) => variant(typed(values)) } : {}),
+    craft: (batch, values, transforms) => craft(batch, typed(values), transforms),
+    ...(prepare ? { prepare: (surrogate, context, values) => prepare(surrogate, context, typed(values)) } : {}),
+  } satisfies Attack;
 }

@@ -1,12 +1,12 @@
 import { gradientLoop } from './gradient-loop.js';
 import { NESTEROV } from './ni-fgsm.js';
-import type { Attack } from './types.js';
+import { defineAttack } from './types.js';
 import { VARIANCE_PARAMETERS, varianceTuned } from './vmi-fgsm.js';
 
 /**
  * VNI-FGSM (Wang and He 2103.15571): NI-FGSM's look-ahead gradient with variance tuning around the look-ahead point.
  */
-export const vniFgsm: Attack = {
+export const vniFgsm = defineAttack({
   name: 'vni-fgsm',
   kind: 'multi-step',
   description:
@@ -18,6 +18,6 @@ export const vniFgsm: Attack = {
     gradientLoop(
       batch,
       { ...params, norm: 'linf', randomStart: false },
-      { transforms, method: varianceTuned(NESTEROV, true) },
+      { transforms, method: varianceTuned(NESTEROV, true, params) },
     ),
-};
+});

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { l2, projectToBall } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -19,24 +20,33 @@ export const bandits: QueryAttack = {
   parameters: [
     {
       name: 'stepSize',
+      range: POSITIVE,
       description: 'image step per iteration (BlackboxBench: 0.01 at eps 0.05)',
-      default: (_n, eps) => eps / 5,
+      default: ({ eps }) => eps / 5,
     },
-    { name: 'fdEta', description: 'finite-difference probe length (L2 length of the probe step)', default: () => 0.01 },
+    {
+      name: 'fdEta',
+      range: POSITIVE,
+      description: 'finite-difference probe length (L2 length of the probe step)',
+      default: () => 0.01,
+    },
     {
       name: 'priorLr',
+      range: POSITIVE,
       description: 'learning rate of the prior (exponentiated gradient in L-inf)',
       default: () => 0.1,
     },
     {
       name: 'exploration',
+      range: POSITIVE,
       description: 'exploration noise delta added to the prior in the probes',
       default: () => 0.1,
     },
     {
       name: 'priorSize',
+      range: POSITIVE,
       description: 'side of the tiled prior (BlackboxBench: 20 on 32x32 images, so 20/32 of the side)',
-      default: (_n, _e, [h]) => Math.max(1, Math.round((h * 20) / 32)),
+      default: ({ shape: [h] }) => Math.max(1, Math.round((h * 20) / 32)),
     },
   ],
   async attack(task: ImageTask): Promise<void> {

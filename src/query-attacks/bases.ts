@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { projectToBall } from './geometry.js';
 import { ensembleMargin, unitDirection } from './guide.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -21,9 +22,24 @@ export const bases: QueryAttack = {
   description: 'BASES (Cai et al. 2208.03610): PGD on a weighted surrogate ensemble, the queries searching its weights',
   norms: ['linf', 'l2'],
   parameters: [
-    { name: 'iterations', description: 'PGD iterations per example (the paper: 10)', default: () => 10 },
-    { name: 'stepSize', description: 'PGD step (the paper: 3 eps / 10)', default: (_n, eps) => (3 * eps) / 10 },
-    { name: 'weightStep', description: "the weights' search step (pralab: 5e-3)", default: () => 5e-3 },
+    {
+      name: 'iterations',
+      range: POSITIVE,
+      description: 'PGD iterations per example (the paper: 10)',
+      default: () => 10,
+    },
+    {
+      name: 'stepSize',
+      range: POSITIVE,
+      description: 'PGD step (the paper: 3 eps / 10)',
+      default: ({ eps }) => (3 * eps) / 10,
+    },
+    {
+      name: 'weightStep',
+      range: POSITIVE,
+      description: "the weights' search step (pralab: 5e-3)",
+      default: () => 5e-3,
+    },
   ],
   async attack(task: ImageTask): Promise<void> {
     const { clean, eps, norm } = task;

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { firstAdversarial, initialTries } from './decision-start.js';
 import { clipUnit, gaussian, l2 } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -18,14 +19,25 @@ export const boundary: QueryAttack = {
     'the decision boundary towards the clean image, label-only',
   norms: ['l2'],
   parameters: [
-    { name: 'sphericalStep', description: 'initial orthogonal step, relative to the distance', default: () => 0.01 },
+    {
+      name: 'sphericalStep',
+      range: POSITIVE,
+      description: 'initial orthogonal step, relative to the distance',
+      default: () => 0.01,
+    },
     {
       name: 'sourceStep',
+      range: POSITIVE,
       description: 'initial step towards the clean image, relative to the distance',
       default: () => 0.01,
     },
-    { name: 'stepAdaptation', description: 'factor the steps grow or shrink by', default: () => 1.5 },
-    { name: 'convergence', description: 'source step below which the attack stops', default: () => 1e-7 },
+    { name: 'stepAdaptation', range: POSITIVE, description: 'factor the steps grow or shrink by', default: () => 1.5 },
+    {
+      name: 'convergence',
+      range: POSITIVE,
+      description: 'source step below which the attack stops',
+      default: () => 1e-7,
+    },
     initialTries,
   ],
   async attack(task: ImageTask): Promise<void> {

@@ -1,7 +1,9 @@
-import { numberParam, type ImageTask, type QueryParameterDoc } from './types.js';
+import { POSITIVE } from '../common/params.js';
+import { numberParam, type ImageTask, type QueryParam } from './types.js';
 
-export const initialTries: QueryParameterDoc = {
+export const initialTries: QueryParam = {
   name: 'initTries',
+  range: POSITIVE,
   description: 'uniform-noise images tried, one query each, to find a first misclassified point',
   default: () => 100,
 };

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import type { Random } from '../common/random.js';
 import { distance } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -21,10 +22,21 @@ export const evolutionary: QueryAttack = {
     'Evolutionary attack (Dong et al. 1904.04433): a (1+1)-CMA-ES on a low-dimensional perturbation, label-only',
   norms: ['l2'],
   parameters: [
-    { name: 'subsample', description: 'factor f of the search space side (BlackboxBench: 2)', default: () => 2 },
-    { name: 'mu', description: 'initial pull towards the clean image (BlackboxBench: 0.1)', default: () => 0.1 },
+    {
+      name: 'subsample',
+      range: POSITIVE,
+      description: 'factor f of the search space side (BlackboxBench: 2)',
+      default: () => 2,
+    },
+    {
+      name: 'mu',
+      range: POSITIVE,
+      description: 'initial pull towards the clean image (BlackboxBench: 0.1)',
+      default: () => 0.1,
+    },
     {
       name: 'initDirections',
+      range: POSITIVE,
       description: 'random Gaussian points x0 + N(0, 1) tried first (100)',
       default: () => 100,
     },

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { distance, l2 } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -19,12 +20,33 @@ export const geoda: QueryAttack = {
     'GeoDA (Rahmati et al. 2003.06468): boundary normals from label signs in a DCT subspace, flat-boundary steps',
   norms: ['l2', 'linf'],
   parameters: [
-    { name: 'subspace', description: 'side of the low-frequency DCT block the probes live in (10)', default: () => 10 },
-    { name: 'tolerance', description: 'L2 tolerance of the binary searches (1e-4)', default: () => 1e-4 },
-    { name: 'probeScale', description: 'probe radius alpha around the boundary point (2e-4)', default: () => 2e-4 },
-    { name: 'mu', description: 'the schedule ratio mu of probes per iteration (0.6)', default: () => 0.6 },
+    {
+      name: 'subspace',
+      range: POSITIVE,
+      description: 'side of the low-frequency DCT block the probes live in (10)',
+      default: () => 10,
+    },
+    {
+      name: 'tolerance',
+      range: POSITIVE,
+      description: 'L2 tolerance of the binary searches (1e-4)',
+      default: () => 1e-4,
+    },
+    {
+      name: 'probeScale',
+      range: POSITIVE,
+      description: 'probe radius alpha around the boundary point (2e-4)',
+      default: () => 2e-4,
+    },
+    {
+      name: 'mu',
+      range: POSITIVE,
+      description: 'the schedule ratio mu of probes per iteration (0.6)',
+      default: () => 0.6,
+    },
     {
       name: 'referenceQueries',
+      range: POSITIVE,
       description: "budget the probe schedule is planned for (BlackboxBench's 10,000)",
       default: () => 10000,
     },

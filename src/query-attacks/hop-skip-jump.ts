@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { clipUnit, distance, gaussian, l2 } from './geometry.js';
 import { firstAdversarial, initialTries } from './decision-start.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -17,16 +18,19 @@ export const hopSkipJump: QueryAttack = {
   parameters: [
     {
       name: 'gamma',
+      range: POSITIVE,
       description: 'binary-search threshold factor (theta = gamma / d^1.5 in L2, gamma / d^2 in L-inf)',
       default: () => 1,
     },
     {
       name: 'initEvals',
+      range: POSITIVE,
       description: 'gradient-estimation probes at the first iteration (grows with sqrt(t))',
       default: () => 100,
     },
     {
       name: 'maxEvals',
+      range: POSITIVE,
       description: 'largest number of gradient-estimation probes per iteration',
       default: () => 10000,
     },

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { gaussian, l2, projectToBall } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -37,14 +38,21 @@ export const nes: QueryAttack = {
   parameters: [
     {
       name: 'pairs',
+      range: POSITIVE,
       description: 'antithetic probe pairs per gradient estimate (the paper: 25, 50 probes)',
       default: () => 25,
     },
-    { name: 'sigma', description: 'probe radius (the paper: 0.001 on [0, 1] images)', default: () => 0.001 },
+    {
+      name: 'sigma',
+      range: POSITIVE,
+      description: 'probe radius (the paper: 0.001 on [0, 1] images)',
+      default: () => 0.001,
+    },
     {
       name: 'stepSize',
+      range: POSITIVE,
       description: "step per iteration (the paper's 0.01 at eps 0.05: eps / 5)",
-      default: (_norm, eps) => eps / 5,
+      default: ({ eps }) => eps / 5,
     },
   ],
   async attack(task: ImageTask): Promise<void> {

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { gaussian, projectToBall } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -14,22 +15,25 @@ export const pRgf: QueryAttack = {
   description: "P-RGF (Cheng et al. 1906.06919): gradient-free estimates guided by a substitute's gradient as prior",
   norms: ['linf', 'l2'],
   parameters: [
-    { name: 'samples', description: 'probes q per gradient estimate', default: () => 50 },
+    { name: 'samples', range: POSITIVE, description: 'probes q per gradient estimate', default: () => 50 },
     {
       name: 'normSamples',
+      range: POSITIVE,
       description: "probes estimating the target gradient's norm (every 10 iterations and at the 3rd)",
       default: () => 10,
     },
     {
       name: 'sigma',
+      range: POSITIVE,
       description:
         "probe radius per pixel (the authors' larger setting, 1e-3: float32 probabilities hide smaller changes)",
       default: () => 1e-3,
     },
     {
       name: 'stepSize',
+      range: POSITIVE,
       description: "step per iteration: L-inf eps/10, L2 eps/8 in length (the authors' ratios)",
-      default: (norm, eps) => (norm === 'linf' ? eps / 10 : eps / 8),
+      default: ({ norm, eps }) => (norm === 'linf' ? eps / 10 : eps / 8),
     },
   ],
   async attack(task: ImageTask): Promise<void> {

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import type { Random } from '../common/random.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -28,8 +29,18 @@ export const parsimonious: QueryAttack = {
     'Parsimonious/ECO (Moon et al. 1905.06635): lazy-greedy block flips on the vertices of the L-inf ball, blocks halving',
   norms: ['linf'],
   parameters: [
-    { name: 'blockSize', description: 'side of the first blocks (BlackboxBench on CIFAR-10: 4)', default: () => 4 },
-    { name: 'blockBatch', description: 'blocks per local search (BlackboxBench and the paper: 64)', default: () => 64 },
+    {
+      name: 'blockSize',
+      range: POSITIVE,
+      description: 'side of the first blocks (BlackboxBench on CIFAR-10: 4)',
+      default: () => 4,
+    },
+    {
+      name: 'blockBatch',
+      range: POSITIVE,
+      description: 'blocks per local search (BlackboxBench and the paper: 64)',
+      default: () => 64,
+    },
   ],
   async attack(task: ImageTask): Promise<void> {
     const { clean, eps, random } = task;

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ export const rays: QueryAttack = {
   parameters: [
     {
       name: 'tolerance',
+      range: POSITIVE,
       description: 'binary-search tolerance on the ray length (the authors: 1e-3)',
       default: () => 1e-3,
     },

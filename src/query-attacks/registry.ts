@@ -1,3 +1,4 @@
+import { resolveParams } from '../common/params.js';
 import { badOption } from '../common/errors.js';
 import { Registry } from '../common/registry.js';
 import type { Norm } from '../attacks/types.js';
@@ -59,24 +60,6 @@ export function resolveQueryParams(
   if (!attack.norms.includes(norm))
     throw badOption(`${attack.name}: norm`, norm, attack.norms.map((n) => `"${n}"`).join(' or '));
   if (!(eps > 0 && Number.isFinite(eps))) throw badOption(`${attack.name}: eps`, eps, 'a positive number');
-  const params: Record<string, number | string> = {};
-  for (const p of attack.parameters) params[p.name] = p.default(norm, eps, shape);
-  for (const [key, value] of Object.entries(overrides)) {
-    const known = attack.parameters.map((p) => p.name);
-    if (!known.includes(key))
-      throw badOption(
-        `${attack.name}: params.${key}`,
-        value,
-        known.length > 0 ? `one of the parameters ${known.join(', ')}` : 'no parameters (this attack takes none)',
-      );
-    if (typeof value !== typeof params[key] || (typeof value === 'number' && !(Number.isFinite(value) && value > 0))) {
-      throw badOption(
-        `${attack.name}: params.${key}`,
-        value,
-        typeof params[key] === 'number' ? 'a positive number' : 'a string',
-      );
-    }
-    params[key] = value;
-  }
-  return params;
+  // Every declared range admits numbers or strings only, so the resolved values are QueryParams.
+  return resolveParams(attack.name, attack.parameters, overrides, { context: { norm, eps, shape } }) as QueryParams;
 }

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
 /**
@@ -18,9 +19,10 @@ export const signFlip: QueryAttack = {
     'SignFlip (Chen et al., ECCV 2020): projected random steps and random sign flips of an L-inf perturbation',
   norms: ['linf'],
   parameters: [
-    { name: 'alpha', description: 'initial random step (the authors: 0.004)', default: () => 0.004 },
+    { name: 'alpha', range: POSITIVE, description: 'initial random step (the authors: 0.004)', default: () => 0.004 },
     {
       name: 'initTries',
+      range: POSITIVE,
       description: 'uniform-noise images tried for a first adversarial point (the authors: 10,000)',
       default: () => 10000,
     },

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { gaussian, l2 } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -51,11 +52,27 @@ export const signOpt: QueryAttack = {
     "Sign-OPT (Cheng et al. 1909.10773): the boundary distance's direction optimised from one-label sign estimates",
   norms: ['l2', 'linf'],
   parameters: [
-    { name: 'directions', description: 'directions K per sign estimate (the paper: 200)', default: () => 200 },
-    { name: 'alpha', description: 'initial step on the direction (the paper: 0.2)', default: () => 0.2 },
-    { name: 'beta', description: 'smoothing of the sign estimate (the paper: 0.001)', default: () => 0.001 },
+    {
+      name: 'directions',
+      range: POSITIVE,
+      description: 'directions K per sign estimate (the paper: 200)',
+      default: () => 200,
+    },
+    {
+      name: 'alpha',
+      range: POSITIVE,
+      description: 'initial step on the direction (the paper: 0.2)',
+      default: () => 0.2,
+    },
+    {
+      name: 'beta',
+      range: POSITIVE,
+      description: 'smoothing of the sign estimate (the paper: 0.001)',
+      default: () => 0.001,
+    },
     {
       name: 'initDirections',
+      range: POSITIVE,
       description: 'random Gaussian directions tried first (BlackboxBench: 10)',
       default: () => 10,
     },

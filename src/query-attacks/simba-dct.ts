@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import type { Random } from '../common/random.js';
 import { simbaLoop, simbaStep } from './simba.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -18,13 +19,15 @@ export const simbaDct: QueryAttack = {
     simbaStep((eps, [h, w]) => (eps * Math.sqrt(h * w)) / 2),
     {
       name: 'lowFrequencies',
+      range: POSITIVE,
       description: 'side of the low-frequency block searched first (default a quarter of the image side)',
-      default: (_n, _e, [h]) => Math.max(1, Math.ceil(h / 4)),
+      default: ({ shape: [h] }) => Math.max(1, Math.ceil(h / 4)),
     },
     {
       name: 'stride',
+      range: POSITIVE,
       description: 'width of each further ring of frequencies (default an eighth of the image side)',
-      default: (_n, _e, [h]) => Math.max(1, Math.ceil(h / 8)),
+      default: ({ shape: [h] }) => Math.max(1, Math.ceil(h / 8)),
     },
   ],
   attack(task: ImageTask): Promise<void> {

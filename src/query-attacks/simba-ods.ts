@@ -1,6 +1,7 @@
+import { POSITIVE } from '../common/params.js';
 import { projectToBall } from './geometry.js';
 import { odsGradient, unitDirection } from './guide.js';
-import { numberParam, type ImageTask, type QueryAttack, type QueryParameterDoc } from './types.js';
+import { numberParam, type ImageTask, type QueryAttack, type QueryParam } from './types.js';
 
 /** Directions in a row that moved nothing before the guided loop gives up. */
 const IDLE_DIRECTIONS = 100;
@@ -48,10 +49,11 @@ export async function guidedSimba(task: ImageTask, step: number, source: Directi
   }
 }
 
-export const guidedStep: QueryParameterDoc = {
+export const guidedStep: QueryParam = {
   name: 'stepSize',
+  range: POSITIVE,
   description: "step along each direction (SimBA's and ODS's 0.2 in L2; eps in L-inf, along the gradient's sign)",
-  default: (norm, eps) => (norm === 'l2' ? 0.2 : eps),
+  default: ({ norm, eps }) => (norm === 'l2' ? 0.2 : eps),
 };
 
 /**

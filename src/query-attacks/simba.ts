@@ -1,5 +1,6 @@
+import { POSITIVE } from '../common/params.js';
 import { projectToBall } from './geometry.js';
-import type { ImageTask, QueryParameterDoc } from './types.js';
+import type { ImageTask, QueryParam } from './types.js';
 
 /** A direction of the search basis: adds `amount` times basis vector `index` to `point`. */
 export type BasisStep = (point: Float32Array, index: number, amount: number) => Float32Array;
@@ -32,9 +33,10 @@ export async function simbaLoop(task: ImageTask, order: Int32Array, step: number
 
 export const simbaStep = (
   lInfDefault: (eps: number, shape: readonly [number, number, number]) => number,
-): QueryParameterDoc => ({
+): QueryParam => ({
   name: 'stepSize',
+  range: POSITIVE,
   description:
     "size of each basis step (the authors' 0.2 in L2; under L-inf, a step whose largest pixel change is eps)",
-  default: (norm, eps, shape) => (norm === 'l2' ? 0.2 : lInfDefault(eps, shape)),
+  default: ({ norm, eps, shape }) => (norm === 'l2' ? 0.2 : lInfDefault(eps, shape)),
 });

@@ -1,4 +1,5 @@
-import type { QueryParameterDoc } from './types.js';
+import { POSITIVE } from '../common/params.js';
+import type { QueryParam } from './types.js';
 
 /**
  * Square Attack's piecewise-constant schedule of p, the fraction of pixels a window covers:
@@ -20,9 +21,10 @@ export function squareSide(pInit: number, iteration: number, pixels: number): nu
   return Math.round(Math.sqrt(pSchedule(pInit, iteration) * pixels));
 }
 
-export const squareSchedule: QueryParameterDoc = {
+export const squareSchedule: QueryParam = {
   name: 'pInit',
+  range: POSITIVE,
   description:
     "initial fraction of pixels changed per iteration (the authors' standard: 0.05 for L-inf, 0.1 for L2; higher for robust models)",
-  default: (norm) => (norm === 'linf' ? 0.05 : 0.1),
+  default: ({ norm }) => (norm === 'linf' ? 0.05 : 0.1),
 };

@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { l2, projectToBall } from './geometry.js';
 import { ensembleMargin } from './guide.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
@@ -20,15 +21,22 @@ export const subspace: QueryAttack = {
   parameters: [
     {
       name: 'exploration',
+      range: POSITIVE,
       description: 'tau, the weight of the surrogate direction in the probes (1)',
       default: () => 1,
     },
-    { name: 'fdEta', description: 'delta, the probe length (0.1)', default: () => 0.1 },
-    { name: 'priorLr', description: "the prior's step on the estimated derivative (0.1)", default: () => 0.1 },
+    { name: 'fdEta', range: POSITIVE, description: 'delta, the probe length (0.1)', default: () => 0.1 },
+    {
+      name: 'priorLr',
+      range: POSITIVE,
+      description: "the prior's step on the estimated derivative (0.1)",
+      default: () => 0.1,
+    },
     {
       name: 'stepSize',
+      range: POSITIVE,
       description: 'image step per iteration (1/255 at eps 8/255: eps / 8)',
-      default: (_n, eps) => eps / 8,
+      default: ({ eps }) => eps / 8,
     },
   ],
   async attack(task: ImageTask): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Param, ParamRange } from '../common/params.js';
 import type { Random } from '../common/random.js';
 import type { OracleMode } from '../oracle/oracle.js';
 import type { Norm } from '../attacks/types.js';
@@ -87,13 +88,15 @@ export interface SurrogateGuide {
   logitGradient(image: Float32Array, weights: Float32Array, model: number): Promise<Float32Array>;
 }
 
-/** A parameter as `transferbench list query-attacks` shows it. */
-export interface QueryParameterDoc {
-  readonly name: string;
-  readonly description: string;
-  /** The default, given the norm, eps and image shape. */
-  readonly default: (norm: Norm, eps: number, shape: readonly [number, number, number]) => number | string;
+/** What a query attack's defaults are computed from. */
+export interface QueryContext {
+  readonly norm: Norm;
+  readonly eps: number;
+  readonly shape: readonly [number, number, number];
 }
+
+/** A query attack's parameter: one of the one system's (src/common/params.ts), its default from the norm, eps and shape. */
+export type QueryParam = Param<string, ParamRange, QueryContext>;
 
 export interface QueryAttack {
   readonly name: string;
@@ -101,7 +104,7 @@ export interface QueryAttack {
   /** One line with the paper it comes from. */
   readonly description: string;
   readonly norms: readonly Norm[];
-  readonly parameters: readonly QueryParameterDoc[];
+  readonly parameters: readonly QueryParam[];
   /** Attacks one image until it returns (gave up) or the run stops it (success or budget). */
   readonly attack: (task: ImageTask) => Promise<void>;
 }

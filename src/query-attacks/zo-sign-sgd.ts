@@ -1,3 +1,4 @@
+import { POSITIVE } from '../common/params.js';
 import { gaussian, projectToBall } from './geometry.js';
 import { numberParam, type ImageTask, type QueryAttack } from './types.js';
 
@@ -15,12 +16,23 @@ export const zoSignSgd: QueryAttack = {
   description: 'ZO-signSGD (Liu et al., ICLR 2019): signed steps along a forward-difference Gaussian gradient estimate',
   norms: ['linf'],
   parameters: [
-    { name: 'samples', description: 'forward differences q per estimate (BlackboxBench: 30)', default: () => 30 },
-    { name: 'fdEta', description: 'finite-difference radius (per pixel, Gaussian probes)', default: () => 0.01 },
+    {
+      name: 'samples',
+      range: POSITIVE,
+      description: 'forward differences q per estimate (BlackboxBench: 30)',
+      default: () => 30,
+    },
+    {
+      name: 'fdEta',
+      range: POSITIVE,
+      description: 'finite-difference radius (per pixel, Gaussian probes)',
+      default: () => 0.01,
+    },
     {
       name: 'stepSize',
+      range: POSITIVE,
       description: 'signed step per iteration (0.01 at eps 0.05: eps / 5)',
-      default: (_n, eps) => eps / 5,
+      default: ({ eps }) => eps / 5,
     },
   ],
   async attack(task: ImageTask): Promise<void> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ATTACKS, resolveParams } from '../attacks/index.js';
+import { numberOf } from '../common/params.js';
 import { ARCHITECTURES } from '../compute/architectures.js';
 import { NETWORKS } from '../compute/network/architectures.js';
 import { loadZoo } from '../targets/zoo.js';
@@ -105,9 +106,10 @@ function trainingImages(cell: Cell): number {
 function gradientSteps(cell: Cell): number {
   if (!ATTACKS.has(cell.attack)) return 1;
   const params = resolveParams(ATTACKS.get(cell.attack), cell.eps, cell.attackParams);
-  if (cell.attack === 'cw-l2') return params.steps * params.binarySearchSteps;
-  if (cell.attack === 'advgan') return params.epochs * 3;
-  return params.steps;
+  const steps = numberOf(params, 'steps', 1);
+  if (cell.attack === 'cw-l2') return steps * numberOf(params, 'binarySearchSteps', 1);
+  if (cell.attack === 'advgan') return numberOf(params, 'epochs', 1) * 3;
+  return steps;
 }
 
 /** Predicted work of every group of `cells`, by group key. */

@@ -1,3 +1,4 @@
+import { numberOf } from '../common/params.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
@@ -47,7 +48,7 @@ export function attackerPoolSize(
 ): number {
   const attack = attackFor(cell.attack, cell.transforms);
   if (!attack.parameters.some((p) => p.name === 'trainImages')) return ATTACKER_POOL;
-  return resolveParams(attack, cell.eps, { ...cell.attackParams, seed }).trainImages;
+  return numberOf(resolveParams(attack, cell.eps, { ...cell.attackParams, seed }), 'trainImages', ATTACKER_POOL);
 }
 
 function roundedStealth(s: { meanPsnr: number; meanSsim: number }): { meanPsnr: number; meanSsim: number } {

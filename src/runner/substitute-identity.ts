@@ -1,3 +1,4 @@
+import { fixedDefault } from '../common/params.js';
 import { STRATEGIES, type TrainingConfig } from '../substitutes/index.js';
 import type { SubstituteSpec } from './grid.js';
 import { DEFAULT_TRAINING } from './suite-types.js';
@@ -28,8 +29,8 @@ const NOT_IN_LABEL = new Set(['model', 'threads']);
 function resolvedParams(strategy: string, given: Readonly<Record<string, number | string>>) {
   const resolved: Record<string, number | string> = {};
   for (const p of STRATEGIES.get(strategy).parameters) {
-    const value = given[p.name] ?? p.default;
-    if (value !== undefined) resolved[p.name] = value;
+    const value = given[p.name] ?? fixedDefault(p);
+    if (typeof value === 'number' || typeof value === 'string') resolved[p.name] = value;
   }
   return resolved;
 }

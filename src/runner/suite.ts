@@ -2,20 +2,19 @@ import {
   ATTACKS,
   attackFor,
   LABEL_SOURCES,
-  PARAMETERS,
   resolveParams,
   TARGET_CLASSES,
   TRANSFORMS,
   type Attack,
-  type ParamRange,
   type TargetClassSource,
 } from '../attacks/index.js';
 import { NETWORKS } from '../compute/network/architectures.js';
 import { TransferbenchError } from '../common/errors.js';
+import { paramProperties, paramsSchema } from '../common/params.js';
 import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES } from '../oracle/oracle.js';
-import { paramsSchema, STRATEGIES } from '../substitutes/index.js';
+import { STRATEGIES } from '../substitutes/index.js';
 import { suiteArchitectures } from './grid.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
 import { ENSEMBLE_COMBINATIONS } from '../compute/ensemble-surrogate.js';
@@ -273,17 +272,12 @@ function replicatesSchema(): Record<string, unknown> {
   };
 }
 
-/** Every parameter a suite may set, with its range (whether this attack takes it is checked in parseSuite). */
+/**
+ * Every parameter a suite may set, with its range: what the attacks and transformations declare (whether this attack
+ * takes it is checked in parseSuite; a name several declare has one range, which a test holds).
+ */
 function attackParamProperties(): Record<string, Record<string, unknown>> {
-  const schemaOf = (range: ParamRange, description: string): Record<string, unknown> => {
-    const { odd: _odd, ...json } = range;
-    return { ...json, ...(json.enum ? { enum: [...json.enum] } : {}), description };
-  };
-  return Object.fromEntries(
-    Object.entries(PARAMETERS)
-      .filter(([, p]) => !p.internal)
-      .map(([name, p]) => [name, schemaOf(p.range, p.description)]),
-  );
+  return paramProperties([...ATTACKS.values(), ...TRANSFORMS.values()].flatMap((a) => a.parameters));
 }
 
 /** Reads and checks a suite file; every problem is reported with its JSON path and the fix. */

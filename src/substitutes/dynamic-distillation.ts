@@ -16,15 +16,19 @@ export const dynamicDistillation: SubstituteStrategy = {
   description: 'rounds of: craft adversarial examples on the substitute, query the target on them, refit (AdvGAN)',
   reference: false,
   parameters: [
-    { name: 'rounds', type: 'integer', default: 4, minimum: 1, description: 'adversarial rounds after the seed round' },
+    {
+      name: 'rounds',
+      range: { type: 'integer', minimum: 1 },
+      default: 4,
+      description: 'adversarial rounds after the seed round',
+    },
     {
       name: 'attack',
-      type: 'string',
+      range: { type: 'string', enum: ATTACKS.names() },
       default: 'fgsm',
-      enum: ATTACKS.names(),
       description: 'attack used to place the queries',
     },
-    { name: 'eps', type: 'number', default: 0.3, minimum: 0, maximum: 1, description: 'eps of that attack' },
+    { name: 'eps', range: { type: 'number', minimum: 0, maximum: 1 }, default: 0.3, description: 'eps of that attack' },
   ],
   train: async (context, params) => {
     const rounds = params.number('rounds');

@@ -9,8 +9,7 @@ export const groundTruth: SubstituteStrategy = {
   parameters: [
     {
       name: 'trainImages',
-      type: 'integer',
-      minimum: 1,
+      range: { type: 'integer', minimum: 1 },
       description: "how many of the attacker's images to train on (default: all of them)",
     },
   ],

@@ -1,12 +1,6 @@
 export * from './types.js';
 export { STRATEGIES } from './registry.js';
-export {
-  paramsSchema,
-  resolveStrategyParams,
-  ResolvedParams,
-  type ParameterSpec,
-  type StrategyParams,
-} from './params.js';
+export { resolveStrategyParams, ResolvedParams, type StrategyParams } from './params.js';
 export {
   obtainSubstitute,
   substituteCacheKey,

@@ -25,9 +25,8 @@ export const lgv: SubstituteStrategy = {
     ...VICINITY_PARAMETERS,
     {
       name: 'combine',
-      type: 'string',
+      range: { type: 'string', enum: LGV_COMBINATIONS },
       default: 'cycle',
-      enum: LGV_COMBINATIONS,
       attackOnly: true,
       description:
         "how attacks use the snapshots: `cycle`, step i on snapshot i mod K (the paper's code; what the gradient " +

@@ -40,15 +40,14 @@ export const pretrained: SubstituteStrategy = {
   parameters: [
     {
       name: 'model',
-      type: 'string',
+      range: { type: 'string' },
       description:
         "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)",
     },
     {
       name: 'threads',
-      type: 'integer',
+      range: { type: 'integer', minimum: 1 },
       default: 1,
-      minimum: 1,
       description: 'onnxruntime threads for the surrogate (the runner already runs one group per core)',
     },
   ],

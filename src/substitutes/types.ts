@@ -2,7 +2,8 @@ import type { OnnxNetwork } from '../compute/network/network.js';
 import type { Surrogate } from '../compute/surrogate.js';
 import type { Oracle } from '../oracle/oracle.js';
 import type { OwnedModel } from '../targets/owned-model.js';
-import type { ParameterSpec, ResolvedParams } from './params.js';
+import type { AnyParam } from '../common/params.js';
+import type { ResolvedParams } from './params.js';
 
 /** How substitutes are fitted, whatever the strategy. */
 export interface TrainingConfig {
@@ -79,7 +80,7 @@ export interface SubstituteStrategy {
   readonly name: string;
   readonly description: string;
   /** Declared once: `list substitutes` shows them, the suite schema and `resolveStrategyParams` check them. */
-  readonly parameters: readonly ParameterSpec[];
+  readonly parameters: readonly AnyParam[];
   /** A reference (white-box) rather than an attack setting; marked so in leaderboards. */
   readonly reference: boolean;
   /** false: nothing is trained, so nothing is cached (a model the attacker already owns). */

@@ -3,7 +3,8 @@ import { trainNetwork } from '../compute/engine.js';
 import { snapshotSteps } from '../compute/onnx-train/train.js';
 import type { OnnxNetwork } from '../compute/network/network.js';
 import { attackerCount, attackerSlice, fit, isArchitectureFile, newSubstitute, targetsFromAnswer } from './fit.js';
-import type { ParameterSpec, ResolvedParams } from './params.js';
+import type { AnyParam } from '../common/params.js';
+import type { ResolvedParams } from './params.js';
 import type { SubstituteContext } from './types.js';
 
 /**
@@ -16,12 +17,11 @@ export const BASES = ['ground-truth', 'static-distillation', 'given'] as const;
 export const LABELS = ['truth', 'target'] as const;
 
 /** The parameters both declare; the defaults are LGV's for ImageNet ResNet-50 (their train_cSGD.sh). */
-export const VICINITY_PARAMETERS: readonly ParameterSpec[] = [
+export const VICINITY_PARAMETERS: readonly AnyParam[] = [
   {
     name: 'base',
-    type: 'string',
+    range: { type: 'string', enum: BASES },
     default: 'ground-truth',
-    enum: BASES,
     description:
       'the surrogate the epochs start from: fitted with the training settings on the true labels (as ground-truth ' +
       "does) or on the target's answers (as static-distillation does), or `given`: an ONNX architecture's own " +
@@ -29,54 +29,46 @@ export const VICINITY_PARAMETERS: readonly ParameterSpec[] = [
   },
   {
     name: 'labels',
-    type: 'string',
+    range: { type: 'string', enum: LABELS },
     default: 'truth',
-    enum: LABELS,
     description:
       "what the constant-rate epochs fit: the attacker images' true labels (no queries) or the target's answers " +
       '(one query per image, shared with a static-distillation base)',
   },
   {
     name: 'trainImages',
-    type: 'integer',
-    minimum: 1,
+    range: { type: 'integer', minimum: 1 },
     description:
       "how many of the attacker's images to label and train on (default: all; with the target's labels, at most the budget)",
   },
   {
     name: 'extraEpochs',
-    type: 'integer',
+    range: { type: 'integer', minimum: 1 },
     default: 10,
-    minimum: 1,
     description: 'epochs of constant-rate SGD from the base (LGV: 10)',
   },
   {
     name: 'snapshotsPerEpoch',
-    type: 'integer',
+    range: { type: 'integer', minimum: 1 },
     default: 4,
-    minimum: 1,
     description: 'weights collected per epoch, evenly spaced in its minibatches (LGV: 4, so 40 snapshots)',
   },
   {
     name: 'sgdLearningRate',
-    type: 'number',
+    range: { type: 'number', minimum: 0 },
     default: 0.05,
-    minimum: 0,
     description: 'the constant learning rate (LGV: 0.05, 0 keeps the base)',
   },
   {
     name: 'sgdMomentum',
-    type: 'number',
+    range: { type: 'number', minimum: 0, maximum: 0.999 },
     default: 0.9,
-    minimum: 0,
-    maximum: 0.999,
     description: 'SGD momentum (LGV: 0.9)',
   },
   {
     name: 'weightDecay',
-    type: 'number',
+    range: { type: 'number', minimum: 0 },
     default: 1e-4,
-    minimum: 0,
     description: 'L2 weight decay added to the gradient (LGV: 1e-4)',
   },
 ];

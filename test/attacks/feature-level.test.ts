@@ -1,3 +1,4 @@
+import type { LoopParams } from '../../src/attacks/gradient-loop.js';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { craftAdversarial, drive, resolveParams, ATTACKS } from '../../src/attacks/index.js';
@@ -41,7 +42,7 @@ describe('feature-level attacks (FIA, ILA)', () => {
   it("FIA's defaults are TransferAttack's (10 steps of eps/10, decay 1, 30 copies, drop rate 0.3)", () => {
     const params = resolveParams(ATTACKS.get('fia'), 16 / 255, { layer: relu });
     assert.deepEqual([params.steps, params.decay, params.ensembles, params.dropRate], [10, 1, 30, 0.3]);
-    assert.ok(Math.abs(params.stepSize - 1.6 / 255) < 1e-12);
+    assert.ok(Math.abs((params.stepSize as number) - 1.6 / 255) < 1e-12);
   });
 
   it('FIA, one step by hand: the normalised negated d z_y / d feature as weights, a signed step along its gradient', async () => {
@@ -101,7 +102,7 @@ describe('feature-level attacks (FIA, ILA)', () => {
       surrogate,
       ilaFromDirection(
         { images: x, imageShape: [8, 8, 1], labels, ids },
-        params,
+        params as unknown as LoopParams,
         relu,
         clean,
         new Float32Array(clean.length),

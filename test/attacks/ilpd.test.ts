@@ -68,7 +68,7 @@ describe('ilpd', () => {
       request({ steps: 1, stepSize: eps, decay: 0, perturbationDecay: gamma }),
     );
     const batch = { images: x, imageShape: [8, 8, 1] as const, labels, ids };
-    const noisy = noisyClean(batch, params, 0);
+    const noisy = noisyClean(batch, params as unknown as { seed: number; referenceNoise: number }, 0);
     assert.ok(noisy.some((v, k) => v !== x[k]));
     const decayed = (surrogate.taps as FeatureTaps).decayedLossGradient as NonNullable<
       FeatureTaps['decayedLossGradient']

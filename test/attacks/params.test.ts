@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ATTACKS, PARAMETERS, resolveParams, TRANSFORMS, attackFor } from '../../src/attacks/index.js';
+import { ATTACKS, resolveParams, TRANSFORMS, attackFor } from '../../src/attacks/index.js';
+import { paramSchema } from '../../src/common/params.js';
 import { suiteSchema } from '../../src/runner/suite.js';
 
 describe('attack parameter specs', () => {
@@ -35,13 +36,15 @@ describe('attack parameter specs', () => {
     );
   });
 
-  it('every declared parameter is in the catalogue the suite schema is built from, with a default in range', () => {
+  it('every declared parameter is in the suite schema as the one generator writes it, one range per name', () => {
     const schemaParams = (suiteSchema().properties as Record<string, any>).attacks.items.properties.params
       .properties as Record<string, unknown>;
     for (const owner of [...ATTACKS.values(), ...TRANSFORMS.values()]) {
       for (const spec of owner.parameters) {
-        assert.ok(spec.name in PARAMETERS, `${owner.name}.${spec.name}`);
         assert.ok(spec.name in schemaParams, `${owner.name}.${spec.name} missing from the schema`);
+        const { description: _, ...range } = paramSchema(spec);
+        const { description: __, ...inSchema } = schemaParams[spec.name] as Record<string, unknown>;
+        assert.deepEqual(range, inSchema, `${owner.name}.${spec.name}: a range of its own`);
       }
     }
     // Resolving with defaults checks every default against its range.

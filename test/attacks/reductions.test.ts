@@ -118,7 +118,7 @@ describe('attack reductions', () => {
     assert.deepEqual(Array.from(spreadToNeighbours(Float32Array.from([5, 6]), [1, 1, 2, 1], 1)), [0, 0]);
   });
 
-  for (const name of TRANSFORMS.names().filter((t) => TRANSFORMS.get(t).plan !== undefined)) {
+  for (const name of TRANSFORMS.names().filter((t) => TRANSFORMS.get(t).bind({}).plan !== undefined)) {
     it(
       `${name}: the backward pass is the adjoint of the forward pass ` + `(<T x, dy> = <x, T^T dy> up to T's constant)`,
       () => {
@@ -126,14 +126,15 @@ describe('attack reductions', () => {
           seed: 4,
           ...(name === 'di' ? { diversityProb: 1, resizeRate: 1.5 } : {}),
         });
-        const plan = TRANSFORMS.get(name).plan?.({
-          params,
-          imageShape: shape,
-          keys: ids.map(String),
-          labels,
-          evaluation: 0,
-          pool,
-        });
+        const plan = TRANSFORMS.get(name)
+          .bind(params)
+          .plan?.({
+            imageShape: shape,
+            keys: ids.map(String),
+            labels,
+            evaluation: 0,
+            pool,
+          });
         assert.ok(plan !== undefined && !plan.identity);
         const [lhs, rhs] = tf.tidy(() => {
           const input = tf.tensor4d(x, [6, ...shape]);
@@ -155,8 +156,7 @@ describe('attack reductions', () => {
       labels,
       ids,
       imageShape: shape,
-      params,
-      transforms: [TRANSFORMS.get('si')],
+      transforms: [TRANSFORMS.get('si').bind(params)],
       pool,
       loss: { loss: 'cross-entropy' as const },
     };
@@ -181,7 +181,8 @@ describe('attack reductions', () => {
       spike.set(1, 0, 4, 4, 0);
       const params = resolveParams(attackFor('mi-fgsm', ['ti']), eps);
       return TRANSFORMS.get('ti')
-        .smooth?.(spike.toTensor() as tf.Tensor4D, params)
+        .bind(params)
+        .smooth?.(spike.toTensor() as tf.Tensor4D)
         ?.dataSync() as Float32Array;
     });
     for (let i = 0; i < 5; i++)

@@ -6,34 +6,43 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ATTACKS, craftAdversarial, resolveParams, type Attack } from '../../src/attacks/index.js';
+import { ATTACKS, craftAdversarial, defineAttack, resolveParams } from '../../src/attacks/index.js';
 import { gradientLoop } from '../../src/attacks/gradient-loop.js';
+import { param } from '../../src/common/params.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { images, linearModel } from '../attacks/fixtures.js';
 
 // The attack writes only its step: the loop normalises, projects into the eps-ball and [0, 1].
-const fgm: Attack = {
+const fgm = defineAttack({
   name: 'fgm',
   kind: 'single-step',
   description: 'fast gradient method: one L2 step of eps along the normalised gradient (Goodfellow et al. 1412.6572)',
   usesLabels: true,
-  parameters: [],
+  // A parameter is declared here and nowhere else: its range, meaning and default; params.stepShare is then a number.
+  parameters: [
+    param({
+      name: 'stepShare',
+      range: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+      description: 'FGM: the step as a share of eps',
+      default: 1,
+    }),
+  ],
   transformable: true,
   craft: (batch, params, transforms) =>
     gradientLoop(
       batch,
-      { ...params, norm: 'l2', steps: 1, stepSize: params.eps, randomStart: false, decay: 0 },
+      { ...params, norm: 'l2', steps: 1, stepSize: params.stepShare * params.eps, randomStart: false, decay: 0 },
       { transforms },
     ),
-};
+});
 
 describe('extending: a transfer attack (FGM, L2)', () => {
   const shape: [number, number, number] = [4, 4, 1];
   before(async () => {
     await useBackend('wasm');
-    ATTACKS.add(fgm.name, fgm);
+    ATTACKS.add('fgm', fgm);
   });
-  after(() => ATTACKS.remove(fgm.name));
+  after(() => ATTACKS.remove('fgm'));
 
   it('moves each image by eps in L2 along its normalised loss gradient', async () => {
     const linear = linearModel(shape, 3);
@@ -65,6 +74,14 @@ describe('extending: a transfer attack (FGM, L2)', () => {
   it('is listed, and takes the parameters every attack takes', () => {
     assert.ok(ATTACKS.names().includes('fgm'));
     assert.equal(resolveParams(ATTACKS.get('fgm'), 0.5).eps, 0.5);
-    assert.throws(() => resolveParams(ATTACKS.get('fgm'), 0.5, { steps: 3 }), /fgm: parameter "steps"/);
+    assert.throws(
+      () => resolveParams(ATTACKS.get('fgm'), 0.5, { steps: 3 }),
+      /^TransferbenchError: fgm: parameter "steps": got 3, expected one of the parameters it takes: stepShare$/,
+    );
+    assert.equal(resolveParams(ATTACKS.get('fgm'), 0.5).stepShare, 1);
+    assert.throws(
+      () => resolveParams(ATTACKS.get('fgm'), 0.5, { stepShare: 2 }),
+      /^TransferbenchError: fgm: stepShare: got 2, expected a number > 0 and <= 1$/,
+    );
   });
 });

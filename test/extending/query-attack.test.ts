@@ -1,3 +1,4 @@
+import { POSITIVE_INTEGER } from '../../src/common/params.js';
 /**
  * Worked example (docs/extending.md): adding a query attack. Random vertex search: each query
  * is a fresh random corner of the L-inf ball (every pixel +-eps), kept if it lowers the margin.
@@ -14,7 +15,7 @@ const randomVertex: QueryAttack = {
   kind: 'score-based',
   description: 'random vertex search: a random corner of the eps-ball per query, the lowest margin kept (a baseline)',
   norms: ['linf'],
-  parameters: [{ name: 'batch', description: 'corners queried at once', default: () => 4 }],
+  parameters: [{ name: 'batch', range: POSITIVE_INTEGER, description: 'corners queried at once', default: () => 4 }],
   attack: async (task) => {
     const batch = numberParam(task.params, 'batch');
     let best = Number.POSITIVE_INFINITY;

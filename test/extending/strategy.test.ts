@@ -31,10 +31,8 @@ const marginSampling: SubstituteStrategy = {
   parameters: [
     {
       name: 'seedShare',
-      type: 'number',
+      range: { type: 'number', minimum: 0, maximum: 1 },
       default: 0.25,
-      minimum: 0,
-      maximum: 1,
       description: 'share of the budget on the seed',
     },
   ],
@@ -113,7 +111,7 @@ describe('extending: a substitute strategy (margin sampling)', () => {
   it('declares its parameters once: a misspelt one is refused, naming the allowed ones', () => {
     assert.throws(
       () => resolveStrategyParams(STRATEGIES.get('margin-sampling'), { seedshare: 0.5 }),
-      /substitute strategy margin-sampling: unknown parameter "seedshare"; allowed: seedShare/,
+      /substitute strategy margin-sampling: parameter "seedshare": got 0.5, expected one of the parameters it takes: seedShare/,
     );
   });
 });

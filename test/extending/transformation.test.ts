@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { craftAdversarial, TRANSFORMS } from '../../src/attacks/index.js';
-import type { InputTransform } from '../../src/attacks/transforms/types.js';
+import { defineTransform } from '../../src/attacks/transforms/types.js';
 import { useBackend } from '../../src/compute/backend.js';
 import { images, linearModel } from '../attacks/fixtures.js';
 
 // `forward` is a pure tfjs function of the batch: the backward pass is its vector-Jacobian product.
-const flip: InputTransform = {
+const flip = defineTransform({
   name: 'flip',
   description: 'the gradient averaged over the image and its left-right mirror image',
   parameters: [],
@@ -22,7 +22,7 @@ const flip: InputTransform = {
     identity: false,
     forward: (x) => tf.concat([x, tf.reverse(x, 2)], 0) as tf.Tensor4D,
   }),
-};
+});
 
 describe('extending: an input transformation (flip)', () => {
   const shape: [number, number, number] = [4, 4, 1];

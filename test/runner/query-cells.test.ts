@@ -252,7 +252,7 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\]: simba-dct: params.step: got 1, expected one of the parameters stepSize, lowFrequencies, stride/,
+      /queryAttacks.attacks\[0\]: simba-dct: parameter "step": got 1, expected one of the parameters it takes: stepSize, lowFrequencies, stride/,
     );
     assert.throws(
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),

@@ -150,7 +150,7 @@ const MALFORMED: Mutation[] = [
   [
     'unknown attack parameter',
     (s) => (s.attacks[1].params.foo = 1),
-    /^bad: attacks\[1\].params: unknown key "foo"; allowed keys: norm, steps, stepSize, /,
+    /^bad: attacks\[1\].params: unknown key "foo"; allowed keys: stepSize, steps, randomStart, norm, /,
   ],
   [
     'targetClass on an attack that picks its own target',

@@ -273,7 +273,9 @@ describe('lgv and swa substitute strategies', () => {
     );
     assert.throws(
       () => resolveStrategyParams(STRATEGIES.get('lgv'), { epochs: 3 }),
-      oneLine(/^substitute strategy lgv: unknown parameter "epochs"; allowed: base, labels, trainImages, extraEpochs/),
+      oneLine(
+        /^substitute strategy lgv: parameter "epochs": got \S+, expected one of the parameters it takes: base, labels, trainImages, extraEpochs/,
+      ),
     );
     await assert.rejects(
       obtain('lgv', { ...FAST, snapshotsPerEpoch: 5 }, setup({ budget: 0 }).context),

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { STRATEGIES } from '../../src/substitutes/index.js';
-import { paramsSchema, resolveStrategyParams, type ParameterSpec } from '../../src/substitutes/params.js';
+import { type AnyParam, fixedDefault, paramsSchema } from '../../src/common/params.js';
+import { resolveStrategyParams } from '../../src/substitutes/params.js';
 
 const SPEC = {
   name: 'demo',
   parameters: [
-    { name: 'rounds', type: 'integer', default: 4, minimum: 1, description: 'r' },
-    { name: 'eps', type: 'number', default: 0.3, minimum: 0, maximum: 1, description: 'e' },
-    { name: 'attack', type: 'string', default: 'fgsm', enum: ['fgsm', 'bim'], description: 'a' },
-    { name: 'images', type: 'integer', exclusiveMinimum: 0, description: 'default: all' },
-  ] satisfies ParameterSpec[],
+    { name: 'rounds', range: { type: 'integer', minimum: 1 }, default: 4, description: 'r' },
+    { name: 'eps', range: { type: 'number', minimum: 0, maximum: 1 }, default: 0.3, description: 'e' },
+    { name: 'attack', range: { type: 'string', enum: ['fgsm', 'bim'] }, default: 'fgsm', description: 'a' },
+    { name: 'images', range: { type: 'integer', exclusiveMinimum: 0 }, description: 'default: all' },
+  ] as const satisfies readonly AnyParam[],
 };
 
 describe('substitute strategy parameters', () => {
@@ -25,12 +26,14 @@ describe('substitute strategy parameters', () => {
     assert.throws(
       () => resolveStrategyParams(SPEC, { roundz: 5 }),
       (e: Error & { code?: string }) =>
-        e.code === 'BAD_CONFIG' &&
-        e.message === 'substitute strategy demo: unknown parameter "roundz"; allowed: rounds, eps, attack, images',
+        e.code === 'BAD_OPTION' &&
+        e.message ===
+          'substitute strategy demo: parameter "roundz": got 5, expected one of the parameters it takes: ' +
+            'rounds, eps, attack, images',
     );
     assert.throws(
       () => resolveStrategyParams({ name: 'bare', parameters: [] }, { x: 1 }),
-      /^TransferbenchError: substitute strategy bare: unknown parameter "x"; it takes no parameters$/,
+      /^TransferbenchError: substitute strategy bare: parameter "x": got 1, expected no parameter \(it takes none\)$/,
     );
   });
 
@@ -40,7 +43,7 @@ describe('substitute strategy parameters', () => {
       [{ rounds: 0 }, 'rounds: got 0, expected an integer >= 1'],
       [{ eps: 2 }, 'eps: got 2, expected a number >= 0 and <= 1'],
       [{ eps: '0.1' }, 'eps: got "0.1", expected a number >= 0 and <= 1'],
-      [{ attack: 'pgd' }, 'attack: got "pgd", expected one of fgsm, bim'],
+      [{ attack: 'pgd' }, 'attack: got "pgd", expected fgsm or bim'],
       [{ images: 0 }, 'images: got 0, expected an integer > 0'],
     ];
     for (const [params, message] of cases)
@@ -60,7 +63,10 @@ describe('substitute strategy parameters', () => {
         strategy.name,
       );
       const defaults = Object.fromEntries(
-        strategy.parameters.filter((p) => p.default !== undefined).map((p) => [p.name, p.default as number | string]),
+        strategy.parameters.flatMap((p) => {
+          const value = fixedDefault(p);
+          return typeof value === 'number' || typeof value === 'string' ? [[p.name, value]] : [];
+        }),
       );
       assert.doesNotThrow(() => resolveStrategyParams(strategy, defaults), strategy.name);
     }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { modelFingerprint } from '../../compute/architectures.js';
 import { resolveEngine } from '../../compute/engine.js';
 import { drive } from '../crafting.js';
-import { param } from '../params.js';
-import type { Attack, Prepared } from '../types.js';
+import { NON_NEGATIVE, param, POSITIVE, POSITIVE_INTEGER } from '../../common/params.js';
+import { defineAttack, type Prepared } from '../types.js';
 import { buildGenerator } from './networks.js';
 import { generate, generatorOptions, trainGenerator } from './train.js';
 import { valuesOf } from '../../compute/values.js';
@@ -44,7 +44,7 @@ class PreparedGenerator implements Prepared {
  * batch itself (transductively). Semi-white-box when the surrogate is the target's own weights;
  * black-box by static or dynamic distillation when it is such a substitute.
  */
-export const advgan: Attack = {
+export const advgan = defineAttack({
   name: 'advgan',
   kind: 'generative',
   description:
@@ -53,13 +53,19 @@ export const advgan: Attack = {
     'et al. 1801.02610)',
   usesLabels: true,
   parameters: [
-    param('epochs', 10),
-    param('trainImages', 2000),
-    param('learningRate', 0.001, '0.001', 'Adam learning rate of G and D'),
-    param('alpha', 1),
-    param('beta', 1),
-    param('hingeBound', 3),
-    param('confidence', 0, '0', 'C&W margin kappa of L_adv'),
+    param({ name: 'epochs', range: POSITIVE_INTEGER, description: 'generator training epochs', default: 10 }),
+    param({
+      name: 'trainImages',
+      range: POSITIVE_INTEGER,
+      description:
+        'AdvGAN: attacker images the generator trains on (the first N of the attacker split, at most all of it)',
+      default: 2000,
+    }),
+    param({ name: 'learningRate', range: POSITIVE, description: 'Adam learning rate of G and D', default: 0.001 }),
+    param({ name: 'alpha', range: NON_NEGATIVE, description: 'weight of the least-squares GAN loss', default: 1 }),
+    param({ name: 'beta', range: NON_NEGATIVE, description: 'weight of the hinge loss', default: 1 }),
+    param({ name: 'hingeBound', range: NON_NEGATIVE, description: 'c: the hinge bound on ||G(x)||_2', default: 3 }),
+    param({ name: 'confidence', range: NON_NEGATIVE, description: 'C&W margin kappa of L_adv', default: 0 }),
   ],
   transformable: false,
   fingerprint: networkFingerprint,
@@ -110,4 +116,4 @@ export const advgan: Attack = {
       generator.dispose();
     }
   },
-};
+});

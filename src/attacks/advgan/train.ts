@@ -3,7 +3,7 @@ import { TransferbenchError } from '../../common/errors.js';
 import { Random } from '../../common/random.js';
 import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
 import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
-import type { AttackParams } from '../types.js';
+
 import { buildDiscriminator, buildGenerator } from './networks.js';
 import { OnnxGanSteps } from './onnx-steps.js';
 import type { AdvGanOptions } from './options.js';
@@ -80,7 +80,7 @@ export function* trainGenerator(
 }
 
 /** The generator's training options from resolved attack parameters. */
-export function generatorOptions(params: AttackParams): AdvGanOptions {
+export function generatorOptions(params: Omit<AdvGanOptions, 'batchSize'>): AdvGanOptions {
   return {
     eps: params.eps,
     epochs: params.epochs,

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
-import { param } from '../params.js';
-import { scaleCopies } from './si.js';
-import type { InputTransform, TransformContext } from './types.js';
+import { NON_NEGATIVE, param, POSITIVE_INTEGER } from '../../common/params.js';
+import { SCALE_COPIES, scaleCopies } from './si.js';
+import { defineTransform, type TransformContext } from './types.js';
 
 /**
  * For each input image, `copies` images of other classes from the pool, drawn per image key (an
  * image of any class when the pool holds no other). Returned as copies * n images, copy-major.
  */
-function otherClassImages(context: TransformContext, copies: number): Float32Array {
+function otherClassImages(context: TransformContext, copies: number, seed: number): Float32Array {
   const { pool, labels, keys } = context;
   const size = context.imageShape[0] * context.imageShape[1] * context.imageShape[2];
   const n = labels.length;
@@ -26,7 +26,7 @@ function otherClassImages(context: TransformContext, copies: number): Float32Arr
     return list;
   };
   for (let k = 0; k < n; k++) {
-    const random = new Random(context.params.seed).fork(`admix:${context.evaluation}:${keys[k]}`);
+    const random = new Random(seed).fork(`admix:${context.evaluation}:${keys[k]}`);
     const candidates = candidatesFor(labels[k] as number);
     for (let j = 0; j < copies; j++) {
       const pick = candidates[random.int(candidates.length)] as number;
@@ -43,16 +43,30 @@ function otherClassImages(context: TransformContext, copies: number): Float32Arr
  * They come from the attacker's labelled images (the paper's "images of other categories"); the
  * batch itself when none are given. With one copy, one scale and eta 0 it changes nothing.
  */
-export const admix: InputTransform = {
+export const admix = defineTransform({
   name: 'admix',
   description:
     "Admix: the gradient averaged over x + eta x' for images x' of other classes, each scaled as in SI (Wang et al. 2102.00436)",
-  parameters: [param('admixCopies', 3), param('admixStrength', 0.2), param('scaleCopies', 5)],
-  plan: (context) => {
-    const { admixCopies, admixStrength } = context.params;
-    const scales = context.params.scaleCopies;
+  parameters: [
+    param({
+      name: 'admixCopies',
+      range: POSITIVE_INTEGER,
+      description: 'Admix: images of other classes mixed in per scale copy',
+      default: 3,
+    }),
+    param({
+      name: 'admixStrength',
+      range: NON_NEGATIVE,
+      description: 'Admix: weight eta of the mixed-in image',
+      default: 0.2,
+    }),
+    SCALE_COPIES,
+  ],
+  plan: (context, params) => {
+    const { admixCopies, admixStrength } = params;
+    const scales = params.scaleCopies;
     const identity = admixCopies === 1 && scales === 1 && admixStrength === 0;
-    const mixed = identity ? new Float32Array(0) : otherClassImages(context, admixCopies);
+    const mixed = identity ? new Float32Array(0) : otherClassImages(context, admixCopies, params.seed);
     return {
       copies: admixCopies * scales,
       identity,
@@ -68,4 +82,4 @@ export const admix: InputTransform = {
       },
     };
   },
-};
+});

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossRequest } from '../../compute/surrogate.js';
 import { lossGradientOf, type Crafting } from '../crafting.js';
-import type { AttackParams, LabelledImages } from '../types.js';
-import type { InputTransform, TransformPlan } from './types.js';
+import type { LabelledImages } from '../types.js';
+import type { BoundTransform, TransformPlan } from './types.js';
 import { valuesOf } from '../../compute/values.js';
 
 /** Everything fixed for a whole attack on a batch, which each gradient evaluation reuses. */
@@ -10,8 +10,7 @@ export interface GradientSetting {
   readonly labels: Int32Array;
   readonly ids: readonly number[];
   readonly imageShape: readonly [number, number, number];
-  readonly params: AttackParams;
-  readonly transforms: readonly InputTransform[];
+  readonly transforms: readonly BoundTransform[];
   readonly pool: LabelledImages;
   readonly loss: LossRequest;
 }
@@ -42,7 +41,6 @@ export function* transformedGradient(
   for (const transform of setting.transforms) {
     if (transform.plan === undefined) continue;
     const plan = transform.plan({
-      params: setting.params,
       imageShape: setting.imageShape,
       keys,
       labels,
@@ -79,7 +77,7 @@ export function* transformedGradient(
     let g = tf.tensor4d(gradient, shape);
     let changed = false;
     for (const transform of smoothing) {
-      const next = transform.smooth?.(g, setting.params);
+      const next = transform.smooth?.(g);
       if (next !== undefined) {
         g = next;
         changed = true;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
-import { param } from '../params.js';
-import type { InputTransform } from './types.js';
+import { param } from '../../common/params.js';
+import { defineTransform } from './types.js';
 
 /** One image's draw: left alone, or resized to `size` and padded by `top`/`left` inside the padded square. */
 export type Draw =
@@ -28,21 +28,29 @@ export function drawDiversity(random: Random, h: number, padded: number, probabi
   return { apply: true, size, top: random.int(padded - size), left: random.int(padded - size) };
 }
 
-export const di: InputTransform = {
+export const di = defineTransform({
   name: 'di',
   description:
     'input diversity: random resize and pad with probability p, then back to the input size (Xie et al. 1803.06978)',
-  parameters: [param('resizeRate', 1.1), param('diversityProb', 0.5)],
-  plan: (context) => {
+  parameters: [
+    param({
+      name: 'resizeRate',
+      range: { type: 'number', minimum: 1 },
+      description: 'DI: the padded size, relative to the image size',
+      default: 1.1,
+    }),
+    param({
+      name: 'diversityProb',
+      range: { type: 'number', minimum: 0, maximum: 1 },
+      description: 'DI: probability of transforming an image at each gradient',
+      default: 0.5,
+    }),
+  ],
+  plan: (context, params) => {
     const [h, w] = context.imageShape;
-    const padded = Math.floor(h * context.params.resizeRate);
+    const padded = Math.floor(h * params.resizeRate);
     const draws: Draw[] = context.keys.map((key) =>
-      drawDiversity(
-        new Random(context.params.seed).fork(`di:${context.evaluation}:${key}`),
-        h,
-        padded,
-        context.params.diversityProb,
-      ),
+      drawDiversity(new Random(params.seed).fork(`di:${context.evaluation}:${key}`), h, padded, params.diversityProb),
     );
     return {
       copies: 1,
@@ -67,4 +75,4 @@ export const di: InputTransform = {
       },
     };
   },
-};
+});

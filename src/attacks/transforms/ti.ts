@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { param } from '../params.js';
-import type { InputTransform } from './types.js';
+import { param } from '../../common/params.js';
+import { defineTransform } from './types.js';
 
 /** TransferAttack's gkern: a normalised outer product of N(0, 1) densities over linspace(-3, 3, size). */
 export function gaussianKernel(size: number, nsig = 3): Float32Array {
@@ -23,10 +23,17 @@ export function gaussianKernel(size: number, nsig = 3): Float32Array {
  * 224-pixel ImageNet images (about 7% of the side); the default here is 5x5 on 28x28 digits, whose strokes
  * are 2-3 pixels wide: a wider kernel blurs the gradient past the stroke. A 1x1 kernel changes nothing.
  */
-export const ti: InputTransform = {
+export const ti = defineTransform({
   name: 'ti',
   description: 'translation invariance: the gradient smoothed by a Gaussian kernel (Dong et al. 1904.02884)',
-  parameters: [param('kernelSize', 5)],
+  parameters: [
+    param({
+      name: 'kernelSize',
+      range: { type: 'integer', minimum: 1, odd: true },
+      description: 'TI: side of the Gaussian kernel (odd; 1 leaves the gradient alone)',
+      default: 5,
+    }),
+  ],
   smooth: (gradient, params) => {
     if (params.kernelSize === 1) return undefined;
     const channels = gradient.shape[3];
@@ -38,4 +45,4 @@ export const ti: InputTransform = {
     );
     return tf.depthwiseConv2d(gradient, filter, 1, 'same');
   },
-};
+});

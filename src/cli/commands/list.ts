@@ -1,9 +1,9 @@
-import { ATTACKS, describeRange, TRANSFORMS, type ParamSpec } from '../../attacks/index.js';
+import { ATTACKS, TRANSFORMS } from '../../attacks/index.js';
+import { describeParams, type AnyParam } from '../../common/params.js';
 import { QUERY_ATTACKS } from '../../query-attacks/index.js';
 import { NETWORKS } from '../../compute/network/architectures.js';
 import { TransferbenchError } from '../../common/errors.js';
 import { STRATEGIES } from '../../substitutes/index.js';
-import { allowedText } from '../../substitutes/params.js';
 import { formatTable, type Reporter } from '../reporter.js';
 
 const LISTS = ['attacks', 'query-attacks', 'substitutes', 'architectures'] as const;
@@ -12,11 +12,11 @@ const LISTS = ['attacks', 'query-attacks', 'substitutes', 'architectures'] as co
 export function listCommand(reporter: Reporter, what: string | undefined): number {
   switch (what) {
     case 'attacks': {
-      const parameters = (specs: readonly ParamSpec[]) => {
-        const rows = specs.map((p) => [
+      const parameters = (declared: readonly AnyParam[]) => {
+        const rows = describeParams(declared).map((p) => [
           `    ${p.name}`,
-          `default ${p.defaultText}`,
-          describeRange(p.range),
+          `default ${p.default}`,
+          p.range,
           p.description,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
@@ -46,9 +46,11 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
       for (const attack of QUERY_ATTACKS.values()) {
         reporter.info(`${attack.name}  [${attack.kind}; ${attack.norms.join(', ')}]  ${attack.description}`);
         // Defaults shown for a 28x28x1 image at L-inf eps 0.3 / L2 eps 2 (some scale with them).
-        const rows = attack.parameters.map((p) => [
+        const norm = attack.norms[0] ?? 'linf';
+        const context = { norm, eps: norm === 'l2' ? 2 : 0.3, shape: [28, 28, 1] as const };
+        const rows = describeParams(attack.parameters, context).map((p) => [
           `    ${p.name}`,
-          `default ${p.default(attack.norms[0] ?? 'linf', attack.norms[0] === 'l2' ? 2 : 0.3, [28, 28, 1])}`,
+          `default ${p.default}`,
           p.description,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
@@ -61,10 +63,10 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
     case 'substitutes': {
       for (const strategy of STRATEGIES.values()) {
         reporter.info(`${strategy.name}${strategy.reference ? '  [reference]' : ''}  ${strategy.description}`);
-        const rows = strategy.parameters.map((p) => [
+        const rows = describeParams(strategy.parameters).map((p) => [
           `    ${p.name}`,
           p.default !== undefined ? `default ${p.default}` : '',
-          `${p.description}; ${allowedText(p)}`,
+          `${p.description}; ${p.range}`,
         ]);
         if (rows.length > 0) reporter.info(formatTable(rows));
       }

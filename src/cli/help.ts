@@ -251,7 +251,8 @@ export function commandHelp(words: readonly string[]): string | undefined {
     .map((c) => {
       const options = c.options.length > 0 ? `\nOptions:\n${table(c.options, '  ')}\n` : '';
       const examples = c.examples.map((e) => `  ${e}`).join('\n');
-      return `Usage: ${c.usage}\n\n${c.summary}\n${options}\nExample${c.examples.length > 1 ? 's' : ''}:\n${examples}\n`;
+      const plural = c.examples.length > 1 ? 's' : '';
+      return `Usage: ${c.usage}\n\n${c.summary}\n${options}\nExample${plural}:\n${examples}\n`;
     })
     .join('\n')}`;
 }

@@ -34,7 +34,10 @@ export async function mergeBenchmark(options: {
 import { writeReport } from ${JSON.stringify(REPORT)};
 import { GridCollector } from ${JSON.stringify(GRIDS)};
 const clock = () => ({ wall: performance.now(), cpu: process.cpuUsage() });
-const since = (t) => { const used = process.cpuUsage(t.cpu); return { seconds: (performance.now() - t.wall) / 1000, cpuSeconds: (used.user + used.system) / 1e6 }; };
+const since = (t) => {
+  const used = process.cpuUsage(t.cpu);
+  return { seconds: (performance.now() - t.wall) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+};
 const start = clock();
 const grids = new GridCollector();
 const merged = mergeResults(${JSON.stringify(dir)}, { tables: false, grids });

@@ -121,7 +121,8 @@ export async function queriesBenchmark(options: {
     results,
     notes: [
       'Untrained model C and MLP exported to ONNX (speed does not depend on the weights); uniform-noise images.',
-      "Queries/s = queries the oracle charged / wall time of runQueryAttack, including the attack's own JS work between requests.",
+      'Queries/s = queries the oracle charged / wall time of runQueryAttack, ' +
+        "including the attack's own JS work between requests.",
       'HopSkipJump sends its gradient probes (100 per image) in one ' +
         'request per image; Square one row per image per request.',
     ],

@@ -102,7 +102,10 @@ async function modelC(dir: string, given: string | undefined): Promise<BenchMode
   return { name: 'model-c', onnxPath, bytes, description };
 }
 
-/** A network of bench/torch_fixtures.py (random seed-0 weights) exported there at run time (tens of MB, not committed). */
+/**
+ * A network of bench/torch_fixtures.py (random seed-0 weights) exported there at run time (tens of MB, not
+ * committed).
+ */
 function torchModel(python: string, dir: string, name: 'resnet18' | 'vit-small'): BenchModel {
   const out = join(dir, name);
   execFileSync(python, [FIXTURES_SCRIPT, `--${name}`, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -309,9 +312,8 @@ export async function surrogateBenchmark(options: {
         '--seconds',
         options.quick ? '2' : '6',
       ]) as TorchSurrogateReport;
-      options.log(
-        `surrogate PyTorch ${threads} thread(s): ${JSON.stringify(torchFgsmRates(pytorch[String(threads)]?.models))} FGSM img/s`,
-      );
+      const rates = torchFgsmRates(pytorch[String(threads)]?.models);
+      options.log(`surrogate PyTorch ${threads} thread(s): ${JSON.stringify(rates)} FGSM img/s`);
     }
   }
   const inference = (model: string, threads: number) =>

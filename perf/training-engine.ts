@@ -147,12 +147,16 @@ export async function measureOnnxTraining(
               ? { pytorchTrain: { before: torchBefore, after: torchAfter, mean: (torchBefore + torchAfter) / 2 } }
               : {}),
           };
+          const replicaRate = replicas ? `, ${measured.replicas.median.toFixed(0)} img/s (${threads} replicas)` : '';
+          const torchTrain = result.pytorchTrain
+            ? `${result.pytorchTrain.before.toFixed(0)} / ${result.pytorchTrain.after.toFixed(0)} img/s before / after`
+            : '-';
           log(
             `training engine onnxruntime ${name} ${threads} thread(s): train ` +
               `${measured.typed.median.toFixed(0)} img/s (typed arrays), ${measured.inGraph.median.toFixed(0)} ` +
-              `img/s (in graph)${replicas ? `, ${measured.replicas.median.toFixed(0)} img/s (${threads} replicas)` : ''}; ` +
+              `img/s (in graph)${replicaRate}; ` +
               `forward ${forward.median.toFixed(0)} img/s; a step = ${result.stepInForwardPasses.toFixed(1)} ` +
-              `forward passes; PyTorch ${result.pytorchTrain ? `${result.pytorchTrain.before.toFixed(0)} / ${result.pytorchTrain.after.toFixed(0)} img/s before / after` : '-'}; ` +
+              `forward passes; PyTorch ${torchTrain}; ` +
               `load average ${result.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}`,
           );
           results.push(result);

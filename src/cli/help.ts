@@ -155,7 +155,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'balance',
     usage: 'transferbench balance SUITE N',
     summary:
-      "predicted work per shard of N, groups dealt round robin and by cost, with the largest shard's share over the mean",
+      'predicted work per shard of N, groups dealt round robin and by cost, ' +
+      "with the largest shard's share over the mean",
     options: [],
     examples: ['transferbench balance bench/repro-papernot.json 4'],
   },
@@ -172,7 +173,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'targets inspect',
     usage: 'transferbench targets inspect FILE [--write]',
     summary:
-      "print an ONNX model's inputs and outputs, draft its target.json, say whether it can serve as a pretrained surrogate",
+      "print an ONNX model's inputs and outputs, draft its target.json, " +
+      'say whether it can serve as a pretrained surrogate',
     options: [['--write', 'save the draft as target.json beside FILE (refused when one exists)']],
     examples: ['transferbench targets inspect /data/models/pt_cnn/model.onnx --write'],
   },
@@ -248,7 +250,9 @@ export function commandHelp(words: readonly string[]): string | undefined {
   return `${chosen
     .map((c) => {
       const options = c.options.length > 0 ? `\nOptions:\n${table(c.options, '  ')}\n` : '';
-      return `Usage: ${c.usage}\n\n${c.summary}\n${options}\nExample${c.examples.length > 1 ? 's' : ''}:\n${c.examples.map((e) => `  ${e}`).join('\n')}\n`;
+      const examples = c.examples.map((e) => `  ${e}`).join('\n');
+      const plural = c.examples.length > 1 ? 's' : '';
+      return `Usage: ${c.usage}\n\n${c.summary}\n${options}\nExample${plural}:\n${examples}\n`;
     })
     .join('\n')}`;
 }

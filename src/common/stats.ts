@@ -12,7 +12,10 @@ export const Z975 = 1.959963984540054;
 /** Student's t quantiles at 0.975 for 1-10 degrees of freedom (exact to 4 digits). */
 const T975 = [12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.306, 2.2622, 2.2281];
 
-/** The 0.975 quantile of Student's t: the table to 10 degrees of freedom, a Cornish-Fisher expansion beyond (< 1e-4). */
+/**
+ * The 0.975 quantile of Student's t: the table to 10 degrees of freedom, a Cornish-Fisher expansion beyond
+ * (< 1e-4).
+ */
 export function tQuantile975(df: number): number {
   if (!(df >= 1) || !Number.isInteger(df)) throw new RangeError(`t quantile: degrees of freedom ${df}`);
   const exact = T975[df - 1];

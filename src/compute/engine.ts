@@ -93,7 +93,8 @@ export function useEngine(
 /**
  * The engine to train on, measuring when the request (or the default) is `auto`: the small
  * CNN's step is timed on both engines here, and the faster is kept for the rest of the process;
- * worker threads get it in their data (`adoptEngine`) and never time again. The measurement travels in the EngineInfo into every manifest.
+ * worker threads get it in their data (`adoptEngine`) and never time again. The measurement travels in the
+ * EngineInfo into every manifest.
  */
 export async function resolveEngine(
   requested: string | undefined = envValue('TRANSFERBENCH_ENGINE'),

@@ -69,16 +69,19 @@ export class GridCollector {
       const first = shown[0] as CellResult;
       const rows = [
         'clean images, true class',
-        ...shown.map(
-          (c) =>
-            `adversarial on target ${c.target}, crafted ${c.reference ? 'white-box on the target itself' : `on ${c.strategy}/${c.architecture}/${c.budget}`}: ` +
-            `target's class`,
-        ),
+        ...shown.map((c) => {
+          const crafted = c.reference
+            ? 'white-box on the target itself'
+            : `on ${c.strategy}/${c.architecture}/${c.budget}`;
+          return `adversarial on target ${c.target}, crafted ${crafted}: target's class`;
+        }),
       ];
       const more = count - shown.length;
       yield {
         file: `${key.replace(/[^A-Za-z0-9.-]+/g, '_')}.png`,
-        title: `${first.attack} eps ${first.eps}, ${first.labelSource} labels${more > 0 ? ` (first ${shown.length} of ${count} cells)` : ''}`,
+        title:
+          `${first.attack} eps ${first.eps}, ${first.labelSource} labels` +
+          `${more > 0 ? ` (first ${shown.length} of ${count} cells)` : ''}`,
         rows,
         png: drawGrid(shown.map((c) => c.examples as CellExamples)),
       };

@@ -51,8 +51,9 @@ const attackEntryName = (a: AttackRow) => `${a.attack} (${a.labelSource}${a.targ
 /**
  * The summary leaderboards built one record at a time, with state per group (and, for the paired
  * comparisons, each cell's per-image flags: a quarter of a character per image): `merge` streams
- * a run of any size through it, and the table functions below run it over an array. Records must come in the order the tables should see them (the suite's cell order
- * for the merged leaderboards): first records, ties and floating-point sums depend on it.
+ * a run of any size through it, and the table functions below run it over an array. Records must come in the order
+ * the tables should see them (the suite's cell order for the merged leaderboards): first records, ties and
+ * floating-point sums depend on it.
  */
 export class LeaderboardBuilder {
   private readonly targets = new TargetsBoard();

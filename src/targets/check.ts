@@ -43,7 +43,8 @@ function checkSignature(target: ResolvedTarget): void {
   if (output === undefined)
     throw refuse(
       path,
-      `outputName "${d.outputName}" is not an output of the model; it has ${outputs.map((v) => `"${v.name}"`).join(', ')}`,
+      `outputName "${d.outputName}" is not an output of the model; ` +
+        `it has ${outputs.map((v) => `"${v.name}"`).join(', ')}`,
     );
   if (input.dims !== undefined) {
     const declared = input.dims.slice(1);
@@ -63,7 +64,8 @@ function checkOutputDims(path: string, d: TargetDescriptor, dims: readonly (numb
   if (dims.length !== 2)
     throw refuse(
       path,
-      `the model's output ${d.outputName} is [${dims.map((x) => x ?? 'batch').join(', ')}]; a classifier's output must be [batch, classes]`,
+      `the model's output ${d.outputName} is [${dims.map((x) => x ?? 'batch').join(', ')}]; ` +
+        "a classifier's output must be [batch, classes]",
     );
   const width = dims[1];
   if (width !== undefined && width !== d.classNames.length)
@@ -111,7 +113,8 @@ function checkAnswers(path: string, d: TargetDescriptor, out: Float32Array, dims
     } else if (d.outputKind === 'log-probabilities' && values.some((v) => v > 1e-4))
       throw refuse(
         path,
-        `outputKind is "log-probabilities", but the model answers a probe image with ${Math.max(...values).toPrecision(4)}, ` +
+        'outputKind is "log-probabilities", but the model answers a probe image with ' +
+          `${Math.max(...values).toPrecision(4)}, ` +
           `above 0 (a probability above 1); use "logits" for raw scores`,
       );
   }
@@ -136,7 +139,8 @@ export async function checkTargetAgainstModel(target: ResolvedTarget): Promise<v
     } catch (error) {
       throw new TransferbenchError(
         'BAD_MODEL',
-        `${target.descriptorPath}: the model does not run on a [2, ${d.inputShape.join(', ')}] probe batch: ${(error as Error).message}`,
+        `${target.descriptorPath}: the model does not run on a [2, ${d.inputShape.join(', ')}] probe batch: ` +
+          (error as Error).message,
       );
     }
     if (answer === undefined) throw refuse(target.descriptorPath, `the model returns no output ${d.outputName}`);
@@ -166,13 +170,15 @@ export function checkDatasetFitsTarget(
     throw refuse(
       target.descriptorPath,
       `the model takes ${shape.join('x')} images (layout ${d.layout}, inputShape [${d.inputShape.join(', ')}]), ` +
-        `but ${dataset.name} has ${dataset.imageShape.join('x')} (H x W x C); fix "layout" and "inputShape", or the suite's dataset`,
+        `but ${dataset.name} has ${dataset.imageShape.join('x')} (H x W x C); ` +
+        `fix "layout" and "inputShape", or the suite's dataset`,
     );
   let highest = -1;
   for (const label of dataset.labels) if (label > highest) highest = label;
   if (highest >= d.classNames.length)
     throw refuse(
       target.descriptorPath,
-      `${dataset.name} has label ${highest}, but the target has ${d.classNames.length} classes (0-${d.classNames.length - 1})`,
+      `${dataset.name} has label ${highest}, but the target has ${d.classNames.length} classes ` +
+        `(0-${d.classNames.length - 1})`,
     );
 }

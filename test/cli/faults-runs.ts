@@ -52,8 +52,8 @@ export const RUN_FAULTS: Fault[] = [
     status: 2,
     stderr: (_, mountPoint) =>
       new RegExp(
-        `^${literal(join(mountPoint, 'out'))}: could not create the folder of the results \\(--out\\): read-only file ` +
-          'system \\(EROFS\\)$',
+        `^${literal(join(mountPoint, 'out'))}: could not create the folder of the results \\(--out\\): ` +
+          'read-only file system \\(EROFS\\)$',
       ),
     after: (_, mountPoint) => {
       spawnSync('umount', [mountPoint]);

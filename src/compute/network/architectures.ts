@@ -41,7 +41,10 @@ function resnet(widths: readonly number[], blocks: number) {
   };
 }
 
-/** VGG-11 with BatchNormalization (Simonyan and Zisserman 1409.1556, configuration A), CIFAR-style: one linear classifier. */
+/**
+ * VGG-11 with BatchNormalization (Simonyan and Zisserman 1409.1556, configuration A), CIFAR-style: one linear
+ * classifier.
+ */
 const VGG11 = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] as const;
 
 function vgg(input: ArchitectureInput, name: string): OnnxNetwork {

@@ -6,7 +6,10 @@ import { NETWORK_IO, type NetworkOutputKind, type OnnxNetwork } from './network.
 /** The ONNX opset networks built here are written at. */
 export const BUILD_OPSET = 13;
 
-/** How a weight starts (He et al. 1502.01852 for layers followed by ReLU; Glorot and Bengio 2010 for the classifier). */
+/**
+ * How a weight starts (He et al. 1502.01852 for layers followed by ReLU; Glorot and Bengio 2010 for the
+ * classifier).
+ */
 export type Initialiser = 'he-uniform' | 'glorot-uniform' | 'zeros' | 'ones';
 
 /**
@@ -37,7 +40,10 @@ export class NetworkBuilder {
     this.shape = [c, h, w];
   }
 
-  /** A weight of `shape`, initialised from its fan-in and fan-out (shape [out, in, ...kernel] or [in, out] for Gemm). */
+  /**
+   * A weight of `shape`, initialised from its fan-in and fan-out (shape [out, in, ...kernel] or [in, out] for
+   * Gemm).
+   */
   weight(label: string, shape: readonly number[], init: Initialiser, fans?: { in: number; out: number }): string {
     const name = `${label}_${this.count++}`;
     const size = shape.reduce((a, b) => a * b, 1);

@@ -73,7 +73,8 @@ export async function probeGraph(
       } catch (error) {
         throw new TransferbenchError(
           'BAD_MODEL',
-          `ONNX gradient: the model does not run at batch ${batch} (${(error as Error).message.replace(/\s*\n\s*/g, ' ')}); ` +
+          `ONNX gradient: the model does not run at batch ${batch} ` +
+            `(${(error as Error).message.replace(/\s*\n\s*/g, ' ')}); ` +
             `export it with a dynamic batch dimension (torch.onnx.export(..., ` +
             `dynamic_axes={"input": {0: "batch"}}))`,
         );

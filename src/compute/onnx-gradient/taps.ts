@@ -81,7 +81,8 @@ export async function tappedForward(
   // The classifier's values named like the generated model's inputs and outputs were renamed model/<name>.
   const layer = layers.find((l) => l.name === options.layer) ?? layers.find((l) => l.name === `model/${options.layer}`);
   if (!layer) {
-    // Listed as featureLayers lists them: the rewritten graph has values of its own (a MaxPool's input before its Relu).
+    // Listed as featureLayers lists them: the rewritten graph has values of its own (a MaxPool's input before its
+    // Relu).
     const examples = (await featureLayers(onnxBytes, description)).map((l) => l.name);
     throw badOption(
       'layer',

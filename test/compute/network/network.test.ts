@@ -19,7 +19,10 @@ import { loadEmbeddedMnist } from '../../../src/data/index.js';
 const SMALL: [number, number, number] = [8, 8, 2];
 const settings = { threads: 1, optimizerInGraph: false };
 
-/** The training-mode loss (BatchNormalization on the batch's statistics) of `network` on a batch, and its weight gradients. */
+/**
+ * The training-mode loss (BatchNormalization on the batch's statistics) of `network` on a batch, and its weight
+ * gradients.
+ */
 async function lossAndGradients(network: OnnxNetwork, images: Float32Array, targets: Float32Array, n: number) {
   const form = await trainingForm(network, 'images', 'logits');
   const trainer = await OnnxTrainer.create(form, {

@@ -80,7 +80,8 @@ describe('createOnnxSurrogate', () => {
     await assert.rejects(buildGradientModel(bytes, description, { loss: 'cross-entropy' }), (error: Error) => {
       assert.equal(
         error.message,
-        `ONNX gradient: no gradient for operator Sinh (node Sinh_0); supported: ${GRADIENT_BUILDERS.names().join(', ')}`,
+        'ONNX gradient: no gradient for operator Sinh (node Sinh_0); ' +
+          `supported: ${GRADIENT_BUILDERS.names().join(', ')}`,
       );
       return true;
     });

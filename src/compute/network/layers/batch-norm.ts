@@ -1,7 +1,10 @@
 import { float } from '../../onnx-gradient/ir.js';
 import type { NetworkBuilder } from '../builder.js';
 
-/** PyTorch's BatchNorm2d defaults (Ioffe and Szegedy 1502.03167): running averages at momentum 0.1 in its convention. */
+/**
+ * PyTorch's BatchNorm2d defaults (Ioffe and Szegedy 1502.03167): running averages at momentum 0.1 in its
+ * convention.
+ */
 const EPSILON = 1e-5;
 const MOMENTUM = 0.9;
 

@@ -38,7 +38,10 @@ export const powGradient: GradientBuilder = (ctx) => {
 /** Abs: dX = dY sign(X) (0 at 0, as torch). */
 export const absGradient = unary((b, ctx, dy, out) => b.node('Mul', [dy, b.node('Sign', [ctx.input(0)])], {}, out));
 
-/** Sum and Mean of any number of inputs (numpy broadcasting): each input gets dY (over n for Mean), summed to its shape. */
+/**
+ * Sum and Mean of any number of inputs (numpy broadcasting): each input gets dY (over n for Mean), summed to its
+ * shape.
+ */
 function variadic(mean: boolean): GradientBuilder {
   return (ctx) => {
     const b = new Backward(ctx);

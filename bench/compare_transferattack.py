@@ -122,13 +122,15 @@ def main():
     for i, (name, ours_name, theirs, mine, ta_delta, our_delta) in enumerate(table):
         cells = []
         for g in TA_GROUPS:
-            cells += [f'{theirs[g]:.1f}', f"{rank_cols[('ta', g)][i]:g}", f'{mine[g]:.1f}', f"{rank_cols[('us', g)][i]:g}"]
+            ta_rank, our_rank = rank_cols[('ta', g)][i], rank_cols[('us', g)][i]
+            cells += [f'{theirs[g]:.1f}', f'{ta_rank:g}', f'{mine[g]:.1f}', f'{our_rank:g}']
         cells += [f'{ta_delta:+.1f}', f'{our_delta:+.1f}']
         lines.append(f'| {name} | `{ours_name}` | ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append(
-        '- CNN vs MI-FGSM: the method minus MI-FGSM, in points, on the same surrogate (ours: the ground-truth cnn-small; '
-        'SGM the ground-truth resnet8; LGV is MI-FGSM on the LGV snapshots minus on the cnn-small they start from)'
+        '- CNN vs MI-FGSM: the method minus MI-FGSM, in points, on the same surrogate (ours: the ground-truth '
+        'cnn-small; SGM the ground-truth resnet8; LGV is MI-FGSM on the LGV snapshots minus on the cnn-small they '
+        'start from)'
     )
     for g in TA_GROUPS:
         rho = spearman([t[2][g] for t in table], [t[3][g] for t in table])

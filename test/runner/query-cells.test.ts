@@ -252,7 +252,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\]: simba-dct: parameter "step": got 1, expected one of the parameters it takes: stepSize, lowFrequencies, stride/,
+      new RegExp(
+        'queryAttacks.attacks\\[0\\]: simba-dct: parameter "step": got 1, ' +
+          'expected one of the parameters it takes: stepSize, lowFrequencies, ' +
+          'stride',
+      ),
     );
     assert.throws(
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
@@ -283,7 +287,10 @@ describe('query-attack cells in suites', function () {
           { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], ensemble: true }] } },
           'q.json',
         ),
-      /q.json: queryAttacks.attacks\[0\].ensemble needs a surrogate-guided hybrid without "start" \(square-linf is score-based\)/,
+      new RegExp(
+        'q.json: queryAttacks.attacks\\[0\\].ensemble needs a surrogate-guided ' +
+          'hybrid without "start" \\(square-linf is score-based\\)',
+      ),
     );
     // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
     assert.throws(
@@ -295,7 +302,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /^TransferbenchError: q.json: queryAttacks.attacks\[0\].substitutes names "jacobian", which the suite's substitutes do not have; they have "ground-truth", "static-distillation"$/,
+      new RegExp(
+        '^TransferbenchError: q.json: queryAttacks.attacks\\[0\\].substitutes ' +
+          'names "jacobian", which the suite\'s substitutes do not have; they ' +
+          'have "ground-truth", "static-distillation"$',
+      ),
     );
     assert.throws(
       () =>
@@ -315,7 +326,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none but ensembles/,
+      new RegExp(
+        'queryAttacks.attacks\\[0\\] \\(square-linf, start "fgsm"\\) needs a ' +
+          'substitute to start from or be guided by, and the suite has none but ' +
+          'ensembles',
+      ),
     );
     // A pretrained surrogate guides hybrids as a substitute trained here does: one cell per hybrid, named after it.
     const pretrained = parseSuite(

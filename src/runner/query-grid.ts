@@ -163,7 +163,10 @@ export function checkQuerySuite(suite: Suite, source: string): void {
   });
 }
 
-/** The architectures a suite substitute offers query cells: its own, or a pretrained surrogate's label; none for ensembles. */
+/**
+ * The architectures a suite substitute offers query cells: its own, or a pretrained surrogate's label; none for
+ * ensembles.
+ */
 function guideArchitectures(entry: Suite['substitutes'][number]): readonly string[] {
   if (entry.members !== undefined) return [];
   return entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.model))] : []);

@@ -39,7 +39,8 @@ export const VICINITY_PARAMETERS: readonly AnyParam[] = [
     name: 'trainImages',
     range: { type: 'integer', minimum: 1 },
     description:
-      "how many of the attacker's images to label and train on (default: all; with the target's labels, at most the budget)",
+      "how many of the attacker's images to label and train on (default: all; with the target's labels, at " +
+      'most the budget)',
   },
   {
     name: 'extraEpochs',

@@ -128,7 +128,8 @@ export function checkQuerySuite(suite: Suite, source: string): void {
       throw new TransferbenchError(
         'BAD_CONFIG',
         `${source}: queryAttacks.attacks[${i}].substitutes names ${unknown.map((s) => `"${s}"`).join(', ')}, ` +
-          `which the suite's substitutes do not have; they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
+          "which the suite's substitutes do not have; " +
+          `they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
       );
     if (a.ensemble === true && (attack.kind !== 'hybrid' || a.start !== undefined))
       throw new TransferbenchError(

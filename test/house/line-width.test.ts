@@ -38,16 +38,11 @@ const PENDING = new Set([
   'targets/zoo.json',
   'test/cli/faults-input.ts',
   'test/cli/faults-runs.ts',
-  'test/common/stats.test.ts',
-  'test/compute/onnx-gradient/torchvision.test.ts',
-  'test/compute/onnx-train/optimizer.test.ts',
   'test/fixtures/torch/mnist-cnn/cases.json',
   'test/index.test.ts',
   'test/oracle/oracle.test.ts',
-  'test/query-attacks/guided.test.ts',
   'test/reporter.cjs',
   'test/runner/group-processes.test.ts',
-  'test/runner/query-cells.test.ts',
   'test/runner/suite.test.ts',
 ]);
 

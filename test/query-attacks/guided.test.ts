@@ -62,25 +62,28 @@ describe('query attacks: hybrids guided by the harness surrogates', () => {
       weights: perturbedLinear(t.model, 1, seed).weights.map((w, i) => w - (t.model.weights[i] as number)),
     });
     for (const attack of ['simba-ods', 'gfcs', 'bases', 'subspace']) {
-      it(`${attack}: the target's own model as surrogate fools more images within 30 queries than an unrelated one`, async () => {
-        const fooled = async (surrogates: Surrogate[]) => {
-          const outcome = await runQueryAttack({
-            attack,
-            oracle: t.target('probabilities').withImageBudget(30),
-            images: t.images,
-            labels: t.labels,
-            ids: t.ids,
-            eps: 0.1,
-            norm: 'linf',
-            seed: 6,
-            surrogates,
-          });
-          return outcome.images.filter((i) => i.success).length;
-        };
-        const exact = await fooled([linearSurrogate(t.model, t.shape), linearSurrogate(unrelated(2), t.shape)]);
-        const blind = await fooled([linearSurrogate(unrelated(3), t.shape), linearSurrogate(unrelated(4), t.shape)]);
-        assert.ok(exact > blind, `${exact} fooled with the target's model among the surrogates, ${blind} without`);
-      });
+      it(
+        `${attack}: the target's own model as surrogate fools more images within 30 queries ` + 'than an unrelated one',
+        async () => {
+          const fooled = async (surrogates: Surrogate[]) => {
+            const outcome = await runQueryAttack({
+              attack,
+              oracle: t.target('probabilities').withImageBudget(30),
+              images: t.images,
+              labels: t.labels,
+              ids: t.ids,
+              eps: 0.1,
+              norm: 'linf',
+              seed: 6,
+              surrogates,
+            });
+            return outcome.images.filter((i) => i.success).length;
+          };
+          const exact = await fooled([linearSurrogate(t.model, t.shape), linearSurrogate(unrelated(2), t.shape)]);
+          const blind = await fooled([linearSurrogate(unrelated(3), t.shape), linearSurrogate(unrelated(4), t.shape)]);
+          assert.ok(exact > blind, `${exact} fooled with the target's model among the surrogates, ${blind} without`);
+        },
+      );
     }
   });
 });

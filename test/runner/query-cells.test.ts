@@ -212,7 +212,8 @@ describe('query-attack cells in suites', function () {
     assert.equal(merged.status, 2);
     assert.equal(
       merged.stderr.trim(),
-      `transferbench: ${dir}: query cell ${first.cellId} reports ${first.meanQueries / 2} queries per image on average, the ` +
+      `transferbench: ${dir}: query cell ${first.cellId} reports ${first.meanQueries / 2} queries per image ` +
+        'on average, the ' +
         `oracle's ledger charged ${first.meanQueries}; the record was edited or comes from another run: rerun its ` +
         'shard into a fresh --out',
     );

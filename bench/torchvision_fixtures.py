@@ -137,8 +137,10 @@ ARCHITECTURES = {
                        'SqueezeNet 1.1, channels / 8'),
     'swin': (lambda: tv.SwinTransformer([2, 2], 16, [2, 2], [2, 4], [4, 4], num_classes=CLASSES), [3, 32, 32],
              'Swin, patch 2, embed 16, two stages of two blocks (one shifted), window 4'),
-    'vgg': (lambda: vgg_small(False), [3, 28, 28], 'VGG configuration A without its last three max-pools, channels / 16, hidden 16'),
-    'vgg-bn': (lambda: vgg_small(True), [3, 28, 28], 'VGG-BN configuration A without its last three max-pools, channels / 16, hidden 16'),
+    'vgg': (lambda: vgg_small(False), [3, 28, 28],
+            'VGG configuration A without its last three max-pools, channels / 16, hidden 16'),
+    'vgg-bn': (lambda: vgg_small(True), [3, 28, 28],
+               'VGG-BN configuration A without its last three max-pools, channels / 16, hidden 16'),
     'vit': (lambda: tv.VisionTransformer(32, 8, 2, 2, 32, 64, num_classes=CLASSES), [3, 32, 32],
             'ViT, image 32, patch 8, two layers, two heads, hidden 32, MLP 64'),
 }

@@ -23,7 +23,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 context=${1:-$(cd "$here/../.." && pwd)}
-[ -f "$context/Dockerfile" ] || { echo "build.sh: $context has no Dockerfile (CONTEXT must be a clone of the repository)" >&2; exit 2; }
+[ -f "$context/Dockerfile" ] || {
+  echo "build.sh: $context has no Dockerfile (CONTEXT must be a clone of the repository)" >&2
+  exit 2
+}
 command -v buildah >/dev/null || { echo "build.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }
 # chroot isolation: RUN steps share the host's kernel namespaces, which works where nested
 # containers (user namespaces, cgroups) are not allowed.

@@ -73,7 +73,8 @@ export function ioError(error: unknown, path: string, what: string): unknown {
     .replace(/, [a-z]+$/, '');
   return new TransferbenchError(
     'IO_ERROR',
-    `${path}: could not ${e.syscall === 'open' ? 'open' : e.syscall === 'mkdir' ? 'create the folder of' : 'write'} ${what}: ` +
+    `${path}: could not ` +
+      `${e.syscall === 'open' ? 'open' : e.syscall === 'mkdir' ? 'create the folder of' : 'write'} ${what}: ` +
       `${reason} (${e.code})`,
   );
 }

@@ -36,7 +36,10 @@ export function describeError(error: ErrorObject, data: unknown): string {
       return `${path}: unknown key "${String(params.additionalProperty)}"; ${hint}`;
     }
     case 'enum':
-      return `${path} is ${found(data, error.instancePath)}; allowed: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return (
+        `${path} is ${found(data, error.instancePath)}; allowed: ` +
+        `${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      );
     case 'anyOf': {
       const description = (error.parentSchema as { description?: string } | undefined)?.description;
       if (description !== undefined) return `${path} is ${found(data, error.instancePath)}; expected ${description}`;

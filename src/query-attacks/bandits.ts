@@ -15,7 +15,8 @@ export const bandits: QueryAttack = {
   name: 'bandits-td',
   kind: 'score-based',
   description:
-    'Bandits-TD (Ilyas et al. 1807.07978): a tiled, time-kept gradient prior updated from two antithetic probes per step',
+    'Bandits-TD (Ilyas et al. 1807.07978): a tiled, time-kept gradient prior updated from two antithetic ' +
+    'probes per step',
   norms: ['linf', 'l2'],
   parameters: [
     {

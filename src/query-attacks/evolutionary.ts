@@ -96,7 +96,10 @@ export const evolutionary: QueryAttack = {
   },
 };
 
-/** k distinct indices drawn with probability proportional to `weights`, without replacement (Efraimidis-Spirakis keys). */
+/**
+ * k distinct indices drawn with probability proportional to `weights`, without replacement (Efraimidis-Spirakis
+ * keys).
+ */
 function weightedSample(weights: readonly number[], k: number, random: Random): number[] {
   const keys = weights.map((wt, i) => ({ i, key: Math.log(Math.max(random.next(), 1e-300)) / wt }));
   keys.sort((a, b) => b.key - a.key);

@@ -92,7 +92,8 @@ export const geoda: QueryAttack = {
         const sign = answers[k]?.label === label ? -1 : 1;
         for (let i = 0; i < d; i++) normal[i] = (normal[i] as number) + (sign * (r[i] as number)) / q;
       });
-      // Walk from x0 along the normal (L-inf: its sign over its L2 length, as the authors) until adversarial, at most 100 steps.
+      // Walk from x0 along the normal (L-inf: its sign over its L2 length, as the authors) until adversarial, at
+      // most 100 steps.
       const length = Math.max(l2(normal), 1e-12);
       const direction = norm === 'l2' ? normal : normal.map((v) => Math.sign(v) / length);
       let walked = x0;

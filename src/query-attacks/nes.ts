@@ -33,7 +33,8 @@ export const nes: QueryAttack = {
   name: 'nes',
   kind: 'score-based',
   description:
-    'NES (Ilyas et al. 1804.08598): projected gradient steps on the margin, the gradient from antithetic Gaussian probes',
+    'NES (Ilyas et al. 1804.08598): projected gradient steps on the margin, the gradient from antithetic ' +
+    'Gaussian probes',
   norms: ['linf', 'l2'],
   parameters: [
     {

@@ -26,7 +26,8 @@ export const parsimonious: QueryAttack = {
   name: 'parsimonious',
   kind: 'score-based',
   description:
-    'Parsimonious/ECO (Moon et al. 1905.06635): lazy-greedy block flips on the vertices of the L-inf ball, blocks halving',
+    'Parsimonious/ECO (Moon et al. 1905.06635): lazy-greedy block flips on the vertices of the L-inf ball, ' +
+    'blocks halving',
   norms: ['linf'],
   parameters: [
     {

@@ -167,7 +167,10 @@ export async function runQueryAttack(request: QueryRunRequest): Promise<QueryRun
     },
   };
   type AnswerRows = { answer: BudgetedAnswer['answer']; answerOf: Int32Array; rows: Float32Array };
-  /** One request to a view for these asks; per ask, its answer and which answer row each of its rows got (-1: refused). */
+  /**
+   * One request to a view for these asks; per ask, its answer and which answer row each of its rows got (-1:
+   * refused).
+   */
   async function send(view: ImageBudgetOracle, asks: readonly Ask[]): Promise<Map<Ask, AnswerRows>> {
     const result = new Map<Ask, AnswerRows>();
     if (asks.length === 0) return result;

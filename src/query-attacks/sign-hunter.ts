@@ -12,7 +12,8 @@ export const signHunter: QueryAttack = {
   name: 'sign-hunter',
   kind: 'score-based',
   description:
-    "SignHunter (Al-Dujaili and O'Reilly 1902.06894): flips the sign of ever smaller chunks of an eps-vertex, kept if the margin falls",
+    "SignHunter (Al-Dujaili and O'Reilly 1902.06894): flips the sign of ever smaller chunks of an eps-vertex, " +
+    'kept if the margin falls',
   norms: ['linf'],
   parameters: [],
   async attack(task: ImageTask): Promise<void> {

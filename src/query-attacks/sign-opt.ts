@@ -112,7 +112,8 @@ export const signOpt: QueryAttack = {
     if (theta === undefined) return;
     let direction: Float64Array = theta;
     task.keep(point(direction, g));
-    // Where x0 + lambda theta crosses the boundary, searched outward or inward from `start` (the authors' local search).
+    // Where x0 + lambda theta crosses the boundary, searched outward or inward from `start` (the authors' local
+    // search).
     const localSearch = async (direction: Float64Array, start: number, tolerance: number) => {
       let [low, high] = [start, start];
       if (!(await adversarialAt(direction, start))) {

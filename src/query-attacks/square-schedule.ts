@@ -25,6 +25,7 @@ export const squareSchedule: QueryParam = {
   name: 'pInit',
   range: POSITIVE,
   description:
-    "initial fraction of pixels changed per iteration (the authors' standard: 0.05 for L-inf, 0.1 for L2; higher for robust models)",
+    "initial fraction of pixels changed per iteration (the authors' standard: 0.05 for L-inf, 0.1 for L2; " +
+    'higher for robust models)',
   default: ({ norm }) => (norm === 'linf' ? 0.05 : 0.1),
 };

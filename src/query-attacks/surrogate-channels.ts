@@ -53,7 +53,8 @@ export function surrogateChannels(
   return {
     margin: {
       async serve(requests) {
-        // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already fooled.
+        // A kappa this large never clamps: the gradient is the margin's own, also where the surrogate is already
+        // fooled.
         const { gradient } = await model(0).lossGradient(
           stack(requests.map((r) => r.image)),
           Int32Array.from(requests, (r) => r.label),

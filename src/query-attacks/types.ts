@@ -95,7 +95,10 @@ export interface QueryContext {
   readonly shape: readonly [number, number, number];
 }
 
-/** A query attack's parameter: one of the one system's (src/common/params.ts), its default from the norm, eps and shape. */
+/**
+ * A query attack's parameter: one of the one system's (src/common/params.ts), its default from the norm, eps and
+ * shape.
+ */
 export type QueryParam = Param<string, ParamRange, QueryContext>;
 
 export interface QueryAttack {

@@ -128,7 +128,8 @@ export function checkQuerySuite(suite: Suite, source: string): void {
       throw new TransferbenchError(
         'BAD_CONFIG',
         `${source}: queryAttacks.attacks[${i}].substitutes names ${unknown.map((s) => `"${s}"`).join(', ')}, ` +
-          `which the suite's substitutes do not have; they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
+          "which the suite's substitutes do not have; " +
+          `they have ${strategies.map((s) => `"${s}"`).join(', ') || 'none'}`,
       );
     if (a.ensemble === true && (attack.kind !== 'hybrid' || a.start !== undefined))
       throw new TransferbenchError(
@@ -163,7 +164,10 @@ export function checkQuerySuite(suite: Suite, source: string): void {
   });
 }
 
-/** The architectures a suite substitute offers query cells: its own, or a pretrained surrogate's label; none for ensembles. */
+/**
+ * The architectures a suite substitute offers query cells: its own, or a pretrained surrogate's label; none for
+ * ensembles.
+ */
 function guideArchitectures(entry: Suite['substitutes'][number]): readonly string[] {
   if (entry.members !== undefined) return [];
   return entry.architectures ?? (entry.strategy === 'pretrained' ? [ownedModelLabel(String(entry.params?.model))] : []);

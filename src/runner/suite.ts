@@ -324,7 +324,11 @@ export function parseSuite(raw: unknown, source: string): Suite {
     if (misplaced !== undefined) {
       throw new TransferbenchError(
         'BAD_CONFIG',
-        `${source}: substitutes[${i}].${misplaced}: ${ensemble ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), not ${misplaced}` : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`}`,
+        `${source}: substitutes[${i}].${misplaced}: ` +
+          (ensemble
+            ? `an ${ENSEMBLE} takes members (each with its own architecture, budget, params and training), ` +
+              `not ${misplaced}`
+            : `${misplaced} belongs to strategy "${ENSEMBLE}", not ${s.strategy}`),
       );
     }
     // Every strategy but pretrained trains one of our architectures; pretrained brings its own.
@@ -394,6 +398,7 @@ function checkTargeted(attack: Attack, source: TargetClassSource, dataset: strin
   if (source === 'csv' && parseDatasetSpec(dataset).kind !== 'image-folder')
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `targetClass: "csv" reads labels.csv's targeted_label column, so it needs an image-folder: dataset, not ${dataset}`,
+      `targetClass: "csv" reads labels.csv's targeted_label column, so it needs an image-folder: dataset, ` +
+        `not ${dataset}`,
     );
 }

@@ -27,7 +27,8 @@ export async function newSubstitute(context: SubstituteContext, salt = 0): Promi
     if (network.classes !== context.classes)
       throw new TransferbenchError(
         'BAD_MODEL',
-        `architecture ${context.architecture}: the model has ${network.classes} outputs; the target has ${context.classes} classes`,
+        `architecture ${context.architecture}: the model has ${network.classes} outputs; ` +
+          `the target has ${context.classes} classes`,
       );
     return network;
   }

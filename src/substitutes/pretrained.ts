@@ -34,7 +34,8 @@ function modelPath(params: ResolvedParams): string {
 export const pretrained: SubstituteStrategy = {
   name: 'pretrained',
   description:
-    "the attacker's own ONNX classifier (e.g. a PyTorch export) given by a target.json-format descriptor; white-box on it, spends no queries",
+    "the attacker's own ONNX classifier (e.g. a PyTorch export) given by a target.json-format descriptor; " +
+    'white-box on it, spends no queries',
   reference: false,
   cacheable: false,
   parameters: [
@@ -42,7 +43,8 @@ export const pretrained: SubstituteStrategy = {
       name: 'model',
       range: { type: 'string' },
       description:
-        "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect MODEL.onnx --write` drafts one)",
+        "required: path to the surrogate's descriptor (target.json format; `transferbench targets inspect " +
+        'MODEL.onnx --write` drafts one)',
     },
     {
       name: 'threads',

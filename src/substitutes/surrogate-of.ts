@@ -4,7 +4,10 @@ import type { Surrogate } from '../compute/surrogate.js';
 import { resolveStrategyParams, type StrategyParams } from './params.js';
 import { STRATEGIES } from './registry.js';
 
-/** The surrogate attacks are crafted on for a strategy's network: its own `surrogateOf`, else the network's backward pass. */
+/**
+ * The surrogate attacks are crafted on for a strategy's network: its own `surrogateOf`, else the network's
+ * backward pass.
+ */
 export function substituteSurrogate(
   strategyName: string,
   params: StrategyParams,

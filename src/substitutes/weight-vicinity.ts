@@ -39,7 +39,8 @@ export const VICINITY_PARAMETERS: readonly AnyParam[] = [
     name: 'trainImages',
     range: { type: 'integer', minimum: 1 },
     description:
-      "how many of the attacker's images to label and train on (default: all; with the target's labels, at most the budget)",
+      "how many of the attacker's images to label and train on (default: all; with the target's labels, at " +
+      'most the budget)',
   },
   {
     name: 'extraEpochs',
@@ -99,12 +100,14 @@ export async function collectVicinity(
   if (n < 1)
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `${strategy}: labels or base from the target need a budget of at least one query (the budget is ${context.budget})`,
+      `${strategy}: labels or base from the target need a budget of at least one query ` +
+        `(the budget is ${context.budget})`,
     );
   if (base === 'given' && !isArchitectureFile(context.architecture))
     throw new TransferbenchError(
       'BAD_CONFIG',
-      `${strategy}: base given needs an architecture that is an ONNX file's descriptor; ${context.architecture} has no ` +
+      `${strategy}: base given needs an architecture that is an ONNX file's descriptor; ` +
+        `${context.architecture} has no ` +
         'weights of its own (use base ground-truth or static-distillation)',
     );
   if (base === 'given' && context.training.init === 'fresh')

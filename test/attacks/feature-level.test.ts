@@ -45,54 +45,60 @@ describe('feature-level attacks (FIA, ILA)', () => {
     assert.ok(Math.abs((params.stepSize as number) - 1.6 / 255) < 1e-12);
   });
 
-  it('FIA, one step by hand: the normalised negated d z_y / d feature as weights, a signed step along its gradient', async () => {
-    const adversarial = await craftAdversarial(
-      'fia',
-      surrogate,
-      request({ steps: 1, stepSize: eps, decay: 0, ensembles: 1, dropRate: 0 }),
-    );
-    const taps = surrogate.taps as FeatureTaps;
-    const tap = await taps.featureGradient(x, labels, relu, { loss: 'cross-entropy' });
-    // d z_y / d feature from the logit loss -z_y, by hand from the tap: negate, normalise per image, negate again.
-    const own = await taps.featureGradient(x, labels, relu, { loss: 'logit' });
-    const per = own.gradient.length / 4;
-    const weights = Float32Array.from(own.gradient);
-    for (let i = 0; i < 4; i++) {
-      const norm = Math.sqrt(weights.subarray(i * per, (i + 1) * per).reduce((s, v) => s + v * v, 0)) + 1e-12;
-      for (let k = i * per; k < (i + 1) * per; k++) weights[k] = (weights[k] as number) / norm;
-    }
-    assert.equal(tap.feature.length, weights.length);
-    const objective = await taps.featureObjectiveGradient(x, { layer: relu, weights });
-    let moved = 0;
-    for (let p = 0; p < x.length; p++) {
-      const expected = Math.min(
-        1,
-        Math.max(0, Math.fround((x[p] as number) + signOf(objective.gradient[p] as number) * eps)),
+  it(
+    'FIA, one step by hand: the normalised negated d z_y / d feature as ' + 'weights, a signed step along its gradient',
+    async () => {
+      const adversarial = await craftAdversarial(
+        'fia',
+        surrogate,
+        request({ steps: 1, stepSize: eps, decay: 0, ensembles: 1, dropRate: 0 }),
       );
-      assert.ok(Math.abs((adversarial[p] as number) - expected) < 1e-6, `pixel ${p}`);
-      if (expected !== x[p]) moved++;
-    }
-    assert.ok(moved > 0);
-  });
+      const taps = surrogate.taps as FeatureTaps;
+      const tap = await taps.featureGradient(x, labels, relu, { loss: 'cross-entropy' });
+      // d z_y / d feature from the logit loss -z_y, by hand from the tap: negate, normalise per image, negate again.
+      const own = await taps.featureGradient(x, labels, relu, { loss: 'logit' });
+      const per = own.gradient.length / 4;
+      const weights = Float32Array.from(own.gradient);
+      for (let i = 0; i < 4; i++) {
+        const norm = Math.sqrt(weights.subarray(i * per, (i + 1) * per).reduce((s, v) => s + v * v, 0)) + 1e-12;
+        for (let k = i * per; k < (i + 1) * per; k++) weights[k] = (weights[k] as number) / norm;
+      }
+      assert.equal(tap.feature.length, weights.length);
+      const objective = await taps.featureObjectiveGradient(x, { layer: relu, weights });
+      let moved = 0;
+      for (let p = 0; p < x.length; p++) {
+        const expected = Math.min(
+          1,
+          Math.max(0, Math.fround((x[p] as number) + signOf(objective.gradient[p] as number) * eps)),
+        );
+        assert.ok(Math.abs((adversarial[p] as number) - expected) < 1e-6, `pixel ${p}`);
+        if (expected !== x[p]) moved++;
+      }
+      assert.ok(moved > 0);
+    },
+  );
 
-  it('NAA, one step by hand: weights d(-z_y)/d feature at the image itself (one path point), from the black image', async () => {
-    const adversarial = await craftAdversarial(
-      'naa',
-      surrogate,
-      request({ steps: 1, stepSize: eps, decay: 0, ensembles: 1 }),
-    );
-    const taps = surrogate.taps as FeatureTaps;
-    const weights = (await taps.featureGradient(x, labels, relu, { loss: 'logit' })).gradient;
-    const black = (await taps.featureGradient(new Float32Array(x.length), labels, relu, { loss: 'logit' })).feature;
-    const objective = await taps.featureObjectiveGradient(x, { layer: relu, weights, reference: black });
-    for (let p = 0; p < x.length; p++) {
-      const expected = Math.min(
-        1,
-        Math.max(0, Math.fround((x[p] as number) + signOf(objective.gradient[p] as number) * eps)),
+  it(
+    'NAA, one step by hand: weights d(-z_y)/d feature at the image itself ' + '(one path point), from the black image',
+    async () => {
+      const adversarial = await craftAdversarial(
+        'naa',
+        surrogate,
+        request({ steps: 1, stepSize: eps, decay: 0, ensembles: 1 }),
       );
-      assert.ok(Math.abs((adversarial[p] as number) - expected) < 1e-6, `pixel ${p}`);
-    }
-  });
+      const taps = surrogate.taps as FeatureTaps;
+      const weights = (await taps.featureGradient(x, labels, relu, { loss: 'logit' })).gradient;
+      const black = (await taps.featureGradient(new Float32Array(x.length), labels, relu, { loss: 'logit' })).feature;
+      const objective = await taps.featureObjectiveGradient(x, { layer: relu, weights, reference: black });
+      for (let p = 0; p < x.length; p++) {
+        const expected = Math.min(
+          1,
+          Math.max(0, Math.fround((x[p] as number) + signOf(objective.gradient[p] as number) * eps)),
+        );
+        assert.ok(Math.abs((adversarial[p] as number) - expected) < 1e-6, `pixel ${p}`);
+      }
+    },
+  );
 
   it('ILA with a zero direction does nothing', async () => {
     const params = resolveParams(ATTACKS.get('ila'), eps, { layer: relu });
@@ -127,13 +133,19 @@ describe('feature-level attacks (FIA, ILA)', () => {
   it('refuses a missing layer and a surrogate without taps, each in one line', async () => {
     await assert.rejects(
       craftAdversarial('fia', surrogate, { ...request({}), params: {} }),
-      /^TransferbenchError: fia: layer: name the surrogate's layer \(`transferbench targets inspect MODEL.onnx` lists them\)$/,
+      new RegExp(
+        "^TransferbenchError: fia: layer: name the surrogate's layer " +
+          '\\(`transferbench targets inspect MODEL.onnx` lists them\\)$',
+      ),
     );
     const tfjs = tinyCnn();
     try {
       await assert.rejects(
         craftAdversarial('ila', tfjs.surrogate, request({})),
-        /^TransferbenchError: layer: surrogate tiny-cnn has no feature taps; the feature-level attacks \(fia, naa, ila\) need an ONNX surrogate/,
+        new RegExp(
+          '^TransferbenchError: layer: surrogate tiny-cnn has no feature taps; ' +
+            'the feature-level attacks \\(fia, naa, ila\\) need an ONNX surrogate',
+        ),
       );
     } finally {
       tfjs.dispose();

@@ -88,23 +88,37 @@ describe('ilpd', () => {
   it('refuses a missing or unknown layer, an ensemble and a tfjs surrogate, each in one line', async () => {
     await assert.rejects(
       craftAdversarial('ilpd', surrogate, { ...request({}), params: {} }),
-      /^TransferbenchError: ilpd: layer: name the surrogate's layer \(`transferbench targets inspect MODEL.onnx` lists them\)$/,
+      new RegExp(
+        "^TransferbenchError: ilpd: layer: name the surrogate's layer " +
+          '\\(`transferbench targets inspect MODEL.onnx` lists them\\)$',
+      ),
     );
     await assert.rejects(
       craftAdversarial('ilpd', surrogate, request({ layer: 'conv9', steps: 1 })),
-      /^TransferbenchError: layer: got "conv9", expected a float value of the model between its input and its output [^\n]*$/,
+      new RegExp(
+        '^TransferbenchError: layer: got "conv9", expected a float value of ' +
+          'the model between its input and its output [^\\n]*$',
+      ),
     );
     // Not disposed: an ensemble disposes its members, and this one's is the suite's surrogate.
     const ensemble = EnsembleSurrogate.of('pair', [surrogate, surrogate], 'loss');
     await assert.rejects(
       craftAdversarial('ilpd', ensemble, request({ steps: 1 })),
-      /^TransferbenchError: layer: surrogate pair cannot decay a layer of its forward pass; ilpd needs an ONNX surrogate/,
+      new RegExp(
+        '^TransferbenchError: layer: surrogate pair cannot decay a layer of ' +
+          'its forward pass; ilpd needs an ONNX surrogate',
+      ),
     );
     const tfjs = tinyCnn();
     try {
       await assert.rejects(
         craftAdversarial('ilpd', tfjs.surrogate, request({ steps: 1 })),
-        /^TransferbenchError: layer: surrogate tiny-cnn cannot decay a layer of its forward pass; ilpd needs an ONNX surrogate \(a trained substitute or the pretrained strategy\), not an ensemble or a tfjs model$/,
+        new RegExp(
+          '^TransferbenchError: layer: surrogate tiny-cnn cannot decay a layer ' +
+            'of its forward pass; ilpd needs an ONNX surrogate \\(a trained ' +
+            'substitute or the pretrained strategy\\), not an ensemble or a tfjs ' +
+            'model$',
+        ),
       );
     } finally {
       tfjs.dispose();

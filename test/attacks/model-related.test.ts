@@ -85,9 +85,10 @@ describe('model-related attacks (sgm, linbp, ghost)', () => {
     await assert.rejects(
       craftAdversarial('linbp', residual.surrogate, request({ linbpLayer: 'nowhere' })),
       (error: Error) =>
-        /^linbp: linbpLayer: "nowhere" is not a value of surrogate residual; name one that `transferbench targets inspect` lists \(its Relus: /.test(
-          error.message,
-        ) && !error.message.includes('\n'),
+        new RegExp(
+          '^linbp: linbpLayer: "nowhere" is not a value of surrogate residual; ' +
+            'name one that `transferbench targets inspect` lists \\(its Relus: ',
+        ).test(error.message) && !error.message.includes('\n'),
     );
     await assert.rejects(
       craftAdversarial('linbp', residual.surrogate, request()),

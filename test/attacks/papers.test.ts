@@ -60,14 +60,17 @@ describe('attacks true to their papers', () => {
     for (const [rem, seen] of offsets) assert.equal(seen.size, rem, `rem ${rem}: offsets ${[...seen].sort()}`);
   });
 
-  it("PI-FGSM's projected noise gamma is beta times the step, as in the authors' code (eps at 10 steps of eps/10)", () => {
-    const pi = ATTACKS.get('pi-fgsm');
-    const at10 = resolveParams(pi, 0.1);
-    assert.ok(Math.abs((at10.projectionFactor as number) - 0.1) < 1e-12, 'eps at the default schedule');
-    const at20 = resolveParams(pi, 0.1, { steps: 20 });
-    assert.ok(
-      Math.abs((at20.projectionFactor as number) - 10 * (0.1 / 20)) < 1e-12,
-      `gamma ${at20.projectionFactor as number} at 20 steps`,
-    );
-  });
+  it(
+    "PI-FGSM's projected noise gamma is beta times the step, as in the " + "authors' code (eps at 10 steps of eps/10)",
+    () => {
+      const pi = ATTACKS.get('pi-fgsm');
+      const at10 = resolveParams(pi, 0.1);
+      assert.ok(Math.abs((at10.projectionFactor as number) - 0.1) < 1e-12, 'eps at the default schedule');
+      const at20 = resolveParams(pi, 0.1, { steps: 20 });
+      assert.ok(
+        Math.abs((at20.projectionFactor as number) - 10 * (0.1 / 20)) < 1e-12,
+        `gamma ${at20.projectionFactor as number} at 20 steps`,
+      );
+    },
+  );
 });

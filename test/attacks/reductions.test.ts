@@ -109,14 +109,18 @@ describe('attack reductions', () => {
     },
   );
 
-  it("PI-FGSM's projection kernel: each pixel gets the mean of its neighbours, itself excluded, zero beyond the border", () => {
-    // 3x3 image, one channel: a single 8 in the centre spreads 1 to each of its 8 neighbours.
-    const spread = spreadToNeighbours(Float32Array.from([0, 0, 0, 0, 8, 0, 0, 0, 0]), [1, 3, 3, 1], 3);
-    assert.deepEqual(Array.from(spread), [1, 1, 1, 1, 0, 1, 1, 1, 1]);
-    // A corner sees three neighbours inside the image: (1 + 2 + 4) / 8.
-    assert.equal(spreadToNeighbours(Float32Array.from([0, 1, 0, 2, 4, 0, 0, 0, 0]), [1, 3, 3, 1], 3)[0], 7 / 8);
-    assert.deepEqual(Array.from(spreadToNeighbours(Float32Array.from([5, 6]), [1, 1, 2, 1], 1)), [0, 0]);
-  });
+  it(
+    "PI-FGSM's projection kernel: each pixel gets the mean of its " +
+      'neighbours, itself excluded, zero beyond the border',
+    () => {
+      // 3x3 image, one channel: a single 8 in the centre spreads 1 to each of its 8 neighbours.
+      const spread = spreadToNeighbours(Float32Array.from([0, 0, 0, 0, 8, 0, 0, 0, 0]), [1, 3, 3, 1], 3);
+      assert.deepEqual(Array.from(spread), [1, 1, 1, 1, 0, 1, 1, 1, 1]);
+      // A corner sees three neighbours inside the image: (1 + 2 + 4) / 8.
+      assert.equal(spreadToNeighbours(Float32Array.from([0, 1, 0, 2, 4, 0, 0, 0, 0]), [1, 3, 3, 1], 3)[0], 7 / 8);
+      assert.deepEqual(Array.from(spreadToNeighbours(Float32Array.from([5, 6]), [1, 1, 2, 1], 1)), [0, 0]);
+    },
+  );
 
   for (const name of TRANSFORMS.names().filter((t) => TRANSFORMS.get(t).bind({}).plan !== undefined)) {
     it(

@@ -98,34 +98,40 @@ describe('targeted transfer', () => {
       viaEnsemble.gradient.forEach((g, i) => assert.ok(Math.abs(g - (gradient[i] as number)) < 1e-5));
     });
 
-    it("po-trip: Li et al.'s Poincare distance plus 0.01 triplet, as a direct computation; tfjs and ensemble agree", async () => {
-      const target = Int32Array.from([2, 2, 0, 1, 4, 3]);
-      const { loss, logits, gradient } = await fixture.surrogate.lossGradient(x, target, {
-        loss: 'po-trip',
-        trueLabels: labels,
-      });
-      target.forEach((t, i) => {
-        const z = Array.from(logits.subarray(i * 5, i * 5 + 5));
-        const l1 = z.reduce((a, v) => a + Math.abs(v), 0);
-        const u = z.map((v) => v / l1);
-        const v = z.map((_, k) => Math.min(1, Math.max(0, (k === t ? 1 : 0) - 1e-5)));
-        const sq = (a: number[]) => a.reduce((s2, e) => s2 + e * e, 0);
-        const theta = (2 * sq(u.map((e, k) => e - (v[k] as number)))) / ((1 - sq(u)) * (1 - sq(v)));
-        const poincare = Math.acosh(1 + theta);
-        const cosine = (k: number) => Math.abs(z[k] as number) / Math.sqrt(sq(z));
-        const triplet = Math.min(2.1, Math.max(0, cosine(t) - cosine(labels[i] as number) + 0.007));
-        const expected = poincare + 0.01 * triplet;
-        // float32 against double: 1 - |v|^2 is 2e-5, so theta carries float32's error times 5e4.
-        assert.ok(Math.abs((loss[i] as number) - expected) < 1e-3 * Math.max(1, expected), `${loss[i]} vs ${expected}`);
-      });
-      const ensemble = EnsembleSurrogate.of('one', [fixture.surrogate]);
-      const viaEnsemble = await ensemble.lossGradient(x, target, { loss: 'po-trip', trueLabels: labels });
-      viaEnsemble.gradient.forEach((g, i) => assert.ok(Math.abs(g - (gradient[i] as number)) < 1e-4));
-      await assert.rejects(
-        fixture.surrogate.lossGradient(x, target, { loss: 'po-trip' }),
-        /loss po-trip: needs trueLabels, one per image \(6\)/,
-      );
-    });
+    it(
+      "po-trip: Li et al.'s Poincare distance plus 0.01 triplet, as a direct " + 'computation; tfjs and ensemble agree',
+      async () => {
+        const target = Int32Array.from([2, 2, 0, 1, 4, 3]);
+        const { loss, logits, gradient } = await fixture.surrogate.lossGradient(x, target, {
+          loss: 'po-trip',
+          trueLabels: labels,
+        });
+        target.forEach((t, i) => {
+          const z = Array.from(logits.subarray(i * 5, i * 5 + 5));
+          const l1 = z.reduce((a, v) => a + Math.abs(v), 0);
+          const u = z.map((v) => v / l1);
+          const v = z.map((_, k) => Math.min(1, Math.max(0, (k === t ? 1 : 0) - 1e-5)));
+          const sq = (a: number[]) => a.reduce((s2, e) => s2 + e * e, 0);
+          const theta = (2 * sq(u.map((e, k) => e - (v[k] as number)))) / ((1 - sq(u)) * (1 - sq(v)));
+          const poincare = Math.acosh(1 + theta);
+          const cosine = (k: number) => Math.abs(z[k] as number) / Math.sqrt(sq(z));
+          const triplet = Math.min(2.1, Math.max(0, cosine(t) - cosine(labels[i] as number) + 0.007));
+          const expected = poincare + 0.01 * triplet;
+          // float32 against double: 1 - |v|^2 is 2e-5, so theta carries float32's error times 5e4.
+          assert.ok(
+            Math.abs((loss[i] as number) - expected) < 1e-3 * Math.max(1, expected),
+            `${loss[i]} vs ${expected}`,
+          );
+        });
+        const ensemble = EnsembleSurrogate.of('one', [fixture.surrogate]);
+        const viaEnsemble = await ensemble.lossGradient(x, target, { loss: 'po-trip', trueLabels: labels });
+        viaEnsemble.gradient.forEach((g, i) => assert.ok(Math.abs(g - (gradient[i] as number)) < 1e-4));
+        await assert.rejects(
+          fixture.surrogate.lossGradient(x, target, { loss: 'po-trip' }),
+          /loss po-trip: needs trueLabels, one per image \(6\)/,
+        );
+      },
+    );
 
     it('po-trip drives a targeted MI-FGSM towards its targets (the target logit rises on every image)', async () => {
       const targets = Int32Array.from([2, 2, 0, 1, 4, 3]);
@@ -150,23 +156,26 @@ describe('targeted transfer', () => {
       assert.deepEqual(attack.composition?.transforms, ['di', 'ti']);
     });
 
-    it('the logit attack with the whole box as budget reaches the maximum of z_t: pixel p at 1 where W[p, t] > 0', async () => {
-      const targets = Int32Array.from([2, 2, 0, 1, 4, 3]);
-      const adversarial = await craftAdversarial('logit', fixture.surrogate, {
-        images: x,
-        trueLabels: labels,
-        ids,
-        eps: 1,
-        labelSource: 'true',
-        targetLabels: targets,
-        // DI and TI off: on a linear model the gradient's sign alone decides the known answer.
-        params: { targeted: true, steps: 20, stepSize: 0.1, diversityProb: 0, kernelSize: 1 },
-      });
-      const w = fixture.weights.arraySync();
-      targets.forEach((t, i) => {
-        for (let p = 0; p < 16; p++)
-          assert.equal(adversarial[i * 16 + p], (w[p]?.[t] as number) > 0 ? 1 : 0, `image ${i} pixel ${p}`);
-      });
-    });
+    it(
+      'the logit attack with the whole box as budget reaches the maximum of ' + 'z_t: pixel p at 1 where W[p, t] > 0',
+      async () => {
+        const targets = Int32Array.from([2, 2, 0, 1, 4, 3]);
+        const adversarial = await craftAdversarial('logit', fixture.surrogate, {
+          images: x,
+          trueLabels: labels,
+          ids,
+          eps: 1,
+          labelSource: 'true',
+          targetLabels: targets,
+          // DI and TI off: on a linear model the gradient's sign alone decides the known answer.
+          params: { targeted: true, steps: 20, stepSize: 0.1, diversityProb: 0, kernelSize: 1 },
+        });
+        const w = fixture.weights.arraySync();
+        targets.forEach((t, i) => {
+          for (let p = 0; p < 16; p++)
+            assert.equal(adversarial[i * 16 + p], (w[p]?.[t] as number) > 0 ? 1 : 0, `image ${i} pixel ${p}`);
+        });
+      },
+    );
   });
 });

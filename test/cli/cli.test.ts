@@ -113,10 +113,11 @@ describe('transferbench command', () => {
       );
       const r = transferbench('targets', 'build', '--zoo', zoo, '--out', join(dir, 'targets'), '--engine', 'auto');
       assert.equal(r.status, 0, r.stderr);
-      const line =
-        /engine (onnxruntime|tfjs) \(1 thread; chosen by measurement: cnn-small Adam step, batch 64: onnxruntime (\d+) img\/s, tfjs \(wasm\) (\d+) img\/s\)/.exec(
-          r.stdout + r.stderr,
-        );
+      const line = new RegExp(
+        'engine (onnxruntime|tfjs) \\(1 thread; chosen by measurement: ' +
+          'cnn-small Adam step, batch 64: onnxruntime (\\d+) img\\/s, tfjs ' +
+          '\\(wasm\\) (\\d+) img\\/s\\)',
+      ).exec(r.stdout + r.stderr);
       assert.ok(line, r.stdout + r.stderr);
       const [chosen, onnx, tfjs] = [line[1], Number(line[2]), Number(line[3])];
       assert.equal(chosen, onnx >= tfjs ? 'onnxruntime' : 'tfjs');

@@ -150,7 +150,11 @@ export const INPUT_FAULTS: Fault[] = [
       ),
     status: 2,
     stderr: () =>
-      /queryAttacks\.attacks\[0\] \(simba-dct, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none but ensembles \(give their members as substitutes of their own\)$/,
+      new RegExp(
+        'queryAttacks\\.attacks\\[0\\] \\(simba-dct, start "fgsm"\\) needs a ' +
+          'substitute to start from or be guided by, and the suite has none but ' +
+          'ensembles \\(give their members as substitutes of their own\\)$',
+      ),
   },
   {
     name: 'a target that is not built (validate counts query cells too when it is)',

@@ -79,7 +79,10 @@ export const RUN_FAULTS: Fault[] = [
     ],
     status: 2,
     stderr: () =>
-      /^white-box: target cnn is not a zoo target built by transferbench, so its weights are unknown; use another strategy$/,
+      new RegExp(
+        '^white-box: target cnn is not a zoo target built by transferbench, so ' +
+          'its weights are unknown; use another strategy$',
+      ),
     after: (c) =>
       assert.ok(!existsSync(join(c.dir, 'parallel-fails', 'results-1-of-1.jsonl.lock')), 'the lock is released'),
   },
@@ -110,7 +113,10 @@ export const RUN_FAULTS: Fault[] = [
     own: 'process',
     status: 2,
     stderr: () =>
-      /shard-1-of-2\.json: shard 1\/2 was started with --shard-by cost; resume it with --shard-by cost, or --out another folder$/,
+      new RegExp(
+        'shard-1-of-2\\.json: shard 1\\/2 was started with --shard-by cost; ' +
+          'resume it with --shard-by cost, or --out another folder$',
+      ),
     after: (_, out) => assert.ok(!existsSync(join(out, 'results-1-of-2.jsonl.lock')), 'the lock is released'),
   },
   // merge
@@ -179,7 +185,11 @@ export const RUN_FAULTS: Fault[] = [
     args: (_, dir) => ['merge', dir, '--no-report'],
     status: 2,
     stderr: () =>
-      /results-1-of-1\.jsonl: transfer cell [0-9a-f]{16} has a result but no entry in the oracle's ledger \(ledger-1-of-1\.jsonl\); the ledger was deleted or cut: rerun its shard into a fresh --out$/,
+      new RegExp(
+        'results-1-of-1\\.jsonl: transfer cell [0-9a-f]{16} has a result but ' +
+          "no entry in the oracle's ledger \\(ledger-1-of-1\\.jsonl\\); the " +
+          'ledger was deleted or cut: rerun its shard into a fresh --out$',
+      ),
   },
   {
     name: "merge of an oracle's ledger from another version of the suite",
@@ -195,7 +205,11 @@ export const RUN_FAULTS: Fault[] = [
     args: (_, dir) => ['merge', dir, '--no-report'],
     status: 2,
     stderr: () =>
-      /ledger-1-of-1\.jsonl: holds the ledger of suite version 0000000000000000, not [0-9a-f]{16}; shards of different suites cannot be merged$/,
+      new RegExp(
+        'ledger-1-of-1\\.jsonl: holds the ledger of suite version ' +
+          '0000000000000000, not [0-9a-f]{16}; shards of different suites cannot ' +
+          'be merged$',
+      ),
   },
   {
     name: 'merge of a repeated shard file',
@@ -296,6 +310,11 @@ export const RUN_FAULTS: Fault[] = [
     },
     status: 2,
     stderr: () =>
-      /inference failed for input shape \[1, 1, 27, 27\]: Got invalid dimensions for input: input for the following indices index: 2 Got: 27 Expected: 28 index: 3 Got: 27 Expected: 28 Please fix either the inputs\/outputs or the model\.$/,
+      new RegExp(
+        'inference failed for input shape \\[1, 1, 27, 27\\]: Got invalid ' +
+          'dimensions for input: input for the following indices index: 2 Got: ' +
+          '27 Expected: 28 index: 3 Got: 27 Expected: 28 Please fix either the ' +
+          'inputs\\/outputs or the model\\.$',
+      ),
   },
 ];

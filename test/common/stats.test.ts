@@ -35,39 +35,43 @@ describe('two-level intervals (clusteredRate)', () => {
   const trials = 2000;
 
   for (const s of settings) {
-    it(`covers the mean rate at 95% (mean ${s.mean}, between-replicate sd ${s.between}, ${s.images} images, ${s.replicates} replicates, ${s.sizes} sizes)`, () => {
-      const random = new Random(20261203).fork(JSON.stringify(s));
-      let twoLevel = 0;
-      let oneLevel = 0;
-      let share = 0;
-      for (let t = 0; t < trials; t++) {
-        const cells = Array.from({ length: s.replicates }, () => {
-          const p = Math.min(1, Math.max(0, s.mean + s.between * random.normal()));
-          const n = s.sizes === 'equal' ? s.images : Math.round(s.images * (0.5 + random.next()));
-          return { numerator: binomial(random, n, p), denominator: n };
-        });
-        const r = clusteredRate(cells);
-        assert.ok(r !== undefined);
-        if (r.low <= s.mean && s.mean <= r.high) twoLevel++;
-        const x = cells.reduce((a, c) => a + c.numerator, 0);
-        const n = cells.reduce((a, c) => a + c.denominator, 0);
-        const w = wilson(x, n);
-        if (w.low <= s.mean && s.mean <= w.high) oneLevel++;
-        share += r.retrainingShare;
-      }
-      const coverage = twoLevel / trials;
-      const expectedShare = s.between ** 2 / (s.between ** 2 + (s.mean * (1 - s.mean)) / s.images);
-      console.log(
-        `      two-level coverage ${coverage.toFixed(4)}, one-level Wilson ${(oneLevel / trials).toFixed(4)}, ` +
-          `mean retraining share ${(share / trials).toFixed(3)} (components: ${expectedShare.toFixed(3)})`,
-      );
-      assert.ok(Math.abs(coverage - 0.95) <= tolerance(trials), `coverage ${coverage}`);
-      if (s.between >= 0.06)
-        assert.ok(oneLevel / trials < 0.85, 'the one-level interval misses the retraining variance');
-      // A ratio of variances estimated on R-1 degrees of freedom, truncated at 0: biased towards the middle, and rough
-      // with 5 replicates, but it tells a retraining-dominated spread from an image-dominated one.
-      assert.ok(Math.abs(share / trials - expectedShare) < 0.2, 'retraining share near its components');
-    });
+    it(
+      `covers the mean rate at 95% (mean ${s.mean}, between-replicate sd ${s.between}, ` +
+        `${s.images} images, ${s.replicates} replicates, ${s.sizes} sizes)`,
+      () => {
+        const random = new Random(20261203).fork(JSON.stringify(s));
+        let twoLevel = 0;
+        let oneLevel = 0;
+        let share = 0;
+        for (let t = 0; t < trials; t++) {
+          const cells = Array.from({ length: s.replicates }, () => {
+            const p = Math.min(1, Math.max(0, s.mean + s.between * random.normal()));
+            const n = s.sizes === 'equal' ? s.images : Math.round(s.images * (0.5 + random.next()));
+            return { numerator: binomial(random, n, p), denominator: n };
+          });
+          const r = clusteredRate(cells);
+          assert.ok(r !== undefined);
+          if (r.low <= s.mean && s.mean <= r.high) twoLevel++;
+          const x = cells.reduce((a, c) => a + c.numerator, 0);
+          const n = cells.reduce((a, c) => a + c.denominator, 0);
+          const w = wilson(x, n);
+          if (w.low <= s.mean && s.mean <= w.high) oneLevel++;
+          share += r.retrainingShare;
+        }
+        const coverage = twoLevel / trials;
+        const expectedShare = s.between ** 2 / (s.between ** 2 + (s.mean * (1 - s.mean)) / s.images);
+        console.log(
+          `      two-level coverage ${coverage.toFixed(4)}, one-level Wilson ${(oneLevel / trials).toFixed(4)}, ` +
+            `mean retraining share ${(share / trials).toFixed(3)} (components: ${expectedShare.toFixed(3)})`,
+        );
+        assert.ok(Math.abs(coverage - 0.95) <= tolerance(trials), `coverage ${coverage}`);
+        if (s.between >= 0.06)
+          assert.ok(oneLevel / trials < 0.85, 'the one-level interval misses the retraining variance');
+        // A ratio of variances estimated on R-1 degrees of freedom, truncated at 0: biased towards the middle,
+        // and rough with 5 replicates, but it tells a retraining-dominated spread from an image-dominated one.
+        assert.ok(Math.abs(share / trials - expectedShare) < 0.2, 'retraining share near its components');
+      },
+    );
   }
 
   it('needs two replicates, and gives Wilson with t at rates of 0 or 1', () => {

@@ -47,20 +47,24 @@ describe('EnsembleSurrogate of an ONNX and a tfjs member', () => {
     assert.ok(ours.gradient.some((v) => v !== 0));
   });
 
-  it('combined by logits: the ONNX member backpropagates its logits (objective tap), the gradient equals central differences', async () => {
-    const ensemble = EnsembleSurrogate.of('mixed', [onnx, linear.surrogate]);
-    const { gradient } = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
-    const direction = Float32Array.from(x, (_, i) => Math.sin(1.7 * i));
-    const h = 1e-3;
-    const lossAt = async (sign: number) => {
-      const moved = Float32Array.from(x, (v, i) => v + sign * h * (direction[i] as number));
-      const { loss } = await ensemble.lossGradient(moved, labels, { loss: 'cross-entropy' });
-      return loss.reduce((a, b) => a + b, 0);
-    };
-    const numeric = ((await lossAt(1)) - (await lossAt(-1))) / (2 * h);
-    const analytic = gradient.reduce((sum, g, i) => sum + g * (direction[i] as number), 0);
-    assert.ok(Math.abs(numeric - analytic) <= 1e-2 * Math.abs(analytic) + 1e-4, `${analytic} vs ${numeric}`);
-  });
+  it(
+    'combined by logits: the ONNX member backpropagates its logits ' +
+      '(objective tap), the gradient equals central differences',
+    async () => {
+      const ensemble = EnsembleSurrogate.of('mixed', [onnx, linear.surrogate]);
+      const { gradient } = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
+      const direction = Float32Array.from(x, (_, i) => Math.sin(1.7 * i));
+      const h = 1e-3;
+      const lossAt = async (sign: number) => {
+        const moved = Float32Array.from(x, (v, i) => v + sign * h * (direction[i] as number));
+        const { loss } = await ensemble.lossGradient(moved, labels, { loss: 'cross-entropy' });
+        return loss.reduce((a, b) => a + b, 0);
+      };
+      const numeric = ((await lossAt(1)) - (await lossAt(-1))) / (2 * h);
+      const analytic = gradient.reduce((sum, g, i) => sum + g * (direction[i] as number), 0);
+      assert.ok(Math.abs(numeric - analytic) <= 1e-2 * Math.abs(analytic) + 1e-4, `${analytic} vs ${numeric}`);
+    },
+  );
 
   it('MI-FGSM with DI and TI crafts on it inside the eps-ball, deterministically', async () => {
     const ensemble = EnsembleSurrogate.of('mixed', [onnx, linear.surrogate], 'loss');

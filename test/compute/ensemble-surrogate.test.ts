@@ -51,24 +51,27 @@ describe('EnsembleSurrogate', () => {
     });
   }
 
-  it("combined by loss, gives the mean of the members' losses and gradients, from members without logitsGradient", async () => {
-    const opaque = (s: TfjsSurrogate): Surrogate => ({
-      name: s.name,
-      imageShape: s.imageShape,
-      classes: s.classes,
-      logits: s.logits.bind(s),
-      lossGradient: s.lossGradient.bind(s),
-      dispose: async () => undefined,
-    });
-    const ensemble = EnsembleSurrogate.of('by-loss', [opaque(cnn.surrogate), opaque(linear.surrogate)], 'loss');
-    const ours = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
-    const a = cnn.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
-    const b = linear.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
-    ours.gradient.forEach((v, i) =>
-      assert.ok(Math.abs(v - ((a.gradient[i] as number) + (b.gradient[i] as number)) / 2) <= 1e-6),
-    );
-    ours.loss.forEach((v, i) => assert.ok(Math.abs(v - ((a.loss[i] as number) + (b.loss[i] as number)) / 2) <= 1e-5));
-  });
+  it(
+    "combined by loss, gives the mean of the members' losses and " + 'gradients, from members without logitsGradient',
+    async () => {
+      const opaque = (s: TfjsSurrogate): Surrogate => ({
+        name: s.name,
+        imageShape: s.imageShape,
+        classes: s.classes,
+        logits: s.logits.bind(s),
+        lossGradient: s.lossGradient.bind(s),
+        dispose: async () => undefined,
+      });
+      const ensemble = EnsembleSurrogate.of('by-loss', [opaque(cnn.surrogate), opaque(linear.surrogate)], 'loss');
+      const ours = await ensemble.lossGradient(x, labels, { loss: 'cross-entropy' });
+      const a = cnn.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
+      const b = linear.surrogate.lossGradientSync(x, labels, { loss: 'cross-entropy' });
+      ours.gradient.forEach((v, i) =>
+        assert.ok(Math.abs(v - ((a.gradient[i] as number) + (b.gradient[i] as number)) / 2) <= 1e-6),
+      );
+      ours.loss.forEach((v, i) => assert.ok(Math.abs(v - ((a.loss[i] as number) + (b.loss[i] as number)) / 2) <= 1e-5));
+    },
+  );
 
   it('per-image losses agree with the tfjs definitions on the mean logits', () => {
     const z = tf.tensor2d([
@@ -98,7 +101,11 @@ describe('EnsembleSurrogate', () => {
     };
     assert.throws(
       () => EnsembleSurrogate.of('mixed', [cnn.surrogate, opaque]),
-      /mixed: member\(s\) opaque cannot backpropagate a gradient of their logits \(logitsGradient\), which a logits ensemble needs; combine by "loss" instead/,
+      new RegExp(
+        'mixed: member\\(s\\) opaque cannot backpropagate a gradient of their ' +
+          'logits \\(logitsGradient\\), which a logits ensemble needs; combine ' +
+          'by "loss" instead',
+      ),
     );
     other.dispose();
   });

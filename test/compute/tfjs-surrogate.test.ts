@@ -29,15 +29,18 @@ describe('TfjsSurrogate', () => {
   beforeEach(() => (seen = []));
   after(() => cnn.dispose());
 
-  it("calls its model on at most batchSize images at a time (the wasm heap keeps the largest call's activations)", () => {
-    const split = new TfjsSurrogate('split', counting, shape, 3, undefined, 4);
-    const before = tf.memory().numTensors;
-    split.logitsSync(x, count);
-    split.lossGradientSync(x, labels, { loss: 'cross-entropy' });
-    split.logitsGradientSync(x, new Float32Array(count * 3).fill(1));
-    assert.deepEqual(seen, [4, 4, 2, 4, 4, 2, 4, 4, 2]);
-    assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
-  });
+  it(
+    'calls its model on at most batchSize images at a time (the wasm heap ' + "keeps the largest call's activations)",
+    () => {
+      const split = new TfjsSurrogate('split', counting, shape, 3, undefined, 4);
+      const before = tf.memory().numTensors;
+      split.logitsSync(x, count);
+      split.lossGradientSync(x, labels, { loss: 'cross-entropy' });
+      split.logitsGradientSync(x, new Float32Array(count * 3).fill(1));
+      assert.deepEqual(seen, [4, 4, 2, 4, 4, 2, 4, 4, 2]);
+      assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+    },
+  );
 
   for (const request of [{ loss: 'cross-entropy' }, { loss: 'cw-targeted', kappa: 0.5 }] as LossRequest[]) {
     it(`answers ${request.loss} bit for bit as one call over the whole batch does`, () => {

@@ -99,7 +99,12 @@ describe('deploy/image/build.sh: the Kubernetes image built from a clean clone w
     for (const attack of ['fgsm', 'bim', 'step-ll']) assert.match(attacks, new RegExp(`^${attack}  \\[`, 'm'));
     assert.match(
       inImage('transferbench', 'validate', 'bench/quickstart.json'),
-      /^bench\/quickstart\.json: valid suite "quickstart", \d+ cells \(\d+ transfer, \d+ query\)(; not built in targets, so not checked against their models: mlp, cnn-small, mlp-adv-kurakin)?$/m,
+      new RegExp(
+        '^bench\\/quickstart\\.json: valid suite "quickstart", \\d+ cells ' +
+          '\\(\\d+ transfer, \\d+ query\\)(; not built in targets, so not ' +
+          'checked against their models: mlp, cnn-small, mlp-adv-kurakin)?$',
+        'm',
+      ),
     );
     ok('buildah', ['copy', container, join(clone, MODEL), '/tmp/model.onnx']);
     const inspected = inImage('transferbench', 'targets', 'inspect', '/tmp/model.onnx');

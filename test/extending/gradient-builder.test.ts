@@ -27,15 +27,18 @@ describe('extending: a gradient builder (Softsign)', () => {
     );
   });
 
-  it('once registered, matches finite differences of the generated model (normwise relative error <= 1e-3)', async () => {
-    GRADIENT_BUILDERS.add('Softsign', softsignGradient);
-    try {
-      const graph = new TinyGraph([2, 6, 6]);
-      const { bytes, description } = await graph.classifier(build(graph));
-      const check = await checkAgainstFiniteDifferences(bytes, description, { loss: 'cross-entropy' });
-      assert.ok(check.error <= 1e-3, `error ${check.error.toExponential(2)}`);
-    } finally {
-      GRADIENT_BUILDERS.remove('Softsign');
-    }
-  });
+  it(
+    'once registered, matches finite differences of the generated model ' + '(normwise relative error <= 1e-3)',
+    async () => {
+      GRADIENT_BUILDERS.add('Softsign', softsignGradient);
+      try {
+        const graph = new TinyGraph([2, 6, 6]);
+        const { bytes, description } = await graph.classifier(build(graph));
+        const check = await checkAgainstFiniteDifferences(bytes, description, { loss: 'cross-entropy' });
+        assert.ok(check.error <= 1e-3, `error ${check.error.toExponential(2)}`);
+      } finally {
+        GRADIENT_BUILDERS.remove('Softsign');
+      }
+    },
+  );
 });

@@ -42,28 +42,32 @@ describe('extending: a query attack (random vertex search)', () => {
   before(() => QUERY_ATTACKS.add(randomVertex.name, randomVertex));
   after(() => QUERY_ATTACKS.remove(randomVertex.name));
 
-  it('runs under the oracle: its tally is what the oracle charged, within the budget, and a success stops the image', async () => {
-    const oracle = t.target('probabilities').withImageBudget(40);
-    const outcome = await runQueryAttack({
-      attack: 'random-vertex',
-      oracle,
-      images: t.images,
-      labels: t.labels,
-      ids: t.ids,
-      eps: 0.3,
-      norm: 'linf',
-      seed: 5,
-    });
-    for (const image of outcome.images) {
-      assert.equal(image.tally, image.queries, `image ${image.id}: the attack's count is the oracle's`);
-      assert.ok(image.queries <= 40, `image ${image.id}: ${image.queries} queries within the budget of 40`);
-      if (image.success) assert.ok((image.queriesToSuccess as number) <= image.queries);
-      else assert.equal(image.queries, 40, `image ${image.id}: spent its budget without success`);
-    }
-    assert.ok(
-      outcome.images.some((i) => i.success),
-      'a corner at eps 0.3 fools the linear target on some images',
-    );
-    assert.equal(outcome.params.batch, 4);
-  });
+  it(
+    'runs under the oracle: its tally is what the oracle charged, within ' +
+      'the budget, and a success stops the image',
+    async () => {
+      const oracle = t.target('probabilities').withImageBudget(40);
+      const outcome = await runQueryAttack({
+        attack: 'random-vertex',
+        oracle,
+        images: t.images,
+        labels: t.labels,
+        ids: t.ids,
+        eps: 0.3,
+        norm: 'linf',
+        seed: 5,
+      });
+      for (const image of outcome.images) {
+        assert.equal(image.tally, image.queries, `image ${image.id}: the attack's count is the oracle's`);
+        assert.ok(image.queries <= 40, `image ${image.id}: ${image.queries} queries within the budget of 40`);
+        if (image.success) assert.ok((image.queriesToSuccess as number) <= image.queries);
+        else assert.equal(image.queries, 40, `image ${image.id}: spent its budget without success`);
+      }
+      assert.ok(
+        outcome.images.some((i) => i.success),
+        'a corner at eps 0.3 fools the linear target on some images',
+      );
+      assert.equal(outcome.params.batch, 4);
+    },
+  );
 });

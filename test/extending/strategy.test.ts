@@ -111,7 +111,10 @@ describe('extending: a substitute strategy (margin sampling)', () => {
   it('declares its parameters once: a misspelt one is refused, naming the allowed ones', () => {
     assert.throws(
       () => resolveStrategyParams(STRATEGIES.get('margin-sampling'), { seedshare: 0.5 }),
-      /substitute strategy margin-sampling: parameter "seedshare": got 0.5, expected one of the parameters it takes: seedShare/,
+      new RegExp(
+        'substitute strategy margin-sampling: parameter "seedshare": got 0.5, ' +
+          'expected one of the parameters it takes: seedShare',
+      ),
     );
   });
 });

@@ -103,26 +103,30 @@ describe('input defences behind the oracle', () => {
     assert.ok(!close(otherSeed, all, 1e-6), 'another seed draws other sizes and offsets');
   });
 
-  it('smoothing: the answer is the vote over n noisy copies (a direct count), one query per image, n passes', async () => {
-    const spec = { name: 'smoothing', params: { sigma: 0.5, samples: 25 }, seed: 9 };
-    const defended = target('smoothed', spec);
-    const { answer, usage } = await ask(defended.descriptorPath, images);
-    const copies = defendedInputs(spec, images, 6, shape).images;
-    const logits = plain.logits(copies, 6 * 25);
-    for (let n = 0; n < 6; n++) {
-      const votes = new Array(classes).fill(0);
-      for (let j = 0; j < 25; j++) votes[argmax(logits.subarray((n * 25 + j) * classes, (n * 25 + j + 1) * classes))]++;
-      for (let k = 0; k < classes; k++)
-        assert.ok(Math.abs((answer.probabilities?.[n * classes + k] as number) - votes[k] / 25) < 1e-6);
-      assert.equal(answer.labels[n], argmax(votes));
-    }
-    assert.equal(usage.byPurpose.evaluation, 6);
-    assert.equal(usage.physicalInferences, 6);
-    assert.equal(forwardPassesPerQuery(spec), 25);
-    assert.equal(forwardPassesPerQuery(undefined), 1);
-    // Deterministic under its seed: asked again, the same answer.
-    assert.deepEqual((await ask(defended.descriptorPath, images)).answer.probabilities, answer.probabilities);
-  });
+  it(
+    'smoothing: the answer is the vote over n noisy copies (a direct ' + 'count), one query per image, n passes',
+    async () => {
+      const spec = { name: 'smoothing', params: { sigma: 0.5, samples: 25 }, seed: 9 };
+      const defended = target('smoothed', spec);
+      const { answer, usage } = await ask(defended.descriptorPath, images);
+      const copies = defendedInputs(spec, images, 6, shape).images;
+      const logits = plain.logits(copies, 6 * 25);
+      for (let n = 0; n < 6; n++) {
+        const votes = new Array(classes).fill(0);
+        for (let j = 0; j < 25; j++)
+          votes[argmax(logits.subarray((n * 25 + j) * classes, (n * 25 + j + 1) * classes))]++;
+        for (let k = 0; k < classes; k++)
+          assert.ok(Math.abs((answer.probabilities?.[n * classes + k] as number) - votes[k] / 25) < 1e-6);
+        assert.equal(answer.labels[n], argmax(votes));
+      }
+      assert.equal(usage.byPurpose.evaluation, 6);
+      assert.equal(usage.physicalInferences, 6);
+      assert.equal(forwardPassesPerQuery(spec), 25);
+      assert.equal(forwardPassesPerQuery(undefined), 1);
+      // Deterministic under its seed: asked again, the same answer.
+      assert.deepEqual((await ask(defended.descriptorPath, images)).answer.probabilities, answer.probabilities);
+    },
+  );
 
   it("smoothing with sigma 0 votes every copy for the plain model's class", () => {
     const probabilities = softmax(plain.logits(images, 6), classes);
@@ -154,38 +158,42 @@ describe('input defences behind the oracle', () => {
     assert.deepEqual(DEFENCES.names(), ['jpeg', 'bit-depth', 'median', 'resize-pad', 'smoothing']);
   });
 
-  it("the attacker's side cannot reach the defence: nothing reachable from its oracle holds its name, parameters or seed", async () => {
-    const spec = { name: 'smoothing', params: { sigma: 0.123456, samples: 7 }, seed: 987654 };
-    const defended = target('secret', spec);
-    const oracle = new TargetOracle(pool, loadTarget(defended.descriptorPath), { mode: 'probabilities' });
-    const answer = await oracle.query(images, 'evaluation');
-    const budgeted = oracle.withImageBudget(10);
-    const seen = new Set<unknown>();
-    const found: string[] = [];
-    const walk = (value: unknown, path: string, depth: number) => {
-      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) {
-        if (value === 987654 || value === 0.123456 || value === 'smoothing' || value === defended.modelPath)
-          found.push(path);
-        return;
-      }
-      if (depth > 8) return;
-      seen.add(value);
-      for (const key of Reflect.ownKeys(value as object)) {
-        if (key === 'defence') found.push(`${path}.defence`);
-        let child: unknown;
-        try {
-          child = (value as Record<string | symbol, unknown>)[key];
-        } catch {
-          continue;
+  it(
+    "the attacker's side cannot reach the defence: nothing reachable from " +
+      'its oracle holds its name, parameters or seed',
+    async () => {
+      const spec = { name: 'smoothing', params: { sigma: 0.123456, samples: 7 }, seed: 987654 };
+      const defended = target('secret', spec);
+      const oracle = new TargetOracle(pool, loadTarget(defended.descriptorPath), { mode: 'probabilities' });
+      const answer = await oracle.query(images, 'evaluation');
+      const budgeted = oracle.withImageBudget(10);
+      const seen = new Set<unknown>();
+      const found: string[] = [];
+      const walk = (value: unknown, path: string, depth: number) => {
+        if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) {
+          if (value === 987654 || value === 0.123456 || value === 'smoothing' || value === defended.modelPath)
+            found.push(path);
+          return;
         }
-        walk(child, `${path}.${String(key)}`, depth + 1);
-      }
-    };
-    // The pool is the harness's, shared by every target, not the attacker's: the oracle's own fields and answers.
-    seen.add(pool);
-    walk(oracle, 'oracle', 0);
-    walk(budgeted, 'budgeted', 0);
-    walk(answer, 'answer', 0);
-    assert.deepEqual(found, []);
-  });
+        if (depth > 8) return;
+        seen.add(value);
+        for (const key of Reflect.ownKeys(value as object)) {
+          if (key === 'defence') found.push(`${path}.defence`);
+          let child: unknown;
+          try {
+            child = (value as Record<string | symbol, unknown>)[key];
+          } catch {
+            continue;
+          }
+          walk(child, `${path}.${String(key)}`, depth + 1);
+        }
+      };
+      // The pool is the harness's, shared by every target, not the attacker's: the oracle's own fields and answers.
+      seen.add(pool);
+      walk(oracle, 'oracle', 0);
+      walk(budgeted, 'budgeted', 0);
+      walk(answer, 'answer', 0);
+      assert.deepEqual(found, []);
+    },
+  );
 });

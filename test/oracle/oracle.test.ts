@@ -49,29 +49,32 @@ describe('oracle', () => {
     assert.ok(answer.probabilities && close(answer.probabilities, softmax(nhwc.logits(images, 50), 4)));
   });
 
-  it("reads log-probabilities per class with exp, without renormalising (an RBF target's own confidences)", async () => {
-    const logProbabilities = linearOnnxTarget(dir, {
-      name: 'log-p',
-      layout: 'NHWC',
-      inputName: 'input',
-      outputName: 'logits',
-      h: 6,
-      w: 6,
-      c: 1,
-      classes: 4,
-      descriptor: { outputKind: 'log-probabilities' },
-    });
-    const oracle = new TargetOracle(pool, loadTarget(logProbabilities.descriptorPath), { mode: 'probabilities' });
-    const images = uniformImages(30, 36, 4);
-    const answer = await oracle.query(images, 'evaluation');
-    const expected = logProbabilities.logits(images, 30).map(Math.exp);
-    assert.ok(answer.probabilities && close(answer.probabilities, expected, 1e-4));
-    assert.deepEqual(
-      answer.labels,
-      (await new TargetOracle(pool, loadTarget(nhwc.descriptorPath), { mode: 'label' }).query(images, 'evaluation'))
-        .labels,
-    );
-  });
+  it(
+    'reads log-probabilities per class with exp, without renormalising (an ' + "RBF target's own confidences)",
+    async () => {
+      const logProbabilities = linearOnnxTarget(dir, {
+        name: 'log-p',
+        layout: 'NHWC',
+        inputName: 'input',
+        outputName: 'logits',
+        h: 6,
+        w: 6,
+        c: 1,
+        classes: 4,
+        descriptor: { outputKind: 'log-probabilities' },
+      });
+      const oracle = new TargetOracle(pool, loadTarget(logProbabilities.descriptorPath), { mode: 'probabilities' });
+      const images = uniformImages(30, 36, 4);
+      const answer = await oracle.query(images, 'evaluation');
+      const expected = logProbabilities.logits(images, 30).map(Math.exp);
+      assert.ok(answer.probabilities && close(answer.probabilities, expected, 1e-4));
+      assert.deepEqual(
+        answer.labels,
+        (await new TargetOracle(pool, loadTarget(nhwc.descriptorPath), { mode: 'label' }).query(images, 'evaluation'))
+          .labels,
+      );
+    },
+  );
 
   it('answers top-k (sorted, largest first) and label-only modes, revealing nothing more', async () => {
     const target = loadTarget(nhwc.descriptorPath);
@@ -152,7 +155,8 @@ describe('oracle', () => {
         assert.equal(e.code, 'BAD_IMAGES');
         assert.equal(
           e.message,
-          "target nhwc: got 77 values, not a whole number of 6x6x1 images (36 values each); pass NHWC images of the target's shape",
+          'target nhwc: got 77 values, not a whole number of 6x6x1 images (36 ' +
+            "values each); pass NHWC images of the target's shape",
         );
         return true;
       },

@@ -223,7 +223,10 @@ describe('query attack runs', () => {
           seed: 1,
           params: { strides: 2 },
         }),
-        /simba-dct: parameter "strides": got 2, expected one of the parameters it takes: stepSize, lowFrequencies, stride/,
+        new RegExp(
+          'simba-dct: parameter "strides": got 2, expected one of the parameters ' +
+            'it takes: stepSize, lowFrequencies, stride',
+        ),
       );
       await assert.rejects(
         runQueryAttack({ attack: 'zoo', oracle: oracle(10), images, labels, ids, eps: 0.1, norm: 'l2', seed: 1 }),

@@ -212,7 +212,8 @@ describe('query-attack cells in suites', function () {
     assert.equal(merged.status, 2);
     assert.equal(
       merged.stderr.trim(),
-      `transferbench: ${dir}: query cell ${first.cellId} reports ${first.meanQueries / 2} queries per image on average, the ` +
+      `transferbench: ${dir}: query cell ${first.cellId} reports ${first.meanQueries / 2} queries per image ` +
+        'on average, the ' +
         `oracle's ledger charged ${first.meanQueries}; the record was edited or comes from another run: rerun its ` +
         'shard into a fresh --out',
     );
@@ -252,7 +253,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\]: simba-dct: parameter "step": got 1, expected one of the parameters it takes: stepSize, lowFrequencies, stride/,
+      new RegExp(
+        'queryAttacks.attacks\\[0\\]: simba-dct: parameter "step": got 1, ' +
+          'expected one of the parameters it takes: stepSize, lowFrequencies, ' +
+          'stride',
+      ),
     );
     assert.throws(
       () => parseSuite({ ...raw, queryAttacks: { ...queryAttacks, images: 41 } }, 'q.json'),
@@ -283,7 +288,10 @@ describe('query-attack cells in suites', function () {
           { ...raw, queryAttacks: { ...queryAttacks, attacks: [{ name: 'square-linf', eps: [0.1], ensemble: true }] } },
           'q.json',
         ),
-      /q.json: queryAttacks.attacks\[0\].ensemble needs a surrogate-guided hybrid without "start" \(square-linf is score-based\)/,
+      new RegExp(
+        'q.json: queryAttacks.attacks\\[0\\].ensemble needs a surrogate-guided ' +
+          'hybrid without "start" \\(square-linf is score-based\\)',
+      ),
     );
     // A hybrid guided by a strategy the suite does not train would have had its cells dropped without a word.
     assert.throws(
@@ -295,7 +303,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /^TransferbenchError: q.json: queryAttacks.attacks\[0\].substitutes names "jacobian", which the suite's substitutes do not have; they have "ground-truth", "static-distillation"$/,
+      new RegExp(
+        '^TransferbenchError: q.json: queryAttacks.attacks\\[0\\].substitutes ' +
+          'names "jacobian", which the suite\'s substitutes do not have; they ' +
+          'have "ground-truth", "static-distillation"$',
+      ),
     );
     assert.throws(
       () =>
@@ -315,7 +327,11 @@ describe('query-attack cells in suites', function () {
           },
           'q.json',
         ),
-      /queryAttacks.attacks\[0\] \(square-linf, start "fgsm"\) needs a substitute to start from or be guided by, and the suite has none but ensembles/,
+      new RegExp(
+        'queryAttacks.attacks\\[0\\] \\(square-linf, start "fgsm"\\) needs a ' +
+          'substitute to start from or be guided by, and the suite has none but ' +
+          'ensembles',
+      ),
     );
     // A pretrained surrogate guides hybrids as a substitute trained here does: one cell per hybrid, named after it.
     const pretrained = parseSuite(

@@ -121,7 +121,13 @@ describe('replicates', function () {
     assert.equal(refused.status, 2);
     assert.match(
       refused.stderr.trim(),
-      /^transferbench: shard 1\/1 on node .*: target tiny-softmax of the replicate of seed 1 is not built here \(.*replicate-seed1\/tiny-softmax\/target\.json is missing\); build the replicates' targets with `transferbench targets build --suite SUITE --targets-dir .*`$/,
+      new RegExp(
+        '^transferbench: shard 1\\/1 on node .*: target tiny-softmax of the ' +
+          'replicate of seed 1 is not built here ' +
+          '\\(.*replicate-seed1\\/tiny-softmax\\/target\\.json is missing\\); ' +
+          "build the replicates' targets with `transferbench targets build " +
+          '--suite SUITE --targets-dir .*`$',
+      ),
     );
     // Stands in for the replicate's retrained build (the zoo would train the recipe from another seed).
     cpSync(join(fixture.targetsDir, 'tiny-softmax'), join(fixture.targetsDir, 'replicate-seed1', 'tiny-softmax'), {

@@ -248,7 +248,11 @@ describe('benchmark runner', function () {
     writeFileSync(ledger2, `${shards[1]}${shards[1]}`);
     assert.throws(
       () => mergeResults(dir),
-      /the oracle's ledger has more than one entry for transfer cell [0-9a-f]{16} \(again in ledger-2-of-3.jsonl\); remove the repeated ledger file$/,
+      new RegExp(
+        "the oracle's ledger has more than one entry for transfer cell " +
+          '[0-9a-f]{16} \\(again in ledger-2-of-3.jsonl\\); remove the repeated ' +
+          'ledger file$',
+      ),
     );
     for (const k of [1, 2, 3]) rmSync(join(dir, `ledger-${k}-of-3.jsonl`));
     assert.equal(mergeResults(dir).ledgerChecked, false, 'a folder from before ledgers still merges');
@@ -338,7 +342,10 @@ describe('benchmark runner', function () {
     writeFileSync(shard2, saved.replaceAll(other, '0000000000000000'));
     assert.throws(
       () => mergeResults(dir),
-      /holds results of suite version 0000000000000000, but .* is version [0-9a-f]{16}; shards of different suites cannot be merged/,
+      new RegExp(
+        'holds results of suite version 0000000000000000, but .* is version ' +
+          '[0-9a-f]{16}; shards of different suites cannot be merged',
+      ),
     );
     writeFileSync(shard2, saved);
     mergeResults(dir);

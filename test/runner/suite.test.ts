@@ -42,7 +42,11 @@ const MALFORMED: Mutation[] = [
   [
     'unknown dataset',
     (s) => (s.dataset = 'cifar'),
-    /^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist", "image-folder:DIR", "cifar10:DIR", "idx:IMAGES,LABELS", "npy:IMAGES,LABELS"$/,
+    new RegExp(
+      '^bad: dataset is "cifar"; allowed: "mnist-embedded", "fashion-mnist", ' +
+        '"image-folder:DIR", "cifar10:DIR", "idx:IMAGES,LABELS", ' +
+        '"npy:IMAGES,LABELS"$',
+    ),
   ],
   ['fractional seed', (s) => (s.seed = 1.5), /^bad: seed must be integer \(found 1.5\)$/],
   ['evaluation size 0', (s) => (s.evaluationSize = 0), /^bad: evaluationSize must be >= 1 \(found 0\)$/],
@@ -78,7 +82,10 @@ const MALFORMED: Mutation[] = [
   [
     'misspelt key in a substitute',
     (s) => (s.substitutes[0].budget = 5),
-    /^bad: substitutes\[0\]: unknown key "budget"; allowed keys: strategy, architectures, budgets, params, training, combine, members$/,
+    new RegExp(
+      '^bad: substitutes\\[0\\]: unknown key "budget"; allowed keys: ' +
+        'strategy, architectures, budgets, params, training, combine, members$',
+    ),
   ],
   [
     'negative epochs',
@@ -155,17 +162,28 @@ const MALFORMED: Mutation[] = [
   [
     'targetClass on an attack that picks its own target',
     (s) => Object.assign(s.attacks[0], { name: 'step-ll', targetClass: 'random' }),
-    /^bad: attacks\[0\]: targetClass: step-ll picks its own target \(the least-likely class\); targetClass is for attacks that read labels$/,
+    new RegExp(
+      '^bad: attacks\\[0\\]: targetClass: step-ll picks its own target ' +
+        '\\(the least-likely class\\); targetClass is for attacks that read ' +
+        'labels$',
+    ),
   ],
   [
     'targetClass on AdvGAN',
     (s) => Object.assign(s.attacks[0], { name: 'advgan', targetClass: 'least-likely' }),
-    /^bad: attacks\[0\]: targetClass: advgan fits one untargeted generator per cell; targeted generators are not supported$/,
+    new RegExp(
+      '^bad: attacks\\[0\\]: targetClass: advgan fits one untargeted ' +
+        'generator per cell; targeted generators are not supported$',
+    ),
   ],
   [
     'targetClass csv without a labels.csv',
     (s) => (s.attacks[0].targetClass = 'csv'),
-    /^bad: attacks\[0\]: targetClass: "csv" reads labels.csv's targeted_label column, so it needs an image-folder: dataset, not mnist-embedded$/,
+    new RegExp(
+      '^bad: attacks\\[0\\]: targetClass: "csv" reads labels.csv\'s ' +
+        'targeted_label column, so it needs an image-folder: dataset, not ' +
+        'mnist-embedded$',
+    ),
   ],
   [
     'unknown targetClass',
@@ -264,7 +282,10 @@ const MALFORMED: Mutation[] = [
   [
     'pretrained without a model',
     (s) => s.substitutes.push({ strategy: 'pretrained', budgets: [0] }),
-    /^bad: substitutes\[2\].params.model: pretrained needs the path of its surrogate's descriptor \(target.json format\)$/,
+    new RegExp(
+      '^bad: substitutes\\[2\\].params.model: pretrained needs the path of ' +
+        "its surrogate's descriptor \\(target.json format\\)$",
+    ),
   ],
   [
     'pretrained with a budget',
@@ -321,9 +342,10 @@ describe('suite validation', () => {
     assert.throws(
       () => parseSuite(suite, 'bad'),
       (error: Error) =>
-        /^bad: attacks\[1\]: architectures: "resnet8" is no substitute's architecture here \(the suite's: mlp, cnn-small\)$/.test(
-          error.message,
-        ),
+        new RegExp(
+          '^bad: attacks\\[1\\]: architectures: "resnet8" is no substitute\'s ' +
+            "architecture here \\(the suite's: mlp, cnn-small\\)$",
+        ).test(error.message),
     );
   });
 

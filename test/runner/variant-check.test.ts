@@ -37,26 +37,32 @@ describe('model-related attacks checked against the networks of the substitutes,
     assert.doesNotThrow(() => checkModelRelatedAttacks(suite, DATA, 'suite.json'));
   });
 
-  it('refuses sgm on a network without skips and linbp at a value a network lacks, in one line naming the entry', () => {
-    const refusal = (attacks: Record<string, unknown>[], expected: RegExp) =>
-      assert.throws(
-        () => checkModelRelatedAttacks(suiteWith(attacks), DATA, 'suite.json'),
-        (error: Error) => expected.test(error.message) && !error.message.includes('\n'),
+  it(
+    'refuses sgm on a network without skips and linbp at a value a network ' + 'lacks, in one line naming the entry',
+    () => {
+      const refusal = (attacks: Record<string, unknown>[], expected: RegExp) =>
+        assert.throws(
+          () => checkModelRelatedAttacks(suiteWith(attacks), DATA, 'suite.json'),
+          (error: Error) => expected.test(error.message) && !error.message.includes('\n'),
+        );
+      refusal(
+        [
+          { name: 'mi-fgsm', eps: [0.1] },
+          { name: 'sgm', eps: [0.1] },
+        ],
+        /^suite.json: attacks\[1\] on substitute architecture cnn-small: sgm: surrogate cnn-small has no residual Add/,
       );
-    refusal(
-      [
-        { name: 'mi-fgsm', eps: [0.1] },
-        { name: 'sgm', eps: [0.1] },
-      ],
-      /^suite.json: attacks\[1\] on substitute architecture cnn-small: sgm: surrogate cnn-small has no residual Add/,
-    );
-    refusal(
-      [{ name: 'linbp', eps: [0.1], params: { linbpLayer: 'net/Relu_14' } }],
-      /^suite.json: attacks\[0\] on substitute architecture resnet8: linbp: linbpLayer: "net\/Relu_14" is not a value of surrogate resnet8/,
-    );
-    refusal(
-      [{ name: 'linbp', eps: [0.1] }],
-      /attacks\[0\] on substitute architecture cnn-small: linbp: linbpLayer: name/,
-    );
-  });
+      refusal(
+        [{ name: 'linbp', eps: [0.1], params: { linbpLayer: 'net/Relu_14' } }],
+        new RegExp(
+          '^suite.json: attacks\\[0\\] on substitute architecture resnet8: ' +
+            'linbp: linbpLayer: "net\\/Relu_14" is not a value of surrogate resnet8',
+        ),
+      );
+      refusal(
+        [{ name: 'linbp', eps: [0.1] }],
+        /attacks\[0\] on substitute architecture cnn-small: linbp: linbpLayer: name/,
+      );
+    },
+  );
 });

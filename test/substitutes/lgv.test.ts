@@ -109,12 +109,15 @@ describe('lgv and swa substitute strategies', () => {
     }
   });
 
-  it('swa of identical snapshots is the snapshot (a network without BatchNormalization: nothing to recompute)', async () => {
-    const { context } = setup({ budget: 0 });
-    const { snapshots, images } = await vicinity({ ...FAST, extraEpochs: 1, sgdLearningRate: 0 }, context);
-    const averaged = await recomputeBatchStatistics(averageWeights(snapshots), images, 16);
-    assert.equal(networkHash(averaged), networkHash(snapshots[0] as OnnxNetwork));
-  });
+  it(
+    'swa of identical snapshots is the snapshot (a network without ' + 'BatchNormalization: nothing to recompute)',
+    async () => {
+      const { context } = setup({ budget: 0 });
+      const { snapshots, images } = await vicinity({ ...FAST, extraEpochs: 1, sgdLearningRate: 0 }, context);
+      const averaged = await recomputeBatchStatistics(averageWeights(snapshots), images, 16);
+      assert.equal(networkHash(averaged), networkHash(snapshots[0] as OnnxNetwork));
+    },
+  );
 
   it('swa on a BatchNorm network (resnet8) recomputes the statistics of the averaged weights', async () => {
     const { context } = setup({ budget: 0, architecture: 'resnet8' });
@@ -127,30 +130,36 @@ describe('lgv and swa substitute strategies', () => {
     assert.notEqual(networkHash(result.network), networkHash(averaged), 'the running statistics were replaced');
   });
 
-  it("attacks step i on snapshot i mod K (the paper's cycle), and what the loop does not number on their mean", async () => {
-    const { record, network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
-    assert.ok(network && record.onnxSha256);
-    const labels = Int32Array.from({ length: 24 }, (_, i) => i % 4);
-    const request: LossRequest = { loss: 'cross-entropy' };
-    const cycle = await substituteSurrogate('lgv', FAST, network, 'lgv');
-    const mean = await substituteSurrogate('lgv', { ...FAST, combine: 'logits' }, network, 'lgv-logits');
-    const members = await Promise.all(snapshotNetworks(network).map((n, k) => networkSurrogate(n, `s${k}`)));
-    const whole = await networkSurrogate(network, 'whole');
-    try {
-      assert.equal(members.length, 4);
-      const reference = (await whole.lossGradient(held, labels, request)).gradient;
-      for (let step = 0; step < 6; step++) {
-        const ours = await cycle.lossGradient(held, labels, { ...request, iteration: step });
-        const own = await (members[step % 4] as Surrogate).lossGradient(held, labels, request);
-        assert.deepEqual(ours.gradient, own.gradient, `step ${step}`);
-        assert.deepEqual((await mean.lossGradient(held, labels, { ...request, iteration: step })).gradient, reference);
+  it(
+    "attacks step i on snapshot i mod K (the paper's cycle), and what the " + 'loop does not number on their mean',
+    async () => {
+      const { record, network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
+      assert.ok(network && record.onnxSha256);
+      const labels = Int32Array.from({ length: 24 }, (_, i) => i % 4);
+      const request: LossRequest = { loss: 'cross-entropy' };
+      const cycle = await substituteSurrogate('lgv', FAST, network, 'lgv');
+      const mean = await substituteSurrogate('lgv', { ...FAST, combine: 'logits' }, network, 'lgv-logits');
+      const members = await Promise.all(snapshotNetworks(network).map((n, k) => networkSurrogate(n, `s${k}`)));
+      const whole = await networkSurrogate(network, 'whole');
+      try {
+        assert.equal(members.length, 4);
+        const reference = (await whole.lossGradient(held, labels, request)).gradient;
+        for (let step = 0; step < 6; step++) {
+          const ours = await cycle.lossGradient(held, labels, { ...request, iteration: step });
+          const own = await (members[step % 4] as Surrogate).lossGradient(held, labels, request);
+          assert.deepEqual(ours.gradient, own.gradient, `step ${step}`);
+          assert.deepEqual(
+            (await mean.lossGradient(held, labels, { ...request, iteration: step })).gradient,
+            reference,
+          );
+        }
+        assert.deepEqual((await cycle.lossGradient(held, labels, request)).gradient, reference);
+        assert.deepEqual(await cycle.logits(held, 24), await whole.logits(held, 24));
+      } finally {
+        for (const s of [cycle, mean, whole, ...members]) await s.dispose();
       }
-      assert.deepEqual((await cycle.lossGradient(held, labels, request)).gradient, reference);
-      assert.deepEqual(await cycle.logits(held, 24), await whole.logits(held, 24));
-    } finally {
-      for (const s of [cycle, mean, whole, ...members]) await s.dispose();
-    }
-  });
+    },
+  );
 
   it("taps the snapshots under the base network's layer names: ILPD's pass at step i on snapshot i mod K", async () => {
     const { network } = await obtain('lgv', FAST, setup({ budget: 0 }).context);
@@ -274,7 +283,10 @@ describe('lgv and swa substitute strategies', () => {
     assert.throws(
       () => resolveStrategyParams(STRATEGIES.get('lgv'), { epochs: 3 }),
       oneLine(
-        /^substitute strategy lgv: parameter "epochs": got \S+, expected one of the parameters it takes: base, labels, trainImages, extraEpochs/,
+        new RegExp(
+          '^substitute strategy lgv: parameter "epochs": got \\S+, expected one ' +
+            'of the parameters it takes: base, labels, trainImages, extraEpochs',
+        ),
       ),
     );
     await assert.rejects(

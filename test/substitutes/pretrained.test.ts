@@ -102,24 +102,28 @@ describe('pretrained substitute strategy (a PyTorch-exported surrogate the attac
     );
   });
 
-  it('names SGM and LinBP only as attacks: sgmGamma is not one of its parameters, and linbp acts on the opened model', async () => {
-    await assert.rejects(setup({ model: MNIST_CNN, sgmGamma: 0.5 }).run(), /sgmGamma/);
-    const obtained = await setup({ model: MNIST_CNN }).run();
-    const surrogate = obtained.surrogate as NonNullable<typeof obtained.surrogate>;
-    try {
-      const request = {
-        images: evaluation.images.subarray(0, 4 * 784),
-        trueLabels: evaluation.labels.subarray(0, 4),
-        ids: [0, 1, 2, 3],
-        eps: 0.1,
-        labelSource: 'true' as const,
-      };
-      const linbp = await craftAdversarial('linbp', surrogate, { ...request, params: { linbpLayer: '/Relu' } });
-      assert.notDeepEqual(linbp, await craftAdversarial('mi-fgsm', surrogate, request), 'later Relus pass linearly');
-    } finally {
-      await surrogate.dispose();
-    }
-  });
+  it(
+    'names SGM and LinBP only as attacks: sgmGamma is not one of its ' +
+      'parameters, and linbp acts on the opened model',
+    async () => {
+      await assert.rejects(setup({ model: MNIST_CNN, sgmGamma: 0.5 }).run(), /sgmGamma/);
+      const obtained = await setup({ model: MNIST_CNN }).run();
+      const surrogate = obtained.surrogate as NonNullable<typeof obtained.surrogate>;
+      try {
+        const request = {
+          images: evaluation.images.subarray(0, 4 * 784),
+          trueLabels: evaluation.labels.subarray(0, 4),
+          ids: [0, 1, 2, 3],
+          eps: 0.1,
+          labelSource: 'true' as const,
+        };
+        const linbp = await craftAdversarial('linbp', surrogate, { ...request, params: { linbpLayer: '/Relu' } });
+        assert.notDeepEqual(linbp, await craftAdversarial('mi-fgsm', surrogate, request), 'later Relus pass linearly');
+      } finally {
+        await surrogate.dispose();
+      }
+    },
+  );
 
   it('refuses a missing model parameter and a descriptor whose model changed', async () => {
     await assert.rejects(

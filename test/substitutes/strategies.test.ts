@@ -143,20 +143,23 @@ describe('substitute strategies against a tiny target through the pool', () => {
     },
   );
 
-  it("dynamic distillation with AdvGAN placing the queries (AdvGAN's black-box dynamic mode) counts every query", async () => {
-    const { context, obtain, oracle } = setup({ budget: 300, epochs: 1 });
-    const { record } = await obtainTrained(
-      'dynamic-distillation',
-      { rounds: 2, attack: 'advgan', eps: 0.3 },
-      context,
-      obtain,
-    );
-    assert.deepEqual(
-      record.rounds.map((r) => r.queries),
-      [100, 200, 300],
-    );
-    assert.equal(oracle.usage().byPurpose['substitute-training'], 300);
-  });
+  it(
+    "dynamic distillation with AdvGAN placing the queries (AdvGAN's " + 'black-box dynamic mode) counts every query',
+    async () => {
+      const { context, obtain, oracle } = setup({ budget: 300, epochs: 1 });
+      const { record } = await obtainTrained(
+        'dynamic-distillation',
+        { rounds: 2, attack: 'advgan', eps: 0.3 },
+        context,
+        obtain,
+      );
+      assert.deepEqual(
+        record.rounds.map((r) => r.queries),
+        [100, 200, 300],
+      );
+      assert.equal(oracle.usage().byPurpose['substitute-training'], 300);
+    },
+  );
 
   it('the Jacobian strategy spends exactly what its formula says', async () => {
     const plan = { seedCount: 20, rounds: 4, reservoirAfter: 2, reservoir: 15 };

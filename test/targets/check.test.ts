@@ -70,7 +70,11 @@ describe('a target descriptor is checked against its model before anything is qu
         d.layout = 'NHWC';
         d.inputShape = [28, 28, 1];
       },
-      /layout NHWC with inputShape \[28, 28, 1\], but the model's input input is \[batch, 1, 28, 28\]; give inputShape in the model's own layout/,
+      new RegExp(
+        "layout NHWC with inputShape \\[28, 28, 1\\], but the model's input " +
+          "input is \\[batch, 1, 28, 28\\]; give inputShape in the model's own " +
+          'layout',
+      ),
     ],
     [
       'an input name the model does not have',
@@ -138,7 +142,10 @@ describe('a target descriptor is checked against its model before anything is qu
     assert.equal(takeEvaluation(digits([1, 2, 3]), 3, 'evaluationSize').labels.length, 3);
     assert.throws(
       () => takeEvaluation(digits([1, 2, 3]), 9000, 'bench/x.json: evaluationSize'),
-      /^TransferbenchError: bench\/x\.json: evaluationSize is 9000, but the test split of digits has 3 images; ask for at most 3$/,
+      new RegExp(
+        '^TransferbenchError: bench\\/x\\.json: evaluationSize is 9000, but ' +
+          'the test split of digits has 3 images; ask for at most 3$',
+      ),
     );
   });
 });

@@ -147,7 +147,11 @@ describe('ONNX export', () => {
     const b = buildArchitecture('softmax', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
     await assert.rejects(
       checkParity(a, exportToOnnx(b), [28, 28, 1], { count: 8, name: 'mismatch' }),
-      /ONNX parity \(mismatch\): an output differs from tfjs by .* \(relative to max\(1, \|value\|\)\) > 0.0001; the model was not written/,
+      new RegExp(
+        'ONNX parity \\(mismatch\\): an output differs from tfjs by .* ' +
+          '\\(relative to max\\(1, \\|value\\|\\)\\) > 0.0001; the model was not ' +
+          'written',
+      ),
     );
     a.dispose();
     b.dispose();

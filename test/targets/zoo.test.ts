@@ -132,7 +132,11 @@ describe('target zoo', () => {
     );
     assert.throws(
       () => loadZoo(file),
-      /bad-zoo.json: targets\[0\].architecture is "resnet"; allowed: "softmax", "maxout", "rbf", "mlp", "cnn-small", "model-a", "model-b", "model-c"/,
+      new RegExp(
+        'bad-zoo.json: targets\\[0\\].architecture is "resnet"; allowed: ' +
+          '"softmax", "maxout", "rbf", "mlp", "cnn-small", "model-a", "model-b", ' +
+          '"model-c"',
+      ),
     );
   });
 

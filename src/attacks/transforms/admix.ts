@@ -46,7 +46,8 @@ function otherClassImages(context: TransformContext, copies: number, seed: numbe
 export const admix = defineTransform({
   name: 'admix',
   description:
-    "Admix: the gradient averaged over x + eta x' for images x' of other classes, each scaled as in SI (Wang et al. 2102.00436)",
+    "Admix: the gradient averaged over x + eta x' for images x' of other classes, each scaled as in SI (Wang " +
+    'et al. 2102.00436)',
   parameters: [
     param({
       name: 'admixCopies',

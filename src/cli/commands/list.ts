@@ -26,7 +26,8 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
           ? `, = ${attack.composition.method} + ${attack.composition.transforms.join(' + ')}`
           : '';
         reporter.info(
-          `${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}${attack.transformable ? '' : ', no transforms'}${composition}] ` +
+          `${attack.name}  [${attack.kind}${attack.usesLabels ? '' : ', ignores labels'}` +
+            `${attack.transformable ? '' : ', no transforms'}${composition}] ` +
             ` ${attack.description}`,
         );
         parameters(attack.composition ? [] : attack.parameters);
@@ -56,7 +57,8 @@ export function listCommand(reporter: Reporter, what: string | undefined): numbe
         if (rows.length > 0) reporter.info(formatTable(rows));
       }
       reporter.info(
-        "\nevery query attack also takes (in a suite's queryAttacks): eps, norm, start (a transfer attack to start from), oracles, substitutes",
+        "\nevery query attack also takes (in a suite's queryAttacks): eps, norm, start (a transfer attack to start " +
+          'from), oracles, substitutes',
       );
       return 0;
     }

@@ -44,37 +44,43 @@ describe('AdvGAN on the onnxruntime engine', () => {
     await useBackend('wasm');
   });
 
-  it("one generator step and one discriminator step give tfjs's weight gradients on the same weights and batch (<= 1e-4)", async () => {
-    const n = 8;
-    const generator = buildGenerator(SHAPE, 4);
-    const discriminator = buildDiscriminator(SHAPE, 4);
-    const steps = await OnnxGanSteps.create(generator, discriminator, SHAPE, OPTIONS, 1);
-    try {
-      const random = new Random(9);
-      // A surrogate's gradient stand-in: any upstream d(L_adv)/d(adversarial) must chain the same way.
-      const upstream = Float32Array.from({ length: n * 784 }, () => (random.next() - 0.5) / n);
-      const adversarial = await drive(undefined as never, steps.generate(digits.images, n));
-      const x = tf.tensor4d(digits.images, [n, ...SHAPE]);
-      const fake = tf.tensor4d(adversarial, [n, ...SHAPE]);
-      const up = tf.tensor4d(upstream, [n, ...SHAPE]);
+  it(
+    "one generator step and one discriminator step give tfjs's weight " +
+      'gradients on the same weights and batch (<= 1e-4)',
+    async () => {
+      const n = 8;
+      const generator = buildGenerator(SHAPE, 4);
+      const discriminator = buildDiscriminator(SHAPE, 4);
+      const steps = await OnnxGanSteps.create(generator, discriminator, SHAPE, OPTIONS, 1);
       try {
-        const generated = tf.tidy(() => x.add((generator.apply(x) as tf.Tensor4D).mul(OPTIONS.eps)).clipByValue(0, 1));
-        assert.ok(maxDifference(adversarial, generated.dataSync()) <= 1e-5, "the generated images equal tfjs's");
-        generated.dispose();
-        const g = await steps.generatorGradients({ count: n, images: digits.images, upstream });
-        assertSameGradients('generator', g, trainableVariables(generator), () =>
-          generatorLoss(generator, discriminator, x, up, OPTIONS),
-        );
-        const d = await steps.discriminatorGradients({ count: n, images: digits.images, adversarial, upstream });
-        assertSameGradients('discriminator', d, trainableVariables(discriminator), () =>
-          discriminatorLoss(discriminator, x, fake),
-        );
+        const random = new Random(9);
+        // A surrogate's gradient stand-in: any upstream d(L_adv)/d(adversarial) must chain the same way.
+        const upstream = Float32Array.from({ length: n * 784 }, () => (random.next() - 0.5) / n);
+        const adversarial = await drive(undefined as never, steps.generate(digits.images, n));
+        const x = tf.tensor4d(digits.images, [n, ...SHAPE]);
+        const fake = tf.tensor4d(adversarial, [n, ...SHAPE]);
+        const up = tf.tensor4d(upstream, [n, ...SHAPE]);
+        try {
+          const generated = tf.tidy(() =>
+            x.add((generator.apply(x) as tf.Tensor4D).mul(OPTIONS.eps)).clipByValue(0, 1),
+          );
+          assert.ok(maxDifference(adversarial, generated.dataSync()) <= 1e-5, "the generated images equal tfjs's");
+          generated.dispose();
+          const g = await steps.generatorGradients({ count: n, images: digits.images, upstream });
+          assertSameGradients('generator', g, trainableVariables(generator), () =>
+            generatorLoss(generator, discriminator, x, up, OPTIONS),
+          );
+          const d = await steps.discriminatorGradients({ count: n, images: digits.images, adversarial, upstream });
+          assertSameGradients('discriminator', d, trainableVariables(discriminator), () =>
+            discriminatorLoss(discriminator, x, fake),
+          );
+        } finally {
+          tf.dispose([x, fake, up]);
+        }
       } finally {
-        tf.dispose([x, fake, up]);
+        await drive(undefined as never, steps.dispose());
+        generator.dispose();
       }
-    } finally {
-      await drive(undefined as never, steps.dispose());
-      generator.dispose();
-    }
-  });
+    },
+  );
 });

@@ -124,38 +124,42 @@ describe('ONNX networks: every architecture built, trained and attacked as an ON
     });
   }
 
-  it('resnet8 trains on onnxruntime (BatchNormalization in training mode) and is attacked through its ONNX gradient', async () => {
-    const digits = loadEmbeddedMnist();
-    const n = 128;
-    const set = {
-      images: digits.images.subarray(0, n * 784),
-      imageShape: [28, 28, 1] as const,
-      targets: digits.labels.subarray(0, n),
-      classes: 10,
-    };
-    const network = buildNetwork('resnet8', { imageShape: [28, 28, 1], classes: 10, seed: 1 });
-    const losses: number[] = [];
-    const { network: trained } = await trainNetworkOnOnnxruntime(
-      network,
-      set,
-      { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1, onEpoch: (_, loss) => losses.push(loss) },
-      settings,
-    );
-    assert.ok((losses[2] as number) < (losses[0] as number) / 2, `the loss falls: ${losses.join(', ')}`);
-    const bnMean = trained.graph.nodes.find((node) => node.opType === 'BatchNormalization')?.inputs[3] as string;
-    assert.ok(
-      initializerValues(trained.graph, bnMean).values.some((v) => v !== 0),
-      'running means moved toward the batches',
-    );
-    const surrogate = await networkSurrogate(trained, 'resnet8');
-    try {
-      const { gradient } = await surrogate.lossGradient(set.images.subarray(0, 2 * 784), set.targets.subarray(0, 2), {
-        loss: 'cross-entropy',
-      });
-      assert.equal(gradient.length, 2 * 784);
-      assert.ok(gradient.some((v) => v !== 0) && gradient.every(Number.isFinite));
-    } finally {
-      await surrogate.dispose();
-    }
-  });
+  it(
+    'resnet8 trains on onnxruntime (BatchNormalization in training mode) ' +
+      'and is attacked through its ONNX gradient',
+    async () => {
+      const digits = loadEmbeddedMnist();
+      const n = 128;
+      const set = {
+        images: digits.images.subarray(0, n * 784),
+        imageShape: [28, 28, 1] as const,
+        targets: digits.labels.subarray(0, n),
+        classes: 10,
+      };
+      const network = buildNetwork('resnet8', { imageShape: [28, 28, 1], classes: 10, seed: 1 });
+      const losses: number[] = [];
+      const { network: trained } = await trainNetworkOnOnnxruntime(
+        network,
+        set,
+        { epochs: 3, batchSize: 32, learningRate: 1e-3, seed: 1, onEpoch: (_, loss) => losses.push(loss) },
+        settings,
+      );
+      assert.ok((losses[2] as number) < (losses[0] as number) / 2, `the loss falls: ${losses.join(', ')}`);
+      const bnMean = trained.graph.nodes.find((node) => node.opType === 'BatchNormalization')?.inputs[3] as string;
+      assert.ok(
+        initializerValues(trained.graph, bnMean).values.some((v) => v !== 0),
+        'running means moved toward the batches',
+      );
+      const surrogate = await networkSurrogate(trained, 'resnet8');
+      try {
+        const { gradient } = await surrogate.lossGradient(set.images.subarray(0, 2 * 784), set.targets.subarray(0, 2), {
+          loss: 'cross-entropy',
+        });
+        assert.equal(gradient.length, 2 * 784);
+        assert.ok(gradient.some((v) => v !== 0) && gradient.every(Number.isFinite));
+      } finally {
+        await surrogate.dispose();
+      }
+    },
+  );
 });

@@ -79,29 +79,32 @@ function moments(logits: Float32Array): { mean: number[]; variance: number[] } {
 describe('network snapshots', () => {
   const x = images(24, 7);
 
-  it('meanLogitsNetwork: logits are the mean of the snapshots, and of identical snapshots the gradient is theirs', async () => {
-    const [a, b] = [tinyBatchNormNetwork(1), tinyBatchNormNetwork(2)];
-    const [la, lb, lm] = await Promise.all([
-      networkLogits(a, x),
-      networkLogits(b, x),
-      networkLogits(meanLogitsNetwork([a, b], 'lgv(tiny-bn)'), x),
-    ]);
-    lm.forEach((v, i) => assert.ok(Math.abs(v - ((la[i] as number) + (lb[i] as number)) / 2) < 1e-6, `logit ${i}`));
-    const labels = Int32Array.from({ length: 24 }, (_, i) => i % CLASSES);
-    const single = await networkSurrogate(a, 'a');
-    const pair = await networkSurrogate(meanLogitsNetwork([a, a], 'lgv(tiny-bn)'), 'a+a');
-    try {
-      const [one, two] = [
-        await single.lossGradient(x, labels, { loss: 'cross-entropy' }),
-        await pair.lossGradient(x, labels, { loss: 'cross-entropy' }),
-      ];
-      assert.deepEqual(two.gradient, one.gradient);
-      assert.deepEqual(two.logits, one.logits);
-    } finally {
-      await single.dispose();
-      await pair.dispose();
-    }
-  });
+  it(
+    'meanLogitsNetwork: logits are the mean of the snapshots, and of ' + 'identical snapshots the gradient is theirs',
+    async () => {
+      const [a, b] = [tinyBatchNormNetwork(1), tinyBatchNormNetwork(2)];
+      const [la, lb, lm] = await Promise.all([
+        networkLogits(a, x),
+        networkLogits(b, x),
+        networkLogits(meanLogitsNetwork([a, b], 'lgv(tiny-bn)'), x),
+      ]);
+      lm.forEach((v, i) => assert.ok(Math.abs(v - ((la[i] as number) + (lb[i] as number)) / 2) < 1e-6, `logit ${i}`));
+      const labels = Int32Array.from({ length: 24 }, (_, i) => i % CLASSES);
+      const single = await networkSurrogate(a, 'a');
+      const pair = await networkSurrogate(meanLogitsNetwork([a, a], 'lgv(tiny-bn)'), 'a+a');
+      try {
+        const [one, two] = [
+          await single.lossGradient(x, labels, { loss: 'cross-entropy' }),
+          await pair.lossGradient(x, labels, { loss: 'cross-entropy' }),
+        ];
+        assert.deepEqual(two.gradient, one.gradient);
+        assert.deepEqual(two.logits, one.logits);
+      } finally {
+        await single.dispose();
+        await pair.dispose();
+      }
+    },
+  );
 
   it('snapshotNetworks gives back the snapshots a meanLogitsNetwork holds, bit for bit', () => {
     const snapshots = [tinyBatchNormNetwork(9), tinyBatchNormNetwork(10), tinyBatchNormNetwork(11)];
@@ -130,16 +133,19 @@ describe('network snapshots', () => {
     }
   });
 
-  it('recomputeBatchStatistics: the running mean is the data mean, the variance the batch variance in one batch', async () => {
-    const n = tinyBatchNormNetwork(6);
-    const whole = await recomputeBatchStatistics(n, x, 24);
-    const { mean, variance } = moments(await networkLogits(whole, x));
-    mean.forEach((m) => assert.ok(Math.abs(m) < 1e-5, `mean ${m}`));
-    variance.forEach((v) => assert.ok(Math.abs(v - 1) < 1e-3, `variance ${v}`));
-    // In batches of 8, the mean of the batch means is still the data's mean.
-    const batched = moments(await networkLogits(await recomputeBatchStatistics(n, x, 8), x));
-    batched.mean.forEach((m) => assert.ok(Math.abs(m) < 1e-5, `mean ${m}`));
-  });
+  it(
+    'recomputeBatchStatistics: the running mean is the data mean, the ' + 'variance the batch variance in one batch',
+    async () => {
+      const n = tinyBatchNormNetwork(6);
+      const whole = await recomputeBatchStatistics(n, x, 24);
+      const { mean, variance } = moments(await networkLogits(whole, x));
+      mean.forEach((m) => assert.ok(Math.abs(m) < 1e-5, `mean ${m}`));
+      variance.forEach((v) => assert.ok(Math.abs(v - 1) < 1e-3, `variance ${v}`));
+      // In batches of 8, the mean of the batch means is still the data's mean.
+      const batched = moments(await networkLogits(await recomputeBatchStatistics(n, x, 8), x));
+      batched.mean.forEach((m) => assert.ok(Math.abs(m) < 1e-5, `mean ${m}`));
+    },
+  );
 
   it('recomputeBatchStatistics: a network without BatchNormalization comes back as it is', async () => {
     const n = tinyBatchNormNetwork(8);

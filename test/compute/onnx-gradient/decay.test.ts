@@ -111,7 +111,11 @@ describe('decayed forward pass (ILPD, ONNX surrogate)', () => {
         request,
         { layer: 'no-such-layer', gamma: 0.1 },
       ),
-      /^TransferbenchError: layer: got "no-such-layer", expected a float value of the model between its input and its output \(\d+ candidates, listed by targets inspect: [^\n]*\)$/,
+      new RegExp(
+        '^TransferbenchError: layer: got "no-such-layer", expected a float ' +
+          'value of the model between its input and its output \\(\\d+ ' +
+          'candidates, listed by targets inspect: [^\\n]*\\)$',
+      ),
     );
     await assert.rejects(
       decayed(x, 0.1, [1, 2, 3]),

@@ -100,21 +100,24 @@ describe('createOnnxSurrogate', () => {
     });
   });
 
-  it('disposes without rethrowing after a call whose session failed to build, and refuses calls afterwards', async () => {
-    const { bytes, description } = await classifier();
-    const surrogate = await createOnnxSurrogate(bytes, description);
-    await assert.rejects(
-      surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'hinge' as 'cross-entropy' }),
-      /loss: got "hinge", expected one of cross-entropy, cw-untargeted, cw-targeted/,
-    );
-    await surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' });
-    await surrogate.dispose();
-    await surrogate.dispose();
-    await assert.rejects(
-      surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' }),
-      /a surrogate that has not been disposed/,
-    );
-  });
+  it(
+    'disposes without rethrowing after a call whose session failed to ' + 'build, and refuses calls afterwards',
+    async () => {
+      const { bytes, description } = await classifier();
+      const surrogate = await createOnnxSurrogate(bytes, description);
+      await assert.rejects(
+        surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'hinge' as 'cross-entropy' }),
+        /loss: got "hinge", expected one of cross-entropy, cw-untargeted, cw-targeted/,
+      );
+      await surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' });
+      await surrogate.dispose();
+      await surrogate.dispose();
+      await assert.rejects(
+        surrogate.lossGradient(new Float32Array(72), Int32Array.from([0]), { loss: 'cw-targeted' }),
+        /a surrogate that has not been disposed/,
+      );
+    },
+  );
 
   it('refuses an opset outside 11-18 and a model whose batch is fixed', async () => {
     const old = new TinyGraph([2, 4, 4], 10);

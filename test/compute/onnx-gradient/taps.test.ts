@@ -152,7 +152,12 @@ describe('feature taps (ONNX surrogate)', () => {
     const images = new Float32Array(72);
     await assert.rejects(
       taps.featureGradient(images, Int32Array.from([0]), 'conv9', { loss: 'cross-entropy' }),
-      /^TransferbenchError: layer: got "conv9", expected a float value of the model between its input and its output \(7 candidates, listed by targets inspect: conv2_0, relu3_0, maxpool4_0, conv7_0, tanh8_0, flatten9_0, gemm12_0\)$/,
+      new RegExp(
+        '^TransferbenchError: layer: got "conv9", expected a float value of ' +
+          'the model between its input and its output \\(7 candidates, listed by ' +
+          'targets inspect: conv2_0, relu3_0, maxpool4_0, conv7_0, tanh8_0, ' +
+          'flatten9_0, gemm12_0\\)$',
+      ),
     );
     await assert.rejects(
       taps.featureObjectiveGradient(images, { layer: pool, weights: new Float32Array(26) }),

@@ -55,39 +55,46 @@ describe('ONNX gradient builder against PyTorch on torchvision 0.14 architecture
   for (const fixture of fixtures) {
     for (const descriptorPath of fixture.descriptorPaths) {
       const opset = descriptorPath.replace(/.*target-opset(\d+)\.json$/, '$1');
-      it(`${fixture.name}, opset ${opset}: cross-entropy input gradient within ${TOLERANCE} (${fixture.description})`, async () => {
-        const target = loadTarget(descriptorPath);
-        const surrogate = await createOnnxSurrogate(
-          readFileSync(target.modelPath),
-          gradientDescriptionOf(target.descriptor),
-          {
-            name: fixture.name,
-          },
-        );
-        try {
-          for (const batch of fixture.cases) {
-            const expected = batch.losses[0];
-            assert.ok(expected?.loss === 'cross-entropy');
-            const nonzero = expected.gradient.filter((g) => g !== 0).length;
-            assert.ok(nonzero >= expected.gradient.length / 2, `reference gradient nonzero at only ${nonzero} pixels`);
-            const actual = await surrogate.lossGradient(batch.images, batch.labels, { loss: 'cross-entropy' });
-            const errors = {
-              logits: normwiseRelativeError(actual.logits, batch.logits),
-              loss: normwiseRelativeError(actual.loss, expected.values),
-              gradient: normwiseRelativeError(actual.gradient, expected.gradient),
-            };
-            const report = Object.entries(errors)
-              .map(([k, v]) => `${k} ${v.toExponential(2)}`)
-              .join(', ');
-            assert.ok(
-              Object.values(errors).every((e) => e <= TOLERANCE),
-              report,
-            );
+      it(
+        `${fixture.name}, opset ${opset}: cross-entropy input gradient within ${TOLERANCE} ` +
+          `(${fixture.description})`,
+        async () => {
+          const target = loadTarget(descriptorPath);
+          const surrogate = await createOnnxSurrogate(
+            readFileSync(target.modelPath),
+            gradientDescriptionOf(target.descriptor),
+            {
+              name: fixture.name,
+            },
+          );
+          try {
+            for (const batch of fixture.cases) {
+              const expected = batch.losses[0];
+              assert.ok(expected?.loss === 'cross-entropy');
+              const nonzero = expected.gradient.filter((g) => g !== 0).length;
+              assert.ok(
+                nonzero >= expected.gradient.length / 2,
+                `reference gradient nonzero at only ${nonzero} pixels`,
+              );
+              const actual = await surrogate.lossGradient(batch.images, batch.labels, { loss: 'cross-entropy' });
+              const errors = {
+                logits: normwiseRelativeError(actual.logits, batch.logits),
+                loss: normwiseRelativeError(actual.loss, expected.values),
+                gradient: normwiseRelativeError(actual.gradient, expected.gradient),
+              };
+              const report = Object.entries(errors)
+                .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+                .join(', ');
+              assert.ok(
+                Object.values(errors).every((e) => e <= TOLERANCE),
+                report,
+              );
+            }
+          } finally {
+            await surrogate.dispose();
           }
-        } finally {
-          await surrogate.dispose();
-        }
-      });
+        },
+      );
     }
   }
 });

@@ -117,26 +117,29 @@ describe('onnxruntime training engine', () => {
 
   // One step's gradients can agree while the steps do not (the optimiser, the loss's reduction or
   // its clamp); the RBF recipe's large learning rate amplifies any such difference.
-  it("rbf: ten Adam steps of the zoo recipe (detector loss, learning rate 0.03) take tfjs's weights (<= 1e-4)", async () => {
-    const set = slice(640);
-    const options = { epochs: 1, batchSize: 64, learningRate: 0.03, seed: 11 };
-    const weightsWith = async (engine: 'tfjs' | 'onnxruntime') => {
-      const model = buildArchitecture('rbf', { imageShape: SHAPE, classes: 10, seed: 11 });
-      const result = await trainModel(model, set, options, useEngine(engine, 1));
-      const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-      model.dispose();
-      return { weights, loss: result.finalLoss };
-    };
-    const tfjs = await weightsWith('tfjs');
-    const onnx = await weightsWith('onnxruntime');
-    assert.ok(Math.abs(onnx.loss - tfjs.loss) <= 1e-4, `mean loss ${onnx.loss} vs ${tfjs.loss}`);
-    tfjs.weights.forEach((expected, i) => {
-      let worst = 0;
-      for (let k = 0; k < expected.length; k++)
-        worst = Math.max(worst, Math.abs((onnx.weights[i]?.[k] as number) - (expected[k] as number)));
-      assert.ok(worst <= 1e-4, `weight ${i}: max |difference| ${worst}`);
-    });
-  });
+  it(
+    'rbf: ten Adam steps of the zoo recipe (detector loss, learning rate ' + "0.03) take tfjs's weights (<= 1e-4)",
+    async () => {
+      const set = slice(640);
+      const options = { epochs: 1, batchSize: 64, learningRate: 0.03, seed: 11 };
+      const weightsWith = async (engine: 'tfjs' | 'onnxruntime') => {
+        const model = buildArchitecture('rbf', { imageShape: SHAPE, classes: 10, seed: 11 });
+        const result = await trainModel(model, set, options, useEngine(engine, 1));
+        const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+        model.dispose();
+        return { weights, loss: result.finalLoss };
+      };
+      const tfjs = await weightsWith('tfjs');
+      const onnx = await weightsWith('onnxruntime');
+      assert.ok(Math.abs(onnx.loss - tfjs.loss) <= 1e-4, `mean loss ${onnx.loss} vs ${tfjs.loss}`);
+      tfjs.weights.forEach((expected, i) => {
+        let worst = 0;
+        for (let k = 0; k < expected.length; k++)
+          worst = Math.max(worst, Math.abs((onnx.weights[i]?.[k] as number) - (expected[k] as number)));
+        assert.ok(worst <= 1e-4, `weight ${i}: max |difference| ${worst}`);
+      });
+    },
+  );
 
   it("reaches the tfjs engine's accuracy within one point on a slice of the digits", async () => {
     const set = slice(1200);

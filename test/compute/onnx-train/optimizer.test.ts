@@ -41,38 +41,42 @@ describe('onnxruntime training engine: optimisers', () => {
       assert.ok(maxDifference(ours, start) > 1e-3, 'the weights moved');
     });
 
-    it(`${c.kind} in the graph takes the same steps as on typed arrays (3 steps of an MLP${c.kind === 'sgd-momentum' ? ', weight decay 0.05' : ''}, <= 1e-6)`, async () => {
-      const n = 16;
-      const random = new Random(4);
-      const images = Float32Array.from({ length: n * 784 }, () => random.next());
-      const targets = new Float32Array(n * 10);
-      for (let i = 0; i < n; i++) targets[i * 10 + random.int(10)] = 1;
-      const batch = { count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] };
-      const weightsAfter = async (optimizerInGraph: boolean) => {
-        const model = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
-        const trainer = await OnnxTrainer.create(await trainingGraph(model), {
-          loss: 'softmax-cross-entropy',
-          classes: 10,
-          optimizer: optimizerSettings(c.kind, 0.01, 0.9, c.kind === 'sgd-momentum' ? 0.05 : 0),
-          threads: 1,
-          optimizerInGraph,
-        });
-        for (let s = 0; s < 3; s++) await trainer.step(batch);
-        trainer.writeBack();
-        await trainer.dispose();
-        const weights = model.getWeights().map((w) => w.dataSync().slice());
-        model.dispose();
-        return weights;
-      };
-      const typed = await weightsAfter(false);
-      const inGraph = await weightsAfter(true);
-      typed.forEach((w, i) =>
-        assert.ok(
-          maxDifference(w, inGraph[i] as ArrayLike<number>) <= 1e-6,
-          `weight ${i}: max |difference| ${maxDifference(w, inGraph[i] as ArrayLike<number>)}`,
-        ),
-      );
-    });
+    it(
+      `${c.kind} in the graph takes the same steps as on typed arrays ` +
+        `(3 steps of an MLP${c.kind === 'sgd-momentum' ? ', weight decay 0.05' : ''}, <= 1e-6)`,
+      async () => {
+        const n = 16;
+        const random = new Random(4);
+        const images = Float32Array.from({ length: n * 784 }, () => random.next());
+        const targets = new Float32Array(n * 10);
+        for (let i = 0; i < n; i++) targets[i * 10 + random.int(10)] = 1;
+        const batch = { count: n, images, targets, sampleWeights: new Float32Array(n).fill(1 / n), masks: [] };
+        const weightsAfter = async (optimizerInGraph: boolean) => {
+          const model = buildArchitecture('mlp', { imageShape: [28, 28, 1], classes: 10, seed: 2 });
+          const trainer = await OnnxTrainer.create(await trainingGraph(model), {
+            loss: 'softmax-cross-entropy',
+            classes: 10,
+            optimizer: optimizerSettings(c.kind, 0.01, 0.9, c.kind === 'sgd-momentum' ? 0.05 : 0),
+            threads: 1,
+            optimizerInGraph,
+          });
+          for (let s = 0; s < 3; s++) await trainer.step(batch);
+          trainer.writeBack();
+          await trainer.dispose();
+          const weights = model.getWeights().map((w) => w.dataSync().slice());
+          model.dispose();
+          return weights;
+        };
+        const typed = await weightsAfter(false);
+        const inGraph = await weightsAfter(true);
+        typed.forEach((w, i) =>
+          assert.ok(
+            maxDifference(w, inGraph[i] as ArrayLike<number>) <= 1e-6,
+            `weight ${i}: max |difference| ${maxDifference(w, inGraph[i] as ArrayLike<number>)}`,
+          ),
+        );
+      },
+    );
   }
 
   it("sgd-momentum's weight decay is PyTorch's: g + wd w into the velocity (5 steps, <= 1e-6)", () => {

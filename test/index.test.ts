@@ -9,7 +9,10 @@ import { tinySuite } from './runner/fixture-suite.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** What a researcher writes: the package by its name, a tiny suite run, merged and read back. */
-const SCRIPT = `import { ATTACKS, STRATEGIES, leaderboardTables, loadSuite, mergeResults, readResults, resultFiles, runSuite, TransferbenchError } from 'transferbench';
+const SCRIPT = `import {
+  ATTACKS, STRATEGIES, leaderboardTables, loadSuite, mergeResults,
+  readResults, resultFiles, runSuite, TransferbenchError,
+} from 'transferbench';
 const [suitePath, targetsDir, out] = process.argv.slice(2);
 const suite = loadSuite(suitePath);
 const run = await runSuite(suite, { outDir: out, targetsDir, cacheDir: out + '/cache', backend: 'wasm' });
@@ -17,7 +20,9 @@ const merged = mergeResults(out);
 const results = resultFiles(out).flatMap((f) => readResults(f));
 let refused: string | undefined;
 try { STRATEGIES.get('nope'); } catch (e) { refused = e instanceof TransferbenchError ? e.code : 'other'; }
-const summary: { ran: number; attacks: number; strategies: boolean; rows: number; targets: string[]; refused?: string } = {
+const summary: {
+  ran: number; attacks: number; strategies: boolean; rows: number; targets: string[]; refused?: string;
+} = {
   ran: run.ran,
   attacks: ATTACKS.names().length,
   strategies: STRATEGIES.names().includes('ground-truth'),

@@ -17,7 +17,8 @@ class SpecWithSkips extends Mocha.reporters.Spec {
         (title) => `  - ${/\[skipped: /.test(title) ? title : `${title} [skipped: no reason given]`}`,
       );
       process.stdout.write(
-        `\n  skipped ${skipped.length} test(s)${skipped.length > 0 ? ':' : ''}\n${lines.join('\n')}${lines.length > 0 ? '\n' : ''}\n`,
+        `\n  skipped ${skipped.length} test(s)${skipped.length > 0 ? ':' : ''}\n` +
+          `${lines.join('\n')}${lines.length > 0 ? '\n' : ''}\n`,
       );
     });
   }

@@ -21,26 +21,12 @@ const EXCLUDED = [
 const PENDING = new Set([
   'bench/export_split.mjs',
   'bench/perf/torch_surrogate_reference.py',
-  'bench/queries.json',
-  'bench/quickstart.json',
-  'bench/repro-goodfellow.json',
-  'bench/repro-label-leaking-fashion.json',
-  'bench/substitutes.json',
   'bench/torch_fixtures.py',
-  'bench/transfer-modern.json',
   'deploy/image/base.sh',
   'package.json',
-  'targets/zoo-fashion.json',
-  'targets/zoo-protocol.json',
-  'targets/zoo.json',
   'test/cli/faults-input.ts',
   'test/cli/faults-runs.ts',
   'test/fixtures/torch/mnist-cnn/cases.json',
-  'test/index.test.ts',
-  'test/oracle/oracle.test.ts',
-  'test/reporter.cjs',
-  'test/runner/group-processes.test.ts',
-  'test/runner/suite.test.ts',
 ]);
 
 function walk(dir: string): string[] {

@@ -316,8 +316,10 @@ describe('oracle', () => {
   it('closing the pool leaves no handle open: the process exits by itself', function () {
     this.timeout(60000);
     const script = `
-      import { OraclePool, TargetOracle } from ${JSON.stringify(fileURLToPath(new URL('../../src/oracle/index.js', import.meta.url)))};
-      import { loadTarget } from ${JSON.stringify(fileURLToPath(new URL('../../src/targets/descriptor.js', import.meta.url)))};
+      import { OraclePool, TargetOracle }
+        from ${JSON.stringify(fileURLToPath(new URL('../../src/oracle/index.js', import.meta.url)))};
+      import { loadTarget }
+        from ${JSON.stringify(fileURLToPath(new URL('../../src/targets/descriptor.js', import.meta.url)))};
       const pool = new OraclePool({ workers: 2 });
       const oracle = new TargetOracle(pool, loadTarget(${JSON.stringify(nhwc.descriptorPath)}), { mode: 'label' });
       await oracle.query(new Float32Array(36 * 64).fill(0.5), 'evaluation');

@@ -22,7 +22,10 @@ process.on('message', (m) => {
   if (m.type === 'stop') { process.disconnect(); return; }
   if (m.cells[0].target === 'doomed') {
     if (${JSON.stringify(behaviour)} === 'crash') process.exit(7);
-    if (${JSON.stringify(behaviour)} === 'throw-config') { send({ type: 'error', message: 'bad parameter', code: 'BAD_CONFIG' }); return; }
+    if (${JSON.stringify(behaviour)} === 'throw-config') {
+      send({ type: 'error', message: 'bad parameter', code: 'BAD_CONFIG' });
+      return;
+    }
     if (${JSON.stringify(behaviour)} === 'throw-bug') { send({ type: 'error', message: 'x is undefined' }); return; }
   }
   for (const c of m.cells) send({ type: 'result', result: { cellId: c.id }, substituteQueries: 0 });

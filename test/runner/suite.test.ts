@@ -71,7 +71,8 @@ const MALFORMED: Mutation[] = [
     'unknown architecture',
     (s) => (s.substitutes[0].architectures = ['resnet']),
     new RegExp(
-      `^bad: substitutes\\[0\\].architectures\\[0\\] is "resnet"; expected one of ${NETWORKS.names().join(', ')}, or a path to an ONNX model's descriptor \\(target.json format\\)$`,
+      `^bad: substitutes\\[0\\].architectures\\[0\\] is "resnet"; expected one of ${NETWORKS.names().join(', ')}, ` +
+        `or a path to an ONNX model's descriptor \\(target.json format\\)$`,
     ),
   ],
   [

@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { loadSplit, parseDatasetSpec } from '../dist/src/data/index.js';
 
 function npy(array, dtype, shape) {
-  const header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const dims = `${shape.join(', ')}${shape.length === 1 ? ',' : ''}`;
+  const header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${dims}), }`;
   // Magic, version 1.0, header length; the header is space-padded to a 64-byte boundary, ending in \n.
   const unpadded = 10 + header.length + 1;
   const text = `${header + ' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
@@ -39,5 +40,6 @@ for (const [prefix, part] of [
   writeFileSync(join(dir, `${prefix}labels.npy`), npy(part.labels, '<i4', [part.labels.length]));
 }
 process.stdout.write(
-  `${dir}: ${split.train.labels.length} train and ${split.test.labels.length} test images of ${values.dataset}, seed ${values.seed}\n`,
+  `${dir}: ${split.train.labels.length} train and ${split.test.labels.length} test images` +
+    ` of ${values.dataset}, seed ${values.seed}\n`,
 );

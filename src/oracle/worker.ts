@@ -11,7 +11,8 @@ parentPort?.postMessage({ kind: 'loaded', threadId } satisfies ThreadLoadedMessa
 /** The entry of one piscina worker thread: one batch per task, probabilities transferred back. */
 export default async function run(task: InferenceTask): Promise<object> {
   const result = await infer(task);
-  testDeath('idle');
+  // On the next turn, once piscina has posted the answer: the thread dies idle.
+  setImmediate(() => testDeath('idle'));
   if (!result.ok) return result;
   // Transferred, not cloned: piscina moves the buffer named by transferableSymbol.
   return move({ [transferableSymbol]: result.probabilities.buffer, [valueSymbol]: result } as never);

@@ -7,6 +7,19 @@ import { loadTarget, type ResolvedTarget } from '../../src/targets/descriptor.js
 import { tempDir } from '../fixtures/files.js';
 import { linearOnnxTarget, softmax, uniformImages } from './fixtures.js';
 
+/** A 6x6x1, 4-class linear model: loads in a moment. */
+const smallTarget = (dir: string) =>
+  linearOnnxTarget(dir, {
+    name: 'small',
+    layout: 'NHWC',
+    inputName: 'input',
+    outputName: 'logits',
+    h: 6,
+    w: 6,
+    c: 1,
+    classes: 4,
+  });
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls a pool's first slot until `ready` says so (a few ms at most). */
@@ -33,16 +46,7 @@ describe('oracle pool, "processes" isolation: a process SIGKILLed at any moment'
     c: 3,
     classes: 64,
   });
-  const small = linearOnnxTarget(dir, {
-    name: 'small',
-    layout: 'NHWC',
-    inputName: 'input',
-    outputName: 'logits',
-    h: 6,
-    w: 6,
-    c: 1,
-    classes: 4,
-  });
+  const small = smallTarget(dir);
   const runs = 4;
   // The JavaScript reference is slow on the big model: each image set is computed once.
   const expectedOf = new Map<string, Float32Array>();
@@ -186,17 +190,7 @@ async function lostReaches(pool: OraclePool, lost: number): Promise<void> {
 }
 
 describe('oracle pool, "threads" isolation: a worker thread that dies on its own at any moment', () => {
-  const dir = tempDir('transferbench-thread-faults-');
-  const small = linearOnnxTarget(dir, {
-    name: 'small',
-    layout: 'NHWC',
-    inputName: 'input',
-    outputName: 'logits',
-    h: 6,
-    w: 6,
-    c: 1,
-    classes: 4,
-  });
+  const small = smallTarget(tempDir('transferbench-thread-faults-'));
   const runs = 3;
   const points: readonly DeathPoint[] = ['start', 'load', 'batch', 'idle'];
 

@@ -70,7 +70,8 @@ describe('oracle pool, "processes" isolation: a process SIGKILLed at any moment'
     const pending = oracle.query(images, 'evaluation');
     await killAt();
     const answer = await pending;
-    assert.equal(pool.workersLost, lost + 1, 'the kill was seen and the process replaced');
+    // Under load the kill can land just after the answer came back (an idle process): its exit is then seen a moment later.
+    await lostReaches(pool, lost + 1);
     assert.ok(answer.probabilities?.every((p, i) => Math.abs(p - (expected[i] as number)) < 1e-4));
     assert.equal(oracle.usage().byPurpose.evaluation, count, 'counted once');
   }

@@ -1,7 +1,7 @@
 import type { Layout, OutputKind } from '../targets/descriptor.js';
 import type { DefenceSpec } from './defences/types.js';
 
-/** What the main thread sends a pool worker: one batch for one model. Images travel by transfer. */
+/** What the pool sends a worker (thread or process): one batch for one model. */
 export interface InferenceTask {
   readonly modelPath: string;
   /** Key of the worker's session cache. */
@@ -28,3 +28,20 @@ export interface InferenceTask {
 export type InferenceResult =
   | { readonly ok: true; readonly probabilities: Float32Array; readonly classes: number }
   | { readonly ok: false; readonly error: string };
+
+/** Worker thread -> pool, once onnxruntime is imported: the thread may now be terminated when idle. */
+export interface ThreadLoadedMessage {
+  readonly kind: 'loaded';
+  readonly threadId: number;
+}
+
+/** Main process -> pool process: one task, answered by a ResultMessage with the same id. */
+export interface TaskMessage {
+  readonly id: number;
+  readonly task: InferenceTask;
+}
+
+/** Pool process -> main process: `ready` once onnxruntime is loaded, then one result per task. */
+export type PoolProcessMessage =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'result'; readonly id: number; readonly result: InferenceResult };

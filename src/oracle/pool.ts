@@ -1,12 +1,24 @@
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { TransferbenchError } from '../common/errors.js';
 import { channelsOf, type ResolvedTarget } from '../targets/descriptor.js';
 import type { InferenceResult, InferenceTask } from './messages.js';
+import { ProcessPool, type PoolWorkerState } from './process-pool.js';
+import { ThreadPool } from './thread-pool.js';
+
+export type { PoolWorkerState } from './process-pool.js';
+
+/** Where the pool's onnxruntime sessions run (docs/targets.md, "The oracle", weighs the two). */
+export const ORACLE_ISOLATIONS = ['threads', 'processes'] as const;
+export type OracleIsolation = (typeof ORACLE_ISOLATIONS)[number];
+export const DEFAULT_ISOLATION: OracleIsolation = 'threads';
 
 export interface PoolOptions {
-  /** Worker threads (default 2: this project's machines have 2 cores). */
+  /** Workers (default 2: this project's machines have 2 cores). */
   readonly workers?: number;
+  /**
+   * "threads" (default): piscina worker threads; a thread that dies on its own is replaced.
+   * "processes": child processes; one killed from outside at any instant is replaced too.
+   */
+  readonly isolation?: OracleIsolation | undefined;
   /** onnxruntime intra-op threads per worker (default 1). */
   readonly intraOpThreads?: number;
   /** Smallest slice a large request is split into, so tiny slices do not pay messaging twice. */
@@ -19,21 +31,20 @@ export interface PoolOptions {
   readonly maxChunk?: number;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
-
 /**
- * A piscina pool of onnxruntime sessions. Large requests are split across workers; images go
- * to workers and probabilities come back as transferred buffers. A task whose worker dies is
- * retried once on a fresh worker (piscina replaces it).
+ * A pool of onnxruntime sessions in worker threads or child processes (options.isolation). Large
+ * requests are split across workers. A task whose worker dies is retried once on a fresh worker
+ * and fails as WORKER_CRASHED the second time. Queries are counted by the oracle above the pool,
+ * never by a worker, so a retry is never counted twice, whichever the isolation.
  */
 export class OraclePool {
-  private readonly piscina: Piscina;
+  private readonly backend: ThreadPool | ProcessPool;
   private readonly intraOpThreads: number;
   private readonly minChunk: number;
   private readonly maxChunk: number;
   private closing = false;
-  private lost = 0;
   readonly workers: number;
+  readonly isolation: OracleIsolation;
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers ?? 2;
@@ -44,31 +55,33 @@ export class OraclePool {
     this.maxChunk = options.maxChunk ?? 256;
     if (!Number.isInteger(this.maxChunk) || this.maxChunk < 1)
       throw new TransferbenchError('BAD_OPTION', `oracle maxChunk: got ${this.maxChunk}, expected a positive integer`);
-    this.piscina = new Piscina({
-      filename: WORKER,
-      minThreads: this.workers,
-      maxThreads: this.workers,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      atomics: 'disabled',
-    });
-    this.piscina.on('workerDestroy', () => {
-      if (!this.closing) this.lost++;
-    });
+    this.isolation = options.isolation ?? DEFAULT_ISOLATION;
+    if (!ORACLE_ISOLATIONS.includes(this.isolation))
+      throw new TransferbenchError(
+        'BAD_OPTION',
+        `oracle isolation: got ${String(this.isolation)}, expected one of ${ORACLE_ISOLATIONS.join(', ')}`,
+      );
+    this.backend = this.isolation === 'threads' ? new ThreadPool(this.workers) : new ProcessPool(this.workers);
   }
 
-  /** Worker threads that died (killed, crashed, out of memory) and were replaced since the pool started. */
+  /** Workers that died (killed, crashed, out of memory) and were replaced since the pool started. */
   get workersLost(): number {
-    return this.lost;
+    return this.backend.lost;
   }
 
   /** onnxruntime runs finished so far (the slices requests were split into), for tests. */
   get runsCompleted(): number {
-    return this.piscina.completed;
+    return this.backend.completed;
   }
 
-  /** The worker threads, for tests that kill one on purpose. */
+  /** The worker threads ("threads" isolation; empty otherwise), for tests. */
   get threads(): readonly { terminate(): Promise<number> }[] {
-    return this.piscina.threads as unknown as { terminate(): Promise<number> }[];
+    return this.backend instanceof ThreadPool ? this.backend.threads : [];
+  }
+
+  /** The worker processes ("processes" isolation; empty otherwise), for tests that kill one on purpose. */
+  get workerStates(): readonly PoolWorkerState[] {
+    return this.backend instanceof ProcessPool ? this.backend.workerStates : [];
   }
 
   /** Class probabilities (count x classes) for NHWC [0,1] images. */
@@ -104,7 +117,8 @@ export class OraclePool {
     size: number,
   ): Promise<{ probabilities: Float32Array; classes: number }> {
     for (let attempt = 0; ; attempt++) {
-      // A fresh copy per attempt: a transferred buffer is gone from this thread.
+      // A fresh, compact copy per attempt: a transferred buffer is gone from this thread, and
+      // serialising a view would send its whole underlying buffer.
       const slice = images.slice(offset, offset + count * size);
       const d = target.descriptor;
       const task: InferenceTask = {
@@ -126,9 +140,11 @@ export class OraclePool {
       };
       let result: InferenceResult;
       try {
-        result = (await this.piscina.run(task, { transferList: [slice.buffer] })) as InferenceResult;
+        if (this.closing) throw new TransferbenchError('BAD_OPTION', 'the oracle pool is closed');
+        result = await this.backend.run(task);
       } catch (error) {
-        // The worker died (exit, out of memory, terminated): piscina has replaced it.
+        if (this.closing) throw error;
+        // The worker died (exit, crash, out of memory, killed): a fresh one takes the task once more.
         if (attempt === 0) continue;
         throw new TransferbenchError(
           'WORKER_CRASHED',
@@ -140,14 +156,9 @@ export class OraclePool {
     }
   }
 
-  /**
-   * Stops every worker once the requests already running have finished; requests not yet started
-   * are refused. Never `destroy()`: a worker thread terminated while onnxruntime-node's native code
-   * is on its stack aborts the whole program (`terminate called after throwing an instance of
-   * 'Napi::Error'`, exit 134).
-   */
+  /** Refuses requests not yet started, lets running ones finish, and stops every worker (see the backends' close). */
   async close(): Promise<void> {
     this.closing = true;
-    await this.piscina.close({ force: true });
+    await this.backend.close();
   }
 }

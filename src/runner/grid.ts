@@ -104,13 +104,20 @@ export function* gridCells(suite: Suite): Generator<Cell> {
   }
 }
 
+/** The suite's oracle settings without `isolation`, which no answer depends on. */
+function withoutIsolation(oracle: Suite['oracle']): Omit<Suite['oracle'], 'isolation'> {
+  const { isolation: _, ...rest } = oracle;
+  return rest;
+}
+
 function* replicateCells(suite: Suite, replicate: number, seed: number, first: number): Generator<Cell> {
   let index = first;
   const shared = {
     dataset: suite.dataset,
     seed: suite.seed,
     evaluationSize: suite.evaluationSize,
-    oracle: suite.oracle,
+    // Not the isolation: where the sessions run changes no answer, so it must not change a cell's id.
+    oracle: withoutIsolation(suite.oracle),
     // Only another replicate's seed enters the hash, so the suite's own keeps the ids of a run without replicates.
     ...(seed !== suite.seed ? { replicateSeed: seed } : {}),
     ...(seed !== suite.seed && retrainsTargets(suite) ? { retrainTargets: true } : {}),

@@ -108,7 +108,7 @@ export class GroupRunner {
     // The suite's own evaluation images, drawn now so that a wrong evaluationSize fails before anything runs.
     this.evaluationOf(suite.seed);
     this.attacker = split.train;
-    this.pool = new OraclePool({ workers: oracleWorkers });
+    this.pool = new OraclePool({ workers: oracleWorkers, isolation: suite.oracle.isolation });
   }
 
   async run(cells: readonly Cell[], onResult: OnCellResult): Promise<void> {

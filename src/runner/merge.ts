@@ -23,6 +23,7 @@ import { queryResultFiles } from '../records/queries.js';
 import { checkShardPlans } from './shard-plan.js';
 import { gitCommit, packageVersions, type RunRecord } from './manifest.js';
 import { parseSuite, type Suite } from './suite.js';
+import { DEFAULT_ISOLATION } from '../oracle/pool.js';
 
 /** A results record as JSON puts it: checked field by field before anything trusts it. */
 type Unchecked = Partial<Record<keyof CellResult, unknown>>;
@@ -220,7 +221,8 @@ function writeManifest(
     seed: suite.seed,
     dataset: suite.dataset,
     evaluationSize: suite.evaluationSize,
-    oracle: suite.oracle,
+    // The isolation resolved: a suite that leaves it out ran with the default.
+    oracle: { ...suite.oracle, isolation: suite.oracle.isolation ?? DEFAULT_ISOLATION },
     cells,
     backend: runs[0]?.backend ?? null,
     machines: runs.map((r) => ({ shard: r.shard, ...r.machine, backend: r.backend.name })),

@@ -35,7 +35,7 @@ export class QueryCellRunner {
     private readonly data: { readonly evaluation: Dataset; readonly attacker: Dataset },
     oracleWorkers: number,
   ) {
-    this.pool = new OraclePool({ workers: oracleWorkers });
+    this.pool = new OraclePool({ workers: oracleWorkers, isolation: suite.oracle.isolation });
   }
 
   private get evaluation(): Dataset {

@@ -29,7 +29,7 @@ export async function measureRubbishOfShard(
     return first !== undefined && mine.has(first.group) && !done.has(names.get(t) ?? t);
   });
   if (owned.length === 0) return;
-  const pool = new OraclePool({ workers: 1 });
+  const pool = new OraclePool({ workers: 1, isolation: suite.oracle.isolation });
   try {
     for (const owner of owned) {
       const target = loadTarget(targetDescriptorPath(owner, options.targetsDir));

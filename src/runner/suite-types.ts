@@ -1,6 +1,7 @@
 import type { LabelSource, Norm, TargetClassSource } from '../attacks/index.js';
 import type { EnsembleCombination } from '../compute/ensemble-surrogate.js';
 import type { OracleMode } from '../oracle/oracle.js';
+import type { OracleIsolation } from '../oracle/pool.js';
 import type { TrainingConfig } from '../substitutes/index.js';
 
 /**
@@ -34,7 +35,8 @@ export interface Suite {
   evaluationSize: number;
   /** Zoo target names (targets/<name>/target.json) or paths to target.json files. */
   targets: string[];
-  oracle: { mode: OracleMode; topK?: number; workers?: number };
+  /** `isolation`: where the oracle's sessions run (default "threads"; docs/targets.md, "The oracle"). */
+  oracle: { mode: OracleMode; topK?: number; workers?: number; isolation?: OracleIsolation };
   substitutes: {
     /** A strategy, or "ensemble" with `members`. */
     strategy: string;

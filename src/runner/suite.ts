@@ -14,6 +14,7 @@ import { paramProperties, paramsSchema } from '../common/params.js';
 import { parseDatasetSpec } from '../data/index.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import { ORACLE_MODES } from '../oracle/oracle.js';
+import { ORACLE_ISOLATIONS } from '../oracle/pool.js';
 import { STRATEGIES } from '../substitutes/index.js';
 import { suiteArchitectures } from './grid.js';
 import { checkQuerySuite, querySuiteSchema } from './query-grid.js';
@@ -113,6 +114,13 @@ function buildSchema(): Record<string, unknown> {
           mode: { type: 'string', enum: [...ORACLE_MODES] },
           topK: { type: 'integer', minimum: 1 },
           workers: { type: 'integer', minimum: 1, maximum: 64 },
+          isolation: {
+            type: 'string',
+            enum: [...ORACLE_ISOLATIONS],
+            description:
+              'where the oracle pool runs onnxruntime: "threads" (default, piscina worker threads) or "processes" ' +
+              '(child processes, which survive being killed at any instant; slower on small models)',
+          },
         },
       },
       substitutes: {

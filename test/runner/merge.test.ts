@@ -92,8 +92,10 @@ describe('merge (streaming)', () => {
       const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
         cells: number;
         totalCellSeconds: number;
+        oracle: { isolation?: string };
       };
       assert.equal(manifest.cells, records.length);
+      assert.equal(manifest.oracle.isolation, 'threads', 'the oracle isolation the run used, resolved');
       assert.equal(manifest.totalCellSeconds, Math.round(records.reduce((s, r) => s + r.seconds, 0) * 1000) / 1000);
     },
   );

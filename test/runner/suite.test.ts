@@ -59,6 +59,11 @@ const MALFORMED: Mutation[] = [
     /^bad: oracle.mode is "logits"; allowed: "probabilities", "top-k", "label"$/,
   ],
   ['oracle without mode', (s) => (s.oracle = {}), /^bad: oracle.mode is missing$/],
+  [
+    'unknown oracle isolation',
+    (s) => (s.oracle.isolation = 'fibres'),
+    /^bad: oracle.isolation is "fibres"; allowed: "threads", "processes"$/,
+  ],
   ['top-k of 0', (s) => (s.oracle.topK = 0), /^bad: oracle.topK must be >= 1 \(found 0\)$/],
   [
     'unknown strategy',
@@ -307,6 +312,18 @@ describe('suite validation', () => {
       { strategy: 'swa', architectures: ['mlp'], budgets: [500], params: { labels: 'target' } },
     );
     assert.doesNotThrow(() => parseSuite(suite, 'ok'));
+  });
+
+  it('accepts either oracle isolation, and gives every cell the same id under both', () => {
+    const ids = (isolation: string) =>
+      expandGrid(parseSuite({ ...structuredClone(VALID), oracle: { mode: 'probabilities', isolation } }, 'ok')).map(
+        (c) => c.id,
+      );
+    assert.deepEqual(ids('processes'), ids('threads'));
+    assert.deepEqual(
+      ids('threads'),
+      expandGrid(parseSuite(structuredClone(VALID), 'ok')).map((c) => c.id),
+    );
   });
 
   it('accepts data sets named by path, as on the command line', () => {

@@ -70,7 +70,8 @@ describe('oracle pool, "processes" isolation: a process SIGKILLed at any moment'
     const pending = oracle.query(images, 'evaluation');
     await killAt();
     const answer = await pending;
-    // Under load the kill can land just after the answer came back (an idle process): its exit is then seen a moment later.
+    // Under load the kill can land just after the answer came back (an idle process): its exit is
+    // then seen a moment later.
     await lostReaches(pool, lost + 1);
     assert.ok(answer.probabilities?.every((p, i) => Math.abs(p - (expected[i] as number)) < 1e-4));
     assert.equal(oracle.usage().byPurpose.evaluation, count, 'counted once');
@@ -156,7 +157,10 @@ describe('oracle pool, "processes" isolation: a process SIGKILLed at any moment'
         assert.equal(e.code, 'WORKER_CRASHED');
         assert.match(
           e.message,
-          /^model small: an oracle pool worker died twice on the same request \(oracle pool process \d+ was killed \(SIGKILL\)\)$/,
+          new RegExp(
+            '^model small: an oracle pool worker died twice on the same request ' +
+              '\\(oracle pool process \\d+ was killed \\(SIGKILL\\)\\)$',
+          ),
         );
         return true;
       });
@@ -210,7 +214,7 @@ describe('oracle pool, "threads" isolation: a worker thread that dies on its own
 
   for (const point of points) {
     for (const how of ['exit', 'throw'] as const) {
-      it(`dies at ${point} (${how}), ${runs} times with 1 and 2 threads: replaced, answered, counted once`, async () => {
+      it(`dies at ${point} (${how}), ${runs} times, 1 and 2 threads: replaced, answered, counted once`, async () => {
         for (let run = 0; run < runs; run++) {
           for (const workers of [1, 2]) {
             await withDeaths(point, how, 1, async () => {

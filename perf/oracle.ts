@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { buildArchitecture } from '../src/compute/architectures.js';
 import { useBackend } from '../src/compute/backend.js';
 import { Random } from '../src/common/random.js';
-import { OraclePool, TargetOracle } from '../src/oracle/index.js';
+import { ORACLE_ISOLATIONS, OraclePool, TargetOracle } from '../src/oracle/index.js';
 import { sha256File, type ResolvedTarget, type TargetDescriptor } from '../src/targets/descriptor.js';
 import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from '../src/targets/onnx/export.js';
 import { machineInfo, median } from './measure.js';
@@ -108,31 +108,37 @@ export async function oracleBenchmark(options: {
       await session.release();
       bySetting[`bare-${batch}`] = bare.median;
       results.push({ model: name, setting: 'bare session, main thread', workers: 0, batch, queriesPerSecond: bare });
-      for (const workers of [1, 2]) {
-        const pool = new OraclePool({ workers, minChunk: 64 });
-        const oracle = new TargetOracle(pool, target, { mode: 'probabilities' });
-        // One caller per worker, so small batches can keep both workers busy too.
-        const measured = await rate(() => oracle.query(images, 'evaluation'), batch, workers, windows, seconds);
-        await pool.close();
-        bySetting[`pool${workers}-${batch}`] = measured.median;
-        results.push({
-          model: name,
-          setting: `pool, ${workers} worker(s)`,
-          workers,
-          batch,
-          queriesPerSecond: measured,
-        });
+      // Both isolations side by side in one run, so their ratio is measured under the same load.
+      for (const isolation of ORACLE_ISOLATIONS) {
+        for (const workers of [1, 2]) {
+          const pool = new OraclePool({ workers, minChunk: 64, isolation });
+          const oracle = new TargetOracle(pool, target, { mode: 'probabilities' });
+          // One caller per worker, so small batches can keep both workers busy too.
+          const measured = await rate(() => oracle.query(images, 'evaluation'), batch, workers, windows, seconds);
+          await pool.close();
+          bySetting[`${isolation === 'threads' ? 'pool' : 'processes'}${workers}-${batch}`] = measured.median;
+          results.push({
+            model: name,
+            setting: `pool (${isolation}), ${workers} worker(s)`,
+            isolation,
+            workers,
+            batch,
+            queriesPerSecond: measured,
+          });
+        }
       }
+      const at = (key: string) => bySetting[`${key}-${batch}`]?.toFixed(0);
       options.log(
-        `oracle ${name} batch ${batch}: bare ${bySetting[`bare-${batch}`]?.toFixed(0)}, ` +
-          `pool1 ${bySetting[`pool1-${batch}`]?.toFixed(0)}, pool2 ${bySetting[`pool2-${batch}`]?.toFixed(0)} ` +
-          `queries/s`,
+        `oracle ${name} batch ${batch}: bare ${at('bare')}, threads ${at('pool1')} / ${at('pool2')}, ` +
+          `processes ${at('processes1')} / ${at('processes2')} queries/s (1 / 2 workers)`,
       );
     }
     summary[name] = {
       scaling2over1AtBatch256: (bySetting['pool2-256'] as number) / (bySetting['pool1-256'] as number),
       poolOverheadAtBatch256: 1 - (bySetting['pool1-256'] as number) / (bySetting['bare-256'] as number),
       gflopsPerSecondPool2AtBatch256: ((bySetting['pool2-256'] as number) * flops) / 1e9,
+      processes2OverBareAtBatch256: (bySetting['processes2-256'] as number) / (bySetting['bare-256'] as number),
+      threads2OverBareAtBatch256: (bySetting['pool2-256'] as number) / (bySetting['bare-256'] as number),
     };
   }
   return {

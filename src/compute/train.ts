@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { TransferbenchError } from '../common/errors.js';
 import { runEpochs } from './epochs.js';
+import type { OnnxNetwork } from './network/network.js';
 
 /**
  * What a classifier is fitted to: images with either hard labels (ground truth, or a
@@ -14,18 +16,29 @@ export interface TrainingSet {
   readonly classes: number;
 }
 
-/** A hook that may replace the clean batch before the step (adversarial training). */
+/** Rows of a minibatch as the trainer holds them: NHWC pixels and one-hot (or soft) targets, row-major. */
+export interface BatchRows {
+  readonly count: number;
+  readonly images: Float32Array;
+  readonly targets: Float32Array;
+}
+
+/**
+ * A hook that may replace the clean batch before the step (adversarial training): it sees the
+ * network as trained so far and returns weighted parts, whose weights sum to the batch's one.
+ */
 export type BatchTransform = (
-  images: tf.Tensor4D,
-  labels: tf.Tensor2D,
+  clean: BatchRows,
   step: number,
-) => { images: tf.Tensor4D; labels: tf.Tensor2D; weight?: number }[];
+  network: OnnxNetwork,
+) => Promise<(BatchRows & { readonly weight: number })[]>;
 
 export interface TrainOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number;
+  /** Adversarial training; the onnxruntime engine's network training only. */
   readonly transform?: BatchTransform;
   readonly onEpoch?: (epoch: number, meanLoss: number) => void;
   /**
@@ -101,14 +114,10 @@ export async function trainClassifier(
   const optimizer = tf.train.adam(options.learningRate);
   const variables = trainableVariables(model);
   try {
-    return await runEpochs(countOfSet(set), options, (indices, step) =>
-      tf.tidy(() => {
-        const clean = batchTensors(set, indices);
-        const parts = options.transform
-          ? options.transform(clean.images, clean.labels, step)
-          : [{ images: clean.images, labels: clean.labels }];
-        return trainStep(model, optimizer, variables, parts);
-      }),
+    if (options.transform)
+      throw new TransferbenchError('BAD_OPTION', 'adversarial training runs on the onnxruntime engine');
+    return await runEpochs(countOfSet(set), options, (indices) =>
+      tf.tidy(() => trainStep(model, optimizer, variables, [batchTensors(set, indices)])),
     );
   } finally {
     optimizer.dispose();

@@ -1,6 +1,4 @@
 import { numberOf } from '../common/params.js';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import {
   attackFor,
   attackIdentity,
@@ -65,10 +63,9 @@ export interface GroupPaths {
   readonly useCache: boolean;
 }
 
-/** The tfjs weights a zoo build saved beside the descriptor, if the harness built this target. */
-function whiteBoxWeights(target: ResolvedTarget): string | undefined {
-  const dir = join(dirname(target.descriptorPath), 'tfjs');
-  return target.descriptor.recipe !== undefined && existsSync(join(dir, 'model.json')) ? dir : undefined;
+/** The target's descriptor, if the harness built this target (its weights are the white-box reference's). */
+function whiteBoxModel(target: ResolvedTarget): string | undefined {
+  return target.descriptor.recipe !== undefined ? target.descriptorPath : undefined;
 }
 
 /** Where a finished cell goes: its record, the substitute queries spent now, and the oracle's ledger entry. */
@@ -119,7 +116,7 @@ export class GroupRunner {
     const spec = first.substitute;
     // A replicate retrains its substitutes from its own seed.
     const suite = { ...this.suite, seed: first.seed };
-    const weights = whiteBoxWeights(entry.target);
+    const weights = whiteBoxModel(entry.target);
     const obtained = await obtainSurrogate(spec, {
       suite,
       pool: this.pool,
@@ -128,7 +125,7 @@ export class GroupRunner {
       cacheDir: this.paths.cacheDir,
       useCache: this.paths.useCache,
       target: entry.target,
-      ...(weights !== undefined ? { whiteBoxWeights: weights } : {}),
+      ...(weights !== undefined ? { whiteBoxModel: weights } : {}),
     });
     const surrogate = obtained.surrogate;
     try {

@@ -30,8 +30,8 @@ export interface SubstituteSources {
   readonly cacheDir: string;
   readonly useCache: boolean;
   readonly target: ResolvedTarget;
-  /** The zoo build's tfjs weights of the target, for the white-box reference. */
-  readonly whiteBoxWeights?: string;
+  /** The target's descriptor when the harness built it (a zoo target), for the white-box reference. */
+  readonly whiteBoxModel?: string;
 }
 
 export interface ObtainedSurrogate {
@@ -69,7 +69,7 @@ async function single(spec: SubstituteSpec, sources: SubstituteSources): Promise
       imageShape: evaluation.imageShape,
       classes: evaluation.classNames.length,
       measureFidelity: fidelityMeter(oracle, evaluation.images, evaluation.imageShape),
-      ...(sources.whiteBoxWeights !== undefined ? { whiteBoxWeights: sources.whiteBoxWeights } : {}),
+      ...(sources.whiteBoxModel !== undefined ? { whiteBoxModel: sources.whiteBoxModel } : {}),
       openOwnedModel,
       openNetwork: openOwnedNetwork,
     },

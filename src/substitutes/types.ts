@@ -45,8 +45,8 @@ export interface SubstituteContext {
     descriptorPath: string,
     options: { readonly fresh: boolean; readonly seed: number },
   ) => Promise<OnnxNetwork>;
-  /** The target's own tfjs weights (a folder), for zoo targets only. */
-  readonly whiteBoxWeights?: string;
+  /** The target's own descriptor (its ONNX graph and weights), for zoo targets only. */
+  readonly whiteBoxModel?: string;
   /**
    * Opens a model the attacker owns (an ONNX classifier described in the target.json format) as
    * a white-box surrogate. The runner supplies it, so that substitutes never read descriptors

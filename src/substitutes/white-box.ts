@@ -1,11 +1,9 @@
 import { TransferbenchError } from '../common/errors.js';
-import { convertTfjs } from '../compute/network/from-tfjs.js';
-import { loadTfjs } from '../compute/persist.js';
 import type { SubstituteStrategy } from './types.js';
 
 /**
- * The white-box reference: for zoo targets the harness built itself, the target's own tfjs
- * weights stand in as the substitute, the upper bound every transfer figure is read against.
+ * The white-box reference: for zoo targets the harness built itself, the target's own ONNX graph
+ * and weights stand in as the substitute, the upper bound every transfer figure is read against.
  */
 export const whiteBox: SubstituteStrategy = {
   name: 'white-box',
@@ -13,7 +11,7 @@ export const whiteBox: SubstituteStrategy = {
   reference: true,
   parameters: [],
   train: async (context) => {
-    if (context.whiteBoxWeights === undefined) {
+    if (context.whiteBoxModel === undefined || context.openNetwork === undefined) {
       throw new TransferbenchError(
         'BAD_OPTION',
         `white-box: target ${context.oracle.targetName} is not a zoo ` +
@@ -21,13 +19,8 @@ export const whiteBox: SubstituteStrategy = {
           `another strategy`,
       );
     }
-    const model = await loadTfjs(context.whiteBoxWeights);
-    let network: ReturnType<typeof convertTfjs>['network'];
-    try {
-      network = { ...convertTfjs(model).network, architecture: context.architecture };
-    } finally {
-      model.dispose();
-    }
+    const opened = await context.openNetwork(context.whiteBoxModel, { fresh: false, seed: context.seed });
+    const network = { ...opened, architecture: context.architecture };
     return { network, rounds: [{ round: 0, queries: 0, fidelity: await context.measureFidelity(network) }] };
   },
 };

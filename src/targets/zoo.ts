@@ -1,18 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
-import { ARCHITECTURES, buildArchitecture } from '../compute/architectures.js';
 import { atomicWrite } from '../common/files.js';
-import { saveTfjs } from '../compute/persist.js';
-import { trainModel } from '../compute/engine.js';
-import { accuracy, argmaxRows, outputKindOf, predictLogits } from '../compute/train.js';
+import { trainNetwork } from '../compute/engine.js';
+import { buildNetwork, NETWORKS } from '../compute/network/architectures.js';
+import { networkBytes } from '../compute/network/network.js';
+import { networkLogits } from '../compute/network/run.js';
+import { accuracy, argmaxRows } from '../compute/train.js';
 import { TransferbenchError } from '../common/errors.js';
 import { readJsonFile, validateWith } from '../common/validate.js';
 import type { Split } from '../data/index.js';
 import { adversarialTransform, type AdversarialTraining } from './adversarial-training.js';
 import { DEFENCE_SCHEMA, sha256File, type TargetDescriptor } from './descriptor.js';
-import { exportToOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx/export.js';
-import { checkParity } from './onnx/parity.js';
+import { INPUT_NAME, OUTPUT_NAME } from './onnx/export.js';
 
 /** One default target, as data: `targets/zoo.json` lists these. */
 export interface TargetRecipe {
@@ -42,7 +42,7 @@ const RECIPE_SCHEMA: JSONSchemaType<TargetRecipe> = {
   required: ['name', 'architecture', 'epochs', 'batchSize', 'learningRate', 'seed'],
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
-    architecture: { type: 'string', enum: ARCHITECTURES.names() },
+    architecture: { type: 'string', enum: NETWORKS.names() },
     epochs: { type: 'integer', minimum: 0 },
     batchSize: { type: 'integer', minimum: 1 },
     learningRate: { type: 'number', exclusiveMinimum: 0 },
@@ -111,15 +111,14 @@ export function loadZoo(path: string): Zoo {
 export interface BuiltTarget {
   readonly name: string;
   readonly cleanAccuracy: number;
-  readonly parityMaxDifference: number;
   readonly trainSeconds: number;
   readonly descriptorPath: string;
 }
 
 /**
- * Trains one recipe, exports it to ONNX (refused unless onnxruntime agrees with tfjs within
- * 1e-4), and writes `<out>/<name>/model.onnx`, `target.json` and the tfjs weights that the
- * white-box reference substitute loads.
+ * Trains one recipe's network on the onnxruntime engine (its adversarial training crafting on the
+ * network as trained so far) and writes `<out>/<name>/model.onnx` and `target.json`: the ONNX
+ * graph is the target, what the oracle serves and what the white-box reference attacks.
  */
 export async function buildTarget(
   recipe: TargetRecipe,
@@ -131,73 +130,48 @@ export async function buildTarget(
   const imageShape = train.imageShape;
   const count = Math.min(recipe.trainImages ?? train.labels.length, train.labels.length);
   const size = imageShape[0] * imageShape[1] * imageShape[2];
-  const model = buildArchitecture(recipe.architecture, {
-    imageShape,
-    classes: train.classNames.length,
-    seed: recipe.seed,
-  });
-  try {
-    const result = await trainModel(
-      model,
-      {
-        images: train.images.subarray(0, count * size),
-        imageShape,
-        targets: train.labels.subarray(0, count),
-        classes: train.classNames.length,
-      },
-      {
-        epochs: recipe.epochs,
-        batchSize: recipe.batchSize,
-        learningRate: recipe.learningRate,
-        seed: recipe.seed,
-        ...(recipe.adversarialTraining
-          ? { transform: adversarialTransform(model, recipe.adversarialTraining, recipe.seed) }
-          : {}),
-      },
-    );
-    const cleanAccuracy = accuracy(
-      argmaxRows(predictLogits(model, test.images, imageShape), train.classNames.length),
-      test.labels,
-    );
-    const onnxBytes = exportToOnnx(model, `transferbench zoo target ${recipe.name}`);
-    const parity = await checkParity(model, onnxBytes, imageShape, {
-      count: 256,
-      images: test.images,
-      name: recipe.name,
+  const classes = train.classNames.length;
+  const untrained = buildNetwork(recipe.architecture, { imageShape, classes, seed: recipe.seed });
+  const { network, result } = await trainNetwork(
+    untrained,
+    { images: train.images.subarray(0, count * size), imageShape, targets: train.labels.subarray(0, count), classes },
+    {
+      epochs: recipe.epochs,
+      batchSize: recipe.batchSize,
+      learningRate: recipe.learningRate,
       seed: recipe.seed,
-    });
-    const dir = join(outDir, recipe.name);
-    mkdirSync(join(dir, 'tfjs'), { recursive: true });
-    atomicWrite(join(dir, 'model.onnx'), onnxBytes);
-    await saveTfjs(model, join(dir, 'tfjs'));
-    const descriptor: TargetDescriptor = {
-      name: recipe.name,
-      model: 'model.onnx',
-      sha256: sha256File(join(dir, 'model.onnx')),
-      inputName: INPUT_NAME,
-      outputName: OUTPUT_NAME,
-      layout: 'NHWC',
-      inputShape: [...imageShape],
-      inputRange: [0, 1],
-      normalization: { mean: [0], std: [1] },
-      outputKind: outputKindOf(model),
-      classNames: [...train.classNames],
-      dataset: datasetName,
-      cleanAccuracy,
-      recipe: { ...recipe },
-      // The clean accuracy above is the bare model's; the defence acts only when the oracle answers.
-      ...(recipe.defence ? { defence: recipe.defence } : {}),
-    };
-    const descriptorPath = join(dir, 'target.json');
-    atomicWrite(descriptorPath, `${JSON.stringify(descriptor, null, 2)}\n`);
-    return {
-      name: recipe.name,
-      cleanAccuracy,
-      parityMaxDifference: parity.maxAbsoluteDifference,
-      trainSeconds: result.seconds,
-      descriptorPath,
-    };
-  } finally {
-    model.dispose();
-  }
+      ...(recipe.adversarialTraining
+        ? { transform: adversarialTransform(recipe.adversarialTraining, recipe.seed) }
+        : {}),
+    },
+  );
+  const cleanAccuracy = accuracy(argmaxRows(await networkLogits(network, test.images), classes), test.labels);
+  const dir = join(outDir, recipe.name);
+  mkdirSync(dir, { recursive: true });
+  const modelPath = join(dir, 'model.onnx');
+  atomicWrite(
+    modelPath,
+    networkBytes(network, `transferbench zoo target ${recipe.name}`, { images: INPUT_NAME, logits: OUTPUT_NAME }),
+  );
+  const descriptor: TargetDescriptor = {
+    name: recipe.name,
+    model: 'model.onnx',
+    sha256: sha256File(modelPath),
+    inputName: INPUT_NAME,
+    outputName: OUTPUT_NAME,
+    layout: 'NHWC',
+    inputShape: [...imageShape],
+    inputRange: [0, 1],
+    normalization: { mean: [0], std: [1] },
+    outputKind: network.outputKind,
+    classNames: [...train.classNames],
+    dataset: datasetName,
+    cleanAccuracy,
+    recipe: { ...recipe },
+    // The clean accuracy above is the bare model's; the defence acts only when the oracle answers.
+    ...(recipe.defence ? { defence: recipe.defence } : {}),
+  };
+  const descriptorPath = join(dir, 'target.json');
+  atomicWrite(descriptorPath, `${JSON.stringify(descriptor, null, 2)}\n`);
+  return { name: recipe.name, cleanAccuracy, trainSeconds: result.seconds, descriptorPath };
 }

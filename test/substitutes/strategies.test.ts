@@ -15,6 +15,7 @@ import {
 } from '../../src/substitutes/index.js';
 import { loadTarget, type ResolvedTarget } from '../../src/targets/descriptor.js';
 import { buildTarget } from '../../src/targets/zoo.js';
+import { openOwnedNetwork } from '../../src/targets/owned-network.js';
 import { tempDir } from '../fixtures/files.js';
 
 /** obtainSubstitute for a strategy that trains a network (every one here but pretrained). */
@@ -74,7 +75,9 @@ describe('substitute strategies against a tiny target through the pool', () => {
       imageShape: [28, 28, 1],
       classes: 10,
       measureFidelity: fidelityMeter(oracle, evaluation.images, [28, 28, 1]),
-      ...(options.whiteBox ? { whiteBoxWeights: join(dir, 'tiny-mlp', 'tfjs') } : {}),
+      ...(options.whiteBox
+        ? { whiteBoxModel: join(dir, 'tiny-mlp', 'target.json'), openNetwork: openOwnedNetwork }
+        : {}),
     };
     const obtain: ObtainOptions = {
       cacheDir: join(dir, 'cache'),

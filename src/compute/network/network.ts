@@ -27,14 +27,27 @@ export interface OnnxNetwork {
   readonly multiplyAdds?: number;
 }
 
-/** The network as an ONNX model: inputs and outputs declared, dynamic batch. */
+/**
+ * The network as an ONNX model: inputs and outputs declared, dynamic batch. With `io`, its
+ * input and output are renamed (a zoo target's descriptor calls them `input` and `logits`).
+ */
 export function networkBytes(
   network: OnnxNetwork,
   docString = `transferbench ${network.architecture}`,
   io: { readonly images: string; readonly logits: string } = NETWORK_IO,
 ): Uint8Array {
+  const renamed = new Map<string, string>([
+    [NETWORK_IO.images, io.images],
+    [NETWORK_IO.logits, io.logits],
+  ]);
+  const rename = (value: string) => renamed.get(value) ?? value;
+  const nodes =
+    io.images === NETWORK_IO.images && io.logits === NETWORK_IO.logits
+      ? network.graph.nodes
+      : network.graph.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }));
   const graph: Graph = {
     ...network.graph,
+    nodes,
     inputs: [valueInfo(io.images, DataType.FLOAT, ['batch', ...network.imageShape])],
     outputs: [valueInfo(io.logits, DataType.FLOAT, ['batch', network.classes])],
   };

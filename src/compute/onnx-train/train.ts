@@ -4,6 +4,7 @@ import { runEpochs } from '../epochs.js';
 import { Random } from '../../common/random.js';
 import {
   batchArrays,
+  type BatchRows,
   countOfSet,
   outputKindOf,
   type TrainingSet,
@@ -31,9 +32,8 @@ export interface OnnxEngineSettings {
 /**
  * trainClassifier on onnxruntime: the same minibatches in the same order (the shuffle draws from
  * the same seeded stream), Adam with tf.train.adam's settings, dropout masks from their own
- * seeded stream, and the trained weights written back into `model` at the end. A batch
- * transform (adversarial training) sees the current weights: they are written back before it
- * runs, and its weighted parts become per-image loss weights.
+ * seeded stream, and the trained weights written back into `model` at the end (the engine
+ * tests' reference; the harness trains ONNX networks, trainNetworkOnOnnxruntime).
  */
 export async function trainOnOnnxruntime(
   model: tf.LayersModel,
@@ -47,6 +47,8 @@ export async function trainOnOnnxruntime(
       `--engine onnxruntime trains Sequential models only; ${model.name} ` +
         `is a ${model.getClassName()} (use --engine tfjs)`,
     );
+  if (options.transform)
+    throw new TransferbenchError('BAD_OPTION', 'adversarial training trains an ONNX network (trainNetwork)');
   const form = await trainingGraph(model);
   const loss = outputKindOf(model) === 'log-probabilities' ? 'detector' : 'softmax-cross-entropy';
   return trainForm(form, loss, set, options, engine, (values) => writeVariables(form.variables, values));
@@ -56,7 +58,8 @@ export async function trainOnOnnxruntime(
  * An ONNX network trained on onnxruntime as trainOnOnnxruntime trains a tfjs model (the same
  * batches, optimiser and masks); returns the network with its trained weights and running
  * statistics, and with `snapshotsPerEpoch` the networks collected along the way (in order). A
- * batch transform needs a tfjs model and is refused.
+ * batch transform (adversarial training) sees the network as trained up to its step, and its
+ * weighted parts become per-image loss weights.
  */
 export async function trainNetworkOnOnnxruntime(
   network: OnnxNetwork,
@@ -64,8 +67,6 @@ export async function trainNetworkOnOnnxruntime(
   options: TrainOptions,
   engine: OnnxEngineSettings,
 ): Promise<{ network: OnnxNetwork; result: TrainResult; snapshots: OnnxNetwork[] }> {
-  if (options.transform)
-    throw new TransferbenchError('BAD_OPTION', 'a batch transform (adversarial training) needs a tfjs model');
   const form = await trainingForm(network, TRAINING_IO.images, TRAINING_IO.logits);
   let trained = network;
   const snapshots: OnnxNetwork[] = [];
@@ -80,6 +81,7 @@ export async function trainNetworkOnOnnxruntime(
       trained = withInitializers(network, values);
     },
     (values) => snapshots.push(withInitializers(network, values)),
+    (values) => withInitializers(network, values),
   );
   return { network: trained, result, snapshots };
 }
@@ -116,6 +118,7 @@ async function trainForm(
   engine: OnnxEngineSettings,
   sync: (values: ReadonlyMap<string, Float32Array>) => void,
   snapshot?: (values: ReadonlyMap<string, Float32Array>) => void,
+  networkOf?: (values: ReadonlyMap<string, Float32Array>) => OnnxNetwork,
 ): Promise<TrainResult> {
   const dropout = new Random(options.seed).fork('dropout');
   const count = countOfSet(set);
@@ -141,8 +144,13 @@ async function trainForm(
       const { pixels, targets } = batchArrays(set, indices);
       let batch: Omit<StepBatch, 'masks'>;
       if (options.transform) {
-        sync(trainer.values());
-        batch = transformed(options, set, pixels, targets, indices.length, step);
+        if (networkOf === undefined) throw new Error('trainForm: a batch transform needs the network');
+        const parts = await options.transform(
+          { count: indices.length, images: pixels, targets },
+          step,
+          networkOf(trainer.values()),
+        );
+        batch = concatenated(parts, pixels.length / indices.length, set.classes);
       } else {
         batch = {
           count: indices.length,
@@ -193,38 +201,25 @@ export function dropoutMask(mask: DropoutMask, count: number, random: Random): F
   return values;
 }
 
-/** The batch a transform makes of the clean one: its parts concatenated, each weighted weight / size. */
-function transformed(
-  options: TrainOptions,
-  set: TrainingSet,
-  pixels: Float32Array,
-  targets: Float32Array,
-  n: number,
-  step: number,
+/** The batch a transform made of the clean one: its parts concatenated, each row weighted weight / rows. */
+function concatenated(
+  parts: readonly (BatchRows & { readonly weight: number })[],
+  size: number,
+  classes: number,
 ): Omit<StepBatch, 'masks'> {
-  const transform = options.transform;
-  if (transform === undefined) throw new Error('transformed: no transform');
-  let batch: Omit<StepBatch, 'masks'> | undefined;
-  // Not returned from tidy: tidy would walk the typed arrays element by element looking for tensors.
-  tf.tidy(() => {
-    const parts = transform(tf.tensor4d(pixels, [n, ...set.imageShape]), tf.tensor2d(targets, [n, set.classes]), step);
-    const total = parts.reduce((s, p) => s + (p.images.shape[0] as number), 0);
-    const size = pixels.length / n;
-    const made = {
-      count: total,
-      images: new Float32Array(total * size),
-      targets: new Float32Array(total * set.classes),
-      sampleWeights: new Float32Array(total),
-    };
-    let row = 0;
-    for (const p of parts) {
-      const rows = p.images.shape[0] as number;
-      made.images.set(p.images.dataSync() as Float32Array, row * size);
-      made.targets.set(p.labels.dataSync() as Float32Array, row * set.classes);
-      made.sampleWeights.fill((p.weight ?? 1) / rows, row, row + rows);
-      row += rows;
-    }
-    batch = made;
-  });
-  return batch as Omit<StepBatch, 'masks'>;
+  const total = parts.reduce((s, p) => s + p.count, 0);
+  const made = {
+    count: total,
+    images: new Float32Array(total * size),
+    targets: new Float32Array(total * classes),
+    sampleWeights: new Float32Array(total),
+  };
+  let row = 0;
+  for (const p of parts) {
+    made.images.set(p.images, row * size);
+    made.targets.set(p.targets, row * classes);
+    made.sampleWeights.fill(p.weight / p.count, row, row + p.count);
+    row += p.count;
+  }
+  return made;
 }

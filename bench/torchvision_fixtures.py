@@ -16,7 +16,8 @@ ResNet and its ResNeXt and wide variants, GoogLeNet, Inception-v3, SqueezeNet) b
 channel count of the built model by a factor, the class's forward unchanged. Inputs are the smallest each
 architecture's pooling allows. A batch is kept only if PyTorch's gradient has a second difference
 of at most 1e-6 (normwise relative) along pixel noise of 1e-5: no ReLU or max-pool sits within
-float32 rounding of a kink, so the 1e-4 test tolerance need not absorb one.
+float32 rounding of a kink, so the 1e-4 test tolerance need not absorb one. Every model
+torchvision.models.list_models names must belong to one of these families (torchvision_families.py).
 
 Usage: python3 bench/torchvision_fixtures.py [--only vit ...] [--out DIR]   (about a minute for all)
 """
@@ -32,6 +33,7 @@ from torchvision.models import convnext, efficientnet, mobilenetv3, regnet, swin
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_fixtures import Packer, descriptor, export_onnx, randomise_batchnorm, surrogate_logits  # noqa: E402
+from torchvision_families import check_coverage  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, 'test', 'fixtures', 'torchvision')
@@ -276,6 +278,7 @@ def main():
     parser.add_argument('--out', default=FIXTURES)
     parser.add_argument('--only', action='append', choices=sorted(ARCHITECTURES))
     args = parser.parse_args()
+    check_coverage(ARCHITECTURES)
     torch.set_num_threads(1)
     register_zero_symbolic()
     if args.only:

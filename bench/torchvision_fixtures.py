@@ -11,12 +11,13 @@ architecture it writes test/fixtures/torchvision/<arch>/:
 
 The models are torchvision's own classes, seeded, made small enough to commit: through their
 constructors where those take widths and depths (ConvNeXt, DenseNet, EfficientNet, MaxViT,
-MNASNet, MobileNets, RegNet, ShuffleNet-V2, Swin, ViT), and otherwise (AlexNet, VGG, ResNet and
-its ResNeXt and wide variants, GoogLeNet, Inception-v3, SqueezeNet) by dividing every channel
-count of the built model by a factor, the class's forward unchanged. Inputs are the smallest each
+MNASNet, MobileNets, RegNet, ShuffleNet-V2, Swin, Swin-V2, ViT), and otherwise (AlexNet, VGG,
+ResNet and its ResNeXt and wide variants, GoogLeNet, Inception-v3, SqueezeNet) by dividing every
+channel count of the built model by a factor, the class's forward unchanged. Inputs are the smallest each
 architecture's pooling allows. A batch is kept only if PyTorch's gradient has a second difference
 of at most 1e-6 (normwise relative) along pixel noise of 1e-5: no ReLU or max-pool sits within
-float32 rounding of a kink, so the 1e-4 test tolerance need not absorb one.
+float32 rounding of a kink, so the 1e-4 test tolerance need not absorb one. Every model
+torchvision.models.list_models names must belong to one of these families (torchvision_families.py).
 
 Usage: python3 bench/torchvision_fixtures.py [--only vit ...] [--out DIR]   (about a minute for all)
 """
@@ -27,10 +28,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from torchvision import models as tv
-from torchvision.models import convnext, efficientnet, mobilenetv3, regnet, vgg
+from torch.onnx import register_custom_op_symbolic
+from torchvision.models import convnext, efficientnet, mobilenetv3, regnet, swin_transformer, vgg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_fixtures import Packer, descriptor, export_onnx, randomise_batchnorm, surrogate_logits  # noqa: E402
+from torchvision_families import check_coverage  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, 'test', 'fixtures', 'torchvision')
@@ -61,6 +64,28 @@ def narrowed(model, factor, only=None):
                 continue
             setattr(parent, name, new)
     return model
+
+
+def register_zero_symbolic():
+    """Swin-V2's attention zeroes the key third of its qkv bias in forward (`qkv_bias[l:2l].zero_()` on a
+    clone), and torch 1.13's exporter has no symbolic for the resulting aten::zero, so torch.onnx.export
+    fails. aten::zero is zeros_like: this registers exactly that (ConstantOfShape of its Shape, same dtype)
+    through the exporter's own extension point, leaving torchvision's module and its forward untouched. The
+    zeroed bias depends on parameters only, so the exporter's constant folding removes it from the graph."""
+    def zero(g, tensor):
+        dtype = torch.onnx._type_utils.JitScalarType.from_name(tensor.type().scalarType()).dtype()
+        return g.op('ConstantOfShape', g.op('Shape', tensor), value_t=torch.zeros(1, dtype=dtype))
+
+    for opset in OPSETS:
+        register_custom_op_symbolic('aten::zero', zero, opset)
+
+
+def swin_v2_small():
+    """torchvision's Swin-V2 (swin_v2_t's block and patch merging: cosine attention with a clamped logit
+    scale, the continuous position bias MLP, post-norm residuals) at the 'swin' entry's size."""
+    return tv.SwinTransformer([2, 2], 16, [2, 2], [2, 4], [4, 4], num_classes=CLASSES,
+                              block=swin_transformer.SwinTransformerBlockV2,
+                              downsample_layer=swin_transformer.PatchMergingV2)
 
 
 def efficientnet_v2_small():
@@ -137,6 +162,8 @@ ARCHITECTURES = {
                        'SqueezeNet 1.1, channels / 8'),
     'swin': (lambda: tv.SwinTransformer([2, 2], 16, [2, 2], [2, 4], [4, 4], num_classes=CLASSES), [3, 32, 32],
              'Swin, patch 2, embed 16, two stages of two blocks (one shifted), window 4'),
+    'swin-v2': (swin_v2_small, [3, 32, 32],
+                'Swin-V2, patch 2, embed 16, two stages of two blocks (one shifted), window 4'),
     'vgg': (lambda: vgg_small(False), [3, 28, 28],
             'VGG configuration A without its last three max-pools, channels / 16, hidden 16'),
     'vgg-bn': (lambda: vgg_small(True), [3, 28, 28],
@@ -251,7 +278,9 @@ def main():
     parser.add_argument('--out', default=FIXTURES)
     parser.add_argument('--only', action='append', choices=sorted(ARCHITECTURES))
     args = parser.parse_args()
+    check_coverage(ARCHITECTURES)
     torch.set_num_threads(1)
+    register_zero_symbolic()
     if args.only:
         for name in args.only:
             build(name, args.out)

@@ -8,11 +8,12 @@ import type { Facts } from './probe.js';
  * (Shape -> Gather -> Unsqueeze -> Concat -> Cast chains) that the probe saw take the same value at
  * batch 1 and batch 2, and with `values` every other value the probe kept whole (ProbeInput's
  * `constants`: Swin's attention masks from ConstantOfShape, Range, Mod, ScatterND, Equal, Not and
- * Where, its relative position biases, ViT's position embedding arithmetic). A Reshape target that
- * does depend on the batch in exactly one entry gets a static target with -1 there. What is left
- * unused is dropped (`prune`). The backward pass then never meets a shape or mask sub-graph, and
- * onnxruntime runs fewer tiny nodes. What grows with the batch (ViT's class token expanded to N
- * rows) stays a node: it is off the differentiated path, and no constant can hold it.
+ * Where, its relative position biases, Swin-V2's position bias MLP, clamped logit scale and zeroed
+ * qkv bias, ViT's position embedding arithmetic). A Reshape target that does depend on the batch in
+ * exactly one entry gets a static target with -1 there. What is left unused is dropped (`prune`).
+ * The backward pass then never meets a shape or mask sub-graph, and onnxruntime runs fewer tiny
+ * nodes. What grows with the batch (ViT's class token expanded to N rows) stays a node: it is off
+ * the differentiated path, and no constant can hold it.
  */
 export function foldShapeGraphs(graph: Graph, facts: Facts, options: { readonly values?: boolean } = {}): Graph {
   const initializers = new Map(graph.initializers);

@@ -28,7 +28,7 @@ import { layerNormalizationGradient } from './ops/layer-normalization.js';
 import { sliceGradient, splitGradient } from './ops/slice.js';
 import { batchNormalizationGradient } from './ops/normalization.js';
 import { averagePoolGradient, globalAveragePoolGradient, globalMaxPoolGradient, maxPoolGradient } from './ops/pool.js';
-import { reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
+import { reduceL2Gradient, reduceMaxGradient, reduceMeanGradient, reduceSumGradient } from './ops/reduce.js';
 import { concatGradient, padGradient, reshapeGradient, transposeGradient } from './ops/shape.js';
 import { sqrtGradient } from './ops/sqrt.js';
 import { logSoftmaxGradient, softmaxGradient } from './ops/softmax.js';
@@ -107,5 +107,7 @@ export const GRADIENT_BUILDERS = new Registry<GradientBuilder>('differentiable o
   .add('Sum', sumGradient)
   .add('Mean', meanGradient)
   .add('Einsum', einsumGradient)
+  // Swin-V2's cosine attention normalises queries and keys (F.normalize).
+  .add('ReduceL2', reduceL2Gradient)
   // Only float32 values are differentiated (wire.ts), so a Cast on the path is float32 to float32.
   .add('Cast', identityGradient);

@@ -33,12 +33,47 @@ function shiftedWindowScores(g: TinyGraph): string {
   return g.node('Softmax', [g.node('Add', [scores, mask])], { axis: int(-1) });
 }
 
+/**
+ * Swin-V2's weight-only attention terms as torch.onnx writes them: the continuous position bias
+ * (an MLP with a ReLU on a constant coordinate table, then 16 * Sigmoid), the logit scale clamped
+ * and exponentiated (Clip, Exp), and the qkv bias with its key third zeroed (ScatterND); all
+ * applied to [N, 1, 4, 4] scores that do depend on the pixels.
+ */
+function cosineAttentionScores(g: TinyGraph): string {
+  const hidden = g.node('Relu', [g.node('MatMul', [g.weight([16, 2]), g.weight([2, 8])])]);
+  const table = g.node('Reshape', [g.node('MatMul', [hidden, g.weight([8, 1])]), g.int64s([1, 1, 4, 4])]);
+  const bias = g.node('Mul', [g.node('Sigmoid', [table]), g.floats([], [16])]);
+  const scale = g.node('Exp', [g.node('Clip', [g.weight([1, 1, 1]), '', g.floats([], [Math.log(100)])])]);
+  const qkvBias = g.node('ScatterND', [
+    g.weight([4], 0.3),
+    g.node('Reshape', [g.int64s([1]), g.int64s([1, 1])]),
+    g.floats([1], [0]),
+  ]);
+  const conv = g.node('Conv', ['x', g.weight([1, 2, 1, 1], 3), g.weight([1], 0.1)]);
+  const tokens = g.node('Add', [g.node('Reshape', [conv, g.int64s([-1, 1, 4, 4])]), qkvBias]);
+  return g.node('Softmax', [g.node('Add', [g.node('Mul', [tokens, scale]), bias])], { axis: int(-1) });
+}
+
 describe('ONNX gradient: folding what does not depend on the pixels', () => {
   it('folds a Swin-style attention mask (Range, Mod, ScatterND, Equal, Not, Where) into a constant', async () => {
     const g = new TinyGraph([2, 4, 4]);
     const { bytes, description } = await g.classifier(shiftedWindowScores(g));
     const built = decodeModel(await buildGradientModel(bytes, description, { loss: 'cross-entropy' }));
     const left = built.nodes.filter((n) => MASK_OPERATORS.includes(n.opType) && !n.name.startsWith('transferbench'));
+    assert.deepEqual(
+      left.map((n) => n.name),
+      [],
+    );
+    const check = await checkAgainstFiniteDifferences(bytes, description, { loss: 'cross-entropy' });
+    assert.ok(check.error <= 1e-3, `error ${check.error.toExponential(2)}`);
+  });
+
+  it("folds Swin-V2's weight-only terms (Relu, Sigmoid, Clip, Exp, ScatterND) into constants", async () => {
+    const g = new TinyGraph([2, 4, 4]);
+    const { bytes, description } = await g.classifier(cosineAttentionScores(g));
+    const built = decodeModel(await buildGradientModel(bytes, description, { loss: 'cross-entropy' }));
+    const weightOnly = ['Relu', 'Sigmoid', 'Clip', 'Exp', 'ScatterND', 'MatMul'];
+    const left = built.nodes.filter((n) => weightOnly.includes(n.opType) && !n.name.startsWith('transferbench'));
     assert.deepEqual(
       left.map((n) => n.name),
       [],

@@ -30,6 +30,7 @@ const ARCHITECTURES = [
   'squeezenet-1.0',
   'squeezenet-1.1',
   'swin',
+  'swin-v2',
   'vgg',
   'vgg-bn',
   'vit',

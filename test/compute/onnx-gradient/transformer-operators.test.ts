@@ -213,6 +213,36 @@ const ROWS: Row[] = [
     },
   },
   {
+    name: "ReduceL2, Clip and Div over the last axis (F.normalize, Swin-V2's cosine attention)",
+    shape: [2, 4, 4],
+    build: (g) => {
+      const q = tokens(g);
+      const norm = g.node('ReduceL2', [q], { axes: ints([-1]), keepdims: int(1) });
+      const clamped = g.node('Clip', [norm, g.floats([], [1e-12])]);
+      return g.node('Div', [q, g.node('Expand', [clamped, g.node('Shape', [q])])]);
+    },
+  },
+  {
+    name: 'ReduceL2 keepdims 0 over two axes',
+    shape: [2, 3, 4],
+    build: (g) => g.node('ReduceL2', [conv(g, 'x', [3, 2, 1, 1])], { axes: ints([1, 3]), keepdims: int(0) }),
+  },
+  {
+    name: 'ReduceL2, axes as input (opset 18)',
+    shape: [2, 3, 4],
+    opset: 18,
+    build: (g) => g.node('ReduceL2', [g.node('Tanh', ['x']), g.int64s([2])]),
+  },
+  {
+    name: 'ReduceL2 of zero vectors beside nonzero ones: gradient 0 there, not 0/0',
+    shape: [2, 3, 4],
+    build: (g) => {
+      // Channel 1 is zeroed by a constant, so its norms are 0 at every pixel value.
+      const masked = g.node('Mul', [conv(g, 'x', [3, 2, 1, 1]), g.floats([1, 3, 1, 1], [1, 0, 1])]);
+      return g.node('ReduceL2', [masked], { axes: ints([3]), keepdims: int(1) });
+    },
+  },
+  {
     name: 'Cast float to float',
     shape: [2, 4, 4],
     build: (g) => g.node('Tanh', [g.node('Cast', ['x'], { to: int(1) })]),

@@ -65,3 +65,15 @@ export const reduceMaxGradient = unary((b, ctx, dy, out) => {
   const mask = b.node('Cast', [b.node('Equal', [ctx.input(0), r.y])], { to: FLOAT });
   b.node('Mul', [mask, r.expand(r.restored)], {}, out);
 });
+
+/**
+ * ReduceL2 (F.normalize's norm, Swin-V2's cosine attention): dY / Y * X, with 0 where Y is 0 as
+ * torch's norm backward gives: every element of a zero vector is 0, so dividing dY by 1 there
+ * keeps 0/0 out without changing any other element.
+ */
+export const reduceL2Gradient = unary((b, ctx, dy, out) => {
+  const r = reducedGradient(b, ctx, dy);
+  const zero = b.node('Equal', [r.y, b.floats([], [0])]);
+  const divisor = b.node('Where', [zero, b.floats([], [1]), r.y]);
+  b.node('Mul', [r.expand(b.node('Div', [r.restored, divisor])), ctx.input(0)], {}, out);
+});

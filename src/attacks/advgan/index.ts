@@ -1,12 +1,11 @@
-import { TransferbenchError } from '../../common/errors.js';
 import { modelFingerprint } from '../../compute/architectures.js';
 import { resolveEngine } from '../../compute/engine.js';
-import { awaitTask, canAwait, drive, type Crafting } from '../crafting.js';
+import { awaitTask, drive } from '../crafting.js';
 import { NON_NEGATIVE, param, POSITIVE, POSITIVE_INTEGER } from '../../common/params.js';
 import { defineAttack, type Prepared } from '../types.js';
 import { generateAdversarial, GeneratorSession } from './generator.js';
 import { buildGenerator, GENERATOR } from './networks.js';
-import { generatorOptions, trainGenerator } from './train.js';
+import { generatorOptions, refuseSynchronous, trainGenerator } from './train.js';
 
 export { generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
 export { generateAdversarial, GeneratorSession } from './generator.js';
@@ -39,16 +38,6 @@ class PreparedGenerator implements Prepared {
   dispose(): Promise<void> {
     return this.session.release();
   }
-}
-
-/** Generation and training both await onnxruntime, which a synchronous crafting loop cannot. */
-function* refuseSynchronous(): Crafting<void> {
-  if (!(yield* canAwait()))
-    throw new TransferbenchError(
-      'BAD_OPTION',
-      'AdvGAN runs its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
-        'craft it with craftAdversarial, not craftAdversarialSync',
-    );
 }
 
 /**
@@ -86,7 +75,6 @@ export const advgan = defineAttack({
   prepare: async (surrogate, context, params) => {
     // Generators train on onnxruntime (train.ts), keyed as they were when that was one engine of two,
     // so a folder of an older tfjs generator is found and converted rather than refitted.
-    const engine = await resolveEngine();
     const key = {
       params,
       images: context.training.labels.length,
@@ -95,6 +83,7 @@ export const advgan = defineAttack({
     };
     const cached = await context.cache.load(key, TRAINED_BY);
     if (cached !== undefined) return new PreparedGenerator(await GeneratorSession.open(cached));
+    const engine = await resolveEngine();
     const generator = await drive(
       surrogate,
       trainGenerator(

@@ -10,6 +10,16 @@ import type { GanSteps } from './steps.js';
 
 export type { AdvGanOptions } from './options.js';
 
+/** Training and generation both await onnxruntime, which a synchronous crafting loop (driveSync) cannot. */
+export function* refuseSynchronous(): Crafting<void> {
+  if (!(yield* canAwait()))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      'AdvGAN runs its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
+        'craft it with craftAdversarial, not craftAdversarialSync',
+    );
+}
+
 /**
  * Trains AdvGAN's generator against a surrogate (the paper's L = L_adv + alpha L_GAN + beta
  * L_hinge), alternating a discriminator step and a generator step per batch. L_adv is the
@@ -37,12 +47,7 @@ export function* trainGenerator(
     kappa: options.confidence,
   };
   try {
-    if (!(yield* canAwait()))
-      throw new TransferbenchError(
-        'BAD_OPTION',
-        'AdvGAN trains its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
-          'craft it with craftAdversarial, not craftAdversarialSync',
-      );
+    yield* refuseSynchronous();
     const generator = generatorNetwork(imageShape, options.seed);
     const discriminator = discriminatorNetwork(imageShape, options.seed);
     steps = yield* awaitTask(() =>

@@ -99,7 +99,7 @@ describe('AdvGAN training loop on onnxruntime', () => {
   it('driven synchronously (inside a tfjs loop) it is refused with a line naming the asynchronous call', async () => {
     await assert.rejects(
       trainedWeights(onnxruntime, true),
-      /AdvGAN trains its networks on onnxruntime, which a synchronous crafting loop cannot await/,
+      /AdvGAN runs its networks on onnxruntime, which a synchronous crafting loop cannot await/,
     );
   });
 });

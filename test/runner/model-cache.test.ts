@@ -6,6 +6,7 @@ import { generateAdversarial } from '../../src/attacks/advgan/generator.js';
 import { buildGenerator, GENERATOR, generatorNetwork } from '../../src/attacks/advgan/networks.js';
 import { generate } from '../../src/attacks/advgan/steps.js';
 import { useBackend } from '../../src/compute/backend.js';
+import { initializerValues } from '../../src/compute/network/network.js';
 import { saveTfjs } from '../../src/compute/persist.js';
 import { directoryModelCache } from '../../src/runner/model-cache.js';
 import { tempDir } from '../fixtures/files.js';
@@ -52,7 +53,7 @@ describe('directoryModelCache', () => {
     assert.equal(await off.load(KEY, EXPECTED), undefined);
   });
 
-  it("converts a folder of an old tfjs generator in place: the tfjs model's images (<= 2e-5), then ONNX", async () => {
+  it('converts a folder of an old tfjs generator in place: its weights bit for bit, its images (<= 2e-5)', async () => {
     const { cache, dir } = await savedGenerator(1);
     rmSync(join(dir, 'model.onnx'));
     rmSync(join(dir, 'network.json'));
@@ -62,6 +63,11 @@ describe('directoryModelCache', () => {
       const converted = await cache.load(KEY, EXPECTED);
       assert.ok(converted !== undefined);
       assert.ok(existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'network.json')), 'written in place');
+      assert.deepEqual(
+        converted.trainable.map((name) => Buffer.from(initializerValues(converted.graph, name).values.buffer)),
+        old.getWeights().map((w) => Buffer.from((w.dataSync() as Float32Array).buffer)),
+        'the same weights, bit for bit',
+      );
       const ours = await generateAdversarial(converted, images, 4, 0.3);
       const reference = tf.tidy(() => generate(old, tf.tensor4d(images, [4, ...SHAPE]), 0.3));
       let worst = 0;

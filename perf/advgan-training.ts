@@ -92,7 +92,7 @@ export async function advganTrainingBenchmark(options: {
         inSurrogate = 0;
         const start = performance.now();
         const cpu = process.cpuUsage();
-        const generator = await drive(
+        await drive(
           timed,
           trainGenerator(
             digits.images,
@@ -117,7 +117,6 @@ export async function advganTrainingBenchmark(options: {
         const used = process.cpuUsage(cpu);
         row.cpuSeconds.push((used.user + used.system) / 1e6);
         row.surrogateSeconds.push(inSurrogate);
-        generator.dispose();
         options.log(
           `advgan-training ${name} ${engineLabel(row.engine)}: ${row.seconds.at(-1)?.toFixed(2)} ` +
             `s (${row.cpuSeconds.at(-1)?.toFixed(2)} CPU s) per epoch on ` +

@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
+import type { ImageNetwork } from '../compute/network/image-network.js';
+import type { ExpectedNetwork } from '../compute/network/image-persist.js';
 import type { ModelVariant, Surrogate } from '../compute/surrogate.js';
 import type { Crafting } from './crafting.js';
 import type { AnyParam, ParamsOf, ParamValues } from '../common/params.js';
@@ -44,17 +45,19 @@ export interface AttackBatch {
 
 /** Something an attack prepared before crafting (a fitted generator); the runner disposes it after the cell. */
 export interface Prepared {
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 /**
- * Models an attack's prepare step may load and store (a fitted generator), under a key (plain
- * data, hashed by the cache) the attack builds from everything the model depends on. The runner
- * injects it, already scoped to the surrogate and the label source; a cache that is off loads nothing.
+ * ONNX networks an attack's prepare step may load and store (a fitted generator), under a key
+ * (plain data, hashed by the cache) the attack builds from everything the network depends on.
+ * The runner injects it, already scoped to the surrogate and the label source; a cache that is
+ * off loads nothing. What is saved names its architecture and training engine, and a load
+ * refuses a folder naming others than `expected`.
  */
 export interface ModelCache {
-  load(key: Readonly<Record<string, unknown>>): Promise<tf.LayersModel | undefined>;
-  save(key: Readonly<Record<string, unknown>>, model: tf.LayersModel): Promise<void>;
+  load(key: Readonly<Record<string, unknown>>, expected: ExpectedNetwork): Promise<ImageNetwork | undefined>;
+  save(key: Readonly<Record<string, unknown>>, network: ImageNetwork, engine: string): Promise<void>;
 }
 
 export interface PrepareContext {

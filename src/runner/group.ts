@@ -292,7 +292,7 @@ export class GroupRunner {
         // Crafting time includes the prepare step (fitting a generator, or loading it from the cache).
         outcome = { ...crafted, craftingSeconds: prepareSeconds + crafted.craftingSeconds };
       } finally {
-        prepared?.dispose();
+        await prepared?.dispose();
       }
       this.remember(memoKey, outcome);
     }

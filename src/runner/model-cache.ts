@@ -1,15 +1,16 @@
-import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelCache } from '../attacks/index.js';
-import { loadTfjs, saveTfjs } from '../compute/persist.js';
+import { loadImageNetwork, saveImageNetwork } from '../compute/network/image-persist.js';
 import { canonicalJson } from '../substitutes/index.js';
 
 /**
  * The model cache the runner injects into an attack's prepare step: folders
  * `<cacheDir>/<prefix>-<hash>` named after the scope (the substitute, the label source) and the
- * attack's own key. With the cache off nothing is loaded, but what is fitted is still saved.
+ * attack's own key, each holding model.onnx and network.json (architecture, engine, sha256; a
+ * folder of an older tfjs model.json is converted in place). With the cache off nothing is
+ * loaded, but what is fitted is still saved.
  */
 export function directoryModelCache(
   cacheDir: string,
@@ -26,14 +27,11 @@ export function directoryModelCache(
         .slice(0, 16)}`,
     );
   return {
-    load: async (key) => {
-      const path = dir(key);
-      return useCache && existsSync(join(path, 'model.json')) ? loadTfjs(path) : undefined;
-    },
-    save: async (key, model: tf.LayersModel) => {
+    load: async (key, expected) => (useCache ? loadImageNetwork(dir(key), expected) : undefined),
+    save: async (key, network, engine) => {
       const path = dir(key);
       mkdirSync(path, { recursive: true });
-      await saveTfjs(model, path);
+      saveImageNetwork(network, path, engine);
     },
   };
 }

@@ -1,19 +1,22 @@
-import * as tf from '@tensorflow/tfjs';
 import { modelFingerprint } from '../../compute/architectures.js';
 import { resolveEngine } from '../../compute/engine.js';
-import { drive } from '../crafting.js';
+import { awaitTask, drive } from '../crafting.js';
 import { NON_NEGATIVE, param, POSITIVE, POSITIVE_INTEGER } from '../../common/params.js';
 import { defineAttack, type Prepared } from '../types.js';
-import { buildGenerator } from './networks.js';
-import { generate, generatorOptions, trainGenerator } from './train.js';
-import { valuesOf } from '../../compute/values.js';
+import { generateAdversarial, GeneratorSession } from './generator.js';
+import { buildGenerator, GENERATOR } from './networks.js';
+import { generatorOptions, refuseSynchronous, trainGenerator } from './train.js';
 
-export { generate, generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
-export { buildDiscriminator, buildGenerator } from './networks.js';
+export { generatorOptions, trainGenerator, type AdvGanOptions } from './train.js';
+export { generateAdversarial, GeneratorSession } from './generator.js';
+export { buildDiscriminator, buildGenerator, discriminatorNetwork, generatorNetwork } from './networks.js';
+
+/** What trains generators and what their cache folders must name (train.ts: onnxruntime whatever --engine says). */
+const TRAINED_BY = { architecture: GENERATOR, engine: 'onnxruntime' } as const;
 
 const fingerprints = new Map<string, string>();
 
-/** The generator's network definition, hashed once per image shape (caches key on it). */
+/** The generator's tfjs definition (its ONNX form's source), hashed once per image shape (caches key on it). */
 function networkFingerprint(imageShape: readonly [number, number, number]): string {
   const key = imageShape.join('x');
   let hash = fingerprints.get(key);
@@ -29,11 +32,11 @@ function networkFingerprint(imageShape: readonly [number, number, number]): stri
   return hash;
 }
 
-/** A fitted generator, what AdvGAN's prepare step hands its craft step. */
+/** A fitted generator's session, what AdvGAN's prepare step hands its craft step. */
 class PreparedGenerator implements Prepared {
-  constructor(readonly generator: tf.LayersModel) {}
-  dispose(): void {
-    this.generator.dispose();
+  constructor(readonly session: GeneratorSession) {}
+  dispose(): Promise<void> {
+    return this.session.release();
   }
 }
 
@@ -70,16 +73,17 @@ export const advgan = defineAttack({
   transformable: false,
   fingerprint: networkFingerprint,
   prepare: async (surrogate, context, params) => {
-    // Generators train on onnxruntime (train.ts), keyed as they were when that was one engine of two.
-    const engine = await resolveEngine();
+    // Generators train on onnxruntime (train.ts), keyed as they were when that was one engine of two,
+    // so a folder of an older tfjs generator is found and converted rather than refitted.
     const key = {
       params,
       images: context.training.labels.length,
       networks: networkFingerprint(context.imageShape),
-      engine: 'onnxruntime',
+      engine: TRAINED_BY.engine,
     };
-    const cached = await context.cache.load(key);
-    if (cached !== undefined) return new PreparedGenerator(cached);
+    const cached = await context.cache.load(key, TRAINED_BY);
+    if (cached !== undefined) return new PreparedGenerator(await GeneratorSession.open(cached));
+    const engine = await resolveEngine();
     const generator = await drive(
       surrogate,
       trainGenerator(
@@ -90,19 +94,15 @@ export const advgan = defineAttack({
         engine,
       ),
     );
-    try {
-      await context.cache.save(key, generator);
-    } catch (error) {
-      generator.dispose();
-      throw error;
-    }
-    return new PreparedGenerator(generator);
+    await context.cache.save(key, generator, TRAINED_BY.engine);
+    return new PreparedGenerator(await GeneratorSession.open(generator));
   },
   craft: function* (batch, params) {
-    const shape: [number, number, number, number] = [batch.labels.length, ...batch.imageShape];
-    const perturb = (generator: tf.LayersModel) =>
-      valuesOf(tf.tidy(() => generate(generator, tf.tensor4d(batch.images, shape), params.eps)));
-    if (batch.prepared instanceof PreparedGenerator) return perturb(batch.prepared.generator);
+    yield* refuseSynchronous();
+    const count = batch.labels.length;
+    const prepared = batch.prepared;
+    if (prepared instanceof PreparedGenerator)
+      return yield* awaitTask(() => prepared.session.perturb(batch.images, count, params.eps));
     const training = batch.pool ?? { images: batch.images, labels: batch.labels };
     const generator = yield* trainGenerator(
       training.images,
@@ -110,10 +110,6 @@ export const advgan = defineAttack({
       batch.imageShape,
       generatorOptions(params),
     );
-    try {
-      return perturb(generator);
-    } finally {
-      generator.dispose();
-    }
+    return yield* awaitTask(() => generateAdversarial(generator, batch.images, count, params.eps));
   },
 });

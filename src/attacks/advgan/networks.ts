@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../common/random.js';
 import { InstanceNorm, registerCustomLayers } from '../../compute/layers/index.js';
+import { type ImageNetwork, imageNetworkFromTfjs } from '../../compute/network/image-network.js';
+
+/** The architecture names AdvGAN's networks carry in their manifests. */
+export const GENERATOR = 'advgan-generator';
+export const DISCRIMINATOR = 'advgan-discriminator';
 
 /**
  * AdvGAN's networks (Xiao et al. 1801.02610, appendix), sized for 28x28 inputs. The generator is
@@ -73,4 +78,23 @@ export function buildDiscriminator(imageShape: readonly [number, number, number]
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 1, kernelInitializer: init() }));
   return model;
+}
+
+/** A tfjs definition converted once, so the seeded initial weights (and every fitted generator) stay what they were. */
+function converted(model: tf.LayersModel, architecture: string): ImageNetwork {
+  try {
+    return imageNetworkFromTfjs(model, architecture);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The generator as an ONNX network, with buildGenerator's initial weights. */
+export function generatorNetwork(imageShape: readonly [number, number, number], seed: number): ImageNetwork {
+  return converted(buildGenerator(imageShape, seed), GENERATOR);
+}
+
+/** The discriminator as an ONNX network, with buildDiscriminator's initial weights. */
+export function discriminatorNetwork(imageShape: readonly [number, number, number], seed: number): ImageNetwork {
+  return converted(buildDiscriminator(imageShape, seed), DISCRIMINATOR);
 }

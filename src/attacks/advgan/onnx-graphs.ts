@@ -1,10 +1,10 @@
-import type * as tf from '@tensorflow/tfjs';
+import { type ImageNetwork, scopedGraph } from '../../compute/network/image-network.js';
 import { appendEmitted, Emitter } from '../../compute/onnx-gradient/emit.js';
 import { prune } from '../../compute/onnx-gradient/fold.js';
 import { DataType, encodeModel, valueInfo, type Graph } from '../../compute/onnx-gradient/ir.js';
 import { probeGraph } from '../../compute/onnx-gradient/probe.js';
 import { trainingGradients, weightGradientName } from '../../compute/onnx-train/gradients.js';
-import { trainingGraph, type TrainableWeight } from '../../compute/onnx-train/graph.js';
+import { trainingForm, type TrainingForm } from '../../compute/onnx-train/training-form.js';
 import type { AdvGanOptions } from './options.js';
 
 /** Names of the AdvGAN models' own inputs and outputs (weights are `g/w<i>` and `d/w<i>`). */
@@ -21,6 +21,13 @@ export const GAN_IO = {
   loss: 'loss',
 } as const;
 
+/** A weight the steps train: its name in the three models (`g/w<i>`, `d/w<i>`), its shape and starting values. */
+export interface GanWeight {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly initial: Float32Array;
+}
+
 export interface GanModels {
   /** images and G's weights -> clip(images + eps G(images)). */
   readonly generate: Uint8Array;
@@ -28,8 +35,8 @@ export interface GanModels {
   readonly generatorStep: Uint8Array;
   /** images, targets, sample weights and D's weights -> D's loss and d/d(D's weights). */
   readonly discriminatorStep: Uint8Array;
-  readonly generatorWeights: readonly TrainableWeight[];
-  readonly discriminatorWeights: readonly TrainableWeight[];
+  readonly generatorWeights: readonly GanWeight[];
+  readonly discriminatorWeights: readonly GanWeight[];
 }
 
 /** Keeps the values `outputs` need, and of the graph's inputs only those they read. */
@@ -43,7 +50,7 @@ function finish(graph: Graph, outputs: ReturnType<typeof valueInfo>[], doc: stri
 }
 
 /** Turns the named initializers into graph inputs: weights fed each run but not differentiated. */
-function asInputs(graph: Graph, weights: readonly TrainableWeight[]): Graph {
+function asInputs(graph: Graph, weights: readonly GanWeight[]): Graph {
   const initializers = new Map(graph.initializers);
   for (const w of weights) initializers.delete(w.name);
   return {
@@ -53,31 +60,49 @@ function asInputs(graph: Graph, weights: readonly TrainableWeight[]): Graph {
   };
 }
 
+/** A network's training form with its names under `prefix` and its input named `input`. */
+async function scoped(
+  network: ImageNetwork,
+  prefix: string,
+  input: string,
+): Promise<{ form: TrainingForm; weights: GanWeight[] }> {
+  const graph = scopedGraph(network, prefix, input);
+  const trainable = network.trainable.map((name) => `${prefix}${name}`);
+  const form = await trainingForm(
+    { graph, imageShape: network.imageShape, trainable },
+    input,
+    `${prefix}output`,
+    prefix,
+  );
+  const weights = form.weights.map((w) => ({ ...w, initial: form.initial.get(w.name) as Float32Array }));
+  return { form, weights };
+}
+
 /**
- * AdvGAN's three onnxruntime models, from the tfjs generator and discriminator (their current
- * weights only set the probe's values): the generator's forward pass, its training step and the
+ * AdvGAN's three onnxruntime models, from the generator and discriminator networks (their
+ * current weights only set the probe's values): the generator's forward pass, its training step and the
  * discriminator's. The generator step computes, in one graph, the perturbation eps G(x), the
  * adversarial images clip(x + eps G(x), 0, 1), the discriminator on them (its weights as plain
  * inputs), and L = sum(adversarial * upstream) + alpha LSGAN + beta hinge, whose first term
  * chains the surrogate's gradient (the `upstream` input) into G's weight gradients, as the tfjs
- * path does (src/attacks/advgan/train.ts).
+ * reference losses do (steps.ts).
  */
 export async function buildGanModels(
-  generator: tf.LayersModel,
-  discriminator: tf.LayersModel,
+  generator: ImageNetwork,
+  discriminator: ImageNetwork,
   imageShape: readonly [number, number, number],
   options: AdvGanOptions,
 ): Promise<GanModels> {
-  const g = await trainingGraph(generator, { prefix: 'g/', input: GAN_IO.images, output: 'g/output' });
-  const d = await trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.adversarial, output: 'd/score' });
-  const emit = new Emitter('advgan', g.graph.opset);
+  const g = await scoped(generator, 'g/', GAN_IO.images);
+  const d = await scoped(discriminator, 'd/', GAN_IO.adversarial);
+  const emit = new Emitter('advgan', g.form.graph.opset);
   const scalar = (v: number) => emit.floats([], [v]);
   const perturbation = emit.node('Mul', ['g/output', scalar(options.eps)]);
   emit.node('Clip', [emit.node('Add', [GAN_IO.images, perturbation]), scalar(0), scalar(1)], {}, GAN_IO.adversarial);
   const forward = emit.done();
-  const lossEmit = new Emitter('advgan/loss', g.graph.opset);
+  const lossEmit = new Emitter('advgan/loss', g.form.graph.opset);
   const s = (v: number) => lossEmit.floats([], [v]);
-  const offBy = lossEmit.node('Sub', ['d/score', s(1)]);
+  const offBy = lossEmit.node('Sub', ['d/output', s(1)]);
   const gan = lossEmit.reduce('ReduceMean', lossEmit.node('Mul', [offBy, offBy]), [0, 1], false);
   const norms = lossEmit.node('Sqrt', [
     lossEmit.reduceSum(lossEmit.node('Mul', [perturbation, perturbation]), [1, 2, 3], false),
@@ -97,8 +122,11 @@ export async function buildGanModels(
   const head = lossEmit.done();
   const images = valueInfo(GAN_IO.images, DataType.FLOAT, ['batch', ...imageShape]);
   const upstream = valueInfo(GAN_IO.upstream, DataType.FLOAT, ['batch', ...imageShape]);
-  const discriminatorPart = { nodes: d.graph.nodes, initializers: [...d.graph.initializers.values()] };
-  const joined: Graph = { ...appendEmitted(g.graph, forward, discriminatorPart, head), inputs: [images, upstream] };
+  const discriminatorPart = { nodes: d.form.graph.nodes, initializers: [...d.form.graph.initializers.values()] };
+  const joined: Graph = {
+    ...appendEmitted(g.form.graph, forward, discriminatorPart, head),
+    inputs: [images, upstream],
+  };
   const facts = await probeGraph(joined, [
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.upstream, type: 'float32', dims: imageShape },
@@ -132,12 +160,12 @@ export async function buildGanModels(
 
 /** The least-squares discriminator loss sum_i w_i (D(x_i) - t_i)^2 and its weight gradients. */
 async function discriminatorStep(
-  discriminator: tf.LayersModel,
+  discriminator: ImageNetwork,
   imageShape: readonly [number, number, number],
 ): Promise<Uint8Array> {
-  const d = await trainingGraph(discriminator, { prefix: 'd/', input: GAN_IO.images, output: 'd/score' });
-  const emit = new Emitter('advgan/discriminator', d.graph.opset);
-  const offBy = emit.node('Sub', ['d/score', GAN_IO.targets]);
+  const { form, weights } = await scoped(discriminator, 'd/', GAN_IO.images);
+  const emit = new Emitter('advgan/discriminator', form.graph.opset);
+  const offBy = emit.node('Sub', ['d/output', GAN_IO.targets]);
   const perImage = emit.reduceSum(emit.node('Mul', [offBy, offBy]), [1], false);
   emit.reduceSum(emit.node('Mul', [perImage, GAN_IO.sampleWeights]), [0], false, GAN_IO.loss);
   const inputs = [
@@ -145,7 +173,7 @@ async function discriminatorStep(
     valueInfo(GAN_IO.targets, DataType.FLOAT, ['batch', 1]),
     valueInfo(GAN_IO.sampleWeights, DataType.FLOAT, ['batch']),
   ];
-  const graph = { ...appendEmitted(d.graph, emit.done()), inputs };
+  const graph = { ...appendEmitted(form.graph, emit.done()), inputs };
   const facts = await probeGraph(graph, [
     { name: GAN_IO.images, type: 'float32', dims: imageShape },
     { name: GAN_IO.targets, type: 'float32', dims: [1] },
@@ -155,11 +183,11 @@ async function discriminatorStep(
     graph,
     facts,
     GAN_IO.loss,
-    d.weights.map((w) => w.name),
+    weights.map((w) => w.name),
   ).graph;
   const outputs = [
     valueInfo(GAN_IO.loss, DataType.FLOAT, []),
-    ...d.weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape)),
+    ...weights.map((w) => valueInfo(weightGradientName(w.name), DataType.FLOAT, w.shape)),
   ];
   return finish(withGradients, outputs, 'transferbench AdvGAN discriminator step');
 }

@@ -1,12 +1,10 @@
-import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import { type ImageNetwork, withTrainedWeights } from '../../compute/network/image-network.js';
 import { weightGradientName } from '../../compute/onnx-train/gradients.js';
-import type { TrainableWeight } from '../../compute/onnx-train/graph.js';
 import { scalarOutput } from '../../compute/onnx-train/feeds.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../compute/onnx-train/optimizer.js';
-import { writeWeights } from '../../compute/onnx-train/graph.js';
 import { awaitTask, type Crafting } from '../crafting.js';
-import { buildGanModels, GAN_IO } from './onnx-graphs.js';
+import { buildGanModels, GAN_IO, type GanWeight } from './onnx-graphs.js';
 import type { GanBatch, GanSteps } from './steps.js';
 import type { AdvGanOptions } from './options.js';
 
@@ -16,10 +14,10 @@ class Weights {
   readonly optimizer: TypedArrayOptimizer;
 
   constructor(
-    readonly trainable: readonly TrainableWeight[],
+    readonly trainable: readonly GanWeight[],
     learningRate: number,
   ) {
-    this.values = trainable.map((w) => Float32Array.from(w.variable.read().dataSync() as Float32Array));
+    this.values = trainable.map((w) => Float32Array.from(w.initial));
     this.optimizer = new TypedArrayOptimizer(
       optimizerSettings('adam', learningRate),
       this.values.map((v) => v.length),
@@ -41,31 +39,31 @@ class Weights {
     this.optimizer.step(this.values, this.gradients(out));
   }
 
-  writeBack(): void {
-    writeWeights(this.trainable, this.values);
+  /** The trained values by the network's own initializer names (`prefix` removed). */
+  trained(prefix: string): Map<string, Float32Array> {
+    return new Map(this.trainable.map((w, i) => [w.name.slice(prefix.length), this.values[i] as Float32Array]));
   }
 }
 
 /**
  * The onnxruntime engine for AdvGAN: the generator's forward pass, its step and the
  * discriminator's step are three sessions (onnx-graphs.ts); both networks' weights live in typed
- * arrays with Adam on them (tf.train.adam's settings), and the generator's go back into its
- * tfjs model at the end.
+ * arrays with Adam on them (tf.train.adam's settings), and the trained generator is its network
+ * with those values as initializers.
  */
 export class OnnxGanSteps implements GanSteps {
   private readonly g: Weights;
   private readonly d: Weights;
 
   private constructor(
-    private readonly generator: tf.LayersModel,
-    private readonly discriminator: tf.LayersModel,
+    private readonly generator: ImageNetwork,
     private readonly imageShape: readonly [number, number, number],
     private readonly sessions: {
       generate: ort.InferenceSession;
       generatorStep: ort.InferenceSession;
       discriminatorStep: ort.InferenceSession;
     },
-    weights: { generator: readonly TrainableWeight[]; discriminator: readonly TrainableWeight[] },
+    weights: { generator: readonly GanWeight[]; discriminator: readonly GanWeight[] },
     learningRate: number,
   ) {
     this.g = new Weights(weights.generator, learningRate);
@@ -73,8 +71,8 @@ export class OnnxGanSteps implements GanSteps {
   }
 
   static async create(
-    generator: tf.LayersModel,
-    discriminator: tf.LayersModel,
+    generator: ImageNetwork,
+    discriminator: ImageNetwork,
     imageShape: readonly [number, number, number],
     options: AdvGanOptions,
     threads: number,
@@ -95,7 +93,6 @@ export class OnnxGanSteps implements GanSteps {
     };
     return new OnnxGanSteps(
       generator,
-      discriminator,
       imageShape,
       sessions,
       { generator: models.generatorWeights, discriminator: models.discriminatorWeights },
@@ -161,13 +158,11 @@ export class OnnxGanSteps implements GanSteps {
     this.g.step(gOut);
   }
 
-  *finish(): Crafting<tf.LayersModel> {
-    this.g.writeBack();
-    return this.generator;
+  *finish(): Crafting<ImageNetwork> {
+    return withTrainedWeights(this.generator, this.g.trained('g/'));
   }
 
   *dispose(): Crafting<void> {
-    this.discriminator.dispose();
     const sessions = Object.values(this.sessions);
     yield* awaitTask(() => Promise.all(sessions.map((s) => s.release())));
   }

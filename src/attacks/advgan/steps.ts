@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ImageNetwork } from '../../compute/network/image-network.js';
 import type { Crafting } from '../crafting.js';
 import type { AdvGanOptions } from './options.js';
 
@@ -12,16 +13,17 @@ export interface GanBatch {
 
 /**
  * Where AdvGAN's networks train (onnx-steps.ts, on onnxruntime): the generated images of a batch,
- * one discriminator step then one generator step on it, and the trained generator as a tfjs model
- * (which crafting, the cache and saving use). Crafting computations, so the steps can await
- * their sessions (awaitTask). The tfjs losses below define the same objective: the gradient tests' reference.
+ * one discriminator step then one generator step on it, and the trained generator as an ONNX
+ * network (which crafting and the cache use). Crafting computations, so the steps can await
+ * their sessions (awaitTask). The tfjs functions below define the same objective on the tfjs
+ * definitions (networks.ts): the gradient tests' independent reference.
  */
 export interface GanSteps {
   generate(images: Float32Array, count: number): Crafting<Float32Array>;
   step(batch: GanBatch): Crafting<void>;
-  /** The trained generator; the caller owns it. */
-  finish(): Crafting<tf.LayersModel>;
-  /** Frees everything but a generator `finish` returned. */
+  /** The trained generator. */
+  finish(): Crafting<ImageNetwork>;
+  /** Releases the sessions. */
   dispose(): Crafting<void>;
 }
 

@@ -1,16 +1,24 @@
-import type * as tf from '@tensorflow/tfjs';
 import { TransferbenchError } from '../../common/errors.js';
 import { Random } from '../../common/random.js';
 import { currentEngineInfo, type EngineInfo } from '../../compute/engine.js';
+import type { ImageNetwork } from '../../compute/network/image-network.js';
 import { awaitTask, canAwait, lossGradientOf, type Crafting } from '../crafting.js';
-
-import { buildDiscriminator, buildGenerator } from './networks.js';
+import { discriminatorNetwork, generatorNetwork } from './networks.js';
 import { OnnxGanSteps } from './onnx-steps.js';
 import type { AdvGanOptions } from './options.js';
 import type { GanSteps } from './steps.js';
 
-export { generate } from './steps.js';
 export type { AdvGanOptions } from './options.js';
+
+/** Training and generation both await onnxruntime, which a synchronous crafting loop (driveSync) cannot. */
+export function* refuseSynchronous(): Crafting<void> {
+  if (!(yield* canAwait()))
+    throw new TransferbenchError(
+      'BAD_OPTION',
+      'AdvGAN runs its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
+        'craft it with craftAdversarial, not craftAdversarialSync',
+    );
+}
 
 /**
  * Trains AdvGAN's generator against a surrogate (the paper's L = L_adv + alpha L_GAN + beta
@@ -19,8 +27,8 @@ export type { AdvGanOptions } from './options.js';
  * to the adversarial images, and that gradient enters the generator's backward pass as the
  * upstream gradient of those images (a vector-Jacobian product through the generator), through
  * the linear term sum(adversarial * upstream) whose gradient it is. The networks train on
- * onnxruntime (onnx-steps.ts, `engine.threads` intra-op threads), whatever --engine says: their
- * ONNX form is the one conversion every network goes through.
+ * onnxruntime (onnx-steps.ts, `engine.threads` intra-op threads), whatever --engine says: both
+ * are ONNX networks (networks.ts), and the trained generator comes back as one.
  */
 export function* trainGenerator(
   images: Float32Array,
@@ -28,26 +36,20 @@ export function* trainGenerator(
   imageShape: readonly [number, number, number],
   options: AdvGanOptions,
   engine: EngineInfo = currentEngineInfo(),
-): Crafting<tf.LayersModel> {
+): Crafting<ImageNetwork> {
   const [h, w, c] = imageShape;
   const size = h * w * c;
   const count = labels.length;
-  const generator = buildGenerator(imageShape, options.seed);
-  const discriminator = buildDiscriminator(imageShape, options.seed);
   let steps: GanSteps | undefined;
   const random = new Random(options.seed).fork('advgan-train');
   const request = {
     loss: options.targeted ? ('cw-targeted' as const) : ('cw-untargeted' as const),
     kappa: options.confidence,
   };
-  let trained = false;
   try {
-    if (!(yield* canAwait()))
-      throw new TransferbenchError(
-        'BAD_OPTION',
-        'AdvGAN trains its networks on onnxruntime, which a synchronous crafting loop cannot await; ' +
-          'craft it with craftAdversarial, not craftAdversarialSync',
-      );
+    yield* refuseSynchronous();
+    const generator = generatorNetwork(imageShape, options.seed);
+    const discriminator = discriminatorNetwork(imageShape, options.seed);
     steps = yield* awaitTask(() =>
       OnnxGanSteps.create(generator, discriminator, imageShape, options, engine.threads ?? 1),
     );
@@ -69,13 +71,9 @@ export function* trainGenerator(
         });
       }
     }
-    const result = yield* steps.finish();
-    trained = true;
-    return result;
+    return yield* steps.finish();
   } finally {
     if (steps) yield* steps.dispose();
-    else discriminator.dispose();
-    if (!trained) generator.dispose();
   }
 }
 

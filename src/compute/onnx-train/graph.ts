@@ -48,12 +48,3 @@ export function writeVariables(
     });
   }
 }
-
-/** Weights kept as typed arrays between onnxruntime runs, written into their tfjs variables. */
-export function writeWeights(trainable: readonly TrainableWeight[], values: readonly Float32Array[]): void {
-  trainable.forEach((w, i) => {
-    tf.tidy(() => {
-      w.variable.write(tf.tensor(values[i] as Float32Array, [...w.shape]));
-    });
-  });
-}

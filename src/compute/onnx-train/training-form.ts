@@ -41,7 +41,7 @@ export interface TrainingForm {
  * trains, whoever wrote it. `prefix` names the new nodes and masks (two networks in one graph).
  */
 export async function trainingForm(
-  network: OnnxNetwork,
+  network: Pick<OnnxNetwork, 'graph' | 'imageShape' | 'trainable'>,
   input: string,
   output: string,
   prefix = '',

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildDiscriminator, buildGenerator } from '../../../src/attacks/advgan/networks.js';
+import {
+  buildDiscriminator,
+  buildGenerator,
+  discriminatorNetwork,
+  generatorNetwork,
+} from '../../../src/attacks/advgan/networks.js';
 import { OnnxGanSteps } from '../../../src/attacks/advgan/onnx-steps.js';
 import { discriminatorLoss, generatorLoss } from '../../../src/attacks/advgan/steps.js';
 import { drive } from '../../../src/attacks/index.js';
@@ -49,9 +54,11 @@ describe('AdvGAN on the onnxruntime engine', () => {
       'gradients on the same weights and batch (<= 1e-4)',
     async () => {
       const n = 8;
+      // The ONNX networks and the tfjs definitions they were converted from hold the same seeded weights.
       const generator = buildGenerator(SHAPE, 4);
       const discriminator = buildDiscriminator(SHAPE, 4);
-      const steps = await OnnxGanSteps.create(generator, discriminator, SHAPE, OPTIONS, 1);
+      const networks = [generatorNetwork(SHAPE, 4), discriminatorNetwork(SHAPE, 4)] as const;
+      const steps = await OnnxGanSteps.create(...networks, SHAPE, OPTIONS, 1);
       try {
         const random = new Random(9);
         // A surrogate's gradient stand-in: any upstream d(L_adv)/d(adversarial) must chain the same way.
@@ -80,6 +87,7 @@ describe('AdvGAN on the onnxruntime engine', () => {
       } finally {
         await drive(undefined as never, steps.dispose());
         generator.dispose();
+        discriminator.dispose();
       }
     },
   );

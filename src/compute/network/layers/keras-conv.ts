@@ -1,4 +1,5 @@
 import { samePadding } from '../../layers/tfjs-config.js';
+import type { Emitter } from '../../onnx-gradient/emit.js';
 import { ints } from '../../onnx-gradient/ir.js';
 import type { NetworkBuilder } from '../builder.js';
 import { glorotUniform } from '../keras-init.js';
@@ -9,6 +10,13 @@ export interface KerasConvSpec {
   readonly stride?: number;
   /** TensorFlow's: 'valid' (none) or 'same' (output ceil(size / stride), any odd pixel after). */
   readonly padding?: 'valid' | 'same';
+}
+
+/** A convolution's window as ONNX reads it: pads [top, left, bottom, right]. */
+export interface ConvWindow {
+  readonly kernel: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly pads: readonly number[];
 }
 
 /**
@@ -22,19 +30,38 @@ export function kerasConv(b: NetworkBuilder, spec: KerasConvSpec): string {
   const input = b.toLayout('NCHW');
   const shape = [spec.kernel, spec.kernel, c, spec.filters];
   const hwio = b.weightOf('conv_w', shape, glorotUniform(shape, b.layerSeed()));
-  const oihw = b.emit.node('Transpose', [hwio], { perm: ints([3, 2, 0, 1]) });
   const bias = b.weightOf('conv_b', [spec.filters], new Float32Array(spec.filters));
   const same = spec.padding === 'same';
   const [top, bottom] = same ? samePadding(h, spec.kernel, stride) : [0, 0];
   const [left, right] = same ? samePadding(w, spec.kernel, stride) : [0, 0];
-  const conv = b.emit.node('Conv', [input, oihw, bias], {
-    kernel_shape: ints([spec.kernel, spec.kernel]),
-    strides: ints([stride, stride]),
-    pads: ints([top, left, bottom, right]),
-    dilations: ints([1, 1]),
-  });
+  const window: ConvWindow = {
+    kernel: [spec.kernel, spec.kernel],
+    strides: [stride, stride],
+    pads: [top, left, bottom, right],
+  };
+  const conv = hwioConvNodes(b.emit, input, { kernel: hwio, bias }, window);
   const size = (n: number) => (same ? Math.ceil(n / stride) : Math.floor((n - spec.kernel) / stride) + 1);
   b.current = b.emit.node('Relu', [conv]);
   b.shape = [spec.filters, size(h), size(w)];
   return b.current;
+}
+
+/**
+ * The convolution's nodes on an NCHW value: the HWIO kernel transposed to OIHW, then Conv.
+ * convertTfjs writes a tfjs Conv2D through here too, so both definitions emit one graph.
+ */
+export function hwioConvNodes(
+  emit: Emitter,
+  x: string,
+  weights: { readonly kernel: string; readonly bias: string | undefined },
+  window: ConvWindow,
+): string {
+  const oihw = emit.node('Transpose', [weights.kernel], { perm: ints([3, 2, 0, 1]) });
+  const operands = weights.bias === undefined ? [x, oihw] : [x, oihw, weights.bias];
+  return emit.node('Conv', operands, {
+    kernel_shape: ints(window.kernel),
+    strides: ints(window.strides),
+    pads: ints(window.pads),
+    dilations: ints([1, 1]),
+  });
 }

@@ -5,9 +5,11 @@ import { Registry } from '../common/registry.js';
 import { Maxout, Rbf, registerCustomLayers } from './layers/index.js';
 
 /**
- * Network architectures shared by targets and substitutes. Every model outputs logits; a
- * softmax is applied where probabilities are needed (the oracle, ONNX export on request).
- * Weight initialisation is seeded so that a recipe and a seed give the same network.
+ * The digit networks as tfjs models: what the tfjs engine trains (network/to-tfjs.ts) and the
+ * tests' independent reference. The networks themselves are ONNX layer lists
+ * (network/digits.ts), byte for byte what these convert to (test/compute/network/digits.test.ts),
+ * so a change here needs its twin there. Every model outputs logits; weight initialisation is
+ * seeded so that a recipe and a seed give the same network.
  */
 export interface ArchitectureInput {
   readonly imageShape: readonly [number, number, number];

@@ -7,8 +7,8 @@ import type * as tf from '@tensorflow/tfjs';
  */
 export const OPSET = 13;
 
-/** TensorFlow's 'same' padding along one axis: [before, after]. */
-function samePadding(size: number, kernel: number, stride: number): [number, number] {
+/** TensorFlow's 'same' padding along one axis: [before, after] (network/layers/keras-conv.ts reads it too). */
+export function samePadding(size: number, kernel: number, stride: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + kernel - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];

@@ -1,7 +1,7 @@
 import { Registry } from '../../common/registry.js';
-import { ARCHITECTURES, buildArchitecture, type ArchitectureInput } from '../architectures.js';
+import { ARCHITECTURES, type ArchitectureInput } from '../architectures.js';
 import { NetworkBuilder } from './builder.js';
-import { convertTfjs } from './from-tfjs.js';
+import { buildDigitNetwork, DIGIT_NETWORKS } from './digits.js';
 import { batchNorm } from './layers/batch-norm.js';
 import { conv } from './layers/conv.js';
 import { dense } from './layers/dense.js';
@@ -64,26 +64,20 @@ function vgg(input: ArchitectureInput, name: string): OnnxNetwork {
 }
 
 const registry = new Registry<NetworkArchitecture>('architecture');
-for (const name of ARCHITECTURES.names()) {
+for (const [name, network] of DIGIT_NETWORKS) {
   registry.add(name, {
     name,
+    // Described once, beside the tfjs definition it keeps for the tfjs engine.
     description: ARCHITECTURES.get(name).description,
     tfjs: true,
-    build: (input) => {
-      const model = buildArchitecture(name, input);
-      try {
-        return { ...convertTfjs(model).network, architecture: name };
-      } finally {
-        model.dispose();
-      }
-    },
+    build: (input) => buildDigitNetwork(name, network, input),
   });
 }
 
 /**
- * Every architecture a target or substitute can have, each built as an ONNX network: the digit
- * networks of the seed papers (defined in tfjs and converted once) and the field's CIFAR-style
- * substitutes, written as ONNX directly from the layer files in layers/.
+ * Every architecture a target or substitute can have, each written as ONNX from the layer files
+ * in layers/: the digit networks of the seed papers (digits.ts, in the Keras conventions of
+ * their first, tfjs definitions) and the field's CIFAR-style substitutes.
  */
 export const NETWORKS = registry
   .add('resnet18', {

@@ -4,6 +4,10 @@ import { INSTANCE_NORM_EPSILON } from '../layers/instance-norm.js';
 import { OPSET, pads, pair, poolingOf } from '../layers/tfjs-config.js';
 import { Emitter } from '../onnx-gradient/emit.js';
 import { float, floatTensor, int, ints, type Graph, type TensorProto } from '../onnx-gradient/ir.js';
+import { dropoutNode } from './layers/dropout.js';
+import { hwioConvNodes } from './layers/keras-conv.js';
+import { maxoutNodes } from './layers/maxout.js';
+import { rbfNodes } from './layers/rbf.js';
 import { NETWORK_IO, type NetworkOutputKind, type OnnxNetwork } from './network.js';
 import { normalised, scaleAndShift } from './normalization.js';
 
@@ -35,7 +39,8 @@ const SUPPORTED =
  * d(loss)/d(initializer) is d(loss)/d(variable) and trained values go back into tfjs unchanged.
  * NHWC in, NCHW around convolutions, NHWC again before Flatten, Dropout and at the output (a
  * Dropout mask is drawn in tfjs's order). This is the one place a tfjs layer becomes ONNX nodes:
- * export, the training engine and AdvGAN's steps all read it.
+ * export, the training engine and AdvGAN's steps all read it. Conv2D, Dropout, Maxout and Rbf
+ * emit through their layer files (layers/), the nodes the digit networks' layer lists emit too.
  */
 export function convertTfjs(
   model: tf.LayersModel,
@@ -97,7 +102,7 @@ export function convertTfjs(
         break;
       case 'Dropout':
         toLayout('NHWC');
-        current = emit.node('Dropout', [current, emit.floats([], [config.rate as number])]);
+        current = dropoutNode(emit, current, config.rate as number);
         break;
       case 'Conv2D': {
         if (config.dataFormat === 'channelsFirst')
@@ -108,14 +113,11 @@ export function convertTfjs(
         const kernel = layer.weights[0]?.shape as number[];
         const kernelSize: [number, number] = [kernel[0] as number, kernel[1] as number];
         const strides = pair(config.strides);
-        const oihw = emit.node('Transpose', [variable(layer, 0)], { perm: ints([3, 2, 0, 1]) });
-        const operands = [current, oihw];
-        if (config.useBias !== false) operands.push(variable(layer, 1));
-        current = emit.node('Conv', operands, {
-          kernel_shape: ints(kernelSize),
-          strides: ints(strides),
-          pads: ints(pads(config, inputShape, kernelSize, strides)),
-          dilations: ints([1, 1]),
+        const weights = { kernel: variable(layer, 0), bias: config.useBias !== false ? variable(layer, 1) : undefined };
+        current = hwioConvNodes(emit, current, weights, {
+          kernel: kernelSize,
+          strides,
+          pads: pads(config, inputShape, kernelSize, strides),
         });
         activation(layer, config.activation);
         break;
@@ -144,26 +146,17 @@ export function convertTfjs(
         break;
       }
       case 'Maxout': {
-        // Gemm to units * pieces (unit-major columns), then the max over each unit's pieces.
-        const affine = emit.node('Gemm', [current, variable(layer, 0), variable(layer, 1)]);
-        current = emit.reduce(
-          'ReduceMax',
-          emit.reshape(affine, [-1, config.units as number, config.pieces as number]),
-          [2],
-          false,
-        );
+        const weights = { kernel: variable(layer, 0), bias: variable(layer, 1) };
+        current = maxoutNodes(emit, current, weights, {
+          units: config.units as number,
+          pieces: config.pieces as number,
+        });
         break;
       }
       case 'Rbf': {
-        // -(x^2 @ beta) + x @ (2 beta mu) - colsum(beta mu^2) (+ b), beta = exp(logPrecision).
-        const mu = variable(layer, 0);
-        const beta = emit.node('Exp', [variable(layer, 1)]);
-        const betaMu = emit.node('Mul', [beta, mu]);
-        const quadratic = emit.node('MatMul', [emit.node('Mul', [current, current]), beta]);
-        const linear = emit.node('MatMul', [current, emit.node('Mul', [betaMu, emit.floats([], [2])])]);
-        let offset = emit.node('Neg', [emit.reduceSum(emit.node('Mul', [betaMu, mu]), [0], false)]);
-        if (config.useBias !== false) offset = emit.node('Add', [offset, variable(layer, 2)]);
-        current = emit.node('Add', [emit.node('Sub', [linear, quadratic]), offset]);
+        const [centres, logPrecision] = [variable(layer, 0), variable(layer, 1)];
+        const bias = config.useBias !== false ? variable(layer, 2) : undefined;
+        current = rbfNodes(emit, current, { centres, logPrecision, bias });
         break;
       }
       case 'Activation':

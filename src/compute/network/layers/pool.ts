@@ -4,7 +4,7 @@ import type { NetworkBuilder } from '../builder.js';
 /** Max pooling, window and stride `size`, no padding. */
 export function maxPool(b: NetworkBuilder, size = 2): string {
   const [c, h, w] = b.shape as [number, number, number];
-  b.current = b.emit.node('MaxPool', [b.current], {
+  b.current = b.emit.node('MaxPool', [b.toLayout('NCHW')], {
     kernel_shape: ints([size, size]),
     strides: ints([size, size]),
     pads: ints([0, 0, 0, 0]),

@@ -17,7 +17,7 @@ import { median } from './measure.js';
  * Where the generated gradient graph spends its time against the forward graph (issue 27), not part of
  * `npm run bench:perf`:
  *
- *   node dist/perf/gradient-profile.js --model model-c|DESCRIPTOR --out DIR [--threads N] [--batch N]
+ *   node dist/perf/gradient-profile.js --model model-c|DESCRIPTOR --out DIR [--threads N] [--batch N] [--runs N]
  *     writes DIR/gradient.onnx and DIR/logits.onnx, runs each with onnxruntime's profiler and prints the time per
  *     operator type and the slowest nodes of both;
  *   node dist/perf/gradient-profile.js --compare A.onnx B.onnx ... --model ... [--threads N] [--rounds N]
@@ -85,13 +85,12 @@ interface NodeEvent {
 async function profile(
   bytes: Uint8Array,
   input: Record<string, ort.Tensor>,
-  threads: number,
-  dir: string,
+  setup: { threads: number; runs: number; dir: string },
   tag: string,
 ) {
+  const { threads, runs, dir } = setup;
   const prefix = join(dir, `profile-${tag}`);
   const session = await ort.InferenceSession.create(bytes, options(threads, prefix));
-  const runs = 10;
   for (let i = 0; i < runs + 2; i++) await session.run(input);
   session.endProfiling();
   await session.release();
@@ -163,6 +162,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1' },
       batch: { type: 'string', default: '256' },
       rounds: { type: 'string', default: '15' },
+      runs: { type: 'string', default: '10' },
       top: { type: 'string', default: '25' },
       compare: { type: 'boolean', default: false },
     },
@@ -184,8 +184,9 @@ async function main(): Promise<void> {
   const logits = await buildLogitsModel(bytes, description);
   writeFileSync(join(values.out, 'gradient.onnx'), gradient);
   writeFileSync(join(values.out, 'logits.onnx'), logits);
-  const g = await profile(gradient, feeds(description, batch, true), threads, values.out, 'gradient');
-  const f = await profile(logits, feeds(description, batch, false), threads, values.out, 'logits');
+  const setup = { threads, runs: Number(values.runs), dir: values.out };
+  const g = await profile(gradient, feeds(description, batch, true), setup, 'gradient');
+  const f = await profile(logits, feeds(description, batch, false), setup, 'logits');
   report('logits (forward)', f, Number(values.top));
   report('gradient', g, Number(values.top));
   process.stdout.write(`\ngradient / forward kernel time: ${(g.total / f.total).toFixed(2)}\n`);

@@ -123,10 +123,11 @@ async function profile(
 
 function report(label: string, p: Awaited<ReturnType<typeof profile>>, top: number): void {
   process.stdout.write(`\n== ${label}: ${(p.total / 1000).toFixed(1)} ms of kernels per run\n`);
-  for (const [op, { us, nodes }] of [...p.byOp].sort((a, b) => b[1].us - a[1].us))
-    process.stdout.write(
-      `  ${op.padEnd(22)} ${(us / p.perRun / 1000).toFixed(2).padStart(8)} ms  ${((100 * us) / p.perRun / p.total).toFixed(1).padStart(5)}%  ${nodes} nodes\n`,
-    );
+  for (const [op, { us, nodes }] of [...p.byOp].sort((a, b) => b[1].us - a[1].us)) {
+    const ms = (us / p.perRun / 1000).toFixed(2).padStart(8);
+    const share = ((100 * us) / p.perRun / p.total).toFixed(1).padStart(5);
+    process.stdout.write(`  ${op.padEnd(22)} ${ms} ms  ${share}%  ${nodes} nodes\n`);
+  }
   process.stdout.write('  slowest nodes:\n');
   for (const [name, { op, us }] of [...p.byNode].sort((a, b) => b[1].us - a[1].us).slice(0, top))
     process.stdout.write(`  ${(us / p.perRun / 1000).toFixed(2).padStart(8)} ms  ${op.padEnd(18)} ${name}\n`);

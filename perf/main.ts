@@ -15,7 +15,12 @@ import { surrogateBenchmark } from './surrogate.js';
 /** The parts of `npm run bench:perf`; each writes reports/perf/<part>.json. */
 const PARTS: Record<
   string,
-  (options: { quick: boolean; log: (line: string) => void; modelC?: string }) => Promise<Record<string, unknown>>
+  (options: {
+    quick: boolean;
+    log: (line: string) => void;
+    modelC?: string;
+    skipVit?: boolean;
+  }) => Promise<Record<string, unknown>>
 > = {
   compute: computeBenchmark,
   attacks: attacksBenchmark,
@@ -37,6 +42,8 @@ async function main(): Promise<void> {
       // surrogate part: model C's descriptor (e.g. the zoo's targets/model-c/target.json); default: untrained model C
       // exported here.
       'model-c': { type: 'string' },
+      // surrogate part: leave out the ViT-small (its PyTorch leg alone takes over half an hour on this machine).
+      'skip-vit': { type: 'boolean', default: false },
     },
   });
   const parts = values.part ?? Object.keys(PARTS);
@@ -48,6 +55,7 @@ async function main(): Promise<void> {
   for (const part of parts) {
     const report = await (PARTS[part] as (typeof PARTS)[string])({
       quick: values.quick,
+      skipVit: values['skip-vit'],
       log: (line) => process.stdout.write(`${line}\n`),
       ...(values['model-c'] !== undefined ? { modelC: values['model-c'] } : {}),
     });

@@ -254,6 +254,7 @@ export async function surrogateBenchmark(options: {
   quick: boolean;
   log: (line: string) => void;
   modelC?: string;
+  skipVit?: boolean;
 }): Promise<Record<string, unknown>> {
   const started = new Date().toISOString();
   const loadAtStart = loadavg();
@@ -271,7 +272,8 @@ export async function surrogateBenchmark(options: {
   if (python === undefined) {
     skipped.push({ what: 'resnet18, vit-small and every PyTorch figure', reason: reason ?? 'no python3 with torch' });
   } else {
-    for (const name of ['resnet18', 'vit-small'] as const) {
+    if (options.skipVit) skipped.push({ what: 'vit-small', reason: '--skip-vit' });
+    for (const name of options.skipVit ? (['resnet18'] as const) : (['resnet18', 'vit-small'] as const)) {
       const model = torchModel(python, dir, name);
       models.push(model);
       const measured = await measureModel(model, ATTACKS.slice(0, 1), timing, options.log);
@@ -311,6 +313,7 @@ export async function surrogateBenchmark(options: {
         String(threads),
         '--seconds',
         options.quick ? '2' : '6',
+        ...(options.skipVit ? ['--skip-vit'] : []),
       ]) as TorchSurrogateReport;
       const rates = torchFgsmRates(pytorch[String(threads)]?.models);
       options.log(`surrogate PyTorch ${threads} thread(s): ${JSON.stringify(rates)} FGSM img/s`);

@@ -149,7 +149,8 @@ def models(args):
     if args.model_c:
         out['model-c'] = (OnnxAsTorch(args.model_c).eval(), (28, 28, 1))
     out['resnet18'] = (Normalised(build_resnet18(), CIFAR_NORM).eval(), (32, 32, 3))
-    out['vit-small'] = (Normalised(build_vit_small(), CIFAR_NORM).eval(), (32, 32, 3))
+    if not args.skip_vit:
+        out['vit-small'] = (Normalised(build_vit_small(), CIFAR_NORM).eval(), (32, 32, 3))
     return out
 
 
@@ -158,6 +159,7 @@ def main():
     parser.add_argument('--model-c', help='model C as ONNX (NHWC input), e.g. the zoo export')
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--seconds', type=float, default=6.0)
+    parser.add_argument('--skip-vit', action='store_true', help='leave out the ViT-small')
     parser.add_argument('--peak-memory', choices=['resnet18', 'model-c', 'vit-small'])
     args = parser.parse_args()
     if args.threads > 0:

@@ -3,9 +3,10 @@ import { kernelOffsets, resolveWindow, transposeAttributes } from './geometry.js
 import { attrInt, Backward, badModel, type GradientBuilder } from './types.js';
 
 /**
- * Conv: d/dX is one ConvTranspose of dY with the same weights, strides, dilations and groups
- * (onnxruntime runs it as a GEMM plus col2im, like Conv itself); d/dW correlates X with dY
- * (strides and dilations swap roles) per group; d/dB sums dY over batch and space.
+ * Conv: d/dX is, at unit strides and for constant weights, a Conv of dY with the weights flipped in space and their
+ * in- and output channels swapped (inputGradientAsConv), else one ConvTranspose of dY with the same weights,
+ * strides, dilations and groups; d/dW correlates X with dY (strides and dilations swap roles) per group; d/dB sums
+ * dY over batch and space.
  */
 export const convGradient: GradientBuilder = (ctx) => {
   const b = new Backward(ctx);
@@ -23,19 +24,23 @@ export const convGradient: GradientBuilder = (ctx) => {
   const window = resolveWindow(ctx.node, spatial, wShape.slice(2));
   const t = transposeAttributes(window, spatial, yShape.slice(2));
   if (ctx.needsGradient(0)) {
-    b.node(
-      'ConvTranspose',
-      [dy, w],
-      {
-        group: int(group),
-        strides: ints(t.strides),
-        dilations: ints(t.dilations),
-        pads: ints(t.pads),
-        output_padding: ints(t.outputPadding),
-        kernel_shape: ints(window.kernel),
-      },
-      ctx.gradInput(0),
-    );
+    // A graph that trains W (onnx-train, whose own NCHWc pass blocks its Convs) keeps the ConvTranspose.
+    const asConv = !ctx.needsGradient(1) && inputGradientAsConv(b, ctx.gradInput(0), { dy, w, wShape, group, window });
+    if (!asConv) {
+      b.node(
+        'ConvTranspose',
+        [dy, w],
+        {
+          group: int(group),
+          strides: ints(t.strides),
+          dilations: ints(t.dilations),
+          pads: ints(t.pads),
+          output_padding: ints(t.outputPadding),
+          kernel_shape: ints(window.kernel),
+        },
+        ctx.gradInput(0),
+      );
+    }
   }
   if (ctx.needsGradient(1)) weightGradient(b, ctx.gradInput(1), { x, dy, xShape, wShape, yShape, group, window });
   if (ctx.input(2) !== '' && ctx.needsGradient(2)) {
@@ -43,6 +48,66 @@ export const convGradient: GradientBuilder = (ctx) => {
   }
   return b.done();
 };
+
+/**
+ * Below this many input channels (model C's and ResNet-18's first layers: 1 and 3) the input gradient stays a
+ * ConvTranspose: onnxruntime's blocked Conv works on blocks of 16 channels (AVX-512), and model C's first layer's
+ * took 5x the time as a Conv.
+ */
+const MIN_CHANNELS_FOR_CONV = 16;
+
+/**
+ * dX[c, i] = sum_m sum_k W[m, c, k] dY[m, i + pad - k * dilation] at unit strides: a Conv of dY with W[m, c, K-1-k]
+ * as a [C, M/group] kernel, padded by the kernel's extent less the forward pads. onnxruntime runs a Conv in its
+ * blocked (NCHWc) layout and a ConvTranspose as a GEMM and col2im: on model C at batch 256 (1 thread, profiled) the
+ * second 3x3 layer's input gradient took 38 ms as a Conv against 50-54 ms as a ConvTranspose, less the reorders
+ * into and out of the blocked layout the Conv brings (on ResNet-18 the whole gradient ran 1.13-1.41x faster). The
+ * flipped weights are folded by onnxruntime, W being constant where W needs no gradient. False (nothing emitted)
+ * when the Conv is strided, its pads exceed the kernel's extent or it has fewer than MIN_CHANNELS_FOR_CONV input
+ * channels.
+ */
+function inputGradientAsConv(
+  b: Backward,
+  output: string,
+  input: { dy: string; w: string; wShape: readonly number[]; group: number; window: ReturnType<typeof resolveWindow> },
+): boolean {
+  const { dy, w, wShape, group, window } = input;
+  const extents = window.kernel.map((k, i) => (k - 1) * (window.dilations[i] as number));
+  const padsBegin = extents.map((e, i) => e - (window.padsBegin[i] as number));
+  const padsEnd = extents.map((e, i) => e - (window.padsEnd[i] as number));
+  if (window.strides.some((s) => s !== 1) || [...padsBegin, ...padsEnd].some((p) => p < 0)) return false;
+  const [outChannels, inPerGroup] = wShape as [number, number];
+  if (group * inPerGroup < MIN_CHANNELS_FOR_CONV) return false;
+  const kernelAxes = window.kernel.map((_, i) => i + 2);
+  const swapped =
+    group === 1
+      ? b.node('Transpose', [w], { perm: ints([1, 0, ...kernelAxes]) })
+      : b.reshape(
+          b.node('Transpose', [b.reshape(w, [group, outChannels / group, inPerGroup, ...window.kernel])], {
+            perm: ints([0, 2, 1, ...kernelAxes.map((a) => a + 1)]),
+          }),
+          [group * inPerGroup, outChannels / group, ...window.kernel],
+        );
+  const flipped = b.node('Slice', [
+    swapped,
+    b.int64s(window.kernel.map(() => -1)),
+    b.int64s(window.kernel.map((k) => -k - 1)),
+    b.int64s(kernelAxes),
+    b.int64s(window.kernel.map(() => -1)),
+  ]);
+  b.node(
+    'Conv',
+    [dy, flipped],
+    {
+      group: int(group),
+      dilations: ints(window.dilations),
+      pads: ints([...padsBegin, ...padsEnd]),
+      kernel_shape: ints(window.kernel),
+    },
+    output,
+  );
+  return true;
+}
 
 interface WeightGradientInput {
   x: string;

@@ -11,7 +11,7 @@ import type { OnnxModelDescription } from '../src/compute/onnx-gradient/index.js
 import { loadTarget } from '../src/targets/descriptor.js';
 import { gradientDescriptionOf } from '../src/targets/onnx/gradient-description.js';
 import { exportToOnnx } from '../src/targets/onnx/export.js';
-import { median } from './measure.js';
+import { MODEL_C_DESCRIPTION, median } from './measure.js';
 
 /**
  * Where the generated gradient graph spends its time against the forward graph (issue 27), not part of
@@ -23,16 +23,7 @@ import { median } from './measure.js';
  *   node dist/perf/gradient-profile.js --compare A.onnx B.onnx ... --model ... [--threads N] [--rounds N]
  *     times gradient models side by side (one run of each in turn, every round), the medians and their ratio to A.
  */
-const MODEL_C: OnnxModelDescription = {
-  inputName: 'input',
-  outputName: 'logits',
-  layout: 'NHWC',
-  inputShape: [28, 28, 1],
-  inputRange: [0, 1],
-  normalization: { mean: [0], std: [1] },
-  outputKind: 'logits',
-  classes: 10,
-};
+const MODEL_C = MODEL_C_DESCRIPTION;
 
 async function loadModel(model: string): Promise<{ bytes: Uint8Array; description: OnnxModelDescription }> {
   if (model !== 'model-c') {

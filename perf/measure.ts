@@ -1,6 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { median } from '../src/common/stats.js';
+import type { OnnxModelDescription } from '../src/compute/onnx-gradient/index.js';
+
+/** How a zoo export of model C reads (targets/<name>/target.json): NHWC digits in [0, 1], logits out. */
+export const MODEL_C_DESCRIPTION: OnnxModelDescription = {
+  inputName: 'input',
+  outputName: 'logits',
+  layout: 'NHWC',
+  inputShape: [28, 28, 1],
+  inputRange: [0, 1],
+  normalization: { mean: [0], std: [1] },
+  outputKind: 'logits',
+  classes: 10,
+};
 
 /** Samples of a throughput and their median, as hyperfine reports them. */
 export interface Throughput {

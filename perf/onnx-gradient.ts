@@ -2,7 +2,7 @@ import { Random } from '../src/common/random.js';
 import { buildArchitecture } from '../src/compute/architectures.js';
 import { createOnnxSurrogate } from '../src/compute/onnx-gradient/surrogate.js';
 import { exportToOnnx } from '../src/targets/onnx/export.js';
-import { machineInfo, median } from './measure.js';
+import { MODEL_C_DESCRIPTION, machineInfo, median } from './measure.js';
 
 /** One configuration's figures: medians over timed windows, wall clock and this process's CPU time. */
 interface Rates {
@@ -52,20 +52,10 @@ export async function onnxGradientBenchmark(options: {
   const labels = Int32Array.from({ length: batch }, () => random.int(10));
   const results: Record<string, unknown>[] = [];
   for (const threads of [1, 2]) {
-    const surrogate = await createOnnxSurrogate(
-      bytes,
-      {
-        inputName: 'input',
-        outputName: 'logits',
-        layout: 'NHWC',
-        inputShape: [28, 28, 1],
-        inputRange: [0, 1],
-        normalization: { mean: [0], std: [1] },
-        outputKind: 'logits',
-        classes: 10,
-      },
-      { intraOpNumThreads: threads, batchSize: batch },
-    );
+    const surrogate = await createOnnxSurrogate(bytes, MODEL_C_DESCRIPTION, {
+      intraOpNumThreads: threads,
+      batchSize: batch,
+    });
     try {
       const inference = await rates(() => surrogate.logits(images, batch), batch, windows, seconds);
       const fgsm = await rates(

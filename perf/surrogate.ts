@@ -13,7 +13,14 @@ import { TfjsSurrogate } from '../src/compute/tfjs-surrogate.js';
 import { loadTarget } from '../src/targets/descriptor.js';
 import { gradientDescriptionOf } from '../src/targets/onnx/gradient-description.js';
 import { exportToOnnx } from '../src/targets/onnx/export.js';
-import { findTorchPython, machineInfo, measureThroughputAsync, runJsonScript, type Throughput } from './measure.js';
+import {
+  findTorchPython,
+  MODEL_C_DESCRIPTION,
+  machineInfo,
+  measureThroughputAsync,
+  runJsonScript,
+  type Throughput,
+} from './measure.js';
 
 const BATCH = 256;
 const THREADS = [1, 2] as const;
@@ -73,16 +80,7 @@ function randomBatch(size: number, classes: number, seed: number): { images: Flo
  * depend on weights.
  */
 async function modelC(dir: string, given: string | undefined): Promise<BenchModel> {
-  const description: OnnxModelDescription = {
-    inputName: 'input',
-    outputName: 'logits',
-    layout: 'NHWC',
-    inputShape: [28, 28, 1],
-    inputRange: [0, 1],
-    normalization: { mean: [0], std: [1] },
-    outputKind: 'logits',
-    classes: 10,
-  };
+  const description = MODEL_C_DESCRIPTION;
   if (given !== undefined) {
     const target = loadTarget(given);
     return {

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { type ImageNetwork, withTrainedWeights } from '../../compute/network/image-network.js';
+import type { ImageNetwork } from '../../compute/network/image-network.js';
+import { withInitializers } from '../../compute/network/network.js';
 import { weightGradientName } from '../../compute/onnx-train/gradients.js';
 import { scalarOutput } from '../../compute/onnx-train/feeds.js';
 import { optimizerSettings, TypedArrayOptimizer } from '../../compute/onnx-train/optimizer.js';
@@ -159,7 +160,7 @@ export class OnnxGanSteps implements GanSteps {
   }
 
   *finish(): Crafting<ImageNetwork> {
-    return withTrainedWeights(this.generator, this.g.trained('g/'));
+    return withInitializers(this.generator, this.g.trained('g/'));
   }
 
   *dispose(): Crafting<void> {

@@ -1,7 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { TransferbenchError } from '../../common/errors.js';
-import { DataType, encodeModel, floatTensor, onnx, valueInfo, type Graph, type Node } from '../onnx-gradient/ir.js';
+import { DataType, encodeModel, onnx, valueInfo, type Graph, type Node } from '../onnx-gradient/ir.js';
 import { convertTfjs } from './from-tfjs.js';
 
 /** The value names of an image network's graph: NHWC float images in, its per-image output out. */
@@ -49,11 +47,6 @@ export function imageNetworkBytes(network: ImageNetwork): Uint8Array {
   return encodeModel(graph, `transferbench ${network.architecture}`);
 }
 
-/** sha256 of bytes (16 hex digits), as networkHash names a classifier. */
-export function bytesHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-}
-
 /**
  * The network's graph with every name but its input under `prefix` and its input renamed `input`,
  * so that two networks fit in one graph (AdvGAN's generator step runs the discriminator on the
@@ -75,23 +68,4 @@ export function scopedGraph(network: ImageNetwork, prefix: string, input: string
     }),
   );
   return { ...network.graph, nodes, initializers, inputs: [], outputs: [] };
-}
-
-/** The network with its trained initializers replaced (by their unscoped names); the rest shared. */
-export function withTrainedWeights(network: ImageNetwork, values: ReadonlyMap<string, Float32Array>): ImageNetwork {
-  const initializers = new Map(network.graph.initializers);
-  for (const [name, v] of values) {
-    const old = initializers.get(name);
-    if (old === undefined)
-      throw new TransferbenchError('BAD_MODEL', `${network.architecture} has no initializer ${name}`);
-    initializers.set(
-      name,
-      floatTensor(
-        name,
-        old.dims.map((d) => Number(d)),
-        v,
-      ),
-    );
-  }
-  return { ...network, graph: { ...network.graph, initializers } };
 }

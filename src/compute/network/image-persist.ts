@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../../common/errors.js';
 import { atomicWrite } from '../../common/files.js';
-import { decodeModel } from '../onnx-gradient/ir.js';
 import { loadTfjs } from '../persist.js';
-import { bytesHash, type ImageNetwork, imageNetworkBytes, imageNetworkFromTfjs } from './image-network.js';
+import { type ImageNetwork, imageNetworkBytes, imageNetworkFromTfjs } from './image-network.js';
+import { bytesHash } from './network.js';
+import { readSavedGraph } from './persist.js';
 
 /** What a folder holds beside model.onnx: how to read the graph, what trained it, and the bytes' hash. */
 interface ImageNetworkManifest {
@@ -63,16 +64,9 @@ export async function loadImageNetwork(dir: string, expected: ExpectedNetwork): 
         'BAD_MODEL',
         `${manifestPath}: ${field} ${manifest[field]}, expected ${expected[field]}; remove the folder`,
       );
-  const bytes = readFileSync(join(dir, MODEL));
-  const sha256 = bytesHash(bytes);
-  if (sha256 !== manifest.sha256)
-    throw new TransferbenchError(
-      'BAD_MODEL',
-      `${join(dir, MODEL)}: sha256 ${sha256} differs from the ${manifest.sha256} it was saved with; remove the folder`,
-    );
   return {
     architecture: manifest.architecture,
-    graph: decodeModel(bytes),
+    graph: readSavedGraph(dir, manifest.sha256),
     imageShape: manifest.imageShape,
     outputShape: manifest.outputShape,
     trainable: manifest.trainable,

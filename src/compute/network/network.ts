@@ -54,9 +54,14 @@ export function networkBytes(
   return encodeModel(graph, docString);
 }
 
+/** sha256 of model bytes (16 hex digits): what caches, manifests and records name a network by. */
+export function bytesHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
 /** sha256 of the network's bytes (16 hex digits): what a cache key and a record name it by. */
 export function networkHash(network: OnnxNetwork): string {
-  return createHash('sha256').update(networkBytes(network)).digest('hex').slice(0, 16);
+  return bytesHash(networkBytes(network));
 }
 
 /** A float initializer's values (a copy), for the trainer's typed arrays. */
@@ -76,8 +81,14 @@ export function initializerValues(graph: Graph, name: string): { values: Float32
   return { values, shape };
 }
 
-/** The network with some initializers replaced (trained weights, running statistics); the rest shared. */
-export function withInitializers(network: OnnxNetwork, values: ReadonlyMap<string, Float32Array>): OnnxNetwork {
+/**
+ * The network (a classifier, or an image network such as AdvGAN's generator) with some initializers
+ * replaced (trained weights, running statistics); the rest shared.
+ */
+export function withInitializers<N extends { readonly graph: Graph }>(
+  network: N,
+  values: ReadonlyMap<string, Float32Array>,
+): N {
   const initializers = new Map<string, TensorProto>(network.graph.initializers);
   for (const [name, v] of values) {
     const old = initializers.get(name);

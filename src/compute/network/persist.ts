@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferbenchError } from '../../common/errors.js';
 import { atomicWrite } from '../../common/files.js';
-import { decodeModel } from '../onnx-gradient/ir.js';
+import { decodeModel, type Graph } from '../onnx-gradient/ir.js';
 import { loadTfjs } from '../persist.js';
 import { convertTfjs } from './from-tfjs.js';
-import { networkBytes, networkHash, type OnnxNetwork } from './network.js';
+import { bytesHash, networkBytes, networkHash, type OnnxNetwork } from './network.js';
 
 /** What a folder holds beside model.onnx: how to read the graph as a network. */
 interface NetworkManifest {
@@ -50,19 +49,25 @@ export async function loadNetwork(dir: string, architecture: string): Promise<On
     }
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as NetworkManifest;
-  const bytes = readFileSync(join(dir, MODEL));
-  const sha256 = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  if (sha256 !== manifest.sha256)
-    throw new TransferbenchError(
-      'BAD_MODEL',
-      `${join(dir, MODEL)}: sha256 ${sha256} differs from the ${manifest.sha256} it was saved with; remove the folder`,
-    );
   return {
     architecture: manifest.architecture,
-    graph: decodeModel(bytes),
+    graph: readSavedGraph(dir, manifest.sha256),
     imageShape: manifest.imageShape,
     classes: manifest.classes,
     outputKind: manifest.outputKind,
     trainable: manifest.trainable,
   };
+}
+
+/** `dir`/model.onnx decoded, refused in one line unless its bytes have the sha256 they were saved with. */
+export function readSavedGraph(dir: string, sha256: string): Graph {
+  const path = join(dir, MODEL);
+  const bytes = readFileSync(path);
+  const actual = bytesHash(bytes);
+  if (actual !== sha256)
+    throw new TransferbenchError(
+      'BAD_MODEL',
+      `${path}: sha256 ${actual} differs from the ${sha256} it was saved with; remove the folder`,
+    );
+  return decodeModel(bytes);
 }
